@@ -1,0 +1,11 @@
+# Writes a C++ source holding every migrations/NNNN_name.sql, in order.
+file(GLOB files ${SRC_DIR}/*.sql)
+list(SORT files)
+set(body "")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} sql)
+  string(APPEND body "    {\"${name}\", R\"portico_sql(${sql})portico_sql\"},\n")
+endforeach()
+file(WRITE ${OUT}.tmp "// Generated from migrations/*.sql; do not edit.\n#include \"Migrations.h\"\n\nnamespace portico {\n\nconst std::vector<Migration>& embeddedMigrations() {\n  static const std::vector<Migration> all{\n${body}  };\n  return all;\n}\n\n} // namespace portico\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

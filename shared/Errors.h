@@ -1,0 +1,49 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace portico {
+
+/// A configuration key with an unusable value; `what()` is one line naming the key.
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(const std::string& key, const std::string& problem)
+      : std::runtime_error(key + ": " + problem), key_(key) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
+/// Input from a user (API body, prefix, URL, duration) that cannot be accepted.
+class InvalidInput : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// A route or target the caller named does not exist.
+class NotFound : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The change would duplicate something that exists (a route's prefix).
+class Conflict : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The SQLite store failed, or has a schema this binary cannot use.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The store exists but is older than this binary and this process may not upgrade it (the proxy).
+class StoreNotReady : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+}  // namespace portico

@@ -1,0 +1,116 @@
+#include "Normalize.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "Errors.h"
+
+namespace portico {
+namespace {
+
+bool isUnsafe(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u <= 0x20 || u == 0x7f;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+}  // namespace
+
+std::string normalizePrefix(std::string_view raw) {
+  const std::string shown(raw.substr(0, 64));
+  if (raw.empty()) throw InvalidInput("prefixPath is empty");
+  if (raw.size() > 1024) throw InvalidInput("prefixPath is longer than 1024 characters");
+  for (char c : raw) {
+    if (isUnsafe(c)) throw InvalidInput("prefixPath '" + shown + "' contains a space or control character");
+    if (c == '?' || c == '#' || c == '%' || c == '\\')
+      throw InvalidInput("prefixPath '" + shown + "' may not contain '" + std::string(1, c) + "'");
+  }
+  std::string p(raw);
+  if (p.front() != '/') p.insert(p.begin(), '/');
+  if (p.back() != '/') p.push_back('/');
+  if (p.find("//") != std::string::npos) throw InvalidInput("prefixPath '" + shown + "' has an empty segment");
+  // Walk the segments: "." and ".." would make a prefix that no normalised request path matches.
+  std::size_t start = 1;
+  while (start < p.size()) {
+    const std::size_t end = p.find('/', start);
+    const std::string_view seg(p.data() + start, end - start);
+    if (seg == "." || seg == "..")
+      throw InvalidInput("prefixPath '" + shown + "' has a '" + std::string(seg) + "' segment");
+    start = end + 1;
+  }
+  return p;
+}
+
+std::string TargetUrl::authority() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+TargetUrl parseTargetUrl(std::string_view raw) {
+  const std::string shown(raw.substr(0, 80));
+  auto bad = [&](const std::string& why) {
+    return InvalidInput("target '" + shown + "' is not http://host[:port][/base]: " + why);
+  };
+  if (raw.size() > 2048) throw bad("longer than 2048 characters");
+  for (char c : raw)
+    if (isUnsafe(c)) throw bad("contains a space or control character");
+  const std::string s(raw);
+  const std::size_t schemeEnd = s.find("://");
+  if (schemeEnd == std::string::npos) throw bad("missing scheme");
+  if (lower(s.substr(0, schemeEnd)) != "http") throw bad("only the http scheme is supported");
+  std::size_t pos = schemeEnd + 3;
+  const std::size_t pathStart = s.find('/', pos);
+  const std::string authority = s.substr(pos, pathStart == std::string::npos ? std::string::npos : pathStart - pos);
+  std::string path = pathStart == std::string::npos ? "" : s.substr(pathStart);
+  if (authority.find('@') != std::string::npos) throw bad("user info is not allowed");
+  if (s.find_first_of("?#") != std::string::npos) throw bad("query and fragment are not allowed");
+
+  TargetUrl url;
+  std::string portText;
+  if (!authority.empty() && authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string::npos) throw bad("unclosed '[' in IPv6 host");
+    url.host = lower(authority.substr(1, close - 1));
+    const std::string rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') throw bad("unexpected text after IPv6 host");
+      portText = rest.substr(1);
+      if (portText.empty()) throw bad("empty port");
+    }
+    if (url.host.empty() || url.host.find_first_not_of("0123456789abcdef:.") != std::string::npos)
+      throw bad("invalid IPv6 host");
+  } else {
+    const std::size_t colon = authority.rfind(':');
+    url.host = lower(authority.substr(0, colon));
+    if (colon != std::string::npos) {
+      portText = authority.substr(colon + 1);
+      if (portText.empty()) throw bad("empty port");
+    }
+    for (char c : url.host)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'))
+        throw bad("invalid character in host");
+  }
+  if (url.host.empty()) throw bad("no host");
+  if (!portText.empty()) {
+    if (portText.size() > 5 || portText.find_first_not_of("0123456789") != std::string::npos)
+      throw bad("port is not a number");
+    const long port = std::stol(portText);
+    if (port < 1 || port > 65535) throw bad("port out of range 1-65535");
+    url.port = static_cast<std::uint16_t>(port);
+  } else {
+    url.port = 80;
+  }
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  url.basePath = path;
+  const bool v6 = url.host.find(':') != std::string::npos;
+  url.canonical = "http://" + (v6 ? "[" + url.host + "]" : url.host) +
+                  (portText.empty() ? "" : ":" + std::to_string(url.port)) + url.basePath;
+  return url;
+}
+
+}  // namespace portico

@@ -1,0 +1,89 @@
+#include "PorticoApplication.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/File.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/MapConfiguration.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+
+#include <iostream>
+
+#include "Errors.h"
+
+namespace portico {
+
+using Poco::Util::Option;
+using Poco::Util::OptionSet;
+
+PorticoApplication::PorticoApplication(std::string description) : description_(std::move(description)) {
+  setUnixOptions(true);
+}
+
+void PorticoApplication::defineOptions(OptionSet& options) {
+  ServerApplication::defineOptions(options);
+  options.addOption(Option("help", "h", "print this help and exit").required(false).repeatable(false));
+  options.addOption(Option("config", "c", "read configuration from FILE (a properties file)")
+                        .required(false)
+                        .repeatable(false)
+                        .argument("FILE"));
+  options.addOption(Option("define", "D", "set a configuration key, overriding the file (repeatable)")
+                        .required(false)
+                        .repeatable(true)
+                        .argument("key=value"));
+}
+
+void PorticoApplication::handleOption(const std::string& name, const std::string& value) {
+  ServerApplication::handleOption(name, value);
+  if (name == "help") {
+    helpRequested_ = true;
+    stopOptionsProcessing();
+  } else if (name == "config") {
+    configFile_ = value;
+  } else if (name == "define") {
+    const auto eq = value.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      optionError_ = "--define: '" + value + "' is not key=value";
+    } else {
+      defines_.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    }
+  }
+}
+
+void PorticoApplication::loadFiles() {
+  std::string file = configFile_;
+  if (file.empty() && Poco::File("conf/portico.properties").exists()) file = "conf/portico.properties";
+  if (!file.empty()) {
+    if (!Poco::File(file).exists()) throw ConfigError("--config", "file '" + file + "' does not exist");
+    try {
+      config().add(new Poco::Util::PropertyFileConfiguration(file), 0, false);
+    } catch (const Poco::Exception& e) {
+      throw ConfigError("--config", "cannot read '" + file + "': " + e.displayText());
+    }
+  }
+  Poco::AutoPtr<Poco::Util::MapConfiguration> overrides(new Poco::Util::MapConfiguration);
+  for (const auto& [key, value] : defines_) overrides->setString(key, value);
+  config().add(overrides, -200, false);
+}
+
+int PorticoApplication::main(const std::vector<std::string>&) {
+  if (helpRequested_) {
+    Poco::Util::HelpFormatter help(options());
+    help.setCommand(commandName());
+    help.setUsage("[--config=FILE] [--define=key=value ...]");
+    help.setHeader(description_);
+    help.format(std::cout);
+    return EXIT_OK;
+  }
+  Settings settings;
+  try {
+    if (!optionError_.empty()) throw ConfigError("--define", optionError_.substr(10));
+    loadFiles();
+    settings = Settings::load(config());
+  } catch (const ConfigError& e) {
+    std::cerr << commandName() << ": invalid configuration: " << e.what() << std::endl;
+    return kExitConfig;
+  }
+  return run(settings);
+}
+
+}  // namespace portico

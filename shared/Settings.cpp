@@ -1,0 +1,175 @@
+#include "Settings.h"
+
+#include <Poco/NumberParser.h>
+#include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <set>
+
+#include "Duration.h"
+#include "Errors.h"
+#include "Normalize.h"
+
+namespace portico {
+namespace {
+
+using Poco::Util::AbstractConfiguration;
+
+/// Reads one key at a time, turning every parse failure into a ConfigError naming the key.
+class Reader {
+ public:
+  explicit Reader(const AbstractConfiguration& c) : c_(c) {}
+
+  bool has(const std::string& key) const { return c_.hasProperty(key); }
+
+  std::string text(const std::string& key, const std::string& def) const {
+    return Poco::trim(c_.getString(key, def));
+  }
+
+  int integer(const std::string& key, int def, int min, int max) const {
+    if (!has(key)) return def;
+    const std::string v = text(key, "");
+    int n = 0;
+    if (!Poco::NumberParser::tryParse(v, n)) throw ConfigError(key, "'" + v + "' is not an integer");
+    if (n < min || n > max)
+      throw ConfigError(key, std::to_string(n) + " is out of range " + std::to_string(min) + "-" +
+                                 std::to_string(max));
+    return n;
+  }
+
+  std::chrono::milliseconds duration(const std::string& key, std::chrono::milliseconds def,
+                                     std::chrono::milliseconds min) const {
+    if (!has(key)) return def;
+    std::chrono::milliseconds d;
+    try {
+      d = parseDuration(text(key, ""));
+    } catch (const InvalidInput& e) {
+      throw ConfigError(key, e.what());
+    }
+    if (d < min) throw ConfigError(key, "must be at least " + formatDuration(min));
+    return d;
+  }
+
+  template <typename F>
+  auto parsed(const std::string& key, const std::string& def, F parse) const {
+    try {
+      return parse(text(key, def));
+    } catch (const InvalidInput& e) {
+      throw ConfigError(key, e.what());
+    }
+  }
+
+ private:
+  const AbstractConfiguration& c_;
+};
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  Poco::StringTokenizer tok(s, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+  for (const auto& t : tok) out.push_back(t);
+  return out;
+}
+
+HealthSpec readHealth(const Reader& r, const std::string& base, const HealthSpec& def) {
+  HealthSpec h;
+  h.interval = r.duration(base + ".interval", def.interval, std::chrono::milliseconds(10));
+  h.timeout = r.duration(base + ".timeout", def.timeout, std::chrono::milliseconds(1));
+  h.fall = r.integer(base + ".fall", def.fall, 1, 1000);
+  h.rise = r.integer(base + ".rise", def.rise, 1, 1000);
+  h.type = r.parsed(base + ".type", toString(def.type), parseProbeType);
+  h.path = r.text(base + ".path", def.path);
+  try {
+    h.validate();
+  } catch (const InvalidInput& e) {
+    throw ConfigError(base + ".path", e.what());
+  }
+  return h;
+}
+
+void rejectUnknown(const AbstractConfiguration& c, const std::string& section,
+                   const std::set<std::string>& known) {
+  if (!c.has(section)) return;
+  AbstractConfiguration::Keys keys;
+  c.keys(section, keys);
+  for (const auto& k : keys)
+    if (!known.count(k)) throw ConfigError(section + "." + k, "unknown configuration key");
+}
+
+}  // namespace
+
+Settings Settings::load(const AbstractConfiguration& config) {
+  const Reader r(config);
+  Settings s;
+  rejectUnknown(config, "store", {"path"});
+  rejectUnknown(config, "proxy",
+                {"host", "port", "reload_interval", "connect_timeout", "read_timeout", "threads",
+                 "queue", "access_log", "trusted_proxies"});
+  rejectUnknown(config, "admin", {"host", "port", "prefix", "token"});
+  rejectUnknown(config, "health", {"interval", "timeout", "fall", "rise", "type", "path"});
+
+  s.storePath = r.text("store.path", s.storePath);
+  if (s.storePath.empty()) throw ConfigError("store.path", "is empty");
+
+  s.proxy.host = r.text("proxy.host", s.proxy.host);
+  if (s.proxy.host.empty()) throw ConfigError("proxy.host", "is empty");
+  s.proxy.port = r.integer("proxy.port", s.proxy.port, 1, 65535);
+  s.proxy.reloadInterval = r.duration("proxy.reload_interval", s.proxy.reloadInterval, std::chrono::milliseconds(10));
+  s.proxy.connectTimeout = r.duration("proxy.connect_timeout", s.proxy.connectTimeout, std::chrono::milliseconds(1));
+  s.proxy.readTimeout = r.duration("proxy.read_timeout", s.proxy.readTimeout, std::chrono::milliseconds(1));
+  s.proxy.threads = r.integer("proxy.threads", s.proxy.threads, 2, 20000);
+  s.proxy.queue = r.integer("proxy.queue", s.proxy.queue, 1, 100000);
+  s.proxy.accessLog = r.text("proxy.access_log", s.proxy.accessLog);
+  if (s.proxy.accessLog.empty()) throw ConfigError("proxy.access_log", "is empty (use stdout, off or a file path)");
+  if (r.has("proxy.trusted_proxies")) s.proxy.trustedProxies = splitList(r.text("proxy.trusted_proxies", ""));
+
+  s.admin.host = r.text("admin.host", s.admin.host);
+  if (s.admin.host.empty()) throw ConfigError("admin.host", "is empty");
+  s.admin.port = r.integer("admin.port", s.admin.port, 1, 65535);
+  s.admin.prefix = r.parsed("admin.prefix", s.admin.prefix, [](const std::string& p) {
+    std::string n = normalizePrefix(p);
+    if (n == "/") throw InvalidInput("may not be '/'");
+    n.pop_back();
+    return n;
+  });
+  s.admin.token = r.text("admin.token", "");
+
+  s.health = readHealth(r, "health", s.health);
+
+  if (config.has("route")) {
+    AbstractConfiguration::Keys names;
+    config.keys("route", names);
+    std::set<std::string> prefixes;
+    for (const auto& name : names) {
+      const std::string base = "route." + name;
+      AbstractConfiguration::Keys sub;
+      config.keys(base, sub);
+      for (const auto& k : sub) {
+        if (k == "health") {
+          rejectUnknown(config, base + ".health", {"interval", "timeout", "fall", "rise", "type", "path"});
+        } else if (k != "prefix" && k != "targets" && k != "balancer") {
+          throw ConfigError(base + "." + k, "unknown configuration key");
+        }
+      }
+      RouteSeed seed;
+      seed.name = name;
+      if (!r.has(base + ".prefix")) throw ConfigError(base + ".prefix", "is required for route '" + name + "'");
+      seed.spec.prefix = r.parsed(base + ".prefix", "", normalizePrefix);
+      if (!prefixes.insert(seed.spec.prefix).second)
+        throw ConfigError(base + ".prefix", "'" + seed.spec.prefix + "' is declared by another route");
+      seed.spec.balancer = r.parsed(base + ".balancer", "round_robin", parseBalancer);
+      seed.spec.health = readHealth(r, base + ".health", s.health);
+      std::set<std::string> seen;
+      for (const auto& t : splitList(r.text(base + ".targets", ""))) {
+        const std::string url = r.parsed(base + ".targets", t, [](const std::string& v) {
+          return parseTargetUrl(v).canonical;
+        });
+        if (seen.insert(url).second) seed.spec.targets.push_back(url);
+      }
+      s.routes.push_back(std::move(seed));
+    }
+  }
+  return s;
+}
+
+}  // namespace portico

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace portico {
+
+/// An open SQLite connection, closed on destruction.
+class SqliteConnection {
+ public:
+  SqliteConnection(const std::string& path, int flags);
+  ~SqliteConnection();
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  sqlite3* get() const { return db_; }
+  /// Runs statements that return no rows; throws StoreError with SQLite's message.
+  void exec(const std::string& sql);
+  std::int64_t queryInt(const std::string& sql);
+
+ private:
+  sqlite3* db_{nullptr};
+};
+
+/// A prepared statement, finalized on destruction. Bind indexes start at 1, columns at 0.
+class SqliteStatement {
+ public:
+  SqliteStatement(sqlite3* db, std::string_view sql);
+  ~SqliteStatement();
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+  SqliteStatement& bind(int index, std::int64_t value);
+  SqliteStatement& bind(int index, const std::string& value);
+  SqliteStatement& bindNull(int index);
+  /// True while a row is available; false when done. Throws StoreError on failure.
+  bool step();
+  void reset();
+  std::int64_t columnInt(int col) const;
+  std::string columnText(int col) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_{nullptr};
+};
+
+/// A transaction rolled back unless commit() is reached: a failed change leaves nothing behind.
+class SqliteTransaction {
+ public:
+  enum class Kind { Deferred, Immediate };
+  SqliteTransaction(SqliteConnection& conn, Kind kind);
+  ~SqliteTransaction();
+  SqliteTransaction(const SqliteTransaction&) = delete;
+  SqliteTransaction& operator=(const SqliteTransaction&) = delete;
+  void commit();
+
+ private:
+  SqliteConnection& conn_;
+  bool done_{false};
+};
+
+}  // namespace portico

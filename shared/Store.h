@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "Migrations.h"
+#include "Model.h"
+
+namespace portico {
+
+class SqliteConnection;
+
+/// The SQLite store both programs share. The sidecar opens it ReadWrite (creates, migrates,
+/// writes); the proxy opens it ReadOnly (never writes, refuses a schema it does not know).
+/// Every change commits in one transaction together with a revision bump. Thread-safe.
+class Store {
+ public:
+  enum class Access { ReadWrite, ReadOnly };
+
+  explicit Store(const std::string& path, Access access = Access::ReadWrite,
+                 const std::vector<Migration>& migrations = embeddedMigrations());
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  int schemaVersion();
+  /// The counter every committed change increments; cheap enough to poll.
+  std::int64_t revision();
+  /// Every route with its targets, read in one transaction (a consistent snapshot).
+  std::vector<RouteRecord> loadRoutes();
+  std::optional<RouteRecord> findRoute(const std::string& prefix);
+
+  /// Throws Conflict when the prefix exists.
+  RouteRecord createRoute(const RouteSpec& spec);
+  /// Throws NotFound when the prefix is absent.
+  void deleteRoute(const std::string& prefix);
+  /// Adds URLs not yet on the route (others skipped) and, when given, replaces the route's
+  /// health settings. Returns how many targets were added. Throws NotFound.
+  int addTargets(const std::string& prefix, const std::vector<std::string>& urls,
+                 const std::optional<HealthSpec>& health = std::nullopt);
+  /// Removes the URLs present on the route; returns how many were. Throws NotFound.
+  int removeTargets(const std::string& prefix, const std::vector<std::string>& urls);
+  /// Creates each route whose prefix was never seeded and is absent; returns the prefixes created.
+  std::vector<std::string> seed(const std::vector<RouteSpec>& routes);
+
+  /// Writes a health transition (verdict, time, error) with a revision bump. Returns false and
+  /// writes nothing when the stored verdict is already `healthy` or the target is gone.
+  bool recordVerdict(std::int64_t targetId, bool healthy, const std::string& error);
+  /// Stamps last_checked_at for a sweep of probes; not a change the proxy needs, so no bump.
+  void recordChecked(const std::vector<std::int64_t>& targetIds);
+
+ private:
+  std::vector<RouteRecord> loadRoutesLocked(const std::string& where, const std::string& arg);
+  void bumpRevision();
+  void requireWritable() const;
+
+  std::mutex mutex_;  // one connection; SQLite transactions must not interleave across threads
+  std::unique_ptr<SqliteConnection> conn_;
+  Access access_;
+};
+
+}  // namespace portico
