@@ -89,7 +89,6 @@ HealthSpec readHealth(const Reader& r, const std::string& base, const HealthSpec
 
 void rejectUnknown(const AbstractConfiguration& c, const std::string& section,
                    const std::set<std::string>& known) {
-  if (!c.has(section)) return;
   AbstractConfiguration::Keys keys;
   c.keys(section, keys);
   for (const auto& k : keys)
@@ -136,7 +135,7 @@ Settings Settings::load(const AbstractConfiguration& config) {
 
   s.health = readHealth(r, "health", s.health);
 
-  if (config.has("route")) {
+  {
     AbstractConfiguration::Keys names;
     config.keys("route", names);
     std::set<std::string> prefixes;
@@ -161,9 +160,12 @@ Settings Settings::load(const AbstractConfiguration& config) {
       seed.spec.health = readHealth(r, base + ".health", s.health);
       std::set<std::string> seen;
       for (const auto& t : splitList(r.text(base + ".targets", ""))) {
-        const std::string url = r.parsed(base + ".targets", t, [](const std::string& v) {
-          return parseTargetUrl(v).canonical;
-        });
+        std::string url;
+        try {
+          url = parseTargetUrl(t).canonical;
+        } catch (const InvalidInput& e) {
+          throw ConfigError(base + ".targets", e.what());
+        }
         if (seen.insert(url).second) seed.spec.targets.push_back(url);
       }
       s.routes.push_back(std::move(seed));

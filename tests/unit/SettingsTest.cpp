@@ -1,1 +1,176 @@
+#include <Poco/AutoPtr.h>
+#include <Poco/Util/MapConfiguration.h>
 #include <cppunit/extensions/HelperMacros.h>
+
+#include <map>
+
+#include "Errors.h"
+#include "Settings.h"
+
+using namespace std::chrono_literals;
+using portico::ConfigError;
+using portico::Settings;
+
+namespace {
+
+Settings load(const std::map<std::string, std::string>& kv) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+  for (const auto& [k, v] : kv) c->setString(k, v);
+  return Settings::load(*c);
+}
+
+/// The key a ConfigError names for this configuration, or "" when it loads.
+std::string failingKey(const std::map<std::string, std::string>& kv) {
+  try {
+    load(kv);
+    return "";
+  } catch (const ConfigError& e) {
+    // The one-line message starts with the key.
+    CPPUNIT_ASSERT_EQUAL(0, static_cast<int>(std::string(e.what()).find(e.key() + ": ")));
+    return e.key();
+  }
+}
+
+}  // namespace
+
+/// Every configuration key of DESIGN.md: defaults, overrides and the validation that names the key.
+class SettingsTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(SettingsTest);
+  CPPUNIT_TEST(testDefaults);
+  CPPUNIT_TEST(testOverrides);
+  CPPUNIT_TEST(testEveryKeyValidated);
+  CPPUNIT_TEST(testRoutes);
+  CPPUNIT_TEST(testRouteErrors);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testDefaults() {
+    const Settings s = load({});
+    CPPUNIT_ASSERT_EQUAL(std::string("data/portico.db"), s.storePath);
+    CPPUNIT_ASSERT_EQUAL(std::string("0.0.0.0"), s.proxy.host);
+    CPPUNIT_ASSERT_EQUAL(8080, s.proxy.port);
+    CPPUNIT_ASSERT(s.proxy.reloadInterval == 100ms);
+    CPPUNIT_ASSERT(s.proxy.connectTimeout == 2s);
+    CPPUNIT_ASSERT(s.proxy.readTimeout == 30s);
+    CPPUNIT_ASSERT(s.proxy.threads >= 1000);  // serves 1,000 keep-alive clients at once
+    CPPUNIT_ASSERT(s.proxy.queue >= 1000);
+    CPPUNIT_ASSERT_EQUAL(std::string("stdout"), s.proxy.accessLog);
+    CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(s.proxy.trustedProxies.size()));
+    CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), s.admin.host);
+    CPPUNIT_ASSERT_EQUAL(9090, s.admin.port);
+    CPPUNIT_ASSERT_EQUAL(std::string("/endpoints"), s.admin.prefix);
+    CPPUNIT_ASSERT(s.admin.token.empty());
+    CPPUNIT_ASSERT(s.health.interval == 5s);
+    CPPUNIT_ASSERT(s.health.timeout == 3s);
+    CPPUNIT_ASSERT_EQUAL(1, s.health.fall);
+    CPPUNIT_ASSERT_EQUAL(1, s.health.rise);
+    CPPUNIT_ASSERT(s.health.type == portico::ProbeType::Tcp);
+    CPPUNIT_ASSERT_EQUAL(std::string("/"), s.health.path);
+    CPPUNIT_ASSERT(s.routes.empty());
+  }
+
+  void testOverrides() {
+    const Settings s = load({{"store.path", "/tmp/x.db"},
+                             {"proxy.host", "127.0.0.1"},
+                             {"proxy.port", "18080"},
+                             {"proxy.reload_interval", "50ms"},
+                             {"proxy.connect_timeout", "1s"},
+                             {"proxy.read_timeout", "1m"},
+                             {"proxy.threads", "64"},
+                             {"proxy.queue", "128"},
+                             {"proxy.access_log", "off"},
+                             {"proxy.trusted_proxies", "10.0.0.1, 10.0.0.2 ,"},
+                             {"admin.host", "0.0.0.0"},
+                             {"admin.port", "19090"},
+                             {"admin.prefix", "admin/"},
+                             {"admin.token", " s3cret "},
+                             {"health.interval", "1s"},
+                             {"health.timeout", "500ms"},
+                             {"health.fall", "3"},
+                             {"health.rise", "2"},
+                             {"health.type", "http"},
+                             {"health.path", "/healthz"}});
+    CPPUNIT_ASSERT_EQUAL(std::string("/tmp/x.db"), s.storePath);
+    CPPUNIT_ASSERT_EQUAL(18080, s.proxy.port);
+    CPPUNIT_ASSERT(s.proxy.reloadInterval == 50ms);
+    CPPUNIT_ASSERT(s.proxy.readTimeout == 60s);
+    CPPUNIT_ASSERT_EQUAL(64, s.proxy.threads);
+    CPPUNIT_ASSERT_EQUAL(std::string("off"), s.proxy.accessLog);
+    CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(s.proxy.trustedProxies.size()));
+    CPPUNIT_ASSERT_EQUAL(std::string("10.0.0.2"), s.proxy.trustedProxies[1]);
+    CPPUNIT_ASSERT_EQUAL(std::string("/admin"), s.admin.prefix);
+    CPPUNIT_ASSERT_EQUAL(std::string("s3cret"), s.admin.token);
+    CPPUNIT_ASSERT(s.health.interval == 1s);
+    CPPUNIT_ASSERT_EQUAL(3, s.health.fall);
+    CPPUNIT_ASSERT(s.health.type == portico::ProbeType::Http);
+    CPPUNIT_ASSERT_EQUAL(std::string("/healthz"), s.health.path);
+  }
+
+  void testEveryKeyValidated() {
+    const std::map<std::string, std::vector<std::string>> bad{
+        {"store.path", {""}},
+        {"proxy.host", {""}},
+        {"proxy.port", {"0", "65536", "http", "80x", "-1"}},
+        {"proxy.reload_interval", {"100", "5ms", "fast"}},
+        {"proxy.connect_timeout", {"2", "0ms"}},
+        {"proxy.read_timeout", {"30", "x"}},
+        {"proxy.threads", {"1", "lots", "100000"}},
+        {"proxy.queue", {"0", "x"}},
+        {"proxy.access_log", {""}},
+        {"admin.host", {""}},
+        {"admin.port", {"0", "99999", "x"}},
+        {"admin.prefix", {"/", "/a b", "/a?b"}},
+        {"health.interval", {"5", "1ms"}},
+        {"health.timeout", {"3", "0s"}},
+        {"health.fall", {"0", "x"}},
+        {"health.rise", {"0", "1001"}},
+        {"health.type", {"udp"}},
+        {"health.path", {"healthz", "/a b"}},
+        {"proxy.bogus", {"1"}},
+        {"admin.tokn", {"x"}},
+    };
+    for (const auto& [key, values] : bad)
+      for (const auto& v : values) CPPUNIT_ASSERT_EQUAL_MESSAGE(key + "=" + v, key, failingKey({{key, v}}));
+  }
+
+  void testRoutes() {
+    const Settings s = load({{"health.interval", "2s"},
+                             {"route.proxy.prefix", "proxy"},
+                             {"route.proxy.targets", "http://localhost:8081, http://localhost:8082/,http://localhost:8081"},
+                             {"route.api.prefix", "/api/"},
+                             {"route.api.targets", "http://127.0.0.1:9000/v1"},
+                             {"route.api.balancer", "ip_hash"},
+                             {"route.api.health.type", "http"},
+                             {"route.api.health.path", "/healthz"},
+                             {"route.api.health.fall", "3"}});
+    CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(s.routes.size()));
+    const auto& api = s.routes[0].name == "api" ? s.routes[0] : s.routes[1];
+    const auto& proxy = s.routes[0].name == "api" ? s.routes[1] : s.routes[0];
+    CPPUNIT_ASSERT_EQUAL(std::string("/proxy/"), proxy.spec.prefix);
+    CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(proxy.spec.targets.size()));  // duplicate dropped
+    CPPUNIT_ASSERT_EQUAL(std::string("http://localhost:8082"), proxy.spec.targets[1]);
+    CPPUNIT_ASSERT(proxy.spec.balancer == portico::BalancerKind::RoundRobin);
+    CPPUNIT_ASSERT(proxy.spec.health.interval == 2s);  // inherits health.*
+    CPPUNIT_ASSERT(api.spec.balancer == portico::BalancerKind::IpHash);
+    CPPUNIT_ASSERT(api.spec.health.type == portico::ProbeType::Http);
+    CPPUNIT_ASSERT_EQUAL(std::string("/healthz"), api.spec.health.path);
+    CPPUNIT_ASSERT_EQUAL(3, api.spec.health.fall);
+    CPPUNIT_ASSERT_EQUAL(1, api.spec.health.rise);
+  }
+
+  void testRouteErrors() {
+    CPPUNIT_ASSERT_EQUAL(std::string("route.a.prefix"), failingKey({{"route.a.targets", "http://x:1"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("route.a.targets"),
+                         failingKey({{"route.a.prefix", "/a/"}, {"route.a.targets", "https://x:1"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("route.a.balancer"),
+                         failingKey({{"route.a.prefix", "/a/"}, {"route.a.balancer", "random"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("route.a.health.interval"),
+                         failingKey({{"route.a.prefix", "/a/"}, {"route.a.health.interval", "soon"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("route.a.health.kind"),
+                         failingKey({{"route.a.prefix", "/a/"}, {"route.a.health.kind", "tcp"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("route.a.weight"), failingKey({{"route.a.prefix", "/a/"}, {"route.a.weight", "1"}}));
+    const std::string dup = failingKey({{"route.a.prefix", "/a/"}, {"route.b.prefix", "a"}});
+    CPPUNIT_ASSERT(dup == "route.a.prefix" || dup == "route.b.prefix");
+  }
+};
+CPPUNIT_TEST_SUITE_REGISTRATION(SettingsTest);

@@ -1,1 +1,243 @@
 #include <cppunit/extensions/HelperMacros.h>
+
+#include "Errors.h"
+#include "Sqlite.h"
+#include "Store.h"
+#include "TestSupport.h"
+
+using namespace std::chrono_literals;
+using portico::RouteSpec;
+using portico::Store;
+using portico::test::sqlite;
+using portico::test::TempDir;
+
+namespace {
+
+RouteSpec spec(const std::string& prefix, std::vector<std::string> targets = {}) {
+  RouteSpec s;
+  s.prefix = prefix;
+  s.targets = std::move(targets);
+  return s;
+}
+
+std::vector<portico::Migration> firstMigrations(std::size_t n) {
+  const auto& all = portico::embeddedMigrations();
+  return {all.begin(), all.begin() + static_cast<long>(n)};
+}
+
+}  // namespace
+
+/// The SQLite store on a temp file: migrations, queries, revision bumps, atomicity.
+class StoreTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(StoreTest);
+  CPPUNIT_TEST(testFreshStore);
+  CPPUNIT_TEST(testUpgradeFromPreviousSchema);
+  CPPUNIT_TEST(testRefusesNewerStore);
+  CPPUNIT_TEST(testReadOnlyAccess);
+  CPPUNIT_TEST(testRoutesAndTargets);
+  CPPUNIT_TEST(testFailedChangesLeaveNothing);
+  CPPUNIT_TEST(testSeedRule);
+  CPPUNIT_TEST(testVerdicts);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testFreshStore() {
+    TempDir dir;
+    const std::string db = dir.file("sub/dir/p.db");  // parent directories are created
+    {
+      Store store(db);
+      CPPUNIT_ASSERT_EQUAL(static_cast<int>(portico::embeddedMigrations().size()), store.schemaVersion());
+      CPPUNIT_ASSERT(store.loadRoutes().empty());
+    }
+    CPPUNIT_ASSERT_EQUAL(std::string("wal"), sqlite(db, "PRAGMA journal_mode"));
+    CPPUNIT_ASSERT_EQUAL(std::to_string(portico::embeddedMigrations().size()), sqlite(db, "PRAGMA user_version"));
+    // The contract's column names, for operators using sqlite3.
+    CPPUNIT_ASSERT_EQUAL(std::string("0"),
+                         sqlite(db, "SELECT count(*) FROM routes WHERE id+length(prefix)+length(balancer)+"
+                                    "health_interval_ms+health_timeout_ms IS NULL"));
+    CPPUNIT_ASSERT_EQUAL(std::string("0"),
+                         sqlite(db, "SELECT count(*) FROM targets WHERE route_id+length(url)+healthy+"
+                                    "length(last_checked_at)+length(last_error) IS NOT NULL"));
+    // Opening again applies nothing twice.
+    Store again(db);
+    CPPUNIT_ASSERT_EQUAL(static_cast<int>(portico::embeddedMigrations().size()), again.schemaVersion());
+  }
+
+  void testUpgradeFromPreviousSchema() {
+    const auto& all = portico::embeddedMigrations();
+    CPPUNIT_ASSERT(all.size() >= 2);
+    TempDir dir;
+    const std::string db = dir.file("p.db");
+    {
+      // A store written by the previous release: one migration fewer, with data in it.
+      Store old(db, Store::Access::ReadWrite, firstMigrations(all.size() - 1));
+      CPPUNIT_ASSERT_EQUAL(static_cast<int>(all.size() - 1), old.schemaVersion());
+    }
+    sqlite(db, "SELECT 1");  // readable by plain sqlite3
+    {
+      portico::SqliteConnection c(db, SQLITE_OPEN_READWRITE);
+      c.exec("INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms) VALUES "
+             "('/old/', 'least_conn', 1000, 500);"
+             "INSERT INTO targets (route_id, url, healthy) VALUES (1, 'http://127.0.0.1:1', 0);");
+    }
+    Store store(db);
+    CPPUNIT_ASSERT_EQUAL(static_cast<int>(all.size()), store.schemaVersion());
+    const auto routes = store.loadRoutes();
+    CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(routes.size()));
+    CPPUNIT_ASSERT_EQUAL(std::string("/old/"), routes[0].prefix);
+    CPPUNIT_ASSERT(routes[0].balancer == portico::BalancerKind::LeastConn);
+    CPPUNIT_ASSERT(routes[0].health.interval == 1000ms);
+    CPPUNIT_ASSERT(routes[0].health.type == portico::ProbeType::Tcp);  // new column's default
+    CPPUNIT_ASSERT_EQUAL(1, routes[0].health.fall);
+    CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(routes[0].targets.size()));
+    CPPUNIT_ASSERT(!routes[0].targets[0].healthy);
+    // A route that existed before config seeding was tracked counts as seeded.
+    CPPUNIT_ASSERT_EQUAL(std::string("/old/"), sqlite(db, "SELECT prefix FROM config_seeds"));
+  }
+
+  void testRefusesNewerStore() {
+    TempDir dir;
+    const std::string db = dir.file("p.db");
+    { Store store(db); }
+    {
+      portico::SqliteConnection c(db, SQLITE_OPEN_READWRITE);
+      c.exec("PRAGMA user_version = 99");
+    }
+    for (auto access : {Store::Access::ReadWrite, Store::Access::ReadOnly}) {
+      try {
+        Store store(db, access);
+        CPPUNIT_FAIL("opened a store newer than the binary");
+      } catch (const portico::StoreError& e) {
+        CPPUNIT_ASSERT(std::string(e.what()).find("newer") != std::string::npos);
+      }
+    }
+    CPPUNIT_ASSERT_EQUAL(std::string("99"), sqlite(db, "PRAGMA user_version"));  // left untouched
+  }
+
+  void testReadOnlyAccess() {
+    TempDir dir;
+    const std::string db = dir.file("p.db");
+    CPPUNIT_ASSERT_THROW(Store(db, Store::Access::ReadOnly), portico::StoreNotReady);  // absent
+    {
+      Store old(db, Store::Access::ReadWrite, firstMigrations(1));
+    }
+    CPPUNIT_ASSERT_THROW(Store(db, Store::Access::ReadOnly), portico::StoreNotReady);  // older: not upgraded
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), sqlite(db, "PRAGMA user_version"));
+    Store writer(db);
+    writer.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
+    Store reader(db, Store::Access::ReadOnly);
+    CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(reader.loadRoutes().size()));
+    CPPUNIT_ASSERT_EQUAL(writer.revision(), reader.revision());
+    CPPUNIT_ASSERT_THROW(reader.createRoute(spec("/b/")), portico::StoreError);
+    CPPUNIT_ASSERT_THROW(reader.addTargets("/a/", {"http://127.0.0.1:2"}), portico::StoreError);
+  }
+
+  void testRoutesAndTargets() {
+    TempDir dir;
+    Store store(dir.file("p.db"));
+    auto rev = store.revision();
+    RouteSpec s = spec("/api/", {"http://127.0.0.1:1", "http://127.0.0.1:2"});
+    s.balancer = portico::BalancerKind::IpHash;
+    s.health.type = portico::ProbeType::Http;
+    s.health.path = "/healthz";
+    s.health.rise = 2;
+    const auto created = store.createRoute(s);
+    CPPUNIT_ASSERT(store.revision() > rev);
+    CPPUNIT_ASSERT_EQUAL(std::string("/api/"), created.prefix);
+    CPPUNIT_ASSERT(created.health == s.health);
+    CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(created.targets.size()));
+    CPPUNIT_ASSERT(created.targets[0].healthy);
+    CPPUNIT_ASSERT_THROW(store.createRoute(spec("/api/")), portico::Conflict);
+
+    rev = store.revision();
+    CPPUNIT_ASSERT_EQUAL(1, store.addTargets("/api/", {"http://127.0.0.1:2", "http://127.0.0.1:3"}));
+    CPPUNIT_ASSERT(store.revision() > rev);
+    rev = store.revision();
+    CPPUNIT_ASSERT_EQUAL(0, store.addTargets("/api/", {"http://127.0.0.1:3"}));
+    CPPUNIT_ASSERT_EQUAL(rev, store.revision());  // nothing changed, nothing bumped
+    portico::HealthSpec h = s.health;
+    h.interval = 1s;
+    CPPUNIT_ASSERT_EQUAL(0, store.addTargets("/api/", {"http://127.0.0.1:3"}, h));
+    CPPUNIT_ASSERT(store.revision() > rev);
+    CPPUNIT_ASSERT(store.findRoute("/api/")->health.interval == 1s);
+
+    rev = store.revision();
+    CPPUNIT_ASSERT_EQUAL(1, store.removeTargets("/api/", {"http://127.0.0.1:1", "http://127.0.0.1:9"}));
+    CPPUNIT_ASSERT(store.revision() > rev);
+    const auto route = store.findRoute("/api/");
+    CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(route->targets.size()));
+    CPPUNIT_ASSERT_EQUAL(std::string("http://127.0.0.1:2"), route->targets[0].url);
+    CPPUNIT_ASSERT(!store.findRoute("/nope/"));
+
+    store.deleteRoute("/api/");
+    CPPUNIT_ASSERT(store.loadRoutes().empty());
+    CPPUNIT_ASSERT_EQUAL(std::string("0"), sqlite(dir.file("p.db"), "SELECT count(*) FROM targets"));  // cascade
+    CPPUNIT_ASSERT_THROW(store.deleteRoute("/api/"), portico::NotFound);
+  }
+
+  void testFailedChangesLeaveNothing() {
+    TempDir dir;
+    const std::string db = dir.file("p.db");
+    Store store(db);
+    store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
+    const std::string before = sqlite(db, "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision");
+    CPPUNIT_ASSERT_THROW(store.addTargets("/b/", {"http://127.0.0.1:2"}), portico::NotFound);
+    CPPUNIT_ASSERT_THROW(store.removeTargets("/b/", {"http://127.0.0.1:1"}), portico::NotFound);
+    CPPUNIT_ASSERT_THROW(store.createRoute(spec("/a/", {"http://127.0.0.1:5"})), portico::Conflict);
+    RouteSpec invalid = spec("/c/", {"http://127.0.0.1:5"});
+    invalid.health.fall = 0;  // violates a CHECK constraint after the insert began
+    CPPUNIT_ASSERT_THROW(store.createRoute(invalid), portico::StoreError);
+    CPPUNIT_ASSERT_EQUAL(before, sqlite(db, "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision"));
+    // The connection is still usable after the rollbacks.
+    CPPUNIT_ASSERT_EQUAL(1, store.addTargets("/a/", {"http://127.0.0.1:2"}));
+  }
+
+  void testSeedRule() {
+    TempDir dir;
+    const std::string db = dir.file("p.db");
+    const std::vector<RouteSpec> seeds{spec("/proxy/", {"http://localhost:8081", "http://localhost:8082"}),
+                                       spec("/personal/", {"http://localhost:8083"})};
+    {
+      Store store(db);
+      CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(store.seed(seeds).size()));
+      store.removeTargets("/proxy/", {"http://localhost:8081"});
+      store.deleteRoute("/personal/");
+    }
+    Store store(db);  // a restart with the same configuration
+    CPPUNIT_ASSERT(store.seed(seeds).empty());
+    const auto routes = store.loadRoutes();
+    CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(routes.size()));
+    CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(routes[0].targets.size()));
+    CPPUNIT_ASSERT_EQUAL(std::string("http://localhost:8082"), routes[0].targets[0].url);
+    // A route that exists already is owned by the store, even when first seen in configuration.
+    store.createRoute(spec("/new/", {"http://localhost:1"}));
+    CPPUNIT_ASSERT(store.seed({spec("/new/", {"http://localhost:2"})}).empty());
+    CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(store.findRoute("/new/")->targets.size()));
+  }
+
+  void testVerdicts() {
+    TempDir dir;
+    const std::string db = dir.file("p.db");
+    Store store(db);
+    const auto route = store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
+    const auto id = route.targets[0].id;
+    auto rev = store.revision();
+    CPPUNIT_ASSERT(!store.recordVerdict(id, true, ""));  // already healthy: no write
+    CPPUNIT_ASSERT_EQUAL(rev, store.revision());
+    CPPUNIT_ASSERT(store.recordVerdict(id, false, "connect: Connection refused"));
+    CPPUNIT_ASSERT_EQUAL(rev + 1, store.revision());
+    auto t = store.findRoute("/a/")->targets[0];
+    CPPUNIT_ASSERT(!t.healthy);
+    CPPUNIT_ASSERT_EQUAL(std::string("connect: Connection refused"), t.lastError);
+    CPPUNIT_ASSERT(!t.lastChangedAt.empty());
+    CPPUNIT_ASSERT_EQUAL(std::string("0|connect: Connection refused"),
+                         sqlite(db, "SELECT healthy, last_error FROM targets"));
+    rev = store.revision();
+    store.recordChecked({id});
+    CPPUNIT_ASSERT_EQUAL(rev, store.revision());  // a sweep's timestamps are not a change
+    CPPUNIT_ASSERT(store.recordVerdict(id, true, ""));
+    CPPUNIT_ASSERT(store.findRoute("/a/")->targets[0].healthy);
+    CPPUNIT_ASSERT(!store.recordVerdict(99999, false, "gone"));  // a removed target
+  }
+};
+CPPUNIT_TEST_SUITE_REGISTRATION(StoreTest);
