@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Portico builds and tests with, when any is missing.
+# Sourced by run.sh, test.sh and bench.sh; usable on its own too.
+set -euo pipefail
+
+portico_install_deps() {
+  local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl "$@")
+  local missing=()
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+portico_build() {
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j2
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  portico_install_deps "$@"
+fi
