@@ -37,7 +37,8 @@ struct BalancerState {
 };
 
 /// The balancer of `kind` over `targets` (the route's healthy targets, in stored order).
-std::unique_ptr<Balancer> makeBalancer(BalancerKind kind, std::vector<std::shared_ptr<TargetState>> targets,
+std::unique_ptr<Balancer> makeBalancer(BalancerKind kind,
+                                       std::vector<std::shared_ptr<TargetState>> targets,
                                        std::shared_ptr<BalancerState> state);
 
 }  // namespace portico
