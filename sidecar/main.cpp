@@ -1,1 +1,5 @@
-int main() { return 0; }
+#include <iostream>  // POCO_SERVER_MAIN reports exceptions on std::cerr
+
+#include "SidecarApplication.h"
+
+POCO_SERVER_MAIN(portico::SidecarApplication)

@@ -1,0 +1,273 @@
+#include "AdminApi.h"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+
+#include "AdminInput.h"
+#include "AdminJson.h"
+#include "ApiError.h"
+#include "Duration.h"
+#include "Errors.h"
+#include "Log.h"
+#include "Store.h"
+
+namespace portico {
+namespace {
+
+AdminResponse jsonAnswer(int status, const Poco::JSON::Object::Ptr& object) {
+  AdminResponse r;
+  r.status = status;
+  r.body = toJsonText(object);
+  return r;
+}
+
+AdminResponse messageAnswer(const std::string& message) {
+  auto o = jsonObject();
+  o->set("message", message);
+  return jsonAnswer(200, o);
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out.empty() ? "none" : out;
+}
+
+std::string describe(const HealthSpec& h) {
+  return "interval " + formatDuration(h.interval) + ", timeout " + formatDuration(h.timeout) +
+         ", " + toString(h.type) + (h.type == ProbeType::Http ? " " + h.path : "") + ", fall " +
+         std::to_string(h.fall) + ", rise " + std::to_string(h.rise);
+}
+
+std::string plural(int n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+ApiError routeNotFound(const std::string& prefix) {
+  return ApiError(404, "route " + prefix + " not found");
+}
+
+}  // namespace
+
+AdminApi::AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
+                   std::function<void()> changed)
+    : store_(store),
+      prefix_(std::move(prefix)),
+      healthDefaults_(std::move(healthDefaults)),
+      changed_(std::move(changed)) {}
+
+std::string AdminApi::errorBody(const std::string& message) {
+  auto o = jsonObject();
+  o->set("error", message);
+  return toJsonText(o);
+}
+
+AdminResponse AdminApi::handle(const AdminRequest& request) {
+  auto fail = [](int status, const std::string& message, const std::string& allow = "") {
+    AdminResponse r;
+    r.status = status;
+    r.body = errorBody(message);
+    r.allow = allow;
+    return r;
+  };
+  try {
+    return dispatch(request);
+  } catch (const ApiError& e) {
+    return fail(e.status(), e.what(), e.allow());
+  } catch (const InvalidInput& e) {
+    return fail(400, e.what());
+  } catch (const NotFound& e) {
+    return fail(404, e.what());
+  } catch (const Conflict& e) {
+    return fail(409, e.what());
+  } catch (const StoreError& e) {
+    logLine(std::string("admin: store error on ") + request.method + " " + request.path + ": " +
+            e.what());
+    return fail(500, std::string("store error: ") + e.what());
+  } catch (const Poco::Exception& e) {
+    logLine("admin: internal error on " + request.method + " " + request.path + ": " +
+            e.displayText());
+    return fail(500, "internal error: " + e.displayText());
+  } catch (const std::exception& e) {
+    logLine(std::string("admin: internal error on ") + request.method + " " + request.path + ": " +
+            e.what());
+    return fail(500, std::string("internal error: ") + e.what());
+  }
+}
+
+AdminResponse AdminApi::dispatch(const AdminRequest& request) {
+  std::string path = request.path;
+  if (path.size() > 1 && path.back() == '/') path.pop_back();
+  const std::string& m = request.method;
+  const bool get = m == "GET" || m == "HEAD";
+  auto wrongMethod = [&](const std::string& allow) {
+    return ApiError(405, "method " + m + " not allowed on " + path + " (allowed: " + allow + ")",
+                    allow);
+  };
+  if (path == prefix_) {
+    if (get) return getTarget(request);
+    throw wrongMethod("GET, HEAD");
+  }
+  if (path == prefix_ + "/list") {
+    if (get) return listRoute(request);
+    throw wrongMethod("GET, HEAD");
+  }
+  if (path == prefix_ + "/add") {
+    if (m == "POST") return addTargets(request);
+    throw wrongMethod("POST");
+  }
+  if (path == prefix_ + "/remove") {
+    if (m == "POST") return removeTargets(request);
+    throw wrongMethod("POST");
+  }
+  if (path == prefix_ + "/routes") {
+    if (get) return listRoutes(request);
+    if (m == "POST") return createRoute(request);
+    if (m == "DELETE") return deleteRoute(request);
+    throw wrongMethod("GET, HEAD, POST, DELETE");
+  }
+  throw ApiError(404, "no such path: " + request.path);
+}
+
+AdminApi::Params AdminApi::queryParams(const AdminRequest& request,
+                                       const std::set<std::string>& known) {
+  Params params;
+  for (const auto& [name, value] : request.query) {
+    if (!known.count(name)) throw ApiError(400, "unknown query parameter '" + name + "'");
+    if (!params.emplace(name, value).second)
+      throw ApiError(400, "query parameter '" + name + "' given more than once");
+  }
+  return params;
+}
+
+std::string AdminApi::requiredParam(const Params& params, const std::string& name) {
+  const auto it = params.find(name);
+  if (it == params.end() || it->second.empty())
+    throw ApiError(400, "missing query parameter '" + name + "'");
+  return it->second;
+}
+
+void AdminApi::written() {
+  if (changed_) changed_();
+}
+
+AdminResponse AdminApi::listRoute(const AdminRequest& request) {
+  const auto params = queryParams(request, {"prefixPath"});
+  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto route = store_.findRoute(prefix);
+  if (!route) throw routeNotFound(prefix);
+  return jsonAnswer(200, routeJson(*route));
+}
+
+AdminResponse AdminApi::getTarget(const AdminRequest& request) {
+  const auto params = queryParams(request, {"prefixPath", "target"});
+  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto url = canonicalTarget(requiredParam(params, "target"), "target");
+  const auto route = store_.findRoute(prefix);
+  if (!route) throw routeNotFound(prefix);
+  for (const auto& t : route->targets)
+    if (t.url == url) return jsonAnswer(200, targetJson(t));
+  throw ApiError(404, "target " + url + " not found on route " + prefix);
+}
+
+AdminResponse AdminApi::addTargets(const AdminRequest& request) {
+  const auto body = parseJsonObject(request.body);
+  rejectUnknownFields(*body, {"prefixPath", "targets", "healthCheck"});
+  const auto prefix = readPrefixField(*body);
+  const auto urls = readTargetsField(*body, true);
+  // Checked against the defaults first so a bad healthCheck is a 400 whether or not the route
+  // exists; the checks are per field, so the merge below cannot fail where this passed.
+  readHealthCheckField(*body, healthDefaults_);
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  const auto route = store_.findRoute(prefix);
+  if (!route) throw routeNotFound(prefix);
+  const auto health = readHealthCheckField(*body, route->health);
+  const int added = store_.addTargets(prefix, urls, health);
+  written();
+  const int skipped = static_cast<int>(urls.size()) - added;
+  std::string line = "added " + plural(added, "target") + " to " + prefix + " (" + joined(urls) +
+                     (skipped ? "; " + std::to_string(skipped) + " already present" : "") + ")";
+  if (health && !(*health == route->health)) line += "; health check now " + describe(*health);
+  logLine(line);
+  auto answer = jsonObject();
+  answer->set("message", "added " + plural(added, "target") + " to " + prefix +
+                             (skipped ? " (" + std::to_string(skipped) + " already present)" : ""));
+  answer->set("addedCount", added);
+  return jsonAnswer(200, answer);
+}
+
+AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
+  const auto body = parseJsonObject(request.body);
+  rejectUnknownFields(*body, {"prefixPath", "targets"});
+  const auto prefix = readPrefixField(*body);
+  const auto urls = readTargetsField(*body, true);
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  int removed = 0;
+  try {
+    removed = store_.removeTargets(prefix, urls);
+  } catch (const NotFound&) {
+    throw routeNotFound(prefix);
+  }
+  written();
+  const int absent = static_cast<int>(urls.size()) - removed;
+  logLine("removed " + plural(removed, "target") + " from " + prefix + " (" + joined(urls) +
+          (absent ? "; " + std::to_string(absent) + " not present" : "") + ")");
+  auto answer = jsonObject();
+  answer->set("message", "removed " + plural(removed, "target") + " from " + prefix +
+                             (absent ? " (" + std::to_string(absent) + " not present)" : ""));
+  answer->set("removedCount", removed);
+  return jsonAnswer(200, answer);
+}
+
+AdminResponse AdminApi::listRoutes(const AdminRequest& request) {
+  queryParams(request, {});
+  Poco::JSON::Array::Ptr routes = new Poco::JSON::Array;
+  for (const auto& r : store_.loadRoutes()) routes->add(routeJson(r));
+  auto answer = jsonObject();
+  answer->set("routes", routes);
+  return jsonAnswer(200, answer);
+}
+
+AdminResponse AdminApi::createRoute(const AdminRequest& request) {
+  const auto body = parseJsonObject(request.body);
+  rejectUnknownFields(*body, {"prefixPath", "targets", "balancer", "healthCheck"});
+  RouteSpec spec;
+  spec.prefix = readPrefixField(*body);
+  spec.targets = readTargetsField(*body, false);
+  spec.balancer = readBalancerField(*body);
+  spec.health = readHealthCheckField(*body, healthDefaults_).value_or(healthDefaults_);
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  RouteRecord route;
+  try {
+    route = store_.createRoute(spec);
+  } catch (const Conflict&) {
+    throw ApiError(409, "route " + spec.prefix + " already exists");
+  }
+  written();
+  logLine("created route " + spec.prefix + " (" + toString(spec.balancer) + ", " +
+          plural(static_cast<int>(spec.targets.size()), "target") + ": " + joined(spec.targets) +
+          "; health check " + describe(spec.health) + ")");
+  return jsonAnswer(201, routeJson(route));
+}
+
+AdminResponse AdminApi::deleteRoute(const AdminRequest& request) {
+  const auto params = queryParams(request, {"prefixPath"});
+  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  const auto route = store_.findRoute(prefix);
+  try {
+    store_.deleteRoute(prefix);
+  } catch (const NotFound&) {
+    throw routeNotFound(prefix);
+  }
+  written();
+  const int targets = route ? static_cast<int>(route->targets.size()) : 0;
+  logLine("deleted route " + prefix + " with " + plural(targets, "target"));
+  return messageAnswer("deleted route " + prefix);
+}
+
+}  // namespace portico

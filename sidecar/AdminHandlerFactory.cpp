@@ -1,0 +1,15 @@
+#include "AdminHandlerFactory.h"
+
+#include "AdminRequestHandler.h"
+
+namespace portico {
+
+AdminHandlerFactory::AdminHandlerFactory(AdminApi& api, std::string token)
+    : api_(api), token_(std::move(token)) {}
+
+Poco::Net::HTTPRequestHandler* AdminHandlerFactory::createRequestHandler(
+    const Poco::Net::HTTPServerRequest&) {
+  return new AdminRequestHandler(api_, token_);  // POCO owns and deletes the handler
+}
+
+}  // namespace portico

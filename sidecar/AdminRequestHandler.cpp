@@ -1,0 +1,132 @@
+#include "AdminRequestHandler.h"
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
+
+#include <istream>
+
+#include "AdminApi.h"
+#include "Log.h"
+
+namespace portico {
+namespace {
+
+// A rejected body is read and dropped up to this size before the answer, so a client that
+// writes its whole body before reading sees the 413/401 rather than a connection reset.
+constexpr std::size_t kDrainLimit = 16 * 1024 * 1024;
+
+/// Reads the body; false when it is longer than `limit` (then `body` holds limit + 1 bytes).
+bool readLimited(std::istream& in, std::string& body, std::size_t limit) {
+  char buffer[16384];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    body.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (body.size() > limit) return false;
+  }
+  return true;
+}
+
+/// Reads and drops the rest of the body; true when it ended within `limit` bytes.
+bool drain(std::istream& in, std::size_t limit) {
+  char buffer[16384];
+  std::size_t total = 0;
+  while (in && total <= limit) {
+    in.read(buffer, sizeof buffer);
+    total += static_cast<std::size_t>(in.gcount());
+  }
+  return in.eof() && !in.bad();
+}
+
+/// Compares in time that depends only on the expected secret's length.
+bool sameSecret(const std::string& given, const std::string& expected) {
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const unsigned char g = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
+    diff |= static_cast<unsigned char>(g ^ static_cast<unsigned char>(expected[i]));
+  }
+  return diff == 0;
+}
+
+AdminResponse failure(int status, const std::string& message) {
+  AdminResponse r;
+  r.status = status;
+  r.body = AdminApi::errorBody(message);
+  return r;
+}
+
+}  // namespace
+
+AdminRequestHandler::AdminRequestHandler(AdminApi& api, const std::string& token)
+    : api_(api), token_(token) {}
+
+bool AdminRequestHandler::authorized(const Poco::Net::HTTPServerRequest& request) const {
+  if (token_.empty()) return true;
+  const std::string header = Poco::trim(request.get("Authorization", ""));
+  const auto space = header.find(' ');
+  if (space == std::string::npos || Poco::icompare(header.substr(0, space), "Bearer") != 0)
+    return false;
+  return sameSecret(Poco::trim(header.substr(space + 1)), token_);
+}
+
+void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
+                                        Poco::Net::HTTPServerResponse& response) {
+  AdminResponse answer;
+  bool keepAlive = true;
+  std::istream& in = request.stream();
+  try {
+    // Without Content-Length or chunked framing a request has no body (RFC 9112 6.3); POCO's
+    // stream would otherwise wait for the client to close.
+    const bool hasBody = request.hasContentLength() || request.getChunkedTransferEncoding();
+    if (!authorized(request)) {
+      keepAlive = !hasBody || drain(in, kDrainLimit);
+      answer = failure(401, "missing or invalid bearer token");
+      response.set("WWW-Authenticate", "Bearer realm=\"portico-admin\"");
+    } else if (request.hasContentLength() &&
+               request.getContentLength64() > static_cast<Poco::Int64>(kMaxBody)) {
+      keepAlive = request.getContentLength64() <= static_cast<Poco::Int64>(kDrainLimit) &&
+                  drain(in, kDrainLimit);
+      answer = failure(413, "request body is larger than 1 MiB");
+    } else {
+      AdminRequest req;
+      std::string body;
+      if (hasBody && !readLimited(in, body, kMaxBody)) {
+        // A chunked body has no length up front; it is counted as it is read.
+        keepAlive = drain(in, kDrainLimit);
+        answer = failure(413, "request body is larger than 1 MiB");
+      } else if (in.bad()) {
+        keepAlive = false;
+        answer = failure(400, "could not read the request body");
+      } else {
+        const Poco::URI uri(request.getURI());
+        req.method = request.getMethod();
+        req.path = uri.getPath();
+        req.query = uri.getQueryParameters();
+        req.body = std::move(body);
+        answer = api_.handle(req);
+      }
+    }
+  } catch (const Poco::Exception& e) {
+    keepAlive = false;
+    answer = failure(400, "bad request: " + e.displayText());
+  } catch (const std::exception& e) {
+    keepAlive = false;
+    answer = failure(500, std::string("internal error: ") + e.what());
+  }
+
+  try {
+    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
+    response.setContentType("application/json");
+    response.set("Cache-Control", "no-store");
+    if (!answer.allow.empty()) response.set("Allow", answer.allow);
+    if (!keepAlive) response.setKeepAlive(false);
+    response.setContentLength(static_cast<std::streamsize>(answer.body.size()));
+    response.sendBuffer(answer.body.data(), answer.body.size());
+  } catch (const Poco::Exception& e) {
+    logLine("admin: could not send the answer to " + request.clientAddress().toString() + ": " +
+            e.displayText());
+  }
+}
+
+}  // namespace portico

@@ -1,0 +1,99 @@
+#include "SidecarApplication.h"
+
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "AdminApi.h"
+#include "AdminHandlerFactory.h"
+#include "Errors.h"
+#include "HealthChecker.h"
+#include "Log.h"
+#include "Store.h"
+
+namespace portico {
+namespace {
+
+constexpr int kAdminThreads = 32;
+constexpr int kAdminBacklog = 1024;
+
+}  // namespace
+
+SidecarApplication::SidecarApplication()
+    : PorticoApplication("portico-sidecar: admin API and health checker for the Portico proxy") {}
+
+int SidecarApplication::run(const Settings& settings) {
+  const std::string listen = settings.admin.host + ":" + std::to_string(settings.admin.port);
+
+  // Bound before the store is touched: a second sidecar on the same port must not seed or
+  // probe. Reuse-port stays off so that second instance fails here instead of sharing the port.
+  Poco::Net::ServerSocket socket;
+  try {
+    socket.bind(Poco::Net::SocketAddress(settings.admin.host,
+                                         static_cast<Poco::UInt16>(settings.admin.port)),
+                true, false);
+    socket.listen(kAdminBacklog);
+  } catch (const Poco::Exception& e) {
+    std::cerr << commandName() << ": cannot listen on admin.host:admin.port " << listen << ": "
+              << e.displayText() << std::endl;
+    return EXIT_UNAVAILABLE;
+  }
+
+  std::unique_ptr<Store> store;
+  try {
+    store = std::make_unique<Store>(settings.storePath, Store::Access::ReadWrite);
+    std::map<std::string, std::string> names;
+    std::vector<RouteSpec> seeds;
+    for (const auto& seed : settings.routes) {
+      names[seed.spec.prefix] = seed.name;
+      seeds.push_back(seed.spec);
+    }
+    for (const auto& prefix : store->seed(seeds)) {
+      const auto& spec = *std::find_if(seeds.begin(), seeds.end(),
+                                       [&](const RouteSpec& s) { return s.prefix == prefix; });
+      logLine("created route " + prefix + " from configuration (route." + names[prefix] + ", " +
+              toString(spec.balancer) + ", " + std::to_string(spec.targets.size()) + " targets)");
+    }
+  } catch (const StoreError& e) {
+    std::cerr << commandName() << ": store.path " << settings.storePath << ": " << e.what()
+              << std::endl;
+    return EXIT_IOERR;
+  } catch (const Poco::Exception& e) {
+    std::cerr << commandName() << ": store.path " << settings.storePath << ": " << e.displayText()
+              << std::endl;
+    return EXIT_IOERR;
+  }
+
+  HealthChecker checker(*store);
+  checker.start();
+
+  AdminApi api(*store, settings.admin.prefix, settings.health,
+               [&checker] { checker.notifyChanged(); });
+  Poco::ThreadPool pool("admin", 2, kAdminThreads);
+  auto* params = new Poco::Net::HTTPServerParams;  // owned by the server (AutoPtr)
+  params->setMaxThreads(kAdminThreads);
+  params->setMaxQueued(kAdminBacklog);
+  params->setTimeout(Poco::Timespan(30, 0));
+  params->setServerName("portico-sidecar");
+  Poco::Net::HTTPServer server(new AdminHandlerFactory(api, settings.admin.token), pool, socket,
+                               params);
+  server.start();
+  logLine("portico-sidecar admin API listening on http://" + socket.address().toString() +
+          settings.admin.prefix + " (store " + settings.storePath +
+          (settings.admin.token.empty() ? ", no token" : ", bearer token required") + ")");
+
+  waitForTerminationRequest();
+  logLine("portico-sidecar shutting down");
+  server.stopAll(true);
+  pool.joinAll();
+  checker.stop();
+  return EXIT_OK;
+}
+
+}  // namespace portico

@@ -1,0 +1,5 @@
+# Admin API of portico-sidecar: end-to-end tests against the real binary.
+portico_test(sidecar_api_e2e_tests e2e e2e/SidecarApiTest.cpp TIMEOUT 120)
+portico_test(sidecar_lifecycle_e2e_tests e2e e2e/SidecarLifecycleTest.cpp TIMEOUT 120)
+# AdminApi without HTTP: validation details, healthCheck forms, change notifications.
+portico_test(sidecar_admin_unit_tests unit unit/AdminApiTest.cpp LIBS portico_sidecar TIMEOUT 60)
