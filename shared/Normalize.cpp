@@ -109,7 +109,7 @@ TargetUrl parseTargetUrl(std::string_view raw) {
   url.basePath = path;
   const bool v6 = url.host.find(':') != std::string::npos;
   url.canonical = "http://" + (v6 ? "[" + url.host + "]" : url.host) +
-                  (portText.empty() ? "" : ":" + std::to_string(url.port)) + url.basePath;
+                  (url.port == 80 ? "" : ":" + std::to_string(url.port)) + url.basePath;
   return url;
 }
 

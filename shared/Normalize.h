@@ -15,7 +15,7 @@ struct TargetUrl {
   std::string host;      // lower-cased; IPv6 without brackets
   std::uint16_t port{};  // 80 when absent
   std::string basePath;  // "" or "/base" without a trailing slash
-  std::string canonical; // "http://host[:port][/base]" (port kept only when it was given)
+  std::string canonical; // "http://host[:port][/base]"; the default port 80 is left out
 
   /// "host:port" (brackets around IPv6), the value of X-Origin-Host.
   std::string authority() const;

@@ -51,6 +51,9 @@ class NormalizeTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("[::1]:9000"), u.authority());
     CPPUNIT_ASSERT_EQUAL(std::string("http://[::1]:9000"), u.canonical);
     CPPUNIT_ASSERT_EQUAL(std::string("http://127.0.0.1:1"), parseTargetUrl("http://127.0.0.1:1").canonical);
+    // One backend, one spelling: the default port is implied.
+    CPPUNIT_ASSERT_EQUAL(std::string("http://h/x"), parseTargetUrl("http://h:80/x/").canonical);
+    CPPUNIT_ASSERT_EQUAL(parseTargetUrl("http://h").canonical, parseTargetUrl("http://h:80").canonical);
   }
 
   void testUrlRejects() {
