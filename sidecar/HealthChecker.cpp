@@ -1,0 +1,187 @@
+#include "HealthChecker.h"
+
+#include <algorithm>
+
+#include "Log.h"
+#include "ProbeByType.h"
+#include "Store.h"
+
+namespace portico {
+
+HealthChecker::HealthChecker(Store& store)
+    : HealthChecker(store, std::make_shared<ProbeByType>()) {}
+
+HealthChecker::HealthChecker(Store& store, std::shared_ptr<Probe> probe,
+                             HealthCheckerOptions options)
+    : store_(store), probe_(std::move(probe)), options_(options) {
+  options_.threads = std::max(1, options_.threads);
+}
+
+HealthChecker::~HealthChecker() {
+  stop();
+}
+
+void HealthChecker::start() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (running_) return;
+    running_ = true;
+    stopping_ = false;
+  }
+  // Read the stored verdicts before anything is probed, so a restart resumes from them.
+  reload();
+  scheduler_ = std::thread([this] { schedulerLoop(); });
+  for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { workerLoop(); });
+}
+
+void HealthChecker::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!running_) return;
+    stopping_ = true;
+  }
+  schedulerWake_.notify_all();
+  workReady_.notify_all();
+  if (scheduler_.joinable()) scheduler_.join();
+  for (auto& worker : workers_) worker.join();
+  workers_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Jobs never started go back to the schedule, due as before, for a later start().
+    for (const auto& job : queue_) schedule_.release(job);
+    queue_.clear();
+    running_ = false;
+  }
+  flushChecked();
+}
+
+void HealthChecker::notifyChanged() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    changed_ = true;
+  }
+  schedulerWake_.notify_one();
+}
+
+void HealthChecker::reload() {
+  try {
+    // The revision is read first: a change committed during the load is seen by the next poll.
+    const auto revision = store_.revision();
+    auto routes = store_.loadRoutes();
+    std::lock_guard<std::mutex> lock(mutex_);
+    seenRevision_ = revision;
+    schedule_.sync(routes, Clock::now());
+  } catch (const std::exception& e) {
+    logLine(std::string("health: cannot read the store: ") + e.what());
+  }
+}
+
+void HealthChecker::flushChecked() {
+  std::vector<std::int64_t> ids;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ids.swap(checked_);
+  }
+  if (ids.empty()) return;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  try {
+    store_.recordChecked(ids);
+  } catch (const std::exception& e) {
+    logLine(std::string("health: cannot record check times: ") + e.what());
+  }
+}
+
+void HealthChecker::schedulerLoop() {
+  auto nextPoll = Clock::now() + options_.revisionPoll;
+  auto nextFlush = Clock::now() + options_.checkedFlush;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    const bool notified = changed_;
+    changed_ = false;
+    auto now = Clock::now();
+    bool mustReload = notified;
+    if (!mustReload && now >= nextPoll) {
+      const auto known = seenRevision_;
+      lock.unlock();
+      try {
+        mustReload = store_.revision() != known;
+      } catch (const std::exception& e) {
+        logLine(std::string("health: cannot read the store revision: ") + e.what());
+      }
+      lock.lock();
+    }
+    if (now >= nextPoll) nextPoll = now + options_.revisionPoll;
+    if (mustReload || now >= nextFlush) {
+      lock.unlock();
+      if (mustReload) reload();
+      if (now >= nextFlush) {
+        flushChecked();
+        nextFlush = now + options_.checkedFlush;
+      }
+      lock.lock();
+      if (stopping_) break;
+    }
+
+    auto jobs = schedule_.takeDue(Clock::now());
+    if (!jobs.empty()) {
+      for (auto& job : jobs) queue_.push_back(std::move(job));
+      if (jobs.size() == 1) {
+        workReady_.notify_one();
+      } else {
+        workReady_.notify_all();
+      }
+    }
+    plannedWake_ = std::min(nextPoll, nextFlush);
+    if (auto due = schedule_.nextDue()) plannedWake_ = std::min(plannedWake_, *due);
+    schedulerWake_.wait_until(lock, plannedWake_, [this] { return stopping_ || changed_; });
+  }
+}
+
+void HealthChecker::workerLoop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    workReady_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    HealthJob job = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+
+    ProbeResult result;
+    try {
+      result = probe_->check(job.target, job.spec, Clock::now() + job.spec.timeout);
+    } catch (const std::exception& e) {
+      result = ProbeResult::failure(std::string("probe: ") + e.what());
+    }
+
+    lock.lock();
+    auto verdict = schedule_.complete(job, result, Clock::now());
+    checked_.push_back(job.targetId);
+    // The scheduler may be asleep past this target's next turn (it was in flight when it
+    // planned): wake it so the phase holds.
+    if (auto due = schedule_.dueOf(job.targetId); due && *due < plannedWake_) {
+      plannedWake_ = *due;
+      schedulerWake_.notify_one();
+    }
+    if (verdict) {
+      lock.unlock();
+      write(*verdict);
+      lock.lock();
+    }
+  }
+}
+
+void HealthChecker::write(const HealthVerdict& verdict) {
+  try {
+    store_.recordVerdict(verdict.targetId, verdict.healthy, verdict.error);
+  } catch (const std::exception& e) {
+    logLine("health: cannot store the verdict of " + verdict.url + ": " + e.what());
+    std::lock_guard<std::mutex> lock(mutex_);
+    schedule_.storeFailed(verdict.targetId, verdict.generation);
+    return;
+  }
+  logLine("health: route " + verdict.prefix + " target " + verdict.url + " is now " +
+          (verdict.healthy ? std::string("healthy") : "unhealthy: " + verdict.error));
+}
+
+}  // namespace portico

@@ -1,0 +1,152 @@
+#include "HealthSchedule.h"
+
+#include <cmath>
+#include <unordered_set>
+
+#include "Log.h"
+
+namespace portico {
+
+std::chrono::milliseconds HealthSchedule::phase(std::int64_t targetId,
+                                                std::chrono::milliseconds interval) {
+  constexpr double kGolden = 0.6180339887498949;
+  double whole = 0;
+  const double fraction = std::modf(static_cast<double>(targetId) * kGolden, &whole);
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(std::fabs(fraction) * static_cast<double>(interval.count())));
+}
+
+void HealthSchedule::add(const RouteRecord& route, const TargetRecord& target, TimePoint due) {
+  Entry entry;
+  try {
+    entry.target = parseTargetUrl(target.url);
+  } catch (const std::exception& e) {
+    // The store only holds validated URLs; a bad one is skipped, not allowed to stop the rest.
+    logLine("health: skipping target " + target.url + " of route " + route.prefix + ": " +
+            e.what());
+    return;
+  }
+  entry.generation = nextGeneration_++;
+  entry.routeId = route.id;
+  entry.prefix = route.prefix;
+  entry.url = target.url;
+  entry.spec = route.health;
+  entry.state = HealthState(target.healthy);
+  entry.stored = target.healthy;
+  auto& placed = entries_[target.id] = std::move(entry);
+  setDue(placed, target.id, due);
+}
+
+void HealthSchedule::setDue(Entry& entry, std::int64_t id, TimePoint due) {
+  if (!entry.inFlight) dueIndex_.erase({entry.due, id});
+  entry.due = due;
+  if (!entry.inFlight) dueIndex_.insert({due, id});
+}
+
+void HealthSchedule::sync(const std::vector<RouteRecord>& routes, TimePoint now) {
+  std::unordered_set<std::int64_t> seen;
+  for (const auto& route : routes) {
+    for (const auto& target : route.targets) {
+      seen.insert(target.id);
+      auto it = entries_.find(target.id);
+      if (it != entries_.end() &&
+          (it->second.url != target.url || it->second.routeId != route.id)) {
+        // SQLite may hand a deleted row's id to a new row: a different target, fresh state.
+        if (!it->second.inFlight) dueIndex_.erase({it->second.due, target.id});
+        entries_.erase(it);
+        it = entries_.end();
+      }
+      if (it == entries_.end()) {
+        const bool resumed = !synced_ && !target.lastCheckedAt.empty();
+        add(route, target, resumed ? now + phase(target.id, route.health.interval) : now);
+        continue;
+      }
+      Entry& entry = it->second;
+      entry.prefix = route.prefix;
+      if (entry.spec.interval != route.health.interval && !entry.inFlight) {
+        // A new interval takes effect now rather than after the old one has run out.
+        setDue(entry, target.id, now + phase(target.id, route.health.interval));
+      }
+      entry.spec = route.health;
+    }
+  }
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (seen.count(it->first)) {
+      ++it;
+      continue;
+    }
+    if (!it->second.inFlight) dueIndex_.erase({it->second.due, it->first});
+    it = entries_.erase(it);
+  }
+  synced_ = true;
+}
+
+std::vector<HealthJob> HealthSchedule::takeDue(TimePoint now) {
+  std::vector<HealthJob> jobs;
+  while (!dueIndex_.empty() && dueIndex_.begin()->first <= now) {
+    const auto id = dueIndex_.begin()->second;
+    dueIndex_.erase(dueIndex_.begin());
+    Entry& entry = entries_.at(id);
+    entry.inFlight = true;
+    jobs.push_back(HealthJob{id, entry.generation, entry.target, entry.spec, entry.due});
+  }
+  return jobs;
+}
+
+std::optional<HealthVerdict> HealthSchedule::complete(const HealthJob& job,
+                                                      const ProbeResult& result, TimePoint now) {
+  auto it = entries_.find(job.targetId);
+  if (it == entries_.end() || it->second.generation != job.generation) return std::nullopt;
+  Entry& entry = it->second;
+  entry.inFlight = false;
+  TimePoint next = entry.due + entry.spec.interval;
+  if (next < now) next = now;  // fell behind (slow probe or busy pool): probe again soon
+  entry.due = next;
+  dueIndex_.insert({next, job.targetId});
+
+  entry.state.record(result.ok, entry.spec.fall, entry.spec.rise);
+  if (entry.state.healthy() == entry.stored) return std::nullopt;
+  entry.stored = entry.state.healthy();
+  HealthVerdict verdict;
+  verdict.targetId = job.targetId;
+  verdict.generation = entry.generation;
+  verdict.prefix = entry.prefix;
+  verdict.url = entry.url;
+  verdict.healthy = entry.state.healthy();
+  if (!verdict.healthy) verdict.error = result.error.empty() ? "probe failed" : result.error;
+  return verdict;
+}
+
+void HealthSchedule::release(const HealthJob& job) {
+  auto it = entries_.find(job.targetId);
+  if (it == entries_.end() || it->second.generation != job.generation || !it->second.inFlight)
+    return;
+  it->second.inFlight = false;
+  dueIndex_.insert({it->second.due, job.targetId});
+}
+
+void HealthSchedule::storeFailed(std::int64_t targetId, std::uint64_t generation) {
+  auto it = entries_.find(targetId);
+  if (it == entries_.end() || it->second.generation != generation) return;
+  // Whatever the store holds, it is not the in-memory verdict: the next probe writes again.
+  it->second.stored = !it->second.state.healthy();
+}
+
+std::optional<HealthSchedule::TimePoint> HealthSchedule::nextDue() const {
+  if (dueIndex_.empty()) return std::nullopt;
+  return dueIndex_.begin()->first;
+}
+
+std::optional<HealthSchedule::TimePoint> HealthSchedule::dueOf(std::int64_t targetId) const {
+  auto it = entries_.find(targetId);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.due;
+}
+
+std::optional<bool> HealthSchedule::healthyOf(std::int64_t targetId) const {
+  auto it = entries_.find(targetId);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.state.healthy();
+}
+
+}  // namespace portico

@@ -1,0 +1,330 @@
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "../unit/HealthTestBackend.h"
+#include "TestSupport.h"
+
+using namespace std::chrono_literals;
+using portico::test::ChildProcess;
+using portico::test::HealthTestBackend;
+using portico::test::http;
+using portico::test::sqlite;
+using portico::test::TempDir;
+using portico::test::waitUntil;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+long long msSince(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+std::string local(int port, const std::string& base = "") {
+  return "http://127.0.0.1:" + std::to_string(port) + base;
+}
+
+/// One real portico-sidecar on a temp store, health defaults given on the command line.
+class Sidecar {
+ public:
+  Sidecar(const TempDir& dir, const std::vector<std::string>& defines)
+      : port_(portico::test::freePort()), db_(dir.file("p.db")) {
+    std::vector<std::string> args{"--define=store.path=" + db_,
+                                  "--define=admin.port=" + std::to_string(port_)};
+    for (const auto& d : defines) args.push_back("--define=" + d);
+    process_ = std::make_unique<ChildProcess>(
+        portico::test::binary("portico-sidecar"), args,
+        dir.file("sidecar-" + std::to_string(++runs_) + ".log"), dir.path());
+    CPPUNIT_ASSERT_MESSAGE(process_->log(), portico::test::waitForPort(port_, 10s));
+  }
+
+  int port() const { return port_; }
+  const std::string& db() const { return db_; }
+  ChildProcess& process() { return *process_; }
+
+  /// POST /endpoints/routes; asserts 201.
+  void createRoute(const std::string& prefix, const std::vector<std::string>& targets,
+                   const std::string& healthCheckJson = "") {
+    std::string body = "{\"prefixPath\":\"" + prefix + "\",\"targets\":[";
+    for (std::size_t i = 0; i < targets.size(); ++i) body += (i ? ",\"" : "\"") + targets[i] + "\"";
+    body += "]";
+    if (!healthCheckJson.empty()) body += ",\"healthCheck\":" + healthCheckJson;
+    body += "}";
+    auto r = http(port_, "POST", "/endpoints/routes", body, {{"Content-Type", "application/json"}});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+  }
+
+  /// GET /endpoints/list: target URL -> its JSON object.
+  std::map<std::string, Poco::JSON::Object::Ptr> list(const std::string& prefix) {
+    auto r = http(port_, "GET", "/endpoints/list?prefixPath=" + prefix);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    auto root = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
+    std::map<std::string, Poco::JSON::Object::Ptr> out;
+    auto targets = root->getArray("targets");
+    for (std::size_t i = 0; i < targets->size(); ++i) {
+      auto t = targets->getObject(static_cast<unsigned>(i));
+      out[t->getValue<std::string>("target")] = t;
+    }
+    return out;
+  }
+
+  /// What the list says of one target's health: "true", "false" or "absent".
+  std::string listed(const std::string& prefix, const std::string& url) {
+    auto all = list(prefix);
+    auto it = all.find(url);
+    if (it == all.end()) return "absent";
+    return it->second->getValue<bool>("healthy") ? "true" : "false";
+  }
+
+  std::string stored(const std::string& url, const std::string& column = "healthy") {
+    return sqlite(db_, "SELECT " + column + " FROM targets WHERE url = '" + url + "'");
+  }
+
+  /// CPU seconds the sidecar used so far (utime + stime from /proc).
+  double cpuSeconds() {
+    std::ifstream in("/proc/" + std::to_string(process_->pid()) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14) utime = std::stoll(field);
+      if (i == 15) stime = std::stoll(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+
+ private:
+  static inline int runs_ = 0;
+  int port_;
+  std::string db_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+const std::vector<std::string> kFast{"health.interval=200ms", "health.timeout=200ms"};
+
+}  // namespace
+
+/// The real portico-sidecar probing real loopback backends: what the API and the store show.
+class HealthE2ETest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(HealthE2ETest);
+  CPPUNIT_TEST(testPortStopsListening);
+  CPPUNIT_TEST(testDetectionTimeAtOneSecond);
+  CPPUNIT_TEST(testHttpCheckFlipsOn500);
+  CPPUNIT_TEST(testRemovedTargetIsNotProbed);
+  CPPUNIT_TEST(testRestartShowsStoredVerdicts);
+  CPPUNIT_TEST(testThousandTargetsUnderOneCore);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testPortStopsListening() {
+    TempDir dir;
+    Sidecar sidecar(dir, kFast);
+    HealthTestBackend backend;
+    const auto url = local(backend.port());
+    sidecar.createRoute("/svc/", {url});
+    CPPUNIT_ASSERT(waitUntil([&] { return !sidecar.stored(url, "last_checked_at").empty(); }, 3s));
+    CPPUNIT_ASSERT_EQUAL(std::string("true"), sidecar.listed("/svc/", url));
+
+    // Detection bound: one interval until the next probe, plus its timeout, plus a margin for
+    // a loaded machine. Measured over a few cycles.
+    const auto bound = 200ms + 200ms + 600ms;
+    std::vector<long long> down, up;
+    for (int cycle = 0; cycle < 5; ++cycle) {
+      backend.close();
+      auto t = Clock::now();
+      CPPUNIT_ASSERT(waitUntil([&] { return sidecar.stored(url) == "0"; }, bound, 5ms));
+      down.push_back(msSince(t));
+      CPPUNIT_ASSERT_EQUAL(std::string("false"), sidecar.listed("/svc/", url));
+      CPPUNIT_ASSERT_EQUAL(std::string("connect: Connection refused"),
+                           sidecar.stored(url, "last_error"));
+      backend.reopen();
+      t = Clock::now();
+      CPPUNIT_ASSERT(waitUntil([&] { return sidecar.stored(url) == "1"; }, bound, 5ms));
+      up.push_back(msSince(t));
+      CPPUNIT_ASSERT_EQUAL(std::string("true"), sidecar.listed("/svc/", url));
+    }
+    report("interval 200ms timeout 200ms tcp", down, up);
+    CPPUNIT_ASSERT(sidecar.process().log().find("health: route /svc/ target " + url +
+                                                " is now unhealthy: connect: Connection refused") !=
+                   std::string::npos);
+  }
+
+  void testDetectionTimeAtOneSecond() {
+    TempDir dir;
+    Sidecar sidecar(dir, {"health.interval=1s", "health.timeout=1s"});
+    HealthTestBackend backend;
+    const auto url = local(backend.port());
+    sidecar.createRoute("/svc/", {url});
+    CPPUNIT_ASSERT(waitUntil([&] { return !sidecar.stored(url, "last_checked_at").empty(); }, 3s));
+    std::vector<long long> down, up;
+    for (int cycle = 0; cycle < 3; ++cycle) {
+      backend.close();
+      auto t = Clock::now();
+      CPPUNIT_ASSERT(waitUntil([&] { return sidecar.stored(url) == "0"; }, 1s + 1s + 1s, 5ms));
+      down.push_back(msSince(t));
+      backend.reopen();
+      t = Clock::now();
+      CPPUNIT_ASSERT(waitUntil([&] { return sidecar.stored(url) == "1"; }, 3s, 5ms));
+      up.push_back(msSince(t));
+    }
+    report("interval 1s timeout 1s tcp", down, up);
+  }
+
+  void testHttpCheckFlipsOn500() {
+    TempDir dir;
+    Sidecar sidecar(dir, kFast);
+    HealthTestBackend backend;
+    const auto url = local(backend.port(), "/base");
+    sidecar.createRoute(
+        "/web/", {url},
+        R"({"type":"http","path":"/healthz","interval":"200ms","timeout":"200ms","fall":2})");
+    CPPUNIT_ASSERT(waitUntil([&] { return backend.requests() >= 1; }, 3s));
+    CPPUNIT_ASSERT_EQUAL(std::string("/base/healthz"), backend.lastPath());
+    CPPUNIT_ASSERT_EQUAL(std::string("true"), sidecar.listed("/web/", url));
+
+    backend.setStatus(500);
+    auto t = Clock::now();
+    const int before = backend.requests();
+    // fall = 2: two intervals plus timeout plus margin.
+    CPPUNIT_ASSERT(waitUntil([&] { return sidecar.listed("/web/", url) == "false"; }, 1500ms, 5ms));
+    const auto took = msSince(t);
+    CPPUNIT_ASSERT(backend.requests() >= before + 2);
+    CPPUNIT_ASSERT_EQUAL(std::string("0"), sidecar.stored(url));
+    CPPUNIT_ASSERT_EQUAL(std::string("http: status 500"), sidecar.stored(url, "last_error"));
+    auto all = sidecar.list("/web/");
+    CPPUNIT_ASSERT_EQUAL(std::string("http: status 500"),
+                         all.at(url)->getValue<std::string>("lastError"));
+
+    backend.setStatus(200);
+    CPPUNIT_ASSERT(waitUntil([&] { return sidecar.listed("/web/", url) == "true"; }, 1s, 5ms));
+    std::cerr << "\n[detect] http 500, interval 200ms fall 2: unhealthy after " << took << "ms"
+              << std::endl;
+
+    // A slow health endpoint is a timeout.
+    backend.setDelay(1s);
+    CPPUNIT_ASSERT(waitUntil([&] { return sidecar.stored(url) == "0"; }, 2s, 5ms));
+    CPPUNIT_ASSERT_EQUAL(std::string("timeout after 200ms"), sidecar.stored(url, "last_error"));
+  }
+
+  void testRemovedTargetIsNotProbed() {
+    TempDir dir;
+    Sidecar sidecar(dir, kFast);
+    HealthTestBackend removed, kept;
+    sidecar.createRoute("/r/", {local(removed.port()), local(kept.port())},
+                        R"({"type":"http","path":"/h","interval":"50ms","timeout":"200ms"})");
+    CPPUNIT_ASSERT(waitUntil([&] { return removed.requests() >= 2 && kept.requests() >= 2; }, 3s));
+    auto r = http(sidecar.port(), "POST", "/endpoints/remove",
+                  R"({"prefixPath":"/r/","targets":[")" + local(removed.port()) + R"("]})");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    // Once the kept target was probed twice more, a probe in flight at removal has landed.
+    int k = kept.requests();
+    CPPUNIT_ASSERT(waitUntil([&] { return kept.requests() >= k + 2; }, 3s));
+    const int gone = removed.requests();
+    k = kept.requests();
+    CPPUNIT_ASSERT(waitUntil([&] { return kept.requests() >= k + 10; }, 5s));
+    CPPUNIT_ASSERT_EQUAL(gone, removed.requests());
+  }
+
+  void testRestartShowsStoredVerdicts() {
+    TempDir dir;
+    auto up = std::make_unique<HealthTestBackend>();
+    const int downPort = portico::test::freePort();
+    const auto upUrl = local(up->port());
+    const auto downUrl = local(downPort);
+    // A long interval: after the restart no probe runs during the test (see below).
+    const std::vector<std::string> slow{"health.interval=1m", "health.timeout=1s"};
+    {
+      Sidecar sidecar(dir, slow);
+      sidecar.createRoute("/app/", {upUrl, downUrl});
+      // New targets are probed at once, not one interval later.
+      CPPUNIT_ASSERT(waitUntil([&] { return sidecar.stored(downUrl) == "0"; }, 3s));
+      CPPUNIT_ASSERT(
+          waitUntil([&] { return !sidecar.stored(upUrl, "last_checked_at").empty(); }, 3s));
+      CPPUNIT_ASSERT_EQUAL(std::string("true"), sidecar.listed("/app/", upUrl));
+      sidecar.process().kill9();
+    }
+    // Reality flips while the sidecar is down: a probe now would give the opposite verdicts.
+    up.reset();
+    HealthTestBackend nowListening(downPort);
+
+    Sidecar restarted(dir, slow);
+    // Existing targets resume their stored verdicts and are probed spread over their interval
+    // (ids 1 and 2 fall 37 s and 14 s into a 1 min interval), so the list right after the
+    // restart shows exactly what was stored before the kill.
+    CPPUNIT_ASSERT_EQUAL(std::string("true"), restarted.listed("/app/", upUrl));
+    CPPUNIT_ASSERT_EQUAL(std::string("false"), restarted.listed("/app/", downUrl));
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), restarted.stored(upUrl));
+    CPPUNIT_ASSERT_EQUAL(std::string("0"), restarted.stored(downUrl));
+    CPPUNIT_ASSERT_EQUAL(std::string("ok"), sqlite(restarted.db(), "PRAGMA integrity_check"));
+    // Still so a moment later: the restart neither reset verdicts nor probed everything at once.
+    CPPUNIT_ASSERT(!waitUntil([&] { return restarted.stored(downUrl) != "0"; }, 1s));
+    CPPUNIT_ASSERT_EQUAL(std::string("true"), restarted.listed("/app/", upUrl));
+
+    // A target added after the restart is probed at once.
+    HealthTestBackend fresh;
+    auto r = http(restarted.port(), "POST", "/endpoints/add",
+                  R"({"prefixPath":"/app/","targets":[")" + local(fresh.port()) + R"("]})");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    CPPUNIT_ASSERT(waitUntil(
+        [&] { return !restarted.stored(local(fresh.port()), "last_checked_at").empty(); }, 3s));
+  }
+
+  void testThousandTargetsUnderOneCore() {
+    TempDir dir;
+    // Declared first, destroyed last: the sidecar stops probing before they close.
+    std::vector<std::unique_ptr<HealthTestBackend>> backends;
+    for (int i = 0; i < 4; ++i) backends.push_back(std::make_unique<HealthTestBackend>());
+    Sidecar sidecar(dir, {"health.interval=1s", "health.timeout=1s"});
+    const int refusing = portico::test::freePort();
+    for (int r = 0; r < 50; ++r) {
+      std::vector<std::string> targets;
+      for (int t = 0; t < 20; ++t) {
+        const int port = t % 5 == 4 ? refusing : backends[t % 4]->port();
+        targets.push_back(local(port, "/r" + std::to_string(r) + "t" + std::to_string(t)));
+      }
+      sidecar.createRoute("/r" + std::to_string(r) + "/", targets);
+    }
+    const char* recent =
+        "SELECT count(*) FROM targets WHERE last_checked_at >= "
+        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2.5 seconds')";
+    CPPUNIT_ASSERT(waitUntil([&] { return sqlite(sidecar.db(), recent) == "1000"; }, 5s));
+    const double cpuBefore = sidecar.cpuSeconds();
+    const auto t = Clock::now();
+    // Over five intervals every target keeps being checked: the flush of check times lags by
+    // at most one second, so each was probed within the last 2.5 s at every sample.
+    for (int sample = 0; sample < 5; ++sample) {
+      CPPUNIT_ASSERT(!waitUntil([] { return false; }, 1s));
+      CPPUNIT_ASSERT_EQUAL(std::string("1000"), sqlite(sidecar.db(), recent));
+    }
+    const double cpu = sidecar.cpuSeconds() - cpuBefore;
+    const double seconds = static_cast<double>(msSince(t)) / 1000.0;
+    std::cerr << "\n[scale] sidecar, 1000 targets / 50 routes at 1s: CPU " << cpu << "s over "
+              << seconds << "s = " << 100.0 * cpu / seconds << "% of one core" << std::endl;
+    CPPUNIT_ASSERT(cpu / seconds < 0.5);
+    CPPUNIT_ASSERT_EQUAL(std::string("200"),
+                         sqlite(sidecar.db(), "SELECT count(*) FROM targets WHERE healthy = 0"));
+  }
+
+ private:
+  static void report(const std::string& what, const std::vector<long long>& down,
+                     const std::vector<long long>& up) {
+    auto line = [](const std::vector<long long>& v) {
+      std::string s;
+      for (auto x : v) s += std::to_string(x) + "ms ";
+      return s;
+    };
+    std::cerr << "\n[detect] " << what << ": port closed -> store unhealthy: " << line(down)
+              << "| listening again -> healthy: " << line(up) << std::endl;
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(HealthE2ETest);

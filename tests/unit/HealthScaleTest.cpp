@@ -1,0 +1,164 @@
+#include <Poco/Net/ServerSocket.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "HealthChecker.h"
+#include "ProbeByType.h"
+#include "Store.h"
+#include "TestSupport.h"
+
+using namespace std::chrono_literals;
+using portico::HealthChecker;
+using portico::HealthSpec;
+using portico::ProbeResult;
+using portico::RouteSpec;
+using portico::Store;
+using portico::test::TempDir;
+using portico::test::waitUntil;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+/// The real probe, with the time of every call recorded per target.
+class RecordingProbe : public portico::Probe {
+ public:
+  ProbeResult check(const portico::TargetUrl& target, const HealthSpec& spec,
+                    Clock::time_point deadline) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      times_[target.canonical].push_back(Clock::now());
+    }
+    auto result = real_.check(target, spec, deadline);
+    if (!result.ok) ++failures_;
+    return result;
+  }
+  std::map<std::string, std::vector<Clock::time_point>> times() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return times_;
+  }
+  std::size_t targetsProbed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return times_.size();
+  }
+  int failures() const { return failures_; }
+
+ private:
+  portico::ProbeByType real_;
+  std::mutex mutex_;
+  std::map<std::string, std::vector<Clock::time_point>> times_;
+  std::atomic<int> failures_{0};
+};
+
+/// A listening socket that accepts and drops connections, so the accept queue never fills.
+class Acceptor {
+ public:
+  Acceptor() : socket_(Poco::Net::SocketAddress("127.0.0.1", 0), 1024) {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        try {
+          if (socket_.poll(Poco::Timespan(50000), Poco::Net::Socket::SELECT_READ))
+            socket_.acceptConnection().close();
+        } catch (const Poco::Exception&) {
+          // a probe that reset before accept: nothing to do
+        }
+      }
+    });
+  }
+  ~Acceptor() {
+    stop_ = true;
+    thread_.join();
+  }
+  int port() const { return socket_.address().port(); }
+
+ private:
+  Poco::Net::ServerSocket socket_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+double cpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+/// 1,000 real tcp probes (listening and refusing loopback ports) over 50 routes: every target
+/// keeps its interval.
+class HealthScaleTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(HealthScaleTest);
+  CPPUNIT_TEST(testThousandTargetsHoldTheirSchedule);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testThousandTargetsHoldTheirSchedule() {
+    const auto interval = 200ms;
+    TempDir dir;
+    Store store(dir.file("p.db"));
+    std::vector<std::unique_ptr<Acceptor>> listening;
+    for (int i = 0; i < 4; ++i) listening.push_back(std::make_unique<Acceptor>());
+    const int refusing = portico::test::freePort();
+    for (int r = 0; r < 50; ++r) {
+      RouteSpec spec;
+      spec.prefix = "/r" + std::to_string(r) + "/";
+      spec.health.interval = interval;
+      spec.health.timeout = 200ms;
+      for (int t = 0; t < 20; ++t) {
+        // Every fifth target refuses; the others share four listening ports by path.
+        const int port = t % 5 == 4 ? refusing : listening[t % 4]->port();
+        spec.targets.push_back("http://127.0.0.1:" + std::to_string(port) + "/r" +
+                               std::to_string(r) + "t" + std::to_string(t));
+      }
+      store.createRoute(spec);
+    }
+
+    auto probe = std::make_shared<RecordingProbe>();
+    HealthChecker checker(store, probe);
+    const auto started = Clock::now();
+    checker.start();
+    CPPUNIT_ASSERT(waitUntil([&] { return probe->targetsProbed() == 1000; }, 5s));
+    const auto allFirst = Clock::now() - started;
+    const double cpuBefore = cpuSeconds();
+    const auto windowStart = Clock::now();
+    // Observe 20 intervals after every target had its first probe.
+    CPPUNIT_ASSERT(!waitUntil([] { return false; }, 20 * interval));
+    const double cpu = cpuSeconds() - cpuBefore;
+    const auto window = Clock::now() - windowStart;
+    checker.stop();
+
+    auto times = probe->times();
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1000), times.size());
+    Clock::duration worst{};
+    std::size_t probes = 0;
+    std::size_t late = 0;
+    for (const auto& [url, ts] : times) {
+      probes += ts.size();
+      CPPUNIT_ASSERT_MESSAGE(url, ts.size() >= 18);
+      for (std::size_t i = 1; i < ts.size(); ++i) {
+        const auto gap = ts[i] - ts[i - 1];
+        worst = std::max(worst, gap);
+        if (gap > interval * 3 / 2) ++late;
+      }
+    }
+    const auto ms = [](auto d) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    };
+    std::cerr << "\n[scale] 1000 targets, interval " << ms(interval) << "ms: all first-probed in "
+              << ms(allFirst) << "ms; " << probes << " probes; worst gap " << ms(worst)
+              << "ms; gaps > 1.5x interval: " << late << "; process CPU " << cpu << "s over "
+              << ms(window) << "ms (incl. test acceptors)" << std::endl;
+    CPPUNIT_ASSERT_EQUAL(std::size_t(0), late);
+    // Refusing targets fail, listening ones succeed: the probes were real.
+    CPPUNIT_ASSERT(probe->failures() > 0 && static_cast<std::size_t>(probe->failures()) < probes);
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(HealthScaleTest);
