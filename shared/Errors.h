@@ -46,4 +46,11 @@ class StoreNotReady : public StoreError {
   using StoreError::StoreError;
 };
 
+/// Another connection held the SQLite lock past the busy timeout; nothing was changed, and
+/// the same request may succeed when retried.
+class StoreBusy : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 }  // namespace portico

@@ -15,21 +15,24 @@ namespace portico {
 using Poco::Util::Option;
 using Poco::Util::OptionSet;
 
-PorticoApplication::PorticoApplication(std::string description) : description_(std::move(description)) {
+PorticoApplication::PorticoApplication(std::string description)
+    : description_(std::move(description)) {
   setUnixOptions(true);
 }
 
 void PorticoApplication::defineOptions(OptionSet& options) {
   ServerApplication::defineOptions(options);
-  options.addOption(Option("help", "h", "print this help and exit").required(false).repeatable(false));
+  options.addOption(
+      Option("help", "h", "print this help and exit").required(false).repeatable(false));
   options.addOption(Option("config", "c", "read configuration from FILE (a properties file)")
                         .required(false)
                         .repeatable(false)
                         .argument("FILE"));
-  options.addOption(Option("define", "D", "set a configuration key, overriding the file (repeatable)")
-                        .required(false)
-                        .repeatable(true)
-                        .argument("key=value"));
+  options.addOption(
+      Option("define", "D", "set a configuration key, overriding the file (repeatable)")
+          .required(false)
+          .repeatable(true)
+          .argument("key=value"));
 }
 
 void PorticoApplication::handleOption(const std::string& name, const std::string& value) {
@@ -42,7 +45,7 @@ void PorticoApplication::handleOption(const std::string& name, const std::string
   } else if (name == "define") {
     const auto eq = value.find('=');
     if (eq == std::string::npos || eq == 0) {
-      optionError_ = "--define: '" + value + "' is not key=value";
+      optionError_ = "'" + value + "' is not key=value";
     } else {
       defines_.emplace_back(value.substr(0, eq), value.substr(eq + 1));
     }
@@ -51,9 +54,11 @@ void PorticoApplication::handleOption(const std::string& name, const std::string
 
 void PorticoApplication::loadFiles() {
   std::string file = configFile_;
-  if (file.empty() && Poco::File("conf/portico.properties").exists()) file = "conf/portico.properties";
+  if (file.empty() && Poco::File("conf/portico.properties").exists())
+    file = "conf/portico.properties";
   if (!file.empty()) {
-    if (!Poco::File(file).exists()) throw ConfigError("--config", "file '" + file + "' does not exist");
+    if (!Poco::File(file).exists())
+      throw ConfigError("--config", "file '" + file + "' does not exist");
     try {
       config().add(new Poco::Util::PropertyFileConfiguration(file), 0, false);
     } catch (const Poco::Exception& e) {
@@ -76,7 +81,7 @@ int PorticoApplication::main(const std::vector<std::string>&) {
   }
   Settings settings;
   try {
-    if (!optionError_.empty()) throw ConfigError("--define", optionError_.substr(10));
+    if (!optionError_.empty()) throw ConfigError("--define", optionError_);
     loadFiles();
     settings = Settings::load(config());
   } catch (const ConfigError& e) {

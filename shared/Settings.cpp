@@ -31,7 +31,8 @@ class Reader {
     if (!has(key)) return def;
     const std::string v = text(key, "");
     int n = 0;
-    if (!Poco::NumberParser::tryParse(v, n)) throw ConfigError(key, "'" + v + "' is not an integer");
+    if (!Poco::NumberParser::tryParse(v, n))
+      throw ConfigError(key, "'" + v + "' is not an integer");
     if (n < min || n > max)
       throw ConfigError(key, std::to_string(n) + " is out of range " + std::to_string(min) + "-" +
                                  std::to_string(max));
@@ -66,7 +67,8 @@ class Reader {
 
 std::vector<std::string> splitList(const std::string& s) {
   std::vector<std::string> out;
-  Poco::StringTokenizer tok(s, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+  Poco::StringTokenizer tok(
+      s, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
   for (const auto& t : tok) out.push_back(t);
   return out;
 }
@@ -79,6 +81,7 @@ HealthSpec readHealth(const Reader& r, const std::string& base, const HealthSpec
   h.rise = r.integer(base + ".rise", def.rise, 1, 1000);
   h.type = r.parsed(base + ".type", toString(def.type), parseProbeType);
   h.path = r.text(base + ".path", def.path);
+  // The other fields were range-checked as they were read, so only the path is left to fail.
   try {
     h.validate();
   } catch (const InvalidInput& e) {
@@ -113,14 +116,19 @@ Settings Settings::load(const AbstractConfiguration& config) {
   s.proxy.host = r.text("proxy.host", s.proxy.host);
   if (s.proxy.host.empty()) throw ConfigError("proxy.host", "is empty");
   s.proxy.port = r.integer("proxy.port", s.proxy.port, 1, 65535);
-  s.proxy.reloadInterval = r.duration("proxy.reload_interval", s.proxy.reloadInterval, std::chrono::milliseconds(10));
-  s.proxy.connectTimeout = r.duration("proxy.connect_timeout", s.proxy.connectTimeout, std::chrono::milliseconds(1));
-  s.proxy.readTimeout = r.duration("proxy.read_timeout", s.proxy.readTimeout, std::chrono::milliseconds(1));
+  s.proxy.reloadInterval =
+      r.duration("proxy.reload_interval", s.proxy.reloadInterval, std::chrono::milliseconds(10));
+  s.proxy.connectTimeout =
+      r.duration("proxy.connect_timeout", s.proxy.connectTimeout, std::chrono::milliseconds(1));
+  s.proxy.readTimeout =
+      r.duration("proxy.read_timeout", s.proxy.readTimeout, std::chrono::milliseconds(1));
   s.proxy.threads = r.integer("proxy.threads", s.proxy.threads, 2, 20000);
   s.proxy.queue = r.integer("proxy.queue", s.proxy.queue, 1, 100000);
   s.proxy.accessLog = r.text("proxy.access_log", s.proxy.accessLog);
-  if (s.proxy.accessLog.empty()) throw ConfigError("proxy.access_log", "is empty (use stdout, off or a file path)");
-  if (r.has("proxy.trusted_proxies")) s.proxy.trustedProxies = splitList(r.text("proxy.trusted_proxies", ""));
+  if (s.proxy.accessLog.empty())
+    throw ConfigError("proxy.access_log", "is empty (use stdout, off or a file path)");
+  if (r.has("proxy.trusted_proxies"))
+    s.proxy.trustedProxies = splitList(r.text("proxy.trusted_proxies", ""));
 
   s.admin.host = r.text("admin.host", s.admin.host);
   if (s.admin.host.empty()) throw ConfigError("admin.host", "is empty");
@@ -145,17 +153,20 @@ Settings Settings::load(const AbstractConfiguration& config) {
       config.keys(base, sub);
       for (const auto& k : sub) {
         if (k == "health") {
-          rejectUnknown(config, base + ".health", {"interval", "timeout", "fall", "rise", "type", "path"});
+          rejectUnknown(config, base + ".health",
+                        {"interval", "timeout", "fall", "rise", "type", "path"});
         } else if (k != "prefix" && k != "targets" && k != "balancer") {
           throw ConfigError(base + "." + k, "unknown configuration key");
         }
       }
       RouteSeed seed;
       seed.name = name;
-      if (!r.has(base + ".prefix")) throw ConfigError(base + ".prefix", "is required for route '" + name + "'");
+      if (!r.has(base + ".prefix"))
+        throw ConfigError(base + ".prefix", "is required for route '" + name + "'");
       seed.spec.prefix = r.parsed(base + ".prefix", "", normalizePrefix);
       if (!prefixes.insert(seed.spec.prefix).second)
-        throw ConfigError(base + ".prefix", "'" + seed.spec.prefix + "' is declared by another route");
+        throw ConfigError(base + ".prefix",
+                          "'" + seed.spec.prefix + "' is declared by another route");
       seed.spec.balancer = r.parsed(base + ".balancer", "round_robin", parseBalancer);
       seed.spec.health = readHealth(r, base + ".health", s.health);
       std::set<std::string> seen;

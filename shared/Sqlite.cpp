@@ -5,8 +5,18 @@
 namespace portico {
 namespace {
 
-[[noreturn]] void fail(sqlite3* db, const std::string& what) {
-  throw StoreError(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+[[noreturn]] void throwFor(int rc, const std::string& message) {
+  // SQLite reports BUSY/LOCKED only once the connection's busy timeout has run out.
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    throw StoreBusy(
+        message +
+        " (another connection held the store's lock past the busy timeout; nothing was changed)");
+  throw StoreError(message);
+}
+
+[[noreturn]] void fail(sqlite3* db, int rc, const std::string& what) {
+  throwFor(rc, what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
 }  // namespace
@@ -21,14 +31,17 @@ SqliteConnection::SqliteConnection(const std::string& path, int flags) {
   sqlite3_extended_result_codes(db_, 1);
 }
 
-SqliteConnection::~SqliteConnection() { sqlite3_close_v2(db_); }
+SqliteConnection::~SqliteConnection() {
+  sqlite3_close_v2(db_);
+}
 
 void SqliteConnection::exec(const std::string& sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
     const std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
-    throw StoreError("store: " + msg);
+    throwFor(rc, "store: " + msg);
   }
 }
 
@@ -39,25 +52,30 @@ std::int64_t SqliteConnection::queryInt(const std::string& sql) {
 }
 
 SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql) : db_(db) {
-  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
-    fail(db, "store: prepare");
+  const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  if (rc != SQLITE_OK) fail(db, rc, "store: prepare");
 }
 
-SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+SqliteStatement::~SqliteStatement() {
+  sqlite3_finalize(stmt_);
+}
 
 SqliteStatement& SqliteStatement::bind(int index, std::int64_t value) {
-  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) fail(db_, "store: bind");
+  const int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK) fail(db_, rc, "store: bind");
   return *this;
 }
 
 SqliteStatement& SqliteStatement::bind(int index, const std::string& value) {
-  if (sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT) != SQLITE_OK)
-    fail(db_, "store: bind");
+  const int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                                   SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) fail(db_, rc, "store: bind");
   return *this;
 }
 
 SqliteStatement& SqliteStatement::bindNull(int index) {
-  if (sqlite3_bind_null(stmt_, index) != SQLITE_OK) fail(db_, "store: bind");
+  const int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK) fail(db_, rc, "store: bind");
   return *this;
 }
 
@@ -65,7 +83,7 @@ bool SqliteStatement::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  fail(db_, "store");
+  fail(db_, rc, "store");
 }
 
 void SqliteStatement::reset() {
@@ -73,11 +91,14 @@ void SqliteStatement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-std::int64_t SqliteStatement::columnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+std::int64_t SqliteStatement::columnInt(int col) const {
+  return sqlite3_column_int64(stmt_, col);
+}
 
 std::string SqliteStatement::columnText(int col) const {
   const auto* p = sqlite3_column_text(stmt_, col);
-  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col)) : std::string();
+  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col))
+           : std::string();
 }
 
 SqliteTransaction::SqliteTransaction(SqliteConnection& conn, Kind kind) : conn_(conn) {

@@ -10,10 +10,15 @@ namespace portico {
 namespace {
 
 constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+// How long a statement waits for another connection's lock before failing with StoreBusy:
+// long enough to ride out a checkpoint or an operator's short sqlite3 session, short enough
+// that an admin request answers well within a client's usual timeout.
+constexpr int kBusyTimeoutMs = 5000;
 
-void insertTargets(SqliteConnection& conn, std::int64_t routeId, const std::vector<std::string>& urls,
-                   int* added) {
-  SqliteStatement st(conn.get(), "INSERT OR IGNORE INTO targets (route_id, url, healthy) VALUES (?, ?, 1)");
+void insertTargets(SqliteConnection& conn, std::int64_t routeId,
+                   const std::vector<std::string>& urls, int* added) {
+  SqliteStatement st(conn.get(),
+                     "INSERT OR IGNORE INTO targets (route_id, url, healthy) VALUES (?, ?, 1)");
   for (const auto& url : urls) {
     st.bind(1, routeId).bind(2, url);
     st.step();
@@ -30,9 +35,10 @@ std::optional<std::int64_t> routeId(SqliteConnection& conn, const std::string& p
 }
 
 std::int64_t insertRoute(SqliteConnection& conn, const RouteSpec& spec) {
-  SqliteStatement st(conn.get(),
-                     "INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms, "
-                     "health_type, health_path, health_fall, health_rise) VALUES (?,?,?,?,?,?,?,?)");
+  SqliteStatement st(
+      conn.get(),
+      "INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms, "
+      "health_type, health_path, health_fall, health_rise) VALUES (?,?,?,?,?,?,?,?)");
   st.bind(1, spec.prefix)
       .bind(2, toString(spec.balancer))
       .bind(3, static_cast<std::int64_t>(spec.health.interval.count()))
@@ -56,13 +62,14 @@ Store::Store(const std::string& path, Access access, const std::vector<Migration
     const Poco::Path parent = Poco::Path(path).parent();
     if (!parent.toString().empty()) Poco::File(parent).createDirectories();
   } else if (!Poco::File(path).exists()) {
-    throw StoreNotReady("store '" + path + "' does not exist yet; start portico-sidecar to create it");
+    throw StoreNotReady("store '" + path +
+                        "' does not exist yet; start portico-sidecar to create it");
   }
   // The proxy opens read-write but sets query_only: a read-only open of a WAL database
   // fails when its -shm file is absent, and query_only still makes every write an error.
   conn_ = std::make_unique<SqliteConnection>(
       path, SQLITE_OPEN_READWRITE | (writable ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX);
-  sqlite3_busy_timeout(conn_->get(), 5000);
+  sqlite3_busy_timeout(conn_->get(), kBusyTimeoutMs);
   conn_->exec("PRAGMA foreign_keys = ON");
   if (writable) {
     conn_->exec("PRAGMA journal_mode = WAL");
@@ -88,14 +95,18 @@ std::int64_t Store::revision() {
   return conn_->queryInt("SELECT value FROM revision WHERE id = 1");
 }
 
-void Store::bumpRevision() { conn_->exec("UPDATE revision SET value = value + 1 WHERE id = 1"); }
+void Store::bumpRevision() {
+  conn_->exec("UPDATE revision SET value = value + 1 WHERE id = 1");
+}
 
 std::vector<RouteRecord> Store::loadRoutesLocked(const std::string& where, const std::string& arg) {
   std::vector<RouteRecord> routes;
   {
-    SqliteStatement st(conn_->get(),
-                       "SELECT id, prefix, balancer, health_interval_ms, health_timeout_ms, health_type, "
-                       "health_path, health_fall, health_rise FROM routes " + where + " ORDER BY prefix");
+    SqliteStatement st(
+        conn_->get(),
+        "SELECT id, prefix, balancer, health_interval_ms, health_timeout_ms, health_type, "
+        "health_path, health_fall, health_rise FROM routes " +
+            where + " ORDER BY prefix");
     if (!where.empty()) st.bind(1, arg);
     while (st.step()) {
       RouteRecord r;
@@ -111,9 +122,10 @@ std::vector<RouteRecord> Store::loadRoutesLocked(const std::string& where, const
       routes.push_back(std::move(r));
     }
   }
-  SqliteStatement st(conn_->get(),
-                     "SELECT id, url, healthy, COALESCE(last_checked_at, ''), COALESCE(last_changed_at, ''), "
-                     "COALESCE(last_error, '') FROM targets WHERE route_id = ? ORDER BY id");
+  SqliteStatement st(
+      conn_->get(),
+      "SELECT id, url, healthy, COALESCE(last_checked_at, ''), COALESCE(last_changed_at, ''), "
+      "COALESCE(last_error, '') FROM targets WHERE route_id = ? ORDER BY id");
   for (auto& r : routes) {
     st.bind(1, r.id);
     while (st.step()) {
@@ -183,11 +195,12 @@ int Store::addTargets(const std::string& prefix, const std::vector<std::string>&
   insertTargets(*conn_, *id, urls, &added);
   bool changed = added > 0;
   if (health) {
-    SqliteStatement st(conn_->get(),
-                       "UPDATE routes SET health_interval_ms = ?, health_timeout_ms = ?, health_type = ?, "
-                       "health_path = ?, health_fall = ?, health_rise = ? WHERE id = ? AND NOT "
-                       "(health_interval_ms = ?1 AND health_timeout_ms = ?2 AND health_type = ?3 AND "
-                       "health_path = ?4 AND health_fall = ?5 AND health_rise = ?6)");
+    SqliteStatement st(
+        conn_->get(),
+        "UPDATE routes SET health_interval_ms = ?, health_timeout_ms = ?, health_type = ?, "
+        "health_path = ?, health_fall = ?, health_rise = ? WHERE id = ? AND NOT "
+        "(health_interval_ms = ?1 AND health_timeout_ms = ?2 AND health_type = ?3 AND "
+        "health_path = ?4 AND health_fall = ?5 AND health_rise = ?6)");
     st.bind(1, static_cast<std::int64_t>(health->interval.count()))
         .bind(2, static_cast<std::int64_t>(health->timeout.count()))
         .bind(3, toString(health->type))
@@ -247,9 +260,10 @@ bool Store::recordVerdict(std::int64_t targetId, bool healthy, const std::string
   requireWritable();
   std::lock_guard<std::mutex> lock(mutex_);
   SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-  SqliteStatement st(conn_->get(),
-                     std::string("UPDATE targets SET healthy = ?, last_error = ?, last_changed_at = ") +
-                         kNow + ", last_checked_at = " + kNow + " WHERE id = ? AND healthy != ?1");
+  SqliteStatement st(
+      conn_->get(),
+      std::string("UPDATE targets SET healthy = ?, last_error = ?, last_changed_at = ") + kNow +
+          ", last_checked_at = " + kNow + " WHERE id = ? AND healthy != ?1");
   st.bind(1, healthy ? 1 : 0);
   if (error.empty()) {
     st.bindNull(2);
@@ -269,7 +283,8 @@ void Store::recordChecked(const std::vector<std::int64_t>& targetIds) {
   if (targetIds.empty()) return;
   std::lock_guard<std::mutex> lock(mutex_);
   SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-  SqliteStatement st(conn_->get(), std::string("UPDATE targets SET last_checked_at = ") + kNow + " WHERE id = ?");
+  SqliteStatement st(conn_->get(),
+                     std::string("UPDATE targets SET last_checked_at = ") + kNow + " WHERE id = ?");
   for (auto id : targetIds) {
     st.bind(1, id);
     st.step();

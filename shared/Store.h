@@ -16,7 +16,8 @@ class SqliteConnection;
 
 /// The SQLite store both programs share. The sidecar opens it ReadWrite (creates, migrates,
 /// writes); the proxy opens it ReadOnly (never writes, refuses a schema it does not know).
-/// Every change commits in one transaction together with a revision bump. Thread-safe.
+/// Every change commits in one transaction together with a revision bump; a write that cannot
+/// get SQLite's lock within the busy timeout throws StoreBusy and changes nothing. Thread-safe.
 class Store {
  public:
   enum class Access { ReadWrite, ReadOnly };

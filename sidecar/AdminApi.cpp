@@ -56,42 +56,42 @@ AdminApi::AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
       healthDefaults_(std::move(healthDefaults)),
       changed_(std::move(changed)) {}
 
-std::string AdminApi::errorBody(const std::string& message) {
+AdminResponse AdminApi::errorAnswer(int status, const std::string& message,
+                                    const std::string& allow) {
   auto o = jsonObject();
   o->set("error", message);
-  return toJsonText(o);
+  AdminResponse r = jsonAnswer(status, o);
+  r.allow = allow;
+  return r;
 }
 
 AdminResponse AdminApi::handle(const AdminRequest& request) {
-  auto fail = [](int status, const std::string& message, const std::string& allow = "") {
-    AdminResponse r;
-    r.status = status;
-    r.body = errorBody(message);
-    r.allow = allow;
-    return r;
-  };
   try {
     return dispatch(request);
   } catch (const ApiError& e) {
-    return fail(e.status(), e.what(), e.allow());
+    return errorAnswer(e.status(), e.what(), e.allow());
   } catch (const InvalidInput& e) {
-    return fail(400, e.what());
+    return errorAnswer(400, e.what());
   } catch (const NotFound& e) {
-    return fail(404, e.what());
+    return errorAnswer(404, e.what());
   } catch (const Conflict& e) {
-    return fail(409, e.what());
+    return errorAnswer(409, e.what());
+  } catch (const StoreBusy& e) {
+    logLine(std::string("admin: store busy on ") + request.method + " " + request.path + ": " +
+            e.what());
+    return errorAnswer(503, std::string("store busy, try again: ") + e.what());
   } catch (const StoreError& e) {
     logLine(std::string("admin: store error on ") + request.method + " " + request.path + ": " +
             e.what());
-    return fail(500, std::string("store error: ") + e.what());
+    return errorAnswer(500, std::string("store error: ") + e.what());
   } catch (const Poco::Exception& e) {
     logLine("admin: internal error on " + request.method + " " + request.path + ": " +
             e.displayText());
-    return fail(500, "internal error: " + e.displayText());
+    return errorAnswer(500, "internal error: " + e.displayText());
   } catch (const std::exception& e) {
     logLine(std::string("admin: internal error on ") + request.method + " " + request.path + ": " +
             e.what());
-    return fail(500, std::string("internal error: ") + e.what());
+    return errorAnswer(500, std::string("internal error: ") + e.what());
   }
 }
 

@@ -40,8 +40,9 @@ class AdminApi {
   /// Never throws; every failure becomes an error answer.
   AdminResponse handle(const AdminRequest& request);
 
-  /// The body of an error answer.
-  static std::string errorBody(const std::string& message);
+  /// An error answer: `status` with `{"error": message}` (and `Allow` for a 405).
+  static AdminResponse errorAnswer(int status, const std::string& message,
+                                   const std::string& allow = "");
 
  private:
   using Params = std::map<std::string, std::string>;

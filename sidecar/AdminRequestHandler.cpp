@@ -49,13 +49,6 @@ bool sameSecret(const std::string& given, const std::string& expected) {
   return diff == 0;
 }
 
-AdminResponse failure(int status, const std::string& message) {
-  AdminResponse r;
-  r.status = status;
-  r.body = AdminApi::errorBody(message);
-  return r;
-}
-
 }  // namespace
 
 AdminRequestHandler::AdminRequestHandler(AdminApi& api, const std::string& token)
@@ -81,23 +74,23 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     const bool hasBody = request.hasContentLength() || request.getChunkedTransferEncoding();
     if (!authorized(request)) {
       keepAlive = !hasBody || drain(in, kDrainLimit);
-      answer = failure(401, "missing or invalid bearer token");
+      answer = AdminApi::errorAnswer(401, "missing or invalid bearer token");
       response.set("WWW-Authenticate", "Bearer realm=\"portico-admin\"");
     } else if (request.hasContentLength() &&
                request.getContentLength64() > static_cast<Poco::Int64>(kMaxBody)) {
       keepAlive = request.getContentLength64() <= static_cast<Poco::Int64>(kDrainLimit) &&
                   drain(in, kDrainLimit);
-      answer = failure(413, "request body is larger than 1 MiB");
+      answer = AdminApi::errorAnswer(413, "request body is larger than 1 MiB");
     } else {
       AdminRequest req;
       std::string body;
       if (hasBody && !readLimited(in, body, kMaxBody)) {
         // A chunked body has no length up front; it is counted as it is read.
         keepAlive = drain(in, kDrainLimit);
-        answer = failure(413, "request body is larger than 1 MiB");
+        answer = AdminApi::errorAnswer(413, "request body is larger than 1 MiB");
       } else if (in.bad()) {
         keepAlive = false;
-        answer = failure(400, "could not read the request body");
+        answer = AdminApi::errorAnswer(400, "could not read the request body");
       } else {
         const Poco::URI uri(request.getURI());
         req.method = request.getMethod();
@@ -109,10 +102,12 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     }
   } catch (const Poco::Exception& e) {
     keepAlive = false;
-    answer = failure(400, "bad request: " + e.displayText());
+    answer = AdminApi::errorAnswer(400, "bad request: " + e.displayText());
   } catch (const std::exception& e) {
+    logLine("admin: internal error on " + request.getMethod() + " " + request.getURI() + ": " +
+            e.what());
     keepAlive = false;
-    answer = failure(500, std::string("internal error: ") + e.what());
+    answer = AdminApi::errorAnswer(500, std::string("internal error: ") + e.what());
   }
 
   try {

@@ -163,25 +163,44 @@ void HealthChecker::workerLoop() {
       plannedWake_ = *due;
       schedulerWake_.notify_one();
     }
-    if (verdict) {
-      lock.unlock();
-      write(*verdict);
-      lock.lock();
-    }
+    if (verdict) writeInOrder(std::move(*verdict), lock);
   }
 }
 
-void HealthChecker::write(const HealthVerdict& verdict) {
+void HealthChecker::writeInOrder(HealthVerdict verdict, std::unique_lock<std::mutex>& lock) {
+  const auto id = verdict.targetId;
+  auto busy = writing_.find(id);
+  if (busy != writing_.end()) {
+    busy->second = std::move(verdict);  // the worker writing this target writes it next
+    return;
+  }
+  writing_.emplace(id, std::nullopt);
+  for (;;) {
+    lock.unlock();
+    const bool written = write(verdict);
+    lock.lock();
+    auto& next = writing_.at(id);
+    if (!next) {
+      if (!written) schedule_.storeFailed(verdict.targetId, verdict.generation);
+      break;
+    }
+    // A newer verdict supersedes this one, written or not.
+    verdict = std::move(*next);
+    next.reset();
+  }
+  writing_.erase(id);
+}
+
+bool HealthChecker::write(const HealthVerdict& verdict) {
   try {
     store_.recordVerdict(verdict.targetId, verdict.healthy, verdict.error);
   } catch (const std::exception& e) {
     logLine("health: cannot store the verdict of " + verdict.url + ": " + e.what());
-    std::lock_guard<std::mutex> lock(mutex_);
-    schedule_.storeFailed(verdict.targetId, verdict.generation);
-    return;
+    return false;
   }
   logLine("health: route " + verdict.prefix + " target " + verdict.url + " is now " +
           (verdict.healthy ? std::string("healthy") : "unhealthy: " + verdict.error));
+  return true;
 }
 
 }  // namespace portico

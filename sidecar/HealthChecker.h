@@ -6,7 +6,9 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "HealthSchedule.h"
@@ -45,7 +47,8 @@ class HealthChecker {
   void workerLoop();
   void reload();
   void flushChecked();
-  void write(const HealthVerdict& verdict);
+  void writeInOrder(HealthVerdict verdict, std::unique_lock<std::mutex>& lock);
+  bool write(const HealthVerdict& verdict);
 
   Store& store_;
   std::shared_ptr<Probe> probe_;
@@ -57,6 +60,9 @@ class HealthChecker {
   HealthSchedule schedule_;
   std::deque<HealthJob> queue_;
   std::vector<std::int64_t> checked_;  // probed since the last flush
+  // Targets whose verdict a worker is writing, and the newer verdict it must write next: two
+  // writes of one target racing each other could leave the older verdict in the store.
+  std::unordered_map<std::int64_t, std::optional<HealthVerdict>> writing_;
   Clock::time_point plannedWake_{};
   std::int64_t seenRevision_{-1};
   bool changed_{false};

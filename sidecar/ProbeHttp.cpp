@@ -32,7 +32,8 @@ ProbeResult ProbeHttp::check(const TargetUrl& target, const HealthSpec& spec,
     Poco::Net::HTTPClientSession session(socket);
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, requestPath(target, spec),
                                    Poco::Net::HTTPMessage::HTTP_1_1);
-    request.setHost(target.host, target.port);
+    // authority() brackets an IPv6 host; setHost(host, port) would not.
+    request.setHost(target.authority());
     request.set("User-Agent", "portico-health");
     request.setKeepAlive(false);
     session.sendRequest(request);

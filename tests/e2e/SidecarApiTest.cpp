@@ -2,14 +2,7 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <cppunit/extensions/HelperMacros.h>
-
-#include <sstream>
 
 #include "SidecarHarness.h"
 #include "TestSupport.h"
@@ -20,45 +13,14 @@ using Poco::JSON::Object;
 
 namespace {
 
-Object::Ptr parse(const HttpResult& r) {
-  try {
-    return Poco::JSON::Parser().parse(r.body).extract<Object::Ptr>();
-  } catch (const std::exception&) {
-    CPPUNIT_FAIL("not a JSON object: " + r.body);
-  }
-  return nullptr;
-}
-
 void expectJsonAnswer(const HttpResult& r, int status, const std::string& what) {
   CPPUNIT_ASSERT_EQUAL_MESSAGE(what + " -> " + r.body + r.error, status, r.status);
   CPPUNIT_ASSERT_EQUAL_MESSAGE(what, std::string("application/json"), r.header("content-type"));
-  parse(r);
+  parseObject(r);
 }
 
 std::string str(const Object::Ptr& o, const std::string& key) {
   return o->getValue<std::string>(key);
-}
-
-/// POST with a chunked body (no Content-Length), as streaming clients send.
-HttpResult chunkedPost(int port, const std::string& path, const std::string& body) {
-  HttpResult out;
-  try {
-    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
-    session.setTimeout(Poco::Timespan(10, 0));
-    Poco::Net::HTTPRequest req("POST", path, Poco::Net::HTTPMessage::HTTP_1_1);
-    req.setChunkedTransferEncoding(true);
-    session.sendRequest(req) << body;
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = session.receiveResponse(resp);
-    out.status = static_cast<int>(resp.getStatus());
-    for (const auto& [k, v] : resp) out.headers[Poco::toLower(k)] = v;
-    std::ostringstream ss;
-    Poco::StreamCopier::copyStream(in, ss);
-    out.body = ss.str();
-  } catch (const Poco::Exception& e) {
-    out.error = e.displayText();
-  }
-  return out;
 }
 
 }  // namespace
@@ -82,14 +44,14 @@ class SidecarApiTest : public CppUnit::TestFixture {
 
     auto r = s.request("GET", "/endpoints/routes");
     expectJsonAnswer(r, 200, "empty routes");
-    CPPUNIT_ASSERT_EQUAL(std::size_t(0), parse(r)->getArray("routes")->size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t(0), parseObject(r)->getArray("routes")->size());
 
     // Create: duplicates in the request collapse; URLs are stored canonical.
     r = s.request("POST", "/endpoints/routes",
                   R"({"prefixPath":"/api/","targets":["http://127.0.0.1:1","HTTP://127.0.0.1:1/",)"
                   R"("http://127.0.0.1:2/base/"],"balancer":"least_conn"})");
     expectJsonAnswer(r, 201, "create");
-    auto route = parse(r);
+    auto route = parseObject(r);
     CPPUNIT_ASSERT_EQUAL(std::string("/api/"), str(route, "prefixPath"));
     CPPUNIT_ASSERT_EQUAL(std::string("least_conn"), str(route, "balancer"));
     auto hc = route->getObject("healthCheck");
@@ -113,21 +75,21 @@ class SidecarApiTest : public CppUnit::TestFixture {
     // A route with no targets and the default balancer.
     r = s.request("POST", "/endpoints/routes", R"({"prefixPath":"/empty/"})");
     expectJsonAnswer(r, 201, "create empty");
-    CPPUNIT_ASSERT_EQUAL(std::string("round_robin"), str(parse(r), "balancer"));
-    CPPUNIT_ASSERT_EQUAL(std::size_t(0), parse(r)->getArray("targets")->size());
+    CPPUNIT_ASSERT_EQUAL(std::string("round_robin"), str(parseObject(r), "balancer"));
+    CPPUNIT_ASSERT_EQUAL(std::size_t(0), parseObject(r)->getArray("targets")->size());
 
     // Add: one new, one already present (skipped, not counted), one duplicate in the request.
     r = s.request("POST", "/endpoints/add",
                   R"({"prefixPath":"/api/","targets":["http://127.0.0.1:3","http://127.0.0.1:1",)"
                   R"("http://127.0.0.1:3/"]})");
     expectJsonAnswer(r, 200, "add");
-    CPPUNIT_ASSERT_EQUAL(1, parse(r)->getValue<int>("addedCount"));
-    CPPUNIT_ASSERT(!str(parse(r), "message").empty());
+    CPPUNIT_ASSERT_EQUAL(1, parseObject(r)->getValue<int>("addedCount"));
+    CPPUNIT_ASSERT(!str(parseObject(r), "message").empty());
 
     // List one route.
     r = s.request("GET", "/endpoints/list?prefixPath=/api/");
     expectJsonAnswer(r, 200, "list");
-    route = parse(r);
+    route = parseObject(r);
     CPPUNIT_ASSERT_EQUAL(std::string("/api/"), str(route, "prefixPath"));
     targets = route->getArray("targets");
     CPPUNIT_ASSERT_EQUAL(std::size_t(3), targets->size());
@@ -137,15 +99,15 @@ class SidecarApiTest : public CppUnit::TestFixture {
     // Get one target; the query's URL is canonicalised like stored ones.
     r = s.request("GET", "/endpoints?prefixPath=/api/&target=http://127.0.0.1:2/base/");
     expectJsonAnswer(r, 200, "get target");
-    CPPUNIT_ASSERT_EQUAL(std::string("http://127.0.0.1:2/base"), str(parse(r), "target"));
-    CPPUNIT_ASSERT(parse(r)->get("healthy").isBoolean());
+    CPPUNIT_ASSERT_EQUAL(std::string("http://127.0.0.1:2/base"), str(parseObject(r), "target"));
+    CPPUNIT_ASSERT(parseObject(r)->get("healthy").isBoolean());
 
     // Remove: one present, one absent (not counted).
     r = s.request(
         "POST", "/endpoints/remove",
         R"({"prefixPath":"/api/","targets":["http://127.0.0.1:1","http://127.0.0.1:9"]})");
     expectJsonAnswer(r, 200, "remove");
-    CPPUNIT_ASSERT_EQUAL(1, parse(r)->getValue<int>("removedCount"));
+    CPPUNIT_ASSERT_EQUAL(1, parseObject(r)->getValue<int>("removedCount"));
     CPPUNIT_ASSERT_EQUAL(std::string("http://127.0.0.1:2/base\nhttp://127.0.0.1:3"),
                          sqlite(s.db(), "SELECT url FROM targets ORDER BY id"));
     r = s.request("GET", "/endpoints?prefixPath=/api/&target=http://127.0.0.1:1");
@@ -154,7 +116,7 @@ class SidecarApiTest : public CppUnit::TestFixture {
     // All routes.
     r = s.request("GET", "/endpoints/routes");
     expectJsonAnswer(r, 200, "routes");
-    auto routes = parse(r)->getArray("routes");
+    auto routes = parseObject(r)->getArray("routes");
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), routes->size());
     CPPUNIT_ASSERT_EQUAL(std::string("/api/"), str(routes->getObject(0), "prefixPath"));
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), routes->getObject(0)->getArray("targets")->size());
@@ -163,7 +125,7 @@ class SidecarApiTest : public CppUnit::TestFixture {
     // Delete, then it is gone (with its targets).
     r = s.request("DELETE", "/endpoints/routes?prefixPath=/api/");
     expectJsonAnswer(r, 200, "delete");
-    CPPUNIT_ASSERT(!str(parse(r), "message").empty());
+    CPPUNIT_ASSERT(!str(parseObject(r), "message").empty());
     expectJsonAnswer(s.request("GET", "/endpoints/list?prefixPath=/api/"), 404, "list deleted");
     CPPUNIT_ASSERT_EQUAL(std::string("0"), sqlite(s.db(), "SELECT count(*) FROM targets"));
     expectJsonAnswer(s.request("DELETE", "/endpoints/routes?prefixPath=/api/"), 404,
@@ -195,10 +157,10 @@ class SidecarApiTest : public CppUnit::TestFixture {
                          R"({"prefixPath":")" + p + R"(","targets":["http://127.0.0.1:1)" +
                              std::to_string(p.size()) + R"("]})");
       expectJsonAnswer(r, 200, "add " + p);
-      CPPUNIT_ASSERT_EQUAL(1, parse(r)->getValue<int>("addedCount"));
+      CPPUNIT_ASSERT_EQUAL(1, parseObject(r)->getValue<int>("addedCount"));
       r = s.request("GET", "/endpoints/list?prefixPath=" + p);
       expectJsonAnswer(r, 200, "list " + p);
-      CPPUNIT_ASSERT_EQUAL(std::string("/api/"), str(parse(r), "prefixPath"));
+      CPPUNIT_ASSERT_EQUAL(std::string("/api/"), str(parseObject(r), "prefixPath"));
       expectJsonAnswer(
           s.request("GET", "/endpoints?prefixPath=" + p + "&target=http://127.0.0.1:13"), 200,
           "get " + p);
@@ -224,7 +186,7 @@ class SidecarApiTest : public CppUnit::TestFixture {
                        R"("path":"/healthz","rise":3}})");
     expectJsonAnswer(r, 201, "create with healthCheck");
     CPPUNIT_ASSERT_EQUAL(std::string("7000|1500|http|/healthz|2|3"), sqlite(s.db(), cols));
-    auto hc = parse(r)->getObject("healthCheck");
+    auto hc = parseObject(r)->getObject("healthCheck");
     CPPUNIT_ASSERT_EQUAL(std::string("7s"), str(hc, "interval"));
     CPPUNIT_ASSERT_EQUAL(std::string("1500ms"), str(hc, "timeout"));
     CPPUNIT_ASSERT_EQUAL(std::string("http"), str(hc, "type"));
@@ -243,7 +205,7 @@ class SidecarApiTest : public CppUnit::TestFixture {
         "POST", "/endpoints/add",
         R"({"prefixPath":"/h/","targets":["http://127.0.0.1:1"],"healthCheck":{"interval":2000000000}})");
     expectJsonAnswer(r, 200, "add ns interval");
-    CPPUNIT_ASSERT_EQUAL(0, parse(r)->getValue<int>("addedCount"));
+    CPPUNIT_ASSERT_EQUAL(0, parseObject(r)->getValue<int>("addedCount"));
     CPPUNIT_ASSERT_EQUAL(std::string("2000|1500|http|/healthz|2|3"), sqlite(s.db(), cols));
 
     // String durations with units, and the rest of the fields.
@@ -254,7 +216,7 @@ class SidecarApiTest : public CppUnit::TestFixture {
     expectJsonAnswer(r, 200, "add string durations");
     CPPUNIT_ASSERT_EQUAL(std::string("60000|250|tcp|/|4|1"), sqlite(s.db(), cols));
     r = s.request("GET", "/endpoints/list?prefixPath=/h/");
-    hc = parse(r)->getObject("healthCheck");
+    hc = parseObject(r)->getObject("healthCheck");
     CPPUNIT_ASSERT_EQUAL(std::string("1m"), str(hc, "interval"));
     CPPUNIT_ASSERT_EQUAL(std::string("250ms"), str(hc, "timeout"));
     CPPUNIT_ASSERT_EQUAL(std::string("2"), sqlite(s.db(), "SELECT count(*) FROM targets"));
@@ -357,7 +319,8 @@ class SidecarApiTest : public CppUnit::TestFixture {
       const std::string before = storeSnapshot(s.db());
       const auto r = s.request(c.method, c.path, c.body);
       expectJsonAnswer(r, c.status, what);
-      CPPUNIT_ASSERT_MESSAGE(what + " -> " + r.body, contains(str(parse(r), "error"), c.error));
+      CPPUNIT_ASSERT_MESSAGE(what + " -> " + r.body,
+                             contains(str(parseObject(r), "error"), c.error));
       CPPUNIT_ASSERT_EQUAL_MESSAGE(what, before, storeSnapshot(s.db()));
     }
 
@@ -401,14 +364,14 @@ class SidecarApiTest : public CppUnit::TestFixture {
     auto r = s.request("POST", "/endpoints/add", padded("http://127.0.0.1:1/big", mib + 1));
     expectJsonAnswer(r, 413, "Content-Length over 1 MiB");
     CPPUNIT_ASSERT_EQUAL(before, storeSnapshot(s.db()));
-    r = chunkedPost(s.port(), "/endpoints/add", padded("http://127.0.0.1:1/big", 2 * mib));
+    r = httpChunked(s.port(), "POST", "/endpoints/add", padded("http://127.0.0.1:1/big", 2 * mib));
     expectJsonAnswer(r, 413, "chunked over 1 MiB");
     CPPUNIT_ASSERT_EQUAL(before, storeSnapshot(s.db()));
 
     // Exactly 1 MiB is allowed, either way.
     r = s.request("POST", "/endpoints/add", padded("http://127.0.0.1:1/a", mib));
     expectJsonAnswer(r, 200, "Content-Length of 1 MiB");
-    r = chunkedPost(s.port(), "/endpoints/add", padded("http://127.0.0.1:1/b", mib));
+    r = httpChunked(s.port(), "POST", "/endpoints/add", padded("http://127.0.0.1:1/b", mib));
     expectJsonAnswer(r, 200, "chunked 1 MiB");
     CPPUNIT_ASSERT_EQUAL(std::string("http://127.0.0.1:1/a\nhttp://127.0.0.1:1/b"),
                          sqlite(s.db(), "SELECT url FROM targets ORDER BY id"));
@@ -444,7 +407,7 @@ class SidecarApiTest : public CppUnit::TestFixture {
     }
     auto r = s.request("POST", "/endpoints/add", body, good);
     expectJsonAnswer(r, 200, "good token");
-    CPPUNIT_ASSERT_EQUAL(1, parse(r)->getValue<int>("addedCount"));
+    CPPUNIT_ASSERT_EQUAL(1, parseObject(r)->getValue<int>("addedCount"));
     expectJsonAnswer(
         s.request("GET", "/endpoints/routes", "", {{"Authorization", "bearer s3cret-token"}}), 200,
         "scheme is case-insensitive");

@@ -4,7 +4,6 @@
 #include <Poco/File.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 #include <Poco/String.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <sqlite3.h>
@@ -20,25 +19,15 @@
 
 using namespace portico::test;
 using namespace std::chrono_literals;
-using Poco::JSON::Object;
 
 namespace {
-
-Object::Ptr parse(const HttpResult& r) {
-  try {
-    return Poco::JSON::Parser().parse(r.body).extract<Object::Ptr>();
-  } catch (const std::exception&) {
-    CPPUNIT_FAIL("not a JSON object: " + r.body + r.error);
-  }
-  return nullptr;
-}
 
 /// prefix -> its target URLs in order, as the admin API lists them.
 std::map<std::string, std::vector<std::string>> routesViaApi(const Sidecar& s) {
   const auto r = s.request("GET", "/endpoints/routes");
   CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, 200, r.status);
   std::map<std::string, std::vector<std::string>> out;
-  const auto routes = parse(r)->getArray("routes");
+  const auto routes = parseObject(r)->getArray("routes");
   for (std::size_t i = 0; i < routes->size(); ++i) {
     const auto route = routes->getObject(static_cast<unsigned>(i));
     auto& urls = out[route->getValue<std::string>("prefixPath")];
@@ -251,10 +240,13 @@ class SidecarLifecycleTest : public CppUnit::TestFixture {
         const std::string body = R"({"prefixPath":"/burst/","targets":[")" + o.url + R"("]})";
         const auto r =
             http(port, "POST", o.add ? "/endpoints/add" : "/endpoints/remove", body, {}, 5s);
-        o.status = r.status;
+        // A 2xx whose body the kill cut short is no answer to the client either. (No CppUnit
+        // assertion here: a failure thrown off the test thread would end the process.)
+        const auto answer = r.status / 100 == 2 ? tryParseObject(r) : nullptr;
+        o.status = r.status / 100 == 2 && !answer ? 0 : r.status;
         o.count = -1;
-        if (r.status / 100 == 2) {
-          o.count = parse(r)->getValue<int>(o.add ? "addedCount" : "removedCount");
+        if (answer) {
+          o.count = answer->optValue<int>(o.add ? "addedCount" : "removedCount", -1);
           if (o.add) mine.push_back(o.url);
         }
         ++finished;

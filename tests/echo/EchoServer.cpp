@@ -1,5 +1,6 @@
 #include "EchoServer.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -18,9 +19,11 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <stdexcept>
 #include <thread>
 
 #include "Duration.h"
+#include "Errors.h"
 
 namespace portico::echo {
 namespace {
@@ -77,7 +80,7 @@ std::chrono::milliseconds parseDelay(const std::string& text) {
     return std::chrono::milliseconds(std::stoll(text));
   try {
     return parseDuration(text);
-  } catch (...) {
+  } catch (const portico::InvalidInput&) {
     return std::chrono::milliseconds(0);
   }
 }
@@ -85,7 +88,7 @@ std::chrono::milliseconds parseDelay(const std::string& text) {
 std::uint64_t parseCount(const std::string& text) {
   try {
     return std::stoull(text);
-  } catch (...) {
+  } catch (const std::logic_error&) {  // invalid_argument or out_of_range: not a count
     return 0;
   }
 }
@@ -106,13 +109,13 @@ struct Steering {
   static Steering from(const std::string& uri) {
     Steering s;
     if (uri.find('?') == std::string::npos) return s;
-    Poco::URI parsed;
+    Poco::URI::QueryParameters query;
     try {
-      parsed = Poco::URI(uri);
-    } catch (...) {
-      return s;
+      query = Poco::URI(uri).getQueryParameters();
+    } catch (const Poco::SyntaxException&) {
+      return s;  // an unparsable query steers nothing
     }
-    for (const auto& [key, value] : parsed.getQueryParameters()) {
+    for (const auto& [key, value] : query) {
       if (key == "delay")
         s.delay = parseDelay(value);
       else if (key == "status")

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -26,8 +27,12 @@
 
 namespace portico::test {
 
-std::string binDir() { return PORTICO_BIN_DIR; }
-std::string binary(const std::string& name) { return binDir() + "/" + name; }
+std::string binDir() {
+  return PORTICO_BIN_DIR;
+}
+std::string binary(const std::string& name) {
+  return binDir() + "/" + name;
+}
 
 TempDir::TempDir() {
   char tmpl[] = "/tmp/portico-test-XXXXXX";
@@ -36,10 +41,8 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
-  const std::string cmd = "rm -rf '" + path_ + "'";
-  if (std::system(cmd.c_str()) != 0) {
-    // Nothing else to do in a destructor; a leftover /tmp dir is harmless.
-  }
+  std::error_code ignored;  // a destructor cannot report it, and a leftover /tmp dir is harmless
+  std::filesystem::remove_all(path_, ignored);
 }
 
 ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args,
@@ -123,6 +126,11 @@ bool waitUntil(const std::function<bool()>& pred, std::chrono::milliseconds time
   }
 }
 
+bool holdsFor(const std::function<bool()>& pred, std::chrono::milliseconds duration,
+              std::chrono::milliseconds every) {
+  return !waitUntil([&] { return !pred(); }, duration, every);
+}
+
 bool waitForPort(int port, std::chrono::milliseconds timeout) {
   return waitUntil(
       [port] {
@@ -138,16 +146,16 @@ bool waitForPort(int port, std::chrono::milliseconds timeout) {
       timeout);
 }
 
-HttpResult http(int port, const std::string& method, const std::string& pathAndQuery, const std::string& body,
-                const std::map<std::string, std::string>& headers, std::chrono::milliseconds timeout) {
+namespace {
+
+/// Sends `req` with `body` on a new connection and reads the whole answer.
+HttpResult exchange(int port, Poco::Net::HTTPRequest& req, const std::string& body,
+                    std::chrono::milliseconds timeout) {
   HttpResult out;
   try {
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
     session.setTimeout(Poco::Timespan(static_cast<long>(timeout.count() / 1000),
                                       static_cast<long>((timeout.count() % 1000) * 1000)));
-    Poco::Net::HTTPRequest req(method, pathAndQuery, Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [k, v] : headers) req.set(k, v);
-    if (!body.empty() || method == "POST" || method == "PUT") req.setContentLength(static_cast<std::streamsize>(body.size()));
     session.sendRequest(req) << body;
     Poco::Net::HTTPResponse resp;
     std::istream& in = session.receiveResponse(resp);
@@ -161,6 +169,25 @@ HttpResult http(int port, const std::string& method, const std::string& pathAndQ
     out.error = e.displayText();
   }
   return out;
+}
+
+}  // namespace
+
+HttpResult http(int port, const std::string& method, const std::string& pathAndQuery,
+                const std::string& body, const std::map<std::string, std::string>& headers,
+                std::chrono::milliseconds timeout) {
+  Poco::Net::HTTPRequest req(method, pathAndQuery, Poco::Net::HTTPMessage::HTTP_1_1);
+  for (const auto& [k, v] : headers) req.set(k, v);
+  if (!body.empty() || method == "POST" || method == "PUT")
+    req.setContentLength(static_cast<std::streamsize>(body.size()));
+  return exchange(port, req, body, timeout);
+}
+
+HttpResult httpChunked(int port, const std::string& method, const std::string& pathAndQuery,
+                       const std::string& body, std::chrono::milliseconds timeout) {
+  Poco::Net::HTTPRequest req(method, pathAndQuery, Poco::Net::HTTPMessage::HTTP_1_1);
+  req.setChunkedTransferEncoding(true);
+  return exchange(port, req, body, timeout);
 }
 
 std::string sqlite(const std::string& dbPath, const std::string& sql) {

@@ -35,8 +35,8 @@ class TempDir {
 /// running. The child also dies if the test process dies (PR_SET_PDEATHSIG).
 class ChildProcess {
  public:
-  ChildProcess(const std::string& program, const std::vector<std::string>& args, const std::string& logFile,
-               const std::string& workDir = "");
+  ChildProcess(const std::string& program, const std::vector<std::string>& args,
+               const std::string& logFile, const std::string& workDir = "");
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -62,6 +62,10 @@ int freePort();
 /// Polls until `pred` is true; false if `timeout` passed first.
 bool waitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
                std::chrono::milliseconds every = std::chrono::milliseconds(20));
+/// True if `pred` held at every check over `duration` (an invariant over time, the dual of
+/// waitUntil); false at the first check where it did not.
+bool holdsFor(const std::function<bool()>& pred, std::chrono::milliseconds duration,
+              std::chrono::milliseconds every = std::chrono::milliseconds(20));
 /// True once something accepts TCP connections on 127.0.0.1:port (bounded by timeout).
 bool waitForPort(int port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
@@ -79,8 +83,14 @@ struct HttpResult {
 
 /// One request on a new connection to 127.0.0.1:port.
 HttpResult http(int port, const std::string& method, const std::string& pathAndQuery,
-                const std::string& body = "", const std::map<std::string, std::string>& headers = {},
+                const std::string& body = "",
+                const std::map<std::string, std::string>& headers = {},
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+/// Like http(), but the body goes chunked (no Content-Length), as streaming clients send it.
+HttpResult httpChunked(int port, const std::string& method, const std::string& pathAndQuery,
+                       const std::string& body,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 /// Runs `sql` with the sqlite3 C API on `dbPath` and returns the rows, columns joined with '|',
 /// rows with '\n' (what `sqlite3 db "sql"` would print).

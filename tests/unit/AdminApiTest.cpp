@@ -3,6 +3,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "AdminApi.h"
+#include "Sqlite.h"
 #include "Store.h"
 #include "TestSupport.h"
 
@@ -27,6 +28,7 @@ class AdminApiTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testNanosecondDurations);
   CPPUNIT_TEST(testValidationBeforeLookup);
   CPPUNIT_TEST(testPathsAndQuery);
+  CPPUNIT_TEST(testBusyStoreIs503);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -127,6 +129,26 @@ class AdminApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD, POST, DELETE"), r.allow);
     CPPUNIT_ASSERT_EQUAL(404, call("GET", "/endpointsx/list").status);
     CPPUNIT_ASSERT_EQUAL(404, call("GET", "/other/endpoints/list").status);
+  }
+
+  void testBusyStoreIs503() {
+    CPPUNIT_ASSERT_EQUAL(201, call("POST", "/endpoints/routes", R"({"prefixPath":"/a/"})").status);
+    const int changes = changes_;
+    {
+      // An operator's sqlite3 session keeps the write lock past the busy timeout.
+      portico::SqliteConnection other(dir_->file("p.db"), SQLITE_OPEN_READWRITE);
+      other.exec("BEGIN IMMEDIATE");
+      auto r = call("POST", "/endpoints/add", R"({"prefixPath":"/a/","targets":["http://h"]})");
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 503, r.status);
+      CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"({"error":"store busy)"));
+      other.exec("ROLLBACK");
+    }
+    CPPUNIT_ASSERT_EQUAL(changes, changes_);  // nothing written, nothing notified
+    CPPUNIT_ASSERT_EQUAL(std::string("0"),
+                         sqlite(dir_->file("p.db"), "SELECT count(*) FROM targets"));
+    CPPUNIT_ASSERT_EQUAL(
+        200,
+        call("POST", "/endpoints/add", R"({"prefixPath":"/a/","targets":["http://h"]})").status);
   }
 
  private:

@@ -30,7 +30,8 @@ class FakeProbe : public portico::Probe {
     if (gateUrl_ == target.canonical && call >= gateCall_) {
       atGate_ = true;
       changed_.notify_all();
-      changed_.wait(lock, [&] { return gateOpen_; });
+      // Bounded: a test that fails while a probe is held must not hang in ~HealthChecker.
+      changed_.wait_for(lock, std::chrono::seconds(10), [&] { return gateOpen_; });
     }
     auto it = failing_.find(target.canonical);
     if (it != failing_.end()) return ProbeResult::failure(it->second);

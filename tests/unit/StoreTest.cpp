@@ -20,6 +20,11 @@ RouteSpec spec(const std::string& prefix, std::vector<std::string> targets = {})
   return s;
 }
 
+/// Every row a change could touch: equal before and after a change that must leave nothing.
+std::string contents(const std::string& db) {
+  return sqlite(db, "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision");
+}
+
 std::vector<portico::Migration> firstMigrations(std::size_t n) {
   const auto& all = portico::embeddedMigrations();
   return {all.begin(), all.begin() + static_cast<long>(n)};
@@ -38,6 +43,7 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testFailedChangesLeaveNothing);
   CPPUNIT_TEST(testSeedRule);
   CPPUNIT_TEST(testVerdicts);
+  CPPUNIT_TEST(testLockedStoreIsBusyNotHalfWritten);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -46,21 +52,27 @@ class StoreTest : public CppUnit::TestFixture {
     const std::string db = dir.file("sub/dir/p.db");  // parent directories are created
     {
       Store store(db);
-      CPPUNIT_ASSERT_EQUAL(static_cast<int>(portico::embeddedMigrations().size()), store.schemaVersion());
+      CPPUNIT_ASSERT_EQUAL(static_cast<int>(portico::embeddedMigrations().size()),
+                           store.schemaVersion());
       CPPUNIT_ASSERT(store.loadRoutes().empty());
     }
     CPPUNIT_ASSERT_EQUAL(std::string("wal"), sqlite(db, "PRAGMA journal_mode"));
-    CPPUNIT_ASSERT_EQUAL(std::to_string(portico::embeddedMigrations().size()), sqlite(db, "PRAGMA user_version"));
+    CPPUNIT_ASSERT_EQUAL(std::to_string(portico::embeddedMigrations().size()),
+                         sqlite(db, "PRAGMA user_version"));
     // The contract's column names, for operators using sqlite3.
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("0"),
+        sqlite(db,
+               "SELECT count(*) FROM routes WHERE id+length(prefix)+length(balancer)+"
+               "health_interval_ms+health_timeout_ms IS NULL"));
     CPPUNIT_ASSERT_EQUAL(std::string("0"),
-                         sqlite(db, "SELECT count(*) FROM routes WHERE id+length(prefix)+length(balancer)+"
-                                    "health_interval_ms+health_timeout_ms IS NULL"));
-    CPPUNIT_ASSERT_EQUAL(std::string("0"),
-                         sqlite(db, "SELECT count(*) FROM targets WHERE route_id+length(url)+healthy+"
-                                    "length(last_checked_at)+length(last_error) IS NOT NULL"));
+                         sqlite(db,
+                                "SELECT count(*) FROM targets WHERE route_id+length(url)+healthy+"
+                                "length(last_checked_at)+length(last_error) IS NOT NULL"));
     // Opening again applies nothing twice.
     Store again(db);
-    CPPUNIT_ASSERT_EQUAL(static_cast<int>(portico::embeddedMigrations().size()), again.schemaVersion());
+    CPPUNIT_ASSERT_EQUAL(static_cast<int>(portico::embeddedMigrations().size()),
+                         again.schemaVersion());
   }
 
   void testUpgradeFromPreviousSchema() {
@@ -76,9 +88,10 @@ class StoreTest : public CppUnit::TestFixture {
     sqlite(db, "SELECT 1");  // readable by plain sqlite3
     {
       portico::SqliteConnection c(db, SQLITE_OPEN_READWRITE);
-      c.exec("INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms) VALUES "
-             "('/old/', 'least_conn', 1000, 500);"
-             "INSERT INTO targets (route_id, url, healthy) VALUES (1, 'http://127.0.0.1:1', 0);");
+      c.exec(
+          "INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms) VALUES "
+          "('/old/', 'least_conn', 1000, 500);"
+          "INSERT INTO targets (route_id, url, healthy) VALUES (1, 'http://127.0.0.1:1', 0);");
     }
     Store store(db);
     CPPUNIT_ASSERT_EQUAL(static_cast<int>(all.size()), store.schemaVersion());
@@ -118,10 +131,9 @@ class StoreTest : public CppUnit::TestFixture {
     TempDir dir;
     const std::string db = dir.file("p.db");
     CPPUNIT_ASSERT_THROW(Store(db, Store::Access::ReadOnly), portico::StoreNotReady);  // absent
-    {
-      Store old(db, Store::Access::ReadWrite, firstMigrations(1));
-    }
-    CPPUNIT_ASSERT_THROW(Store(db, Store::Access::ReadOnly), portico::StoreNotReady);  // older: not upgraded
+    { Store old(db, Store::Access::ReadWrite, firstMigrations(1)); }
+    CPPUNIT_ASSERT_THROW(Store(db, Store::Access::ReadOnly),
+                         portico::StoreNotReady);  // older: not upgraded
     CPPUNIT_ASSERT_EQUAL(std::string("1"), sqlite(db, "PRAGMA user_version"));
     Store writer(db);
     writer.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
@@ -150,7 +162,8 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_THROW(store.createRoute(spec("/api/")), portico::Conflict);
 
     rev = store.revision();
-    CPPUNIT_ASSERT_EQUAL(1, store.addTargets("/api/", {"http://127.0.0.1:2", "http://127.0.0.1:3"}));
+    CPPUNIT_ASSERT_EQUAL(1,
+                         store.addTargets("/api/", {"http://127.0.0.1:2", "http://127.0.0.1:3"}));
     CPPUNIT_ASSERT(store.revision() > rev);
     rev = store.revision();
     CPPUNIT_ASSERT_EQUAL(0, store.addTargets("/api/", {"http://127.0.0.1:3"}));
@@ -162,7 +175,8 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(store.findRoute("/api/")->health.interval == 1s);
 
     rev = store.revision();
-    CPPUNIT_ASSERT_EQUAL(1, store.removeTargets("/api/", {"http://127.0.0.1:1", "http://127.0.0.1:9"}));
+    CPPUNIT_ASSERT_EQUAL(
+        1, store.removeTargets("/api/", {"http://127.0.0.1:1", "http://127.0.0.1:9"}));
     CPPUNIT_ASSERT(store.revision() > rev);
     const auto route = store.findRoute("/api/");
     CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(route->targets.size()));
@@ -171,7 +185,8 @@ class StoreTest : public CppUnit::TestFixture {
 
     store.deleteRoute("/api/");
     CPPUNIT_ASSERT(store.loadRoutes().empty());
-    CPPUNIT_ASSERT_EQUAL(std::string("0"), sqlite(dir.file("p.db"), "SELECT count(*) FROM targets"));  // cascade
+    CPPUNIT_ASSERT_EQUAL(std::string("0"),
+                         sqlite(dir.file("p.db"), "SELECT count(*) FROM targets"));  // cascade
     CPPUNIT_ASSERT_THROW(store.deleteRoute("/api/"), portico::NotFound);
   }
 
@@ -180,14 +195,14 @@ class StoreTest : public CppUnit::TestFixture {
     const std::string db = dir.file("p.db");
     Store store(db);
     store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
-    const std::string before = sqlite(db, "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision");
+    const std::string before = contents(db);
     CPPUNIT_ASSERT_THROW(store.addTargets("/b/", {"http://127.0.0.1:2"}), portico::NotFound);
     CPPUNIT_ASSERT_THROW(store.removeTargets("/b/", {"http://127.0.0.1:1"}), portico::NotFound);
     CPPUNIT_ASSERT_THROW(store.createRoute(spec("/a/", {"http://127.0.0.1:5"})), portico::Conflict);
     RouteSpec invalid = spec("/c/", {"http://127.0.0.1:5"});
     invalid.health.fall = 0;  // violates a CHECK constraint after the insert began
     CPPUNIT_ASSERT_THROW(store.createRoute(invalid), portico::StoreError);
-    CPPUNIT_ASSERT_EQUAL(before, sqlite(db, "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision"));
+    CPPUNIT_ASSERT_EQUAL(before, contents(db));
     // The connection is still usable after the rollbacks.
     CPPUNIT_ASSERT_EQUAL(1, store.addTargets("/a/", {"http://127.0.0.1:2"}));
   }
@@ -195,8 +210,9 @@ class StoreTest : public CppUnit::TestFixture {
   void testSeedRule() {
     TempDir dir;
     const std::string db = dir.file("p.db");
-    const std::vector<RouteSpec> seeds{spec("/proxy/", {"http://localhost:8081", "http://localhost:8082"}),
-                                       spec("/personal/", {"http://localhost:8083"})};
+    const std::vector<RouteSpec> seeds{
+        spec("/proxy/", {"http://localhost:8081", "http://localhost:8082"}),
+        spec("/personal/", {"http://localhost:8083"})};
     {
       Store store(db);
       CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(store.seed(seeds).size()));
@@ -238,6 +254,35 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(store.recordVerdict(id, true, ""));
     CPPUNIT_ASSERT(store.findRoute("/a/")->targets[0].healthy);
     CPPUNIT_ASSERT(!store.recordVerdict(99999, false, "gone"));  // a removed target
+  }
+
+  void testLockedStoreIsBusyNotHalfWritten() {
+    TempDir dir;
+    const std::string db = dir.file("p.db");
+    Store store(db);
+    store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
+    const std::string before = contents(db);
+    {
+      // Another process holds the write lock for longer than the busy timeout.
+      portico::SqliteConnection other(db, SQLITE_OPEN_READWRITE);
+      other.exec("BEGIN IMMEDIATE");
+      const auto started = std::chrono::steady_clock::now();
+      try {
+        store.addTargets("/a/", {"http://127.0.0.1:2"});
+        CPPUNIT_FAIL("wrote while another connection held the lock");
+      } catch (const portico::StoreBusy& e) {
+        CPPUNIT_ASSERT_MESSAGE(e.what(),
+                               std::string(e.what()).find("busy timeout") != std::string::npos);
+      }
+      // It waited for the lock (the busy timeout) before giving up.
+      CPPUNIT_ASSERT(std::chrono::steady_clock::now() - started >= 4s);
+      // Reads still work in WAL mode while a writer holds the lock.
+      CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(store.findRoute("/a/")->targets.size()));
+      other.exec("ROLLBACK");
+    }
+    CPPUNIT_ASSERT_EQUAL(before, contents(db));
+    // Once the lock is free the same write succeeds.
+    CPPUNIT_ASSERT_EQUAL(1, store.addTargets("/a/", {"http://127.0.0.1:2"}));
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(StoreTest);
