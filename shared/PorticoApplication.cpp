@@ -59,14 +59,18 @@ void PorticoApplication::loadFiles() {
   if (!file.empty()) {
     if (!Poco::File(file).exists())
       throw ConfigError("--config", "file '" + file + "' does not exist");
+    Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> properties;
     try {
-      config().add(new Poco::Util::PropertyFileConfiguration(file), 0, false);
+      properties = new Poco::Util::PropertyFileConfiguration(file);
     } catch (const Poco::Exception& e) {
       throw ConfigError("--config", "cannot read '" + file + "': " + e.displayText());
     }
+    Settings::rejectUnknownSections(*properties);
+    config().add(properties, 0, false);
   }
   Poco::AutoPtr<Poco::Util::MapConfiguration> overrides(new Poco::Util::MapConfiguration);
   for (const auto& [key, value] : defines_) overrides->setString(key, value);
+  Settings::rejectUnknownSections(*overrides);
   config().add(overrides, -200, false);
 }
 

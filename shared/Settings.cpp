@@ -100,6 +100,16 @@ void rejectUnknown(const AbstractConfiguration& c, const std::string& section,
 
 }  // namespace
 
+void Settings::rejectUnknownSections(const AbstractConfiguration& layer) {
+  static const std::set<std::string> known{"store", "proxy", "admin", "health", "route"};
+  AbstractConfiguration::Keys roots;
+  layer.keys(roots);
+  for (const auto& root : roots)
+    if (!known.count(root))
+      throw ConfigError(root,
+                        "unknown configuration key (sections: store, proxy, admin, health, route)");
+}
+
 Settings Settings::load(const AbstractConfiguration& config) {
   const Reader r(config);
   Settings s;

@@ -49,6 +49,9 @@ struct Settings {
 
   /// Reads and validates; throws ConfigError naming the first bad key.
   static Settings load(const Poco::Util::AbstractConfiguration& config);
+  /// Throws ConfigError for a top-level key outside store/proxy/admin/health/route (a typo such
+  /// as `helth.interval`). Applied to the user's layers only: POCO adds `application.*` itself.
+  static void rejectUnknownSections(const Poco::Util::AbstractConfiguration& layer);
 };
 
 }  // namespace portico

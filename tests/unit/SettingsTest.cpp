@@ -41,6 +41,7 @@ class SettingsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testEveryKeyValidated);
   CPPUNIT_TEST(testRoutes);
   CPPUNIT_TEST(testRouteErrors);
+  CPPUNIT_TEST(testUnknownSections);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -130,19 +131,22 @@ class SettingsTest : public CppUnit::TestFixture {
         {"admin.tokn", {"x"}},
     };
     for (const auto& [key, values] : bad)
-      for (const auto& v : values) CPPUNIT_ASSERT_EQUAL_MESSAGE(key + "=" + v, key, failingKey({{key, v}}));
+      for (const auto& v : values)
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(key + "=" + v, key, failingKey({{key, v}}));
   }
 
   void testRoutes() {
-    const Settings s = load({{"health.interval", "2s"},
-                             {"route.proxy.prefix", "proxy"},
-                             {"route.proxy.targets", "http://localhost:8081, http://localhost:8082/,http://localhost:8081"},
-                             {"route.api.prefix", "/api/"},
-                             {"route.api.targets", "http://127.0.0.1:9000/v1"},
-                             {"route.api.balancer", "ip_hash"},
-                             {"route.api.health.type", "http"},
-                             {"route.api.health.path", "/healthz"},
-                             {"route.api.health.fall", "3"}});
+    const Settings s =
+        load({{"health.interval", "2s"},
+              {"route.proxy.prefix", "proxy"},
+              {"route.proxy.targets",
+               "http://localhost:8081, http://localhost:8082/,http://localhost:8081"},
+              {"route.api.prefix", "/api/"},
+              {"route.api.targets", "http://127.0.0.1:9000/v1"},
+              {"route.api.balancer", "ip_hash"},
+              {"route.api.health.type", "http"},
+              {"route.api.health.path", "/healthz"},
+              {"route.api.health.fall", "3"}});
     CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(s.routes.size()));
     const auto& api = s.routes[0].name == "api" ? s.routes[0] : s.routes[1];
     const auto& proxy = s.routes[0].name == "api" ? s.routes[1] : s.routes[0];
@@ -158,17 +162,35 @@ class SettingsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(1, api.spec.health.rise);
   }
 
+  void testUnknownSections() {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+    c->setString("proxy.port", "8080");
+    c->setString("route.a.prefix", "/a/");
+    Settings::rejectUnknownSections(*c);  // known sections pass
+    c->setString("helth.interval", "1s");
+    try {
+      Settings::rejectUnknownSections(*c);
+      CPPUNIT_FAIL("accepted a misspelled section");
+    } catch (const ConfigError& e) {
+      CPPUNIT_ASSERT_EQUAL(std::string("helth"), e.key());
+    }
+  }
+
   void testRouteErrors() {
-    CPPUNIT_ASSERT_EQUAL(std::string("route.a.prefix"), failingKey({{"route.a.targets", "http://x:1"}}));
-    CPPUNIT_ASSERT_EQUAL(std::string("route.a.targets"),
-                         failingKey({{"route.a.prefix", "/a/"}, {"route.a.targets", "https://x:1"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("route.a.prefix"),
+                         failingKey({{"route.a.targets", "http://x:1"}}));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("route.a.targets"),
+        failingKey({{"route.a.prefix", "/a/"}, {"route.a.targets", "https://x:1"}}));
     CPPUNIT_ASSERT_EQUAL(std::string("route.a.balancer"),
                          failingKey({{"route.a.prefix", "/a/"}, {"route.a.balancer", "random"}}));
-    CPPUNIT_ASSERT_EQUAL(std::string("route.a.health.interval"),
-                         failingKey({{"route.a.prefix", "/a/"}, {"route.a.health.interval", "soon"}}));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("route.a.health.interval"),
+        failingKey({{"route.a.prefix", "/a/"}, {"route.a.health.interval", "soon"}}));
     CPPUNIT_ASSERT_EQUAL(std::string("route.a.health.kind"),
                          failingKey({{"route.a.prefix", "/a/"}, {"route.a.health.kind", "tcp"}}));
-    CPPUNIT_ASSERT_EQUAL(std::string("route.a.weight"), failingKey({{"route.a.prefix", "/a/"}, {"route.a.weight", "1"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("route.a.weight"),
+                         failingKey({{"route.a.prefix", "/a/"}, {"route.a.weight", "1"}}));
     const std::string dup = failingKey({{"route.a.prefix", "/a/"}, {"route.b.prefix", "a"}});
     CPPUNIT_ASSERT(dup == "route.a.prefix" || dup == "route.b.prefix");
   }
