@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "Normalize.h"
+#include "UpstreamPool.h"
 
 namespace portico {
 
@@ -15,8 +16,10 @@ struct TargetState {
   TargetState& operator=(const TargetState&) = delete;
 
   const TargetUrl url;
-  std::atomic<int> inFlight{0};                // requests this proxy has open to the target
-  std::atomic<std::int64_t> avoidUntilMs{0};  // steady-clock ms; passive cooldown after a refused connect
+  std::atomic<int> inFlight{0};  // requests this proxy has open to the target
+  std::atomic<std::int64_t> avoidUntilMs{
+      0};             // steady-clock ms; passive cooldown after a refused connect
+  UpstreamPool pool;  // idle keep-alive connections to the target
 };
 
 }  // namespace portico

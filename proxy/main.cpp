@@ -1,1 +1,57 @@
-int main() { return 0; }
+// portico-proxy: the data plane as a program, a thin shell around ProxyModule (see ProxyServer).
+
+#include <Poco/Exception.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "Errors.h"
+#include "Log.h"
+#include "PorticoApplication.h"
+#include "ProxyServer.h"
+
+namespace portico {
+
+/// Serves the data plane until SIGTERM/SIGINT.
+class ProxyApplication : public PorticoApplication {
+ public:
+  using Poco::Util::ServerApplication::run;  // run(argc, argv) for POCO_SERVER_MAIN
+  ProxyApplication()
+      : PorticoApplication("Portico data plane: routes requests to the store's targets.") {}
+
+ protected:
+  int run(const Settings& settings) override {
+    std::unique_ptr<ProxyServer> server;
+    try {
+      server = std::make_unique<ProxyServer>(settings);
+    } catch (const ConfigError& e) {
+      std::cerr << commandName() << ": invalid configuration: " << e.what() << std::endl;
+      return kExitConfig;
+    } catch (const StoreError& e) {
+      std::cerr << commandName() << ": cannot use store '" << settings.storePath
+                << "': " << e.what() << std::endl;
+      return EXIT_SOFTWARE;
+    } catch (const Poco::Exception& e) {
+      std::cerr << commandName() << ": cannot listen on " << settings.proxy.host << ":"
+                << settings.proxy.port << ": " << e.displayText() << std::endl;
+      return EXIT_UNAVAILABLE;
+    }
+    server->start();
+    logLine("portico-proxy listening on " + settings.proxy.host + ":" +
+            std::to_string(server->port()) + ", store " + settings.storePath + ", " +
+            std::to_string(settings.proxy.threads) + " threads");
+    waitForTerminationRequest();
+    logLine("portico-proxy stopping");
+    if (!server->stop()) {
+      logLine("portico-proxy: requests still waiting on upstreams after the grace period; exiting");
+      std::fflush(nullptr);
+      std::_Exit(EXIT_OK);
+    }
+    return EXIT_OK;
+  }
+};
+
+}  // namespace portico
+
+POCO_SERVER_MAIN(portico::ProxyApplication)

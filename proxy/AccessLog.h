@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace portico {
+
+/// What one proxied request did, for its access-log line.
+struct AccessRecord {
+  std::string_view client;
+  std::string_view method;
+  std::string_view target;    // the request target as received
+  std::string_view route;     // "-" when none
+  std::string_view upstream;  // the target URL last tried, "-" when none
+  int status{0};              // sent to the client; 499 when the client went away first
+  std::uint64_t bytes{0};     // response body bytes sent
+  double durationMs{0};
+};
+
+/// One line per request to stdout, a file (appended) or nowhere (`proxy.access_log`). Each
+/// line is formatted on the caller's stack and written with a single write(2): lines from
+/// concurrent requests never interleave and no lock is shared between requests.
+class AccessLog {
+ public:
+  /// "stdout", "off" or a file path; throws ConfigError (proxy.access_log) if it cannot be opened.
+  explicit AccessLog(const std::string& destination);
+  ~AccessLog();
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  bool enabled() const { return fd_ >= 0; }
+  void write(const AccessRecord& record) const;
+
+ private:
+  int fd_{-1};
+  bool owned_{false};
+};
+
+}  // namespace portico

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "AccessLog.h"
+#include "TrustedProxies.h"
+#include "UpstreamConnection.h"
+
+namespace portico {
+
+/// What every forwarded request shares, fixed for the life of a ProxyModule.
+struct ProxyContext {
+  UpstreamTimeouts timeouts;
+  TrustedProxies trusted;
+  std::unique_ptr<AccessLog> accessLog;
+  /// How long a target that refused a connection is passed over (unless nothing else is left).
+  std::chrono::milliseconds cooldown{2000};
+  /// At most this many targets are tried for one request when connections fail.
+  std::size_t maxAttempts{8};
+};
+
+}  // namespace portico

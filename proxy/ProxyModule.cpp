@@ -1,0 +1,57 @@
+#include "ProxyModule.h"
+
+#include <Poco/Net/HTTPServerRequest.h>
+
+#include <csignal>
+
+#include "ForwardingHandler.h"
+#include "ProxyContext.h"
+#include "RouteTableSlot.h"
+#include "SnapshotReloader.h"
+
+namespace portico {
+
+struct ProxyModule::Impl {
+  Impl(const Settings& settings, Poco::Net::HTTPRequestHandlerFactory::Ptr fallbackFactory)
+      : context{UpstreamTimeouts{settings.proxy.connectTimeout, settings.proxy.readTimeout},
+                TrustedProxies(settings.proxy.trustedProxies),
+                std::make_unique<AccessLog>(settings.proxy.accessLog)},
+        fallback(std::move(fallbackFactory)),
+        reloader(settings.storePath, settings.proxy.reloadInterval, slot) {}
+
+  ProxyContext context;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr fallback;
+  RouteTableSlot slot;
+  SnapshotReloader reloader;
+};
+
+ProxyModule::ProxyModule(const Settings& settings,
+                         Poco::Net::HTTPRequestHandlerFactory::Ptr fallback)
+    : impl_(std::make_unique<Impl>(settings, std::move(fallback))) {
+  // A client or backend that hangs up mid-write must cost an error code, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  // The first snapshot is read before serving, so a ready store routes the first request.
+  impl_->reloader.pollOnce(true);
+  impl_->reloader.start();
+}
+
+ProxyModule::~ProxyModule() {
+  stop();
+}
+
+void ProxyModule::stop() {
+  impl_->reloader.stop();
+}
+
+Poco::Net::HTTPRequestHandler* ProxyModule::createRequestHandler(
+    const Poco::Net::HTTPServerRequest& request) {
+  const auto& table = impl_->slot.current();
+  if (const Route* route = table->match(request.getURI())) {
+    // The handler shares ownership of the snapshot its route belongs to.
+    return new ForwardingHandler(impl_->context, std::shared_ptr<const Route>(table, route));
+  }
+  if (impl_->fallback) return impl_->fallback->createRequestHandler(request);
+  return new NoRouteHandler(impl_->context);
+}
+
+}  // namespace portico

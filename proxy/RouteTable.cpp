@@ -1,0 +1,100 @@
+#include "RouteTable.h"
+
+#include <chrono>
+#include <unordered_set>
+
+#include "Errors.h"
+#include "RoutePath.h"
+
+namespace portico {
+
+std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecord>& records,
+                                                    const RouteTable* previous,
+                                                    std::int64_t revision,
+                                                    std::vector<std::string>* problems) {
+  auto table = std::make_shared<RouteTable>();
+  table->revision_ = revision;
+  table->routes_.reserve(records.size());
+  for (const auto& record : records) {
+    Route route;
+    route.prefix = record.prefix;
+    route.balancer = record.balancer;
+    const Route* before = previous ? previous->find(record.prefix) : nullptr;
+    route.balancerState = before ? before->balancerState : std::make_shared<BalancerState>();
+
+    std::unordered_map<std::string, std::size_t> earlier;  // canonical URL -> index in `before`
+    if (before) {
+      for (std::size_t i = 0; i < before->targets.size(); ++i)
+        earlier.emplace(before->targets[i]->url.canonical, i);
+    }
+    std::unordered_set<std::string> seen;
+    for (const auto& t : record.targets) {
+      TargetUrl url;
+      try {
+        url = parseTargetUrl(t.url);
+      } catch (const InvalidInput& e) {
+        if (problems)
+          problems->push_back("route " + record.prefix + ": skipping target '" + t.url +
+                              "': " + e.what());
+        continue;
+      }
+      if (!seen.insert(url.canonical).second) continue;
+      std::shared_ptr<TargetState> state;
+      const auto it = earlier.find(url.canonical);
+      if (it != earlier.end()) {
+        state = before->targets[it->second];
+        // The store has just brought the target back: its word beats an older passive cooldown.
+        if (t.healthy && !before->healthy[it->second])
+          state->avoidUntilMs.store(0, std::memory_order_relaxed);
+      } else {
+        state = std::make_shared<TargetState>(std::move(url));
+      }
+      route.targets.push_back(state);
+      route.healthy.push_back(t.healthy);
+      if (t.healthy) route.candidates.push_back(std::move(state));
+    }
+    route.picker = makeBalancer(route.balancer, route.candidates, route.balancerState);
+    table->routes_.push_back(std::move(route));
+  }
+  // Pointers into routes_ are taken only now that the vector no longer grows.
+  for (const auto& r : table->routes_) table->byKey_.emplace(RoutePath::key(r.prefix), &r);
+  return table;
+}
+
+const Route* RouteTable::find(std::string_view prefix) const {
+  const auto it = byKey_.find(RoutePath::key(prefix));
+  return it == byKey_.end() ? nullptr : it->second;
+}
+
+const Route* RouteTable::match(std::string_view requestTarget) const {
+  if (byKey_.empty()) return nullptr;
+  const std::string_view origin = RoutePath::originForm(requestTarget);
+  if (origin.empty()) return nullptr;  // "*" or garbage
+  const std::string_view path = origin.substr(0, origin.find('?'));
+  // A path matches a route when it equals the route's key or continues it with '/': try the
+  // path itself, then each of its prefixes ending just before a '/', longest first.
+  auto it = byKey_.find(path);
+  if (it != byKey_.end()) return it->second;
+  for (std::size_t i = path.size(); i-- > 0;) {
+    if (path[i] != '/') continue;
+    it = byKey_.find(path.substr(0, i));
+    if (it != byKey_.end()) return it->second;
+  }
+  return nullptr;
+}
+
+std::vector<std::shared_ptr<TargetState>> RouteTable::droppedBy(const RouteTable& next) const {
+  std::unordered_set<const TargetState*> kept;
+  for (const auto& r : next.routes_) {
+    for (const auto& t : r.targets) kept.insert(t.get());
+  }
+  std::vector<std::shared_ptr<TargetState>> dropped;
+  for (const auto& r : routes_) {
+    for (const auto& t : r.targets) {
+      if (!kept.count(t.get())) dropped.push_back(t);
+    }
+  }
+  return dropped;
+}
+
+}  // namespace portico

@@ -1,0 +1,96 @@
+#include "SnapshotReloader.h"
+
+#include "Errors.h"
+#include "Log.h"
+#include "Store.h"
+
+namespace portico {
+
+SnapshotReloader::SnapshotReloader(std::string storePath, std::chrono::milliseconds interval,
+                                   RouteTableSlot& slot)
+    : path_(std::move(storePath)), interval_(interval), slot_(slot) {}
+
+SnapshotReloader::~SnapshotReloader() {
+  stop();
+}
+
+void SnapshotReloader::failed(const std::string& message) {
+  store_.reset();  // reopen next time: the file may have been replaced or upgraded
+  if (message == failure_) return;
+  failure_ = message;
+  logLine(message + (loadedRevision_ >= 0 ? " (serving the last snapshot)" : " (no routes yet)"));
+}
+
+void SnapshotReloader::pollOnce(bool strict) {
+  try {
+    if (!store_) store_ = std::make_unique<Store>(path_, Store::Access::ReadOnly);
+    const std::int64_t revision = store_->revision();
+    if (revision != loadedRevision_) {
+      const auto records = store_->loadRoutes();
+      const auto previous = slot_.latest();
+      std::vector<std::string> problems;
+      auto next = RouteTable::build(records, previous.get(), revision, &problems);
+      slot_.publish(next);
+      loadedRevision_ = revision;
+      // Idle connections to removed targets close now; in-flight ones finish and are not kept.
+      for (const auto& gone : previous->droppedBy(*next)) gone->pool.retire();
+      for (const auto& p : problems) logLine(p);
+      std::size_t targets = 0;
+      std::size_t healthy = 0;
+      for (const auto& r : next->routes()) {
+        targets += r.targets.size();
+        healthy += r.candidates.size();
+      }
+      logLine("store revision " + std::to_string(revision) + ": " +
+              std::to_string(next->routes().size()) + " routes, " + std::to_string(targets) +
+              " targets (" + std::to_string(healthy) + " healthy)");
+    }
+    if (!failure_.empty()) {
+      logLine("store '" + path_ + "' is readable again");
+      failure_.clear();
+    }
+  } catch (const StoreNotReady& e) {
+    failed(std::string("waiting for the store: ") + e.what());
+  } catch (const StoreError& e) {
+    if (strict) throw;
+    failed("store '" + path_ + "' unreadable: " + e.what());
+  } catch (const std::exception& e) {
+    if (strict) throw StoreError("store '" + path_ + "': " + e.what());
+    failed("store '" + path_ + "' unreadable: " + e.what());
+  }
+  // Between reloads, idle upstream connections past their age are closed here, off the request
+  // path.
+  const auto table = slot_.latest();
+  for (const auto& r : table->routes()) {
+    for (const auto& t : r.targets) t->pool.prune();
+  }
+}
+
+void SnapshotReloader::start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void SnapshotReloader::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SnapshotReloader::run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    pollOnce();
+    lock.lock();
+  }
+}
+
+}  // namespace portico

@@ -1,0 +1,138 @@
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+#include <cppunit/extensions/HelperMacros.h>
+
+#include "ProxyModule.h"
+#include "ProxyTestHarness.h"
+
+using namespace portico::test;
+
+namespace {
+
+/// The embedding application's own routes: /ping answers pong, anything else is its own 404.
+class AppHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override {
+    if (request.getURI() == "/ping") {
+      response.setContentType("text/plain");
+      response.sendBuffer("pong", 4);
+    } else {
+      response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
+      response.sendBuffer("app: not found", 14);
+    }
+  }
+};
+
+class AppFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
+    return new AppHandler;
+  }
+};
+
+/// A POCO HTTPServer of the test's own with the proxy module mounted in it.
+class AppServer {
+ public:
+  AppServer(const std::string& storePath, Poco::Net::HTTPRequestHandlerFactory::Ptr fallback)
+      : socket_(Poco::Net::SocketAddress("127.0.0.1", 0)), pool_(2, 16) {
+    portico::Settings settings;
+    settings.storePath = storePath;
+    settings.proxy.reloadInterval = std::chrono::milliseconds(50);
+    settings.proxy.accessLog = "off";
+    Poco::SharedPtr<portico::ProxyModule> module = new portico::ProxyModule(settings, fallback);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(module, pool_, socket_,
+                                                      new Poco::Net::HTTPServerParams);
+    server_->start();
+  }
+  ~AppServer() {
+    server_->stopAll(true);
+    pool_.joinAll();
+  }
+  int port() const { return socket_.address().port(); }
+
+ private:
+  Poco::Net::ServerSocket socket_;
+  Poco::ThreadPool pool_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+}  // namespace
+
+/// The data plane as a module in someone else's POCO server (DESIGN "The proxy is a module").
+class ProxyModuleTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(ProxyModuleTest);
+  CPPUNIT_TEST(testModuleBesideApplicationRoutes);
+  CPPUNIT_TEST(testWithoutFallbackUnmatchedIs404Json);
+  CPPUNIT_TEST(testWaitsForStoreThatDoesNotExistYet);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testModuleBesideApplicationRoutes() {
+    Stack s;
+    s.echo("e1");
+    s.route("/proxy/", {s.url("e1")});
+    AppServer app(s.store(), new AppFactory);
+    auto res = http(app.port(), "GET", "/ping");
+    CPPUNIT_ASSERT_EQUAL(200, res.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("pong"), res.body);
+    res = http(app.port(), "GET", "/proxy/a?b=1");
+    CPPUNIT_ASSERT_EQUAL(200, res.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("e1"), field(res.body, "name"));
+    CPPUNIT_ASSERT_EQUAL(std::string("/a?b=1"), field(res.body, "path"));
+    res = http(app.port(), "GET", "/elsewhere");
+    CPPUNIT_ASSERT_EQUAL(404, res.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("app: not found"), res.body);
+    // The module follows the store: a route created now is served, /ping still is the app's.
+    s.echo("e2");
+    s.route("/api/", {s.url("e2")});
+    CPPUNIT_ASSERT(waitUntil(
+        [&] { return tryField(http(app.port(), "GET", "/api/x").body, "name") == "e2"; }, 5s));
+    CPPUNIT_ASSERT_EQUAL(std::string("pong"), http(app.port(), "GET", "/ping").body);
+  }
+
+  void testWithoutFallbackUnmatchedIs404Json() {
+    Stack s;
+    s.echo("e1");
+    s.route("/proxy/", {s.url("e1")});
+    AppServer app(s.store(), nullptr);
+    const auto res = http(app.port(), "GET", "/ping");
+    CPPUNIT_ASSERT_EQUAL(404, res.status);
+    CPPUNIT_ASSERT(!field(res.body, "error").empty());
+    CPPUNIT_ASSERT_EQUAL(200, http(app.port(), "GET", "/proxy/").status);
+  }
+
+  void testWaitsForStoreThatDoesNotExistYet() {
+    TempDir dir;
+    const std::string store = dir.file("later/portico.db");
+    AppServer app(store, new AppFactory);
+    CPPUNIT_ASSERT_EQUAL(std::string("pong"), http(app.port(), "GET", "/ping").body);
+    CPPUNIT_ASSERT_EQUAL(404, http(app.port(), "GET", "/proxy/").status);
+    // The sidecar creates the store afterwards; the module picks it up.
+    const int echoPort = freePort();
+    ChildProcess echo(binary("portico-echo"), {"--port=" + std::to_string(echoPort), "--name=late"},
+                      dir.file("echo.log"), dir.path());
+    CPPUNIT_ASSERT(waitForPort(echoPort));
+    const int adminPort = freePort();
+    ChildProcess sidecar(
+        binary("portico-sidecar"),
+        {"--define=store.path=" + store, "--define=admin.port=" + std::to_string(adminPort)},
+        dir.file("sidecar.log"), dir.path());
+    CPPUNIT_ASSERT(waitForPort(adminPort));
+    const auto created = http(adminPort, "POST", "/endpoints/routes",
+                              "{\"prefixPath\":\"/proxy/\",\"targets\":[\"http://127.0.0.1:" +
+                                  std::to_string(echoPort) + "\"]}");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(created.body, 201, created.status);
+    CPPUNIT_ASSERT(waitUntil(
+        [&] { return tryField(http(app.port(), "GET", "/proxy/").body, "name") == "late"; }, 5s));
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(ProxyModuleTest);

@@ -1,0 +1,261 @@
+#pragma once
+
+// Shared by the proxy end-to-end suites: a temp store, the real sidecar, real echo backends and
+// real portico-proxy processes on ephemeral 127.0.0.1 ports.
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/StreamSocket.h>
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "TestSupport.h"
+
+namespace portico::test {
+
+using namespace std::chrono_literals;
+
+/// The parsed JSON of a portico-echo answer (or of an error body).
+inline Poco::JSON::Object::Ptr json(const std::string& text) {
+  try {
+    return Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
+  } catch (const Poco::Exception& e) {
+    CPPUNIT_FAIL("not JSON (" + e.displayText() + "): " + text.substr(0, 300));
+  }
+  return nullptr;
+}
+
+inline std::string field(const std::string& text, const std::string& name) {
+  auto o = json(text);
+  return o->has(name) ? o->getValue<std::string>(name) : "";
+}
+
+/// Like field() but "" for a body that is not JSON (for polling while things change).
+inline std::string tryField(const std::string& text, const std::string& name) {
+  try {
+    auto o = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
+    return o && o->has(name) ? o->getValue<std::string>(name) : "";
+  } catch (const Poco::Exception&) {
+    return "";
+  }
+}
+
+/// Lower-case header `name` as the echo backend received it ("" when absent).
+inline std::string echoedHeader(const std::string& text, const std::string& name) {
+  auto headers = json(text)->getObject("headers");
+  return headers && headers->has(name) ? headers->getValue<std::string>(name) : "";
+}
+
+inline bool echoHasHeader(const std::string& text, const std::string& name) {
+  auto headers = json(text)->getObject("headers");
+  return headers && headers->has(name);
+}
+
+/// A JSON string literal.
+inline std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+inline std::string jsonList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + quoted(items[i]);
+  return out + "]";
+}
+
+/// 64-bit FNV-1a, as portico-echo reports bodies (bodyFnv1a).
+class Fnv {
+ public:
+  void update(const char* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      h_ ^= static_cast<unsigned char>(p[i]);
+      h_ *= 1099511628211ULL;
+    }
+  }
+  std::string hex() const {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h_));
+    return buf;
+  }
+
+ private:
+  unsigned long long h_{14695981039346656037ULL};
+};
+
+/// A value from /proc/<pid>/status in kB (VmHWM: peak resident set).
+inline long procStatusKb(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) return std::stol(line.substr(key.size() + 1));
+  }
+  return -1;
+}
+
+/// Established TCP connections whose remote end is 127.0.0.1:port (seen from any local process).
+inline int connectionsTo(int port) {
+  int count = 0;
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);
+  char remote[16];
+  std::snprintf(remote, sizeof remote, "0100007F:%04X", port);
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, rem, state;
+    fields >> slot >> local >> rem >> state;
+    if (rem == remote && state == "01") ++count;
+  }
+  return count;
+}
+
+/// One temp store with the sidecar on it, echo backends and proxies started on demand.
+class Stack {
+ public:
+  Stack() : adminPort_(freePort()) {
+    sidecar_ = std::make_unique<ChildProcess>(
+        binary("portico-sidecar"),
+        std::vector<std::string>{"--define=store.path=" + store(),
+                                 "--define=admin.port=" + std::to_string(adminPort_)},
+        dir_.file("sidecar.log"), dir_.path());
+    if (!waitForPort(adminPort_)) CPPUNIT_FAIL("sidecar did not start: " + sidecar_->log());
+  }
+
+  std::string store() const { return dir_.file("portico.db"); }
+  const TempDir& dir() const { return dir_; }
+  int adminPort() const { return adminPort_; }
+
+  /// Starts portico-echo named `name`; returns its port.
+  int echo(const std::string& name) {
+    const int port = freePort();
+    echos_[name] = std::make_unique<ChildProcess>(
+        binary("portico-echo"),
+        std::vector<std::string>{"--port=" + std::to_string(port), "--name=" + name},
+        dir_.file("echo-" + name + ".log"), dir_.path());
+    echoPorts_[name] = port;
+    if (!waitForPort(port)) CPPUNIT_FAIL("echo " + name + " did not start");
+    return port;
+  }
+  std::string url(const std::string& echoName) const {
+    return "http://127.0.0.1:" + std::to_string(echoPorts_.at(echoName));
+  }
+  ChildProcess& echoProcess(const std::string& name) { return *echos_.at(name); }
+
+  /// Starts a portico-proxy with extra --define=key=value settings; returns its port.
+  int proxy(const std::vector<std::string>& defines = {}) {
+    const int port = freePort();
+    std::vector<std::string> args{
+        "--define=store.path=" + store(), "--define=proxy.port=" + std::to_string(port),
+        "--define=proxy.host=127.0.0.1", "--define=proxy.reload_interval=50ms",
+        "--define=proxy.threads=64"};
+    for (const auto& d : defines) args.push_back("--define=" + d);
+    const std::string log = dir_.file("proxy-" + std::to_string(port) + ".log");
+    proxies_.push_back(
+        std::make_unique<ChildProcess>(binary("portico-proxy"), args, log, dir_.path()));
+    if (!waitForPort(port)) CPPUNIT_FAIL("proxy did not start: " + proxies_.back()->log());
+    return port;
+  }
+  ChildProcess& lastProxy() { return *proxies_.back(); }
+
+  HttpResult admin(const std::string& method, const std::string& path,
+                   const std::string& body = "") {
+    return http(adminPort_, method, path, body, {{"Content-Type", "application/json"}});
+  }
+
+  /// Creates a route through the admin API; `extra` is more JSON members
+  /// (",\"healthCheck\":{...}").
+  void route(const std::string& prefix, const std::vector<std::string>& targets,
+             const std::string& balancer = "round_robin", const std::string& extra = "") {
+    const auto r = admin("POST", "/endpoints/routes",
+                         "{\"prefixPath\":" + quoted(prefix) + ",\"targets\":" + jsonList(targets) +
+                             ",\"balancer\":" + quoted(balancer) + extra + "}");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, 201, r.status);
+  }
+  void add(const std::string& prefix, const std::vector<std::string>& targets) {
+    const auto r =
+        admin("POST", "/endpoints/add",
+              "{\"prefixPath\":" + quoted(prefix) + ",\"targets\":" + jsonList(targets) + "}");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, 200, r.status);
+  }
+  void remove(const std::string& prefix, const std::vector<std::string>& targets) {
+    const auto r =
+        admin("POST", "/endpoints/remove",
+              "{\"prefixPath\":" + quoted(prefix) + ",\"targets\":" + jsonList(targets) + "}");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, 200, r.status);
+  }
+
+  /// Waits until `path` on the proxy answers with something other than `notYet` (e.g. 404 while
+  /// the proxy has not loaded the route yet).
+  void awaitStatusChange(int proxyPort, const std::string& path, int notYet) {
+    const bool ok = waitUntil([&] { return http(proxyPort, "GET", path).status != notYet; }, 5s);
+    CPPUNIT_ASSERT_MESSAGE("proxy kept answering " + std::to_string(notYet) + " for " + path, ok);
+  }
+
+ private:
+  TempDir dir_;
+  int adminPort_;
+  std::unique_ptr<ChildProcess> sidecar_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> echos_;
+  std::map<std::string, int> echoPorts_;
+  std::vector<std::unique_ptr<ChildProcess>> proxies_;
+};
+
+/// A raw HTTP/1.1 exchange on a socket, for what HTTPClientSession hides (100-continue,
+/// chunk timing, connection resets).
+class RawClient {
+ public:
+  explicit RawClient(int port) {
+    socket_.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)),
+                    Poco::Timespan(5, 0));
+    socket_.setReceiveTimeout(Poco::Timespan(10, 0));
+  }
+  void send(const std::string& bytes) {
+    socket_.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+  }
+  /// Reads until `marker` appears in everything read so far, EOF, an error, or the receive timeout.
+  /// Returns false unless the marker was seen.
+  bool readUntil(const std::string& marker) {
+    while (data_.find(marker) == std::string::npos) {
+      if (!readSome()) return false;
+    }
+    return true;
+  }
+  /// One receive; false on EOF or error (then `closedCleanly()` tells which).
+  bool readSome() {
+    char buf[65536];
+    try {
+      const int n = socket_.receiveBytes(buf, sizeof buf);
+      if (n <= 0) {
+        eof_ = true;
+        return false;
+      }
+      data_.append(buf, static_cast<std::size_t>(n));
+      return true;
+    } catch (const Poco::Exception& e) {
+      error_ = e.displayText();
+      return false;
+    }
+  }
+  const std::string& data() const { return data_; }
+  bool eof() const { return eof_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  Poco::Net::StreamSocket socket_;
+  std::string data_;
+  bool eof_{false};
+  std::string error_;
+};
+
+}  // namespace portico::test
