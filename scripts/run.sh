@@ -37,10 +37,12 @@ if [ -z "${NO_DEMO:-}" ]; then
 fi
 
 build/bin/portico-sidecar "$@" &
-pids+=($!)
+sidecar=$!
+pids+=($sidecar)
 wait_port 9090 portico-sidecar
 build/bin/portico-proxy "$@" &
-pids+=($!)
+proxy=$!
+pids+=($proxy)
 wait_port 8080 portico-proxy
 
 cat <<'MSG'
@@ -51,5 +53,6 @@ Portico is running:  proxy http://localhost:8080   admin http://127.0.0.1:9090/e
   sqlite3 data/portico.db 'SELECT r.prefix, t.url, t.healthy FROM targets t JOIN routes r ON r.id = t.route_id'
 Ctrl-C stops everything.
 MSG
-# Exit (and stop the rest) as soon as any of them exits.
-wait -n "${pids[@]}"
+# Stop everything when the sidecar or the proxy exits; a demo backend may be stopped on its own
+# (e.g. to watch the health checker take it out).
+wait -n "$sidecar" "$proxy"
