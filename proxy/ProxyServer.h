@@ -1,12 +1,13 @@
 #pragma once
 
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/TCPServer.h>
 #include <Poco/SharedPtr.h>
 #include <Poco/ThreadPool.h>
 
 #include <chrono>
 #include <memory>
 
+#include "ProxyConnection.h"
 #include "ProxyModule.h"
 #include "Settings.h"
 
@@ -33,7 +34,8 @@ class ProxyServer {
  private:
   std::unique_ptr<Poco::ThreadPool> pool_;
   Poco::SharedPtr<ProxyModule> module_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  Poco::SharedPtr<ProxyConnectionFactory> connections_;
+  std::unique_ptr<Poco::Net::TCPServer> server_;
   std::uint16_t port_{0};
   bool stopped_{false};
   bool drained_{true};

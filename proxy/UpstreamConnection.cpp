@@ -2,6 +2,9 @@
 
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 namespace portico {
 namespace {
@@ -26,13 +29,18 @@ void UpstreamConnection::open() {
 }
 
 bool UpstreamConnection::looksStale() {
-  try {
-    // Nothing may arrive on an idle HTTP/1.1 connection: readable means closed (EOF/RST)
-    // or garbage, either way unusable.
-    return !connected() || socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ |
-                                                                Poco::Net::Socket::SELECT_ERROR);
-  } catch (const Poco::Exception&) {
-    return true;
+  // Nothing may arrive on an idle HTTP/1.1 connection: readable means closed (EOF/RST) or
+  // garbage, either way unusable. A non-blocking peek is one syscall; Socket::poll() in POCO
+  // 1.11 creates and closes an epoll instance for every call (four syscalls per checkout).
+  if (!connected()) return true;
+  const poco_socket_t fd = socket().impl()->sockfd();
+  if (fd == POCO_INVALID_SOCKET) return true;
+  char byte;
+  for (;;) {
+    const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0) return true;  // 0: the backend closed it; > 0: unsolicited bytes
+    if (errno == EINTR) continue;
+    return errno != EAGAIN && errno != EWOULDBLOCK;
   }
 }
 

@@ -15,7 +15,7 @@ class UpstreamConnection;
 /// closed by the backend's keep-alive timeout.
 class UpstreamPool {
  public:
-  static constexpr std::size_t kMaxIdle = 256;
+  static constexpr std::size_t kMaxIdle = 1024;
   static constexpr std::chrono::seconds kMaxIdleTime{8};
 
   UpstreamPool();

@@ -1,0 +1,168 @@
+#include "ProxyConnection.h"
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Delegate.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Timestamp.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+#include <memory>
+#include <string>
+
+namespace portico {
+namespace {
+
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerSession;
+
+/// Reaches HTTPSession's protected buffered() (see BodyReader.cpp for the idiom).
+class SessionBuffer : public Poco::Net::HTTPSession {
+ public:
+  static int bytes(const HTTPSession& s) { return (s.*&SessionBuffer::buffered)(); }
+
+ private:
+  SessionBuffer() = delete;
+};
+
+/// Waits up to `timeout` for the socket to become readable (data, EOF or error all count: the
+/// request parser then tells them apart), as Socket::poll(timeout, SELECT_READ) does.
+bool readable(const Poco::Net::StreamSocket& socket, const Poco::Timespan& timeout) {
+  const poco_socket_t fd = socket.impl()->sockfd();
+  if (fd == POCO_INVALID_SOCKET) return false;
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::microseconds(timeout.totalMicroseconds());
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    pollfd p{fd, POLLIN, 0};
+    const int rc = ::poll(&p, 1, left > 0 ? static_cast<int>(left) : 0);
+    if (rc > 0) return true;
+    if (rc == 0) return false;
+    if (errno != EINTR) return true;  // let the read report the error
+  }
+}
+
+/// The Date header value, formatted once per second per thread.
+const std::string& httpDate() {
+  thread_local std::time_t second = 0;
+  thread_local std::string text;
+  const Poco::Timestamp now;
+  const std::time_t t = now.epochTime();
+  if (t != second || text.empty()) {
+    text = Poco::DateTimeFormatter::format(now, Poco::DateTimeFormat::HTTP_FORMAT);
+    second = t;
+  }
+  return text;
+}
+
+void sendErrorResponse(HTTPServerSession& session, HTTPResponse::HTTPStatus status) {
+  Poco::Net::HTTPServerResponseImpl response(session);
+  response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+  response.setStatusAndReason(status);
+  response.setKeepAlive(false);
+  response.send();
+  session.setKeepAlive(false);
+}
+
+}  // namespace
+
+ProxyConnection::ProxyConnection(const Poco::Net::StreamSocket& socket,
+                                 Poco::Net::HTTPServerParams::Ptr params,
+                                 Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
+                                 Poco::BasicEvent<const bool>& stopEvent)
+    : TCPServerConnection(socket),
+      params_(std::move(params)),
+      factory_(std::move(factory)),
+      stopEvent_(stopEvent) {
+  stopEvent_ += Poco::delegate(this, &ProxyConnection::onServerStopped);
+}
+
+ProxyConnection::~ProxyConnection() {
+  // Removing a delegate only takes the event's mutex; it does not throw for a registered one.
+  stopEvent_ -= Poco::delegate(this, &ProxyConnection::onServerStopped);
+}
+
+void ProxyConnection::run() {
+  const std::string server = params_->getSoftwareVersion();
+  const bool keepAliveAllowed = params_->getKeepAlive();
+  HTTPServerSession session(socket(), params_);
+  // As HTTPServerSession::hasMoreRequests(): the first request within the receive timeout,
+  // the next ones within the keep-alive timeout, up to maxKeepAliveRequests (0: unlimited).
+  int requestsLeft = params_->getMaxKeepAliveRequests() - 1;
+  bool first = true;
+  for (;;) {
+    if (stopped_) break;
+    if (first) {
+      first = false;
+      if (!readable(socket(), session.getTimeout())) break;
+    } else {
+      if (requestsLeft == 0 || !session.getKeepAlive()) break;
+      if (requestsLeft > 0) --requestsLeft;
+      if (SessionBuffer::bytes(session) <= 0 && !readable(socket(), params_->getKeepAliveTimeout()))
+        break;
+    }
+    try {
+      Poco::FastMutex::ScopedLock lock(mutex_);
+      if (stopped_) break;
+      Poco::Net::HTTPServerResponseImpl response(session);
+      Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+      response.set(HTTPResponse::DATE, httpDate());
+      response.setVersion(request.getVersion());
+      const bool canKeepAlive = requestsLeft != 0;
+      response.setKeepAlive(keepAliveAllowed && request.getKeepAlive() && canKeepAlive);
+      if (!server.empty()) response.set("Server", server);
+      try {
+        std::unique_ptr<Poco::Net::HTTPRequestHandler> handler(
+            factory_->createRequestHandler(request));
+        if (handler) {
+          if (request.getExpectContinue() && response.getStatus() == HTTPResponse::HTTP_OK)
+            response.sendContinue();
+          handler->handleRequest(request, response);
+          session.setKeepAlive(keepAliveAllowed && response.getKeepAlive() && canKeepAlive);
+        } else {
+          sendErrorResponse(session, HTTPResponse::HTTP_NOT_IMPLEMENTED);
+        }
+      } catch (const Poco::Exception&) {
+        if (!response.sent()) {
+          try {
+            sendErrorResponse(session, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR);
+          } catch (const Poco::Exception&) {
+            // The client is gone; the original error below is the one worth reporting.
+          }
+        }
+        throw;
+      }
+    } catch (const Poco::Net::NoMessageException&) {
+      break;
+    } catch (const Poco::Net::MessageException&) {
+      sendErrorResponse(session, HTTPResponse::HTTP_BAD_REQUEST);
+    } catch (const Poco::Exception&) {
+      if (session.networkException()) session.networkException()->rethrow();
+      throw;
+    }
+  }
+}
+
+void ProxyConnection::onServerStopped(const bool& abortCurrent) {
+  stopped_ = true;
+  try {
+    if (abortCurrent) {
+      socket().shutdown();
+    } else {
+      Poco::FastMutex::ScopedLock lock(mutex_);
+      socket().shutdown();
+    }
+  } catch (const Poco::Exception&) {
+    // Already closed by the peer: nothing left to shut down.
+  }
+}
+
+}  // namespace portico
