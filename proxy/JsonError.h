@@ -14,8 +14,6 @@ namespace portico {
 /// The proxy's own answers: a status with the body {"error": "..."}.
 class JsonError {
  public:
-  /// `s` as a JSON string literal, quotes included.
-  static std::string quote(std::string_view s);
   /// The body {"error":"<message>"} followed by a newline.
   static std::string body(std::string_view message);
   /// Sends status + JSON body. `keepAlive` false closes the connection afterwards (when the

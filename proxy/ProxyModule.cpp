@@ -47,7 +47,8 @@ Poco::Net::HTTPRequestHandler* ProxyModule::createRequestHandler(
     const Poco::Net::HTTPServerRequest& request) {
   const auto& table = impl_->slot.current();
   if (const Route* route = table->match(request.getURI())) {
-    // The handler shares ownership of the snapshot its route belongs to.
+    // The handler shares ownership of the snapshot its route belongs to. POCO's interface hands
+    // handlers over as raw pointers; the server connection deletes each after its request.
     return new ForwardingHandler(impl_->context, std::shared_ptr<const Route>(table, route));
   }
   if (impl_->fallback) return impl_->fallback->createRequestHandler(request);

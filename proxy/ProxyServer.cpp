@@ -27,7 +27,7 @@ ProxyServer::ProxyServer(const Settings& settings)
     : pool_(std::make_unique<Poco::ThreadPool>("proxy",
                                                std::min(kWarmThreads, settings.proxy.threads),
                                                settings.proxy.threads, 60, kThreadStack)),
-      module_(new ProxyModule(settings)) {
+      module_(Poco::makeShared<ProxyModule>(settings)) {
   Poco::Net::ServerSocket socket;
   // Reuse-address (restart past TIME_WAIT) but not reuse-port: a second instance must fail here.
   socket.bind(
@@ -36,7 +36,7 @@ ProxyServer::ProxyServer(const Settings& settings)
   socket.listen(std::max(kMinBacklog, settings.proxy.queue));
   port_ = socket.address().port();
 
-  Poco::AutoPtr<Poco::Net::HTTPServerParams> params(new Poco::Net::HTTPServerParams);
+  auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
   params->setMaxThreads(settings.proxy.threads);
   params->setMaxQueued(settings.proxy.queue);
   params->setKeepAlive(true);

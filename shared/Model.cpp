@@ -13,9 +13,12 @@ BalancerKind parseBalancer(const std::string& name) {
 
 std::string toString(BalancerKind kind) {
   switch (kind) {
-    case BalancerKind::RoundRobin: return "round_robin";
-    case BalancerKind::LeastConn: return "least_conn";
-    case BalancerKind::IpHash: return "ip_hash";
+    case BalancerKind::RoundRobin:
+      return "round_robin";
+    case BalancerKind::LeastConn:
+      return "least_conn";
+    case BalancerKind::IpHash:
+      return "ip_hash";
   }
   return "round_robin";
 }
@@ -26,7 +29,9 @@ ProbeType parseProbeType(const std::string& name) {
   throw InvalidInput("unknown health check type '" + name + "' (use tcp or http)");
 }
 
-std::string toString(ProbeType type) { return type == ProbeType::Http ? "http" : "tcp"; }
+std::string toString(ProbeType type) {
+  return type == ProbeType::Http ? "http" : "tcp";
+}
 
 void HealthSpec::validate() const {
   if (interval.count() < 10) throw InvalidInput("health interval must be at least 10ms");

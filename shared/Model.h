@@ -57,7 +57,7 @@ struct RouteRecord {
 
 /// A route to create: from the configuration seed or from the admin API.
 struct RouteSpec {
-  std::string prefix;                // normalised
+  std::string prefix;  // normalised
   BalancerKind balancer{BalancerKind::RoundRobin};
   HealthSpec health;
   std::vector<std::string> targets;  // canonical target URLs

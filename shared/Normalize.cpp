@@ -26,14 +26,16 @@ std::string normalizePrefix(std::string_view raw) {
   if (raw.empty()) throw InvalidInput("prefixPath is empty");
   if (raw.size() > 1024) throw InvalidInput("prefixPath is longer than 1024 characters");
   for (char c : raw) {
-    if (isUnsafe(c)) throw InvalidInput("prefixPath '" + shown + "' contains a space or control character");
+    if (isUnsafe(c))
+      throw InvalidInput("prefixPath '" + shown + "' contains a space or control character");
     if (c == '?' || c == '#' || c == '%' || c == '\\')
       throw InvalidInput("prefixPath '" + shown + "' may not contain '" + std::string(1, c) + "'");
   }
   std::string p(raw);
   if (p.front() != '/') p.insert(p.begin(), '/');
   if (p.back() != '/') p.push_back('/');
-  if (p.find("//") != std::string::npos) throw InvalidInput("prefixPath '" + shown + "' has an empty segment");
+  if (p.find("//") != std::string::npos)
+    throw InvalidInput("prefixPath '" + shown + "' has an empty segment");
   // Walk the segments: "." and ".." would make a prefix that no normalised request path matches.
   std::size_t start = 1;
   while (start < p.size()) {
@@ -65,7 +67,8 @@ TargetUrl parseTargetUrl(std::string_view raw) {
   if (lower(s.substr(0, schemeEnd)) != "http") throw bad("only the http scheme is supported");
   std::size_t pos = schemeEnd + 3;
   const std::size_t pathStart = s.find('/', pos);
-  const std::string authority = s.substr(pos, pathStart == std::string::npos ? std::string::npos : pathStart - pos);
+  const std::string authority =
+      s.substr(pos, pathStart == std::string::npos ? std::string::npos : pathStart - pos);
   std::string path = pathStart == std::string::npos ? "" : s.substr(pathStart);
   if (authority.find('@') != std::string::npos) throw bad("user info is not allowed");
   if (s.find_first_of("?#") != std::string::npos) throw bad("query and fragment are not allowed");

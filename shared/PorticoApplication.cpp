@@ -61,14 +61,14 @@ void PorticoApplication::loadFiles() {
       throw ConfigError("--config", "file '" + file + "' does not exist");
     Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> properties;
     try {
-      properties = new Poco::Util::PropertyFileConfiguration(file);
+      properties = Poco::makeAuto<Poco::Util::PropertyFileConfiguration>(file);
     } catch (const Poco::Exception& e) {
       throw ConfigError("--config", "cannot read '" + file + "': " + e.displayText());
     }
     Settings::rejectUnknownSections(*properties);
     config().add(properties, 0, false);
   }
-  Poco::AutoPtr<Poco::Util::MapConfiguration> overrides(new Poco::Util::MapConfiguration);
+  auto overrides = Poco::makeAuto<Poco::Util::MapConfiguration>();
   for (const auto& [key, value] : defines_) overrides->setString(key, value);
   Settings::rejectUnknownSections(*overrides);
   config().add(overrides, -200, false);

@@ -223,7 +223,7 @@ AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
 
 AdminResponse AdminApi::listRoutes(const AdminRequest& request) {
   queryParams(request, {});
-  Poco::JSON::Array::Ptr routes = new Poco::JSON::Array;
+  auto routes = Poco::makeShared<Poco::JSON::Array>();
   for (const auto& r : store_.loadRoutes()) routes->add(routeJson(r));
   auto answer = jsonObject();
   answer->set("routes", routes);

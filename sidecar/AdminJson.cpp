@@ -17,7 +17,7 @@ Poco::Dynamic::Var textOrNull(const std::string& text) {
 }  // namespace
 
 Poco::JSON::Object::Ptr jsonObject() {
-  return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  return Poco::makeShared<Poco::JSON::Object>(Poco::JSON_PRESERVE_KEY_ORDER);
 }
 
 Poco::JSON::Object::Ptr targetJson(const TargetRecord& target) {
@@ -46,7 +46,7 @@ Poco::JSON::Object::Ptr routeJson(const RouteRecord& route) {
   o->set("prefixPath", route.prefix);
   o->set("balancer", toString(route.balancer));
   o->set("healthCheck", healthCheckJson(route.health));
-  Poco::JSON::Array::Ptr targets = new Poco::JSON::Array;
+  auto targets = Poco::makeShared<Poco::JSON::Array>();
   for (const auto& t : route.targets) targets->add(targetJson(t));
   o->set("targets", targets);
   return o;

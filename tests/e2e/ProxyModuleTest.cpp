@@ -47,9 +47,9 @@ class AppServer {
     settings.storePath = storePath;
     settings.proxy.reloadInterval = std::chrono::milliseconds(50);
     settings.proxy.accessLog = "off";
-    Poco::SharedPtr<portico::ProxyModule> module = new portico::ProxyModule(settings, fallback);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(module, pool_, socket_,
-                                                      new Poco::Net::HTTPServerParams);
+    auto module = Poco::makeShared<portico::ProxyModule>(settings, fallback);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(
+        module, pool_, socket_, Poco::makeAuto<Poco::Net::HTTPServerParams>());
     server_->start();
   }
   ~AppServer() {
@@ -79,7 +79,7 @@ class ProxyModuleTest : public CppUnit::TestFixture {
     Stack s;
     s.echo("e1");
     s.route("/proxy/", {s.url("e1")});
-    AppServer app(s.store(), new AppFactory);
+    AppServer app(s.store(), Poco::makeShared<AppFactory>());
     auto res = http(app.port(), "GET", "/ping");
     CPPUNIT_ASSERT_EQUAL(200, res.status);
     CPPUNIT_ASSERT_EQUAL(std::string("pong"), res.body);
@@ -112,7 +112,7 @@ class ProxyModuleTest : public CppUnit::TestFixture {
   void testWaitsForStoreThatDoesNotExistYet() {
     TempDir dir;
     const std::string store = dir.file("later/portico.db");
-    AppServer app(store, new AppFactory);
+    AppServer app(store, Poco::makeShared<AppFactory>());
     CPPUNIT_ASSERT_EQUAL(std::string("pong"), http(app.port(), "GET", "/ping").body);
     CPPUNIT_ASSERT_EQUAL(404, http(app.port(), "GET", "/proxy/").status);
     // The sidecar creates the store afterwards; the module picks it up.

@@ -118,20 +118,14 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
 
   void testUntrustedPeerCannotForgeForwardedFor() {
     Stack s;
-    s.echo("e1");
-    const int proxy = s.proxy({"proxy.trusted_proxies=10.0.0.0/8"});
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    const int proxy = s.proxyToOneEcho("e1", {"proxy.trusted_proxies=10.0.0.0/8"});
     const auto res = http(proxy, "GET", "/proxy/", "", {{"X-Forwarded-For", "203.0.113.7"}});
     CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), echoedHeader(res.body, "x-forwarded-for"));
   }
 
   void testMethodsStatusesAndBodilessAnswers() {
     Stack s;
-    s.echo("e1");
-    const int proxy = s.proxy();
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    const int proxy = s.proxyToOneEcho("e1");
     for (const char* method : {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
       const auto res =
           http(proxy, method, "/proxy/m?status=418", method == std::string("GET") ? "" : "abc");
@@ -172,10 +166,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
 
   void testResetBeforeAnswerIs502() {
     Stack s;
-    s.echo("e1");
-    const int proxy = s.proxy();
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    const int proxy = s.proxyToOneEcho("e1");
     const auto res = http(proxy, "GET", "/proxy/x?drop=1");
     CPPUNIT_ASSERT_EQUAL(502, res.status);
     CPPUNIT_ASSERT(!field(res.body, "error").empty());
@@ -207,10 +198,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
 
   void testSlowBackendIs504() {
     Stack s;
-    s.echo("e1");
-    const int proxy = s.proxy({"proxy.read_timeout=300ms"});
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    const int proxy = s.proxyToOneEcho("e1", {"proxy.read_timeout=300ms"});
     const auto res = http(proxy, "GET", "/proxy/slow?delay=3s");
     CPPUNIT_ASSERT_EQUAL(504, res.status);
     CPPUNIT_ASSERT(!field(res.body, "error").empty());
@@ -260,10 +248,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
 
   void testExpectContinue() {
     Stack s;
-    s.echo("e1");
-    const int proxy = s.proxy();
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    const int proxy = s.proxyToOneEcho("e1");
     RawClient raw(proxy);
     raw.send(
         "POST /proxy/up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");

@@ -83,10 +83,7 @@ class ProxyStreamingTest : public CppUnit::TestFixture {
  public:
   void testLargeBodiesStreamInBoundedMemory() {
     Stack s;
-    s.echo("e1");
-    const int proxy = s.proxy();
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    const int proxy = s.proxyToOneEcho("e1");
 
     const std::string size = std::to_string(kBig);
     CPPUNIT_ASSERT_EQUAL(kBig, downloadPattern(proxy, "/proxy/big?size=" + size, false));
@@ -107,10 +104,7 @@ class ProxyStreamingTest : public CppUnit::TestFixture {
 
   void testSlowStreamReachesClientBeforeBackendFinishes() {
     Stack s;
-    s.echo("e1");
-    const int proxy = s.proxy();
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    const int proxy = s.proxyToOneEcho("e1");
     RawClient raw(proxy);
     raw.send("GET /proxy/s?stream=4&interval=400ms HTTP/1.1\r\nHost: x\r\n\r\n");
     CPPUNIT_ASSERT_MESSAGE(raw.data(), raw.readUntil("e1 chunk 0\n"));
@@ -128,10 +122,7 @@ class ProxyStreamingTest : public CppUnit::TestFixture {
 
   void testWebSocketRoundTrip() {
     Stack s;
-    s.echo("e1");
-    const int proxy = s.proxy();
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    const int proxy = s.proxyToOneEcho("e1");
     HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(proxy));
     HTTPRequest request(HTTPRequest::HTTP_GET, "/proxy/ws", HTTPRequest::HTTP_1_1);
     HTTPResponse response;
@@ -168,10 +159,7 @@ class ProxyStreamingTest : public CppUnit::TestFixture {
 
   void testBackendDyingMidResponseIsNotPassedOffAsComplete() {
     Stack s;
-    s.echo("dying");
-    const int proxy = s.proxy();
-    s.route("/proxy/", {s.url("dying")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    const int proxy = s.proxyToOneEcho("dying");
     RawClient raw(proxy);
     raw.send("GET /proxy/s?stream=200&interval=50ms HTTP/1.1\r\nHost: x\r\n\r\n");
     CPPUNIT_ASSERT_MESSAGE(raw.data(), raw.readUntil("dying chunk 1\n"));

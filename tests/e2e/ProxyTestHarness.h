@@ -168,6 +168,16 @@ class Stack {
   }
   ChildProcess& lastProxy() { return *proxies_.back(); }
 
+  /// The common setup: echo `echoName`, a proxy with `defines`, route /proxy/ -> that echo,
+  /// loaded by the proxy. Returns the proxy's port.
+  int proxyToOneEcho(const std::string& echoName, const std::vector<std::string>& defines = {}) {
+    echo(echoName);
+    const int port = proxy(defines);
+    route("/proxy/", {url(echoName)});
+    awaitStatusChange(port, "/proxy/", 404);
+    return port;
+  }
+
   HttpResult admin(const std::string& method, const std::string& path,
                    const std::string& body = "") {
     return http(adminPort_, method, path, body, {{"Content-Type", "application/json"}});

@@ -24,6 +24,7 @@
 
 #include "Duration.h"
 #include "Errors.h"
+#include "JsonText.h"
 
 namespace portico::echo {
 namespace {
@@ -39,38 +40,6 @@ const std::string& patternChunk() {
     return s;
   }();
   return chunk;
-}
-
-void appendJsonString(std::string& out, const std::string& s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
 }
 
 /// "250ms" or a bare number of milliseconds; garbage means no delay (this is a test tool).
@@ -357,13 +326,13 @@ EchoServer::EchoServer(EchoOptions options)
   options_.port = socket.address().port();
   if (options_.name.empty()) options_.name = "echo-" + std::to_string(options_.port);
 
-  auto* params = new Poco::Net::HTTPServerParams;
+  auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
   params->setMaxThreads(options_.threads);
   params->setMaxQueued(options_.backlog);
   params->setKeepAlive(true);
   params->setMaxKeepAliveRequests(0);
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new EchoHandlerFactory(options_.name), pool_,
-                                                    socket, params);
+  server_ = std::make_unique<Poco::Net::HTTPServer>(
+      Poco::makeShared<EchoHandlerFactory>(options_.name), pool_, socket, params);
   server_->start();
 }
 

@@ -88,12 +88,13 @@ class HealthTestBackend {
                 false);
     socket.listen(256);
     port_ = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams;
+    auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
     params->setMaxThreads(16);
     params->setKeepAlive(false);
     // Idle dispatcher threads linger this long after stop; joinAll() in the destructor waits.
     params->setThreadIdleTime(Poco::Timespan(0, 100000));
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), pool_, socket, params);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(Poco::makeShared<Factory>(*this), pool_,
+                                                      socket, params);
     server_->start();
   }
 

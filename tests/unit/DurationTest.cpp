@@ -38,7 +38,8 @@ class DurationTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("1500ms"), formatDuration(1500ms));
     CPPUNIT_ASSERT_EQUAL(std::string("1m"), formatDuration(60000ms));
     CPPUNIT_ASSERT_EQUAL(std::string("0ms"), formatDuration(0ms));
-    for (auto d : {1ms, 999ms, 1000ms, 61000ms, 7200000ms}) CPPUNIT_ASSERT(parseDuration(formatDuration(d)) == d);
+    for (auto d : {1ms, 999ms, 1000ms, 61000ms, 7200000ms})
+      CPPUNIT_ASSERT(parseDuration(formatDuration(d)) == d);
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(DurationTest);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "Balancer.h"
+#include "BalancerTestSupport.h"
 #include "IpHashBalancer.h"
 #include "Normalize.h"
 
@@ -16,21 +17,12 @@ using portico::Balancer;
 using portico::BalancerKind;
 using portico::BalancerState;
 using portico::CandidateFilter;
-using portico::TargetState;
+using portico::test::AllowAll;
+using portico::test::Deny;
+using portico::test::Targets;
+using portico::test::targets;
 
 namespace {
-
-using Targets = std::vector<std::shared_ptr<TargetState>>;
-
-std::shared_ptr<TargetState> target(const std::string& url) {
-  return std::make_shared<TargetState>(portico::parseTargetUrl(url));
-}
-
-Targets targets(const std::vector<std::string>& urls) {
-  Targets out;
-  for (const auto& u : urls) out.push_back(target(u));
-  return out;
-}
 
 const std::vector<std::string> kFive = {"http://10.0.1.1:8080", "http://10.0.1.2:8080",
                                         "http://10.0.1.3:8080", "http://10.0.1.4:8080",
@@ -42,16 +34,6 @@ std::vector<std::string> clientKeys(int n) {
     keys.push_back("192.168." + std::to_string(i / 256) + "." + std::to_string(i % 256));
   return keys;
 }
-
-struct AllowAll : CandidateFilter {
-  bool allowed(std::size_t) const override { return true; }
-};
-
-struct Deny : CandidateFilter {
-  std::set<std::size_t> denied;
-  explicit Deny(std::set<std::size_t> d) : denied(std::move(d)) {}
-  bool allowed(std::size_t i) const override { return denied.count(i) == 0; }
-};
 
 /// The canonical URL each key lands on, so balancers over different lists can be compared.
 std::vector<std::string> assign(const Targets& ts, const std::vector<std::string>& keys,

@@ -20,8 +20,8 @@ class Wire {
  public:
   Wire() : listener_(Poco::Net::SocketAddress("127.0.0.1", 0)) {
     writer_.connect(listener_.address());
-    session_ = std::make_unique<Poco::Net::HTTPServerSession>(listener_.acceptConnection(),
-                                                              new Poco::Net::HTTPServerParams);
+    session_ = std::make_unique<Poco::Net::HTTPServerSession>(
+        listener_.acceptConnection(), Poco::makeAuto<Poco::Net::HTTPServerParams>());
   }
   void send(const std::string& bytes) {
     writer_.sendBytes(bytes.data(), static_cast<int>(bytes.size()));

@@ -5,35 +5,15 @@
 #include <vector>
 
 #include "Balancer.h"
+#include "BalancerTestSupport.h"
 #include "Normalize.h"
 
 using portico::Balancer;
 using portico::BalancerKind;
 using portico::BalancerState;
-using portico::CandidateFilter;
-using portico::TargetState;
-
-namespace {
-
-std::vector<std::shared_ptr<TargetState>> targets(std::size_t n) {
-  std::vector<std::shared_ptr<TargetState>> out;
-  for (std::size_t i = 0; i < n; ++i)
-    out.push_back(std::make_shared<TargetState>(
-        portico::parseTargetUrl("http://10.0.0." + std::to_string(i + 1) + ":8080")));
-  return out;
-}
-
-struct AllowAll : CandidateFilter {
-  bool allowed(std::size_t) const override { return true; }
-};
-
-struct Deny : CandidateFilter {
-  std::set<std::size_t> denied;
-  explicit Deny(std::set<std::size_t> d) : denied(std::move(d)) {}
-  bool allowed(std::size_t i) const override { return denied.count(i) == 0; }
-};
-
-}  // namespace
+using portico::test::AllowAll;
+using portico::test::Deny;
+using portico::test::targets;
 
 /// round_robin: strict rotation over the shared cursor, skipping filtered candidates.
 class RoundRobinBalancerTest : public CppUnit::TestFixture {

@@ -14,7 +14,7 @@ using portico::Settings;
 namespace {
 
 Settings load(const std::map<std::string, std::string>& kv) {
-  Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+  auto c = Poco::makeAuto<Poco::Util::MapConfiguration>();
   for (const auto& [k, v] : kv) c->setString(k, v);
   return Settings::load(*c);
 }
@@ -163,7 +163,7 @@ class SettingsTest : public CppUnit::TestFixture {
   }
 
   void testUnknownSections() {
-    Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+    auto c = Poco::makeAuto<Poco::Util::MapConfiguration>();
     c->setString("proxy.port", "8080");
     c->setString("route.a.prefix", "/a/");
     Settings::rejectUnknownSections(*c);  // known sections pass
