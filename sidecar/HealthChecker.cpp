@@ -1,6 +1,7 @@
 #include "HealthChecker.h"
 
 #include <algorithm>
+#include <system_error>
 
 #include "Log.h"
 #include "ProbeByType.h"
@@ -15,6 +16,7 @@ HealthChecker::HealthChecker(Store& store, std::shared_ptr<Probe> probe,
                              HealthCheckerOptions options)
     : store_(store), probe_(std::move(probe)), options_(options) {
   options_.threads = std::max(1, options_.threads);
+  options_.maxThreads = std::max(options_.threads, options_.maxThreads);
 }
 
 HealthChecker::~HealthChecker() {
@@ -30,8 +32,11 @@ void HealthChecker::start() {
   }
   // Read the stored verdicts before anything is probed, so a restart resumes from them.
   reload();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    addWorkers(static_cast<std::size_t>(options_.threads));
+  }
   scheduler_ = std::thread([this] { schedulerLoop(); });
-  for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { workerLoop(); });
 }
 
 void HealthChecker::stop() {
@@ -43,8 +48,14 @@ void HealthChecker::stop() {
   schedulerWake_.notify_all();
   workReady_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
-  for (auto& worker : workers_) worker.join();
-  workers_.clear();
+  // The scheduler, the only one to start workers, is gone: the set cannot grow any more.
+  std::unordered_map<std::thread::id, std::thread> workers;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    workers.swap(workers_);
+    left_.clear();
+  }
+  for (auto& [id, worker] : workers) worker.join();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     // Jobs never started go back to the schedule, due as before, for a later start().
@@ -61,6 +72,11 @@ void HealthChecker::notifyChanged() {
     changed_ = true;
   }
   schedulerWake_.notify_one();
+}
+
+std::size_t HealthChecker::workerCount() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return workers_.size() - left_.size();
 }
 
 void HealthChecker::reload() {
@@ -126,11 +142,20 @@ void HealthChecker::schedulerLoop() {
     auto jobs = schedule_.takeDue(Clock::now());
     if (!jobs.empty()) {
       for (auto& job : jobs) queue_.push_back(std::move(job));
+      // Probes that would wait for a busy worker get a new one (up to maxThreads): a few
+      // silent targets must not hold up the schedule of all the others.
+      const std::size_t ready = idle_ + starting_;
+      if (queue_.size() > ready) addWorkers(queue_.size() - ready);
       if (jobs.size() == 1) {
         workReady_.notify_one();
       } else {
         workReady_.notify_all();
       }
+    }
+    if (!left_.empty()) {
+      lock.unlock();
+      reapWorkers();
+      lock.lock();
     }
     plannedWake_ = std::min(nextPoll, nextFlush);
     if (auto due = schedule_.nextDue()) plannedWake_ = std::min(plannedWake_, *due);
@@ -138,11 +163,57 @@ void HealthChecker::schedulerLoop() {
   }
 }
 
+void HealthChecker::addWorkers(std::size_t wanted) {
+  const auto cap = static_cast<std::size_t>(options_.maxThreads);
+  for (std::size_t live = workers_.size() - left_.size(); wanted > 0 && live < cap;
+       --wanted, ++live) {
+    try {
+      std::thread worker([this] { workerLoop(); });
+      const auto id = worker.get_id();
+      workers_.emplace(id, std::move(worker));
+      ++starting_;
+      spawnFailed_ = false;
+    } catch (const std::system_error& e) {
+      // Out of threads: the workers there are keep going; try again on the next due probe.
+      if (!spawnFailed_) logLine(std::string("health: cannot start a probe worker: ") + e.what());
+      spawnFailed_ = true;
+      return;
+    }
+  }
+}
+
+void HealthChecker::reapWorkers() {
+  std::vector<std::thread> done;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto id : left_) {
+      auto it = workers_.find(id);
+      if (it == workers_.end()) continue;
+      done.push_back(std::move(it->second));
+      workers_.erase(it);
+    }
+    left_.clear();
+  }
+  for (auto& worker : done) worker.join();  // each has returned or is returning
+}
+
 void HealthChecker::workerLoop() {
   std::unique_lock<std::mutex> lock(mutex_);
+  --starting_;
   while (true) {
-    workReady_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    ++idle_;
+    const bool woken = workReady_.wait_for(lock, options_.idleTime,
+                                           [this] { return stopping_ || !queue_.empty(); });
+    --idle_;
     if (stopping_) return;
+    if (!woken) {
+      // Idle for idleTime: the extra workers of a past burst leave, the warm ones stay.
+      if (workers_.size() - left_.size() > static_cast<std::size_t>(options_.threads)) {
+        left_.push_back(std::this_thread::get_id());  // joined on the scheduler's next pass
+        return;
+      }
+      continue;
+    }
     HealthJob job = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();

@@ -20,7 +20,11 @@ class Store;
 
 /// How the health checker runs; the defaults suit 1,000 targets at a 1 s interval.
 struct HealthCheckerOptions {
-  int threads{16};                               // probe workers (a fixed, bounded pool)
+  // Probe workers: `threads` stay warm; more start while probes wait (a silent target holds a
+  // worker for its whole timeout), up to `maxThreads`, and leave after `idleTime` without work.
+  int threads{16};
+  int maxThreads{512};
+  std::chrono::milliseconds idleTime{30000};
   std::chrono::milliseconds revisionPoll{200};   // another process may change the store
   std::chrono::milliseconds checkedFlush{1000};  // last_checked_at written once per sweep
 };
@@ -38,13 +42,16 @@ class HealthChecker {
 
   void start();
   void stop();
-  void notifyChanged();  // the store changed: re-read now, probe new targets at once
+  void notifyChanged();       // the store changed: re-read now, probe new targets at once
+  std::size_t workerCount();  // probe workers alive now (warm + those of a burst)
 
  private:
   using Clock = HealthSchedule::Clock;
 
   void schedulerLoop();
   void workerLoop();
+  void addWorkers(std::size_t wanted);  // with mutex_ held
+  void reapWorkers();                   // joins workers that left; without mutex_ held
   void reload();
   void flushChecked();
   void writeInOrder(HealthVerdict verdict, std::unique_lock<std::mutex>& lock);
@@ -70,7 +77,11 @@ class HealthChecker {
   bool running_{false};
 
   std::thread scheduler_;
-  std::vector<std::thread> workers_;
+  std::unordered_map<std::thread::id, std::thread> workers_;  // guarded by mutex_
+  std::vector<std::thread::id> left_;  // workers that ended after idleTime, to be joined
+  std::size_t idle_{0};                // workers waiting for a job
+  std::size_t starting_{0};            // workers started that have not looked for a job yet
+  bool spawnFailed_{false};            // logged once per failure streak
 };
 
 }  // namespace portico

@@ -1,5 +1,6 @@
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -77,6 +78,37 @@ class FakeProbe : public portico::Probe {
   bool gateOpen_{false};
 };
 
+/// A probe that holds every call until released, recording how many run at once.
+class HoldingProbe : public portico::Probe {
+ public:
+  ProbeResult check(const portico::TargetUrl&, const HealthSpec&,
+                    std::chrono::steady_clock::time_point) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ++inFlight_;
+    most_ = std::max(most_, inFlight_);
+    // Bounded: a failing test must not hang in ~HealthChecker.
+    released_.wait_for(lock, std::chrono::seconds(10), [&] { return open_; });
+    --inFlight_;
+    return ProbeResult::success();
+  }
+  int mostAtOnce() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return most_;
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_ = true;
+    released_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable released_;
+  int inFlight_{0};
+  int most_{0};
+  bool open_{false};
+};
+
 RouteSpec route(const std::string& prefix, std::vector<std::string> targets,
                 std::chrono::milliseconds interval, int fall = 1, int rise = 1) {
   RouteSpec s;
@@ -104,9 +136,34 @@ class HealthCheckerTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testChangeByAnotherProcessSeenByPolling);
   CPPUNIT_TEST(testRemovedTargetStopsBeingProbed);
   CPPUNIT_TEST(testCheckTimesRecorded);
+  CPPUNIT_TEST(testHangingProbesGetMoreWorkersUpToTheCap);
   CPPUNIT_TEST_SUITE_END();
 
  public:
+  /// Probes that hang (silent targets) do not make the others wait: workers are added while
+  /// probes queue, never more than maxThreads, and the extra ones leave once idle.
+  void testHangingProbesGetMoreWorkersUpToTheCap() {
+    store_->createRoute(route(
+        "/h/", {A, B, C, "http://127.0.0.1:1/d", "http://127.0.0.1:1/e", "http://127.0.0.1:1/f"},
+        50ms));
+    auto holding = std::make_shared<HoldingProbe>();
+    portico::HealthCheckerOptions options;
+    options.threads = 1;
+    options.maxThreads = 4;
+    options.idleTime = 100ms;
+    HealthChecker checker(*store_, holding, options);
+    checker.start();
+    CPPUNIT_ASSERT(waitUntil([&] { return holding->mostAtOnce() == 4; }, 5s));
+    // Six probes are due and all hang, but the cap holds.
+    CPPUNIT_ASSERT(portico::test::holdsFor([&] { return holding->mostAtOnce() == 4; }, 300ms));
+    CPPUNIT_ASSERT_EQUAL(std::size_t(4), checker.workerCount());
+    store_->deleteRoute("/h/");
+    checker.notifyChanged();
+    holding->release();
+    CPPUNIT_ASSERT(waitUntil([&] { return checker.workerCount() == 1; }, 5s));
+    checker.stop();
+  }
+
   void setUp() override {
     dir_ = std::make_unique<TempDir>();
     db_ = dir_->file("p.db");

@@ -3,11 +3,13 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "HealthChecker.h"
@@ -48,11 +50,12 @@ class RecordingProbe : public portico::Probe {
     std::lock_guard<std::mutex> lock(mutex_);
     return times_.size();
   }
-  /// How many probes the least-probed target has had.
-  std::size_t fewestProbes() {
+  /// How many probes the least-probed target has had, leaving out `except`.
+  std::size_t fewestProbes(const std::set<std::string>& except) {
     std::lock_guard<std::mutex> lock(mutex_);
     std::size_t fewest = times_.empty() ? 0 : SIZE_MAX;
-    for (const auto& [url, ts] : times_) fewest = std::min(fewest, ts.size());
+    for (const auto& [url, ts] : times_)
+      if (!except.count(url)) fewest = std::min(fewest, ts.size());
     return fewest;
   }
   int failures() const { return failures_; }
@@ -91,6 +94,28 @@ class Acceptor {
   std::thread thread_;
 };
 
+/// A port that never answers: the listener never accepts, so once its accept queue is full the
+/// kernel drops every further SYN and a connect hangs until the prober gives up, as with a host
+/// that is down behind a firewall.
+class Silent {
+ public:
+  Silent() : socket_(Poco::Net::SocketAddress("127.0.0.1", 0), 1) {
+    // Fill the queue now, so even the first probes hang.
+    for (auto& filler : fillers_) {
+      try {
+        filler.connect(socket_.address(), Poco::Timespan(0, 100000));
+      } catch (const Poco::Exception&) {
+        // the queue was already full: that is the point
+      }
+    }
+  }
+  int port() const { return socket_.address().port(); }
+
+ private:
+  Poco::Net::ServerSocket socket_;
+  std::array<Poco::Net::StreamSocket, 3> fillers_;
+};
+
 double cpuSeconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -105,26 +130,42 @@ double cpuSeconds() {
 class HealthScaleTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(HealthScaleTest);
   CPPUNIT_TEST(testThousandTargetsHoldTheirSchedule);
+  CPPUNIT_TEST(testSilentTargetsDoNotDelayTheOthers);
   CPPUNIT_TEST_SUITE_END();
 
  public:
-  void testThousandTargetsHoldTheirSchedule() {
+  void testThousandTargetsHoldTheirSchedule() { holdSchedule(0); }
+
+  /// 50 targets that never answer, with a timeout longer than the interval (as with 1 s / 3 s):
+  /// each is probed again as soon as its probe times out, so 50 probes hang at any moment, yet
+  /// the other 950 keep their interval.
+  void testSilentTargetsDoNotDelayTheOthers() { holdSchedule(50); }
+
+ private:
+  void holdSchedule(int silentCount) {
     const auto interval = 200ms;
+    const auto timeout = silentCount > 0 ? 600ms : 200ms;
     TempDir dir;
     Store store(dir.file("p.db"));
     std::vector<std::unique_ptr<Acceptor>> listening;
     for (int i = 0; i < 4; ++i) listening.push_back(std::make_unique<Acceptor>());
     const int refusing = portico::test::freePort();
+    std::vector<std::unique_ptr<Silent>> silent;
+    for (int i = 0; i < silentCount; ++i) silent.push_back(std::make_unique<Silent>());
+    std::set<std::string> silentUrls;
     for (int r = 0; r < 50; ++r) {
       RouteSpec spec;
       spec.prefix = "/r" + std::to_string(r) + "/";
       spec.health.interval = interval;
-      spec.health.timeout = 200ms;
+      spec.health.timeout = timeout;
       for (int t = 0; t < 20; ++t) {
-        // Every fifth target refuses; the others share four listening ports by path.
-        const int port = t % 5 == 4 ? refusing : listening[t % 4]->port();
+        // Every fifth target refuses; the others share four listening ports by path. With
+        // silent targets, the first target of each route is one.
+        int port = t % 5 == 4 ? refusing : listening[t % 4]->port();
+        if (t == 0 && r < silentCount) port = silent[static_cast<std::size_t>(r)]->port();
         spec.targets.push_back("http://127.0.0.1:" + std::to_string(port) + "/r" +
                                std::to_string(r) + "t" + std::to_string(t));
+        if (t == 0 && r < silentCount) silentUrls.insert(spec.targets.back());
       }
       store.createRoute(spec);
     }
@@ -139,7 +180,7 @@ class HealthScaleTest : public CppUnit::TestFixture {
     const auto windowStart = Clock::now();
     // Observe about 20 intervals after every target had its first probe: a schedule that holds
     // gives every target 20 more probes in that time; the bound leaves room for phase offsets.
-    CPPUNIT_ASSERT(waitUntil([&] { return probe->fewestProbes() >= 21; }, 30 * interval));
+    CPPUNIT_ASSERT(waitUntil([&] { return probe->fewestProbes(silentUrls) >= 21; }, 30 * interval));
     const double cpu = cpuSeconds() - cpuBefore;
     const auto window = Clock::now() - windowStart;
     checker.stop();
@@ -151,6 +192,8 @@ class HealthScaleTest : public CppUnit::TestFixture {
     std::size_t late = 0;
     for (const auto& [url, ts] : times) {
       probes += ts.size();
+      // A silent target is probed again one interval after its timeout ends, not before.
+      if (silentUrls.count(url)) continue;
       CPPUNIT_ASSERT_MESSAGE(url, ts.size() >= 18);
       for (std::size_t i = 1; i < ts.size(); ++i) {
         const auto gap = ts[i] - ts[i - 1];
@@ -161,8 +204,9 @@ class HealthScaleTest : public CppUnit::TestFixture {
     const auto ms = [](auto d) {
       return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
     };
-    std::cerr << "\n[scale] 1000 targets, interval " << ms(interval) << "ms: all first-probed in "
-              << ms(allFirst) << "ms; " << probes << " probes; worst gap " << ms(worst)
+    std::cerr << "\n[scale] 1000 targets (" << silentCount << " silent), interval " << ms(interval)
+              << "ms, timeout " << ms(timeout) << "ms: all first-probed in " << ms(allFirst)
+              << "ms; " << probes << " probes; worst gap " << ms(worst)
               << "ms; gaps > 1.5x interval: " << late << "; process CPU " << cpu << "s over "
               << ms(window) << "ms (incl. test acceptors)" << std::endl;
     CPPUNIT_ASSERT_EQUAL(std::size_t(0), late);
