@@ -11,6 +11,7 @@
 #include <Poco/Timestamp.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <ctime>
@@ -77,11 +78,12 @@ void sendErrorResponse(HTTPServerSession& session, HTTPResponse::HTTPStatus stat
 ProxyConnection::ProxyConnection(const Poco::Net::StreamSocket& socket,
                                  Poco::Net::HTTPServerParams::Ptr params,
                                  Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
-                                 Poco::BasicEvent<const bool>& stopEvent)
+                                 Poco::BasicEvent<const bool>& stopEvent, ConnectionDrain& drain)
     : TCPServerConnection(socket),
       params_(std::move(params)),
       factory_(std::move(factory)),
-      stopEvent_(stopEvent) {
+      stopEvent_(stopEvent),
+      drain_(drain) {
   stopEvent_ += Poco::delegate(this, &ProxyConnection::onServerStopped);
 }
 
@@ -106,8 +108,7 @@ void ProxyConnection::run() {
     } else {
       if (requestsLeft == 0 || !session.getKeepAlive()) break;
       if (requestsLeft > 0) --requestsLeft;
-      if (SessionBuffer::bytes(session) <= 0 && !readable(socket(), params_->getKeepAliveTimeout()))
-        break;
+      if (SessionBuffer::bytes(session) <= 0 && !awaitNextRequest()) break;
     }
     try {
       Poco::FastMutex::ScopedLock lock(mutex_);
@@ -116,7 +117,8 @@ void ProxyConnection::run() {
       Poco::Net::HTTPServerRequestImpl request(response, session, params_);
       response.set(HTTPResponse::DATE, httpDate());
       response.setVersion(request.getVersion());
-      const bool canKeepAlive = requestsLeft != 0;
+      // Connections are queued for a thread: this one ends after its response.
+      const bool canKeepAlive = requestsLeft != 0 && !drain_.take();
       response.setKeepAlive(keepAliveAllowed && request.getKeepAlive() && canKeepAlive);
       if (!server.empty()) response.set("Server", server);
       try {
@@ -148,6 +150,22 @@ void ProxyConnection::run() {
       if (session.networkException()) session.networkException()->rethrow();
       throw;
     }
+  }
+}
+
+bool ProxyConnection::awaitNextRequest() {
+  // Idle connections look up once a second whether a queued one wants their thread.
+  constexpr std::chrono::milliseconds kSlice{1000};
+  const auto timeout =
+      std::chrono::microseconds(params_->getKeepAliveTimeout().totalMicroseconds());
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    const auto slice = std::min<std::chrono::microseconds>(left, kSlice);
+    if (readable(socket(), Poco::Timespan(slice.count()))) return true;
+    if (stopped_ || drain_.take()) return false;
   }
 }
 

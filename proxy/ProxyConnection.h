@@ -12,17 +12,39 @@
 
 namespace portico {
 
+/// Lets waiting connections in when every thread holds one: the server hands out "drain
+/// tokens" while connections queue; a connection that takes one ends after its current response
+/// (with `Connection: close`, which clients handle gracefully) or, when idle, closes, and gives
+/// its thread to the queue. This is nginx's reuse of idle keep-alive connections, for a server
+/// with a thread per connection.
+class ConnectionDrain {
+ public:
+  /// Offers `tokens` until the next offer replaces them (unused ones expire).
+  void offer(int tokens) { tokens_.store(tokens, std::memory_order_relaxed); }
+  /// True when this connection should give up its thread.
+  bool take() {
+    int t = tokens_.load(std::memory_order_relaxed);
+    while (t > 0)
+      if (tokens_.compare_exchange_weak(t, t - 1, std::memory_order_relaxed)) return true;
+    return false;
+  }
+
+ private:
+  std::atomic<int> tokens_{0};
+};
+
 /// One client connection of the standalone proxy server: the request loop of POCO's
 /// HTTPServerConnection (same request/response objects, keep-alive and stop rules), but it
 /// waits for the next keep-alive request with a single poll(2) instead of Socket::poll(), which
-/// in POCO 1.11 creates, arms and closes an epoll instance for every request, and it formats
-/// the Date header once per second instead of once per request.
+/// in POCO 1.11 creates, arms and closes an epoll instance for every request, it formats
+/// the Date header once per second instead of once per request, and it yields its thread to
+/// queued connections through a ConnectionDrain.
 class ProxyConnection : public Poco::Net::TCPServerConnection {
  public:
-  /// `stopEvent` (the factory's) must outlive the connection.
+  /// `stopEvent` and `drain` (the factory's) must outlive the connection.
   ProxyConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
                   Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
-                  Poco::BasicEvent<const bool>& stopEvent);
+                  Poco::BasicEvent<const bool>& stopEvent, ConnectionDrain& drain);
   ~ProxyConnection() override;
   ProxyConnection(const ProxyConnection&) = delete;
   ProxyConnection& operator=(const ProxyConnection&) = delete;
@@ -31,10 +53,12 @@ class ProxyConnection : public Poco::Net::TCPServerConnection {
 
  private:
   void onServerStopped(const bool& abortCurrent);
+  bool awaitNextRequest();  // false: keep-alive timeout, or the thread is wanted elsewhere
 
   Poco::Net::HTTPServerParams::Ptr params_;
   Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
   Poco::BasicEvent<const bool>& stopEvent_;
+  ConnectionDrain& drain_;
   std::atomic<bool> stopped_{false};
   Poco::FastMutex mutex_;  // held while a request is served; a graceful stop waits for it
 };
@@ -50,15 +74,17 @@ class ProxyConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
 
   Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
     // POCO's interface hands ownership back as a raw pointer; TCPServerDispatcher deletes it.
-    return std::make_unique<ProxyConnection>(socket, params_, factory_, stopped_).release();
+    return std::make_unique<ProxyConnection>(socket, params_, factory_, stopped_, drain_).release();
   }
 
   void stopAll(bool abortCurrent) { stopped_.notify(this, abortCurrent); }
+  ConnectionDrain& drain() { return drain_; }
 
  private:
   Poco::Net::HTTPServerParams::Ptr params_;
   Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
   Poco::BasicEvent<const bool> stopped_;
+  ConnectionDrain drain_;
 };
 
 }  // namespace portico

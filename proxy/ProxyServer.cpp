@@ -61,11 +61,33 @@ ProxyServer::~ProxyServer() {
 
 void ProxyServer::start() {
   server_->start();
+  queueWatch_ = std::thread([this] { watchQueue(); });
+}
+
+void ProxyServer::watchQueue() {
+  // Every tick, as many connections as wait for a thread (at least 32, at most a quarter of the
+  // queue beyond that) may give theirs up; with more clients than threads they take turns
+  // instead of some waiting forever.
+  constexpr auto kTick = std::chrono::milliseconds(100);
+  std::unique_lock<std::mutex> lock(watchMutex_);
+  while (!watchWake_.wait_for(lock, kTick, [this] { return watchStop_; })) {
+    const int queued = server_->queuedConnections();
+    connections_->drain().offer(queued == 0 ? 0 : std::min(queued, std::max(32, queued / 4)));
+  }
+  connections_->drain().offer(0);
 }
 
 bool ProxyServer::stop(std::chrono::milliseconds grace) {
   if (stopped_) return drained_;
   stopped_ = true;
+  if (queueWatch_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(watchMutex_);
+      watchStop_ = true;
+    }
+    watchWake_.notify_all();
+    queueWatch_.join();
+  }
   server_->stop();  // no new connections
   module_->stop();
   // Idle keep-alive connections close at once (stopAll(false) waits for each busy connection's

@@ -5,7 +5,10 @@
 #include <Poco/ThreadPool.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "ProxyConnection.h"
 #include "ProxyModule.h"
@@ -32,11 +35,17 @@ class ProxyServer {
   std::uint16_t port() const { return port_; }
 
  private:
+  void watchQueue();  // offers drain tokens while connections wait for a thread
+
   std::unique_ptr<Poco::ThreadPool> pool_;
   Poco::SharedPtr<ProxyModule> module_;
   Poco::SharedPtr<ProxyConnectionFactory> connections_;
   std::unique_ptr<Poco::Net::TCPServer> server_;
   std::uint16_t port_{0};
+  std::thread queueWatch_;
+  std::mutex watchMutex_;
+  std::condition_variable watchWake_;
+  bool watchStop_{false};
   bool stopped_{false};
   bool drained_{true};
 };

@@ -24,10 +24,13 @@
 #     STALLED = wrk connections that received no byte between 20% and 70% of a keep-alive run
 #     (two `ss -tinp` snapshots of wrk's sockets). wrk only reports completed requests, so a
 #     connection parked in a server's queue is otherwise invisible in requests/s and latency.
-#     For close64 connections live for one request, so the column shows '-'.
+#     For close64 connections live for one request, so the column shows '-'. Only connections
+#     alive in both snapshots are tracked: past proxy.threads clients, Portico rotates
+#     connections (Connection: close while others wait), so few stay alive for 5 s, but one
+#     parked in the queue the whole time still shows as stalled.
 #
 # Knobs (env): DURATION=10 (s) ROUNDS=2 QUICK=1 (DURATION=3 ROUNDS=1) WARMUP=2 (s)
-#   SCENARIOS="ka64 ka1000 close64" WRK_THREADS=1 WRK_TIMEOUT=2 (s) MAX_SECONDS=900
+#   SCENARIOS="ka64 ka1000 close64" (any kaN works, e.g. ka2000) WRK_THREADS=1 WRK_TIMEOUT=2 (s) MAX_SECONDS=900
 #   BUILD_DIR=<repo>/build NO_BUILD=1 NO_INSTALL=1 NGINX_KEEPALIVE=1024 READY_TIMEOUT=20 (s)
 #   RESULTS_DIR=/tmp/portico-bench.<date> (raw wrk output, logs, summary.txt)
 #   PORTICO_ARGS="--define=proxy.threads=2048"  extra arguments for portico-proxy
@@ -268,17 +271,22 @@ peak_rss_kb() {  # VmHWM summed over a process tree (peak so far)
 backend_accepts() { curl -s -m 2 "http://127.0.0.1:$STATUS/" | awk 'NR==3{print $1}'; }
 scenario_args() {
   case $1 in
-    ka64) SA=(-c64) ;; ka512) SA=(-c512) ;; ka1000) SA=(-c1000) ;;
+    ka[0-9]*) SA=("-c${1#ka}") ;;  # ka64, ka1000, ka2000: N keep-alive connections
     close64) SA=(-c64 -H "Connection: close") ;;
     *) die "unknown scenario $1" ;;
   esac
 }
 port_of() { local u=${1#http://}; u=${u%%/*}; echo "${u##*:}"; }
-snapshot() {  # "local_address bytes_received" for each socket of process $2 connected to port $1
+# "local_address/inode bytes_received" for each socket of process $2 connected to port $1. The
+# inode makes the key unique: when a server rotates connections (Connection: close), the client
+# reuses local ports within seconds, and a new connection that happened to have received as many
+# bytes as the old one would otherwise look stalled.
+snapshot() {
   local i out
   for i in 1 2 3; do  # a netlink dump can come back empty while sockets churn: retry
-    out=$(ss -Htinp state established "( dport = :$1 )" 2>>"$RES/logs/ss.err" | awk -v pid="pid=$2," -v port=":$1" '
-      /users:/ { cur = ""; if (index($0, pid)) for (i = 2; i <= NF; i++) if ($i ~ port"$") { cur = $(i-1); break }; next }
+    out=$(ss -Htinpe state established "( dport = :$1 )" 2>>"$RES/logs/ss.err" | awk -v pid="pid=$2," -v port=":$1" '
+      /users:/ { cur = ""; if (index($0, pid)) for (i = 2; i <= NF; i++) if ($i ~ port"$") { cur = $(i-1); break }
+                 if (cur != "" && match($0, /ino:[0-9]+/)) cur = cur "/" substr($0, RSTART + 4, RLENGTH - 4); next }
       cur != "" { br = 0; if (match($0, /bytes_received:[0-9]+/)) br = substr($0, RSTART + 15, RLENGTH - 15); print cur, br; cur = "" }')
     [[ -n "$out" ]] && { echo "$out"; return 0; }
     sleep 0.05

@@ -3,7 +3,9 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <limits>
 #include <set>
+#include <thread>
 
 #include "ProxyTestHarness.h"
 #include "Sqlite.h"
@@ -40,9 +42,68 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testSecondInstanceOnSamePortFails);
   CPPUNIT_TEST(testNewerStoreRefused);
   CPPUNIT_TEST(testAccessLogAndGracefulStop);
+  CPPUNIT_TEST(testIdleConnectionsMakeRoomForQueuedOnes);
+  CPPUNIT_TEST(testBusyConnectionsTakeTurnsWithQueuedOnes);
   CPPUNIT_TEST_SUITE_END();
 
  public:
+  /// More clients than threads: keep-alive connections that sit idle give their thread to a
+  /// client waiting in the queue (within about a second), instead of holding it for the whole
+  /// keep-alive timeout (15 s).
+  void testIdleConnectionsMakeRoomForQueuedOnes() {
+    Stack s;
+    const int proxy = s.proxyToOneEcho("e1", {"proxy.threads=2"});
+    std::vector<std::unique_ptr<RawClient>> idle;
+    for (int i = 0; i < 2; ++i) {
+      idle.push_back(std::make_unique<RawClient>(proxy));
+      idle.back()->send("GET /proxy/idle HTTP/1.1\r\nHost: x\r\n\r\n");
+      CPPUNIT_ASSERT_MESSAGE(idle.back()->data(), idle.back()->readUntil("\"bodyFnv1a\""));
+    }
+    // Both threads are now held by idle keep-alive connections.
+    const auto r = http(proxy, "GET", "/proxy/queued", "", {}, 5s);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.error, 200, r.status);
+  }
+
+  /// More clients than threads, all busy: connections end after a response (Connection: close)
+  /// while others wait, so every client is served, none starves for the whole run.
+  void testBusyConnectionsTakeTurnsWithQueuedOnes() {
+    Stack s;
+    const int proxy = s.proxyToOneEcho("e1", {"proxy.threads=2"});
+    constexpr int kClients = 4;
+    std::vector<int> served(kClients, 0);
+    std::vector<int> closes(kClients, 0);
+    const auto until = std::chrono::steady_clock::now() + 3s;
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(proxy));
+        session.setKeepAlive(true);
+        session.setTimeout(Poco::Timespan(2, 0));  // starved past this: the request fails
+        try {
+          while (std::chrono::steady_clock::now() < until) {
+            Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/proxy/busy",
+                                           Poco::Net::HTTPMessage::HTTP_1_1);
+            session.sendRequest(request);
+            Poco::Net::HTTPResponse response;
+            std::istream& in = session.receiveResponse(response);
+            in.ignore(std::numeric_limits<std::streamsize>::max());
+            if (response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK) ++served[c];
+            if (!response.getKeepAlive()) ++closes[c];  // the session reconnects by itself
+          }
+        } catch (const Poco::Exception&) {
+          // a starved client: its count tells
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+    int turns = 0;
+    for (int c = 0; c < kClients; ++c) {
+      CPPUNIT_ASSERT_MESSAGE("client " + std::to_string(c) + " starved", served[c] > 0);
+      turns += closes[c];
+    }
+    CPPUNIT_ASSERT_MESSAGE("no connection gave up its thread", turns > 0);
+  }
+
   void testPathRewritingAndLongestPrefix() {
     Stack s;
     s.echo("e1");
