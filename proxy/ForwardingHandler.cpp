@@ -120,8 +120,12 @@ class InFlight {
 class Forwarder {
  public:
   Forwarder(const ProxyContext& context, const Route& route, HTTPServerRequest& request,
-            HTTPServerResponse& response)
-      : ctx_(context), route_(route), req_(request), resp_(response) {}
+            HTTPServerResponse& response, const std::string& target)
+      : ctx_(context),
+        route_(route),
+        req_(request),
+        resp_(response),
+        target_(target.empty() ? request.getURI() : target) {}
 
   void run();
 
@@ -149,6 +153,7 @@ class Forwarder {
   const Route& route_;
   HTTPServerRequest& req_;
   HTTPServerResponse& resp_;
+  const std::string& target_;  // the request target as routed
   HTTPServerRequestImpl* impl_{nullptr};
   HTTPRequest up_;
   Framing bodyFraming_{Framing::Empty};
@@ -251,7 +256,7 @@ std::unique_ptr<UpstreamConnection> Forwarder::connect(TargetState& target,
 Forwarder::Outcome Forwarder::tryTarget(TargetState& target, std::string& lastError) {
   InFlight counted(target);
   upstream = &target.url.canonical;
-  up_.setURI(RoutePath::upstreamTarget(req_.getURI(), route_.prefix, target.url.basePath));
+  up_.setURI(RoutePath::upstreamTarget(target_, route_.prefix, target.url.basePath));
   up_.set("X-Origin-Host", target.url.authority());
 
   std::unique_ptr<UpstreamConnection> conn = target.pool.take();
@@ -472,12 +477,12 @@ double millisecondsSince(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 ForwardingHandler::ForwardingHandler(const ProxyContext& context,
-                                     std::shared_ptr<const Route> route)
-    : context_(context), route_(std::move(route)) {}
+                                     std::shared_ptr<const Route> route, std::string target)
+    : context_(context), route_(std::move(route)), target_(std::move(target)) {}
 
 void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) {
   const auto started = std::chrono::steady_clock::now();
-  Forwarder forwarder(context_, *route_, request, response);
+  Forwarder forwarder(context_, *route_, request, response, target_);
   try {
     forwarder.run();
   } catch (const std::exception& e) {
@@ -507,13 +512,12 @@ void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResp
   }
 }
 
-void NoRouteHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) {
+void RejectHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) {
   const auto started = std::chrono::steady_clock::now();
   const bool hasBody = request.getChunkedTransferEncoding() || request.getContentLength64() > 0;
-  const std::string message = "no route for " + std::string(RoutePath::path(request.getURI()));
-  int status = HTTPResponse::HTTP_NOT_FOUND;
+  int status = status_;
   try {
-    JsonError::send(response, HTTPResponse::HTTP_NOT_FOUND, message, !hasBody);
+    JsonError::send(response, status_, message_, !hasBody);
   } catch (const Poco::Exception&) {
     status = 499;
   }
@@ -526,7 +530,7 @@ void NoRouteHandler::handleRequest(HTTPServerRequest& request, HTTPServerRespons
     record.route = "-";
     record.upstream = "-";
     record.status = status;
-    record.bytes = JsonError::body(message).size();
+    record.bytes = JsonError::body(message_).size();
     record.durationMs = millisecondsSince(started);
     context_.accessLog->write(record);
   }

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPResponse.h>
 
 #include <memory>
+#include <string>
 
 #include "ProxyContext.h"
 #include "RouteTable.h"
@@ -14,25 +16,33 @@ namespace portico {
 /// upstream failures to 502/503/504 JSON, tunnels WebSocket upgrades, logs one access line.
 class ForwardingHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  /// `route` keeps its snapshot alive for the whole exchange.
-  ForwardingHandler(const ProxyContext& context, std::shared_ptr<const Route> route);
+  /// `route` keeps its snapshot alive for the whole exchange. `target` is the request target
+  /// as routed (dot segments resolved); empty means the request's own.
+  ForwardingHandler(const ProxyContext& context, std::shared_ptr<const Route> route,
+                    std::string target = {});
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override;
 
  private:
   const ProxyContext& context_;
   std::shared_ptr<const Route> route_;
+  std::string target_;
 };
 
-/// Answers requests no route matches (when the embedding application supplied no fallback).
-class NoRouteHandler : public Poco::Net::HTTPRequestHandler {
+/// Answers what the proxy will not forward with a JSON error: no route matches (when the
+/// embedding application supplied no fallback), or a path that climbs above the root.
+class RejectHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  explicit NoRouteHandler(const ProxyContext& context) : context_(context) {}
+  RejectHandler(const ProxyContext& context, Poco::Net::HTTPResponse::HTTPStatus status,
+                std::string message)
+      : context_(context), status_(status), message_(std::move(message)) {}
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override;
 
  private:
   const ProxyContext& context_;
+  Poco::Net::HTTPResponse::HTTPStatus status_;
+  std::string message_;
 };
 
 }  // namespace portico

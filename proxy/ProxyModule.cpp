@@ -6,6 +6,7 @@
 
 #include "ForwardingHandler.h"
 #include "ProxyContext.h"
+#include "RoutePath.h"
 #include "RouteTableSlot.h"
 #include "SnapshotReloader.h"
 
@@ -46,13 +47,29 @@ void ProxyModule::stop() {
 Poco::Net::HTTPRequestHandler* ProxyModule::createRequestHandler(
     const Poco::Net::HTTPServerRequest& request) {
   const auto& table = impl_->slot.current();
-  if (const Route* route = table->match(request.getURI())) {
+  const std::string& uri = request.getURI();
+  // Routing sees the path with "." and ".." resolved, as nginx does: "/api/../admin" must not
+  // reach the /api/ targets as "/../admin", which their servers would resolve above the route.
+  std::string resolved;
+  if (RoutePath::hasDotSegment(RoutePath::path(uri))) {
+    auto r = RoutePath::resolveDotSegments(uri);
+    if (!r) {
+      // Not a path of any route; the embedding application judges its own.
+      if (impl_->fallback) return impl_->fallback->createRequestHandler(request);
+      return new RejectHandler(impl_->context, Poco::Net::HTTPResponse::HTTP_BAD_REQUEST,
+                               "bad request path: '..' climbs above the root");
+    }
+    resolved = std::move(*r);
+  }
+  if (const Route* route = table->match(resolved.empty() ? uri : resolved)) {
     // The handler shares ownership of the snapshot its route belongs to. POCO's interface hands
     // handlers over as raw pointers; the server connection deletes each after its request.
-    return new ForwardingHandler(impl_->context, std::shared_ptr<const Route>(table, route));
+    return new ForwardingHandler(impl_->context, std::shared_ptr<const Route>(table, route),
+                                 std::move(resolved));
   }
   if (impl_->fallback) return impl_->fallback->createRequestHandler(request);
-  return new NoRouteHandler(impl_->context);
+  return new RejectHandler(impl_->context, Poco::Net::HTTPResponse::HTTP_NOT_FOUND,
+                           "no route for " + std::string(RoutePath::path(uri)));
 }
 
 }  // namespace portico

@@ -1,5 +1,8 @@
 #include "RoutePath.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace portico {
 namespace {
 
@@ -13,7 +16,78 @@ bool startsWithNoCase(std::string_view s, std::string_view lowerPrefix) {
   return true;
 }
 
+/// Consumes one dot ("." or "%2e", any case) at the start of `s`; false when there is none.
+bool eatDot(std::string_view& s) {
+  if (!s.empty() && s.front() == '.') {
+    s.remove_prefix(1);
+    return true;
+  }
+  if (s.size() >= 3 && s[0] == '%' && s[1] == '2' && (s[2] == 'e' || s[2] == 'E')) {
+    s.remove_prefix(3);
+    return true;
+  }
+  return false;
+}
+
+/// 1 for a "." segment, 2 for "..", 0 for anything else.
+int dots(std::string_view segment) {
+  if (!eatDot(segment)) return 0;
+  if (segment.empty()) return 1;
+  if (!eatDot(segment)) return 0;
+  return segment.empty() ? 2 : 0;
+}
+
 }  // namespace
+
+bool RoutePath::hasDotSegment(std::string_view path) {
+  // Cheap first: no '.' and no '%' means no dot segment, the case of nearly every request.
+  if (path.find_first_of(".%") == std::string_view::npos) return false;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    if (dots(path.substr(start, end - start)) > 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+std::optional<std::string> RoutePath::resolveDotSegments(std::string_view target) {
+  const std::string_view origin = originForm(target);
+  const std::size_t queryAt = std::min(origin.find('?'), origin.size());
+  const std::string_view path = origin.substr(0, queryAt);
+  std::vector<std::string_view> kept;
+  bool trailingSlash = false;  // "/a/." and "/a/b/.." name the directory "/a/"
+  // The path starts with '/': segments are what follows each '/'.
+  std::size_t start = path.empty() ? 0 : 1;
+  while (start <= path.size() && !path.empty()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view segment = path.substr(start, end - start);
+    const bool last = end == path.size();
+    switch (dots(segment)) {
+      case 1:
+        trailingSlash = last;
+        break;
+      case 2:
+        if (kept.empty()) return std::nullopt;
+        kept.pop_back();
+        trailingSlash = last;
+        break;
+      default:
+        kept.push_back(segment);
+        trailingSlash = false;
+    }
+    start = end + 1;
+  }
+  std::string out;
+  out.reserve(origin.size());
+  for (const auto& segment : kept) {
+    out.push_back('/');
+    out.append(segment);
+  }
+  if (trailingSlash || out.empty()) out.push_back('/');
+  out.append(origin.substr(queryAt));
+  return out;
+}
 
 std::string_view RoutePath::originForm(std::string_view target) {
   if (!target.empty() && target.front() == '/') return target;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,15 @@ class RoutePath {
   /// True when `path` is under `prefix` (normalised, ending in '/'): it starts with the prefix,
   /// or equals the prefix without its trailing slash.
   static bool matches(std::string_view path, std::string_view prefix);
+
+  /// True when a segment of `path` is "." or ".." ("%2e" counts as a dot, as in nginx).
+  static bool hasDotSegment(std::string_view path);
+
+  /// The origin-form of `target` with its "." and ".." segments resolved (RFC 3986 5.2.4; the
+  /// query is kept as is), so "/api/../admin" is routed as "/admin" and nothing reaches a
+  /// target above its route's prefix or base path. nullopt when ".." climbs above the root
+  /// (nginx answers 400 there too).
+  static std::optional<std::string> resolveDotSegments(std::string_view target);
 
   /// The upstream request target: the prefix minus its trailing slash is stripped from the
   /// request target and the rest joined to `basePath` ("" or "/base"); nothing left means "/".

@@ -28,6 +28,7 @@ int count(const std::string& haystack, const std::string& needle) {
 class ProxyRoutingTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(ProxyRoutingTest);
   CPPUNIT_TEST(testPathRewritingAndLongestPrefix);
+  CPPUNIT_TEST(testDotSegmentsResolvedBeforeRouting);
   CPPUNIT_TEST(testHeadersForwarded);
   CPPUNIT_TEST(testUntrustedPeerCannotForgeForwardedFor);
   CPPUNIT_TEST(testMethodsStatusesAndBodilessAnswers);
@@ -102,6 +103,42 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
       turns += closes[c];
     }
     CPPUNIT_ASSERT_MESSAGE("no connection gave up its thread", turns > 0);
+  }
+
+  /// "." and ".." are resolved before routing (as nginx does): a path cannot climb out of its
+  /// route into another, or above a target's base path.
+  void testDotSegmentsResolvedBeforeRouting() {
+    Stack s;
+    s.echo("e1");
+    s.echo("e2");
+    const int proxy = s.proxy();
+    s.route("/proxy/", {s.url("e1") + "/base"});
+    s.route("/personal/", {s.url("e2")});
+    s.awaitStatusChange(proxy, "/personal/x", 404);
+    struct Row {
+      const char* request;
+      const char* backend;
+      const char* path;
+    };
+    const Row rows[] = {
+        {"/proxy/../personal/x", "e2", "/x"},
+        {"/proxy/a/%2e%2E/b?q=/../c", "e1", "/base/b?q=/../c"},
+        {"/proxy/a/./b/..", "e1", "/base/a/"},
+        {"/proxy/..", "", ""},  // "/": no route
+        {"/proxy/../../etc/passwd", "", ""},
+    };
+    for (const auto& r : rows) {
+      const auto res = http(proxy, "GET", r.request);
+      if (*r.backend == 0) {
+        CPPUNIT_ASSERT_MESSAGE(r.request + res.body, res.status == 404 || res.status == 400);
+        CPPUNIT_ASSERT_MESSAGE(r.request + res.body, !tryField(res.body, "error").empty());
+        continue;
+      }
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(r.request + res.error, 200, res.status);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(r.request, std::string(r.backend), field(res.body, "name"));
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(r.request, std::string(r.path), field(res.body, "path"));
+    }
+    CPPUNIT_ASSERT_EQUAL(400, http(proxy, "GET", "/proxy/../../etc/passwd").status);
   }
 
   void testPathRewritingAndLongestPrefix() {

@@ -12,9 +12,48 @@ class RoutePathTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testMatches);
   CPPUNIT_TEST(testUpstreamTarget);
   CPPUNIT_TEST(testOriginForm);
+  CPPUNIT_TEST(testDotSegments);
   CPPUNIT_TEST_SUITE_END();
 
  public:
+  void testDotSegments() {
+    struct Row {
+      const char* target;
+      bool has;
+      const char* resolved;  // nullptr: climbs above the root
+    };
+    const Row rows[] = {
+        {"/proxy/a/b?q=1", false, "/proxy/a/b?q=1"},
+        {"/proxy/../personal/x", true, "/personal/x"},
+        {"/proxy/a/./b", true, "/proxy/a/b"},
+        {"/proxy/a/b/..", true, "/proxy/a/"},
+        {"/proxy/.", true, "/proxy/"},
+        {"/proxy/..", true, "/"},
+        {"/..", true, nullptr},
+        {"/proxy/../../etc/passwd", true, nullptr},
+        {"/proxy/%2e%2e/personal/", true, "/personal/"},
+        {"/proxy/%2E./x", true, "/x"},
+        {"/proxy/.%2e/x?a=/../b", true, "/x?a=/../b"},  // the query is not a path
+        {"/proxy/x?a=/../b", false, "/proxy/x?a=/../b"},
+        {"/proxy/.hidden/a..b/...", false, "/proxy/.hidden/a..b/..."},
+        {"/proxy//a/../b", true, "/proxy//b"},  // empty segments are kept
+        {"/proxy/%2e%2f", false, "/proxy/%2e%2f"},
+        {"http://host/a/../b?x", true, "/b?x"},
+        {"/", false, "/"},
+    };
+    for (const auto& r : rows) {
+      const std::string t = r.target;
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(t, r.has, RoutePath::hasDotSegment(RoutePath::path(t)));
+      const auto resolved = RoutePath::resolveDotSegments(t);
+      if (r.resolved == nullptr) {
+        CPPUNIT_ASSERT_MESSAGE(t + " should be refused", !resolved);
+      } else {
+        CPPUNIT_ASSERT_MESSAGE(t + " was refused", resolved.has_value());
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(t, std::string(r.resolved), *resolved);
+      }
+    }
+  }
+
   void testMatches() {
     struct Row {
       const char* path;
