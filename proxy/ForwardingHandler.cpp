@@ -18,6 +18,7 @@
 #include "HeaderFilter.h"
 #include "JsonError.h"
 #include "Log.h"
+#include "RequestFraming.h"
 #include "RoutePath.h"
 #include "WebSocketTunnel.h"
 
@@ -64,19 +65,6 @@ bool isWebSocketUpgrade(const HTTPServerRequest& request) {
     if (token == "upgrade") return true;
   }
   return false;
-}
-
-/// The client's body framing, as the request headers announce it.
-Framing requestFraming(const HTTPServerRequest& request, std::uint64_t& length) {
-  length = 0;
-  if (request.getChunkedTransferEncoding()) return Framing::Chunked;
-  if (request.hasContentLength()) {
-    const auto n = request.getContentLength64();
-    length = n > 0 ? static_cast<std::uint64_t>(n) : 0;
-    return length > 0 ? Framing::Length : Framing::Empty;
-  }
-  // HTTP/1.1: a request with neither Content-Length nor Transfer-Encoding has no body.
-  return Framing::Empty;
 }
 
 /// Skips targets already tried for this request and, on the first pass, those cooling down.
@@ -175,7 +163,15 @@ void Forwarder::run() {
   const std::string xff = joined(req_, "X-Forwarded-For");
   clientKey_ = ctx_.trusted.clientAddress(xff, peer);
   websocket_ = isWebSocketUpgrade(req_);
-  bodyFraming_ = requestFraming(req_, bodyLength_);
+  try {
+    const auto framing = RequestFraming::of(req_);
+    bodyFraming_ = framing.framing;
+    bodyLength_ = framing.length;
+  } catch (const FramingRefused& e) {
+    bodyFraming_ = Framing::UntilClose;  // unknown end: reply() closes the connection
+    reply(e.status, e.what());
+    return;
+  }
   prepare(xff);
 
   std::size_t tried[kMaxTried];
@@ -514,7 +510,10 @@ void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResp
 
 void RejectHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) {
   const auto started = std::chrono::steady_clock::now();
-  const bool hasBody = request.getChunkedTransferEncoding() || request.getContentLength64() > 0;
+  // An unread body would be parsed as the next request: keep the connection only without one
+  // (judged from the raw headers: a malformed length must not throw here).
+  const bool hasBody = request.has(HTTPMessage::TRANSFER_ENCODING) ||
+                       request.get(HTTPMessage::CONTENT_LENGTH, "0") != "0";
   int status = status_;
   try {
     JsonError::send(response, status_, message_, !hasBody);

@@ -18,6 +18,8 @@
 #include <memory>
 #include <string>
 
+#include "JsonError.h"
+
 namespace portico {
 namespace {
 
@@ -64,12 +66,12 @@ const std::string& httpDate() {
   return text;
 }
 
-void sendErrorResponse(HTTPServerSession& session, HTTPResponse::HTTPStatus status) {
+/// Answers a request that never reached a handler (unparseable), then the connection closes.
+void sendErrorResponse(HTTPServerSession& session, HTTPResponse::HTTPStatus status,
+                       const std::string& message) {
   Poco::Net::HTTPServerResponseImpl response(session);
   response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
-  response.setStatusAndReason(status);
-  response.setKeepAlive(false);
-  response.send();
+  JsonError::send(response, status, message, false);
   session.setKeepAlive(false);
 }
 
@@ -110,11 +112,13 @@ void ProxyConnection::run() {
       if (requestsLeft > 0) --requestsLeft;
       if (SessionBuffer::bytes(session) <= 0 && !awaitNextRequest()) break;
     }
+    bool parsed = false;
     try {
       Poco::FastMutex::ScopedLock lock(mutex_);
       if (stopped_) break;
       Poco::Net::HTTPServerResponseImpl response(session);
       Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+      parsed = true;
       response.set(HTTPResponse::DATE, httpDate());
       response.setVersion(request.getVersion());
       // Connections are queued for a thread: this one ends after its response.
@@ -130,12 +134,13 @@ void ProxyConnection::run() {
           handler->handleRequest(request, response);
           session.setKeepAlive(keepAliveAllowed && response.getKeepAlive() && canKeepAlive);
         } else {
-          sendErrorResponse(session, HTTPResponse::HTTP_NOT_IMPLEMENTED);
+          sendErrorResponse(session, HTTPResponse::HTTP_NOT_IMPLEMENTED, "no handler");
         }
       } catch (const Poco::Exception&) {
         if (!response.sent()) {
           try {
-            sendErrorResponse(session, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR);
+            sendErrorResponse(session, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR,
+                              "internal proxy error");
           } catch (const Poco::Exception&) {
             // The client is gone; the original error below is the one worth reporting.
           }
@@ -143,12 +148,19 @@ void ProxyConnection::run() {
         throw;
       }
     } catch (const Poco::Net::NoMessageException&) {
-      break;
-    } catch (const Poco::Net::MessageException&) {
-      sendErrorResponse(session, HTTPResponse::HTTP_BAD_REQUEST);
-    } catch (const Poco::Exception&) {
+      break;  // the client closed between requests
+    } catch (const Poco::Exception& e) {
       if (session.networkException()) session.networkException()->rethrow();
-      throw;
+      if (parsed) throw;
+      // A request line, header or Content-Length POCO could not parse: 400, then close, since
+      // where the request ends is unknown.
+      try {
+        sendErrorResponse(session, HTTPResponse::HTTP_BAD_REQUEST,
+                          "bad request: " + e.displayText());
+      } catch (const Poco::Exception&) {
+        // The client is gone as well.
+      }
+      break;
     }
   }
 }

@@ -29,6 +29,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(ProxyRoutingTest);
   CPPUNIT_TEST(testPathRewritingAndLongestPrefix);
   CPPUNIT_TEST(testDotSegmentsResolvedBeforeRouting);
+  CPPUNIT_TEST(testAmbiguousBodyFramingRefused);
   CPPUNIT_TEST(testHeadersForwarded);
   CPPUNIT_TEST(testUntrustedPeerCannotForgeForwardedFor);
   CPPUNIT_TEST(testMethodsStatusesAndBodilessAnswers);
@@ -139,6 +140,42 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(r.request, std::string(r.path), field(res.body, "path"));
     }
     CPPUNIT_ASSERT_EQUAL(400, http(proxy, "GET", "/proxy/../../etc/passwd").status);
+  }
+
+  /// Requests whose body two parsers could delimit differently (the stuff of request smuggling)
+  /// are refused before anything reaches a target, and the connection is closed.
+  void testAmbiguousBodyFramingRefused() {
+    Stack s;
+    const int proxy = s.proxyToOneEcho("e1");
+    const struct {
+      const char* headers;
+      const char* status;
+    } rows[] = {
+        {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "HTTP/1.1 400"},
+        {"Content-Length: 5\r\nContent-Length: 41\r\n", "HTTP/1.1 400"},
+        {"Content-Length: abc\r\n", "HTTP/1.1 400"},
+        {"Transfer-Encoding: gzip, chunked\r\n", "HTTP/1.1 501"},
+    };
+    for (const auto& row : rows) {
+      RawClient raw(proxy);
+      raw.send(std::string("POST /proxy/x HTTP/1.1\r\nHost: x\r\n") + row.headers +
+               "\r\n0\r\n\r\nGET /proxy/smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+      CPPUNIT_ASSERT_MESSAGE(row.headers + raw.data(), raw.readUntil("\"error\""));
+      CPPUNIT_ASSERT_MESSAGE(row.headers + raw.data(), raw.data().rfind(row.status, 0) == 0);
+      // Closed after the refusal: the bytes after the head are never read as a request.
+      while (raw.readSome()) {
+      }
+      CPPUNIT_ASSERT_MESSAGE(row.headers + raw.error(), raw.eof());
+      CPPUNIT_ASSERT_MESSAGE(raw.data(), raw.data().find("smuggled") == std::string::npos);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(raw.data(), 1, count(raw.data(), "HTTP/1.1 "));
+    }
+    // A plain chunked upload still goes through.
+    RawClient ok(proxy);
+    ok.send(
+        "POST /proxy/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n0\r\n\r\n");
+    CPPUNIT_ASSERT_MESSAGE(ok.data(), ok.readUntil("\"bodyFnv1a\""));
+    CPPUNIT_ASSERT(ok.data().rfind("HTTP/1.1 200", 0) == 0);
   }
 
   void testPathRewritingAndLongestPrefix() {
