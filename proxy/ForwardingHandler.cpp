@@ -18,7 +18,7 @@
 #include "HeaderFilter.h"
 #include "JsonError.h"
 #include "Log.h"
-#include "RequestFraming.h"
+#include "MessageFraming.h"
 #include "RoutePath.h"
 #include "WebSocketTunnel.h"
 
@@ -164,7 +164,7 @@ void Forwarder::run() {
   clientKey_ = ctx_.trusted.clientAddress(xff, peer);
   websocket_ = isWebSocketUpgrade(req_);
   try {
-    const auto framing = RequestFraming::of(req_);
+    const auto framing = MessageFraming::ofRequest(req_);
     bodyFraming_ = framing.framing;
     bodyLength_ = framing.length;
   } catch (const FramingRefused& e) {
@@ -359,17 +359,20 @@ void Forwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetState& tar
     tunnel(std::move(conn), head);
     return;
   }
-  Framing framing = Framing::UntilClose;
-  std::uint64_t length = 0;
-  if (req_.getMethod() == HTTPRequest::HTTP_HEAD || code < 200 ||
-      code == HTTPResponse::HTTP_NO_CONTENT || code == HTTPResponse::HTTP_NOT_MODIFIED) {
-    framing = Framing::Empty;
-  } else if (head.getChunkedTransferEncoding()) {
-    framing = Framing::Chunked;
-  } else if (head.hasContentLength()) {
-    length = static_cast<std::uint64_t>(std::max<Poco::Int64>(0, head.getContentLength64()));
-    framing = Framing::Length;
+  const bool bodyless = req_.getMethod() == HTTPRequest::HTTP_HEAD || code < 200 ||
+                        code == HTTPResponse::HTTP_NO_CONTENT ||
+                        code == HTTPResponse::HTTP_NOT_MODIFIED;
+  MessageFraming upstreamFraming;
+  try {
+    upstreamFraming = MessageFraming::ofResponse(head, bodyless);
+  } catch (const FramingRefused& e) {
+    // The connection is not given back to the pool: where this response ends is unknown.
+    logLine("target " + target.url.canonical + " of route " + route_.prefix + ": " + e.what());
+    reply(e.status, e.what());
+    return;
   }
+  const Framing framing = upstreamFraming.framing;
+  const std::uint64_t length = upstreamFraming.length;
   BodyReader body(*conn, framing, length);
 
   resp_.setStatusAndReason(head.getStatus(), head.getReason());
@@ -377,7 +380,8 @@ void Forwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetState& tar
   resp_.setChunkedTransferEncoding(false);
   if (framing == Framing::Empty) {
     // HEAD and 304 keep the length the upstream announced; POCO writes no body for them.
-    if (head.hasContentLength()) resp_.setContentLength64(head.getContentLength64());
+    if (const auto announced = MessageFraming::announcedLength(head))
+      resp_.setContentLength64(static_cast<Poco::Int64>(*announced));
   } else if (framing == Framing::Length) {
     resp_.setContentLength64(static_cast<Poco::Int64>(length));
   } else if (req_.getVersion() == HTTPMessage::HTTP_1_1) {
