@@ -469,11 +469,6 @@ void Forwarder::abortClient() {
   }
 }
 
-double millisecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
-}
-
 }  // namespace
 
 ForwardingHandler::ForwardingHandler(const ProxyContext& context,
@@ -507,34 +502,7 @@ void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResp
         forwarder.upstream ? std::string_view(*forwarder.upstream) : std::string_view("-");
     record.status = forwarder.status;
     record.bytes = forwarder.bytes;
-    record.durationMs = millisecondsSince(started);
-    context_.accessLog->write(record);
-  }
-}
-
-void RejectHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) {
-  const auto started = std::chrono::steady_clock::now();
-  // An unread body would be parsed as the next request: keep the connection only without one
-  // (judged from the raw headers: a malformed length must not throw here).
-  const bool hasBody = request.has(HTTPMessage::TRANSFER_ENCODING) ||
-                       request.get(HTTPMessage::CONTENT_LENGTH, "0") != "0";
-  int status = status_;
-  try {
-    JsonError::send(response, status_, message_, !hasBody);
-  } catch (const Poco::Exception&) {
-    status = 499;
-  }
-  if (context_.accessLog->enabled()) {
-    const std::string client = request.clientAddress().host().toString();
-    AccessRecord record;
-    record.client = client;
-    record.method = request.getMethod();
-    record.target = request.getURI();
-    record.route = "-";
-    record.upstream = "-";
-    record.status = status;
-    record.bytes = JsonError::body(message_).size();
-    record.durationMs = millisecondsSince(started);
+    record.durationMs = AccessLog::millisecondsSince(started);
     context_.accessLog->write(record);
   }
 }

@@ -6,6 +6,7 @@
 
 #include "ForwardingHandler.h"
 #include "ProxyContext.h"
+#include "RejectHandler.h"
 #include "RoutePath.h"
 #include "RouteTableSlot.h"
 #include "SnapshotReloader.h"

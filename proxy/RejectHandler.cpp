@@ -1,0 +1,44 @@
+#include "RejectHandler.h"
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <chrono>
+
+#include "AccessLog.h"
+#include "JsonError.h"
+
+namespace portico {
+
+using Poco::Net::HTTPMessage;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+void RejectHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) {
+  const auto started = std::chrono::steady_clock::now();
+  // An unread body would be parsed as the next request: keep the connection only without one
+  // (judged from the raw headers: a malformed length must not throw here).
+  const bool hasBody = request.has(HTTPMessage::TRANSFER_ENCODING) ||
+                       request.get(HTTPMessage::CONTENT_LENGTH, "0") != "0";
+  int status = status_;
+  try {
+    JsonError::send(response, status_, message_, !hasBody);
+  } catch (const Poco::Exception&) {
+    status = 499;
+  }
+  if (context_.accessLog->enabled()) {
+    const std::string client = request.clientAddress().host().toString();
+    AccessRecord record;
+    record.client = client;
+    record.method = request.getMethod();
+    record.target = request.getURI();
+    record.route = "-";
+    record.upstream = "-";
+    record.status = status;
+    record.bytes = JsonError::body(message_).size();
+    record.durationMs = AccessLog::millisecondsSince(started);
+    context_.accessLog->write(record);
+  }
+}
+
+}  // namespace portico
