@@ -174,7 +174,7 @@ void HealthChecker::addWorkers(std::size_t wanted) {
       ++starting_;
       spawnFailed_ = false;
     } catch (const std::system_error& e) {
-      // Out of threads: the workers there are keep going; try again on the next due probe.
+      // Out of threads: the running workers carry on; the next due probe tries again.
       if (!spawnFailed_) logLine(std::string("health: cannot start a probe worker: ") + e.what());
       spawnFailed_ = true;
       return;
