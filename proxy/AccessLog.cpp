@@ -38,6 +38,18 @@ AccessLog::AccessLog(const std::string& destination) {
     throw ConfigError("proxy.access_log",
                       "cannot open '" + destination + "': " + std::strerror(errno));
   owned_ = true;
+  path_ = destination;
+}
+
+std::string AccessLog::reopen() {
+  if (!owned_) return {};
+  const int fresh = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fresh < 0) return "cannot open '" + path_ + "': " + std::strerror(errno);
+  const int rc = ::dup2(fresh, fd_);
+  const int err = errno;
+  ::close(fresh);
+  if (rc < 0) return "cannot reopen '" + path_ + "': " + std::strerror(err);
+  return {};
 }
 
 AccessLog::~AccessLog() {

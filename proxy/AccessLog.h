@@ -31,6 +31,10 @@ class AccessLog {
   AccessLog& operator=(const AccessLog&) = delete;
 
   bool enabled() const { return fd_ >= 0; }
+  /// A file destination is opened again by name and takes the place of the old descriptor in
+  /// one dup2(2), so concurrent writes go to one file or the other, never nowhere. Returns the
+  /// error ("" when done, or when the log is stdout or off).
+  std::string reopen();
   /// The duration field of a record: milliseconds from `start` to now.
   static double millisecondsSince(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -41,6 +45,7 @@ class AccessLog {
  private:
   int fd_{-1};
   bool owned_{false};
+  std::string path_;
 };
 
 }  // namespace portico

@@ -45,6 +45,10 @@ void ProxyModule::stop() {
   impl_->reloader.stop();
 }
 
+std::string ProxyModule::reopenLogs() {
+  return impl_->context.accessLog->reopen();
+}
+
 Poco::Net::HTTPRequestHandler* ProxyModule::createRequestHandler(
     const Poco::Net::HTTPServerRequest& request) {
   const auto& table = impl_->slot.current();

@@ -3,6 +3,7 @@
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 
 #include <memory>
+#include <string>
 
 #include "Settings.h"
 
@@ -13,7 +14,7 @@ namespace portico {
 /// goes to the application's own factory (or gets a 404 JSON without one). It follows the
 /// store on its own thread and never writes to it.
 ///
-///   Poco::SharedPtr<portico::ProxyModule> proxy = new portico::ProxyModule(settings, myFactory);
+///   auto proxy = Poco::makeShared<portico::ProxyModule>(settings, myFactory);
 ///   Poco::Net::HTTPServer server(proxy, threadPool, socket, params);
 ///
 /// The host process should ignore SIGPIPE (the module does so when constructed).
@@ -34,6 +35,10 @@ class ProxyModule : public Poco::Net::HTTPRequestHandlerFactory {
 
   /// Stops following the store (requests are still served from the last snapshot).
   void stop();
+
+  /// Reopens the access-log file by its name (after logrotate moved it away). Returns the
+  /// error when it cannot be opened; the old file stays in use then.
+  std::string reopenLogs();
 
  private:
   struct Impl;

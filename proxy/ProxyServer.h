@@ -33,6 +33,8 @@ class ProxyServer {
   /// the caller should then end the process rather than wait for them.
   bool stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
   std::uint16_t port() const { return port_; }
+  /// See ProxyModule::reopenLogs().
+  std::string reopenLogs() { return module_->reopenLogs(); }
 
  private:
   void watchQueue();  // offers drain tokens while connections wait for a thread

@@ -8,17 +8,21 @@
 
 #include "Errors.h"
 #include "Log.h"
+#include "LogReopenSignal.h"
 #include "PorticoApplication.h"
 #include "ProxyServer.h"
 
 namespace portico {
 
-/// Serves the data plane until SIGTERM/SIGINT.
+/// Serves the data plane until SIGTERM/SIGINT; SIGUSR1 reopens the access log.
 class ProxyApplication : public PorticoApplication {
  public:
   using Poco::Util::ServerApplication::run;  // run(argc, argv) for POCO_SERVER_MAIN
   ProxyApplication()
-      : PorticoApplication("Portico data plane: routes requests to the store's targets.") {}
+      : PorticoApplication("Portico data plane: routes requests to the store's targets.") {
+    // Before any thread exists, so that every thread inherits the blocked signal.
+    LogReopenSignal::blockInAllThreads();
+  }
 
  protected:
   int run(const Settings& settings) override {
@@ -38,6 +42,11 @@ class ProxyApplication : public PorticoApplication {
       return EXIT_UNAVAILABLE;
     }
     server->start();
+    const LogReopenSignal reopenOnUsr1([&server] {
+      const std::string error = server->reopenLogs();
+      logLine(error.empty() ? std::string("portico-proxy: access log reopened")
+                            : "portico-proxy: access log not reopened: " + error);
+    });
     logLine("portico-proxy listening on " + settings.proxy.host + ":" +
             std::to_string(server->port()) + ", store " + settings.storePath + ", " +
             std::to_string(settings.proxy.threads) + " threads");

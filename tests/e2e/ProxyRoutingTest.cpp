@@ -3,6 +3,8 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <csignal>
+#include <cstdio>
 #include <limits>
 #include <set>
 #include <thread>
@@ -466,6 +468,20 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE(s.lastProxy().log(),
                            s.lastProxy().log().find("listening on 127.0.0.1:" +
                                                     std::to_string(proxy)) != std::string::npos);
+
+    // SIGUSR1 after logrotate moved the file: the next lines go to a new file of that name.
+    const std::string rotated = accessLog + ".1";
+    CPPUNIT_ASSERT_EQUAL(0, std::rename(accessLog.c_str(), rotated.c_str()));
+    CPPUNIT_ASSERT_EQUAL(0, ::kill(s.lastProxy().pid(), SIGUSR1));
+    CPPUNIT_ASSERT(waitUntil([&] { return std::ifstream(accessLog).good(); }, 5s));
+    CPPUNIT_ASSERT_EQUAL(200, http(proxy, "GET", "/proxy/after-rotation").status);
+    CPPUNIT_ASSERT(waitUntil(
+        [&] { return fileText().find("/proxy/after-rotation") != std::string::npos; }, 5s));
+    std::ifstream old(rotated);
+    const std::string oldText(std::istreambuf_iterator<char>(old), {});
+    CPPUNIT_ASSERT(oldText.find("/proxy/logged") != std::string::npos);
+    CPPUNIT_ASSERT(oldText.find("/proxy/after-rotation") == std::string::npos);
+    CPPUNIT_ASSERT(s.lastProxy().log().find("access log reopened") != std::string::npos);
 
     // SIGTERM: a clean exit, even with an idle keep-alive client connected.
     RawClient idle(proxy);
