@@ -37,6 +37,7 @@ void HealthChecker::start() {
     addWorkers(static_cast<std::size_t>(options_.threads));
   }
   scheduler_ = std::thread([this] { schedulerLoop(); });
+  storeThread_ = std::thread([this] { storeLoop(); });
 }
 
 void HealthChecker::stop() {
@@ -46,8 +47,10 @@ void HealthChecker::stop() {
     stopping_ = true;
   }
   schedulerWake_.notify_all();
+  storeWake_.notify_all();
   workReady_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
+  if (storeThread_.joinable()) storeThread_.join();
   // The scheduler, the only one to start workers, is gone: the set cannot grow any more.
   std::unordered_map<std::thread::id, std::thread> workers;
   {
@@ -71,7 +74,7 @@ void HealthChecker::notifyChanged() {
     std::lock_guard<std::mutex> lock(mutex_);
     changed_ = true;
   }
-  schedulerWake_.notify_one();
+  storeWake_.notify_one();
 }
 
 std::size_t HealthChecker::workerCount() {
@@ -87,6 +90,7 @@ void HealthChecker::reload() {
     std::lock_guard<std::mutex> lock(mutex_);
     seenRevision_ = revision;
     schedule_.sync(routes, Clock::now());
+    scheduleChanged_ = true;
   } catch (const std::exception& e) {
     logLine(std::string("health: cannot read the store: ") + e.what());
   }
@@ -108,37 +112,48 @@ void HealthChecker::flushChecked() {
   }
 }
 
-void HealthChecker::schedulerLoop() {
+void HealthChecker::storeLoop() {
+  // Store I/O lives here, not in the scheduler: a commit that waits on the disk (a WAL
+  // checkpoint) or on another process's lock must not hold up the probes of every target.
   auto nextPoll = Clock::now() + options_.revisionPoll;
   auto nextFlush = Clock::now() + options_.checkedFlush;
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
-    const bool notified = changed_;
+    storeWake_.wait_until(lock, std::min(nextPoll, nextFlush),
+                          [this] { return stopping_ || changed_; });
+    if (stopping_) break;
+    bool mustReload = changed_;
     changed_ = false;
-    auto now = Clock::now();
-    bool mustReload = notified;
+    const auto known = seenRevision_;
+    lock.unlock();
+    const auto now = Clock::now();
     if (!mustReload && now >= nextPoll) {
-      const auto known = seenRevision_;
-      lock.unlock();
       try {
         mustReload = store_.revision() != known;
       } catch (const std::exception& e) {
         logLine(std::string("health: cannot read the store revision: ") + e.what());
       }
-      lock.lock();
     }
     if (now >= nextPoll) nextPoll = now + options_.revisionPoll;
-    if (mustReload || now >= nextFlush) {
-      lock.unlock();
-      if (mustReload) reload();
-      if (now >= nextFlush) {
-        flushChecked();
-        nextFlush = now + options_.checkedFlush;
-      }
-      lock.lock();
-      if (stopping_) break;
+    if (mustReload) {
+      reload();
+      schedulerWake_.notify_one();
     }
+    if (now >= nextFlush) {
+      flushChecked();
+      nextFlush = now + options_.checkedFlush;
+    }
+    lock.lock();
+  }
+}
 
+void HealthChecker::schedulerLoop() {
+  // Without due probes, look again at least this often (a safety net: every change of the
+  // schedule notifies).
+  constexpr auto kIdleWake = std::chrono::seconds(1);
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    scheduleChanged_ = false;
     auto jobs = schedule_.takeDue(Clock::now());
     if (!jobs.empty()) {
       for (auto& job : jobs) queue_.push_back(std::move(job));
@@ -157,9 +172,11 @@ void HealthChecker::schedulerLoop() {
       reapWorkers();
       lock.lock();
     }
-    plannedWake_ = std::min(nextPoll, nextFlush);
+    plannedWake_ = Clock::now() + kIdleWake;
     if (auto due = schedule_.nextDue()) plannedWake_ = std::min(plannedWake_, *due);
-    schedulerWake_.wait_until(lock, plannedWake_, [this] { return stopping_ || changed_; });
+    // plannedWake_ is passed by reference: a worker that moves it earlier (see workerLoop)
+    // shortens this wait.
+    schedulerWake_.wait_until(lock, plannedWake_, [this] { return stopping_ || scheduleChanged_; });
   }
 }
 

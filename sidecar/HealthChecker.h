@@ -48,7 +48,8 @@ class HealthChecker {
  private:
   using Clock = HealthSchedule::Clock;
 
-  void schedulerLoop();
+  void schedulerLoop();  // hands due probes to workers; never waits on the store
+  void storeLoop();      // polls the revision, reloads, flushes check times
   void workerLoop();
   void addWorkers(std::size_t wanted);  // with mutex_ held
   void reapWorkers();                   // joins workers that left; without mutex_ held
@@ -63,6 +64,7 @@ class HealthChecker {
 
   std::mutex mutex_;  // guards everything below except the threads
   std::condition_variable schedulerWake_;
+  std::condition_variable storeWake_;
   std::condition_variable workReady_;
   HealthSchedule schedule_;
   std::deque<HealthJob> queue_;
@@ -72,11 +74,13 @@ class HealthChecker {
   std::unordered_map<std::int64_t, std::optional<HealthVerdict>> writing_;
   Clock::time_point plannedWake_{};
   std::int64_t seenRevision_{-1};
-  bool changed_{false};
+  bool changed_{false};          // notifyChanged(): the store thread must reload now
+  bool scheduleChanged_{false};  // reloaded: the scheduler must plan again
   bool stopping_{false};
   bool running_{false};
 
   std::thread scheduler_;
+  std::thread storeThread_;
   std::unordered_map<std::thread::id, std::thread> workers_;  // guarded by mutex_
   std::vector<std::thread::id> left_;  // workers that ended after idleTime, to be joined
   std::size_t idle_{0};                // workers waiting for a job

@@ -137,6 +137,7 @@ class HealthCheckerTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRemovedTargetStopsBeingProbed);
   CPPUNIT_TEST(testCheckTimesRecorded);
   CPPUNIT_TEST(testHangingProbesGetMoreWorkersUpToTheCap);
+  CPPUNIT_TEST(testShortIntervalKeepsItsPace);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -216,6 +217,23 @@ class HealthCheckerTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("0"), healthy(A));  // two successes: still unhealthy
     probe_->openGate();
     CPPUNIT_ASSERT(waitUntil([&] { return healthy(A) == "1"; }, 5s));
+  }
+
+  /// An interval shorter than the store poll: a finished probe wakes the scheduler for the
+  /// next one instead of waiting for the scheduler's next planned pass.
+  void testShortIntervalKeepsItsPace() {
+    store_->createRoute(route("/a/", {A}, 50ms));
+    portico::HealthCheckerOptions options;
+    options.revisionPoll = 1s;  // the scheduler has no other reason to wake up
+    options.checkedFlush = 1s;
+    HealthChecker checker(*store_, probe_, options);
+    checker.start();
+    CPPUNIT_ASSERT(waitUntil([&] { return probe_->calls(A) == 1; }, 5s));
+    const auto first = std::chrono::steady_clock::now();
+    // 20 probes at 50 ms take about 1 s; a probe per scheduler pass would take 20 s.
+    CPPUNIT_ASSERT(waitUntil([&] { return probe_->calls(A) >= 21; }, 5s));
+    const auto took = std::chrono::steady_clock::now() - first;
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(took / 1ms) + " ms", took < 2s);
   }
 
   void testNewTargetProbedAtOnce() {
