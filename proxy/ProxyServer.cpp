@@ -71,7 +71,9 @@ void ProxyServer::watchQueue() {
   constexpr auto kTick = std::chrono::milliseconds(100);
   std::unique_lock<std::mutex> lock(watchMutex_);
   while (!watchWake_.wait_for(lock, kTick, [this] { return watchStop_; })) {
-    const int queued = server_->queuedConnections();
+    // While the pool can still grow, a queued connection gets a new thread: no one yields.
+    const bool full = server_->currentThreads() >= server_->maxThreads();
+    const int queued = full ? server_->queuedConnections() : 0;
     connections_->drain().offer(queued == 0 ? 0 : std::min(queued, std::max(32, queued / 4)));
   }
   connections_->drain().offer(0);
