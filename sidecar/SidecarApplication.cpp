@@ -76,7 +76,7 @@ int SidecarApplication::run(const Settings& settings) {
   AdminApi api(*store, settings.admin.prefix, settings.health,
                [&checker] { checker.notifyChanged(); });
   Poco::ThreadPool pool("admin", 2, kAdminThreads);
-  auto* params = new Poco::Net::HTTPServerParams;  // owned by the server (AutoPtr)
+  auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
   params->setMaxThreads(kAdminThreads);
   params->setMaxQueued(kAdminBacklog);
   params->setTimeout(Poco::Timespan(30, 0));
