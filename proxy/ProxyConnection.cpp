@@ -121,9 +121,11 @@ void ProxyConnection::run() {
       parsed = true;
       response.set(HTTPResponse::DATE, httpDate());
       response.setVersion(request.getVersion());
-      // Connections are queued for a thread: this one ends after its response.
-      const bool canKeepAlive = requestsLeft != 0 && !drain_.take();
-      response.setKeepAlive(keepAliveAllowed && request.getKeepAlive() && canKeepAlive);
+      // Connections queued for a thread take this one's after its response (ConnectionDrain); a
+      // token is spent only by a connection that would otherwise stay open.
+      const bool canKeepAlive =
+          keepAliveAllowed && request.getKeepAlive() && requestsLeft != 0 && !drain_.take();
+      response.setKeepAlive(canKeepAlive);
       if (!server.empty()) response.set("Server", server);
       try {
         std::unique_ptr<Poco::Net::HTTPRequestHandler> handler(
@@ -132,7 +134,7 @@ void ProxyConnection::run() {
           if (request.getExpectContinue() && response.getStatus() == HTTPResponse::HTTP_OK)
             response.sendContinue();
           handler->handleRequest(request, response);
-          session.setKeepAlive(keepAliveAllowed && response.getKeepAlive() && canKeepAlive);
+          session.setKeepAlive(canKeepAlive && response.getKeepAlive());
         } else {
           sendErrorResponse(session, HTTPResponse::HTTP_NOT_IMPLEMENTED, "no handler");
         }
