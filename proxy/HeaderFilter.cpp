@@ -45,20 +45,11 @@ bool HeaderFilter::isHopByHop(std::string_view name) {
 
 std::vector<std::string> HeaderFilter::connectionTokens(std::string_view value) {
   std::vector<std::string> tokens;
-  std::size_t pos = 0;
-  while (pos <= value.size()) {
-    std::size_t end = value.find(',', pos);
-    if (end == std::string_view::npos) end = value.size();
-    std::string_view t = value.substr(pos, end - pos);
-    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-    if (!t.empty()) {
-      std::string token(t);
-      std::transform(token.begin(), token.end(), token.begin(), lower);
-      tokens.push_back(std::move(token));
-    }
-    pos = end + 1;
-  }
+  forEachListItem(value, [&tokens](std::string_view item) {
+    std::string token(item);
+    std::transform(token.begin(), token.end(), token.begin(), lower);
+    tokens.push_back(std::move(token));
+  });
   return tokens;
 }
 

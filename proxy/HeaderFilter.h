@@ -29,6 +29,22 @@ class HeaderFilter {
   /// x-foo).
   static std::vector<std::string> connectionTokens(std::string_view value);
 
+  /// Calls `f` with each item of a comma-separated header value, trimmed, empty ones skipped,
+  /// as views into `value` (no allocation: framing headers are read on every request).
+  template <class F>
+  static void forEachListItem(std::string_view value, F&& f) {
+    std::size_t pos = 0;
+    while (pos <= value.size()) {
+      std::size_t end = value.find(',', pos);
+      if (end == std::string_view::npos) end = value.size();
+      std::string_view item = value.substr(pos, end - pos);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (!item.empty()) f(item);
+      pos = end + 1;
+    }
+  }
+
   /// Copies what forwards() allows from `from` to `to` with add() (repeated headers stay repeated).
   void copy(const Poco::Net::NameValueCollection& from, Poco::Net::NameValueCollection& to) const;
 

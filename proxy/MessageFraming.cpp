@@ -4,7 +4,8 @@
 #include <Poco/Net/HTTPResponse.h>
 
 #include <optional>
-#include <vector>
+#include <string_view>
+#include <utility>
 
 #include "HeaderFilter.h"
 
@@ -13,20 +14,37 @@ namespace {
 
 using Poco::Net::HTTPResponse;
 
-/// Every comma-separated item of every `name` header, lower-cased and trimmed.
-std::vector<std::string> items(const Poco::Net::HTTPMessage& message, const std::string& name,
-                               bool& present) {
-  std::vector<std::string> out;
-  present = false;
+/// Calls `f` with every comma-separated item of every `name` header; false when there is none.
+template <class F>
+bool forEachItem(const Poco::Net::HTTPMessage& message, const std::string& name, F&& f) {
+  bool present = false;
   for (auto it = message.find(name); it != message.end() && sameHeaderName(it->first, name); ++it) {
     present = true;
-    for (auto& token : HeaderFilter::connectionTokens(it->second)) out.push_back(std::move(token));
+    HeaderFilter::forEachListItem(it->second, f);
   }
-  return out;
+  return present;
 }
 
+/// What the Transfer-Encoding headers list: how many codings, the first and the last.
+struct Codings {
+  bool present{false};
+  std::size_t count{0};
+  std::string_view first;
+  std::string_view last;
+
+  explicit Codings(const Poco::Net::HTTPMessage& message) {
+    present = forEachItem(message, Poco::Net::HTTPMessage::TRANSFER_ENCODING,
+                          [this](std::string_view coding) {
+                            if (count++ == 0) first = coding;
+                            last = coding;
+                          });
+  }
+  /// Exactly one coding, `name` (any case).
+  bool only(std::string_view name) const { return count == 1 && sameHeaderName(first, name); }
+};
+
 /// A Content-Length value: 1 to 18 digits (no sign, no spaces inside), else nothing.
-std::optional<std::uint64_t> digits(const std::string& s) {
+std::optional<std::uint64_t> digits(std::string_view s) {
   if (s.empty() || s.size() > 18) return std::nullopt;
   std::uint64_t n = 0;
   for (const char c : s) {
@@ -36,44 +54,44 @@ std::optional<std::uint64_t> digits(const std::string& s) {
   return n;
 }
 
-/// The one length all Content-Length items agree on; nullopt when one is malformed or they
-/// disagree.
-std::optional<std::uint64_t> agreedLength(const std::vector<std::string>& lengths) {
+/// Whether `message` has Content-Length headers and, if so, the one length all their items
+/// agree on (nullopt when one is malformed or they disagree).
+std::pair<bool, std::optional<std::uint64_t>> contentLength(const Poco::Net::HTTPMessage& message) {
   std::optional<std::uint64_t> length;
-  for (const auto& item : lengths) {
-    const auto n = digits(item);
-    if (!n || (length && *length != *n)) return std::nullopt;
-    length = n;
-  }
-  return length;
+  bool valid = true;
+  const bool present =
+      forEachItem(message, Poco::Net::HTTPMessage::CONTENT_LENGTH, [&](std::string_view item) {
+        const auto n = digits(item);
+        if (!n || (length && *length != *n)) valid = false;
+        length = n;
+      });
+  if (present && !valid) length.reset();
+  return {present, length};
 }
 
 }  // namespace
 
 MessageFraming MessageFraming::ofRequest(const Poco::Net::HTTPRequest& request) {
-  bool hasCodings = false;
-  bool hasLength = false;
-  const auto codings = items(request, Poco::Net::HTTPMessage::TRANSFER_ENCODING, hasCodings);
-  const auto lengths = items(request, Poco::Net::HTTPMessage::CONTENT_LENGTH, hasLength);
+  const Codings codings(request);
+  const auto [hasLength, length] = contentLength(request);
   MessageFraming out;
-  if (hasCodings) {
+  if (codings.present) {
     if (request.getVersion() == Poco::Net::HTTPMessage::HTTP_1_0)
       throw FramingRefused(HTTPResponse::HTTP_BAD_REQUEST,
                            "Transfer-Encoding is not allowed in an HTTP/1.0 request");
     if (hasLength)
       throw FramingRefused(HTTPResponse::HTTP_BAD_REQUEST,
                            "a request may not carry both Content-Length and Transfer-Encoding");
-    if (codings.empty() || codings.back() != "chunked")
+    if (codings.count == 0 || !sameHeaderName(codings.last, "chunked"))
       throw FramingRefused(HTTPResponse::HTTP_BAD_REQUEST,
                            "Transfer-Encoding of a request must end in chunked");
-    if (codings.size() > 1)
+    if (codings.count > 1)
       throw FramingRefused(HTTPResponse::HTTP_NOT_IMPLEMENTED,
-                           "unsupported transfer coding '" + codings.front() + "'");
+                           "unsupported transfer coding '" + std::string(codings.first) + "'");
     out.framing = BodyReader::Framing::Chunked;
     return out;
   }
   if (hasLength) {
-    const auto length = agreedLength(lengths);
     if (!length)
       throw FramingRefused(HTTPResponse::HTTP_BAD_REQUEST, "invalid or conflicting Content-Length");
     out.length = *length;
@@ -85,29 +103,27 @@ MessageFraming MessageFraming::ofRequest(const Poco::Net::HTTPRequest& request) 
 MessageFraming MessageFraming::ofResponse(const Poco::Net::HTTPResponse& response, bool bodyless) {
   MessageFraming out;
   if (bodyless) return out;
-  bool hasCodings = false;
-  bool hasLength = false;
-  const auto codings = items(response, Poco::Net::HTTPMessage::TRANSFER_ENCODING, hasCodings);
-  if (hasCodings) {
-    if (codings.size() == 1 && codings.front() == "chunked") {
+  const Codings codings(response);
+  if (codings.present) {
+    if (codings.only("chunked")) {
       out.framing = BodyReader::Framing::Chunked;
       return out;
     }
     // RFC 9112 6.3: without a final chunked, the body runs until the target closes. Any coding
     // but the obsolete "identity" would reach the client undeclared (the header is hop-by-hop).
-    if (codings.empty() || (codings.size() == 1 && codings.front() == "identity")) {
+    if (codings.count == 0 || codings.only("identity")) {
       out.framing = BodyReader::Framing::UntilClose;
       return out;
     }
-    throw FramingRefused(HTTPResponse::HTTP_BAD_GATEWAY,
-                         "target sent an unsupported transfer coding '" + codings.front() + "'");
+    throw FramingRefused(
+        HTTPResponse::HTTP_BAD_GATEWAY,
+        "target sent an unsupported transfer coding '" + std::string(codings.first) + "'");
   }
-  const auto lengths = items(response, Poco::Net::HTTPMessage::CONTENT_LENGTH, hasLength);
+  const auto [hasLength, length] = contentLength(response);
   if (!hasLength) {
     out.framing = BodyReader::Framing::UntilClose;
     return out;
   }
-  const auto length = agreedLength(lengths);
   if (!length)
     throw FramingRefused(HTTPResponse::HTTP_BAD_GATEWAY,
                          "target sent an invalid or conflicting Content-Length");
@@ -118,10 +134,7 @@ MessageFraming MessageFraming::ofResponse(const Poco::Net::HTTPResponse& respons
 
 std::optional<std::uint64_t> MessageFraming::announcedLength(
     const Poco::Net::HTTPMessage& message) {
-  bool present = false;
-  const auto lengths = items(message, Poco::Net::HTTPMessage::CONTENT_LENGTH, present);
-  if (!present) return std::nullopt;
-  return agreedLength(lengths);
+  return contentLength(message).second;
 }
 
 }  // namespace portico

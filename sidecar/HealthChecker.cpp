@@ -79,6 +79,10 @@ void HealthChecker::notifyChanged() {
 
 std::size_t HealthChecker::workerCount() {
   std::lock_guard<std::mutex> lock(mutex_);
+  return liveWorkers();
+}
+
+std::size_t HealthChecker::liveWorkers() const {
   return workers_.size() - left_.size();
 }
 
@@ -182,8 +186,7 @@ void HealthChecker::schedulerLoop() {
 
 void HealthChecker::addWorkers(std::size_t wanted) {
   const auto cap = static_cast<std::size_t>(options_.maxThreads);
-  for (std::size_t live = workers_.size() - left_.size(); wanted > 0 && live < cap;
-       --wanted, ++live) {
+  for (std::size_t live = liveWorkers(); wanted > 0 && live < cap; --wanted, ++live) {
     try {
       std::thread worker([this] { workerLoop(); });
       const auto id = worker.get_id();
@@ -225,7 +228,7 @@ void HealthChecker::workerLoop() {
     if (stopping_) return;
     if (!woken) {
       // Idle for idleTime: the extra workers of a past burst leave, the warm ones stay.
-      if (workers_.size() - left_.size() > static_cast<std::size_t>(options_.threads)) {
+      if (liveWorkers() > static_cast<std::size_t>(options_.threads)) {
         left_.push_back(std::this_thread::get_id());  // joined on the scheduler's next pass
         return;
       }

@@ -52,6 +52,7 @@ class HealthChecker {
   void storeLoop();      // polls the revision, reloads, flushes check times
   void workerLoop();
   void addWorkers(std::size_t wanted);  // with mutex_ held
+  std::size_t liveWorkers() const;      // with mutex_ held: started and not leaving
   void reapWorkers();                   // joins workers that left; without mutex_ held
   void reload();
   void flushChecked();
