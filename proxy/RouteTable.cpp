@@ -11,7 +11,8 @@ namespace portico {
 std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecord>& records,
                                                     const RouteTable* previous,
                                                     std::int64_t revision,
-                                                    std::vector<std::string>* problems) {
+                                                    std::vector<std::string>* problems,
+                                                    std::size_t loops) {
   auto table = std::make_shared<RouteTable>();
   table->revision_ = revision;
   table->routes_.reserve(records.size());
@@ -47,7 +48,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
         if (t.healthy && !before->healthy[it->second])
           state->avoidUntilMs.store(0, std::memory_order_relaxed);
       } else {
-        state = std::make_shared<TargetState>(std::move(url));
+        state = std::make_shared<TargetState>(std::move(url), loops);
       }
       route.targets.push_back(state);
       route.healthy.push_back(t.healthy);

@@ -38,9 +38,11 @@ class RouteTable {
 
   /// Builds a table from the store's routes, reusing state from `previous` (may be null).
   /// Target URLs that do not parse are skipped and described in `problems` (if given).
+  /// `loops`: how many event loops keep per-loop state in each new TargetState.
   static std::shared_ptr<const RouteTable> build(const std::vector<RouteRecord>& records,
                                                  const RouteTable* previous, std::int64_t revision,
-                                                 std::vector<std::string>* problems = nullptr);
+                                                 std::vector<std::string>* problems = nullptr,
+                                                 std::size_t loops = 0);
 
   /// The route with the longest prefix matching the request target (origin or absolute form),
   /// or null.

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <vector>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -13,13 +15,20 @@
 namespace portico {
 
 class Store;
+struct TargetState;
 
 /// Keeps a RouteTableSlot in step with the store: polls its revision every interval on its own
 /// thread and, on a change, reads every route in one transaction and publishes a new table.
 /// Until the store exists (or while it is unreadable) the last table keeps serving.
 class SnapshotReloader {
  public:
-  SnapshotReloader(std::string storePath, std::chrono::milliseconds interval, RouteTableSlot& slot);
+  /// Told which targets a new table dropped, after it is published (their idle connections
+  /// close; in-flight requests finish).
+  using DroppedTargets = std::function<void(const std::vector<std::shared_ptr<TargetState>>&)>;
+
+  /// `loops`: event loops that keep per-loop state in each target (0 for the module alone).
+  SnapshotReloader(std::string storePath, std::chrono::milliseconds interval, RouteTableSlot& slot,
+                   std::size_t loops = 0, DroppedTargets dropped = nullptr);
   ~SnapshotReloader();
   SnapshotReloader(const SnapshotReloader&) = delete;
   SnapshotReloader& operator=(const SnapshotReloader&) = delete;
@@ -37,6 +46,8 @@ class SnapshotReloader {
   const std::string path_;
   const std::chrono::milliseconds interval_;
   RouteTableSlot& slot_;
+  const std::size_t loops_;
+  DroppedTargets dropped_;
   std::unique_ptr<Store> store_;
   std::int64_t loadedRevision_{-1};
   std::string failure_;  // the failure being repeated, logged once per streak

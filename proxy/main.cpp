@@ -1,10 +1,11 @@
-// portico-proxy: the data plane as a program, a thin shell around ProxyModule (see ProxyServer).
+// portico-proxy: the data plane as a program, a thin shell around ProxyServer (event loops).
 
 #include <Poco/Exception.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <system_error>
 
 #include "Errors.h"
 #include "Log.h"
@@ -36,9 +37,10 @@ class ProxyApplication : public PorticoApplication {
       std::cerr << commandName() << ": cannot use store '" << settings.storePath
                 << "': " << e.what() << std::endl;
       return EXIT_SOFTWARE;
-    } catch (const Poco::Exception& e) {
-      std::cerr << commandName() << ": cannot listen on " << settings.proxy.host << ":"
-                << settings.proxy.port << ": " << e.displayText() << std::endl;
+    } catch (const std::system_error& e) {
+      std::cerr << commandName() << ": cannot listen on proxy.host:proxy.port "
+                << settings.proxy.host << ":" << settings.proxy.port << ": "
+                << e.code().message() << std::endl;
       return EXIT_UNAVAILABLE;
     }
     server->start();
@@ -49,10 +51,12 @@ class ProxyApplication : public PorticoApplication {
     });
     logLine("portico-proxy listening on " + settings.proxy.host + ":" +
             std::to_string(server->port()) + ", store " + settings.storePath + ", " +
-            std::to_string(settings.proxy.threads) + " threads");
+            std::to_string(server->workers()) + " event loops");
+    if (settings.proxy.threads != 0)
+      logLine("portico-proxy: proxy.threads is obsolete and ignored (see proxy.workers)");
     waitForTerminationRequest();
     logLine("portico-proxy stopping");
-    if (!server->stop()) {
+    if (!server->stop(settings.proxy.drainTimeout)) {
       logLine("portico-proxy: requests still waiting on upstreams after the grace period; exiting");
       std::fflush(nullptr);
       std::_Exit(EXIT_OK);

@@ -60,6 +60,23 @@ HttpHead::Span HttpHead::own(std::string_view text) {
   return span;
 }
 
+void HttpHead::detach(std::size_t offset, std::size_t length) {
+  if (!base_ || base_ == owned_.data()) return;
+  owned_.assign(base_ + offset, length);
+  const auto shift = static_cast<std::uint32_t>(offset);
+  auto move = [shift](Span& s) {
+    if (s.length > 0) s.offset -= shift;
+  };
+  move(method_);
+  move(target_);
+  move(reason_);
+  for (auto& f : fields_) {
+    move(f.name);
+    move(f.value);
+  }
+  base_ = owned_.data();
+}
+
 void HttpHead::addOwned(std::string_view name, std::string_view value) {
   const Span n = own(name);
   const Span v = own(value);

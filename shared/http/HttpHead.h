@@ -90,6 +90,9 @@ class HttpHead {
   /// returns its span. The head's base follows its storage.
   Span own(std::string_view text);
   void addOwned(std::string_view name, std::string_view value);
+  /// Copies bytes [offset, offset + length) of the current base (which hold every span) into
+  /// the head's own storage and points the spans there.
+  void detach(std::size_t offset, std::size_t length);
 
  private:
   std::string_view view(Span s) const {

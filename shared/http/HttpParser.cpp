@@ -243,7 +243,7 @@ HttpParser::Status HttpParser::feed(const char* base, std::size_t begin, std::si
                                     BodySink* sink, std::size_t& consumed) {
   consumed = 0;
   base_ = base;
-  head_.rebase(base);
+  if (!headDone_) head_.rebase(base);  // once complete, the head may live elsewhere (detachHead)
   sink_ = sink;
   if (errorStatus_ != 0) return Status::Error;
   if (headDone_ && !headReported_) {
@@ -283,8 +283,8 @@ HttpParser::Status HttpParser::feed(const char* base, std::size_t begin, std::si
     return Status::Error;
   }
   consumed = used;
+  if (!headReported_) headBytes_ += used;
   if (!headDone_) {
-    headBytes_ += used;
     if (headBytes_ >= limits_.maxHeadBytes) {
       errorStatus_ = 431;
       errorMessage_ = "request head too large";
@@ -312,6 +312,10 @@ HttpParser::Status HttpParser::finish(BodySink* sink) {
   errorMessage_ = headDone_ ? "connection closed before the end of the body"
                             : "connection closed inside the message head";
   return Status::Error;
+}
+
+void HttpParser::detachHead() {
+  head_.detach(messageStart_, headBytes_);
 }
 
 bool HttpParser::keepAlive() const {

@@ -67,6 +67,11 @@ class HttpParser {
   /// cut short is an Error; nothing started is NeedMore.
   Status finish(BodySink* sink);
 
+  /// Copies the head out of the caller's buffer into the head's own storage, so the buffer can
+  /// move or be reused while the head is still read (one copy of a few hundred bytes per
+  /// request). Call after HeadComplete.
+  void detachHead();
+
   HttpHead& head() { return head_; }
   const HttpHead& head() const { return head_; }
   bool started() const { return started_; }
