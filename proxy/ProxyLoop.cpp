@@ -170,7 +170,9 @@ void ProxyLoop::recycle(std::unique_ptr<Exchange> exchange) {
 }
 
 void ProxyLoop::release(std::unique_ptr<UpstreamChannel> channel) {
-  if (channel) closedChannels_.push_back(std::move(channel));
+  if (!channel) return;
+  channel->close();  // no event of this batch may reach its former owner
+  closedChannels_.push_back(std::move(channel));
 }
 
 void ProxyLoop::closed(ClientConnection& connection) {

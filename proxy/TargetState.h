@@ -11,6 +11,12 @@
 
 namespace portico {
 
+/// One event loop's idle keep-alive connections to a target.
+struct IdleConnections {
+  net::IntrusiveList list;  // least recently used first
+  std::size_t count{0};
+};
+
 /// Runtime state of one target that outlives snapshot swaps: the proxy keeps one per
 /// (route prefix, target URL) and hands the same object to every snapshot that has the target.
 struct TargetState {
@@ -19,7 +25,7 @@ struct TargetState {
   explicit TargetState(TargetUrl u, std::size_t loops = 0)
       : url(std::move(u)),
         loopCount(loops),
-        idle(loops > 0 ? std::make_unique<net::IntrusiveList[]>(loops) : nullptr) {}
+        idle(loops > 0 ? std::make_unique<IdleConnections[]>(loops) : nullptr) {}
   TargetState(const TargetState&) = delete;
   TargetState& operator=(const TargetState&) = delete;
 
@@ -33,7 +39,7 @@ struct TargetState {
   const std::size_t loopCount;
   // Per event loop, that loop's idle keep-alive connections to the target (touched only by the
   // loop's own thread, so taking and giving back a connection takes no lock).
-  const std::unique_ptr<net::IntrusiveList[]> idle;
+  const std::unique_ptr<IdleConnections[]> idle;
 };
 
 }  // namespace portico

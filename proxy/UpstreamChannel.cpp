@@ -48,11 +48,10 @@ void UpstreamChannel::connect(Owner& owner) {
 
 std::unique_ptr<UpstreamChannel> UpstreamChannel::takeIdle(ProxyLoop& loop, TargetState& target) {
   if (target.loopCount <= loop.index()) return nullptr;
-  net::IntrusiveList& idle = target.idle[loop.index()];
-  net::ListNode* node = idle.back();
+  net::ListNode* node = target.idle[loop.index()].list.back();
   if (!node) return nullptr;
   UpstreamChannel* channel = UpstreamIdle::of(node);
-  node->unlink();
+  channel->leaveIdle();
   channel->timer_.cancel();
   channel->reused_ = true;
   return std::unique_ptr<UpstreamChannel>(channel);
@@ -67,7 +66,8 @@ void UpstreamChannel::park(std::unique_ptr<UpstreamChannel> channel) {
   TargetState& target = *c.target_;
   ProxyLoop& loop = c.loop_;
   if (c.closed_ || c.peerClosed_ || target.retired.load(std::memory_order_relaxed) ||
-      target.loopCount <= loop.index() || loop.draining()) {
+      target.loopCount <= loop.index() || loop.draining() ||
+      target.idle[loop.index()].count >= kMaxIdle) {
     loop.release(std::move(channel));
     return;
   }
@@ -81,16 +81,17 @@ void UpstreamChannel::park(std::unique_ptr<UpstreamChannel> channel) {
   c.updateInterest();
   c.timer_.tag = kIdle;
   loop.upstreamIdleTimeouts().arm(c.timer_, loop.events().now());
-  target.idle[loop.index()].pushBack(c.idleNode_);
+  target.idle[loop.index()].list.pushBack(c.idleNode_);
+  ++target.idle[loop.index()].count;
   channel.release();  // owned by the idle list (and its timer) until taken or closed
 }
 
 void UpstreamChannel::closeIdle(ProxyLoop& loop, TargetState& target) {
   if (target.loopCount <= loop.index()) return;
-  net::IntrusiveList& idle = target.idle[loop.index()];
+  net::IntrusiveList& idle = target.idle[loop.index()].list;
   while (net::ListNode* node = idle.front()) {
-    node->unlink();
     UpstreamChannel* channel = UpstreamIdle::of(node);
+    channel->leaveIdle();
     channel->timer_.cancel();
     loop.release(std::unique_ptr<UpstreamChannel>(channel));
   }
@@ -152,15 +153,22 @@ void UpstreamChannel::updateInterest() {
 }
 
 void UpstreamChannel::closeNow() {
+  owner_ = nullptr;
   if (closed_) return;
   closed_ = true;
   timer_.cancel();
-  idleNode_.unlink();
+  leaveIdle();
   if (registered_ && stream_.open()) loop_.events().remove(stream_.fd());
   registered_ = false;
   stream_.close();
   if (in_) loop_.buffers().give(std::move(in_));
   out_.clear();
+}
+
+void UpstreamChannel::leaveIdle() {
+  if (!idleNode_.linked()) return;
+  idleNode_.unlink();
+  --target_->idle[loop_.index()].count;
 }
 
 void UpstreamChannel::fail(Failure failure, const std::string& error) {
@@ -174,7 +182,7 @@ void UpstreamChannel::onEvent(std::uint32_t events) {
   if (!owner_) {
     // Parked: nothing may arrive on an idle HTTP/1.1 connection. Readable means the target
     // closed it (or sent garbage): either way it is of no further use.
-    idleNode_.unlink();
+    leaveIdle();
     timer_.cancel();
     loop_.release(std::unique_ptr<UpstreamChannel>(this));
     return;
@@ -236,7 +244,7 @@ void UpstreamChannel::onTimeout(int tag) {
       if (owner_) owner_->upstreamFailed(Failure::ReadTimeout, "timed out");
       break;
     case kIdle:
-      idleNode_.unlink();
+      leaveIdle();
       loop_.release(std::unique_ptr<UpstreamChannel>(this));
       break;
   }

@@ -69,6 +69,8 @@ class UpstreamChannel final : public net::EventHandler, public net::TimerHandler
   void shutdownWrite() { stream_.shutdownWrite(); }
   /// Closes with RST: the target must not take a cut-off request as complete.
   void abort();
+  /// Closes (a clean end) and detaches from its owner: no event reaches anyone any more.
+  void close() { closeNow(); }
   /// (Re)starts the read timeout (waiting for the response, or between its reads).
   void armReadTimeout();
   void cancelTimer() { timer_.cancel(); }
@@ -80,6 +82,7 @@ class UpstreamChannel final : public net::EventHandler, public net::TimerHandler
   enum Tag { kConnect, kRead, kIdle };
   void updateInterest();
   void closeNow();
+  void leaveIdle();
   void fail(Failure failure, const std::string& error);
 
   ProxyLoop& loop_;
@@ -90,6 +93,7 @@ class UpstreamChannel final : public net::EventHandler, public net::TimerHandler
   net::Outbox out_;
   net::Timer timer_;
   net::ListNode idleNode_;  // in target.idle[loop] while parked
+  static constexpr std::size_t kMaxIdle = 1024;  // per target and loop
   std::uint32_t interest_{0};
   bool registered_{false};
   bool connected_{false};

@@ -9,3 +9,4 @@ portico_test(proxy_e2e_changes_tests e2e e2e/ProxyChangesTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_module_tests e2e e2e/ProxyModuleTest.cpp LIBS portico_proxy TIMEOUT 180)
 # The shared HTTP layer (shared/http): the llhttp adaptor and framing rules.
 portico_test(http_unit_tests unit unit/HttpParserTest.cpp TIMEOUT 60)
+portico_test(proxy_e2e_eventloop_tests e2e e2e/ProxyEventLoopTest.cpp TIMEOUT 240)
