@@ -19,6 +19,7 @@
 #include "JsonError.h"
 #include "Log.h"
 #include "MessageFraming.h"
+#include "RequestId.h"
 #include "RoutePath.h"
 #include "WebSocketTunnel.h"
 
@@ -36,6 +37,9 @@ using Framing = BodyReader::Framing;
 /// Big enough that one recv() of a fast stream fills it; small enough for the thread's stack.
 constexpr std::size_t kBufferSize = 16 * 1024;
 constexpr std::size_t kMaxTried = 16;
+/// The default of header look-ups whose result is kept as a view (get() returns a reference to
+/// its default argument: a temporary would dangle).
+const std::string kNoValue;
 
 std::int64_t steadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -44,9 +48,9 @@ std::int64_t steadyMs() {
 }
 
 /// Headers the proxy sets itself (or frames itself) instead of copying from the client.
-const std::vector<std::string_view> kRequestComputed = {"Content-Length",    "Expect",
-                                                        "X-Forwarded-For",   "X-Forwarded-Host",
-                                                        "X-Forwarded-Proto", "X-Origin-Host"};
+const std::vector<std::string_view> kRequestComputed = {
+    "Content-Length",    "Expect",        "X-Forwarded-For", "X-Forwarded-Host",
+    "X-Forwarded-Proto", "X-Origin-Host", "X-Request-Id"};
 const std::vector<std::string_view> kResponseComputed = {"Content-Length"};
 
 /// Every value of a repeated header as one comma-separated list.
@@ -108,12 +112,15 @@ class InFlight {
 class Forwarder {
  public:
   Forwarder(const ProxyContext& context, const Route& route, HTTPServerRequest& request,
-            HTTPServerResponse& response, const std::string& target)
+            HTTPServerResponse& response, const std::string& target,
+            std::chrono::steady_clock::time_point started)
       : ctx_(context),
         route_(route),
         req_(request),
         resp_(response),
-        target_(target.empty() ? request.getURI() : target) {}
+        target_(target.empty() ? request.getURI() : target),
+        started_(started),
+        shard_(context.metrics ? &context.metrics->threadShard() : nullptr) {}
 
   void run();
 
@@ -121,6 +128,9 @@ class Forwarder {
   int status{0};
   std::uint64_t bytes{0};
   const std::string* upstream{nullptr};
+  TargetState* answeredBy{nullptr};  // the target last tried (its label in the metrics)
+  double upstreamMs{-1};             // until the target's response head arrived
+  std::string_view requestId;        // passed through or generated, valid as long as this
 
  private:
   enum class Outcome { Answered, ConnectFailed };
@@ -142,6 +152,9 @@ class Forwarder {
   HTTPServerRequest& req_;
   HTTPServerResponse& resp_;
   const std::string& target_;  // the request target as routed
+  const std::chrono::steady_clock::time_point started_;
+  metrics::Shard* shard_;  // null: no metrics
+  char generatedId_[RequestIdGenerator::kLength];
   HTTPServerRequestImpl* impl_{nullptr};
   HTTPRequest up_;
   Framing bodyFraming_{Framing::Empty};
@@ -160,6 +173,12 @@ void Forwarder::run() {
     return;
   }
   peer = impl_->clientAddress().host().toString();
+  {
+    const std::string& incoming = req_.get(RequestIdGenerator::kHeader, kNoValue);
+    requestId = RequestIdGenerator::acceptable(incoming)
+                    ? std::string_view(incoming)
+                    : RequestIdGenerator::forThisThread().next(generatedId_);
+  }
   const std::string xff = joined(req_, "X-Forwarded-For");
   clientKey_ = ctx_.trusted.clientAddress(xff, peer);
   websocket_ = isWebSocketUpgrade(req_);
@@ -185,9 +204,11 @@ void Forwarder::run() {
     if (index == Balancer::npos)
       index = route_.picker->pick(clientKey_, TriedFilter(route_, tried, triedCount, false, now));
     if (index == Balancer::npos) break;
+    if (triedCount > 0 && shard_ && route_.metrics) ctx_.metrics->retried(*shard_, *route_.metrics);
     tried[triedCount++] = index;
     TargetState& target = *route_.candidates[index];
     if (tryTarget(target, lastError) == Outcome::Answered) return;
+    if (shard_ && target.metrics) ctx_.metrics->connectFailed(*shard_, *target.metrics);
     target.avoidUntilMs.store(steadyMs() + ctx_.cooldown.count(), std::memory_order_relaxed);
     logLine("target " + target.url.canonical + " of route " + route_.prefix +
             " did not accept a connection (" + lastError + "); passed over for " +
@@ -209,6 +230,7 @@ void Forwarder::prepare(const std::string& incomingXff) {
   up_.set("X-Forwarded-For", ctx_.trusted.forwardedFor(incomingXff, peer));
   if (req_.has("Host")) up_.set("X-Forwarded-Host", req_.get("Host"));
   up_.set("X-Forwarded-Proto", "http");
+  up_.set(RequestIdGenerator::kHeader, std::string(requestId));
   switch (bodyFraming_) {
     case Framing::Chunked:
       up_.setChunkedTransferEncoding(true);
@@ -252,6 +274,7 @@ std::unique_ptr<UpstreamConnection> Forwarder::connect(TargetState& target,
 Forwarder::Outcome Forwarder::tryTarget(TargetState& target, std::string& lastError) {
   InFlight counted(target);
   upstream = &target.url.canonical;
+  answeredBy = &target;
   up_.setURI(RoutePath::upstreamTarget(target_, route_.prefix, target.url.basePath));
   up_.set("X-Origin-Host", target.url.authority());
 
@@ -271,6 +294,7 @@ Forwarder::Outcome Forwarder::tryTarget(TargetState& target, std::string& lastEr
       return Outcome::Answered;
     }
     if (failure == Failure::Timeout) {
+      if (shard_ && target.metrics) ctx_.metrics->upstreamTimedOut(*shard_, *target.metrics);
       reply(HTTPResponse::HTTP_GATEWAY_TIMEOUT, "target " + target.url.canonical +
                                                     " did not answer within " +
                                                     formatDuration(ctx_.timeouts.read));
@@ -279,6 +303,7 @@ Forwarder::Outcome Forwarder::tryTarget(TargetState& target, std::string& lastEr
     // A pooled connection the backend had already closed: nothing was processed, so the
     // request goes again on a fresh connection (once).
     if (conn->reused() && retryable()) {
+      if (shard_ && route_.metrics) ctx_.metrics->retried(*shard_, *route_.metrics);
       conn = connect(target, lastError);
       if (!conn) return Outcome::ConnectFailed;
       continue;
@@ -323,6 +348,7 @@ Forwarder::Failure Forwarder::exchangeHead(UpstreamConnection& conn, HTTPRespons
     out.flush();
     if (!out) return streamFailure("sending the request");
     conn.receiveResponse(head);
+    upstreamMs = AccessLog::millisecondsSince(started_);
     return Failure::None;
   } catch (const Poco::TimeoutException& e) {
     detail = e.displayText();
@@ -477,7 +503,7 @@ ForwardingHandler::ForwardingHandler(const ProxyContext& context,
 
 void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) {
   const auto started = std::chrono::steady_clock::now();
-  Forwarder forwarder(context_, *route_, request, response, target_);
+  Forwarder forwarder(context_, *route_, request, response, target_, started);
   try {
     forwarder.run();
   } catch (const std::exception& e) {
@@ -492,9 +518,21 @@ void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResp
     }
     forwarder.status = 500;
   }
+  const double ms = AccessLog::millisecondsSince(started);
+  if (context_.metrics) {
+    context_.metrics->requestDone(
+        context_.metrics->threadShard(), route_->metrics.get(),
+        forwarder.answeredBy ? forwarder.answeredBy->metrics.get() : nullptr, forwarder.status,
+        ms / 1000);
+  }
   if (context_.accessLog->enabled()) {
     AccessRecord record;
     record.client = forwarder.peer;
+    record.protocol = request.getVersion();
+    record.requestId = forwarder.requestId;
+    record.referer = request.get("Referer", kNoValue);
+    record.userAgent = request.get("User-Agent", kNoValue);
+    record.upstreamMs = forwarder.upstreamMs;
     record.method = request.getMethod();
     record.target = request.getURI();
     record.route = route_->prefix;
@@ -502,7 +540,7 @@ void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResp
         forwarder.upstream ? std::string_view(*forwarder.upstream) : std::string_view("-");
     record.status = forwarder.status;
     record.bytes = forwarder.bytes;
-    record.durationMs = AccessLog::millisecondsSince(started);
+    record.durationMs = ms;
     context_.accessLog->write(record);
   }
 }

@@ -80,12 +80,14 @@ void sendErrorResponse(HTTPServerSession& session, HTTPResponse::HTTPStatus stat
 ProxyConnection::ProxyConnection(const Poco::Net::StreamSocket& socket,
                                  Poco::Net::HTTPServerParams::Ptr params,
                                  Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
-                                 Poco::BasicEvent<const bool>& stopEvent, ConnectionDrain& drain)
+                                 Poco::BasicEvent<const bool>& stopEvent, ConnectionDrain& drain,
+                                 ProxyMetrics* metrics)
     : TCPServerConnection(socket),
       params_(std::move(params)),
       factory_(std::move(factory)),
       stopEvent_(stopEvent),
-      drain_(drain) {
+      drain_(drain),
+      metrics_(metrics) {
   stopEvent_ += Poco::delegate(this, &ProxyConnection::onServerStopped);
 }
 
@@ -95,6 +97,16 @@ ProxyConnection::~ProxyConnection() {
 }
 
 void ProxyConnection::run() {
+  // Counted open for as long as this thread serves the connection.
+  struct Counted {
+    ProxyMetrics* m;
+    explicit Counted(ProxyMetrics* metrics) : m(metrics) {
+      if (m) m->clientConnectionOpened(m->threadShard());
+    }
+    ~Counted() {
+      if (m) m->clientConnectionClosed(m->threadShard());
+    }
+  } counted(metrics_);
   const std::string server = params_->getSoftwareVersion();
   const bool keepAliveAllowed = params_->getKeepAlive();
   HTTPServerSession session(socket(), params_);

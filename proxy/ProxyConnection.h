@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "ConnectionDrain.h"
+#include "ProxyMetrics.h"
 
 namespace portico {
 
@@ -22,10 +23,11 @@ namespace portico {
 /// queued connections through a ConnectionDrain.
 class ProxyConnection : public Poco::Net::TCPServerConnection {
  public:
-  /// `stopEvent` and `drain` (the factory's) must outlive the connection.
+  /// `stopEvent`, `drain` (the factory's) and `metrics` (may be null) must outlive the connection.
   ProxyConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
                   Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
-                  Poco::BasicEvent<const bool>& stopEvent, ConnectionDrain& drain);
+                  Poco::BasicEvent<const bool>& stopEvent, ConnectionDrain& drain,
+                  ProxyMetrics* metrics = nullptr);
   ~ProxyConnection() override;
   ProxyConnection(const ProxyConnection&) = delete;
   ProxyConnection& operator=(const ProxyConnection&) = delete;
@@ -40,6 +42,7 @@ class ProxyConnection : public Poco::Net::TCPServerConnection {
   Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
   Poco::BasicEvent<const bool>& stopEvent_;
   ConnectionDrain& drain_;
+  ProxyMetrics* metrics_;
   std::atomic<bool> stopped_{false};
   Poco::FastMutex mutex_;  // held while a request is served; a graceful stop waits for it
 };
@@ -50,12 +53,14 @@ class ProxyConnection : public Poco::Net::TCPServerConnection {
 class ProxyConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
  public:
   ProxyConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
-                         Poco::Net::HTTPRequestHandlerFactory::Ptr factory)
-      : params_(std::move(params)), factory_(std::move(factory)) {}
+                         Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
+                         ProxyMetrics* metrics = nullptr)
+      : params_(std::move(params)), factory_(std::move(factory)), metrics_(metrics) {}
 
   Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
     // POCO's interface hands ownership back as a raw pointer; TCPServerDispatcher deletes it.
-    return std::make_unique<ProxyConnection>(socket, params_, factory_, stopped_, drain_).release();
+    return std::make_unique<ProxyConnection>(socket, params_, factory_, stopped_, drain_, metrics_)
+        .release();
   }
 
   void stopAll(bool abortCurrent) { stopped_.notify(this, abortCurrent); }
@@ -66,6 +71,7 @@ class ProxyConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
   Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
   Poco::BasicEvent<const bool> stopped_;
   ConnectionDrain drain_;
+  ProxyMetrics* metrics_;
 };
 
 }  // namespace portico

@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include "ForwardingHandler.h"
+#include "ProxyMetrics.h"
 #include "ProxyContext.h"
 #include "RejectHandler.h"
 #include "RoutePath.h"
@@ -13,14 +14,24 @@
 
 namespace portico {
 
+// Threads of the thread-per-connection server share this many metric shards (an atomic add on
+// a line a few threads touch); an event-loop core gives each loop its own.
+constexpr std::size_t kMetricShards = 32;
+
 struct ProxyModule::Impl {
   Impl(const Settings& settings, Poco::Net::HTTPRequestHandlerFactory::Ptr fallbackFactory)
-      : context{UpstreamTimeouts{settings.proxy.connectTimeout, settings.proxy.readTimeout},
+      : metrics(kMetricShards, metrics::ShardWriters::Many),
+        context{UpstreamTimeouts{settings.proxy.connectTimeout, settings.proxy.readTimeout},
                 TrustedProxies(settings.proxy.trustedProxies),
-                std::make_unique<AccessLog>(settings.proxy.accessLog)},
+                std::make_unique<AccessLog>(settings.proxy.accessLog,
+                                            AccessLog::parseFormat(settings.proxy.accessLogFormat)),
+                &metrics},
         fallback(std::move(fallbackFactory)),
-        reloader(settings.storePath, settings.proxy.reloadInterval, slot) {}
+        reloader(settings.storePath, settings.proxy.reloadInterval, slot, &metrics) {
+    metrics.watch([this] { return slot.latest(); });
+  }
 
+  ProxyMetrics metrics;
   ProxyContext context;
   Poco::Net::HTTPRequestHandlerFactory::Ptr fallback;
   RouteTableSlot slot;
@@ -47,6 +58,14 @@ void ProxyModule::stop() {
 
 std::string ProxyModule::reopenLogs() {
   return impl_->context.accessLog->reopen();
+}
+
+ProxyMetrics& ProxyModule::metrics() {
+  return impl_->metrics;
+}
+
+bool ProxyModule::ready() const {
+  return impl_->metrics.ready();
 }
 
 Poco::Net::HTTPRequestHandler* ProxyModule::createRequestHandler(

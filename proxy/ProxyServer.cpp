@@ -47,7 +47,7 @@ ProxyServer::ProxyServer(const Settings& settings)
   params->setSoftwareVersion("portico");
   // POCO's HTTPServer with a cheaper connection loop (see ProxyConnection); the module stays a
   // plain HTTPRequestHandlerFactory that any HTTPServer can mount.
-  connections_ = Poco::makeShared<ProxyConnectionFactory>(params, module_);
+  connections_ = Poco::makeShared<ProxyConnectionFactory>(params, module_, &module_->metrics());
   server_ = std::make_unique<Poco::Net::TCPServer>(connections_, *pool_, socket, params);
 }
 

@@ -35,6 +35,7 @@ class ProxyServer {
   std::uint16_t port() const { return port_; }
   /// See ProxyModule::reopenLogs().
   std::string reopenLogs() { return module_->reopenLogs(); }
+  ProxyModule& module() { return *module_; }
 
  private:
   void watchQueue();  // offers drain tokens while connections wait for a thread

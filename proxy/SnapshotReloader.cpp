@@ -2,13 +2,14 @@
 
 #include "Errors.h"
 #include "Log.h"
+#include "ProxyMetrics.h"
 #include "Store.h"
 
 namespace portico {
 
 SnapshotReloader::SnapshotReloader(std::string storePath, std::chrono::milliseconds interval,
-                                   RouteTableSlot& slot)
-    : path_(std::move(storePath)), interval_(interval), slot_(slot) {}
+                                   RouteTableSlot& slot, ProxyMetrics* metrics)
+    : path_(std::move(storePath)), interval_(interval), slot_(slot), metrics_(metrics) {}
 
 SnapshotReloader::~SnapshotReloader() {
   stop();
@@ -18,7 +19,7 @@ void SnapshotReloader::failed(const std::string& message) {
   store_.reset();  // reopen next time: the file may have been replaced or upgraded
   if (message == failure_) return;
   failure_ = message;
-  logLine(message + (loadedRevision_ >= 0 ? " (serving the last snapshot)" : " (no routes yet)"));
+  logWarn(message + (loadedRevision_ >= 0 ? " (serving the last snapshot)" : " (no routes yet)"));
 }
 
 void SnapshotReloader::pollOnce(bool strict) {
@@ -29,9 +30,10 @@ void SnapshotReloader::pollOnce(bool strict) {
       const auto records = store_->loadRoutes();
       const auto previous = slot_.latest();
       std::vector<std::string> problems;
-      auto next = RouteTable::build(records, previous.get(), revision, &problems);
+      auto next = RouteTable::build(records, previous.get(), revision, &problems, metrics_);
       slot_.publish(next);
       loadedRevision_ = revision;
+      if (metrics_) metrics_->tableLoaded(revision);
       // Idle connections to removed targets close now; in-flight ones finish and are not kept.
       for (const auto& gone : previous->droppedBy(*next)) gone->pool.retire();
       for (const auto& p : problems) logLine(p);
@@ -53,9 +55,11 @@ void SnapshotReloader::pollOnce(bool strict) {
     failed(std::string("waiting for the store: ") + e.what());
   } catch (const StoreError& e) {
     if (strict) throw;
+    if (metrics_) metrics_->storeReadFailed();
     failed("store '" + path_ + "' unreadable: " + e.what());
   } catch (const std::exception& e) {
     if (strict) throw StoreError("store '" + path_ + "': " + e.what());
+    if (metrics_) metrics_->storeReadFailed();
     failed("store '" + path_ + "' unreadable: " + e.what());
   }
   // Between reloads, idle upstream connections past their age are closed here, off the request

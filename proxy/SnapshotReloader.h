@@ -12,14 +12,17 @@
 
 namespace portico {
 
+class ProxyMetrics;
 class Store;
 
 /// Keeps a RouteTableSlot in step with the store: polls its revision every interval on its own
 /// thread and, on a change, reads every route in one transaction and publishes a new table.
-/// Until the store exists (or while it is unreadable) the last table keeps serving.
+/// Until the store exists (or while it is unreadable) the last table keeps serving. With
+/// `metrics`, tables get counter handles and reloads and read errors are counted.
 class SnapshotReloader {
  public:
-  SnapshotReloader(std::string storePath, std::chrono::milliseconds interval, RouteTableSlot& slot);
+  SnapshotReloader(std::string storePath, std::chrono::milliseconds interval, RouteTableSlot& slot,
+                   ProxyMetrics* metrics = nullptr);
   ~SnapshotReloader();
   SnapshotReloader(const SnapshotReloader&) = delete;
   SnapshotReloader& operator=(const SnapshotReloader&) = delete;
@@ -37,6 +40,7 @@ class SnapshotReloader {
   const std::string path_;
   const std::chrono::milliseconds interval_;
   RouteTableSlot& slot_;
+  ProxyMetrics* const metrics_;
   std::unique_ptr<Store> store_;
   std::int64_t loadedRevision_{-1};
   std::string failure_;  // the failure being repeated, logged once per streak

@@ -2,8 +2,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "Normalize.h"
+#include "ProxyMetrics.h"
 #include "UpstreamPool.h"
 
 namespace portico {
@@ -20,6 +22,8 @@ struct TargetState {
   std::atomic<std::int64_t> avoidUntilMs{
       0};             // steady-clock ms; passive cooldown after a refused connect
   UpstreamPool pool;  // idle keep-alive connections to the target
+  /// Its counters (labels route, target); null when the table was built without metrics.
+  std::shared_ptr<ProxyMetrics::TargetHandle> metrics;
 };
 
 }  // namespace portico

@@ -6,15 +6,20 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "AccessLog.h"
 #include "Errors.h"
 #include "Log.h"
 #include "LogReopenSignal.h"
 #include "PorticoApplication.h"
+#include "ProxyMetrics.h"
 #include "ProxyServer.h"
+#include "StatusServer.h"
+#include "TrustedProxies.h"
 
 namespace portico {
 
-/// Serves the data plane until SIGTERM/SIGINT; SIGUSR1 reopens the access log.
+/// Serves the data plane until SIGTERM/SIGINT; SIGUSR1 reopens the access log. The status
+/// listener (metrics, health, readiness) runs beside it unless proxy.status_port is off.
 class ProxyApplication : public PorticoApplication {
  public:
   using Poco::Util::ServerApplication::run;  // run(argc, argv) for POCO_SERVER_MAIN
@@ -25,6 +30,13 @@ class ProxyApplication : public PorticoApplication {
   }
 
  protected:
+  void check(const Settings& settings) override {
+    PorticoApplication::check(settings);
+    // What the module would refuse when it starts, without opening anything.
+    TrustedProxies trusted(settings.proxy.trustedProxies);
+    AccessLog::parseFormat(settings.proxy.accessLogFormat);
+  }
+
   int run(const Settings& settings) override {
     std::unique_ptr<ProxyServer> server;
     try {
@@ -41,6 +53,21 @@ class ProxyApplication : public PorticoApplication {
                 << settings.proxy.port << ": " << e.displayText() << std::endl;
       return EXIT_UNAVAILABLE;
     }
+    std::unique_ptr<StatusServer> status;
+    if (settings.proxy.statusEnabled) {
+      try {
+        ProxyModule& module = server->module();
+        status = std::make_unique<StatusServer>(
+            settings.proxy.statusHost, settings.proxy.statusPort,
+            [&module] { return module.metrics().scrape(); }, [&module] { return module.ready(); });
+      } catch (const Poco::Exception& e) {
+        std::cerr << commandName() << ": cannot listen on proxy.status_host:proxy.status_port "
+                  << settings.proxy.statusHost << ":" << settings.proxy.statusPort << ": "
+                  << e.displayText() << std::endl;
+        return EXIT_UNAVAILABLE;
+      }
+      status->start();
+    }
     server->start();
     const LogReopenSignal reopenOnUsr1([&server] {
       const std::string error = server->reopenLogs();
@@ -49,9 +76,13 @@ class ProxyApplication : public PorticoApplication {
     });
     logLine("portico-proxy listening on " + settings.proxy.host + ":" +
             std::to_string(server->port()) + ", store " + settings.storePath + ", " +
-            std::to_string(settings.proxy.threads) + " threads");
+            std::to_string(settings.proxy.threads) + " threads, " +
+            (status ? "status on http://" + settings.proxy.statusHost + ":" +
+                          std::to_string(status->port()) + "/metrics"
+                    : std::string("status listener off")));
     waitForTerminationRequest();
     logLine("portico-proxy stopping");
+    if (status) status->stop();
     if (!server->stop()) {
       logLine("portico-proxy: requests still waiting on upstreams after the grace period; exiting");
       std::fflush(nullptr);

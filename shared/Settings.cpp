@@ -101,13 +101,13 @@ void rejectUnknown(const AbstractConfiguration& c, const std::string& section,
 }  // namespace
 
 void Settings::rejectUnknownSections(const AbstractConfiguration& layer) {
-  static const std::set<std::string> known{"store", "proxy", "admin", "health", "route"};
+  static const std::set<std::string> known{"store", "proxy", "admin", "health", "log", "route"};
   AbstractConfiguration::Keys roots;
   layer.keys(roots);
   for (const auto& root : roots)
     if (!known.count(root))
       throw ConfigError(root,
-                        "unknown configuration key (sections: store, proxy, admin, health, route)");
+                        "unknown configuration key (sections: store, proxy, admin, health, log, route)");
 }
 
 Settings Settings::load(const AbstractConfiguration& config) {
@@ -116,7 +116,9 @@ Settings Settings::load(const AbstractConfiguration& config) {
   rejectUnknown(config, "store", {"path"});
   rejectUnknown(config, "proxy",
                 {"host", "port", "reload_interval", "connect_timeout", "read_timeout", "threads",
-                 "queue", "access_log", "trusted_proxies"});
+                 "queue", "access_log", "access_log_format", "trusted_proxies", "status_host",
+                 "status_port"});
+  rejectUnknown(config, "log", {"level", "format"});
   rejectUnknown(config, "admin", {"host", "port", "prefix", "token"});
   rejectUnknown(config, "health", {"interval", "timeout", "fall", "rise", "type", "path"});
 
@@ -137,6 +139,23 @@ Settings Settings::load(const AbstractConfiguration& config) {
   s.proxy.accessLog = r.text("proxy.access_log", s.proxy.accessLog);
   if (s.proxy.accessLog.empty())
     throw ConfigError("proxy.access_log", "is empty (use stdout, off or a file path)");
+  s.proxy.accessLogFormat = r.text("proxy.access_log_format", s.proxy.accessLogFormat);
+  if (s.proxy.accessLogFormat != "portico" && s.proxy.accessLogFormat != "combined" &&
+      s.proxy.accessLogFormat != "json")
+    throw ConfigError("proxy.access_log_format",
+                      "'" + s.proxy.accessLogFormat + "' is not portico, combined or json");
+  s.proxy.statusHost = r.text("proxy.status_host", s.proxy.statusHost);
+  if (s.proxy.statusHost.empty())
+    throw ConfigError("proxy.status_host", "is empty (use an address, or off)");
+  if (s.proxy.statusHost == "off" || r.text("proxy.status_port", "") == "off") {
+    s.proxy.statusEnabled = false;
+  } else {
+    s.proxy.statusPort = r.integer("proxy.status_port", s.proxy.statusPort, 1, 65535);
+    if (s.proxy.statusPort == s.proxy.port)
+      throw ConfigError("proxy.status_port",
+                        std::to_string(s.proxy.statusPort) +
+                            " is the data-plane port (proxy.port); metrics need their own");
+  }
   if (r.has("proxy.trusted_proxies"))
     s.proxy.trustedProxies = splitList(r.text("proxy.trusted_proxies", ""));
 
@@ -152,6 +171,9 @@ Settings Settings::load(const AbstractConfiguration& config) {
   s.admin.token = r.text("admin.token", "");
 
   s.health = readHealth(r, "health", s.health);
+
+  s.log.level = r.parsed("log.level", "info", parseLogLevel);
+  s.log.format = r.parsed("log.format", "text", parseLogFormat);
 
   {
     AbstractConfiguration::Keys names;

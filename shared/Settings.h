@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "Log.h"
 #include "Model.h"
 
 namespace Poco::Util {
@@ -22,7 +23,18 @@ struct ProxySettings {
   int threads{1200};  // one per concurrent client connection, idle keep-alive ones included
   int queue{4096};
   std::string accessLog{"stdout"};  // "stdout", "off" or a file path
+  std::string accessLogFormat{"portico"};  // "portico", "combined" or "json"
   std::vector<std::string> trustedProxies{"127.0.0.1", "::1"};
+  // The status listener (/metrics, /healthz, /readyz), never the data-plane port.
+  bool statusEnabled{true};  // false with proxy.status_port = off
+  std::string statusHost{"127.0.0.1"};
+  int statusPort{9091};
+};
+
+/// The operational log of both programs (`log.*`).
+struct LogSettings {
+  LogLevel level{LogLevel::Info};
+  LogFormat format{LogFormat::Text};
 };
 
 /// Admin API listener (`admin.*`).
@@ -39,17 +51,18 @@ struct RouteSeed {
   RouteSpec spec;
 };
 
-/// Every configuration key of DESIGN.md, validated.
+/// Every configuration key (conf/portico.properties documents them), validated.
 struct Settings {
   std::string storePath{"data/portico.db"};
   ProxySettings proxy;
   AdminSettings admin;
   HealthSpec health;
+  LogSettings log;
   std::vector<RouteSeed> routes;
 
   /// Reads and validates; throws ConfigError naming the first bad key.
   static Settings load(const Poco::Util::AbstractConfiguration& config);
-  /// Throws ConfigError for a top-level key outside store/proxy/admin/health/route (a typo such
+  /// Throws ConfigError for a top-level key outside store/proxy/admin/health/log/route (a typo such
   /// as `helth.interval`). Applied to the user's layers only: POCO adds `application.*` itself.
   static void rejectUnknownSections(const Poco::Util::AbstractConfiguration& layer);
 };

@@ -81,6 +81,29 @@ Store::Store(const std::string& path, Access access, const std::vector<Migration
 
 Store::~Store() = default;
 
+int Store::checkSchema(const std::string& path, const std::vector<Migration>& migrations) {
+  if (!Poco::File(path).exists()) return -1;
+  // immutable: SQLite takes no lock and creates no -shm or -wal file; the header (where the
+  // schema version lives) is read from the main file, which every migration's commit reaches
+  // once the writer checkpoints.
+  const std::string uri = "file:" + path + "?immutable=1";
+  SqliteConnection conn(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX);
+  std::int64_t version = 0;
+  try {
+    version = conn.queryInt("PRAGMA user_version");
+    // Reading the schema proves it is an SQLite database at all.
+    conn.queryInt("SELECT count(*) FROM sqlite_master");
+  } catch (const StoreError& e) {
+    throw StoreError(std::string("not a usable store: ") + e.what());
+  }
+  const auto known = static_cast<std::int64_t>(migrations.size());
+  if (version > known)
+    throw StoreError("store schema version " + std::to_string(version) +
+                     " is newer than this binary knows (" + std::to_string(known) +
+                     "); run a newer Portico");
+  return static_cast<int>(version);
+}
+
 void Store::requireWritable() const {
   if (access_ != Access::ReadWrite) throw StoreError("store opened read-only");
 }

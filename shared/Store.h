@@ -28,6 +28,12 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  /// For --check: when `path` exists, opens it read-only (writing nothing, not even a journal)
+  /// and throws StoreError unless it is a store whose schema this binary knows or can upgrade.
+  /// Returns its schema version, or -1 when there is no file yet.
+  static int checkSchema(const std::string& path,
+                         const std::vector<Migration>& migrations = embeddedMigrations());
+
   int schemaVersion();
   /// The counter every committed change increments; cheap enough to poll.
   std::int64_t revision();
