@@ -71,20 +71,20 @@ class ProxyApplication : public PorticoApplication {
     server->start();
     const LogReopenSignal reopenOnUsr1([&server] {
       const std::string error = server->reopenLogs();
-      logLine(error.empty() ? std::string("portico-proxy: access log reopened")
-                            : "portico-proxy: access log not reopened: " + error);
+      logLine(error.empty() ? std::string("access log reopened")
+                            : "access log not reopened: " + error);
     });
-    logLine("portico-proxy listening on " + settings.proxy.host + ":" +
+    logLine("listening on " + settings.proxy.host + ":" +
             std::to_string(server->port()) + ", store " + settings.storePath + ", " +
             std::to_string(settings.proxy.threads) + " threads, " +
             (status ? "status on http://" + settings.proxy.statusHost + ":" +
                           std::to_string(status->port()) + "/metrics"
                     : std::string("status listener off")));
     waitForTerminationRequest();
-    logLine("portico-proxy stopping");
+    logLine("stopping");
     if (status) status->stop();
     if (!server->stop()) {
-      logLine("portico-proxy: requests still waiting on upstreams after the grace period; exiting");
+      logWarn("requests still waiting on upstreams after the grace period; exiting");
       std::fflush(nullptr);
       std::_Exit(EXIT_OK);
     }

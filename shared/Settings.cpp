@@ -165,6 +165,7 @@ Settings Settings::load(const AbstractConfiguration& config) {
   s.admin.prefix = r.parsed("admin.prefix", s.admin.prefix, [](const std::string& p) {
     std::string n = normalizePrefix(p);
     if (n == "/") throw InvalidInput("may not be '/'");
+    if (n == "/metrics/") throw InvalidInput("may not be '/metrics' (the sidecar's metrics)");
     n.pop_back();
     return n;
   });

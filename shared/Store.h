@@ -14,6 +14,16 @@ namespace portico {
 
 class SqliteConnection;
 
+/// Told about every write transaction (the sidecar's metrics). Called on the writing thread.
+class StoreObserver {
+ public:
+  virtual ~StoreObserver() = default;
+  /// A write committed (or changed nothing) after `seconds`, lock wait included.
+  virtual void written(double seconds) = 0;
+  /// A write gave up on SQLite's lock after the busy timeout (StoreBusy).
+  virtual void busy() = 0;
+};
+
 /// The SQLite store both programs share. The sidecar opens it ReadWrite (creates, migrates,
 /// writes); the proxy opens it ReadOnly (never writes, refuses a schema it does not know).
 /// Every change commits in one transaction together with a revision bump; a write that cannot
@@ -60,14 +70,20 @@ class Store {
   /// Stamps last_checked_at for a sweep of probes; not a change the proxy needs, so no bump.
   void recordChecked(const std::vector<std::int64_t>& targetIds);
 
+  /// Set before the store is shared between threads; null stops reporting.
+  void setObserver(StoreObserver* observer) { observer_ = observer; }
+
  private:
   std::vector<RouteRecord> loadRoutesLocked(const std::string& where, const std::string& arg);
   void bumpRevision();
   void requireWritable() const;
+  template <typename F>
+  auto timedWrite(F&& body) -> decltype(body());
 
   std::mutex mutex_;  // one connection; SQLite transactions must not interleave across threads
   std::unique_ptr<SqliteConnection> conn_;
   Access access_;
+  StoreObserver* observer_{nullptr};
 };
 
 }  // namespace portico

@@ -95,6 +95,14 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
   }
 }
 
+std::string AdminApi::endpointOf(const std::string& path) const {
+  std::string p = path;
+  if (p.size() > 1 && p.back() == '/') p.pop_back();
+  for (const char* suffix : {"", "/list", "/add", "/remove", "/routes"})
+    if (p == prefix_ + suffix) return p;
+  return "other";
+}
+
 AdminResponse AdminApi::dispatch(const AdminRequest& request) {
   std::string path = request.path;
   if (path.size() > 1 && path.back() == '/') path.pop_back();

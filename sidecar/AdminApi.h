@@ -40,6 +40,10 @@ class AdminApi {
   /// Never throws; every failure becomes an error answer.
   AdminResponse handle(const AdminRequest& request);
 
+  /// The endpoint a request path names (one of the API's paths, trailing slash ignored), or
+  /// "other": the `endpoint` label of the admin metrics. Extend it with dispatch().
+  std::string endpointOf(const std::string& path) const;
+
   /// An error answer: `status` with `{"error": message}` (and `Allow` for a 405).
   static AdminResponse errorAnswer(int status, const std::string& message,
                                    const std::string& allow = "");

@@ -5,6 +5,7 @@
 
 #include "Log.h"
 #include "ProbeByType.h"
+#include "SidecarMetrics.h"
 #include "Store.h"
 
 namespace portico {
@@ -239,11 +240,15 @@ void HealthChecker::workerLoop() {
     lock.unlock();
 
     ProbeResult result;
+    const auto started = Clock::now();
     try {
-      result = probe_->check(job.target, job.spec, Clock::now() + job.spec.timeout);
+      result = probe_->check(job.target, job.spec, started + job.spec.timeout);
     } catch (const std::exception& e) {
       result = ProbeResult::failure(std::string("probe: ") + e.what());
     }
+    if (metrics_)
+      metrics_->probed(job.prefix, job.target.canonical, result.ok,
+                       std::chrono::duration<double>(Clock::now() - started).count());
 
     lock.lock();
     auto verdict = schedule_.complete(job, result, Clock::now());
@@ -286,11 +291,18 @@ bool HealthChecker::write(const HealthVerdict& verdict) {
   try {
     store_.recordVerdict(verdict.targetId, verdict.healthy, verdict.error);
   } catch (const std::exception& e) {
-    logLine("health: cannot store the verdict of " + verdict.url + ": " + e.what());
+    logError("health: cannot store the verdict of " + verdict.url + ": " + e.what());
     return false;
   }
-  logLine("health: route " + verdict.prefix + " target " + verdict.url + " is now " +
-          (verdict.healthy ? std::string("healthy") : "unhealthy: " + verdict.error));
+  if (metrics_) metrics_->transitioned(verdict.prefix, verdict.url, verdict.healthy);
+  const std::string line = "health: route " + verdict.prefix + " target " + verdict.url +
+                           " is now " +
+                           (verdict.healthy ? std::string("healthy") : "unhealthy: " + verdict.error);
+  if (verdict.healthy) {
+    logInfo(line);
+  } else {
+    logWarn(line);
+  }
   return true;
 }
 

@@ -88,7 +88,8 @@ std::vector<HealthJob> HealthSchedule::takeDue(TimePoint now) {
     dueIndex_.erase(dueIndex_.begin());
     Entry& entry = entries_.at(id);
     entry.inFlight = true;
-    jobs.push_back(HealthJob{id, entry.generation, entry.target, entry.spec, entry.due});
+    jobs.push_back(
+        HealthJob{id, entry.generation, entry.target, entry.spec, entry.due, entry.prefix});
   }
   return jobs;
 }
