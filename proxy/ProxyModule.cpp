@@ -25,9 +25,10 @@ struct ProxyModule::Impl {
                 TrustedProxies(settings.proxy.trustedProxies),
                 std::make_unique<AccessLog>(settings.proxy.accessLog,
                                             AccessLog::parseFormat(settings.proxy.accessLogFormat)),
-                &metrics},
+                // Without the status listener nothing would read the counts: none are kept.
+                settings.proxy.statusEnabled ? &metrics : nullptr},
         fallback(std::move(fallbackFactory)),
-        reloader(settings.storePath, settings.proxy.reloadInterval, slot, &metrics) {
+        reloader(settings.storePath, settings.proxy.reloadInterval, slot, context.metrics) {
     metrics.watch([this] { return slot.latest(); });
   }
 

@@ -44,7 +44,8 @@ class ProxyModule : public Poco::Net::HTTPRequestHandlerFactory {
   /// error when it cannot be opened; the old file stays in use then.
   std::string reopenLogs();
 
-  /// The module's metrics (/metrics of the status listener); counted by every request.
+  /// The module's metrics (/metrics of the status listener); counted by every request unless
+  /// `settings.proxy.statusEnabled` is false.
   ProxyMetrics& metrics();
   /// True once a route table has been read from the store (/readyz).
   bool ready() const;

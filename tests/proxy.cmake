@@ -8,3 +8,6 @@ portico_test(proxy_e2e_routing_tests e2e e2e/ProxyRoutingTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_streaming_tests e2e e2e/ProxyStreamingTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_changes_tests e2e e2e/ProxyChangesTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_module_tests e2e e2e/ProxyModuleTest.cpp LIBS portico_proxy TIMEOUT 180)
+# What an operator runs it with: status listener and sidecar /metrics (promtool), --check,
+# access-log formats and request ids, log level and format.
+portico_test(operations_e2e_tests e2e e2e/OperationsTest.cpp LIBS Poco::JSON TIMEOUT 240)
