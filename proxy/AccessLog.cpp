@@ -37,7 +37,8 @@ class LineWriter {
   }
   /// A space-separated field: bytes that would split it or break the line become '?'.
   void token(std::string_view s, std::size_t limit) {
-    char* const stop = pos_ + std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(limit), end_ - pos_);
+    char* const stop =
+        pos_ + std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(limit), end_ - pos_);
     for (char c : s) {
       if (pos_ >= stop) break;
       const auto u = static_cast<unsigned char>(c);
@@ -46,7 +47,8 @@ class LineWriter {
   }
   /// Inside a quoted field as nginx writes it: '"', '\' and control bytes as \xHH.
   void quoted(std::string_view s, std::size_t limit) {
-    char* const stop = pos_ + std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(limit), end_ - pos_);
+    char* const stop =
+        pos_ + std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(limit), end_ - pos_);
     for (char c : s) {
       const auto u = static_cast<unsigned char>(c);
       if (u < 0x20 || u == 0x7f || c == '"' || c == '\\') {
@@ -63,7 +65,8 @@ class LineWriter {
   void json(std::string_view s, std::size_t limit) {
     if (end_ - pos_ < 2) return;
     *pos_++ = '"';
-    char* const stop = pos_ + std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(limit), end_ - pos_ - 1);
+    char* const stop =
+        pos_ + std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(limit), end_ - pos_ - 1);
     for (char c : s) {
       const auto u = static_cast<unsigned char>(c);
       const char* escape = nullptr;

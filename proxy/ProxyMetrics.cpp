@@ -32,7 +32,8 @@ void ProxyStatusCounters::count(metrics::Shard& shard, int status) {
 
 ProxyMetrics::RouteHandle::RouteHandle(ProxyMetrics& m, const std::string& prefix)
     : duration_(m.duration_.with({prefix})),
-      retries_(m.retries_.with({prefix})),
+      // Unmatched requests are never retried: no series for them (a default Counter is a sink).
+      retries_(prefix == kNone ? metrics::Counter() : m.retries_.with({prefix})),
       withoutTarget_(m.requests_, prefix, kNone) {}
 
 ProxyMetrics::TargetHandle::TargetHandle(ProxyMetrics& m, const std::string& prefix,
@@ -54,10 +55,10 @@ ProxyMetrics::ProxyMetrics(std::size_t shards, metrics::ShardWriters writers)
           "portico_upstream_connect_failures_total",
           "Connections to a target refused or not accepted within proxy.connect_timeout.",
           {"route", "target"})),
-      timeouts_(registry_.counter(
-          "portico_upstream_timeouts_total",
-          "Requests a target did not answer within proxy.read_timeout (504).",
-          {"route", "target"})),
+      timeouts_(
+          registry_.counter("portico_upstream_timeouts_total",
+                            "Requests a target did not answer within proxy.read_timeout (504).",
+                            {"route", "target"})),
       retries_(registry_.counter("portico_upstream_retries_total",
                                  "Requests sent again: to another target after a refused "
                                  "connect, or on a fresh connection after a stale pooled one.",
@@ -96,7 +97,7 @@ std::shared_ptr<ProxyMetrics::RouteHandle> ProxyMetrics::route(const std::string
 }
 
 std::shared_ptr<ProxyMetrics::TargetHandle> ProxyMetrics::target(const std::string& prefix,
-                                                                  const std::string& url) {
+                                                                 const std::string& url) {
   return std::make_shared<TargetHandle>(*this, prefix, url);
 }
 
@@ -173,8 +174,9 @@ void ProxyMetrics::collectTargets(metrics::Exposition& out) const {
   if (table) {
     for (const auto& r : table->routes())
       for (const auto& t : r.targets)
-        out.sample("portico_target_in_cooldown", {{"route", r.prefix}, {"target", t->url.canonical}},
-                   std::uint64_t{t->avoidUntilMs.load(std::memory_order_relaxed) > nowMs ? 1u : 0u});
+        out.sample(
+            "portico_target_in_cooldown", {{"route", r.prefix}, {"target", t->url.canonical}},
+            std::uint64_t{t->avoidUntilMs.load(std::memory_order_relaxed) > nowMs ? 1u : 0u});
   }
   // A URL on several routes has a state (and a pool) per route; the connections are summed.
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> byUrl;  // busy, idle

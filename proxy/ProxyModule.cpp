@@ -5,8 +5,8 @@
 #include <csignal>
 
 #include "ForwardingHandler.h"
-#include "ProxyMetrics.h"
 #include "ProxyContext.h"
+#include "ProxyMetrics.h"
 #include "RejectHandler.h"
 #include "RoutePath.h"
 #include "RouteTableSlot.h"

@@ -22,7 +22,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
     route.balancer = record.balancer;
     const Route* before = previous ? previous->find(record.prefix) : nullptr;
     route.balancerState = before ? before->balancerState : std::make_shared<BalancerState>();
-    if (metrics) route.metrics = before && before->metrics ? before->metrics : metrics->route(record.prefix);
+    if (metrics)
+      route.metrics = before && before->metrics ? before->metrics : metrics->route(record.prefix);
 
     std::unordered_map<std::string, std::size_t> earlier;  // canonical URL -> index in `before`
     if (before) {
@@ -51,7 +52,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
       } else {
         state = std::make_shared<TargetState>(std::move(url));
       }
-      if (metrics && !state->metrics) state->metrics = metrics->target(record.prefix, state->url.canonical);
+      if (metrics && !state->metrics)
+        state->metrics = metrics->target(record.prefix, state->url.canonical);
       route.targets.push_back(state);
       route.healthy.push_back(t.healthy);
       if (t.healthy) route.candidates.push_back(std::move(state));

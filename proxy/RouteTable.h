@@ -22,7 +22,7 @@ struct Route {
   std::vector<bool> healthy;                             // the store's verdict, parallel to targets
   std::vector<std::shared_ptr<TargetState>> candidates;  // the healthy ones: balancer indexes
   std::shared_ptr<BalancerState> balancerState;
-  std::unique_ptr<Balancer> picker;  // over `candidates`
+  std::unique_ptr<Balancer> picker;                    // over `candidates`
   std::shared_ptr<ProxyMetrics::RouteHandle> metrics;  // null without metrics
 };
 

@@ -74,9 +74,9 @@ class ProxyApplication : public PorticoApplication {
       logLine(error.empty() ? std::string("access log reopened")
                             : "access log not reopened: " + error);
     });
-    logLine("listening on " + settings.proxy.host + ":" +
-            std::to_string(server->port()) + ", store " + settings.storePath + ", " +
-            std::to_string(settings.proxy.threads) + " threads, " +
+    logLine("listening on " + settings.proxy.host + ":" + std::to_string(server->port()) +
+            ", store " + settings.storePath + ", " + std::to_string(settings.proxy.threads) +
+            " threads, " +
             (status ? "status on http://" + settings.proxy.statusHost + ":" +
                           std::to_string(status->port()) + "/metrics"
                     : std::string("status listener off")));

@@ -71,8 +71,8 @@ bool Log::enabled(LogLevel level) {
 std::string Log::format(LogLevel level, std::string_view message, long long epochMs) {
   std::string line;
   if (static_cast<LogFormat>(gFormat.load(std::memory_order_relaxed)) == LogFormat::Json) {
-    line = "{\"time\":\"" + isoTime(epochMs) + "\",\"level\":\"" + toString(level) +
-           "\",\"program\":";
+    line =
+        "{\"time\":\"" + isoTime(epochMs) + "\",\"level\":\"" + toString(level) + "\",\"program\":";
     appendJsonString(line, gProgram);
     line += ",\"message\":";
     appendJsonString(line, message);

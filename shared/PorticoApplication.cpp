@@ -26,10 +26,10 @@ void PorticoApplication::defineOptions(OptionSet& options) {
   ServerApplication::defineOptions(options);
   options.addOption(
       Option("help", "h", "print this help and exit").required(false).repeatable(false));
-  options.addOption(Option("check", "t",
-                           "check the configuration and the store, print the result and exit")
-                        .required(false)
-                        .repeatable(false));
+  options.addOption(
+      Option("check", "t", "check the configuration and the store, print the result and exit")
+          .required(false)
+          .repeatable(false));
   options.addOption(Option("config", "c", "read configuration from FILE (a properties file)")
                         .required(false)
                         .repeatable(false)

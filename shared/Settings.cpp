@@ -106,18 +106,18 @@ void Settings::rejectUnknownSections(const AbstractConfiguration& layer) {
   layer.keys(roots);
   for (const auto& root : roots)
     if (!known.count(root))
-      throw ConfigError(root,
-                        "unknown configuration key (sections: store, proxy, admin, health, log, route)");
+      throw ConfigError(
+          root, "unknown configuration key (sections: store, proxy, admin, health, log, route)");
 }
 
 Settings Settings::load(const AbstractConfiguration& config) {
   const Reader r(config);
   Settings s;
   rejectUnknown(config, "store", {"path"});
-  rejectUnknown(config, "proxy",
-                {"host", "port", "reload_interval", "connect_timeout", "read_timeout", "threads",
-                 "queue", "access_log", "access_log_format", "trusted_proxies", "status_host",
-                 "status_port"});
+  rejectUnknown(
+      config, "proxy",
+      {"host", "port", "reload_interval", "connect_timeout", "read_timeout", "threads", "queue",
+       "access_log", "access_log_format", "trusted_proxies", "status_host", "status_port"});
   rejectUnknown(config, "log", {"level", "format"});
   rejectUnknown(config, "admin", {"host", "port", "prefix", "token"});
   rejectUnknown(config, "health", {"interval", "timeout", "fall", "rise", "type", "path"});

@@ -22,7 +22,7 @@ struct ProxySettings {
   std::chrono::milliseconds readTimeout{30000};
   int threads{1200};  // one per concurrent client connection, idle keep-alive ones included
   int queue{4096};
-  std::string accessLog{"stdout"};  // "stdout", "off" or a file path
+  std::string accessLog{"stdout"};         // "stdout", "off" or a file path
   std::string accessLogFormat{"portico"};  // "portico", "combined" or "json"
   std::vector<std::string> trustedProxies{"127.0.0.1", "::1"};
   // The status listener (/metrics, /healthz, /readyz), never the data-plane port.

@@ -29,9 +29,9 @@ struct AdminResponse {
   std::string allow;  // the `Allow` header of a 405
 };
 
-/// The admin API of DESIGN.md over the store, without HTTP serving so it can be tested alone:
-/// validates a whole request before writing, maps failures to statuses, and reports every
-/// successful write through `changed` (the health checker re-reads the store).
+/// The admin API (docs/openapi.yaml describes it) over the store, without HTTP serving so it can be
+/// tested alone: validates a whole request before writing, maps failures to statuses, and reports
+/// every successful write through `changed` (the health checker re-reads the store).
 class AdminApi {
  public:
   AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,

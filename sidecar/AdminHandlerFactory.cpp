@@ -4,8 +4,7 @@
 
 namespace portico {
 
-AdminHandlerFactory::AdminHandlerFactory(AdminApi& api, std::string token,
-                                         SidecarMetrics* metrics)
+AdminHandlerFactory::AdminHandlerFactory(AdminApi& api, std::string token, SidecarMetrics* metrics)
     : api_(api), token_(std::move(token)), metrics_(metrics) {}
 
 Poco::Net::HTTPRequestHandler* AdminHandlerFactory::createRequestHandler(

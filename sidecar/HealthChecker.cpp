@@ -295,9 +295,9 @@ bool HealthChecker::write(const HealthVerdict& verdict) {
     return false;
   }
   if (metrics_) metrics_->transitioned(verdict.prefix, verdict.url, verdict.healthy);
-  const std::string line = "health: route " + verdict.prefix + " target " + verdict.url +
-                           " is now " +
-                           (verdict.healthy ? std::string("healthy") : "unhealthy: " + verdict.error);
+  const std::string line =
+      "health: route " + verdict.prefix + " target " + verdict.url + " is now " +
+      (verdict.healthy ? std::string("healthy") : "unhealthy: " + verdict.error);
   if (verdict.healthy) {
     logInfo(line);
   } else {

@@ -14,8 +14,8 @@
 #include "AdminHandlerFactory.h"
 #include "Errors.h"
 #include "HealthChecker.h"
-#include "SidecarMetrics.h"
 #include "Log.h"
+#include "SidecarMetrics.h"
 #include "Store.h"
 
 namespace portico {
@@ -89,8 +89,8 @@ int SidecarApplication::run(const Settings& settings) {
       Poco::makeShared<AdminHandlerFactory>(api, settings.admin.token, &metrics), pool, socket,
       params);
   server.start();
-  logLine("admin API listening on http://" + socket.address().toString() +
-          settings.admin.prefix + ", metrics on /metrics (store " + settings.storePath +
+  logLine("admin API listening on http://" + socket.address().toString() + settings.admin.prefix +
+          ", metrics on /metrics (store " + settings.storePath +
           (settings.admin.token.empty() ? ", no token" : ", bearer token required") + ")");
 
   waitForTerminationRequest();

@@ -59,8 +59,7 @@ void SidecarMetrics::transitioned(const std::string& route, const std::string& t
 
 void SidecarMetrics::adminRequest(const std::string& method, const std::string& endpoint,
                                   int status) {
-  admin_.with({methodLabel(method), endpoint, std::to_string(status)})
-      .add(registry_.threadShard());
+  admin_.with({methodLabel(method), endpoint, std::to_string(status)}).add(registry_.threadShard());
 }
 
 void SidecarMetrics::written(double seconds) {

@@ -75,8 +75,8 @@ void GaugeFamily::expose(Exposition& out) const {
   out.family(name_, help_, "gauge");
   for (const auto& [values, s] : series_) {
     const auto delta = static_cast<std::int64_t>(sum(s->first));
-    out.sample(name_, labelsOf(values), s->base.load(std::memory_order_relaxed) +
-                                            static_cast<double>(delta));
+    out.sample(name_, labelsOf(values),
+               s->base.load(std::memory_order_relaxed) + static_cast<double>(delta));
   }
 }
 

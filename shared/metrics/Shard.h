@@ -42,9 +42,7 @@ class Shard {
   /// Adds to a cell that holds the bits of a double (a histogram's sum).
   void addDouble(std::uint32_t cell, double v);
 
-  std::uint64_t load(std::uint32_t cell) const {
-    return at(cell).load(std::memory_order_relaxed);
-  }
+  std::uint64_t load(std::uint32_t cell) const { return at(cell).load(std::memory_order_relaxed); }
   double loadDouble(std::uint32_t cell) const;
 
   /// Makes room for cells [0, count): control plane, called by the registry under its lock

@@ -78,14 +78,15 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     const auto expect = [](int status, const HttpResult& r) {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, status, r.status);
     };
-    const std::string tooBig = "{\"prefixPath\":\"/a/\",\"targets\":[\"" +
-                               std::string(1024 * 1024, 'x') + "\"]}";
+    const std::string tooBig =
+        "{\"prefixPath\":\"/a/\",\"targets\":[\"" + std::string(1024 * 1024, 'x') + "\"]}";
 
     // /endpoints/routes
-    expect(201, api.call("POST", "/endpoints/routes", "/endpoints/routes",
-                         "{\"prefixPath\":\"svc\",\"targets\":[\"" + t1 +
-                             "\"],\"balancer\":\"least_conn\",\"healthCheck\":{\"interval\":\"2s\","
-                             "\"timeout\":2000000000,\"type\":\"http\",\"path\":\"/h\",\"fall\":2}}"));
+    expect(201,
+           api.call("POST", "/endpoints/routes", "/endpoints/routes",
+                    "{\"prefixPath\":\"svc\",\"targets\":[\"" + t1 +
+                        "\"],\"balancer\":\"least_conn\",\"healthCheck\":{\"interval\":\"2s\","
+                        "\"timeout\":2000000000,\"type\":\"http\",\"path\":\"/h\",\"fall\":2}}"));
     expect(409, api.call("POST", "/endpoints/routes", "/endpoints/routes",
                          "{\"prefixPath\":\"/svc/\",\"targets\":[]}"));
     expect(400, api.call("POST", "/endpoints/routes", "/endpoints/routes",
@@ -126,8 +127,8 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     expect(200, api.call("GET", "/endpoints", "/endpoints?prefixPath=svc&target=" + t1));
     expect(400, api.call("GET", "/endpoints", "/endpoints?prefixPath=/svc/"));
     expect(404, api.call("GET", "/endpoints", "/endpoints?prefixPath=/svc/&target=" + t2));
-    expect(401, api.call("GET", "/endpoints", "/endpoints?prefixPath=/svc/&target=" + t1, "",
-                         false));
+    expect(401,
+           api.call("GET", "/endpoints", "/endpoints?prefixPath=/svc/&target=" + t1, "", false));
     expect(405, api.call("POST", "/endpoints", "/endpoints", "{}"));
 
     // /metrics

@@ -133,24 +133,29 @@ class OperationsTest : public CppUnit::TestFixture {
     const std::string e1 = s.url("e1");
     const std::string e2 = s.url("e2");
     // Round robin over two targets: 7 requests on /proxy/ (the held one included), split 4/3.
-    const double a = delta(m, "portico_requests_total{route=\"/proxy/\",target=\"" + e1 +
-                                   "\",code=\"200\"}");
-    const double b = delta(m, "portico_requests_total{route=\"/proxy/\",target=\"" + e2 +
-                                   "\",code=\"200\"}");
+    const double a =
+        delta(m, "portico_requests_total{route=\"/proxy/\",target=\"" + e1 + "\",code=\"200\"}");
+    const double b =
+        delta(m, "portico_requests_total{route=\"/proxy/\",target=\"" + e2 + "\",code=\"200\"}");
     CPPUNIT_ASSERT_MESSAGE(m, a + b == 7 && std::fabs(a - b) == 1);
     CPPUNIT_ASSERT_EQUAL(1.0, delta(m, "portico_requests_total{route=\"/other/\",target=\"" + e1 +
-                                            "\",code=\"200\"}"));
+                                           "\",code=\"200\"}"));
     CPPUNIT_ASSERT_EQUAL(
         2.0, delta(m, "portico_requests_total{route=\"none\",target=\"none\",code=\"404\"}"));
-    CPPUNIT_ASSERT_EQUAL(7.0, delta(m, "portico_request_duration_seconds_count{route=\"/proxy/\"}"));
+    CPPUNIT_ASSERT_EQUAL(7.0,
+                         delta(m, "portico_request_duration_seconds_count{route=\"/proxy/\"}"));
     CPPUNIT_ASSERT_EQUAL(
         7.0, delta(m, "portico_request_duration_seconds_bucket{route=\"/proxy/\",le=\"+Inf\"}"));
     CPPUNIT_ASSERT(metric(m, "portico_request_duration_seconds_sum{route=\"/proxy/\"}") > 0);
     CPPUNIT_ASSERT(metric(m, "portico_client_connections") >= 1);
-    CPPUNIT_ASSERT_EQUAL(1.0, metric(m, "portico_target_healthy{route=\"/proxy/\",target=\"" + e1 + "\"}"));
-    CPPUNIT_ASSERT_EQUAL(0.0, metric(m, "portico_target_in_cooldown{route=\"/proxy/\",target=\"" + e1 + "\"}"));
-    CPPUNIT_ASSERT(metric(m, "portico_upstream_connections{target=\"" + e1 + "\",state=\"idle\"}") >= 1);
-    CPPUNIT_ASSERT_EQUAL(0.0, metric(m, "portico_upstream_connections{target=\"" + e1 + "\",state=\"busy\"}"));
+    CPPUNIT_ASSERT_EQUAL(
+        1.0, metric(m, "portico_target_healthy{route=\"/proxy/\",target=\"" + e1 + "\"}"));
+    CPPUNIT_ASSERT_EQUAL(
+        0.0, metric(m, "portico_target_in_cooldown{route=\"/proxy/\",target=\"" + e1 + "\"}"));
+    CPPUNIT_ASSERT(
+        metric(m, "portico_upstream_connections{target=\"" + e1 + "\",state=\"idle\"}") >= 1);
+    CPPUNIT_ASSERT_EQUAL(
+        0.0, metric(m, "portico_upstream_connections{target=\"" + e1 + "\",state=\"busy\"}"));
     CPPUNIT_ASSERT(metric(m, "portico_route_table_reloads_total") >= 1);
     CPPUNIT_ASSERT(metric(m, "portico_route_table_last_reload_timestamp_seconds") > 1.7e9);
     CPPUNIT_ASSERT_EQUAL(0.0, metric(m, "portico_store_read_errors_total"));
@@ -207,10 +212,11 @@ class OperationsTest : public CppUnit::TestFixture {
     // /mixed/ meets the dead target at most once before its cooldown (2 s) and moves on.
     CPPUNIT_ASSERT(metric(m, "portico_upstream_retries_total{route=\"/mixed/\"}") >= 1);
     CPPUNIT_ASSERT_EQUAL(4.0, metric(m, mixedOk) - okBefore);
-    CPPUNIT_ASSERT_EQUAL(1.0, metric(m, "portico_target_in_cooldown{route=\"/mixed/\",target=\"" +
-                                            dead + "\"}"));
-    CPPUNIT_ASSERT_EQUAL(0.0, metric(m, "portico_upstream_timeouts_total{route=\"/mixed/\",target=\"" +
-                                            dead + "\"}"));
+    CPPUNIT_ASSERT_EQUAL(
+        1.0, metric(m, "portico_target_in_cooldown{route=\"/mixed/\",target=\"" + dead + "\"}"));
+    CPPUNIT_ASSERT_EQUAL(
+        0.0,
+        metric(m, "portico_upstream_timeouts_total{route=\"/mixed/\",target=\"" + dead + "\"}"));
     const auto [rc, out] = promtool(s.dir(), m);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(out, 0, rc);
   }
@@ -231,8 +237,8 @@ class OperationsTest : public CppUnit::TestFixture {
     const auto notReady = http(status, "GET", "/readyz");
     CPPUNIT_ASSERT_EQUAL(503, notReady.status);
     CPPUNIT_ASSERT_EQUAL(std::string("not ready"), field(notReady.body, "status"));
-    CPPUNIT_ASSERT_EQUAL(-1.0, metric(http(status, "GET", "/metrics").body,
-                                      "portico_route_table_revision"));
+    CPPUNIT_ASSERT_EQUAL(
+        -1.0, metric(http(status, "GET", "/metrics").body, "portico_route_table_revision"));
     Sidecar sidecar(dir);
     CPPUNIT_ASSERT_MESSAGE(sidecar.process().log(), sidecar.ready());
     CPPUNIT_ASSERT(waitUntil([&] { return http(status, "GET", "/readyz").status == 200; }, 10s));
@@ -244,8 +250,8 @@ class OperationsTest : public CppUnit::TestFixture {
     const int proxy = s.proxy({"proxy.status_port=off"});
     CPPUNIT_ASSERT(waitUntil(
         [&] { return s.lastProxy().log().find("status listener off") != std::string::npos; }, 5s));
-    const int proxy2 = s.proxy({"proxy.status_host=off",
-                                "proxy.status_port=" + std::to_string(would)});
+    const int proxy2 =
+        s.proxy({"proxy.status_host=off", "proxy.status_port=" + std::to_string(would)});
     CPPUNIT_ASSERT_EQUAL(0, http(would, "GET", "/metrics", "", {}, 1s).status);
     CPPUNIT_ASSERT_EQUAL(404, http(proxy, "GET", "/metrics").status);
     CPPUNIT_ASSERT_EQUAL(404, http(proxy2, "GET", "/metrics").status);
@@ -258,11 +264,11 @@ class OperationsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE(sidecar.process().log(), sidecar.ready());
     const std::map<std::string, std::string> auth{{"Authorization", "Bearer s3cret"}};
     const std::string down = localUrl(freePort());
-    const auto created = sidecar.request(
-        "POST", "/endpoints/routes",
-        "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + up.url() + "\",\"" + down +
-            "\"],\"healthCheck\":{\"interval\":\"100ms\"}}",
-        auth);
+    const auto created =
+        sidecar.request("POST", "/endpoints/routes",
+                        "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + up.url() + "\",\"" + down +
+                            "\"],\"healthCheck\":{\"interval\":\"100ms\"}}",
+                        auth);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(created.body, 201, created.status);
     CPPUNIT_ASSERT(waitUntil([&] { return sidecar.stored(down) == "0"; }, 10s));
 
@@ -286,13 +292,21 @@ class OperationsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("text/plain; version=0.0.4; charset=utf-8"),
                          scrape.header("content-type"));
     m = scrape.body;
-    CPPUNIT_ASSERT_EQUAL(1.0, metric(m, "portico_health_transitions_total{route=\"/svc/\",target=\"" +
-                                            down + "\",to=\"unhealthy\"}"));
-    CPPUNIT_ASSERT_EQUAL(0.0, metric(m, "portico_target_healthy{route=\"/svc/\",target=\"" + down + "\"}"));
-    CPPUNIT_ASSERT_EQUAL(1.0, metric(m, "portico_target_healthy{route=\"/svc/\",target=\"" + up.url() + "\"}"));
+    CPPUNIT_ASSERT_EQUAL(
+        1.0, metric(m, "portico_health_transitions_total{route=\"/svc/\",target=\"" + down +
+                           "\",to=\"unhealthy\"}"));
+    CPPUNIT_ASSERT_EQUAL(
+        0.0, metric(m, "portico_target_healthy{route=\"/svc/\",target=\"" + down + "\"}"));
+    CPPUNIT_ASSERT_EQUAL(
+        1.0, metric(m, "portico_target_healthy{route=\"/svc/\",target=\"" + up.url() + "\"}"));
     CPPUNIT_ASSERT(metric(m, "portico_health_check_duration_seconds_count") >= 4);
-    CPPUNIT_ASSERT_EQUAL(1.0, metric(m, "portico_admin_requests_total{method=\"POST\",endpoint=\"/endpoints/routes\",code=\"201\"}"));
-    CPPUNIT_ASSERT(metric(m, "portico_admin_requests_total{method=\"GET\",endpoint=\"/metrics\",code=\"401\"}") >= 1);
+    CPPUNIT_ASSERT_EQUAL(1.0, metric(m,
+                                     "portico_admin_requests_total{method=\"POST\",endpoint=\"/"
+                                     "endpoints/routes\",code=\"201\"}"));
+    CPPUNIT_ASSERT(
+        metric(m,
+               "portico_admin_requests_total{method=\"GET\",endpoint=\"/metrics\",code=\"401\"}") >=
+        1);
     CPPUNIT_ASSERT(metric(m, "portico_store_write_duration_seconds_count") >= 2);
     CPPUNIT_ASSERT_EQUAL(0.0, metric(m, "portico_store_busy_total"));
     const double revision = metric(m, "portico_store_revision");
@@ -360,8 +374,9 @@ class OperationsTest : public CppUnit::TestFixture {
     }
     // Not a store at all.
     writeFile(dir.file("junk.db"), std::string(4096, 'j'));
-    const auto [rc, out] = runToEnd(
-        dir, "portico-proxy", {"--check", "--define=store.path=" + dir.file("junk.db")}, "junk.log");
+    const auto [rc, out] =
+        runToEnd(dir, "portico-proxy", {"--check", "--define=store.path=" + dir.file("junk.db")},
+                 "junk.log");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(out, 78, rc);
     CPPUNIT_ASSERT_MESSAGE(out, out.find("store.path") != std::string::npos);
   }
@@ -369,8 +384,8 @@ class OperationsTest : public CppUnit::TestFixture {
   void testAccessLogJsonAndRequestId() {
     Stack s;
     const std::string log = s.dir().file("access.json");
-    const int proxy = s.proxyToOneEcho(
-        "e1", {"proxy.access_log=" + log, "proxy.access_log_format=json"});
+    const int proxy =
+        s.proxyToOneEcho("e1", {"proxy.access_log=" + log, "proxy.access_log_format=json"});
     // A client's id passes through to the target and into the log.
     const auto given =
         http(proxy, "GET", "/proxy/given?q=1", "", {{"X-Request-Id", "client-id-42"}});
@@ -422,8 +437,8 @@ class OperationsTest : public CppUnit::TestFixture {
   void testAccessLogCombined() {
     Stack s;
     const std::string log = s.dir().file("access.log");
-    const int proxy = s.proxyToOneEcho(
-        "e1", {"proxy.access_log=" + log, "proxy.access_log_format=combined"});
+    const int proxy =
+        s.proxyToOneEcho("e1", {"proxy.access_log=" + log, "proxy.access_log_format=combined"});
     const auto r = http(proxy, "GET", "/proxy/c?x=1", "",
                         {{"User-Agent", "ops-test/1.0"}, {"Referer", "http://ref.example/"}});
     CPPUNIT_ASSERT_EQUAL(200, r.status);
@@ -464,8 +479,10 @@ class OperationsTest : public CppUnit::TestFixture {
         [&] { return s.lastProxy().log().find("listening on") != std::string::npos; }, 5s));
     CPPUNIT_ASSERT_MESSAGE(
         s.lastProxy().log(),
-        std::regex_search(s.lastProxy().log(),
-                          std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info portico-proxy: listening on)")));
+        std::regex_search(
+            s.lastProxy().log(),
+            std::regex(
+                R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info portico-proxy: listening on)")));
   }
 };
 

@@ -60,7 +60,7 @@ class AccessLogTest : public CppUnit::TestFixture {
                          line(AccessLogFormat::Portico, r));
     CPPUNIT_ASSERT_EQUAL(
         std::string("10.0.0.7 - - [01/Dec/2026:18:29:58 +0000] \"GET /api/users?id=1 HTTP/1.1\" "
-                     "200 512 \"https://example.com/\" \"curl/7.88.1\"\n"),
+                    "200 512 \"https://example.com/\" \"curl/7.88.1\"\n"),
         line(AccessLogFormat::Combined, r));
     CPPUNIT_ASSERT_EQUAL(
         std::string("{\"time\":\"2026-12-01T18:29:58.123Z\",\"client\":\"10.0.0.7\",\"method\":"
@@ -90,8 +90,8 @@ class AccessLogTest : public CppUnit::TestFixture {
     const std::string combined = line(AccessLogFormat::Combined, r);
     CPPUNIT_ASSERT_MESSAGE(combined, combined.find("404 512 \"-\" \"-\"\n") != std::string::npos);
     const std::string portico = line(AccessLogFormat::Portico, r);
-    CPPUNIT_ASSERT_MESSAGE(portico, portico.find(" GET /api/users?id=1 - - 404 ") !=
-                                        std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(portico,
+                           portico.find(" GET /api/users?id=1 - - 404 ") != std::string::npos);
   }
 
   void testHostileFieldsStayInTheirField() {
@@ -106,11 +106,10 @@ class AccessLogTest : public CppUnit::TestFixture {
     const std::string portico = line(AccessLogFormat::Portico, r);
     CPPUNIT_ASSERT_MESSAGE(portico, portico.find(" /a?b?c\\d?? /api/ ") != std::string::npos);
     const std::string combined = line(AccessLogFormat::Combined, r);
-    CPPUNIT_ASSERT_MESSAGE(combined,
-                           combined.find("\"GET /a b\\x22c\\x5Cd\\x0A\\x01 HTTP/1.1\"") !=
-                               std::string::npos);
-    CPPUNIT_ASSERT_MESSAGE(combined, combined.find("\"evil\\x22 \\x22agent\\x0D\\x0A\"\n") !=
+    CPPUNIT_ASSERT_MESSAGE(combined, combined.find("\"GET /a b\\x22c\\x5Cd\\x0A\\x01 HTTP/1.1\"") !=
                                          std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(
+        combined, combined.find("\"evil\\x22 \\x22agent\\x0D\\x0A\"\n") != std::string::npos);
     const auto o = Poco::JSON::Parser()
                        .parse(line(AccessLogFormat::Json, r))
                        .extract<Poco::JSON::Object::Ptr>();

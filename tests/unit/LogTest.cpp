@@ -25,23 +25,20 @@ class LogTest : public CppUnit::TestFixture {
   void testTextLine() {
     Log::configure("portico-proxy", LogLevel::Info, LogFormat::Text);
     // 2026-12-01T18:29:58.123Z
-    CPPUNIT_ASSERT_EQUAL(
-        std::string("2026-12-01T18:29:58.123Z warn portico-proxy: target down\n"),
-        Log::format(LogLevel::Warn, "target down", 1796149798123LL));
+    CPPUNIT_ASSERT_EQUAL(std::string("2026-12-01T18:29:58.123Z warn portico-proxy: target down\n"),
+                         Log::format(LogLevel::Warn, "target down", 1796149798123LL));
   }
 
   void testJsonLine() {
     Log::configure("portico-sidecar", LogLevel::Info, LogFormat::Json);
-    const std::string line =
-        Log::format(LogLevel::Error, "quote \" and\nnewline", 1796149798005LL);
+    const std::string line = Log::format(LogLevel::Error, "quote \" and\nnewline", 1796149798005LL);
     CPPUNIT_ASSERT_EQUAL('\n', line.back());
     CPPUNIT_ASSERT_EQUAL(std::string::npos, line.substr(0, line.size() - 1).find('\n'));
     const auto o = Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>();
     CPPUNIT_ASSERT_EQUAL(std::string("2026-12-01T18:29:58.005Z"), o->getValue<std::string>("time"));
     CPPUNIT_ASSERT_EQUAL(std::string("error"), o->getValue<std::string>("level"));
     CPPUNIT_ASSERT_EQUAL(std::string("portico-sidecar"), o->getValue<std::string>("program"));
-    CPPUNIT_ASSERT_EQUAL(std::string("quote \" and\nnewline"),
-                         o->getValue<std::string>("message"));
+    CPPUNIT_ASSERT_EQUAL(std::string("quote \" and\nnewline"), o->getValue<std::string>("message"));
   }
 
   void testLevels() {

@@ -1,5 +1,4 @@
 #include <cppunit/extensions/HelperMacros.h>
-
 #include <unistd.h>
 
 #include <cmath>
@@ -120,8 +119,8 @@ class MetricsTest : public CppUnit::TestFixture {
     Registry r(4, ShardWriters::One);
     auto c = r.counter("demo_total", "x").with();
     for (std::size_t s = 0; s < r.shardCount(); ++s) c.add(r.shard(s), s + 1);
-    CPPUNIT_ASSERT_EQUAL(std::string("# HELP demo_total x\n# TYPE demo_total counter\ndemo_total 10\n"),
-                         r.scrape());
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("# HELP demo_total x\n# TYPE demo_total counter\ndemo_total 10\n"), r.scrape());
     // The same label values resolve to the same series.
     r.counter("demo2_total", "y", {"k"}).with({"v"}).add(r.shard(0));
     CPPUNIT_ASSERT(r.scrape().find("demo2_total{k=\"v\"} 1\n") != std::string::npos);
@@ -150,7 +149,8 @@ class MetricsTest : public CppUnit::TestFixture {
       const std::string text = r.scrape();
       const std::string total = std::to_string(kThreads * kAdds);
       CPPUNIT_ASSERT_MESSAGE(text, text.find("demo_total " + total + "\n") != std::string::npos);
-      CPPUNIT_ASSERT_MESSAGE(text, text.find("demo_seconds_sum " + total + "\n") != std::string::npos);
+      CPPUNIT_ASSERT_MESSAGE(text,
+                             text.find("demo_seconds_sum " + total + "\n") != std::string::npos);
       CPPUNIT_ASSERT_MESSAGE(text,
                              text.find("demo_seconds_count " + total + "\n") != std::string::npos);
     }
@@ -187,10 +187,11 @@ class MetricsTest : public CppUnit::TestFixture {
       out.family("demo_state", "Computed at scrape.", "gauge");
       out.sample("demo_state", {{"target", "http://a:1"}}, 1.0);
     });
-    CPPUNIT_ASSERT_EQUAL(std::string("# HELP demo_total x\n# TYPE demo_total counter\n"
-                                     "demo_total 1\n# HELP demo_state Computed at scrape.\n"
-                                     "# TYPE demo_state gauge\ndemo_state{target=\"http://a:1\"} 1\n"),
-                         r.scrape());
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("# HELP demo_total x\n# TYPE demo_total counter\n"
+                    "demo_total 1\n# HELP demo_state Computed at scrape.\n"
+                    "# TYPE demo_state gauge\ndemo_state{target=\"http://a:1\"} 1\n"),
+        r.scrape());
   }
 
   void testProcessMetricsFromProc() {

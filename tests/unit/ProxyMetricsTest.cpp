@@ -61,13 +61,19 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     m.requestDone(shard, nullptr, nullptr, 404, 0.0001);          // no route
     const std::string text = m.scrape();
     CPPUNIT_ASSERT_MESSAGE(
-        text, has(text, "portico_requests_total{route=\"/api/\",target=\"http://a:1\",code=\"200\"} 2"));
-    CPPUNIT_ASSERT(has(text, "portico_requests_total{route=\"/api/\",target=\"http://b:2\",code=\"502\"} 1"));
-    CPPUNIT_ASSERT(has(text, "portico_requests_total{route=\"/api/\",target=\"none\",code=\"503\"} 1"));
-    CPPUNIT_ASSERT(has(text, "portico_requests_total{route=\"none\",target=\"none\",code=\"404\"} 1"));
+        text,
+        has(text, "portico_requests_total{route=\"/api/\",target=\"http://a:1\",code=\"200\"} 2"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_requests_total{route=\"/api/\",target=\"http://b:2\",code=\"502\"} 1"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_requests_total{route=\"/api/\",target=\"none\",code=\"503\"} 1"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_requests_total{route=\"none\",target=\"none\",code=\"404\"} 1"));
     CPPUNIT_ASSERT(has(text, "portico_request_duration_seconds_count{route=\"/api/\"} 4"));
-    CPPUNIT_ASSERT(has(text, "portico_request_duration_seconds_bucket{route=\"/api/\",le=\"0.005\"} 2"));
-    CPPUNIT_ASSERT(has(text, "portico_request_duration_seconds_bucket{route=\"/api/\",le=\"0.25\"} 4"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_request_duration_seconds_bucket{route=\"/api/\",le=\"0.005\"} 2"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_request_duration_seconds_bucket{route=\"/api/\",le=\"0.25\"} 4"));
 
     // A rebuilt table (a target added) keeps counting into the same series.
     auto next = RouteTable::build(
@@ -76,13 +82,15 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     const auto& r2 = next->routes()[0];
     CPPUNIT_ASSERT(r2.metrics == r.metrics);
     m.requestDone(shard, r2.metrics.get(), r2.targets[0]->metrics.get(), 200, 0.001);
-    CPPUNIT_ASSERT(has(m.scrape(),
-                       "portico_requests_total{route=\"/api/\",target=\"http://a:1\",code=\"200\"} 3"));
+    CPPUNIT_ASSERT(
+        has(m.scrape(),
+            "portico_requests_total{route=\"/api/\",target=\"http://a:1\",code=\"200\"} 3"));
   }
 
   void testUpstreamEventsAndConnections() {
     ProxyMetrics m(1, ShardWriters::One);
-    auto table = RouteTable::build({route("/api/", {{"http://a:1", true}})}, nullptr, 1, nullptr, &m);
+    auto table =
+        RouteTable::build({route("/api/", {{"http://a:1", true}})}, nullptr, 1, nullptr, &m);
     const auto& r = table->routes()[0];
     auto& shard = m.shard(0);
     m.connectFailed(shard, *r.targets[0]->metrics);
@@ -93,18 +101,19 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     m.clientConnectionOpened(shard);
     m.clientConnectionClosed(shard);
     const std::string text = m.scrape();
-    CPPUNIT_ASSERT(has(text, "portico_upstream_connect_failures_total{route=\"/api/\",target=\"http://a:1\"} 2"));
-    CPPUNIT_ASSERT(has(text, "portico_upstream_timeouts_total{route=\"/api/\",target=\"http://a:1\"} 1"));
+    CPPUNIT_ASSERT(has(
+        text, "portico_upstream_connect_failures_total{route=\"/api/\",target=\"http://a:1\"} 2"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_upstream_timeouts_total{route=\"/api/\",target=\"http://a:1\"} 1"));
     CPPUNIT_ASSERT(has(text, "portico_upstream_retries_total{route=\"/api/\"} 1"));
     CPPUNIT_ASSERT(has(text, "portico_client_connections 1"));
   }
 
   void testTargetStateFromTheTable() {
     ProxyMetrics m(1, ShardWriters::One);
-    auto table = RouteTable::build(
-        {route("/api/", {{"http://a:1", true}, {"http://b:2", false}}),
-         route("/web/", {{"http://a:1", true}})},
-        nullptr, 7, nullptr, &m);
+    auto table = RouteTable::build({route("/api/", {{"http://a:1", true}, {"http://b:2", false}}),
+                                    route("/web/", {{"http://a:1", true}})},
+                                   nullptr, 7, nullptr, &m);
     m.watch([&] { return table; });
     const auto& r = table->routes()[0];
     r.targets[0]->inFlight = 3;
@@ -114,13 +123,18 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
                                      .count() +
                                  60000;
     const std::string text = m.scrape();
-    CPPUNIT_ASSERT_MESSAGE(text, has(text, "portico_target_healthy{route=\"/api/\",target=\"http://a:1\"} 1"));
+    CPPUNIT_ASSERT_MESSAGE(
+        text, has(text, "portico_target_healthy{route=\"/api/\",target=\"http://a:1\"} 1"));
     CPPUNIT_ASSERT(has(text, "portico_target_healthy{route=\"/api/\",target=\"http://b:2\"} 0"));
-    CPPUNIT_ASSERT(has(text, "portico_target_in_cooldown{route=\"/api/\",target=\"http://b:2\"} 1"));
-    CPPUNIT_ASSERT(has(text, "portico_target_in_cooldown{route=\"/api/\",target=\"http://a:1\"} 0"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_target_in_cooldown{route=\"/api/\",target=\"http://b:2\"} 1"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_target_in_cooldown{route=\"/api/\",target=\"http://a:1\"} 0"));
     // One URL on two routes: its connections are summed under one target label.
-    CPPUNIT_ASSERT(has(text, "portico_upstream_connections{target=\"http://a:1\",state=\"busy\"} 5"));
-    CPPUNIT_ASSERT(has(text, "portico_upstream_connections{target=\"http://a:1\",state=\"idle\"} 0"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_upstream_connections{target=\"http://a:1\",state=\"busy\"} 5"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_upstream_connections{target=\"http://a:1\",state=\"idle\"} 0"));
     CPPUNIT_ASSERT(has(text, "# TYPE process_cpu_seconds_total counter"));
   }
 
@@ -147,7 +161,8 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     constexpr int kLoops = 4;
     constexpr int kRequests = 50000;
     ProxyMetrics m(kLoops, ShardWriters::One);
-    auto table = RouteTable::build({route("/api/", {{"http://a:1", true}})}, nullptr, 1, nullptr, &m);
+    auto table =
+        RouteTable::build({route("/api/", {{"http://a:1", true}})}, nullptr, 1, nullptr, &m);
     const auto& r = table->routes()[0];
     std::vector<std::thread> loops;
     for (int loop = 0; loop < kLoops; ++loop) {
@@ -161,10 +176,12 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     }
     for (auto& t : loops) t.join();
     const std::string text = m.scrape();
-    CPPUNIT_ASSERT(has(text, "portico_requests_total{route=\"/api/\",target=\"http://a:1\",code=\"200\"} " +
-                                 std::to_string(kLoops * kRequests / 2)));
-    CPPUNIT_ASSERT(has(text, "portico_requests_total{route=\"/api/\",target=\"http://a:1\",code=\"201\"} " +
-                                 std::to_string(kLoops * kRequests / 2)));
+    CPPUNIT_ASSERT(
+        has(text, "portico_requests_total{route=\"/api/\",target=\"http://a:1\",code=\"200\"} " +
+                      std::to_string(kLoops * kRequests / 2)));
+    CPPUNIT_ASSERT(
+        has(text, "portico_requests_total{route=\"/api/\",target=\"http://a:1\",code=\"201\"} " +
+                      std::to_string(kLoops * kRequests / 2)));
     CPPUNIT_ASSERT(has(text, "portico_client_connections 0"));
   }
 };

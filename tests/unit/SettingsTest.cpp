@@ -225,10 +225,14 @@ class SettingsTest : public CppUnit::TestFixture {
     const struct {
       const char* key;
       const char* value;
-    } bad[] = {{"proxy.status_port", "0"},       {"proxy.status_port", "nine"},
-               {"proxy.status_port", "8080"},    {"proxy.status_host", ""},
-               {"proxy.access_log_format", "x"}, {"log.level", "trace"},
-               {"log.format", "xml"},            {"log.colour", "yes"}};
+    } bad[] = {{"proxy.status_port", "0"},
+               {"proxy.status_port", "nine"},
+               {"proxy.status_port", "8080"},
+               {"proxy.status_host", ""},
+               {"proxy.access_log_format", "x"},
+               {"log.level", "trace"},
+               {"log.format", "xml"},
+               {"log.colour", "yes"}};
     for (const auto& b : bad)
       CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(b.key) + "=" + b.value, std::string(b.key),
                                    failingKey({{b.key, b.value}}));
