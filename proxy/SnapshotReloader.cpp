@@ -36,7 +36,7 @@ void SnapshotReloader::pollOnce(bool strict) {
       if (metrics_) metrics_->tableLoaded(revision);
       // Idle connections to removed targets close now; in-flight ones finish and are not kept.
       for (const auto& gone : previous->droppedBy(*next)) gone->pool.retire();
-      for (const auto& p : problems) logLine(p);
+      for (const auto& p : problems) logWarn(p);
       std::size_t targets = 0;
       std::size_t healthy = 0;
       for (const auto& r : next->routes()) {

@@ -127,8 +127,8 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     keepAlive = false;
     answer = AdminApi::errorAnswer(400, "bad request: " + e.displayText());
   } catch (const std::exception& e) {
-    logLine("admin: internal error on " + request.getMethod() + " " + request.getURI() + ": " +
-            e.what());
+    logError("admin: internal error on " + request.getMethod() + " " + request.getURI() + ": " +
+             e.what());
     keepAlive = false;
     answer = AdminApi::errorAnswer(500, std::string("internal error: ") + e.what());
   }

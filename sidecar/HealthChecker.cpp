@@ -97,7 +97,7 @@ void HealthChecker::reload() {
     schedule_.sync(routes, Clock::now());
     scheduleChanged_ = true;
   } catch (const std::exception& e) {
-    logLine(std::string("health: cannot read the store: ") + e.what());
+    logWarn(std::string("health: cannot read the store: ") + e.what());
   }
 }
 
@@ -113,7 +113,7 @@ void HealthChecker::flushChecked() {
   try {
     store_.recordChecked(ids);
   } catch (const std::exception& e) {
-    logLine(std::string("health: cannot record check times: ") + e.what());
+    logWarn(std::string("health: cannot record check times: ") + e.what());
   }
 }
 
@@ -196,7 +196,7 @@ void HealthChecker::addWorkers(std::size_t wanted) {
       spawnFailed_ = false;
     } catch (const std::system_error& e) {
       // Out of threads: the running workers carry on; the next due probe tries again.
-      if (!spawnFailed_) logLine(std::string("health: cannot start a probe worker: ") + e.what());
+      if (!spawnFailed_) logError(std::string("health: cannot start a probe worker: ") + e.what());
       spawnFailed_ = true;
       return;
     }

@@ -22,7 +22,7 @@ void HealthSchedule::add(const RouteRecord& route, const TargetRecord& target, T
     entry.target = parseTargetUrl(target.url);
   } catch (const std::exception& e) {
     // The store only holds validated URLs; a bad one is skipped, not allowed to stop the rest.
-    logLine("health: skipping target " + target.url + " of route " + route.prefix + ": " +
+    logWarn("health: skipping target " + target.url + " of route " + route.prefix + ": " +
             e.what());
     return;
   }
