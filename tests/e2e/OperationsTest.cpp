@@ -402,16 +402,21 @@ class OperationsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(id != replacedId);
     CPPUNIT_ASSERT_EQUAL(404, http(proxy, "GET", "/unrouted").status);
 
-    std::vector<Poco::JSON::Object::Ptr> entries;
+    // A line is written once its response is out: wait for all four.
+    std::map<std::string, Poco::JSON::Object::Ptr> byPath;
     CPPUNIT_ASSERT(waitUntil(
         [&] {
-          entries.clear();
-          for (const auto& l : lines(readAll(log))) entries.push_back(json(l));
-          return entries.size() >= 5;  // the harness's probe of the route, then these four
+          byPath.clear();
+          for (const auto& l : lines(readAll(log))) {
+            const auto e = json(l);
+            byPath[e->getValue<std::string>("path")] = e;
+          }
+          for (const char* path :
+               {"/proxy/given?q=1", "/proxy/made", "/proxy/replaced", "/unrouted"})
+            if (!byPath.count(path)) return false;
+          return true;
         },
         5s));
-    std::map<std::string, Poco::JSON::Object::Ptr> byPath;
-    for (const auto& e : entries) byPath[e->getValue<std::string>("path")] = e;
     const auto g = byPath.at("/proxy/given?q=1");
     CPPUNIT_ASSERT_EQUAL(std::string("client-id-42"), g->getValue<std::string>("request_id"));
     CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), g->getValue<std::string>("client"));
