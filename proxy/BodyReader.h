@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "MessageFraming.h"
+
 namespace Poco::Net {
 class HTTPSession;
 }
@@ -22,7 +24,7 @@ class BodyTruncated : public std::runtime_error {
 /// complete one, and it reads as much as one recv() gives instead of 4 KiB at a time.
 class BodyReader {
  public:
-  enum class Framing { Empty, Length, Chunked, UntilClose };
+  using Framing = http::BodyFraming;
 
   BodyReader(Poco::Net::HTTPSession& session, Framing framing, std::uint64_t length = 0);
 

@@ -1,45 +1,36 @@
 #include "ForwardingHandler.h"
 
 #include <Poco/Buffer.h>
-#include <Poco/Exception.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/String.h>
 
 #include <chrono>
+#include <cstdio>
 
+#include "AccessLog.h"
 #include "BodyReader.h"
-#include "Duration.h"
-#include "HeaderFilter.h"
+#include "ForwardingPolicy.h"
+#include "HttpParser.h"
 #include "JsonError.h"
 #include "Log.h"
-#include "MessageFraming.h"
-#include "RequestId.h"
-#include "RoutePath.h"
+#include "TargetState.h"
 #include "WebSocketTunnel.h"
 
 namespace portico {
 namespace {
 
-using Poco::Net::HTTPMessage;
-using Poco::Net::HTTPRequest;
+using http::BodyFraming;
 using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerRequestImpl;
 using Poco::Net::HTTPServerResponse;
-using Framing = BodyReader::Framing;
+using Status = http::HttpParser::Status;
 
 /// Big enough that one recv() of a fast stream fills it; small enough for the thread's stack.
 constexpr std::size_t kBufferSize = 16 * 1024;
-constexpr std::size_t kMaxTried = 16;
-/// The default of header look-ups whose result is kept as a view (get() returns a reference to
-/// its default argument: a temporary would dangle).
-const std::string kNoValue;
 
 std::int64_t steadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -47,411 +38,329 @@ std::int64_t steadyMs() {
       .count();
 }
 
-/// Headers the proxy sets itself (or frames itself) instead of copying from the client.
-const std::vector<std::string_view> kRequestComputed = {
-    "Content-Length",    "Expect",        "X-Forwarded-For", "X-Forwarded-Host",
-    "X-Forwarded-Proto", "X-Origin-Host", "X-Request-Id"};
-const std::vector<std::string_view> kResponseComputed = {"Content-Length"};
-
-/// Every value of a repeated header as one comma-separated list.
-std::string joined(const Poco::Net::NameValueCollection& message, const std::string& name) {
-  std::string out;
-  for (auto it = message.find(name); it != message.end() && sameHeaderName(it->first, name); ++it) {
-    if (!out.empty()) out += ", ";
-    out += it->second;
-  }
-  return out;
+/// The POCO request as the policy reads requests.
+http::HttpHead headOf(const HTTPServerRequest& request) {
+  http::HttpHead head;
+  head.setMethod(head.own(request.getMethod()));
+  head.setTarget(head.own(request.getURI()));
+  head.setVersion(1, request.getVersion() == Poco::Net::HTTPMessage::HTTP_1_0 ? 0 : 1);
+  for (const auto& [name, value] : request) head.addOwned(name, value);
+  return head;
 }
 
-bool isWebSocketUpgrade(const HTTPServerRequest& request) {
-  if (Poco::icompare(request.get("Upgrade", ""), "websocket") != 0) return false;
-  for (const auto& token : HeaderFilter::connectionTokens(joined(request, "Connection"))) {
-    if (token == "upgrade") return true;
-  }
-  return false;
-}
-
-/// Skips targets already tried for this request and, on the first pass, those cooling down.
-class TriedFilter final : public CandidateFilter {
+/// Writes the response body to the client as the parser delivers it.
+class ResponseSink final : public http::BodySink {
  public:
-  TriedFilter(const Route& route, const std::size_t* tried, std::size_t count, bool skipCooling,
-              std::int64_t now)
-      : route_(route), tried_(tried), count_(count), skipCooling_(skipCooling), now_(now) {}
-
-  bool allowed(std::size_t index) const override {
-    for (std::size_t i = 0; i < count_; ++i) {
-      if (tried_[i] == index) return false;
-    }
-    return !skipCooling_ ||
-           route_.candidates[index]->avoidUntilMs.load(std::memory_order_relaxed) <= now_;
+  explicit ResponseSink(std::ostream& out) : out_(out) {}
+  void data(const char* bytes, std::size_t size) override {
+    out_.write(bytes, static_cast<std::streamsize>(size));
+    written += size;
   }
+  std::uint64_t written{0};
 
  private:
-  const Route& route_;
-  const std::size_t* tried_;
-  std::size_t count_;
-  bool skipCooling_;
-  std::int64_t now_;
+  std::ostream& out_;
 };
 
-/// Counts a request in a target's in-flight total for as long as it is open (least_conn reads it).
-class InFlight {
+/// One request's trip through the module.
+class BlockingForwarder {
  public:
-  explicit InFlight(TargetState& target) : target_(target) {
-    target_.inFlight.fetch_add(1, std::memory_order_relaxed);
-  }
-  ~InFlight() { target_.inFlight.fetch_sub(1, std::memory_order_relaxed); }
-  InFlight(const InFlight&) = delete;
-  InFlight& operator=(const InFlight&) = delete;
-
- private:
-  TargetState& target_;
-};
-
-/// One request's trip through the proxy.
-class Forwarder {
- public:
-  Forwarder(const ProxyContext& context, const Route& route, HTTPServerRequest& request,
-            HTTPServerResponse& response, const std::string& target,
-            std::chrono::steady_clock::time_point started)
+  BlockingForwarder(const ProxyContext& context, const Route& route, HTTPServerRequest& request,
+                    HTTPServerResponse& response, const std::string& target)
       : ctx_(context),
-        route_(route),
         req_(request),
         resp_(response),
-        target_(target.empty() ? request.getURI() : target),
-        started_(started),
-        shard_(context.metrics ? &context.metrics->threadShard() : nullptr) {}
+        impl_(dynamic_cast<HTTPServerRequestImpl*>(&request)),
+        head_(headOf(request)),
+        peer_(request.clientAddress().host().toString()),
+        policy_(context, route, head_, target, peer_, context.trusted.contains(peer_), false) {}
 
   void run();
 
-  std::string peer;
   int status{0};
   std::uint64_t bytes{0};
-  const std::string* upstream{nullptr};
-  TargetState* answeredBy{nullptr};  // the target last tried (its label in the metrics)
-  double upstreamMs{-1};             // until the target's response head arrived
-  std::string_view requestId;        // passed through or generated, valid as long as this
+  std::string upstream{"-"};
+  /// When the target's response head arrived (the epoch when none did).
+  std::chrono::steady_clock::time_point responseHeadAt{};
+  const ForwardingPolicy& policy() const { return policy_; }
 
  private:
   enum class Outcome { Answered, ConnectFailed };
-  enum class Failure { None, ClientGone, Timeout, Broken };
 
-  void prepare(const std::string& incomingXff);
-  Outcome tryTarget(TargetState& target, std::string& lastError);
-  std::unique_ptr<UpstreamConnection> connect(TargetState& target, std::string& lastError);
-  Failure exchangeHead(UpstreamConnection& conn, HTTPResponse& head, std::string& detail);
-  void relay(std::unique_ptr<UpstreamConnection> conn, TargetState& target, HTTPResponse& head);
-  void tunnel(std::unique_ptr<UpstreamConnection> conn, const HTTPResponse& head);
-  void copyResponseHeaders(const HTTPResponse& head, bool upgrade);
-  void reply(HTTPResponse::HTTPStatus code, const std::string& message);
+  Outcome tryTarget(TargetState& target);
+  bool sendRequest(UpstreamConnection& conn, std::string& detail);
+  void relay(std::unique_ptr<UpstreamConnection> conn, TargetState& target,
+             http::HttpParser& parser, char* buffer, std::size_t begin, std::size_t end);
+  void tunnel(std::unique_ptr<UpstreamConnection> conn, const http::HttpHead& head,
+              const ForwardingPolicy::Response& plan, const char* rest, std::size_t restSize);
+  void reply(int code, const std::string& message);
   void abortClient();
-  bool retryable() const;
 
   const ProxyContext& ctx_;
-  const Route& route_;
   HTTPServerRequest& req_;
   HTTPServerResponse& resp_;
-  const std::string& target_;  // the request target as routed
-  const std::chrono::steady_clock::time_point started_;
-  metrics::Shard* shard_;  // null: no metrics
-  char generatedId_[RequestIdGenerator::kLength];
-  HTTPServerRequestImpl* impl_{nullptr};
-  HTTPRequest up_;
-  Framing bodyFraming_{Framing::Empty};
-  std::uint64_t bodyLength_{0};
-  bool bodyStarted_{false};  // some of the client's body has been read (and maybe sent)
-  bool bodyDone_{false};     // all of it has
-  bool websocket_{false};
-  std::string clientKey_;
-  char buffer_[kBufferSize];
+  HTTPServerRequestImpl* impl_;
+  http::HttpHead head_;
+  std::string peer_;
+  ForwardingPolicy policy_;
+  bool bodyStarted_{false};
+  bool bodyDone_{false};
 };
 
-void Forwarder::run() {
-  impl_ = dynamic_cast<HTTPServerRequestImpl*>(&req_);
+void BlockingForwarder::run() {
   if (impl_ == nullptr) {
-    reply(HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "the proxy needs a POCO HTTPServer request");
+    reply(500, "the proxy needs a POCO HTTPServer request");
     return;
   }
-  peer = impl_->clientAddress().host().toString();
-  {
-    const std::string& incoming = req_.get(RequestIdGenerator::kHeader, kNoValue);
-    requestId = RequestIdGenerator::acceptable(incoming)
-                    ? std::string_view(incoming)
-                    : RequestIdGenerator::forThisThread().next(generatedId_);
-  }
-  const std::string xff = joined(req_, "X-Forwarded-For");
-  clientKey_ = ctx_.trusted.clientAddress(xff, peer);
-  websocket_ = isWebSocketUpgrade(req_);
-  try {
-    const auto framing = MessageFraming::ofRequest(req_);
-    bodyFraming_ = framing.framing;
-    bodyLength_ = framing.length;
-  } catch (const FramingRefused& e) {
-    bodyFraming_ = Framing::UntilClose;  // unknown end: reply() closes the connection
-    reply(e.status, e.what());
+  if (policy_.framing().refused()) {
+    reply(policy_.framing().refusal, policy_.framing().reason);
     return;
   }
-  prepare(xff);
-
-  std::size_t tried[kMaxTried];
-  std::size_t triedCount = 0;
-  std::string lastError;
-  while (triedCount < ctx_.maxAttempts && triedCount < kMaxTried) {
-    const std::int64_t now = steadyMs();
-    std::size_t index =
-        route_.picker->pick(clientKey_, TriedFilter(route_, tried, triedCount, true, now));
-    // Every remaining target is cooling down: still better to try one than to fail outright.
-    if (index == Balancer::npos)
-      index = route_.picker->pick(clientKey_, TriedFilter(route_, tried, triedCount, false, now));
-    if (index == Balancer::npos) break;
-    if (triedCount > 0 && shard_ && route_.metrics) ctx_.metrics->retried(*shard_, *route_.metrics);
-    tried[triedCount++] = index;
-    TargetState& target = *route_.candidates[index];
-    if (tryTarget(target, lastError) == Outcome::Answered) return;
-    if (shard_ && target.metrics) ctx_.metrics->connectFailed(*shard_, *target.metrics);
-    target.avoidUntilMs.store(steadyMs() + ctx_.cooldown.count(), std::memory_order_relaxed);
-    logLine("target " + target.url.canonical + " of route " + route_.prefix +
-            " did not accept a connection (" + lastError + "); passed over for " +
-            formatDuration(ctx_.cooldown));
+  while (TargetState* target = policy_.nextTarget(steadyMs())) {
+    upstream = target->url.canonical;
+    if (tryTarget(*target) == Outcome::Answered) return;
   }
-  if (triedCount == 0) {
-    reply(HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "no healthy target for route " + route_.prefix);
-  } else {
-    reply(HTTPResponse::HTTP_BAD_GATEWAY,
-          "no target of route " + route_.prefix + " accepted a connection: " + lastError);
-  }
+  const ProxyAnswer answer = policy_.exhausted();
+  reply(answer.status, answer.message);
 }
 
-void Forwarder::prepare(const std::string& incomingXff) {
-  up_.setMethod(req_.getMethod());
-  up_.setVersion(HTTPMessage::HTTP_1_1);
-  const HeaderFilter filter(req_, &kRequestComputed);
-  filter.copy(req_, up_);
-  up_.set("X-Forwarded-For", ctx_.trusted.forwardedFor(incomingXff, peer));
-  if (req_.has("Host")) up_.set("X-Forwarded-Host", req_.get("Host"));
-  up_.set("X-Forwarded-Proto", "http");
-  up_.set(RequestIdGenerator::kHeader, std::string(requestId));
-  switch (bodyFraming_) {
-    case Framing::Chunked:
-      up_.setChunkedTransferEncoding(true);
-      break;
-    case Framing::Length:
-      up_.setContentLength64(static_cast<Poco::Int64>(bodyLength_));
-      break;
-    default: {
-      const std::string& m = req_.getMethod();
-      // Without a length POCO would send POST/PUT/PATCH unframed (until close).
-      if (req_.hasContentLength() || m == HTTPRequest::HTTP_POST || m == HTTPRequest::HTTP_PUT ||
-          m == HTTPRequest::HTTP_PATCH)
-        up_.setContentLength(0);
-    }
+bool BlockingForwarder::sendRequest(UpstreamConnection& conn, std::string& detail) {
+  std::string head;
+  policy_.writeUpstreamHead(head);
+  if (!conn.sendAll(head)) {
+    detail = conn.error();
+    return false;
   }
-  if (websocket_) {
-    up_.set("Connection", "Upgrade");
-    up_.set("Upgrade", req_.get("Upgrade"));
-  }
-}
-
-bool Forwarder::retryable() const {
-  // Like nginx: a request with a body, or a non-idempotent one, is not sent twice.
-  if (bodyFraming_ != Framing::Empty || bodyStarted_) return false;
-  const std::string& m = req_.getMethod();
-  return m != HTTPRequest::HTTP_POST && m != HTTPRequest::HTTP_PATCH && m != "LOCK";
-}
-
-std::unique_ptr<UpstreamConnection> Forwarder::connect(TargetState& target,
-                                                       std::string& lastError) {
-  auto conn = std::make_unique<UpstreamConnection>(target.url, ctx_.timeouts);
-  try {
-    conn->open();
-    return conn;
-  } catch (const Poco::Exception& e) {
-    lastError = e.displayText();
-    return nullptr;
-  }
-}
-
-Forwarder::Outcome Forwarder::tryTarget(TargetState& target, std::string& lastError) {
-  InFlight counted(target);
-  upstream = &target.url.canonical;
-  answeredBy = &target;
-  up_.setURI(RoutePath::upstreamTarget(target_, route_.prefix, target.url.basePath));
-  up_.set("X-Origin-Host", target.url.authority());
-
-  std::unique_ptr<UpstreamConnection> conn = target.pool.take();
-  if (!conn) {
-    conn = connect(target, lastError);
-    if (!conn) return Outcome::ConnectFailed;
-  }
-  HTTPResponse head;
-  for (;;) {
-    std::string detail;
-    const Failure failure = exchangeHead(*conn, head, detail);
-    if (failure == Failure::None) break;
-    if (failure == Failure::ClientGone) {
-      status = 499;  // nginx's "client closed request"
-      abortClient();
-      return Outcome::Answered;
-    }
-    if (failure == Failure::Timeout) {
-      if (shard_ && target.metrics) ctx_.metrics->upstreamTimedOut(*shard_, *target.metrics);
-      reply(HTTPResponse::HTTP_GATEWAY_TIMEOUT, "target " + target.url.canonical +
-                                                    " did not answer within " +
-                                                    formatDuration(ctx_.timeouts.read));
-      return Outcome::Answered;
-    }
-    // A pooled connection the backend had already closed: nothing was processed, so the
-    // request goes again on a fresh connection (once).
-    if (conn->reused() && retryable()) {
-      if (shard_ && route_.metrics) ctx_.metrics->retried(*shard_, *route_.metrics);
-      conn = connect(target, lastError);
-      if (!conn) return Outcome::ConnectFailed;
-      continue;
-    }
-    reply(HTTPResponse::HTTP_BAD_GATEWAY,
-          "target " + target.url.canonical + " failed before answering: " + detail);
-    return Outcome::Answered;
-  }
-  relay(std::move(conn), target, head);
-  return Outcome::Answered;
-}
-
-Forwarder::Failure Forwarder::exchangeHead(UpstreamConnection& conn, HTTPResponse& head,
-                                           std::string& detail) {
-  auto streamFailure = [&](const char* what) {
-    const Poco::Exception* e = conn.networkException();
-    detail = std::string(what) + (e ? ": " + e->displayText() : std::string());
-    return (e && dynamic_cast<const Poco::TimeoutException*>(e)) ? Failure::Timeout
-                                                                 : Failure::Broken;
-  };
-  try {
-    std::ostream& out = conn.sendRequest(up_);
-    if (bodyFraming_ != Framing::Empty) {
-      BodyReader in(impl_->session(), bodyFraming_, bodyLength_);
-      for (;;) {
-        std::size_t n = 0;
-        try {
-          n = in.read(buffer_, sizeof buffer_);
-        } catch (const std::exception& e) {
-          detail = e.what();
-          return Failure::ClientGone;
-        }
-        bodyStarted_ = true;
-        if (n == 0) break;
-        out.write(buffer_, static_cast<std::streamsize>(n));
-        // Flush before the next read would wait on the client, so a slow upload streams.
-        if (!in.hasBuffered()) out.flush();
-        if (!out) return streamFailure("sending the request body");
-      }
-      bodyDone_ = true;
-    }
-    out.flush();
-    if (!out) return streamFailure("sending the request");
-    conn.receiveResponse(head);
-    upstreamMs = AccessLog::millisecondsSince(started_);
-    return Failure::None;
-  } catch (const Poco::TimeoutException& e) {
-    detail = e.displayText();
-    return Failure::Timeout;
-  } catch (const Poco::Exception& e) {
-    detail = e.displayText();
-    return Failure::Broken;
-  }
-}
-
-void Forwarder::copyResponseHeaders(const HTTPResponse& head, bool upgrade) {
-  const HeaderFilter filter(head, &kResponseComputed);
-  const std::string* previous = nullptr;
-  for (const auto& [name, value] : head) {
-    if (!filter.forwards(name)) continue;
-    // set() replaces the Date/Server POCO put in already; repeats (Set-Cookie) stay repeated.
-    if (previous && sameHeaderName(*previous, name)) {
-      resp_.add(name, value);
-    } else {
-      resp_.set(name, value);
-    }
-    previous = &name;
-  }
-  if (upgrade) {
-    resp_.set("Connection", "Upgrade");
-    resp_.set("Upgrade", head.get("Upgrade", "websocket"));
-  }
-}
-
-void Forwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetState& target,
-                      HTTPResponse& head) {
-  const int code = static_cast<int>(head.getStatus());
-  if (websocket_ && code == HTTPResponse::HTTP_SWITCHING_PROTOCOLS) {
-    tunnel(std::move(conn), head);
-    return;
-  }
-  const bool bodyless = req_.getMethod() == HTTPRequest::HTTP_HEAD || code < 200 ||
-                        code == HTTPResponse::HTTP_NO_CONTENT ||
-                        code == HTTPResponse::HTTP_NOT_MODIFIED;
-  MessageFraming upstreamFraming;
-  try {
-    upstreamFraming = MessageFraming::ofResponse(head, bodyless);
-  } catch (const FramingRefused& e) {
-    // The connection is not given back to the pool: where this response ends is unknown.
-    logLine("target " + target.url.canonical + " of route " + route_.prefix + ": " + e.what());
-    reply(e.status, e.what());
-    return;
-  }
-  const Framing framing = upstreamFraming.framing;
-  const std::uint64_t length = upstreamFraming.length;
-  BodyReader body(*conn, framing, length);
-
-  resp_.setStatusAndReason(head.getStatus(), head.getReason());
-  copyResponseHeaders(head, false);
-  resp_.setChunkedTransferEncoding(false);
-  if (framing == Framing::Empty) {
-    // HEAD and 304 keep the length the upstream announced; POCO writes no body for them.
-    if (const auto announced = MessageFraming::announcedLength(head))
-      resp_.setContentLength64(static_cast<Poco::Int64>(*announced));
-  } else if (framing == Framing::Length) {
-    resp_.setContentLength64(static_cast<Poco::Int64>(length));
-  } else if (req_.getVersion() == HTTPMessage::HTTP_1_1) {
-    // Chunked stays chunked; a body delimited by close becomes chunked so the client's
-    // connection survives it.
-    resp_.setChunkedTransferEncoding(true);
-  }
-  status = code;
-
-  std::ostream& out = resp_.send();
+  if (!policy_.hasBody()) return true;
+  const http::MessageFraming& framing = policy_.framing();
+  BodyReader in(impl_->session(), framing.framing, framing.length);
+  char buffer[kBufferSize];
   for (;;) {
     std::size_t n = 0;
     try {
-      n = body.read(buffer_, sizeof buffer_);
+      n = in.read(buffer, sizeof buffer);
     } catch (const std::exception& e) {
-      // Too late for a 502: cut the client off so it cannot take the partial body as complete.
-      logLine("target " + target.url.canonical + " broke off its response to " + req_.getMethod() +
-              " " + req_.getURI() + ": " + e.what());
+      // The client's body broke off: the target must see an aborted connection.
+      detail = e.what();
+      conn.socket().setLinger(true, 0);
+      throw;
+    }
+    bodyStarted_ = true;
+    std::string_view piece(buffer, n);
+    if (framing.framing == BodyFraming::Chunked) {
+      char size[24];
+      const int len = std::snprintf(size, sizeof size, n == 0 ? "0\r\n\r\n" : "%zx\r\n", n);
+      if (!conn.sendAll(std::string_view(size, static_cast<std::size_t>(len)))) break;
+      if (n > 0 && (!conn.sendAll(piece) || !conn.sendAll("\r\n"))) break;
+    } else if (n > 0 && !conn.sendAll(piece)) {
+      break;
+    }
+    if (n == 0) {
+      bodyDone_ = true;
+      return true;
+    }
+  }
+  detail = conn.error();
+  return false;
+}
+
+BlockingForwarder::Outcome BlockingForwarder::tryTarget(TargetState& target) {
+  std::unique_ptr<UpstreamConnection> conn = target.pool.take();
+  auto connect = [&]() -> bool {
+    conn = std::make_unique<UpstreamConnection>(target.url, ctx_.timeouts);
+    try {
+      conn->open();
+      return true;
+    } catch (const Poco::Exception& e) {
+      policy_.connectFailed(e.displayText(), steadyMs());
+      return false;
+    }
+  };
+  if (!conn && !connect()) return Outcome::ConnectFailed;
+  bool retried = false;
+  for (;;) {
+    std::string detail;
+    bool sent = false;
+    try {
+      sent = sendRequest(*conn, detail);
+    } catch (const std::exception&) {
+      status = 499;  // the client broke off its body
       abortClient();
+      return Outcome::Answered;
+    }
+    http::HttpParser parser(http::HttpParser::Kind::Response);
+    if (policy_.headRequest()) parser.expectNoBody();
+    char buffer[kBufferSize];
+    int n = sent ? conn->receive(buffer, sizeof buffer) : -1;
+    if (n > 0) {
+      relay(std::move(conn), target, parser, buffer, 0, static_cast<std::size_t>(n));
+      return Outcome::Answered;
+    }
+    if (sent && conn->timedOut()) {
+      policy_.upstreamTimedOut();
+      reply(504, "target " + target.url.canonical + " did not answer within " +
+                     std::to_string(ctx_.timeouts.read.count()) + "ms");
+      return Outcome::Answered;
+    }
+    if (detail.empty()) detail = n == 0 ? "connection closed by the target" : conn->error();
+    // A pooled connection the backend had already closed: nothing was processed, so the
+    // request goes again on a fresh connection (once).
+    if (conn->reused() && !retried && policy_.retryable() && !bodyStarted_) {
+      retried = true;
+      policy_.retriedOnFreshConnection();
+      if (!connect()) return Outcome::ConnectFailed;
+      continue;
+    }
+    reply(502, "target " + target.url.canonical + " failed before answering: " + detail);
+    return Outcome::Answered;
+  }
+}
+
+void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetState& target,
+                              http::HttpParser& parser, char* buffer, std::size_t begin,
+                              std::size_t end) {
+  // The head first (a head larger than one read is collected in `head`).
+  std::string head(buffer + begin, end - begin);
+  std::size_t parsed = 0;
+  ForwardingPolicy::Response plan;
+  for (;;) {
+    std::size_t used = 0;
+    const Status s = parser.feed(head.data(), parsed, head.size(), nullptr, used);
+    parsed += used;
+    if (s == Status::Error) {
+      reply(502, "target " + target.url.canonical +
+                     " sent a malformed response: " + parser.errorMessage());
       return;
     }
-    if (n == 0) break;
-    out.write(buffer_, static_cast<std::streamsize>(n));
-    // Flush whenever the next read may wait on the upstream, so streamed bodies stream.
-    if (!body.hasBuffered()) out.flush();
+    if (s == Status::HeadComplete || s == Status::MessageComplete) {
+      const int code = parser.head().status();
+      if (code >= 100 && code < 200 && !(code == 101 && policy_.websocket())) {
+        // An interim response: skip it (and its end), the final one follows.
+        if (s == Status::HeadComplete) continue;
+        head.erase(0, parsed);
+        parsed = 0;
+        parser.reset();
+        if (policy_.headRequest()) parser.expectNoBody();
+        continue;
+      }
+      break;
+    }
+    const int n = conn->receive(buffer, kBufferSize);
+    if (n <= 0) {
+      if (conn->timedOut()) {
+        policy_.upstreamTimedOut();
+        reply(504, "target " + target.url.canonical + " did not answer in time");
+      } else {
+        reply(502, "target " + target.url.canonical + " failed before answering: " +
+                       (n == 0 ? std::string("connection closed") : conn->error()));
+      }
+      return;
+    }
+    head.append(buffer, static_cast<std::size_t>(n));
+  }
+  parser.detachHead();
+  responseHeadAt = std::chrono::steady_clock::now();
+  const http::HttpHead& upstreamHead = parser.head();
+  plan = policy_.planResponse(upstreamHead);
+  if (plan.refusal != 0) {
+    logLine("target " + target.url.canonical + ": " + plan.reason);
+    reply(plan.refusal, plan.reason);
+    return;
+  }
+  if (plan.upgrade) {
+    tunnel(std::move(conn), upstreamHead, plan, head.data() + parsed, head.size() - parsed);
+    return;
+  }
+  status = upstreamHead.status();
+  resp_.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status),
+                           std::string(upstreamHead.reason()));
+  std::string previous;
+  policy_.forEachResponseHeader(upstreamHead, [&](std::string_view name, std::string_view value) {
+    // set() replaces the Date/Server POCO put in already; repeats (Set-Cookie) stay repeated.
+    if (http::equalsNoCase(previous, name)) {
+      resp_.add(std::string(name), std::string(value));
+    } else {
+      resp_.set(std::string(name), std::string(value));
+    }
+    previous = std::string(name);
+  });
+  resp_.setChunkedTransferEncoding(false);
+  switch (plan.client) {
+    case BodyFraming::Empty:
+      if (const auto announced = http::MessageFraming::announcedLength(upstreamHead))
+        resp_.setContentLength64(static_cast<Poco::Int64>(*announced));
+      break;
+    case BodyFraming::Length:
+      resp_.setContentLength64(static_cast<Poco::Int64>(plan.length));
+      break;
+    case BodyFraming::Chunked:
+      resp_.setChunkedTransferEncoding(true);
+      break;
+    case BodyFraming::UntilClose:
+      resp_.setKeepAlive(false);
+      break;
+  }
+  std::ostream& out = resp_.send();
+  ResponseSink sink(out);
+  std::size_t pos = parsed;
+  std::string_view pending(head.data() + pos, head.size() - pos);
+  for (;;) {
+    std::size_t used = 0;
+    Status s = Status::NeedMore;
+    if (!pending.empty() || parser.headComplete()) {
+      s = parser.feed(pending.data(), 0, pending.size(), &sink, used);
+      pending.remove_prefix(used);
+    }
+    if (s == Status::MessageComplete) break;
+    if (s == Status::Error) {
+      logLine("target " + target.url.canonical +
+              " sent a malformed response body: " + parser.errorMessage());
+      abortClient();
+      bytes = sink.written;
+      return;
+    }
+    if (!pending.empty()) continue;
+    out.flush();  // a streamed body streams
     if (!out) {
       status = 499;
+      bytes = sink.written;
       return;
     }
-    bytes += n;
+    const int n = conn->receive(buffer, kBufferSize);
+    if (n == 0) {
+      if (parser.finish(&sink) == Status::MessageComplete) break;
+    }
+    if (n <= 0) {
+      // Too late for a 502: cut the client off so it cannot take the partial body as complete.
+      logLine("target " + target.url.canonical + " broke off its response to " + req_.getMethod() +
+              " " + req_.getURI());
+      abortClient();
+      bytes = sink.written;
+      return;
+    }
+    pending = std::string_view(buffer, static_cast<std::size_t>(n));
   }
   out.flush();
+  bytes = sink.written;
   if (!out) {
     status = 499;
     return;
   }
-  if (framing != Framing::UntilClose && head.getKeepAlive() && code >= 200)
+  if (parser.keepAlive() && plan.upstream != BodyFraming::UntilClose &&
+      bodyDone_ == policy_.hasBody())
     target.pool.give(std::move(conn));
 }
 
-void Forwarder::tunnel(std::unique_ptr<UpstreamConnection> conn, const HTTPResponse& head) {
-  resp_.setStatusAndReason(head.getStatus(), head.getReason());
-  copyResponseHeaders(head, true);
-  status = HTTPResponse::HTTP_SWITCHING_PROTOCOLS;
+void BlockingForwarder::tunnel(std::unique_ptr<UpstreamConnection> conn, const http::HttpHead& head,
+                               const ForwardingPolicy::Response&, const char* rest,
+                               std::size_t restSize) {
+  status = 101;
+  resp_.setStatusAndReason(HTTPResponse::HTTP_SWITCHING_PROTOCOLS, std::string(head.reason()));
+  policy_.forEachResponseHeader(head, [&](std::string_view name, std::string_view value) {
+    resp_.set(std::string(name), std::string(value));
+  });
+  resp_.set("Connection", "Upgrade");
+  resp_.set("Upgrade", std::string(head.get("Upgrade", "websocket")));
   std::ostream& out = resp_.send();
   out.flush();
   if (!out) {
@@ -459,31 +368,29 @@ void Forwarder::tunnel(std::unique_ptr<UpstreamConnection> conn, const HTTPRespo
     return;
   }
   Poco::Buffer<char> fromClient(0);
-  Poco::Buffer<char> fromUpstream(0);
   impl_->session().drainBuffer(fromClient);
-  conn->drainBuffer(fromUpstream);
-  WebSocketTunnel relay(impl_->detachSocket(), conn->detachSocket(), ctx_.timeouts.read);
-  bytes = relay.run(std::string(fromClient.begin(), fromClient.size()),
-                    std::string(fromUpstream.begin(), fromUpstream.size()));
+  WebSocketTunnel relay(impl_->detachSocket(), conn->socket(), ctx_.timeouts.read);
+  bytes =
+      relay.run(std::string(fromClient.begin(), fromClient.size()), std::string(rest, restSize));
 }
 
-void Forwarder::reply(HTTPResponse::HTTPStatus code, const std::string& message) {
+void BlockingForwarder::reply(int code, const std::string& message) {
   status = code;
   if (resp_.sent()) {
     abortClient();
     return;
   }
   // An unread request body would be parsed as the next request: close the connection then.
-  const bool keepAlive = bodyFraming_ == Framing::Empty || bodyDone_;
+  const bool keepAlive = !policy_.hasBody() || bodyDone_;
   try {
-    JsonError::send(resp_, code, message, keepAlive);
+    JsonError::send(resp_, static_cast<HTTPResponse::HTTPStatus>(code), message, keepAlive);
     bytes = JsonError::body(message).size();
   } catch (const Poco::Exception&) {
     status = 499;
   }
 }
 
-void Forwarder::abortClient() {
+void BlockingForwarder::abortClient() {
   resp_.setKeepAlive(false);
   if (impl_ == nullptr) return;
   try {
@@ -503,11 +410,11 @@ ForwardingHandler::ForwardingHandler(const ProxyContext& context,
 
 void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) {
   const auto started = std::chrono::steady_clock::now();
-  Forwarder forwarder(context_, *route_, request, response, target_, started);
+  BlockingForwarder forwarder(context_, *route_, request, response, target_);
   try {
     forwarder.run();
   } catch (const std::exception& e) {
-    // Nothing above should throw; never let one request take the connection thread down.
+    // Nothing above should throw; never let one request take the server's thread down.
     logLine(std::string("unexpected error proxying ") + request.getURI() + ": " + e.what());
     if (!response.sent()) {
       try {
@@ -519,25 +426,27 @@ void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResp
     forwarder.status = 500;
   }
   const double ms = AccessLog::millisecondsSince(started);
-  if (context_.metrics) {
-    context_.metrics->requestDone(
-        context_.metrics->threadShard(), route_->metrics.get(),
-        forwarder.answeredBy ? forwarder.answeredBy->metrics.get() : nullptr, forwarder.status,
-        ms / 1000);
+  if (ProxyMetrics* m = context_.metrics) {
+    const TargetState* target = forwarder.policy().target();
+    m->requestDone(m->threadShard(), route_->metrics.get(),
+                   target ? target->metrics.get() : nullptr, forwarder.status, ms / 1000);
   }
   if (context_.accessLog->enabled()) {
+    static const std::string kNoValue;  // get() returns a reference to its default
+    const std::string peer = request.clientAddress().host().toString();
     AccessRecord record;
-    record.client = forwarder.peer;
-    record.protocol = request.getVersion();
-    record.requestId = forwarder.requestId;
-    record.referer = request.get("Referer", kNoValue);
-    record.userAgent = request.get("User-Agent", kNoValue);
-    record.upstreamMs = forwarder.upstreamMs;
+    record.client = peer;
     record.method = request.getMethod();
     record.target = request.getURI();
+    record.protocol = request.getVersion();
+    record.referer = request.get("Referer", kNoValue);
+    record.userAgent = request.get("User-Agent", kNoValue);
+    record.requestId = forwarder.policy().requestId();
+    if (forwarder.responseHeadAt != std::chrono::steady_clock::time_point{})
+      record.upstreamMs =
+          std::chrono::duration<double, std::milli>(forwarder.responseHeadAt - started).count();
     record.route = route_->prefix;
-    record.upstream =
-        forwarder.upstream ? std::string_view(*forwarder.upstream) : std::string_view("-");
+    record.upstream = forwarder.upstream;
     record.status = forwarder.status;
     record.bytes = forwarder.bytes;
     record.durationMs = ms;

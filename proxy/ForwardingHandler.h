@@ -10,9 +10,9 @@
 
 namespace portico {
 
-/// Forwards one request to a target of its route and streams the answer back: picks a healthy
-/// target, tries the next one when a connection is refused before anything was sent, maps
-/// upstream failures to 502/503/504 JSON, tunnels WebSocket upgrades, logs one access line.
+/// The module's way of forwarding one request: the same ForwardingPolicy as the event loops,
+/// carried out with blocking I/O on the host server's thread (POCO's HTTPServer gives each
+/// request a thread). Streams bodies both ways, tunnels WebSocket upgrades, logs one line.
 class ForwardingHandler : public Poco::Net::HTTPRequestHandler {
  public:
   /// `route` keeps its snapshot alive for the whole exchange. `target` is the request target

@@ -42,8 +42,12 @@ ProxyMetrics::TargetHandle::TargetHandle(ProxyMetrics& m, const std::string& pre
       timeouts_(m.timeouts_.with({prefix, url})),
       requests_(m.requests_, prefix, url) {}
 
-ProxyMetrics::ProxyMetrics(std::size_t shards, metrics::ShardWriters writers)
-    : registry_(shards, writers),
+// Threads without a loop of their own (a POCO server's threads running the module, the
+// reloader) share this many shards.
+constexpr std::size_t kSharedShards = 16;
+
+ProxyMetrics::ProxyMetrics(std::size_t loops)
+    : registry_(loops, kSharedShards),
       requests_(registry_.counter("portico_requests_total",
                                   "Requests answered, by route prefix, target URL and status code "
                                   "sent (499: the client went away first).",
@@ -185,7 +189,9 @@ void ProxyMetrics::collectTargets(metrics::Exposition& out) const {
       for (const auto& t : r.targets) {
         auto& counts = byUrl[t->url.canonical];
         counts.first += t->inFlight.load(std::memory_order_relaxed);
-        counts.second += static_cast<std::int64_t>(t->pool.idleCount());
+        // The loops' idle lists, and the pool of the module's blocking handler.
+        counts.second += t->idleConnections.load(std::memory_order_relaxed) +
+                         static_cast<std::int64_t>(t->pool.idleCount());
       }
   }
   out.family("portico_upstream_connections",

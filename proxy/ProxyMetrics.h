@@ -18,11 +18,13 @@ class RouteTable;
 
 /// The proxy's metrics, named in one place, behind a narrow interface of events.
 ///
-/// The data plane counts on its own shard (`shard(loop)` for an event loop that owns one,
-/// `threadShard()` for thread-per-connection code) through handles resolved once per route and
-/// per target and kept in the route table's runtime state (Route::metrics, TargetState::metrics):
-/// an event is a few plain adds, no lock and no allocation. The control plane (reloader, status
-/// listener) sets gauges and scrapes.
+/// The data plane counts on its own shard through handles resolved once per route and per target
+/// and kept in the route table's runtime state (Route::metrics, TargetState::metrics): an event
+/// is a few adds, no lock and no allocation. Each event loop owns a shard (`bindLoop(i)` on the
+/// loop's thread makes `threadShard()` return it: plain adds); other threads (the module's
+/// blocking handler inside someone's POCO server, the reloader) share a few shards (atomic
+/// adds). A scrape sums them. The control plane (reloader, status listener) sets gauges and
+/// scrapes.
 class ProxyMetrics {
  public:
   /// The label value of a request that matched no route, or reached no target.
@@ -34,14 +36,17 @@ class ProxyMetrics {
   /// Counters of one target of one route (labels route, target).
   class TargetHandle;
 
-  /// `shards`: one per event loop (ShardWriters::One) or a few shared by many threads
-  /// (ShardWriters::Many).
-  ProxyMetrics(std::size_t shards, metrics::ShardWriters writers);
+  /// `loops`: event loops, one shard each (0 when only the module's blocking handler serves).
+  explicit ProxyMetrics(std::size_t loops);
   ~ProxyMetrics();
   ProxyMetrics(const ProxyMetrics&) = delete;
   ProxyMetrics& operator=(const ProxyMetrics&) = delete;
 
+  /// Event loop `loop`'s own shard.
   metrics::Shard& shard(std::size_t loop) { return registry_.shard(loop); }
+  /// On an event loop's thread, once before it counts: threadShard() is then shard(loop).
+  void bindLoop(std::size_t loop) { registry_.bindThisThread(loop); }
+  /// The calling thread's shard: its loop's, else a shared one.
   metrics::Shard& threadShard() { return registry_.threadShard(); }
 
   /// Control plane (route table build): the same labels always give handles to the same series.

@@ -1,120 +1,105 @@
 #include "ProxyServer.h"
 
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/TCPServer.h>
+#include <sys/resource.h>
 
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
-#include "ProxyConnection.h"
+#include "Log.h"
+#include "TargetState.h"
 
 namespace portico {
 namespace {
 
-/// Threads start with a small stack: thousands of mostly idle keep-alive connections each hold one.
-constexpr int kThreadStack = 256 * 1024;
-constexpr int kMinBacklog = 4096;
-/// Threads kept ready at start; the pool grows to proxy.threads on demand.
-constexpr int kWarmThreads = 32;
+/// Raises the open-file limit to its hard maximum, as nginx's worker_rlimit_nofile does: each
+/// client connection costs a descriptor, and each busy one a second for its target.
+void raiseFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+std::size_t workerCount(const Settings& settings) {
+  if (settings.proxy.workers > 0) return static_cast<std::size_t>(settings.proxy.workers);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 }  // namespace
 
-ProxyServer::ProxyServer(const Settings& settings)
-    : pool_(std::make_unique<Poco::ThreadPool>("proxy",
-                                               std::min(kWarmThreads, settings.proxy.threads),
-                                               settings.proxy.threads, 60, kThreadStack)),
-      module_(Poco::makeShared<ProxyModule>(settings)) {
-  Poco::Net::ServerSocket socket;
-  // Reuse-address (restart past TIME_WAIT) but not reuse-port: a second instance must fail here.
-  socket.bind(
-      Poco::Net::SocketAddress(settings.proxy.host, static_cast<Poco::UInt16>(settings.proxy.port)),
-      true, false);
-  socket.listen(std::max(kMinBacklog, settings.proxy.queue));
-  port_ = socket.address().port();
-
-  auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
-  params->setMaxThreads(settings.proxy.threads);
-  params->setMaxQueued(settings.proxy.queue);
-  params->setKeepAlive(true);
-  params->setMaxKeepAliveRequests(0);  // unlimited
-  params->setKeepAliveTimeout(Poco::Timespan(15, 0));
-  params->setTimeout(Poco::Timespan(60, 0));
-  params->setServerName(settings.proxy.host);
-  params->setSoftwareVersion("portico");
-  // POCO's HTTPServer with a cheaper connection loop (see ProxyConnection); the module stays a
-  // plain HTTPRequestHandlerFactory that any HTTPServer can mount.
-  connections_ = Poco::makeShared<ProxyConnectionFactory>(params, module_, &module_->metrics());
-  server_ = std::make_unique<Poco::Net::TCPServer>(connections_, *pool_, socket, params);
+ProxyServer::ProxyServer(const Settings& settings) {
+  raiseFileLimit();
+  const std::size_t workers = workerCount(settings);
+  listener_ = net::listenTcp(settings.proxy.host, static_cast<std::uint16_t>(settings.proxy.port),
+                             std::max(4096, settings.proxy.queue));
+  port_ = net::localPort(listener_.get());
+  runtime_ = std::make_unique<ProxyRuntime>(
+      settings, workers,
+      [this](const std::vector<std::shared_ptr<TargetState>>& gone) { dropTargets(gone); });
+  ClientLimits limits;
+  limits.headerTimeout = settings.proxy.clientHeaderTimeout;
+  limits.bodyTimeout = settings.proxy.clientBodyTimeout;
+  limits.sendTimeout = settings.proxy.sendTimeout;
+  limits.keepAliveTimeout = settings.proxy.keepAliveTimeout;
+  limits.maxHeaderBytes = static_cast<std::size_t>(settings.proxy.maxHeaderBytes);
+  limits.maxConnections = std::max<std::size_t>(
+      1, (static_cast<std::size_t>(settings.proxy.maxConnections) + workers - 1) / workers);
+  for (std::size_t i = 0; i < workers; ++i)
+    loops_.push_back(std::make_unique<ProxyLoop>(i, runtime_->context(), runtime_->slot(), limits,
+                                                 listener_.get()));
 }
 
 ProxyServer::~ProxyServer() {
-  if (!stop()) {
-    // Threads are still inside requests and use these objects; the process is ending anyway.
-    server_.release();
-    pool_.release();
-  }
+  stop(std::chrono::milliseconds(0));
 }
 
 void ProxyServer::start() {
-  server_->start();
-  queueWatch_ = std::thread([this] { watchQueue(); });
+  for (auto& loop : loops_) {
+    ProxyLoop* l = loop.get();
+    threads_.emplace_back([l] { l->run(); });
+  }
 }
 
-void ProxyServer::watchQueue() {
-  // Every tick, as many connections as wait for a thread (at least 32, at most a quarter of the
-  // queue beyond that) may give theirs up; with more clients than threads they take turns
-  // instead of some waiting forever.
-  constexpr auto kTick = std::chrono::milliseconds(100);
-  std::unique_lock<std::mutex> lock(watchMutex_);
-  while (!watchWake_.wait_for(lock, kTick, [this] { return watchStop_; })) {
-    // While the pool can still grow, a queued connection gets a new thread: no one yields.
-    const bool full = server_->currentThreads() >= server_->maxThreads();
-    const int queued = full ? server_->queuedConnections() : 0;
-    connections_->drain().offer(queued == 0 ? 0 : std::min(queued, std::max(32, queued / 4)));
-  }
-  connections_->drain().offer(0);
+void ProxyServer::dropTargets(const std::vector<std::shared_ptr<TargetState>>& targets) {
+  // Called on the reloader's thread: each loop closes its own idle connections to them.
+  for (auto& loop : loops_) loop->closeIdleTo(targets);
 }
 
 bool ProxyServer::stop(std::chrono::milliseconds grace) {
   if (stopped_) return drained_;
   stopped_ = true;
-  if (queueWatch_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(watchMutex_);
-      watchStop_ = true;
-    }
-    watchWake_.notify_all();
-    queueWatch_.join();
+  runtime_->stopReloading();
+  for (auto& loop : loops_) loop->beginDrain();
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  // New clients are refused from here on: once no loop watches the listening socket, it closes.
+  const bool running = !threads_.empty();
+  while (running) {
+    bool all = true;
+    for (auto& loop : loops_) all = all && loop->acceptStopped();
+    if (all || std::chrono::steady_clock::now() >= deadline + std::chrono::seconds(1)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  server_->stop();  // no new connections
-  module_->stop();
-  // Idle keep-alive connections close at once (stopAll(false) waits for each busy connection's
-  // request to end). It runs on its own thread so that the wait can be bounded.
-  struct Progress {
-    std::mutex mutex;
-    std::condition_variable done;
-    bool finished{false};
-  };
-  auto progress = std::make_shared<Progress>();
-  std::thread([progress, connections = connections_]() mutable {
-    connections->stopAll(false);
-    std::lock_guard<std::mutex> lock(progress->mutex);
-    progress->finished = true;
-    progress->done.notify_all();
-  }).detach();
-  std::unique_lock<std::mutex> lock(progress->mutex);
-  if (!progress->done.wait_for(lock, grace, [&] { return progress->finished; })) {
-    // A handler is stuck on a slow upstream (stopAll(true) would queue behind it as well).
+  listener_.reset();
+  std::size_t left = 0;
+  for (;;) {
+    left = 0;
+    for (auto& loop : loops_) left += loop->clientCount();
+    if (left == 0 || !running || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (left > 0 || !running) {
     drained_ = false;
-    return false;
+    logLine("proxy: " + std::to_string(left) +
+            " connections still busy after the drain timeout; closing them");
+    for (auto& loop : loops_) loop->stop();
   }
-  lock.unlock();
-  pool_->joinAll();
-  return true;
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+  return drained_;
 }
 
 }  // namespace portico

@@ -1,54 +1,51 @@
 #pragma once
 
-#include <Poco/Net/TCPServer.h>
-#include <Poco/SharedPtr.h>
-#include <Poco/ThreadPool.h>
-
 #include <chrono>
-#include <condition_variable>
+#include <cstdint>
 #include <memory>
-#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
-#include "ProxyConnection.h"
-#include "ProxyModule.h"
+#include "ProxyLoop.h"
+#include "ProxyRuntime.h"
 #include "Settings.h"
+#include "Socket.h"
 
 namespace portico {
 
-/// The standalone data-plane server: the ProxyModule mounted in a POCO HTTPServer sized for
-/// thread-per-connection serving (own thread pool of proxy.threads, accept queue proxy.queue,
-/// a listening socket without SO_REUSEPORT so a second instance fails to bind).
+/// The standalone data-plane server: `proxy.workers` event loops (one per core by default) on
+/// one listening socket, each serving its own clients with its own upstream pools.
 class ProxyServer {
  public:
-  /// Binds the listener; throws Poco::Exception (e.g. address in use) or the module's errors.
+  /// Binds the listener (reuse-port off: a second instance fails here) and reads the first
+  /// route table. Throws std::system_error (address in use), StoreError or ConfigError.
   explicit ProxyServer(const Settings& settings);
   ~ProxyServer();
   ProxyServer(const ProxyServer&) = delete;
   ProxyServer& operator=(const ProxyServer&) = delete;
 
   void start();
-  /// Stops accepting and following the store, closes idle connections and gives requests in
-  /// progress `grace` to finish. False when some are still running (stuck on a slow upstream):
-  /// the caller should then end the process rather than wait for them.
-  bool stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  /// Stops accepting (new connections are refused), closes idle connections and lets requests
+  /// in flight finish within `grace`. False when some were still running at the end (the
+  /// caller should then exit rather than wait for them).
+  bool stop(std::chrono::milliseconds grace);
   std::uint16_t port() const { return port_; }
-  /// See ProxyModule::reopenLogs().
-  std::string reopenLogs() { return module_->reopenLogs(); }
-  ProxyModule& module() { return *module_; }
+  std::size_t workers() const { return loops_.size(); }
+  /// Reopens the access-log file by its name; returns the error ("" when done).
+  std::string reopenLogs() { return runtime_->reopenLogs(); }
+  /// For the status listener: the data plane's metrics and readiness.
+  ProxyMetrics& metrics() { return runtime_->metrics(); }
+  bool ready() const { return runtime_->ready(); }
 
  private:
-  void watchQueue();  // offers drain tokens while connections wait for a thread
+  void dropTargets(const std::vector<std::shared_ptr<TargetState>>& targets);
 
-  std::unique_ptr<Poco::ThreadPool> pool_;
-  Poco::SharedPtr<ProxyModule> module_;
-  Poco::SharedPtr<ProxyConnectionFactory> connections_;
-  std::unique_ptr<Poco::Net::TCPServer> server_;
+  std::vector<std::unique_ptr<ProxyLoop>> loops_;
+  std::unique_ptr<ProxyRuntime> runtime_;
+  net::FileDescriptor listener_;
   std::uint16_t port_{0};
-  std::thread queueWatch_;
-  std::mutex watchMutex_;
-  std::condition_variable watchWake_;
-  bool watchStop_{false};
+  std::vector<std::thread> threads_;
   bool stopped_{false};
   bool drained_{true};
 };

@@ -123,16 +123,21 @@ bool RoutePath::matches(std::string_view path, std::string_view prefix) {
 
 std::string RoutePath::upstreamTarget(std::string_view target, std::string_view prefix,
                                       std::string_view basePath) {
+  std::string out;
+  out.reserve(basePath.size() + target.size() + 1);
+  appendUpstreamTarget(out, target, prefix, basePath);
+  return out;
+}
+
+void RoutePath::appendUpstreamTarget(std::string& out, std::string_view target,
+                                     std::string_view prefix, std::string_view basePath) {
   const std::string_view origin = originForm(target);
   const std::string_view k = key(prefix);
   const std::string_view rest =
       origin.size() >= k.size() ? origin.substr(k.size()) : std::string_view();
-  std::string out;
-  out.reserve(basePath.size() + rest.size() + 1);
   out.append(basePath);
   if (rest.empty() || rest.front() != '/') out.push_back('/');
   out.append(rest);
-  return out;
 }
 
 }  // namespace portico

@@ -39,6 +39,9 @@ class RoutePath {
   /// The request target must match the prefix.
   static std::string upstreamTarget(std::string_view target, std::string_view prefix,
                                     std::string_view basePath);
+  /// upstreamTarget() appended to `out` (no allocation of its own on the request path).
+  static void appendUpstreamTarget(std::string& out, std::string_view target,
+                                   std::string_view prefix, std::string_view basePath);
 };
 
 }  // namespace portico

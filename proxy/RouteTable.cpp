@@ -12,7 +12,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
                                                     const RouteTable* previous,
                                                     std::int64_t revision,
                                                     std::vector<std::string>* problems,
-                                                    ProxyMetrics* metrics) {
+                                                    std::size_t loops, ProxyMetrics* metrics) {
   auto table = std::make_shared<RouteTable>();
   table->revision_ = revision;
   table->routes_.reserve(records.size());
@@ -50,7 +50,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
         if (t.healthy && !before->healthy[it->second])
           state->avoidUntilMs.store(0, std::memory_order_relaxed);
       } else {
-        state = std::make_shared<TargetState>(std::move(url));
+        state = std::make_shared<TargetState>(std::move(url), loops);
       }
       if (metrics && !state->metrics)
         state->metrics = metrics->target(record.prefix, state->url.canonical);

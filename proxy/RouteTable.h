@@ -38,11 +38,13 @@ class RouteTable {
   RouteTable& operator=(const RouteTable&) = delete;
 
   /// Builds a table from the store's routes, reusing state from `previous` (may be null).
-  /// Target URLs that do not parse are skipped and described in `problems` (if given). With
-  /// `metrics`, new routes and targets get their counter handles (carried over like the rest).
+  /// Target URLs that do not parse are skipped and described in `problems` (if given).
+  /// `loops`: how many event loops keep per-loop state in each new TargetState. With `metrics`,
+  /// new routes and targets get their counter handles (carried over like the rest).
   static std::shared_ptr<const RouteTable> build(const std::vector<RouteRecord>& records,
                                                  const RouteTable* previous, std::int64_t revision,
                                                  std::vector<std::string>* problems = nullptr,
+                                                 std::size_t loops = 0,
                                                  ProxyMetrics* metrics = nullptr);
 
   /// The route with the longest prefix matching the request target (origin or absolute form),

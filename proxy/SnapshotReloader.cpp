@@ -4,12 +4,19 @@
 #include "Log.h"
 #include "ProxyMetrics.h"
 #include "Store.h"
+#include "TargetState.h"
 
 namespace portico {
 
 SnapshotReloader::SnapshotReloader(std::string storePath, std::chrono::milliseconds interval,
-                                   RouteTableSlot& slot, ProxyMetrics* metrics)
-    : path_(std::move(storePath)), interval_(interval), slot_(slot), metrics_(metrics) {}
+                                   RouteTableSlot& slot, std::size_t loops, DroppedTargets dropped,
+                                   ProxyMetrics* metrics)
+    : path_(std::move(storePath)),
+      interval_(interval),
+      slot_(slot),
+      loops_(loops),
+      dropped_(std::move(dropped)),
+      metrics_(metrics) {}
 
 SnapshotReloader::~SnapshotReloader() {
   stop();
@@ -30,12 +37,17 @@ void SnapshotReloader::pollOnce(bool strict) {
       const auto records = store_->loadRoutes();
       const auto previous = slot_.latest();
       std::vector<std::string> problems;
-      auto next = RouteTable::build(records, previous.get(), revision, &problems, metrics_);
+      auto next = RouteTable::build(records, previous.get(), revision, &problems, loops_, metrics_);
       slot_.publish(next);
       loadedRevision_ = revision;
       if (metrics_) metrics_->tableLoaded(revision);
       // Idle connections to removed targets close now; in-flight ones finish and are not kept.
-      for (const auto& gone : previous->droppedBy(*next)) gone->pool.retire();
+      const auto gone = previous->droppedBy(*next);
+      for (const auto& t : gone) {
+        t->retired.store(true, std::memory_order_relaxed);
+        t->pool.retire();
+      }
+      if (dropped_ && !gone.empty()) dropped_(gone);
       for (const auto& p : problems) logWarn(p);
       std::size_t targets = 0;
       std::size_t healthy = 0;

@@ -3,10 +3,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "RouteTableSlot.h"
 
@@ -14,14 +16,21 @@ namespace portico {
 
 class ProxyMetrics;
 class Store;
+struct TargetState;
 
 /// Keeps a RouteTableSlot in step with the store: polls its revision every interval on its own
 /// thread and, on a change, reads every route in one transaction and publishes a new table.
-/// Until the store exists (or while it is unreadable) the last table keeps serving. With
-/// `metrics`, tables get counter handles and reloads and read errors are counted.
+/// Until the store exists (or while it is unreadable) the last table keeps serving.
 class SnapshotReloader {
  public:
+  /// Told which targets a new table dropped, after it is published (their idle connections
+  /// close; in-flight requests finish).
+  using DroppedTargets = std::function<void(const std::vector<std::shared_ptr<TargetState>>&)>;
+
+  /// `loops`: event loops that keep per-loop state in each target (0 for the module alone).
+  /// With `metrics`, tables get counter handles and reloads and read errors are counted.
   SnapshotReloader(std::string storePath, std::chrono::milliseconds interval, RouteTableSlot& slot,
+                   std::size_t loops = 0, DroppedTargets dropped = nullptr,
                    ProxyMetrics* metrics = nullptr);
   ~SnapshotReloader();
   SnapshotReloader(const SnapshotReloader&) = delete;
@@ -40,6 +49,8 @@ class SnapshotReloader {
   const std::string path_;
   const std::chrono::milliseconds interval_;
   RouteTableSlot& slot_;
+  const std::size_t loops_;
+  DroppedTargets dropped_;
   ProxyMetrics* const metrics_;
   std::unique_ptr<Store> store_;
   std::int64_t loadedRevision_{-1};

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
+#include "IntrusiveList.h"
 #include "Normalize.h"
 #include "ProxyMetrics.h"
 #include "UpstreamPool.h"
@@ -13,15 +15,28 @@ namespace portico {
 /// Runtime state of one target that outlives snapshot swaps: the proxy keeps one per
 /// (route prefix, target URL) and hands the same object to every snapshot that has the target.
 struct TargetState {
-  explicit TargetState(TargetUrl u) : url(std::move(u)) {}
+  /// `loops`: how many event loops keep idle connections to the target (0 when only the
+  /// module's blocking handler serves it).
+  explicit TargetState(TargetUrl u, std::size_t loops = 0)
+      : url(std::move(u)),
+        loopCount(loops),
+        idle(loops > 0 ? std::make_unique<net::IntrusiveList[]>(loops) : nullptr) {}
   TargetState(const TargetState&) = delete;
   TargetState& operator=(const TargetState&) = delete;
 
   const TargetUrl url;
   std::atomic<int> inFlight{0};  // requests this proxy has open to the target
-  std::atomic<std::int64_t> avoidUntilMs{
-      0};             // steady-clock ms; passive cooldown after a refused connect
-  UpstreamPool pool;  // idle keep-alive connections to the target
+  // steady-clock ms; passive cooldown after a refused connect
+  std::atomic<std::int64_t> avoidUntilMs{0};
+  // The target left the configuration: its idle connections close, used ones are not kept.
+  std::atomic<bool> retired{false};
+  UpstreamPool pool;  // idle keep-alive connections of the module's blocking handler
+  const std::size_t loopCount;
+  // Per event loop, that loop's idle keep-alive connections to the target (touched only by the
+  // loop's own thread, so taking and giving back a connection takes no lock).
+  const std::unique_ptr<net::IntrusiveList[]> idle;
+  /// How many connections the `idle` lists hold, all loops together (read by the metrics).
+  std::atomic<int> idleConnections{0};
   /// Its counters (labels route, target); null when the table was built without metrics.
   std::shared_ptr<ProxyMetrics::TargetHandle> metrics;
 };

@@ -1,6 +1,7 @@
 #include "UpstreamConnection.h"
 
-#include <Poco/Net/StreamSocket.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SocketAddress.h>
 #include <Poco/Timespan.h>
 #include <sys/socket.h>
 
@@ -16,24 +17,51 @@ Poco::Timespan span(std::chrono::milliseconds ms) {
 }  // namespace
 
 UpstreamConnection::UpstreamConnection(const TargetUrl& url, const UpstreamTimeouts& timeouts)
-    : HTTPClientSession(url.host, url.port) {
-  setTimeout(span(timeouts.connect), span(timeouts.read), span(timeouts.read));
-  setKeepAlive(true);
-  // The pool decides when an idle connection is too old; POCO must not silently reconnect
-  // underneath it (a reconnect would hide whether the request may be retried).
-  setKeepAliveTimeout(Poco::Timespan(3600, 0));
-}
+    : url_(url), timeouts_(timeouts) {}
 
 void UpstreamConnection::open() {
-  reconnect();
+  socket_.connect(Poco::Net::SocketAddress(url_.host, url_.port), span(timeouts_.connect));
+  socket_.setNoDelay(true);
+  socket_.setReceiveTimeout(span(timeouts_.read));
+  socket_.setSendTimeout(span(timeouts_.read));
+}
+
+bool UpstreamConnection::sendAll(std::string_view bytes) {
+  try {
+    while (!bytes.empty()) {
+      const int n = socket_.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+      if (n <= 0) {
+        error_ = "connection closed by the target";
+        return false;
+      }
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  } catch (const Poco::TimeoutException&) {
+    timedOut_ = true;
+    error_ = "timed out";
+  } catch (const Poco::Exception& e) {
+    error_ = e.displayText();
+  }
+  return false;
+}
+
+int UpstreamConnection::receive(char* buffer, std::size_t capacity) {
+  try {
+    return socket_.receiveBytes(buffer, static_cast<int>(capacity));
+  } catch (const Poco::TimeoutException&) {
+    timedOut_ = true;
+    error_ = "timed out";
+  } catch (const Poco::Exception& e) {
+    error_ = e.displayText();
+  }
+  return -1;
 }
 
 bool UpstreamConnection::looksStale() {
   // Nothing may arrive on an idle HTTP/1.1 connection: readable means closed (EOF/RST) or
-  // garbage, either way unusable. A non-blocking peek is one syscall; Socket::poll() in POCO
-  // 1.11 creates and closes an epoll instance for every call (four syscalls per checkout).
-  if (!connected()) return true;
-  const poco_socket_t fd = socket().impl()->sockfd();
+  // garbage, either way unusable. A non-blocking peek is one syscall.
+  const poco_socket_t fd = socket_.impl()->sockfd();
   if (fd == POCO_INVALID_SOCKET) return true;
   char byte;
   for (;;) {

@@ -1,17 +1,17 @@
-// portico-proxy: the data plane as a program, a thin shell around ProxyModule (see ProxyServer).
+// portico-proxy: the data plane as a program, a thin shell around ProxyServer (event loops).
 
 #include <Poco/Exception.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <system_error>
 
 #include "AccessLog.h"
 #include "Errors.h"
 #include "Log.h"
 #include "LogReopenSignal.h"
 #include "PorticoApplication.h"
-#include "ProxyMetrics.h"
 #include "ProxyServer.h"
 #include "StatusServer.h"
 #include "TrustedProxies.h"
@@ -32,7 +32,7 @@ class ProxyApplication : public PorticoApplication {
  protected:
   void check(const Settings& settings) override {
     PorticoApplication::check(settings);
-    // What the module would refuse when it starts, without opening anything.
+    // What the data plane would refuse when it starts, without opening anything.
     TrustedProxies trusted(settings.proxy.trustedProxies);
     AccessLog::parseFormat(settings.proxy.accessLogFormat);
   }
@@ -48,18 +48,19 @@ class ProxyApplication : public PorticoApplication {
       std::cerr << commandName() << ": cannot use store '" << settings.storePath
                 << "': " << e.what() << std::endl;
       return EXIT_SOFTWARE;
-    } catch (const Poco::Exception& e) {
-      std::cerr << commandName() << ": cannot listen on " << settings.proxy.host << ":"
-                << settings.proxy.port << ": " << e.displayText() << std::endl;
+    } catch (const std::system_error& e) {
+      std::cerr << commandName() << ": cannot listen on proxy.host:proxy.port "
+                << settings.proxy.host << ":" << settings.proxy.port << ": " << e.code().message()
+                << std::endl;
       return EXIT_UNAVAILABLE;
     }
     std::unique_ptr<StatusServer> status;
     if (settings.proxy.statusEnabled) {
       try {
-        ProxyModule& module = server->module();
+        ProxyServer& proxy = *server;
         status = std::make_unique<StatusServer>(
             settings.proxy.statusHost, settings.proxy.statusPort,
-            [&module] { return module.metrics().scrape(); }, [&module] { return module.ready(); });
+            [&proxy] { return proxy.metrics().scrape(); }, [&proxy] { return proxy.ready(); });
       } catch (const Poco::Exception& e) {
         std::cerr << commandName() << ": cannot listen on proxy.status_host:proxy.status_port "
                   << settings.proxy.statusHost << ":" << settings.proxy.statusPort << ": "
@@ -71,19 +72,24 @@ class ProxyApplication : public PorticoApplication {
     server->start();
     const LogReopenSignal reopenOnUsr1([&server] {
       const std::string error = server->reopenLogs();
-      logLine(error.empty() ? std::string("access log reopened")
-                            : "access log not reopened: " + error);
+      if (error.empty()) {
+        logLine("access log reopened");
+      } else {
+        logError("access log not reopened: " + error);
+      }
     });
     logLine("listening on " + settings.proxy.host + ":" + std::to_string(server->port()) +
-            ", store " + settings.storePath + ", " + std::to_string(settings.proxy.threads) +
-            " threads, " +
+            ", store " + settings.storePath + ", " + std::to_string(server->workers()) +
+            " event loops, " +
             (status ? "status on http://" + settings.proxy.statusHost + ":" +
                           std::to_string(status->port()) + "/metrics"
                     : std::string("status listener off")));
+    if (settings.proxy.threads != 0)
+      logWarn("proxy.threads is obsolete and ignored (see proxy.workers)");
     waitForTerminationRequest();
     logLine("stopping");
     if (status) status->stop();
-    if (!server->stop()) {
+    if (!server->stop(settings.proxy.drainTimeout)) {
       logWarn("requests still waiting on upstreams after the grace period; exiting");
       std::fflush(nullptr);
       std::_Exit(EXIT_OK);

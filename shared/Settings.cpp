@@ -114,10 +114,27 @@ Settings Settings::load(const AbstractConfiguration& config) {
   const Reader r(config);
   Settings s;
   rejectUnknown(config, "store", {"path"});
-  rejectUnknown(
-      config, "proxy",
-      {"host", "port", "reload_interval", "connect_timeout", "read_timeout", "threads", "queue",
-       "access_log", "access_log_format", "trusted_proxies", "status_host", "status_port"});
+  rejectUnknown(config, "proxy",
+                {"host",
+                 "port",
+                 "reload_interval",
+                 "connect_timeout",
+                 "read_timeout",
+                 "threads",
+                 "queue",
+                 "access_log",
+                 "access_log_format",
+                 "trusted_proxies",
+                 "status_host",
+                 "status_port",
+                 "workers",
+                 "max_connections",
+                 "keepalive_timeout",
+                 "client_header_timeout",
+                 "client_body_timeout",
+                 "send_timeout",
+                 "drain_timeout",
+                 "max_header_bytes"});
   rejectUnknown(config, "log", {"level", "format"});
   rejectUnknown(config, "admin", {"host", "port", "prefix", "token"});
   rejectUnknown(config, "health", {"interval", "timeout", "fall", "rise", "type", "path"});
@@ -134,8 +151,22 @@ Settings Settings::load(const AbstractConfiguration& config) {
       r.duration("proxy.connect_timeout", s.proxy.connectTimeout, std::chrono::milliseconds(1));
   s.proxy.readTimeout =
       r.duration("proxy.read_timeout", s.proxy.readTimeout, std::chrono::milliseconds(1));
-  s.proxy.threads = r.integer("proxy.threads", s.proxy.threads, 2, 20000);
+  s.proxy.threads = r.integer("proxy.threads", s.proxy.threads, 0, 20000);
+  s.proxy.workers = r.integer("proxy.workers", s.proxy.workers, 0, 256);
   s.proxy.queue = r.integer("proxy.queue", s.proxy.queue, 1, 100000);
+  s.proxy.maxConnections = r.integer("proxy.max_connections", s.proxy.maxConnections, 1, 1000000);
+  s.proxy.keepAliveTimeout =
+      r.duration("proxy.keepalive_timeout", s.proxy.keepAliveTimeout, std::chrono::milliseconds(1));
+  s.proxy.clientHeaderTimeout = r.duration(
+      "proxy.client_header_timeout", s.proxy.clientHeaderTimeout, std::chrono::milliseconds(1));
+  s.proxy.clientBodyTimeout = r.duration("proxy.client_body_timeout", s.proxy.clientBodyTimeout,
+                                         std::chrono::milliseconds(1));
+  s.proxy.sendTimeout =
+      r.duration("proxy.send_timeout", s.proxy.sendTimeout, std::chrono::milliseconds(1));
+  s.proxy.drainTimeout =
+      r.duration("proxy.drain_timeout", s.proxy.drainTimeout, std::chrono::milliseconds(0));
+  s.proxy.maxHeaderBytes =
+      r.integer("proxy.max_header_bytes", s.proxy.maxHeaderBytes, 1024, 1024 * 1024);
   s.proxy.accessLog = r.text("proxy.access_log", s.proxy.accessLog);
   if (s.proxy.accessLog.empty())
     throw ConfigError("proxy.access_log", "is empty (use stdout, off or a file path)");

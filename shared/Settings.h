@@ -20,8 +20,16 @@ struct ProxySettings {
   std::chrono::milliseconds reloadInterval{100};
   std::chrono::milliseconds connectTimeout{2000};
   std::chrono::milliseconds readTimeout{30000};
-  int threads{1200};  // one per concurrent client connection, idle keep-alive ones included
-  int queue{4096};
+  int workers{0};             // event loops; 0: one per core
+  int threads{0};             // obsolete (the thread-per-connection server); accepted and ignored
+  int queue{4096};            // listen backlog
+  int maxConnections{16384};  // client connections held at once (past it, new ones wait)
+  std::chrono::milliseconds keepAliveTimeout{75000};
+  std::chrono::milliseconds clientHeaderTimeout{60000};
+  std::chrono::milliseconds clientBodyTimeout{60000};
+  std::chrono::milliseconds sendTimeout{60000};
+  std::chrono::milliseconds drainTimeout{10000};
+  int maxHeaderBytes{32 * 1024};
   std::string accessLog{"stdout"};         // "stdout", "off" or a file path
   std::string accessLogFormat{"portico"};  // "portico", "combined" or "json"
   std::vector<std::string> trustedProxies{"127.0.0.1", "::1"};

@@ -114,19 +114,43 @@ void HistogramFamily::expose(Exposition& out) const {
   }
 }
 
+namespace {
+
+/// The shard a thread bound, and in which registry (a thread may count into several).
+struct Binding {
+  const Registry* registry{nullptr};
+  Shard* shard{nullptr};
+};
+thread_local Binding tBinding;
+
+}  // namespace
+
 Registry::Registry(std::size_t shards, ShardWriters writers) {
-  shards_.reserve(std::max<std::size_t>(1, shards));
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, shards); ++i) {
+  shards = std::max<std::size_t>(1, shards);
+  for (std::size_t i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<Shard>(writers));
     shards_.back()->reserve(1);
   }
 }
 
+Registry::Registry(std::size_t owned, std::size_t shared) : sharedFirst_(owned) {
+  shared = std::max<std::size_t>(1, shared);
+  for (std::size_t i = 0; i < owned + shared; ++i) {
+    shards_.push_back(std::make_unique<Shard>(i < owned ? ShardWriters::One : ShardWriters::Many));
+    shards_.back()->reserve(1);
+  }
+}
+
+void Registry::bindThisThread(std::size_t index) {
+  tBinding = Binding{this, &shard(index)};
+}
+
 Shard& Registry::threadShard() {
+  if (tBinding.registry == this) return *tBinding.shard;
   // Thread ordinals are global: a thread counting into two registries keeps one ordinal.
   static std::atomic<std::size_t> ordinals{0};
   thread_local const std::size_t ordinal = ordinals.fetch_add(1, std::memory_order_relaxed);
-  return shard(ordinal);
+  return *shards_[sharedFirst_ + ordinal % (shards_.size() - sharedFirst_)];
 }
 
 std::uint32_t Registry::allocate(std::size_t cells) {

@@ -128,14 +128,21 @@ class HistogramFamily : public Family {
 /// elsewhere).
 class Registry {
  public:
+  /// `shards` shards, all written the same way.
   Registry(std::size_t shards, ShardWriters writers);
+  /// `owned` shards each owned by one thread (an event loop: plain adds), then `shared` shards
+  /// for every other thread (atomic adds).
+  Registry(std::size_t owned, std::size_t shared);
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
   std::size_t shardCount() const { return shards_.size(); }
   Shard& shard(std::size_t index) { return *shards_[index % shards_.size()]; }
-  /// The shard of the calling thread when threads share shards (ShardWriters::Many): threads
-  /// take shards in turn as they first count.
+  /// Makes shard(index) (an owned one) the calling thread's threadShard(): an event loop calls
+  /// it once, on its own thread, before it counts.
+  void bindThisThread(std::size_t index);
+  /// The calling thread's shard: the one it bound, else a shared one (threads take the shared
+  /// shards in turn as they first count).
   Shard& threadShard();
 
   /// Names follow Prometheus conventions: base units, counters ending in _total. Throws
@@ -168,8 +175,8 @@ class Registry {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::unique_ptr<Family>> families_;
   std::vector<Collector> collectors_;
-  std::uint32_t nextCell_{1};  // cell 0 is the sink of default-constructed handles
-  std::atomic<std::size_t> nextThread_{0};
+  std::uint32_t nextCell_{1};   // cell 0 is the sink of default-constructed handles
+  std::size_t sharedFirst_{0};  // shards_[sharedFirst_, end) are for threads that bound none
 };
 
 }  // namespace portico::metrics

@@ -157,8 +157,7 @@ class Stack {
     const int port = freePort();
     std::vector<std::string> args{
         "--define=store.path=" + store(), "--define=proxy.port=" + std::to_string(port),
-        "--define=proxy.host=127.0.0.1", "--define=proxy.reload_interval=50ms",
-        "--define=proxy.threads=64"};
+        "--define=proxy.host=127.0.0.1", "--define=proxy.reload_interval=50ms"};
     bool statusGiven = false;
     for (const auto& d : defines) {
       args.push_back("--define=" + d);

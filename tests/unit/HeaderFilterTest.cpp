@@ -1,13 +1,13 @@
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <string>
 #include <vector>
 
 #include "HeaderFilter.h"
+#include "HttpHead.h"
 
 using portico::HeaderFilter;
+using portico::http::HttpHead;
 
 /// Which headers cross the proxy: hop-by-hop ones never do (DESIGN "Data plane").
 class HeaderFilterTest : public CppUnit::TestFixture {
@@ -15,7 +15,7 @@ class HeaderFilterTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testHopByHopNames);
   CPPUNIT_TEST(testConnectionTokens);
   CPPUNIT_TEST(testConnectionListedHeadersDropped);
-  CPPUNIT_TEST(testCopyKeepsRepeatsAndDropsComputed);
+  CPPUNIT_TEST(testForwardedKeepsRepeatsAndDropsComputed);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -57,12 +57,12 @@ class HeaderFilterTest : public CppUnit::TestFixture {
   }
 
   void testConnectionListedHeadersDropped() {
-    Poco::Net::HTTPRequest request;
-    request.add("Connection", "keep-alive, X-Secret");
-    request.add("Connection", "x-other");  // a second Connection header counts too
-    request.add("X-Secret", "1");
-    request.add("X-Other", "2");
-    request.add("X-Kept", "3");
+    HttpHead request;
+    request.addOwned("Connection", "keep-alive, X-Secret");
+    request.addOwned("Connection", "x-other");  // a second Connection header counts too
+    request.addOwned("X-Secret", "1");
+    request.addOwned("X-Other", "2");
+    request.addOwned("X-Kept", "3");
     const HeaderFilter filter(request);
     CPPUNIT_ASSERT(!filter.forwards("X-Secret"));
     CPPUNIT_ASSERT(!filter.forwards("x-secret"));
@@ -73,22 +73,22 @@ class HeaderFilterTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(filter.forwards("Host"));
   }
 
-  void testCopyKeepsRepeatsAndDropsComputed() {
-    Poco::Net::HTTPResponse from;
-    from.add("Set-Cookie", "a=1");
-    from.add("Set-Cookie", "b=2");
-    from.add("Transfer-Encoding", "chunked");
-    from.add("Content-Length", "10");
-    from.add("Connection", "close");
-    from.add("Keep-Alive", "timeout=5");
-    from.add("Proxy-Authenticate", "Basic");
-    from.add("Date", "yesterday");
+  void testForwardedKeepsRepeatsAndDropsComputed() {
+    HttpHead from;
+    from.addOwned("Set-Cookie", "a=1");
+    from.addOwned("Set-Cookie", "b=2");
+    from.addOwned("Transfer-Encoding", "chunked");
+    from.addOwned("Content-Length", "10");
+    from.addOwned("Connection", "close");
+    from.addOwned("Keep-Alive", "timeout=5");
+    from.addOwned("Proxy-Authenticate", "Basic");
+    from.addOwned("Date", "yesterday");
     const std::vector<std::string_view> computed = {"Content-Length"};
     const HeaderFilter filter(from, &computed);
-    Poco::Net::HTTPResponse to;
-    filter.copy(from, to);
     std::vector<std::string> names;
-    for (const auto& [name, value] : to) names.push_back(name + "=" + value);
+    filter.forEachForwarded([&names](std::string_view name, std::string_view value) {
+      names.push_back(std::string(name) + "=" + std::string(value));
+    });
     CPPUNIT_ASSERT(
         (names == std::vector<std::string>{"Set-Cookie=a=1", "Set-Cookie=b=2", "Date=yesterday"}));
   }

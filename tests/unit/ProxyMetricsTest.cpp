@@ -12,7 +12,6 @@ using portico::ProxyMetrics;
 using portico::RouteRecord;
 using portico::RouteTable;
 using portico::TargetRecord;
-using portico::metrics::ShardWriters;
 
 namespace {
 
@@ -49,9 +48,9 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
 
  public:
   void testRequestsByRouteTargetAndCode() {
-    ProxyMetrics m(2, ShardWriters::One);
+    ProxyMetrics m(2);
     auto table = RouteTable::build({route("/api/", {{"http://a:1", true}, {"http://b:2", true}})},
-                                   nullptr, 1, nullptr, &m);
+                                   nullptr, 1, nullptr, 0, &m);
     const auto& r = table->routes()[0];
     auto& shard = m.shard(0);
     m.requestDone(shard, r.metrics.get(), r.targets[0]->metrics.get(), 200, 0.004);
@@ -78,7 +77,7 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     // A rebuilt table (a target added) keeps counting into the same series.
     auto next = RouteTable::build(
         {route("/api/", {{"http://a:1", true}, {"http://b:2", true}, {"http://c:3", true}})},
-        table.get(), 2, nullptr, &m);
+        table.get(), 2, nullptr, 0, &m);
     const auto& r2 = next->routes()[0];
     CPPUNIT_ASSERT(r2.metrics == r.metrics);
     m.requestDone(shard, r2.metrics.get(), r2.targets[0]->metrics.get(), 200, 0.001);
@@ -88,9 +87,9 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
   }
 
   void testUpstreamEventsAndConnections() {
-    ProxyMetrics m(1, ShardWriters::One);
+    ProxyMetrics m(1);
     auto table =
-        RouteTable::build({route("/api/", {{"http://a:1", true}})}, nullptr, 1, nullptr, &m);
+        RouteTable::build({route("/api/", {{"http://a:1", true}})}, nullptr, 1, nullptr, 0, &m);
     const auto& r = table->routes()[0];
     auto& shard = m.shard(0);
     m.connectFailed(shard, *r.targets[0]->metrics);
@@ -110,10 +109,10 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
   }
 
   void testTargetStateFromTheTable() {
-    ProxyMetrics m(1, ShardWriters::One);
+    ProxyMetrics m(1);
     auto table = RouteTable::build({route("/api/", {{"http://a:1", true}, {"http://b:2", false}}),
                                     route("/web/", {{"http://a:1", true}})},
-                                   nullptr, 7, nullptr, &m);
+                                   nullptr, 7, nullptr, 0, &m);
     m.watch([&] { return table; });
     const auto& r = table->routes()[0];
     r.targets[0]->inFlight = 3;
@@ -139,14 +138,14 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
   }
 
   void testReloadsAndReadiness() {
-    ProxyMetrics m(1, ShardWriters::One);
+    ProxyMetrics m(1);
     auto table = std::make_shared<const RouteTable>();
     m.watch([&] { return table; });
     CPPUNIT_ASSERT(!m.ready());
     CPPUNIT_ASSERT(has(m.scrape(), "portico_route_table_revision -1"));
     CPPUNIT_ASSERT(has(m.scrape(), "portico_route_table_last_reload_timestamp_seconds 0"));
     m.storeReadFailed();
-    table = RouteTable::build({}, nullptr, 12, nullptr, &m);
+    table = RouteTable::build({}, nullptr, 12, nullptr, 0, &m);
     m.tableLoaded(12);
     CPPUNIT_ASSERT(m.ready());
     const std::string text = m.scrape();
@@ -160,14 +159,16 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     // As the event-loop core will: each loop resolves its shard once and counts with plain adds.
     constexpr int kLoops = 4;
     constexpr int kRequests = 50000;
-    ProxyMetrics m(kLoops, ShardWriters::One);
+    ProxyMetrics m(kLoops);
     auto table =
-        RouteTable::build({route("/api/", {{"http://a:1", true}})}, nullptr, 1, nullptr, &m);
+        RouteTable::build({route("/api/", {{"http://a:1", true}})}, nullptr, 1, nullptr, 0, &m);
     const auto& r = table->routes()[0];
     std::vector<std::thread> loops;
     for (int loop = 0; loop < kLoops; ++loop) {
       loops.emplace_back([&, loop] {
-        auto& shard = m.shard(static_cast<std::size_t>(loop));
+        m.bindLoop(static_cast<std::size_t>(loop));
+        auto& shard = m.threadShard();
+        CPPUNIT_ASSERT(&shard == &m.shard(static_cast<std::size_t>(loop)));
         m.clientConnectionOpened(shard);
         for (int i = 0; i < kRequests; ++i)
           m.requestDone(shard, r.metrics.get(), r.targets[0]->metrics.get(), 200 + i % 2, 0.001);
@@ -183,6 +184,10 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
         has(text, "portico_requests_total{route=\"/api/\",target=\"http://a:1\",code=\"201\"} " +
                       std::to_string(kLoops * kRequests / 2)));
     CPPUNIT_ASSERT(has(text, "portico_client_connections 0"));
+    // A thread without a loop counts on a shared shard, never on a loop's.
+    auto& other = m.threadShard();
+    for (int loop = 0; loop < kLoops; ++loop)
+      CPPUNIT_ASSERT(&other != &m.shard(static_cast<std::size_t>(loop)));
   }
 };
 

@@ -54,8 +54,15 @@ class SettingsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(s.proxy.reloadInterval == 100ms);
     CPPUNIT_ASSERT(s.proxy.connectTimeout == 2s);
     CPPUNIT_ASSERT(s.proxy.readTimeout == 30s);
-    CPPUNIT_ASSERT(s.proxy.threads >= 1000);  // serves 1,000 keep-alive clients at once
+    CPPUNIT_ASSERT_EQUAL(0, s.proxy.workers);         // one event loop per core
+    CPPUNIT_ASSERT(s.proxy.maxConnections >= 10000);  // 8,000 idle clients and then some
     CPPUNIT_ASSERT(s.proxy.queue >= 1000);
+    CPPUNIT_ASSERT(s.proxy.keepAliveTimeout == 75s);  // as nginx
+    CPPUNIT_ASSERT(s.proxy.clientHeaderTimeout == 60s);
+    CPPUNIT_ASSERT(s.proxy.clientBodyTimeout == 60s);
+    CPPUNIT_ASSERT(s.proxy.sendTimeout == 60s);
+    CPPUNIT_ASSERT(s.proxy.drainTimeout == 10s);
+    CPPUNIT_ASSERT_EQUAL(32 * 1024, s.proxy.maxHeaderBytes);
     CPPUNIT_ASSERT_EQUAL(std::string("stdout"), s.proxy.accessLog);
     CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(s.proxy.trustedProxies.size()));
     CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), s.admin.host);
@@ -79,6 +86,11 @@ class SettingsTest : public CppUnit::TestFixture {
                              {"proxy.connect_timeout", "1s"},
                              {"proxy.read_timeout", "1m"},
                              {"proxy.threads", "64"},
+                             {"proxy.workers", "3"},
+                             {"proxy.max_connections", "100"},
+                             {"proxy.keepalive_timeout", "5s"},
+                             {"proxy.client_header_timeout", "2s"},
+                             {"proxy.max_header_bytes", "8192"},
                              {"proxy.queue", "128"},
                              {"proxy.access_log", "off"},
                              {"proxy.trusted_proxies", "10.0.0.1, 10.0.0.2 ,"},
@@ -96,7 +108,11 @@ class SettingsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(18080, s.proxy.port);
     CPPUNIT_ASSERT(s.proxy.reloadInterval == 50ms);
     CPPUNIT_ASSERT(s.proxy.readTimeout == 60s);
-    CPPUNIT_ASSERT_EQUAL(64, s.proxy.threads);
+    CPPUNIT_ASSERT_EQUAL(3, s.proxy.workers);
+    CPPUNIT_ASSERT_EQUAL(100, s.proxy.maxConnections);
+    CPPUNIT_ASSERT(s.proxy.keepAliveTimeout == 5s);
+    CPPUNIT_ASSERT(s.proxy.clientHeaderTimeout == 2s);
+    CPPUNIT_ASSERT_EQUAL(8192, s.proxy.maxHeaderBytes);
     CPPUNIT_ASSERT_EQUAL(std::string("off"), s.proxy.accessLog);
     CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(s.proxy.trustedProxies.size()));
     CPPUNIT_ASSERT_EQUAL(std::string("10.0.0.2"), s.proxy.trustedProxies[1]);
@@ -116,7 +132,15 @@ class SettingsTest : public CppUnit::TestFixture {
         {"proxy.reload_interval", {"100", "5ms", "fast"}},
         {"proxy.connect_timeout", {"2", "0ms"}},
         {"proxy.read_timeout", {"30", "x"}},
-        {"proxy.threads", {"1", "lots", "100000"}},
+        {"proxy.threads", {"lots", "100000"}},
+        {"proxy.workers", {"-1", "x", "257"}},
+        {"proxy.max_connections", {"0", "x"}},
+        {"proxy.keepalive_timeout", {"75", "0s"}},
+        {"proxy.client_header_timeout", {"60"}},
+        {"proxy.client_body_timeout", {"x"}},
+        {"proxy.send_timeout", {"0ms"}},
+        {"proxy.drain_timeout", {"10"}},
+        {"proxy.max_header_bytes", {"100", "x"}},
         {"proxy.queue", {"0", "x"}},
         {"proxy.access_log", {""}},
         {"admin.host", {""}},

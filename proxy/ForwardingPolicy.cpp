@@ -1,0 +1,300 @@
+#include "ForwardingPolicy.h"
+
+#include <cstdio>
+
+#include "Duration.h"
+#include "HttpDate.h"
+#include "Log.h"
+#include "RoutePath.h"
+
+namespace portico {
+namespace {
+
+using http::BodyFraming;
+
+/// Headers the proxy sets itself (or frames itself) instead of copying from the client.
+const std::vector<std::string_view> kRequestComputed = {
+    "Content-Length",    "Expect",        "X-Forwarded-For", "X-Forwarded-Host",
+    "X-Forwarded-Proto", "X-Origin-Host", "X-Request-Id"};
+
+/// Skips targets already tried for this request and, on the first pass, those cooling down.
+class TriedFilter final : public CandidateFilter {
+ public:
+  TriedFilter(const Route& route, const std::size_t* tried, std::size_t count, bool skipCooling,
+              std::int64_t now)
+      : route_(route), tried_(tried), count_(count), skipCooling_(skipCooling), now_(now) {}
+
+  bool allowed(std::size_t index) const override {
+    for (std::size_t i = 0; i < count_; ++i) {
+      if (tried_[i] == index) return false;
+    }
+    return !skipCooling_ ||
+           route_.candidates[index]->avoidUntilMs.load(std::memory_order_relaxed) <= now_;
+  }
+
+ private:
+  const Route& route_;
+  const std::size_t* tried_;
+  std::size_t count_;
+  bool skipCooling_;
+  std::int64_t now_;
+};
+
+void appendHeader(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+void appendNumber(std::string& out, std::uint64_t n) {
+  char digits[24];
+  const int len = std::snprintf(digits, sizeof digits, "%llu", static_cast<unsigned long long>(n));
+  out.append(digits, static_cast<std::size_t>(len));
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& ForwardingPolicy::responseComputed() {
+  static const std::vector<std::string_view> names = {"Content-Length"};
+  return names;
+}
+
+ForwardingPolicy::ForwardingPolicy(const ProxyContext& context, const Route& route,
+                                   const http::HttpHead& request, std::string_view routedTarget,
+                                   std::string_view peer, bool peerTrusted, bool tls)
+    : ctx_(context),
+      route_(route),
+      request_(request),
+      target_(routedTarget.empty() ? request.target() : routedTarget),
+      peer_(peer),
+      peerTrusted_(peerTrusted),
+      tls_(tls),
+      framing_(http::MessageFraming::ofRequest(request)) {
+  const std::string_view method = request.method();
+  head_ = method == "HEAD";
+  idempotent_ = method != "POST" && method != "PATCH" && method != "LOCK";
+  std::string_view upgrade;
+  websocket_ = request.find("Upgrade", upgrade) && http::equalsNoCase(upgrade, "websocket") &&
+               HeaderFilter::listsToken(request, "upgrade");
+  std::string_view expect;
+  expectContinue_ = request.find("Expect", expect) && http::equalsNoCase(expect, "100-continue") &&
+                    request.versionMinor() >= 1;
+  std::string_view id;
+  requestId_ = request.find(RequestIdGenerator::kHeader, id) && RequestIdGenerator::acceptable(id)
+                   ? id
+                   : RequestIdGenerator::forThisThread().next(generatedId_);
+}
+
+void ForwardingPolicy::retriedOnFreshConnection() const {
+  if (ctx_.metrics && route_.metrics)
+    ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics);
+}
+
+void ForwardingPolicy::upstreamTimedOut() const {
+  if (ctx_.metrics && current_ && current_->metrics)
+    ctx_.metrics->upstreamTimedOut(ctx_.metrics->threadShard(), *current_->metrics);
+}
+
+const std::string& ForwardingPolicy::clientKey() const {
+  if (!clientKeyKnown_) {
+    std::string xff;
+    request_.forEach("X-Forwarded-For", [&xff](std::string_view v) {
+      if (!xff.empty()) xff += ", ";
+      xff.append(v);
+    });
+    clientKey_ = ctx_.trusted.clientAddress(xff, peer_);
+    clientKeyKnown_ = true;
+  }
+  return clientKey_;
+}
+
+TargetState* ForwardingPolicy::nextTarget(std::int64_t nowMs) {
+  release();
+  current_ = nullptr;
+  if (triedCount_ >= ctx_.maxAttempts || triedCount_ >= kMaxTried) return nullptr;
+  // Only ip_hash reads the key; the others must not pay for working it out.
+  static const std::string kNoKey;
+  const std::string& key = route_.balancer == BalancerKind::IpHash ? clientKey() : kNoKey;
+  std::size_t index =
+      route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, true, nowMs));
+  // Every remaining target is cooling down: still better to try one than to fail outright.
+  if (index == Balancer::npos)
+    index = route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, false, nowMs));
+  if (index == Balancer::npos) return nullptr;
+  // A target after one that refused: the request is retried elsewhere.
+  if (triedCount_ > 0 && ctx_.metrics && route_.metrics)
+    ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics);
+  tried_[triedCount_++] = index;
+  current_ = route_.candidates[index].get();
+  current_->inFlight.fetch_add(1, std::memory_order_relaxed);
+  counted_ = true;
+  return current_;
+}
+
+void ForwardingPolicy::release() {
+  if (counted_ && current_) current_->inFlight.fetch_sub(1, std::memory_order_relaxed);
+  counted_ = false;
+}
+
+void ForwardingPolicy::connectFailed(const std::string& error, std::int64_t nowMs) {
+  lastError_ = error;
+  if (!current_) return;
+  if (ctx_.metrics && current_->metrics)
+    ctx_.metrics->connectFailed(ctx_.metrics->threadShard(), *current_->metrics);
+  current_->avoidUntilMs.store(nowMs + ctx_.cooldown.count(), std::memory_order_relaxed);
+  logLine("target " + current_->url.canonical + " of route " + route_.prefix +
+          " did not accept a connection (" + error + "); passed over for " +
+          formatDuration(ctx_.cooldown));
+}
+
+ProxyAnswer ForwardingPolicy::exhausted() const {
+  if (triedCount_ == 0) return {503, "no healthy target for route " + route_.prefix};
+  return {502, "no target of route " + route_.prefix + " accepted a connection: " + lastError_};
+}
+
+bool ForwardingPolicy::retryable() const {
+  return framing_.framing == BodyFraming::Empty && idempotent_;
+}
+
+void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
+  const TargetState& target = *current_;
+  out.append(request_.method()).push_back(' ');
+  RoutePath::appendUpstreamTarget(out, target_, route_.prefix, target.url.basePath);
+  out.append(" HTTP/1.1\r\n");
+  const HeaderFilter filter(request_, &kRequestComputed);
+  filter.forEachForwarded(
+      [&out](std::string_view name, std::string_view value) { appendHeader(out, name, value); });
+  // An HTTP/1.0 client may leave Host out; HTTP/1.1 upstream needs one.
+  std::string_view host;
+  const bool hasHost = request_.find("Host", host);
+  if (!hasHost) appendHeader(out, "Host", target.url.authority());
+  // X-Forwarded-For: the incoming chain with the peer appended when the peer is trusted, else
+  // the peer alone (a client cannot forge its own chain).
+  out.append("X-Forwarded-For: ");
+  std::size_t hops = 0;
+  if (peerTrusted_) {
+    request_.forEach("X-Forwarded-For", [&](std::string_view v) {
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      if (v.empty()) return;
+      if (hops++ > 0) out.append(", ");
+      out.append(v);
+    });
+  }
+  if (hops > 0) out.append(", ");
+  out.append(peer_).append("\r\n");
+  if (hasHost) appendHeader(out, "X-Forwarded-Host", host);
+  appendHeader(out, "X-Forwarded-Proto", tls_ ? "https" : "http");
+  appendHeader(out, "X-Origin-Host", target.url.authority());
+  appendHeader(out, RequestIdGenerator::kHeader, requestId_);
+  switch (framing_.framing) {
+    case BodyFraming::Chunked:
+      out.append("Transfer-Encoding: chunked\r\n");
+      break;
+    case BodyFraming::Length:
+      out.append("Content-Length: ");
+      appendNumber(out, framing_.length);
+      out.append("\r\n");
+      break;
+    default: {
+      // Without a length a POST/PUT/PATCH would look unframed to some servers.
+      const std::string_view m = request_.method();
+      if (request_.has("Content-Length") || m == "POST" || m == "PUT" || m == "PATCH")
+        out.append("Content-Length: 0\r\n");
+    }
+  }
+  if (websocket_) {
+    out.append("Connection: Upgrade\r\n");
+    appendHeader(out, "Upgrade", request_.get("Upgrade", "websocket"));
+  }
+  out.append("\r\n");
+}
+
+ForwardingPolicy::Response ForwardingPolicy::planResponse(const http::HttpHead& upstream) const {
+  Response plan;
+  const int code = upstream.status();
+  if (websocket_ && code == 101) {
+    plan.upgrade = true;
+    return plan;
+  }
+  const bool bodyless = head_ || code < 200 || code == 204 || code == 304;
+  const http::MessageFraming framing = http::MessageFraming::ofResponse(upstream, bodyless);
+  if (framing.refused()) {
+    plan.refusal = framing.refusal;
+    plan.reason = framing.reason;
+    return plan;
+  }
+  plan.upstream = framing.framing;
+  plan.length = framing.length;
+  switch (framing.framing) {
+    case BodyFraming::Empty:
+      plan.client = BodyFraming::Empty;
+      break;
+    case BodyFraming::Length:
+      plan.client = BodyFraming::Length;
+      break;
+    case BodyFraming::Chunked:
+    case BodyFraming::UntilClose:
+      // Chunked stays chunked; a body delimited by the close becomes chunked so the client's
+      // connection survives it. An HTTP/1.0 client knows no chunks: its connection closes.
+      if (request_.versionMinor() >= 1) {
+        plan.client = BodyFraming::Chunked;
+      } else {
+        plan.client = BodyFraming::UntilClose;
+        plan.closeClient = true;
+      }
+      break;
+  }
+  return plan;
+}
+
+void ForwardingPolicy::writeResponseHead(const http::HttpHead& upstream, const Response& plan,
+                                         bool keepAlive, std::string& out) const {
+  out.append("HTTP/1.1 ");
+  appendNumber(out, static_cast<std::uint64_t>(upstream.status()));
+  out.push_back(' ');
+  const std::string_view reason = upstream.reason();
+  out.append(reason.empty() ? http::reasonPhrase(upstream.status()) : reason);
+  out.append("\r\n");
+  // The target's Date and Server win; the proxy adds its own only where the target sent none.
+  if (!upstream.has("Date")) appendHeader(out, "Date", http::httpDate());
+  if (!upstream.has("Server")) out.append("Server: portico\r\n");
+  forEachResponseHeader(upstream, [&out](std::string_view name, std::string_view value) {
+    appendHeader(out, name, value);
+  });
+  if (plan.upgrade) {
+    out.append("Connection: Upgrade\r\n");
+    appendHeader(out, "Upgrade", upstream.get("Upgrade", "websocket"));
+    out.append("\r\n");
+    return;
+  }
+  switch (plan.client) {
+    case BodyFraming::Empty:
+      // HEAD and 304 keep the length the target announced.
+      if (const auto announced = http::MessageFraming::announcedLength(upstream)) {
+        out.append("Content-Length: ");
+        appendNumber(out, *announced);
+        out.append("\r\n");
+      } else if (!head_ && upstream.status() >= 200 && upstream.status() != 204 &&
+                 upstream.status() != 304) {
+        out.append("Content-Length: 0\r\n");
+      }
+      break;
+    case BodyFraming::Length:
+      out.append("Content-Length: ");
+      appendNumber(out, plan.length);
+      out.append("\r\n");
+      break;
+    case BodyFraming::Chunked:
+      out.append("Transfer-Encoding: chunked\r\n");
+      break;
+    case BodyFraming::UntilClose:
+      break;
+  }
+  if (!keepAlive) {
+    out.append("Connection: close\r\n");
+  } else if (request_.versionMinor() == 0) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+}
+
+}  // namespace portico

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <string>
+
+namespace portico::net {
+
+/// An owned file descriptor, closed on destruction.
+class FileDescriptor {
+ public:
+  FileDescriptor() = default;
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() { reset(); }
+  FileDescriptor(FileDescriptor&& o) noexcept : fd_(o.release()) {}
+  FileDescriptor& operator=(FileDescriptor&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = o.release();
+    }
+    return *this;
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset(int fd = -1);
+
+ private:
+  int fd_{-1};
+};
+
+/// A bound, listening TCP socket. Reuse-address is on (restart past TIME_WAIT), reuse-port off: a
+/// second instance on the same port must fail here rather than share the port silently. Throws
+/// std::system_error naming the address.
+FileDescriptor listenTcp(const std::string& host, std::uint16_t port, int backlog);
+/// The port a bound socket got (for port 0).
+std::uint16_t localPort(int fd);
+
+/// What a non-blocking socket operation did.
+enum class Io { Ok, Again, Closed, Failed };
+
+/// Starts a non-blocking connect to host:port (a numeric address or a name resolved now —
+/// targets are resolved when a connection opens, as nginx resolves upstream names at start).
+/// Returns Ok when already connected, Again while in progress (wait for EPOLLOUT), Failed with
+/// `error` set otherwise.
+Io connectTcp(const std::string& host, std::uint16_t port, FileDescriptor& out, std::string& error);
+/// After EPOLLOUT on a connecting socket: Ok, or Failed with `error` ("Connection refused").
+Io finishConnect(int fd, std::string& error);
+
+/// One recv(); `n` gets the bytes read. Closed at EOF.
+Io readSome(int fd, char* buffer, std::size_t capacity, std::size_t& n);
+/// One writev() (MSG_NOSIGNAL); `n` gets the bytes written.
+Io writeSome(int fd, const iovec* iov, int count, std::size_t& n);
+
+/// Makes close() reset the connection (RST) instead of ending it cleanly: the peer must see an
+/// error, not the end of a complete message.
+void setResetOnClose(int fd);
+void setNoDelay(int fd);
+
+/// The numeric address of the peer ("127.0.0.1", "::1"; IPv4-mapped addresses unmapped).
+std::string peerAddress(int fd);
+
+}  // namespace portico::net
