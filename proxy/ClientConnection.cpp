@@ -187,7 +187,8 @@ void ClientConnection::processOnce() {
         if (!requestComplete_) {
           if (!bodyWanted_) return;  // the target is not ready for the body yet
           std::size_t used = 0;
-          const Status status = parser_->feed(in_->data(), in_->begin(), in_->end(), this, used);
+          const Status status =
+              parser_->feed(in_->data(), in_->begin(), in_->end(), this, used);
           in_->consumed(used);
           if (used > 0) bodyStarted_ = true;
           if (status == Status::NeedMore && in_->unconsumed() == 0 && peerClosed_) {
@@ -252,8 +253,8 @@ void ClientConnection::dispatch() {
   timer_.cancel();
   // A request without a body is complete with its head.
   std::size_t used = 0;
-  requestComplete_ = parser_->feed(in_->data(), in_->begin(), in_->begin(), nullptr, used) ==
-                     Status::MessageComplete;
+  requestComplete_ =
+      parser_->feed(in_->data(), in_->begin(), in_->begin(), nullptr, used) == Status::MessageComplete;
   state_ = State::Forwarding;
   exchangeEnded_ = bodyWanted_ = continueSent_ = bodyStarted_ = false;
   chunkedResponse_ = closeAfter_ = false;
@@ -346,8 +347,8 @@ void ClientConnection::answer(const ProxyAnswer& a) {
 
 void ClientConnection::ownAnswer(int status, std::string_view message) {
   // Without the whole request read, where the next one would start is unknown: close after.
-  const bool keepAlive =
-      requestComplete_ && parser_ && parser_->keepAlive() && !draining_ && !loop_.draining();
+  const bool keepAlive = requestComplete_ && parser_ && parser_->keepAlive() && !draining_ &&
+                         !loop_.draining();
   const std::string body = JsonError::body(message);
   std::string& head = loop_.scratch();
   head.clear();
@@ -405,8 +406,7 @@ bool ClientConnection::flushOut() {
 
 void ClientConnection::exchangeDone() {
   const int status = ownStatus_ != 0 ? ownStatus_ : (exchange_ ? exchange_->status() : 0);
-  const std::uint64_t bytes =
-      ownStatus_ != 0 ? ownBytes_ : (exchange_ ? exchange_->bytesSent() : 0);
+  const std::uint64_t bytes = ownStatus_ != 0 ? ownBytes_ : (exchange_ ? exchange_->bytesSent() : 0);
   logAccess(status, bytes);
   if (exchange_) loop_.recycle(std::move(exchange_));
   if (!requestComplete_) {
@@ -569,8 +569,8 @@ void ClientConnection::onTimeout(int tag) {
       if (exchange_ && exchange_->status() != 0 && exchange_->status() != 499) {
         abort();
       } else {
-        ownAnswer(408,
-                  "request body not received within " + formatDuration(loop_.limits().bodyTimeout));
+        ownAnswer(408, "request body not received within " +
+                           formatDuration(loop_.limits().bodyTimeout));
       }
       return;
     case kSend:

@@ -22,11 +22,11 @@
 namespace portico {
 namespace {
 
-using http::BodyFraming;
 using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerRequestImpl;
 using Poco::Net::HTTPServerResponse;
+using http::BodyFraming;
 using Status = http::HttpParser::Status;
 
 /// Big enough that one recv() of a fast stream fills it; small enough for the thread's stack.
@@ -313,8 +313,8 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
     }
     if (s == Status::MessageComplete) break;
     if (s == Status::Error) {
-      logLine("target " + target.url.canonical +
-              " sent a malformed response body: " + parser.errorMessage());
+      logLine("target " + target.url.canonical + " sent a malformed response body: " +
+              parser.errorMessage());
       abortClient();
       bytes = sink.written;
       return;
@@ -332,8 +332,8 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
     }
     if (n <= 0) {
       // Too late for a 502: cut the client off so it cannot take the partial body as complete.
-      logLine("target " + target.url.canonical + " broke off its response to " + req_.getMethod() +
-              " " + req_.getURI());
+      logLine("target " + target.url.canonical + " broke off its response to " +
+              req_.getMethod() + " " + req_.getURI());
       abortClient();
       bytes = sink.written;
       return;
@@ -346,14 +346,13 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
     status = 499;
     return;
   }
-  if (parser.keepAlive() && plan.upstream != BodyFraming::UntilClose &&
-      bodyDone_ == policy_.hasBody())
+  if (parser.keepAlive() && plan.upstream != BodyFraming::UntilClose && bodyDone_ == policy_.hasBody())
     target.pool.give(std::move(conn));
 }
 
-void BlockingForwarder::tunnel(std::unique_ptr<UpstreamConnection> conn, const http::HttpHead& head,
-                               const ForwardingPolicy::Response&, const char* rest,
-                               std::size_t restSize) {
+void BlockingForwarder::tunnel(std::unique_ptr<UpstreamConnection> conn,
+                               const http::HttpHead& head, const ForwardingPolicy::Response&,
+                               const char* rest, std::size_t restSize) {
   status = 101;
   resp_.setStatusAndReason(HTTPResponse::HTTP_SWITCHING_PROTOCOLS, std::string(head.reason()));
   policy_.forEachResponseHeader(head, [&](std::string_view name, std::string_view value) {
@@ -370,8 +369,7 @@ void BlockingForwarder::tunnel(std::unique_ptr<UpstreamConnection> conn, const h
   Poco::Buffer<char> fromClient(0);
   impl_->session().drainBuffer(fromClient);
   WebSocketTunnel relay(impl_->detachSocket(), conn->socket(), ctx_.timeouts.read);
-  bytes =
-      relay.run(std::string(fromClient.begin(), fromClient.size()), std::string(rest, restSize));
+  bytes = relay.run(std::string(fromClient.begin(), fromClient.size()), std::string(rest, restSize));
 }
 
 void BlockingForwarder::reply(int code, const std::string& message) {

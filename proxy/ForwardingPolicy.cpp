@@ -160,8 +160,9 @@ void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
   RoutePath::appendUpstreamTarget(out, target_, route_.prefix, target.url.basePath);
   out.append(" HTTP/1.1\r\n");
   const HeaderFilter filter(request_, &kRequestComputed);
-  filter.forEachForwarded(
-      [&out](std::string_view name, std::string_view value) { appendHeader(out, name, value); });
+  filter.forEachForwarded([&out](std::string_view name, std::string_view value) {
+    appendHeader(out, name, value);
+  });
   // An HTTP/1.0 client may leave Host out; HTTP/1.1 upstream needs one.
   std::string_view host;
   const bool hasHost = request_.find("Host", host);

@@ -41,7 +41,9 @@ class ForwardingPolicy {
   // --- The client's request.
   /// How the request body is delimited; when refused(), answer refusal/reason and close.
   const http::MessageFraming& framing() const { return framing_; }
-  bool hasBody() const { return framing_.framing != http::BodyFraming::Empty; }
+  bool hasBody() const {
+    return framing_.framing != http::BodyFraming::Empty;
+  }
   bool websocket() const { return websocket_; }
   bool expectsContinue() const { return expectContinue_; }
 

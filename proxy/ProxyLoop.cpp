@@ -80,8 +80,8 @@ void ProxyLoop::run() {
 }
 
 void ProxyLoop::updateAccepting() {
-  const bool want = !draining_ &&
-                    clientCount_.load(std::memory_order_relaxed) < limits_.maxConnections &&
+  const bool want = !draining_ && clientCount_.load(std::memory_order_relaxed) <
+                                      limits_.maxConnections &&
                     events_.now() >= acceptPausedUntil_;
   if (want == accepting_) return;
   if (want) {

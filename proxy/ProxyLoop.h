@@ -31,7 +31,7 @@ struct ClientLimits {
   std::chrono::milliseconds lingerTimeout{5000};      // reading what a refused client still sends
   std::size_t maxHeaderBytes{32 * 1024};
   std::size_t maxTargetBytes{8 * 1024};
-  std::size_t maxConnections{16384};             // this loop's share of proxy.max_connections
+  std::size_t maxConnections{16384};  // this loop's share of proxy.max_connections
   std::chrono::milliseconds upstreamIdle{8000};  // an idle upstream connection is closed after
 };
 

@@ -44,8 +44,9 @@ ProxyServer::ProxyServer(const Settings& settings) {
   limits.sendTimeout = settings.proxy.sendTimeout;
   limits.keepAliveTimeout = settings.proxy.keepAliveTimeout;
   limits.maxHeaderBytes = static_cast<std::size_t>(settings.proxy.maxHeaderBytes);
-  limits.maxConnections = std::max<std::size_t>(
-      1, (static_cast<std::size_t>(settings.proxy.maxConnections) + workers - 1) / workers);
+  limits.maxConnections =
+      std::max<std::size_t>(1, (static_cast<std::size_t>(settings.proxy.maxConnections) +
+                                workers - 1) / workers);
   for (std::size_t i = 0; i < workers; ++i)
     loops_.push_back(std::make_unique<ProxyLoop>(i, runtime_->context(), runtime_->slot(), limits,
                                                  listener_.get()));

@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "RouteTableSlot.h"
 

@@ -214,7 +214,8 @@ void UpstreamChannel::onEvent(std::uint32_t events) {
     net::Buffer& in = input();
     if (in.space() == 0) in.compact();
     std::size_t n = 0;
-    const net::Io io = in.space() > 0 ? stream_.read(in.writePtr(), in.space(), n) : net::Io::Again;
+    const net::Io io =
+        in.space() > 0 ? stream_.read(in.writePtr(), in.space(), n) : net::Io::Again;
     if (io == net::Io::Ok) {
       in.produced(n);
       owner_->upstreamReadable();

@@ -50,8 +50,8 @@ class ProxyApplication : public PorticoApplication {
       return EXIT_SOFTWARE;
     } catch (const std::system_error& e) {
       std::cerr << commandName() << ": cannot listen on proxy.host:proxy.port "
-                << settings.proxy.host << ":" << settings.proxy.port << ": " << e.code().message()
-                << std::endl;
+                << settings.proxy.host << ":" << settings.proxy.port << ": "
+                << e.code().message() << std::endl;
       return EXIT_UNAVAILABLE;
     }
     std::unique_ptr<StatusServer> status;

@@ -32,8 +32,7 @@ addrinfo* resolve(const std::string& host, std::uint16_t port, bool passive, std
   const std::string name = (!host.empty() && host.front() == '[' && host.back() == ']')
                                ? host.substr(1, host.size() - 2)
                                : host;
-  const int rc =
-      ::getaddrinfo(name.empty() ? nullptr : name.c_str(), service.c_str(), &hints, &result);
+  const int rc = ::getaddrinfo(name.empty() ? nullptr : name.c_str(), service.c_str(), &hints, &result);
   if (rc != 0) {
     error = std::string("cannot resolve '") + host + "': " + gai_strerror(rc);
     return nullptr;
@@ -80,8 +79,7 @@ std::uint16_t localPort(int fd) {
   return 0;
 }
 
-Io connectTcp(const std::string& host, std::uint16_t port, FileDescriptor& out,
-              std::string& error) {
+Io connectTcp(const std::string& host, std::uint16_t port, FileDescriptor& out, std::string& error) {
   addrinfo* list = resolve(host, port, false, error);
   if (!list) return Io::Failed;
   // IPv4 first, as POCO does: "localhost" must reach a backend that listens on 127.0.0.1 only.
