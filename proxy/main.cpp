@@ -38,7 +38,23 @@ class ProxyApplication : public PorticoApplication {
   }
 
   int run(const Settings& settings) override {
+    // The status listener is bound first: a port it cannot have ends the program before the
+    // data plane exists. It serves once the data plane is up (start() below).
     std::unique_ptr<ProxyServer> server;
+    std::unique_ptr<StatusServer> status;
+    if (settings.proxy.statusEnabled) {
+      try {
+        status = std::make_unique<StatusServer>(
+            settings.proxy.statusHost, settings.proxy.statusPort,
+            [&server] { return server->metrics().scrape(); },
+            [&server] { return server->ready(); });
+      } catch (const Poco::Exception& e) {
+        std::cerr << commandName() << ": cannot listen on proxy.status_host:proxy.status_port "
+                  << settings.proxy.statusHost << ":" << settings.proxy.statusPort << ": "
+                  << e.displayText() << std::endl;
+        return EXIT_UNAVAILABLE;
+      }
+    }
     try {
       server = std::make_unique<ProxyServer>(settings);
     } catch (const ConfigError& e) {
@@ -50,25 +66,11 @@ class ProxyApplication : public PorticoApplication {
       return EXIT_SOFTWARE;
     } catch (const std::system_error& e) {
       std::cerr << commandName() << ": cannot listen on proxy.host:proxy.port "
-                << settings.proxy.host << ":" << settings.proxy.port << ": "
-                << e.code().message() << std::endl;
+                << settings.proxy.host << ":" << settings.proxy.port << ": " << e.code().message()
+                << std::endl;
       return EXIT_UNAVAILABLE;
     }
-    std::unique_ptr<StatusServer> status;
-    if (settings.proxy.statusEnabled) {
-      try {
-        ProxyServer& proxy = *server;
-        status = std::make_unique<StatusServer>(
-            settings.proxy.statusHost, settings.proxy.statusPort,
-            [&proxy] { return proxy.metrics().scrape(); }, [&proxy] { return proxy.ready(); });
-      } catch (const Poco::Exception& e) {
-        std::cerr << commandName() << ": cannot listen on proxy.status_host:proxy.status_port "
-                  << settings.proxy.statusHost << ":" << settings.proxy.statusPort << ": "
-                  << e.displayText() << std::endl;
-        return EXIT_UNAVAILABLE;
-      }
-      status->start();
-    }
+    if (status) status->start();
     server->start();
     const LogReopenSignal reopenOnUsr1([&server] {
       const std::string error = server->reopenLogs();

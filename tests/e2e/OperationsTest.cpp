@@ -89,6 +89,7 @@ class OperationsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testUpstreamFailuresRetriesAndCooldown);
   CPPUNIT_TEST(testReadinessFollowsTheStore);
   CPPUNIT_TEST(testStatusListenerOff);
+  CPPUNIT_TEST(testStatusPortInUse);
   CPPUNIT_TEST(testSidecarMetricsBehindToken);
   CPPUNIT_TEST(testCheckValidatesWithoutBindingOrWriting);
   CPPUNIT_TEST(testAccessLogJsonAndRequestId);
@@ -256,6 +257,25 @@ class OperationsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(0, http(would, "GET", "/metrics", "", {}, 1s).status);
     CPPUNIT_ASSERT_EQUAL(404, http(proxy, "GET", "/metrics").status);
     CPPUNIT_ASSERT_EQUAL(404, http(proxy2, "GET", "/metrics").status);
+  }
+
+  void testStatusPortInUse() {
+    TempDir dir;
+    ReachablePort taken;
+    const int port = freePort();
+    ChildProcess proxy(binary("portico-proxy"),
+                       {"--define=store.path=" + dir.file("p.db"), "--define=proxy.host=127.0.0.1",
+                        "--define=proxy.port=" + std::to_string(port),
+                        "--define=proxy.status_port=" + std::to_string(taken.port())},
+                       dir.file("proxy.log"), dir.path());
+    const auto status = proxy.wait(10s);
+    CPPUNIT_ASSERT_MESSAGE("the proxy kept running without its status port", status.has_value());
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(proxy.log(), 69, *status);  // EX_UNAVAILABLE, not a crash
+    CPPUNIT_ASSERT_MESSAGE(
+        proxy.log(), proxy.log().find("cannot listen on proxy.status_host:proxy.status_port") !=
+                         std::string::npos);
+    // It gave up before taking the data-plane port.
+    CPPUNIT_ASSERT(!waitForPort(port, 200ms));
   }
 
   void testSidecarMetricsBehindToken() {
