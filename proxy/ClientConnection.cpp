@@ -10,6 +10,8 @@
 #include "JsonError.h"
 #include "Log.h"
 #include "ProxyLoop.h"
+#include "ProxyMetrics.h"
+#include "RequestId.h"
 #include "RoutePath.h"
 
 namespace portico {
@@ -30,9 +32,11 @@ ClientConnection::ClientConnection(ProxyLoop& loop, net::FileDescriptor fd)
   peer_ = net::peerAddress(stream_.fd());
   peerTrusted_ = loop_.context().trusted.contains(peer_);
   net::setNoDelay(stream_.fd());
+  if (ProxyMetrics* m = loop_.context().metrics) m->clientConnectionOpened(m->threadShard());
 }
 
 ClientConnection::~ClientConnection() {
+  if (ProxyMetrics* m = loop_.context().metrics) m->clientConnectionClosed(m->threadShard());
   timer_.cancel();
   if (exchange_) {
     if (!exchange_->finished()) exchange_->clientGone();
@@ -451,6 +455,15 @@ void ClientConnection::releaseIdleResources() {
 }
 
 void ClientConnection::logAccess(int status, std::uint64_t bytes) {
+  const double ms = AccessLog::millisecondsSince(started_);
+  // The exchange of this request, if it got one (an answer of the connection's own has none).
+  const Exchange* exchange = exchange_ && exchange_->route() ? exchange_.get() : nullptr;
+  const Route* route = exchange ? exchange->route() : nullptr;
+  if (ProxyMetrics* m = loop_.context().metrics) {
+    const TargetState* target = exchange ? exchange->policy().target() : nullptr;
+    m->requestDone(m->threadShard(), route ? route->metrics.get() : nullptr,
+                   target ? target->metrics.get() : nullptr, status, ms / 1000);
+  }
   const AccessLog& log = *loop_.context().accessLog;
   if (!log.enabled()) return;
   AccessRecord record;
@@ -458,12 +471,31 @@ void ClientConnection::logAccess(int status, std::uint64_t bytes) {
   const bool haveHead = parser_ && parser_->headComplete();
   record.method = haveHead ? parser_->head().method() : std::string_view("-");
   record.target = haveHead ? parser_->head().target() : std::string_view("-");
-  const Route* route = exchange_ ? exchange_->route() : nullptr;
+  record.protocol = !haveHead                             ? std::string_view("-")
+                    : parser_->head().versionMinor() == 0 ? std::string_view("HTTP/1.0")
+                                                          : std::string_view("HTTP/1.1");
+  if (haveHead) {
+    parser_->head().find("Referer", record.referer);
+    parser_->head().find("User-Agent", record.userAgent);
+  }
+  char generated[RequestIdGenerator::kLength];
+  if (exchange) {
+    record.requestId = exchange->policy().requestId();
+  } else {
+    std::string_view id;
+    record.requestId = haveHead && parser_->head().find(RequestIdGenerator::kHeader, id) &&
+                               RequestIdGenerator::acceptable(id)
+                           ? id
+                           : RequestIdGenerator::forThisThread().next(generated);
+  }
+  if (exchange && exchange->responseHeadAt() != std::chrono::steady_clock::time_point{})
+    record.upstreamMs =
+        std::chrono::duration<double, std::milli>(exchange->responseHeadAt() - started_).count();
   record.route = route ? std::string_view(route->prefix) : std::string_view("-");
   record.upstream = exchange_ ? exchange_->upstream() : std::string_view("-");
   record.status = status;
   record.bytes = bytes;
-  record.durationMs = AccessLog::millisecondsSince(started_);
+  record.durationMs = ms;
   log.write(record);
 }
 

@@ -55,6 +55,7 @@ void Exchange::start(ExchangeClient& client, std::shared_ptr<const RouteTable> t
   phase_ = Phase::Idle;
   bodyComplete_ = !policy_->hasBody();
   responseStarted_ = responseBytes_ = retried_ = false;
+  responseHeadAt_ = {};
   status_ = 0;
   bytes_ = 0;
   if (policy_->framing().refused()) {
@@ -216,6 +217,7 @@ void Exchange::upstreamReadable() {
 }
 
 void Exchange::onResponseHead() {
+  responseHeadAt_ = std::chrono::steady_clock::now();
   const http::HttpHead& head = response_.head();
   plan_ = policy_->planResponse(head);
   if (plan_.refusal != 0) {
@@ -279,6 +281,7 @@ void Exchange::upstreamFailed(UpstreamChannel::Failure failure, const std::strin
     return;
   }
   if (failure == F::ReadTimeout) {
+    policy_->upstreamTimedOut();
     fail({504, "target " + url + " did not answer within " +
                    formatDuration(loop_.context().timeouts.read)});
     return;
@@ -288,6 +291,7 @@ void Exchange::upstreamFailed(UpstreamChannel::Failure failure, const std::strin
   const bool reused = channel_ && channel_->reused();
   if (reused && !responseBytes_ && !retried_ && policy_->retryable()) {
     retried_ = true;
+    policy_->retriedOnFreshConnection();
     dropChannel(true);
     phase_ = Phase::Connecting;
     channel_ = std::make_unique<UpstreamChannel>(loop_, policy_->targetHandle());

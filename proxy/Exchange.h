@@ -83,6 +83,9 @@ class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
   std::uint64_t bytesSent() const { return bytes_; }
   std::string_view upstream() const;
   const Route* route() const { return route_; }
+  /// When the target's response head arrived (the epoch when none did): the access log's
+  /// upstream time.
+  std::chrono::steady_clock::time_point responseHeadAt() const { return responseHeadAt_; }
 
   // UpstreamChannel::Owner
   void upstreamConnected() override;
@@ -121,6 +124,7 @@ class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
   bool retried_{false};
   int status_{0};
   std::uint64_t bytes_{0};
+  std::chrono::steady_clock::time_point responseHeadAt_{};
 };
 
 }  // namespace portico

@@ -80,6 +80,9 @@ class BlockingForwarder {
   int status{0};
   std::uint64_t bytes{0};
   std::string upstream{"-"};
+  /// When the target's response head arrived (the epoch when none did).
+  std::chrono::steady_clock::time_point responseHeadAt{};
+  const ForwardingPolicy& policy() const { return policy_; }
 
  private:
   enum class Outcome { Answered, ConnectFailed };
@@ -194,6 +197,7 @@ BlockingForwarder::Outcome BlockingForwarder::tryTarget(TargetState& target) {
       return Outcome::Answered;
     }
     if (sent && conn->timedOut()) {
+      policy_.upstreamTimedOut();
       reply(504, "target " + target.url.canonical + " did not answer within " +
                      std::to_string(ctx_.timeouts.read.count()) + "ms");
       return Outcome::Answered;
@@ -203,6 +207,7 @@ BlockingForwarder::Outcome BlockingForwarder::tryTarget(TargetState& target) {
     // request goes again on a fresh connection (once).
     if (conn->reused() && !retried && policy_.retryable() && !bodyStarted_) {
       retried = true;
+      policy_.retriedOnFreshConnection();
       if (!connect()) return Outcome::ConnectFailed;
       continue;
     }
@@ -243,6 +248,7 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
     const int n = conn->receive(buffer, kBufferSize);
     if (n <= 0) {
       if (conn->timedOut()) {
+        policy_.upstreamTimedOut();
         reply(504, "target " + target.url.canonical + " did not answer in time");
       } else {
         reply(502, "target " + target.url.canonical + " failed before answering: " +
@@ -253,6 +259,7 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
     head.append(buffer, static_cast<std::size_t>(n));
   }
   parser.detachHead();
+  responseHeadAt = std::chrono::steady_clock::now();
   const http::HttpHead& upstreamHead = parser.head();
   plan = policy_.planResponse(upstreamHead);
   if (plan.refusal != 0) {
@@ -416,17 +423,31 @@ void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResp
     }
     forwarder.status = 500;
   }
+  const double ms = AccessLog::millisecondsSince(started);
+  if (ProxyMetrics* m = context_.metrics) {
+    const TargetState* target = forwarder.policy().target();
+    m->requestDone(m->threadShard(), route_->metrics.get(),
+                   target ? target->metrics.get() : nullptr, forwarder.status, ms / 1000);
+  }
   if (context_.accessLog->enabled()) {
+    static const std::string kNoValue;  // get() returns a reference to its default
     const std::string peer = request.clientAddress().host().toString();
     AccessRecord record;
     record.client = peer;
     record.method = request.getMethod();
     record.target = request.getURI();
+    record.protocol = request.getVersion();
+    record.referer = request.get("Referer", kNoValue);
+    record.userAgent = request.get("User-Agent", kNoValue);
+    record.requestId = forwarder.policy().requestId();
+    if (forwarder.responseHeadAt != std::chrono::steady_clock::time_point{})
+      record.upstreamMs =
+          std::chrono::duration<double, std::milli>(forwarder.responseHeadAt - started).count();
     record.route = route_->prefix;
     record.upstream = forwarder.upstream;
     record.status = forwarder.status;
     record.bytes = forwarder.bytes;
-    record.durationMs = AccessLog::millisecondsSince(started);
+    record.durationMs = ms;
     context_.accessLog->write(record);
   }
 }

@@ -13,9 +13,9 @@ namespace {
 using http::BodyFraming;
 
 /// Headers the proxy sets itself (or frames itself) instead of copying from the client.
-const std::vector<std::string_view> kRequestComputed = {"Content-Length",    "Expect",
-                                                        "X-Forwarded-For",   "X-Forwarded-Host",
-                                                        "X-Forwarded-Proto", "X-Origin-Host"};
+const std::vector<std::string_view> kRequestComputed = {
+    "Content-Length",    "Expect",        "X-Forwarded-For", "X-Forwarded-Host",
+    "X-Forwarded-Proto", "X-Origin-Host", "X-Request-Id"};
 
 /// Skips targets already tried for this request and, on the first pass, those cooling down.
 class TriedFilter final : public CandidateFilter {
@@ -77,6 +77,20 @@ ForwardingPolicy::ForwardingPolicy(const ProxyContext& context, const Route& rou
   std::string_view expect;
   expectContinue_ = request.find("Expect", expect) && http::equalsNoCase(expect, "100-continue") &&
                     request.versionMinor() >= 1;
+  std::string_view id;
+  requestId_ = request.find(RequestIdGenerator::kHeader, id) && RequestIdGenerator::acceptable(id)
+                   ? id
+                   : RequestIdGenerator::forThisThread().next(generatedId_);
+}
+
+void ForwardingPolicy::retriedOnFreshConnection() const {
+  if (ctx_.metrics && route_.metrics)
+    ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics);
+}
+
+void ForwardingPolicy::upstreamTimedOut() const {
+  if (ctx_.metrics && current_ && current_->metrics)
+    ctx_.metrics->upstreamTimedOut(ctx_.metrics->threadShard(), *current_->metrics);
 }
 
 const std::string& ForwardingPolicy::clientKey() const {
@@ -105,6 +119,9 @@ TargetState* ForwardingPolicy::nextTarget(std::int64_t nowMs) {
   if (index == Balancer::npos)
     index = route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, false, nowMs));
   if (index == Balancer::npos) return nullptr;
+  // A target after one that refused: the request is retried elsewhere.
+  if (triedCount_ > 0 && ctx_.metrics && route_.metrics)
+    ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics);
   tried_[triedCount_++] = index;
   current_ = route_.candidates[index].get();
   current_->inFlight.fetch_add(1, std::memory_order_relaxed);
@@ -120,6 +137,8 @@ void ForwardingPolicy::release() {
 void ForwardingPolicy::connectFailed(const std::string& error, std::int64_t nowMs) {
   lastError_ = error;
   if (!current_) return;
+  if (ctx_.metrics && current_->metrics)
+    ctx_.metrics->connectFailed(ctx_.metrics->threadShard(), *current_->metrics);
   current_->avoidUntilMs.store(nowMs + ctx_.cooldown.count(), std::memory_order_relaxed);
   logLine("target " + current_->url.canonical + " of route " + route_.prefix +
           " did not accept a connection (" + error + "); passed over for " +
@@ -166,6 +185,7 @@ void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
   if (hasHost) appendHeader(out, "X-Forwarded-Host", host);
   appendHeader(out, "X-Forwarded-Proto", tls_ ? "https" : "http");
   appendHeader(out, "X-Origin-Host", target.url.authority());
+  appendHeader(out, RequestIdGenerator::kHeader, requestId_);
   switch (framing_.framing) {
     case BodyFraming::Chunked:
       out.append("Transfer-Encoding: chunked\r\n");

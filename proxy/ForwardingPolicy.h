@@ -9,6 +9,7 @@
 #include "HttpHead.h"
 #include "MessageFraming.h"
 #include "ProxyContext.h"
+#include "RequestId.h"
 #include "RouteTable.h"
 
 namespace portico {
@@ -105,6 +106,13 @@ class ForwardingPolicy {
   /// The client's address as the balancer sees it (ip_hash): the right-most untrusted hop of
   /// X-Forwarded-For from a trusted peer, else the peer.
   const std::string& clientKey() const;
+  /// The X-Request-Id sent upstream and logged: the client's when acceptable, else generated
+  /// by the calling thread's generator (a loop's, or a blocking handler thread's).
+  std::string_view requestId() const { return requestId_; }
+  /// A request that failed on a stale pooled connection goes again on a fresh one (counted).
+  void retriedOnFreshConnection() const;
+  /// The target did not answer within proxy.read_timeout (counted).
+  void upstreamTimedOut() const;
 
   static const std::vector<std::string_view>& responseComputed();
 
@@ -129,6 +137,8 @@ class ForwardingPolicy {
   std::string lastError_;
   mutable std::string clientKey_;
   mutable bool clientKeyKnown_{false};
+  char generatedId_[RequestIdGenerator::kLength];
+  std::string_view requestId_;
 };
 
 }  // namespace portico

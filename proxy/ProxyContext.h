@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "AccessLog.h"
+#include "ProxyMetrics.h"
 #include "TrustedProxies.h"
 #include "UpstreamConnection.h"
 
@@ -14,6 +15,8 @@ struct ProxyContext {
   UpstreamTimeouts timeouts;
   TrustedProxies trusted;
   std::unique_ptr<AccessLog> accessLog;
+  /// Where requests are counted; null counts nothing.
+  ProxyMetrics* metrics{nullptr};
   /// How long a target that refused a connection is passed over (unless nothing else is left).
   std::chrono::milliseconds cooldown{2000};
   /// At most this many targets are tried for one request when connections fail.

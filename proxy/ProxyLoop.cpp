@@ -70,6 +70,8 @@ ProxyLoop::~ProxyLoop() {
 }
 
 void ProxyLoop::run() {
+  // Everything this thread counts goes to the loop's own shard, with plain adds.
+  if (context_.metrics) context_.metrics->bindLoop(index_);
   updateAccepting();
   events_.run();
   if (accepting_) events_.remove(listenFd_);

@@ -33,6 +33,14 @@ std::string ProxyModule::reopenLogs() {
   return impl_->runtime.reopenLogs();
 }
 
+ProxyMetrics& ProxyModule::metrics() {
+  return impl_->runtime.metrics();
+}
+
+bool ProxyModule::ready() const {
+  return impl_->runtime.ready();
+}
+
 Poco::Net::HTTPRequestHandler* ProxyModule::createRequestHandler(
     const Poco::Net::HTTPServerRequest& request) {
   const auto& table = impl_->runtime.slot().current();

@@ -8,6 +8,10 @@
 #include "Settings.h"
 
 namespace portico {
+class ProxyMetrics;
+}
+
+namespace portico {
 
 /// The Portico data plane as a component a POCO HTTPServer mounts (like an nginx module):
 /// requests under the store's route prefixes are proxied to their targets, every other request
@@ -39,6 +43,12 @@ class ProxyModule : public Poco::Net::HTTPRequestHandlerFactory {
   /// Reopens the access-log file by its name (after logrotate moved it away). Returns the
   /// error when it cannot be opened; the old file stays in use then.
   std::string reopenLogs();
+
+  /// The module's metrics (/metrics of the status listener); counted by every request unless
+  /// `settings.proxy.statusEnabled` is false.
+  ProxyMetrics& metrics();
+  /// True once a route table has been read from the store (/readyz).
+  bool ready() const;
 
  private:
   struct Impl;

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "ProxyContext.h"
+#include "ProxyMetrics.h"
 #include "RouteTableSlot.h"
 #include "Settings.h"
 #include "SnapshotReloader.h"
@@ -24,6 +25,11 @@ class ProxyRuntime {
   ProxyRuntime& operator=(const ProxyRuntime&) = delete;
 
   const ProxyContext& context() const { return context_; }
+  /// Counted by every request unless `settings.proxy.statusEnabled` is false (then nothing
+  /// would read the counts, and none are kept).
+  ProxyMetrics& metrics() { return *metrics_; }
+  /// True once a route table has been read from the store (/readyz).
+  bool ready() const { return metrics_->ready(); }
   const RouteTableSlot& slot() const { return slot_; }
   /// Stops following the store (requests are still served from the last table).
   void stopReloading();
@@ -31,6 +37,7 @@ class ProxyRuntime {
   std::string reopenLogs();
 
  private:
+  std::unique_ptr<ProxyMetrics> metrics_;
   ProxyContext context_;
   RouteTableSlot slot_;
   SnapshotReloader reloader_;

@@ -34,6 +34,9 @@ class ProxyServer {
   std::size_t workers() const { return loops_.size(); }
   /// Reopens the access-log file by its name; returns the error ("" when done).
   std::string reopenLogs() { return runtime_->reopenLogs(); }
+  /// For the status listener: the data plane's metrics and readiness.
+  ProxyMetrics& metrics() { return runtime_->metrics(); }
+  bool ready() const { return runtime_->ready(); }
 
  private:
   void dropTargets(const std::vector<std::shared_ptr<TargetState>>& targets);

@@ -7,10 +7,17 @@
 
 #include "AccessLog.h"
 #include "JsonError.h"
+#include "RequestId.h"
 
 namespace portico {
 
 using Poco::Net::HTTPMessage;
+
+namespace {
+/// The default of header look-ups kept as views (get() returns a reference to its default).
+const std::string kNoValue;
+}  // namespace
+
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
@@ -26,9 +33,21 @@ void RejectHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse
   } catch (const Poco::Exception&) {
     status = 499;
   }
+  const double ms = AccessLog::millisecondsSince(started);
+  if (context_.metrics)
+    context_.metrics->requestDone(context_.metrics->threadShard(), nullptr, nullptr, status,
+                                  ms / 1000);
   if (context_.accessLog->enabled()) {
     const std::string client = request.clientAddress().host().toString();
+    const std::string& incoming = request.get(RequestIdGenerator::kHeader, kNoValue);
+    char generated[RequestIdGenerator::kLength];
     AccessRecord record;
+    record.requestId = RequestIdGenerator::acceptable(incoming)
+                           ? std::string_view(incoming)
+                           : RequestIdGenerator::forThisThread().next(generated);
+    record.protocol = request.getVersion();
+    record.referer = request.get("Referer", kNoValue);
+    record.userAgent = request.get("User-Agent", kNoValue);
     record.client = client;
     record.method = request.getMethod();
     record.target = request.getURI();
@@ -36,7 +55,7 @@ void RejectHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse
     record.upstream = "-";
     record.status = status;
     record.bytes = JsonError::body(message_).size();
-    record.durationMs = AccessLog::millisecondsSince(started);
+    record.durationMs = ms;
     context_.accessLog->write(record);
   }
 }

@@ -12,7 +12,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
                                                     const RouteTable* previous,
                                                     std::int64_t revision,
                                                     std::vector<std::string>* problems,
-                                                    std::size_t loops) {
+                                                    std::size_t loops, ProxyMetrics* metrics) {
   auto table = std::make_shared<RouteTable>();
   table->revision_ = revision;
   table->routes_.reserve(records.size());
@@ -22,6 +22,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
     route.balancer = record.balancer;
     const Route* before = previous ? previous->find(record.prefix) : nullptr;
     route.balancerState = before ? before->balancerState : std::make_shared<BalancerState>();
+    if (metrics)
+      route.metrics = before && before->metrics ? before->metrics : metrics->route(record.prefix);
 
     std::unordered_map<std::string, std::size_t> earlier;  // canonical URL -> index in `before`
     if (before) {
@@ -50,6 +52,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
       } else {
         state = std::make_shared<TargetState>(std::move(url), loops);
       }
+      if (metrics && !state->metrics)
+        state->metrics = metrics->target(record.prefix, state->url.canonical);
       route.targets.push_back(state);
       route.healthy.push_back(t.healthy);
       if (t.healthy) route.candidates.push_back(std::move(state));

@@ -22,7 +22,8 @@ struct Route {
   std::vector<bool> healthy;                             // the store's verdict, parallel to targets
   std::vector<std::shared_ptr<TargetState>> candidates;  // the healthy ones: balancer indexes
   std::shared_ptr<BalancerState> balancerState;
-  std::unique_ptr<Balancer> picker;  // over `candidates`
+  std::unique_ptr<Balancer> picker;                    // over `candidates`
+  std::shared_ptr<ProxyMetrics::RouteHandle> metrics;  // null without metrics
 };
 
 /// An immutable snapshot of the store's routes, answering "which route serves this request"
@@ -38,11 +39,13 @@ class RouteTable {
 
   /// Builds a table from the store's routes, reusing state from `previous` (may be null).
   /// Target URLs that do not parse are skipped and described in `problems` (if given).
-  /// `loops`: how many event loops keep per-loop state in each new TargetState.
+  /// `loops`: how many event loops keep per-loop state in each new TargetState. With `metrics`,
+  /// new routes and targets get their counter handles (carried over like the rest).
   static std::shared_ptr<const RouteTable> build(const std::vector<RouteRecord>& records,
                                                  const RouteTable* previous, std::int64_t revision,
                                                  std::vector<std::string>* problems = nullptr,
-                                                 std::size_t loops = 0);
+                                                 std::size_t loops = 0,
+                                                 ProxyMetrics* metrics = nullptr);
 
   /// The route with the longest prefix matching the request target (origin or absolute form),
   /// or null.

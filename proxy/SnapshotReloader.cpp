@@ -2,18 +2,21 @@
 
 #include "Errors.h"
 #include "Log.h"
+#include "ProxyMetrics.h"
 #include "Store.h"
 #include "TargetState.h"
 
 namespace portico {
 
 SnapshotReloader::SnapshotReloader(std::string storePath, std::chrono::milliseconds interval,
-                                   RouteTableSlot& slot, std::size_t loops, DroppedTargets dropped)
+                                   RouteTableSlot& slot, std::size_t loops, DroppedTargets dropped,
+                                   ProxyMetrics* metrics)
     : path_(std::move(storePath)),
       interval_(interval),
       slot_(slot),
       loops_(loops),
-      dropped_(std::move(dropped)) {}
+      dropped_(std::move(dropped)),
+      metrics_(metrics) {}
 
 SnapshotReloader::~SnapshotReloader() {
   stop();
@@ -23,7 +26,7 @@ void SnapshotReloader::failed(const std::string& message) {
   store_.reset();  // reopen next time: the file may have been replaced or upgraded
   if (message == failure_) return;
   failure_ = message;
-  logLine(message + (loadedRevision_ >= 0 ? " (serving the last snapshot)" : " (no routes yet)"));
+  logWarn(message + (loadedRevision_ >= 0 ? " (serving the last snapshot)" : " (no routes yet)"));
 }
 
 void SnapshotReloader::pollOnce(bool strict) {
@@ -34,9 +37,10 @@ void SnapshotReloader::pollOnce(bool strict) {
       const auto records = store_->loadRoutes();
       const auto previous = slot_.latest();
       std::vector<std::string> problems;
-      auto next = RouteTable::build(records, previous.get(), revision, &problems, loops_);
+      auto next = RouteTable::build(records, previous.get(), revision, &problems, loops_, metrics_);
       slot_.publish(next);
       loadedRevision_ = revision;
+      if (metrics_) metrics_->tableLoaded(revision);
       // Idle connections to removed targets close now; in-flight ones finish and are not kept.
       const auto gone = previous->droppedBy(*next);
       for (const auto& t : gone) {
@@ -44,7 +48,7 @@ void SnapshotReloader::pollOnce(bool strict) {
         t->pool.retire();
       }
       if (dropped_ && !gone.empty()) dropped_(gone);
-      for (const auto& p : problems) logLine(p);
+      for (const auto& p : problems) logWarn(p);
       std::size_t targets = 0;
       std::size_t healthy = 0;
       for (const auto& r : next->routes()) {
@@ -63,9 +67,11 @@ void SnapshotReloader::pollOnce(bool strict) {
     failed(std::string("waiting for the store: ") + e.what());
   } catch (const StoreError& e) {
     if (strict) throw;
+    if (metrics_) metrics_->storeReadFailed();
     failed("store '" + path_ + "' unreadable: " + e.what());
   } catch (const std::exception& e) {
     if (strict) throw StoreError("store '" + path_ + "': " + e.what());
+    if (metrics_) metrics_->storeReadFailed();
     failed("store '" + path_ + "' unreadable: " + e.what());
   }
   // Between reloads, idle upstream connections past their age are closed here, off the request

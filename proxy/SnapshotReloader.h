@@ -14,6 +14,7 @@
 
 namespace portico {
 
+class ProxyMetrics;
 class Store;
 struct TargetState;
 
@@ -27,8 +28,10 @@ class SnapshotReloader {
   using DroppedTargets = std::function<void(const std::vector<std::shared_ptr<TargetState>>&)>;
 
   /// `loops`: event loops that keep per-loop state in each target (0 for the module alone).
+  /// With `metrics`, tables get counter handles and reloads and read errors are counted.
   SnapshotReloader(std::string storePath, std::chrono::milliseconds interval, RouteTableSlot& slot,
-                   std::size_t loops = 0, DroppedTargets dropped = nullptr);
+                   std::size_t loops = 0, DroppedTargets dropped = nullptr,
+                   ProxyMetrics* metrics = nullptr);
   ~SnapshotReloader();
   SnapshotReloader(const SnapshotReloader&) = delete;
   SnapshotReloader& operator=(const SnapshotReloader&) = delete;
@@ -48,6 +51,7 @@ class SnapshotReloader {
   RouteTableSlot& slot_;
   const std::size_t loops_;
   DroppedTargets dropped_;
+  ProxyMetrics* const metrics_;
   std::unique_ptr<Store> store_;
   std::int64_t loadedRevision_{-1};
   std::string failure_;  // the failure being repeated, logged once per streak

@@ -7,6 +7,7 @@
 
 #include "IntrusiveList.h"
 #include "Normalize.h"
+#include "ProxyMetrics.h"
 #include "UpstreamPool.h"
 
 namespace portico {
@@ -40,6 +41,10 @@ struct TargetState {
   // Per event loop, that loop's idle keep-alive connections to the target (touched only by the
   // loop's own thread, so taking and giving back a connection takes no lock).
   const std::unique_ptr<IdleConnections[]> idle;
+  /// How many connections the `idle` lists hold, all loops together (read by the metrics).
+  std::atomic<int> idleConnections{0};
+  /// Its counters (labels route, target); null when the table was built without metrics.
+  std::shared_ptr<ProxyMetrics::TargetHandle> metrics;
 };
 
 }  // namespace portico

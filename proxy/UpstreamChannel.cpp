@@ -83,6 +83,7 @@ void UpstreamChannel::park(std::unique_ptr<UpstreamChannel> channel) {
   loop.upstreamIdleTimeouts().arm(c.timer_, loop.events().now());
   target.idle[loop.index()].list.pushBack(c.idleNode_);
   ++target.idle[loop.index()].count;
+  target.idleConnections.fetch_add(1, std::memory_order_relaxed);
   channel.release();  // owned by the idle list (and its timer) until taken or closed
 }
 
@@ -169,6 +170,7 @@ void UpstreamChannel::leaveIdle() {
   if (!idleNode_.linked()) return;
   idleNode_.unlink();
   --target_->idle[loop_.index()].count;
+  target_->idleConnections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void UpstreamChannel::fail(Failure failure, const std::string& error) {

@@ -82,7 +82,7 @@ class UpstreamChannel final : public net::EventHandler, public net::TimerHandler
   enum Tag { kConnect, kRead, kIdle };
   void updateInterest();
   void closeNow();
-  void leaveIdle();
+  void leaveIdle();  // out of its target's idle list, if it is in it (counted there)
   void fail(Failure failure, const std::string& error);
 
   ProxyLoop& loop_;

@@ -7,15 +7,19 @@
 #include <iostream>
 #include <system_error>
 
+#include "AccessLog.h"
 #include "Errors.h"
 #include "Log.h"
 #include "LogReopenSignal.h"
 #include "PorticoApplication.h"
 #include "ProxyServer.h"
+#include "StatusServer.h"
+#include "TrustedProxies.h"
 
 namespace portico {
 
-/// Serves the data plane until SIGTERM/SIGINT; SIGUSR1 reopens the access log.
+/// Serves the data plane until SIGTERM/SIGINT; SIGUSR1 reopens the access log. The status
+/// listener (metrics, health, readiness) runs beside it unless proxy.status_port is off.
 class ProxyApplication : public PorticoApplication {
  public:
   using Poco::Util::ServerApplication::run;  // run(argc, argv) for POCO_SERVER_MAIN
@@ -26,8 +30,31 @@ class ProxyApplication : public PorticoApplication {
   }
 
  protected:
+  void check(const Settings& settings) override {
+    PorticoApplication::check(settings);
+    // What the data plane would refuse when it starts, without opening anything.
+    TrustedProxies trusted(settings.proxy.trustedProxies);
+    AccessLog::parseFormat(settings.proxy.accessLogFormat);
+  }
+
   int run(const Settings& settings) override {
+    // The status listener is bound first: a port it cannot have ends the program before the
+    // data plane exists. It serves once the data plane is up (start() below).
     std::unique_ptr<ProxyServer> server;
+    std::unique_ptr<StatusServer> status;
+    if (settings.proxy.statusEnabled) {
+      try {
+        status = std::make_unique<StatusServer>(
+            settings.proxy.statusHost, settings.proxy.statusPort,
+            [&server] { return server->metrics().scrape(); },
+            [&server] { return server->ready(); });
+      } catch (const Poco::Exception& e) {
+        std::cerr << commandName() << ": cannot listen on proxy.status_host:proxy.status_port "
+                  << settings.proxy.statusHost << ":" << settings.proxy.statusPort << ": "
+                  << e.displayText() << std::endl;
+        return EXIT_UNAVAILABLE;
+      }
+    }
     try {
       server = std::make_unique<ProxyServer>(settings);
     } catch (const ConfigError& e) {
@@ -39,25 +66,33 @@ class ProxyApplication : public PorticoApplication {
       return EXIT_SOFTWARE;
     } catch (const std::system_error& e) {
       std::cerr << commandName() << ": cannot listen on proxy.host:proxy.port "
-                << settings.proxy.host << ":" << settings.proxy.port << ": "
-                << e.code().message() << std::endl;
+                << settings.proxy.host << ":" << settings.proxy.port << ": " << e.code().message()
+                << std::endl;
       return EXIT_UNAVAILABLE;
     }
+    if (status) status->start();
     server->start();
     const LogReopenSignal reopenOnUsr1([&server] {
       const std::string error = server->reopenLogs();
-      logLine(error.empty() ? std::string("portico-proxy: access log reopened")
-                            : "portico-proxy: access log not reopened: " + error);
+      if (error.empty()) {
+        logLine("access log reopened");
+      } else {
+        logError("access log not reopened: " + error);
+      }
     });
-    logLine("portico-proxy listening on " + settings.proxy.host + ":" +
-            std::to_string(server->port()) + ", store " + settings.storePath + ", " +
-            std::to_string(server->workers()) + " event loops");
+    logLine("listening on " + settings.proxy.host + ":" + std::to_string(server->port()) +
+            ", store " + settings.storePath + ", " + std::to_string(server->workers()) +
+            " event loops, " +
+            (status ? "status on http://" + settings.proxy.statusHost + ":" +
+                          std::to_string(status->port()) + "/metrics"
+                    : std::string("status listener off")));
     if (settings.proxy.threads != 0)
-      logLine("portico-proxy: proxy.threads is obsolete and ignored (see proxy.workers)");
+      logWarn("proxy.threads is obsolete and ignored (see proxy.workers)");
     waitForTerminationRequest();
-    logLine("portico-proxy stopping");
+    logLine("stopping");
+    if (status) status->stop();
     if (!server->stop(settings.proxy.drainTimeout)) {
-      logLine("portico-proxy: requests still waiting on upstreams after the grace period; exiting");
+      logWarn("requests still waiting on upstreams after the grace period; exiting");
       std::fflush(nullptr);
       std::_Exit(EXIT_OK);
     }

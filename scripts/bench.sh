@@ -10,7 +10,8 @@
 #   * starts nginx (1 worker) as two backends answering `return 200 "hello\n"` (X-Backend b1/b2)
 #     plus a stub_status page that counts the connections the backends accept
 #   * starts the reference proxy: nginx (workers auto), /proxy/ -> both backends, upstream
-#     keepalive 1024 (the stronger setting, see POCO-NOTES 9)
+#     keepalive 1024 (the stronger setting: nginx keeps that many idle upstream connections per
+#     worker instead of opening new ones under load)
 #   * starts portico-sidecar (temporary store, seeds route /proxy/ -> both backends) and
 #     portico-proxy with its DEFAULT threads/queue and the access log off
 #   * runs wrk in alternating rounds (the order flips every round) for each scenario:

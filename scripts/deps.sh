@@ -4,7 +4,12 @@
 set -euo pipefail
 
 portico_install_deps() {
-  local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl node-llhttp "$@")
+  # prometheus: promtool checks the /metrics answers; python3-jsonschema/yaml: the admin API's
+  # answers against docs/openapi.yaml; npm: Redocly CLI lints that file (scripts/openapi-lint.sh).
+  local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
+              node-llhttp prometheus python3-jsonschema python3-yaml "$@")
+  # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.
+  command -v npm >/dev/null || pkgs+=(nodejs npm)
   local missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

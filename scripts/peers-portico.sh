@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# peers-portico.sh -- runs Portico in the foreground for ../shared/bench/peers.sh (PORTICO_CMD).
+# peers-portico.sh -- runs Portico in the foreground for a side-by-side benchmark harness that
+# starts each proxy under test from a command (PORTICO_CMD) and sets BENCH_WORKDIR and
+# BENCH_BACKENDS (host:port,host:port) for it; the harness itself is not part of this repository.
 #
 #   PORTICO_CMD="$PWD/scripts/peers-portico.sh" PORTICO_URL=http://127.0.0.1:18110/proxy/ \
-#     ../shared/bench/peers.sh
+#     <harness>
 #
 # Starts portico-sidecar (store in $BENCH_WORKDIR, route /proxy/ -> $BENCH_BACKENDS, admin on
 # 127.0.0.1:$PORTICO_ADMIN_PORT) as a child, waits until its admin API answers, then execs

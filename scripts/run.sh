@@ -50,6 +50,8 @@ cat <<'MSG'
 Portico is running:  proxy http://localhost:8080   admin http://127.0.0.1:9090/endpoints
   curl localhost:8080/proxy/hello
   curl 'localhost:9090/endpoints/list?prefixPath=/proxy/'
+  curl localhost:9091/metrics          # the proxy's metrics (/healthz, /readyz beside it)
+  curl localhost:9090/metrics          # the sidecar's
   sqlite3 data/portico.db 'SELECT r.prefix, t.url, t.healthy FROM targets t JOIN routes r ON r.id = t.route_id'
 Ctrl-C stops everything.
 MSG

@@ -9,6 +9,8 @@
 #include <iostream>
 
 #include "Errors.h"
+#include "Log.h"
+#include "Store.h"
 
 namespace portico {
 
@@ -24,6 +26,10 @@ void PorticoApplication::defineOptions(OptionSet& options) {
   ServerApplication::defineOptions(options);
   options.addOption(
       Option("help", "h", "print this help and exit").required(false).repeatable(false));
+  options.addOption(
+      Option("check", "t", "check the configuration and the store, print the result and exit")
+          .required(false)
+          .repeatable(false));
   options.addOption(Option("config", "c", "read configuration from FILE (a properties file)")
                         .required(false)
                         .repeatable(false)
@@ -40,6 +46,8 @@ void PorticoApplication::handleOption(const std::string& name, const std::string
   if (name == "help") {
     helpRequested_ = true;
     stopOptionsProcessing();
+  } else if (name == "check") {
+    checkRequested_ = true;
   } else if (name == "config") {
     configFile_ = value;
   } else if (name == "define") {
@@ -78,7 +86,7 @@ int PorticoApplication::main(const std::vector<std::string>&) {
   if (helpRequested_) {
     Poco::Util::HelpFormatter help(options());
     help.setCommand(commandName());
-    help.setUsage("[--config=FILE] [--define=key=value ...]");
+    help.setUsage("[--config=FILE] [--define=key=value ...] [--check]");
     help.setHeader(description_);
     help.format(std::cout);
     return EXIT_OK;
@@ -92,7 +100,26 @@ int PorticoApplication::main(const std::vector<std::string>&) {
     std::cerr << commandName() << ": invalid configuration: " << e.what() << std::endl;
     return kExitConfig;
   }
+  Log::configure(commandName(), settings.log.level, settings.log.format);
+  if (checkRequested_) {
+    try {
+      check(settings);
+    } catch (const ConfigError& e) {
+      std::cerr << commandName() << ": invalid configuration: " << e.what() << std::endl;
+      return kExitConfig;
+    } catch (const StoreError& e) {
+      std::cerr << commandName() << ": store.path " << settings.storePath << ": " << e.what()
+                << std::endl;
+      return kExitConfig;
+    }
+    std::cout << commandName() << ": configuration ok" << std::endl;
+    return EXIT_OK;
+  }
   return run(settings);
+}
+
+void PorticoApplication::check(const Settings& settings) {
+  Store::checkSchema(settings.storePath);
 }
 
 }  // namespace portico

@@ -12,9 +12,11 @@ namespace portico {
 /// Exit status for a configuration the program refuses (EX_CONFIG).
 constexpr int kExitConfig = 78;
 
-/// The command line both programs share: --config/-c, --define/-D (repeatable), --help.
-/// Subclasses implement run(settings); bad configuration ends the program with one line
-/// naming the key before anything binds.
+/// The command line both programs share: --config/-c, --define/-D (repeatable), --check/-t,
+/// --help. Subclasses implement run(settings); bad configuration ends the program with one line
+/// naming the key before anything binds. --check (as `nginx -t`) validates the configuration and
+/// the store's schema, prints `configuration ok` or the error, and exits 0 or 78 without binding
+/// or writing anything.
 class PorticoApplication : public Poco::Util::ServerApplication {
  public:
   explicit PorticoApplication(std::string description);
@@ -26,6 +28,9 @@ class PorticoApplication : public Poco::Util::ServerApplication {
 
   /// Serves until terminated; returns the exit status.
   virtual int run(const Settings& settings) = 0;
+  /// What --check verifies beyond the keys themselves; throws ConfigError or StoreError. The
+  /// default opens the store read-only, when it exists, and checks its schema version.
+  virtual void check(const Settings& settings);
 
  private:
   void handleHelp(const std::string& name, const std::string& value);
@@ -36,6 +41,7 @@ class PorticoApplication : public Poco::Util::ServerApplication {
   std::vector<std::pair<std::string, std::string>> defines_;
   std::string optionError_;  // a malformed --define, reported with the other configuration errors
   bool helpRequested_{false};
+  bool checkRequested_{false};
 };
 
 }  // namespace portico

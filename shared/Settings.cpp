@@ -101,13 +101,13 @@ void rejectUnknown(const AbstractConfiguration& c, const std::string& section,
 }  // namespace
 
 void Settings::rejectUnknownSections(const AbstractConfiguration& layer) {
-  static const std::set<std::string> known{"store", "proxy", "admin", "health", "route"};
+  static const std::set<std::string> known{"store", "proxy", "admin", "health", "log", "route"};
   AbstractConfiguration::Keys roots;
   layer.keys(roots);
   for (const auto& root : roots)
     if (!known.count(root))
-      throw ConfigError(root,
-                        "unknown configuration key (sections: store, proxy, admin, health, route)");
+      throw ConfigError(
+          root, "unknown configuration key (sections: store, proxy, admin, health, log, route)");
 }
 
 Settings Settings::load(const AbstractConfiguration& config) {
@@ -115,10 +115,27 @@ Settings Settings::load(const AbstractConfiguration& config) {
   Settings s;
   rejectUnknown(config, "store", {"path"});
   rejectUnknown(config, "proxy",
-                {"host", "port", "reload_interval", "connect_timeout", "read_timeout", "threads",
-                 "queue", "access_log", "trusted_proxies", "workers", "max_connections",
-                 "keepalive_timeout", "client_header_timeout", "client_body_timeout",
-                 "send_timeout", "drain_timeout", "max_header_bytes"});
+                {"host",
+                 "port",
+                 "reload_interval",
+                 "connect_timeout",
+                 "read_timeout",
+                 "threads",
+                 "queue",
+                 "access_log",
+                 "access_log_format",
+                 "trusted_proxies",
+                 "status_host",
+                 "status_port",
+                 "workers",
+                 "max_connections",
+                 "keepalive_timeout",
+                 "client_header_timeout",
+                 "client_body_timeout",
+                 "send_timeout",
+                 "drain_timeout",
+                 "max_header_bytes"});
+  rejectUnknown(config, "log", {"level", "format"});
   rejectUnknown(config, "admin", {"host", "port", "prefix", "token"});
   rejectUnknown(config, "health", {"interval", "timeout", "fall", "rise", "type", "path"});
 
@@ -137,10 +154,9 @@ Settings Settings::load(const AbstractConfiguration& config) {
   s.proxy.threads = r.integer("proxy.threads", s.proxy.threads, 0, 20000);
   s.proxy.workers = r.integer("proxy.workers", s.proxy.workers, 0, 256);
   s.proxy.queue = r.integer("proxy.queue", s.proxy.queue, 1, 100000);
-  s.proxy.maxConnections =
-      r.integer("proxy.max_connections", s.proxy.maxConnections, 1, 1000000);
-  s.proxy.keepAliveTimeout = r.duration("proxy.keepalive_timeout", s.proxy.keepAliveTimeout,
-                                        std::chrono::milliseconds(1));
+  s.proxy.maxConnections = r.integer("proxy.max_connections", s.proxy.maxConnections, 1, 1000000);
+  s.proxy.keepAliveTimeout =
+      r.duration("proxy.keepalive_timeout", s.proxy.keepAliveTimeout, std::chrono::milliseconds(1));
   s.proxy.clientHeaderTimeout = r.duration(
       "proxy.client_header_timeout", s.proxy.clientHeaderTimeout, std::chrono::milliseconds(1));
   s.proxy.clientBodyTimeout = r.duration("proxy.client_body_timeout", s.proxy.clientBodyTimeout,
@@ -154,6 +170,23 @@ Settings Settings::load(const AbstractConfiguration& config) {
   s.proxy.accessLog = r.text("proxy.access_log", s.proxy.accessLog);
   if (s.proxy.accessLog.empty())
     throw ConfigError("proxy.access_log", "is empty (use stdout, off or a file path)");
+  s.proxy.accessLogFormat = r.text("proxy.access_log_format", s.proxy.accessLogFormat);
+  if (s.proxy.accessLogFormat != "portico" && s.proxy.accessLogFormat != "combined" &&
+      s.proxy.accessLogFormat != "json")
+    throw ConfigError("proxy.access_log_format",
+                      "'" + s.proxy.accessLogFormat + "' is not portico, combined or json");
+  s.proxy.statusHost = r.text("proxy.status_host", s.proxy.statusHost);
+  if (s.proxy.statusHost.empty())
+    throw ConfigError("proxy.status_host", "is empty (use an address, or off)");
+  if (s.proxy.statusHost == "off" || r.text("proxy.status_port", "") == "off") {
+    s.proxy.statusEnabled = false;
+  } else {
+    s.proxy.statusPort = r.integer("proxy.status_port", s.proxy.statusPort, 1, 65535);
+    if (s.proxy.statusPort == s.proxy.port)
+      throw ConfigError("proxy.status_port",
+                        std::to_string(s.proxy.statusPort) +
+                            " is the data-plane port (proxy.port); metrics need their own");
+  }
   if (r.has("proxy.trusted_proxies"))
     s.proxy.trustedProxies = splitList(r.text("proxy.trusted_proxies", ""));
 
@@ -163,12 +196,16 @@ Settings Settings::load(const AbstractConfiguration& config) {
   s.admin.prefix = r.parsed("admin.prefix", s.admin.prefix, [](const std::string& p) {
     std::string n = normalizePrefix(p);
     if (n == "/") throw InvalidInput("may not be '/'");
+    if (n == "/metrics/") throw InvalidInput("may not be '/metrics' (the sidecar's metrics)");
     n.pop_back();
     return n;
   });
   s.admin.token = r.text("admin.token", "");
 
   s.health = readHealth(r, "health", s.health);
+
+  s.log.level = r.parsed("log.level", "info", parseLogLevel);
+  s.log.format = r.parsed("log.format", "text", parseLogFormat);
 
   {
     AbstractConfiguration::Keys names;

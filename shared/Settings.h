@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "Log.h"
 #include "Model.h"
 
 namespace Poco::Util {
@@ -19,9 +20,9 @@ struct ProxySettings {
   std::chrono::milliseconds reloadInterval{100};
   std::chrono::milliseconds connectTimeout{2000};
   std::chrono::milliseconds readTimeout{30000};
-  int workers{0};  // event loops; 0: one per core
-  int threads{0};  // obsolete (the thread-per-connection server); accepted and ignored
-  int queue{4096};  // listen backlog
+  int workers{0};             // event loops; 0: one per core
+  int threads{0};             // obsolete (the thread-per-connection server); accepted and ignored
+  int queue{4096};            // listen backlog
   int maxConnections{16384};  // client connections held at once (past it, new ones wait)
   std::chrono::milliseconds keepAliveTimeout{75000};
   std::chrono::milliseconds clientHeaderTimeout{60000};
@@ -29,8 +30,19 @@ struct ProxySettings {
   std::chrono::milliseconds sendTimeout{60000};
   std::chrono::milliseconds drainTimeout{10000};
   int maxHeaderBytes{32 * 1024};
-  std::string accessLog{"stdout"};  // "stdout", "off" or a file path
+  std::string accessLog{"stdout"};         // "stdout", "off" or a file path
+  std::string accessLogFormat{"portico"};  // "portico", "combined" or "json"
   std::vector<std::string> trustedProxies{"127.0.0.1", "::1"};
+  // The status listener (/metrics, /healthz, /readyz), never the data-plane port.
+  bool statusEnabled{true};  // false with proxy.status_port = off
+  std::string statusHost{"127.0.0.1"};
+  int statusPort{9091};
+};
+
+/// The operational log of both programs (`log.*`).
+struct LogSettings {
+  LogLevel level{LogLevel::Info};
+  LogFormat format{LogFormat::Text};
 };
 
 /// Admin API listener (`admin.*`).
@@ -47,17 +59,18 @@ struct RouteSeed {
   RouteSpec spec;
 };
 
-/// Every configuration key of DESIGN.md, validated.
+/// Every configuration key (conf/portico.properties documents them), validated.
 struct Settings {
   std::string storePath{"data/portico.db"};
   ProxySettings proxy;
   AdminSettings admin;
   HealthSpec health;
+  LogSettings log;
   std::vector<RouteSeed> routes;
 
   /// Reads and validates; throws ConfigError naming the first bad key.
   static Settings load(const Poco::Util::AbstractConfiguration& config);
-  /// Throws ConfigError for a top-level key outside store/proxy/admin/health/route (a typo such
+  /// Throws ConfigError for a top-level key outside store/proxy/admin/health/log/route (a typo such
   /// as `helth.interval`). Applied to the user's layers only: POCO adds `application.*` itself.
   static void rejectUnknownSections(const Poco::Util::AbstractConfiguration& layer);
 };

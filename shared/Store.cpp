@@ -3,6 +3,9 @@
 #include <Poco/File.h>
 #include <Poco/Path.h>
 
+#include <chrono>
+#include <type_traits>
+
 #include "Errors.h"
 #include "Sqlite.h"
 
@@ -80,6 +83,52 @@ Store::Store(const std::string& path, Access access, const std::vector<Migration
 }
 
 Store::~Store() = default;
+
+int Store::checkSchema(const std::string& path, const std::vector<Migration>& migrations) {
+  if (!Poco::File(path).exists()) return -1;
+  // immutable: SQLite takes no lock and creates no -shm or -wal file; the header (where the
+  // schema version lives) is read from the main file, which every migration's commit reaches
+  // once the writer checkpoints.
+  const std::string uri = "file:" + path + "?immutable=1";
+  SqliteConnection conn(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX);
+  std::int64_t version = 0;
+  try {
+    version = conn.queryInt("PRAGMA user_version");
+    // Reading the schema proves it is an SQLite database at all.
+    conn.queryInt("SELECT count(*) FROM sqlite_master");
+  } catch (const StoreError& e) {
+    throw StoreError(std::string("not a usable store: ") + e.what());
+  }
+  const auto known = static_cast<std::int64_t>(migrations.size());
+  if (version > known)
+    throw StoreError("store schema version " + std::to_string(version) +
+                     " is newer than this binary knows (" + std::to_string(known) +
+                     "); run a newer Portico");
+  return static_cast<int>(version);
+}
+
+template <typename F>
+auto Store::timedWrite(F&& body) -> decltype(body()) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto report = [&] {
+    if (observer_)
+      observer_->written(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  };
+  try {
+    if constexpr (std::is_void_v<decltype(body())>) {
+      body();
+      report();
+    } else {
+      auto result = body();
+      report();
+      return result;
+    }
+  } catch (const StoreBusy&) {
+    if (observer_) observer_->busy();
+    throw;
+  }
+}
 
 void Store::requireWritable() const {
   if (access_ != Access::ReadWrite) throw StoreError("store opened read-only");
@@ -162,135 +211,149 @@ std::optional<RouteRecord> Store::findRoute(const std::string& prefix) {
 
 RouteRecord Store::createRoute(const RouteSpec& spec) {
   requireWritable();
-  std::lock_guard<std::mutex> lock(mutex_);
-  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-  if (routeId(*conn_, spec.prefix)) throw Conflict("route " + spec.prefix + " already exists");
-  insertRoute(*conn_, spec);
-  bumpRevision();
-  auto routes = loadRoutesLocked("WHERE prefix = ?", spec.prefix);
-  tx.commit();
-  return std::move(routes.front());
+  return timedWrite([&] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
+    if (routeId(*conn_, spec.prefix)) throw Conflict("route " + spec.prefix + " already exists");
+    insertRoute(*conn_, spec);
+    bumpRevision();
+    auto routes = loadRoutesLocked("WHERE prefix = ?", spec.prefix);
+    tx.commit();
+    return std::move(routes.front());
+  });
 }
 
 void Store::deleteRoute(const std::string& prefix) {
   requireWritable();
-  std::lock_guard<std::mutex> lock(mutex_);
-  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-  SqliteStatement st(conn_->get(), "DELETE FROM routes WHERE prefix = ?");
-  st.bind(1, prefix);
-  st.step();
-  if (sqlite3_changes(conn_->get()) == 0) throw NotFound("route " + prefix + " not found");
-  bumpRevision();
-  tx.commit();
+  return timedWrite([&] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
+    SqliteStatement st(conn_->get(), "DELETE FROM routes WHERE prefix = ?");
+    st.bind(1, prefix);
+    st.step();
+    if (sqlite3_changes(conn_->get()) == 0) throw NotFound("route " + prefix + " not found");
+    bumpRevision();
+    tx.commit();
+  });
 }
 
 int Store::addTargets(const std::string& prefix, const std::vector<std::string>& urls,
                       const std::optional<HealthSpec>& health) {
   requireWritable();
-  std::lock_guard<std::mutex> lock(mutex_);
-  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-  const auto id = routeId(*conn_, prefix);
-  if (!id) throw NotFound("route " + prefix + " not found");
-  int added = 0;
-  insertTargets(*conn_, *id, urls, &added);
-  bool changed = added > 0;
-  if (health) {
-    SqliteStatement st(
-        conn_->get(),
-        "UPDATE routes SET health_interval_ms = ?, health_timeout_ms = ?, health_type = ?, "
-        "health_path = ?, health_fall = ?, health_rise = ? WHERE id = ? AND NOT "
-        "(health_interval_ms = ?1 AND health_timeout_ms = ?2 AND health_type = ?3 AND "
-        "health_path = ?4 AND health_fall = ?5 AND health_rise = ?6)");
-    st.bind(1, static_cast<std::int64_t>(health->interval.count()))
-        .bind(2, static_cast<std::int64_t>(health->timeout.count()))
-        .bind(3, toString(health->type))
-        .bind(4, health->path)
-        .bind(5, health->fall)
-        .bind(6, health->rise)
-        .bind(7, *id);
-    st.step();
-    changed = changed || sqlite3_changes(conn_->get()) > 0;
-  }
-  if (changed) bumpRevision();
-  tx.commit();
-  return added;
+  return timedWrite([&] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
+    const auto id = routeId(*conn_, prefix);
+    if (!id) throw NotFound("route " + prefix + " not found");
+    int added = 0;
+    insertTargets(*conn_, *id, urls, &added);
+    bool changed = added > 0;
+    if (health) {
+      SqliteStatement st(
+          conn_->get(),
+          "UPDATE routes SET health_interval_ms = ?, health_timeout_ms = ?, health_type = ?, "
+          "health_path = ?, health_fall = ?, health_rise = ? WHERE id = ? AND NOT "
+          "(health_interval_ms = ?1 AND health_timeout_ms = ?2 AND health_type = ?3 AND "
+          "health_path = ?4 AND health_fall = ?5 AND health_rise = ?6)");
+      st.bind(1, static_cast<std::int64_t>(health->interval.count()))
+          .bind(2, static_cast<std::int64_t>(health->timeout.count()))
+          .bind(3, toString(health->type))
+          .bind(4, health->path)
+          .bind(5, health->fall)
+          .bind(6, health->rise)
+          .bind(7, *id);
+      st.step();
+      changed = changed || sqlite3_changes(conn_->get()) > 0;
+    }
+    if (changed) bumpRevision();
+    tx.commit();
+    return added;
+  });
 }
 
 int Store::removeTargets(const std::string& prefix, const std::vector<std::string>& urls) {
   requireWritable();
-  std::lock_guard<std::mutex> lock(mutex_);
-  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-  const auto id = routeId(*conn_, prefix);
-  if (!id) throw NotFound("route " + prefix + " not found");
-  int removed = 0;
-  SqliteStatement st(conn_->get(), "DELETE FROM targets WHERE route_id = ? AND url = ?");
-  for (const auto& url : urls) {
-    st.bind(1, *id).bind(2, url);
-    st.step();
-    removed += sqlite3_changes(conn_->get());
-    st.reset();
-  }
-  if (removed > 0) bumpRevision();
-  tx.commit();
-  return removed;
+  return timedWrite([&] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
+    const auto id = routeId(*conn_, prefix);
+    if (!id) throw NotFound("route " + prefix + " not found");
+    int removed = 0;
+    SqliteStatement st(conn_->get(), "DELETE FROM targets WHERE route_id = ? AND url = ?");
+    for (const auto& url : urls) {
+      st.bind(1, *id).bind(2, url);
+      st.step();
+      removed += sqlite3_changes(conn_->get());
+      st.reset();
+    }
+    if (removed > 0) bumpRevision();
+    tx.commit();
+    return removed;
+  });
 }
 
 std::vector<std::string> Store::seed(const std::vector<RouteSpec>& routes) {
   requireWritable();
-  std::lock_guard<std::mutex> lock(mutex_);
-  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-  std::vector<std::string> created;
-  SqliteStatement seeded(conn_->get(), "INSERT OR IGNORE INTO config_seeds (prefix) VALUES (?)");
-  for (const auto& spec : routes) {
-    seeded.bind(1, spec.prefix);
-    seeded.step();
-    const bool firstSeed = sqlite3_changes(conn_->get()) > 0;
-    seeded.reset();
-    if (firstSeed && !routeId(*conn_, spec.prefix)) {
-      insertRoute(*conn_, spec);
-      created.push_back(spec.prefix);
+  return timedWrite([&] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
+    std::vector<std::string> created;
+    SqliteStatement seeded(conn_->get(), "INSERT OR IGNORE INTO config_seeds (prefix) VALUES (?)");
+    for (const auto& spec : routes) {
+      seeded.bind(1, spec.prefix);
+      seeded.step();
+      const bool firstSeed = sqlite3_changes(conn_->get()) > 0;
+      seeded.reset();
+      if (firstSeed && !routeId(*conn_, spec.prefix)) {
+        insertRoute(*conn_, spec);
+        created.push_back(spec.prefix);
+      }
     }
-  }
-  if (!created.empty()) bumpRevision();
-  tx.commit();
-  return created;
+    if (!created.empty()) bumpRevision();
+    tx.commit();
+    return created;
+  });
 }
 
 bool Store::recordVerdict(std::int64_t targetId, bool healthy, const std::string& error) {
   requireWritable();
-  std::lock_guard<std::mutex> lock(mutex_);
-  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-  SqliteStatement st(
-      conn_->get(),
-      std::string("UPDATE targets SET healthy = ?, last_error = ?, last_changed_at = ") + kNow +
-          ", last_checked_at = " + kNow + " WHERE id = ? AND healthy != ?1");
-  st.bind(1, healthy ? 1 : 0);
-  if (error.empty()) {
-    st.bindNull(2);
-  } else {
-    st.bind(2, error);
-  }
-  st.bind(3, targetId);
-  st.step();
-  const bool changed = sqlite3_changes(conn_->get()) > 0;
-  if (changed) bumpRevision();
-  tx.commit();
-  return changed;
+  return timedWrite([&] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
+    SqliteStatement st(
+        conn_->get(),
+        std::string("UPDATE targets SET healthy = ?, last_error = ?, last_changed_at = ") + kNow +
+            ", last_checked_at = " + kNow + " WHERE id = ? AND healthy != ?1");
+    st.bind(1, healthy ? 1 : 0);
+    if (error.empty()) {
+      st.bindNull(2);
+    } else {
+      st.bind(2, error);
+    }
+    st.bind(3, targetId);
+    st.step();
+    const bool changed = sqlite3_changes(conn_->get()) > 0;
+    if (changed) bumpRevision();
+    tx.commit();
+    return changed;
+  });
 }
 
 void Store::recordChecked(const std::vector<std::int64_t>& targetIds) {
   requireWritable();
-  if (targetIds.empty()) return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-  SqliteStatement st(conn_->get(),
-                     std::string("UPDATE targets SET last_checked_at = ") + kNow + " WHERE id = ?");
-  for (auto id : targetIds) {
-    st.bind(1, id);
-    st.step();
-    st.reset();
-  }
-  tx.commit();
+  return timedWrite([&] {
+    if (targetIds.empty()) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
+    SqliteStatement st(conn_->get(), std::string("UPDATE targets SET last_checked_at = ") + kNow +
+                                         " WHERE id = ?");
+    for (auto id : targetIds) {
+      st.bind(1, id);
+      st.step();
+      st.reset();
+    }
+    tx.commit();
+  });
 }
 
 }  // namespace portico

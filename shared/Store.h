@@ -14,6 +14,16 @@ namespace portico {
 
 class SqliteConnection;
 
+/// Told about every write transaction (the sidecar's metrics). Called on the writing thread.
+class StoreObserver {
+ public:
+  virtual ~StoreObserver() = default;
+  /// A write committed (or changed nothing) after `seconds`, lock wait included.
+  virtual void written(double seconds) = 0;
+  /// A write gave up on SQLite's lock after the busy timeout (StoreBusy).
+  virtual void busy() = 0;
+};
+
 /// The SQLite store both programs share. The sidecar opens it ReadWrite (creates, migrates,
 /// writes); the proxy opens it ReadOnly (never writes, refuses a schema it does not know).
 /// Every change commits in one transaction together with a revision bump; a write that cannot
@@ -27,6 +37,12 @@ class Store {
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
+
+  /// For --check: when `path` exists, opens it read-only (writing nothing, not even a journal)
+  /// and throws StoreError unless it is a store whose schema this binary knows or can upgrade.
+  /// Returns its schema version, or -1 when there is no file yet.
+  static int checkSchema(const std::string& path,
+                         const std::vector<Migration>& migrations = embeddedMigrations());
 
   int schemaVersion();
   /// The counter every committed change increments; cheap enough to poll.
@@ -54,14 +70,20 @@ class Store {
   /// Stamps last_checked_at for a sweep of probes; not a change the proxy needs, so no bump.
   void recordChecked(const std::vector<std::int64_t>& targetIds);
 
+  /// Set before the store is shared between threads; null stops reporting.
+  void setObserver(StoreObserver* observer) { observer_ = observer; }
+
  private:
   std::vector<RouteRecord> loadRoutesLocked(const std::string& where, const std::string& arg);
   void bumpRevision();
   void requireWritable() const;
+  template <typename F>
+  auto timedWrite(F&& body) -> decltype(body());
 
   std::mutex mutex_;  // one connection; SQLite transactions must not interleave across threads
   std::unique_ptr<SqliteConnection> conn_;
   Access access_;
+  StoreObserver* observer_{nullptr};
 };
 
 }  // namespace portico

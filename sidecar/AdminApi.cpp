@@ -77,22 +77,30 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
   } catch (const Conflict& e) {
     return errorAnswer(409, e.what());
   } catch (const StoreBusy& e) {
-    logLine(std::string("admin: store busy on ") + request.method + " " + request.path + ": " +
+    logWarn(std::string("admin: store busy on ") + request.method + " " + request.path + ": " +
             e.what());
     return errorAnswer(503, std::string("store busy, try again: ") + e.what());
   } catch (const StoreError& e) {
-    logLine(std::string("admin: store error on ") + request.method + " " + request.path + ": " +
-            e.what());
+    logError(std::string("admin: store error on ") + request.method + " " + request.path + ": " +
+             e.what());
     return errorAnswer(500, std::string("store error: ") + e.what());
   } catch (const Poco::Exception& e) {
-    logLine("admin: internal error on " + request.method + " " + request.path + ": " +
-            e.displayText());
+    logError("admin: internal error on " + request.method + " " + request.path + ": " +
+             e.displayText());
     return errorAnswer(500, "internal error: " + e.displayText());
   } catch (const std::exception& e) {
-    logLine(std::string("admin: internal error on ") + request.method + " " + request.path + ": " +
-            e.what());
+    logError(std::string("admin: internal error on ") + request.method + " " + request.path + ": " +
+             e.what());
     return errorAnswer(500, std::string("internal error: ") + e.what());
   }
+}
+
+std::string AdminApi::endpointOf(const std::string& path) const {
+  std::string p = path;
+  if (p.size() > 1 && p.back() == '/') p.pop_back();
+  for (const char* suffix : {"", "/list", "/add", "/remove", "/routes"})
+    if (p == prefix_ + suffix) return p;
+  return "other";
 }
 
 AdminResponse AdminApi::dispatch(const AdminRequest& request) {

@@ -29,9 +29,9 @@ struct AdminResponse {
   std::string allow;  // the `Allow` header of a 405
 };
 
-/// The admin API of DESIGN.md over the store, without HTTP serving so it can be tested alone:
-/// validates a whole request before writing, maps failures to statuses, and reports every
-/// successful write through `changed` (the health checker re-reads the store).
+/// The admin API (docs/openapi.yaml describes it) over the store, without HTTP serving so it can be
+/// tested alone: validates a whole request before writing, maps failures to statuses, and reports
+/// every successful write through `changed` (the health checker re-reads the store).
 class AdminApi {
  public:
   AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
@@ -39,6 +39,10 @@ class AdminApi {
 
   /// Never throws; every failure becomes an error answer.
   AdminResponse handle(const AdminRequest& request);
+
+  /// The endpoint a request path names (one of the API's paths, trailing slash ignored), or
+  /// "other": the `endpoint` label of the admin metrics. Extend it with dispatch().
+  std::string endpointOf(const std::string& path) const;
 
   /// An error answer: `status` with `{"error": message}` (and `Allow` for a 405).
   static AdminResponse errorAnswer(int status, const std::string& message,

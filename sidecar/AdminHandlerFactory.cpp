@@ -4,12 +4,12 @@
 
 namespace portico {
 
-AdminHandlerFactory::AdminHandlerFactory(AdminApi& api, std::string token)
-    : api_(api), token_(std::move(token)) {}
+AdminHandlerFactory::AdminHandlerFactory(AdminApi& api, std::string token, SidecarMetrics* metrics)
+    : api_(api), token_(std::move(token)), metrics_(metrics) {}
 
 Poco::Net::HTTPRequestHandler* AdminHandlerFactory::createRequestHandler(
     const Poco::Net::HTTPServerRequest&) {
-  return new AdminRequestHandler(api_, token_);  // POCO owns and deletes the handler
+  return new AdminRequestHandler(api_, token_, metrics_);  // POCO owns and deletes the handler
 }
 
 }  // namespace portico

@@ -9,6 +9,8 @@
 
 #include "AdminApi.h"
 #include "Log.h"
+#include "SidecarMetrics.h"
+#include "metrics/Exposition.h"
 
 namespace portico {
 namespace {
@@ -51,8 +53,11 @@ bool sameSecret(const std::string& given, const std::string& expected) {
 
 }  // namespace
 
-AdminRequestHandler::AdminRequestHandler(AdminApi& api, const std::string& token)
-    : api_(api), token_(token) {}
+AdminRequestHandler::AdminRequestHandler(AdminApi& api, const std::string& token,
+                                         SidecarMetrics* metrics)
+    : api_(api), token_(token), metrics_(metrics) {}
+
+const char* const AdminRequestHandler::kMetricsPath = "/metrics";
 
 bool AdminRequestHandler::authorized(const Poco::Net::HTTPServerRequest& request) const {
   if (token_.empty()) return true;
@@ -66,12 +71,18 @@ bool AdminRequestHandler::authorized(const Poco::Net::HTTPServerRequest& request
 void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                                         Poco::Net::HTTPServerResponse& response) {
   AdminResponse answer;
+  std::string contentType = "application/json";
+  std::string endpoint = "other";
   bool keepAlive = true;
   std::istream& in = request.stream();
   try {
     // Without Content-Length or chunked framing a request has no body (RFC 9112 6.3); POCO's
     // stream would otherwise wait for the client to close.
     const bool hasBody = request.hasContentLength() || request.getChunkedTransferEncoding();
+    {
+      const std::string path = Poco::URI(request.getURI()).getPath();
+      endpoint = metrics_ && path == kMetricsPath ? kMetricsPath : api_.endpointOf(path);
+    }
     if (!authorized(request)) {
       keepAlive = !hasBody || drain(in, kDrainLimit);
       answer = AdminApi::errorAnswer(401, "missing or invalid bearer token");
@@ -97,31 +108,44 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         req.path = uri.getPath();
         req.query = uri.getQueryParameters();
         req.body = std::move(body);
-        answer = api_.handle(req);
+        if (metrics_ && req.path == kMetricsPath) {
+          if (req.method == "GET" || req.method == "HEAD") {
+            answer.status = 200;
+            answer.body = metrics_->scrape();
+            contentType = metrics::Exposition::kContentType;
+          } else {
+            answer = AdminApi::errorAnswer(
+                405, "method " + req.method + " not allowed on /metrics (allowed: GET, HEAD)",
+                "GET, HEAD");
+          }
+        } else {
+          answer = api_.handle(req);
+        }
       }
     }
   } catch (const Poco::Exception& e) {
     keepAlive = false;
     answer = AdminApi::errorAnswer(400, "bad request: " + e.displayText());
   } catch (const std::exception& e) {
-    logLine("admin: internal error on " + request.getMethod() + " " + request.getURI() + ": " +
-            e.what());
+    logError("admin: internal error on " + request.getMethod() + " " + request.getURI() + ": " +
+             e.what());
     keepAlive = false;
     answer = AdminApi::errorAnswer(500, std::string("internal error: ") + e.what());
   }
 
   try {
     response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
-    response.setContentType("application/json");
+    response.setContentType(contentType);
     response.set("Cache-Control", "no-store");
     if (!answer.allow.empty()) response.set("Allow", answer.allow);
     if (!keepAlive) response.setKeepAlive(false);
     response.setContentLength(static_cast<std::streamsize>(answer.body.size()));
     response.sendBuffer(answer.body.data(), answer.body.size());
   } catch (const Poco::Exception& e) {
-    logLine("admin: could not send the answer to " + request.clientAddress().toString() + ": " +
+    logWarn("admin: could not send the answer to " + request.clientAddress().toString() + ": " +
             e.displayText());
   }
+  if (metrics_) metrics_->adminRequest(request.getMethod(), endpoint, answer.status);
 }
 
 }  // namespace portico

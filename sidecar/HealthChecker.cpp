@@ -5,6 +5,7 @@
 
 #include "Log.h"
 #include "ProbeByType.h"
+#include "SidecarMetrics.h"
 #include "Store.h"
 
 namespace portico {
@@ -96,7 +97,7 @@ void HealthChecker::reload() {
     schedule_.sync(routes, Clock::now());
     scheduleChanged_ = true;
   } catch (const std::exception& e) {
-    logLine(std::string("health: cannot read the store: ") + e.what());
+    logWarn(std::string("health: cannot read the store: ") + e.what());
   }
 }
 
@@ -112,7 +113,7 @@ void HealthChecker::flushChecked() {
   try {
     store_.recordChecked(ids);
   } catch (const std::exception& e) {
-    logLine(std::string("health: cannot record check times: ") + e.what());
+    logWarn(std::string("health: cannot record check times: ") + e.what());
   }
 }
 
@@ -195,7 +196,7 @@ void HealthChecker::addWorkers(std::size_t wanted) {
       spawnFailed_ = false;
     } catch (const std::system_error& e) {
       // Out of threads: the running workers carry on; the next due probe tries again.
-      if (!spawnFailed_) logLine(std::string("health: cannot start a probe worker: ") + e.what());
+      if (!spawnFailed_) logError(std::string("health: cannot start a probe worker: ") + e.what());
       spawnFailed_ = true;
       return;
     }
@@ -239,11 +240,15 @@ void HealthChecker::workerLoop() {
     lock.unlock();
 
     ProbeResult result;
+    const auto started = Clock::now();
     try {
-      result = probe_->check(job.target, job.spec, Clock::now() + job.spec.timeout);
+      result = probe_->check(job.target, job.spec, started + job.spec.timeout);
     } catch (const std::exception& e) {
       result = ProbeResult::failure(std::string("probe: ") + e.what());
     }
+    if (metrics_)
+      metrics_->probed(job.prefix, job.target.canonical, result.ok,
+                       std::chrono::duration<double>(Clock::now() - started).count());
 
     lock.lock();
     auto verdict = schedule_.complete(job, result, Clock::now());
@@ -286,11 +291,18 @@ bool HealthChecker::write(const HealthVerdict& verdict) {
   try {
     store_.recordVerdict(verdict.targetId, verdict.healthy, verdict.error);
   } catch (const std::exception& e) {
-    logLine("health: cannot store the verdict of " + verdict.url + ": " + e.what());
+    logError("health: cannot store the verdict of " + verdict.url + ": " + e.what());
     return false;
   }
-  logLine("health: route " + verdict.prefix + " target " + verdict.url + " is now " +
-          (verdict.healthy ? std::string("healthy") : "unhealthy: " + verdict.error));
+  if (metrics_) metrics_->transitioned(verdict.prefix, verdict.url, verdict.healthy);
+  const std::string line =
+      "health: route " + verdict.prefix + " target " + verdict.url + " is now " +
+      (verdict.healthy ? std::string("healthy") : "unhealthy: " + verdict.error);
+  if (verdict.healthy) {
+    logInfo(line);
+  } else {
+    logWarn(line);
+  }
   return true;
 }
 

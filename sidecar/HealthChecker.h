@@ -16,6 +16,7 @@
 
 namespace portico {
 
+class SidecarMetrics;
 class Store;
 
 /// How the health checker runs; the defaults suit 1,000 targets at a 1 s interval.
@@ -42,6 +43,8 @@ class HealthChecker {
 
   void start();
   void stop();
+  /// Counts probes and transitions there; call before start().
+  void observe(SidecarMetrics* metrics) { metrics_ = metrics; }
   void notifyChanged();       // the store changed: re-read now, probe new targets at once
   std::size_t workerCount();  // probe workers alive now (warm + those of a burst)
 
@@ -62,6 +65,7 @@ class HealthChecker {
   Store& store_;
   std::shared_ptr<Probe> probe_;
   HealthCheckerOptions options_;
+  SidecarMetrics* metrics_{nullptr};
 
   std::mutex mutex_;  // guards everything below except the threads
   std::condition_variable schedulerWake_;

@@ -22,7 +22,7 @@ void HealthSchedule::add(const RouteRecord& route, const TargetRecord& target, T
     entry.target = parseTargetUrl(target.url);
   } catch (const std::exception& e) {
     // The store only holds validated URLs; a bad one is skipped, not allowed to stop the rest.
-    logLine("health: skipping target " + target.url + " of route " + route.prefix + ": " +
+    logWarn("health: skipping target " + target.url + " of route " + route.prefix + ": " +
             e.what());
     return;
   }
@@ -88,7 +88,8 @@ std::vector<HealthJob> HealthSchedule::takeDue(TimePoint now) {
     dueIndex_.erase(dueIndex_.begin());
     Entry& entry = entries_.at(id);
     entry.inFlight = true;
-    jobs.push_back(HealthJob{id, entry.generation, entry.target, entry.spec, entry.due});
+    jobs.push_back(
+        HealthJob{id, entry.generation, entry.target, entry.spec, entry.due, entry.prefix});
   }
   return jobs;
 }

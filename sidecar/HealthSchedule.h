@@ -23,6 +23,7 @@ struct HealthJob {
   TargetUrl target;
   HealthSpec spec;
   std::chrono::steady_clock::time_point due;
+  std::string prefix;  // the route's, for metrics labels
 };
 
 /// A verdict the store does not hold yet (a transition to write and log).

@@ -15,6 +15,7 @@
 #include "Errors.h"
 #include "HealthChecker.h"
 #include "Log.h"
+#include "SidecarMetrics.h"
 #include "Store.h"
 
 namespace portico {
@@ -70,7 +71,10 @@ int SidecarApplication::run(const Settings& settings) {
     return EXIT_IOERR;
   }
 
+  SidecarMetrics metrics(*store);
+  store->setObserver(&metrics);
   HealthChecker checker(*store);
+  checker.observe(&metrics);
   checker.start();
 
   AdminApi api(*store, settings.admin.prefix, settings.health,
@@ -81,18 +85,20 @@ int SidecarApplication::run(const Settings& settings) {
   params->setMaxQueued(kAdminBacklog);
   params->setTimeout(Poco::Timespan(30, 0));
   params->setServerName("portico-sidecar");
-  Poco::Net::HTTPServer server(Poco::makeShared<AdminHandlerFactory>(api, settings.admin.token),
-                               pool, socket, params);
+  Poco::Net::HTTPServer server(
+      Poco::makeShared<AdminHandlerFactory>(api, settings.admin.token, &metrics), pool, socket,
+      params);
   server.start();
-  logLine("portico-sidecar admin API listening on http://" + socket.address().toString() +
-          settings.admin.prefix + " (store " + settings.storePath +
+  logLine("admin API listening on http://" + socket.address().toString() + settings.admin.prefix +
+          ", metrics on /metrics (store " + settings.storePath +
           (settings.admin.token.empty() ? ", no token" : ", bearer token required") + ")");
 
   waitForTerminationRequest();
-  logLine("portico-sidecar shutting down");
+  logLine("shutting down");
   server.stopAll(true);
   pool.joinAll();
   checker.stop();
+  store->setObserver(nullptr);
   return EXIT_OK;
 }
 

@@ -2,6 +2,7 @@
 portico_test(proxy_unit_tests unit
   unit/RoutePathTest.cpp unit/RouteTableTest.cpp unit/HeaderFilterTest.cpp unit/HeaderForwardedTest.cpp
   unit/ProxyBodyReaderTest.cpp unit/MessageFramingTest.cpp
+  unit/AccessLogTest.cpp unit/RequestIdTest.cpp unit/ProxyMetricsTest.cpp
   LIBS portico_proxy TIMEOUT 120)
 portico_test(proxy_e2e_routing_tests e2e e2e/ProxyRoutingTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_streaming_tests e2e e2e/ProxyStreamingTest.cpp TIMEOUT 180)
@@ -10,3 +11,6 @@ portico_test(proxy_e2e_module_tests e2e e2e/ProxyModuleTest.cpp LIBS portico_pro
 # The shared HTTP layer (shared/http): the llhttp adaptor and framing rules.
 portico_test(http_unit_tests unit unit/HttpParserTest.cpp TIMEOUT 60)
 portico_test(proxy_e2e_eventloop_tests e2e e2e/ProxyEventLoopTest.cpp TIMEOUT 240)
+# What an operator runs it with: status listener and sidecar /metrics (promtool), --check,
+# access-log formats and request ids, log level and format.
+portico_test(operations_e2e_tests e2e e2e/OperationsTest.cpp LIBS Poco::JSON TIMEOUT 240)

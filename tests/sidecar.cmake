@@ -3,3 +3,9 @@ portico_test(sidecar_api_e2e_tests e2e e2e/SidecarApiTest.cpp TIMEOUT 120)
 portico_test(sidecar_lifecycle_e2e_tests e2e e2e/SidecarLifecycleTest.cpp TIMEOUT 120)
 # AdminApi without HTTP: validation details, healthCheck forms, change notifications.
 portico_test(sidecar_admin_unit_tests unit unit/AdminApiTest.cpp LIBS portico_sidecar TIMEOUT 60)
+# The admin API against docs/openapi.yaml: every documented answer, checked by schema.
+portico_test(sidecar_openapi_e2e_tests e2e e2e/AdminApiSpecTest.cpp LIBS Poco::JSON TIMEOUT 180)
+# The description itself, linted with Redocly CLI (installed from npm into build/tools).
+add_test(NAME openapi_lint COMMAND ${CMAKE_SOURCE_DIR}/scripts/openapi-lint.sh)
+set_tests_properties(openapi_lint PROPERTIES LABELS conformance TIMEOUT 300
+  ENVIRONMENT "PORTICO_TOOLS=${CMAKE_BINARY_DIR}/tools")

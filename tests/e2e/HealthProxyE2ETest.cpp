@@ -46,7 +46,7 @@ std::unique_ptr<ChildProcess> startProxy(const TempDir& dir, const std::string& 
       portico::test::binary("portico-proxy"),
       std::vector<std::string>{"--define=store.path=" + db, "--define=proxy.host=127.0.0.1",
                                "--define=proxy.port=" + std::to_string(port),
-                               "--define=proxy.access_log=off"},
+                               "--define=proxy.access_log=off", "--define=proxy.status_port=off"},
       dir.file("proxy.log"), dir.path());
   CPPUNIT_ASSERT_MESSAGE(p->log(), waitForPort(port, 10s));
   return p;

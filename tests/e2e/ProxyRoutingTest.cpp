@@ -417,7 +417,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     ChildProcess second(
         binary("portico-proxy"),
         {"--define=store.path=" + s.store(), "--define=proxy.port=" + std::to_string(port),
-         "--define=proxy.host=127.0.0.1"},
+         "--define=proxy.host=127.0.0.1", "--define=proxy.status_port=off"},
         s.dir().file("second.log"), s.dir().path());
     const auto status = second.wait(10s);
     CPPUNIT_ASSERT_MESSAGE("a second proxy on a busy port kept running", status.has_value());
@@ -436,7 +436,8 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     }
     ChildProcess proxy(
         binary("portico-proxy"),
-        {"--define=store.path=" + s.store(), "--define=proxy.port=" + std::to_string(freePort())},
+        {"--define=store.path=" + s.store(), "--define=proxy.port=" + std::to_string(freePort()),
+         "--define=proxy.status_port=off"},
         s.dir().file("newer.log"), s.dir().path());
     const auto status = proxy.wait(10s);
     CPPUNIT_ASSERT_MESSAGE("the proxy started on a store newer than itself", status.has_value());

@@ -137,11 +137,12 @@ class Stack {
   int adminPort() const { return adminPort_; }
 
   /// Starts portico-echo named `name`; returns its port.
-  int echo(const std::string& name) {
+  int echo(const std::string& name, const std::vector<std::string>& extra = {}) {
     const int port = freePort();
+    std::vector<std::string> args{"--port=" + std::to_string(port), "--name=" + name};
+    args.insert(args.end(), extra.begin(), extra.end());
     echos_[name] = std::make_unique<ChildProcess>(
-        binary("portico-echo"),
-        std::vector<std::string>{"--port=" + std::to_string(port), "--name=" + name},
+        binary("portico-echo"), args,
         dir_.file("echo-" + name + ".log"), dir_.path());
     echoPorts_[name] = port;
     if (!waitForPort(port)) CPPUNIT_FAIL("echo " + name + " did not start");
@@ -158,7 +159,16 @@ class Stack {
     std::vector<std::string> args{
         "--define=store.path=" + store(), "--define=proxy.port=" + std::to_string(port),
         "--define=proxy.host=127.0.0.1", "--define=proxy.reload_interval=50ms"};
-    for (const auto& d : defines) args.push_back("--define=" + d);
+    bool statusGiven = false;
+    for (const auto& d : defines) {
+      args.push_back("--define=" + d);
+      statusGiven = statusGiven || d.rfind("proxy.status_port=", 0) == 0;
+    }
+    // Each proxy gets its own status listener (the default port would be shared by every test).
+    if (!statusGiven) {
+      statusPorts_[port] = freePort();
+      args.push_back("--define=proxy.status_port=" + std::to_string(statusPorts_[port]));
+    }
     const std::string log = dir_.file("proxy-" + std::to_string(port) + ".log");
     proxies_.push_back(
         std::make_unique<ChildProcess>(binary("portico-proxy"), args, log, dir_.path()));
@@ -166,6 +176,8 @@ class Stack {
     return port;
   }
   ChildProcess& lastProxy() { return *proxies_.back(); }
+  /// The status listener (/metrics, /healthz, /readyz) of the proxy on `proxyPort`.
+  int statusPort(int proxyPort) const { return statusPorts_.at(proxyPort); }
 
   /// The common setup: echo `echoName`, a proxy with `defines`, route /proxy/ -> that echo,
   /// loaded by the proxy. Returns the proxy's port.
@@ -218,6 +230,7 @@ class Stack {
   std::map<std::string, std::unique_ptr<ChildProcess>> echos_;
   std::map<std::string, int> echoPorts_;
   std::vector<std::unique_ptr<ChildProcess>> proxies_;
+  std::map<int, int> statusPorts_;  // proxy port -> status port
 };
 
 /// A raw HTTP/1.1 exchange on a socket, for what HTTPClientSession hides (100-continue,

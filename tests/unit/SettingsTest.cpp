@@ -33,7 +33,7 @@ std::string failingKey(const std::map<std::string, std::string>& kv) {
 
 }  // namespace
 
-/// Every configuration key of DESIGN.md: defaults, overrides and the validation that names the key.
+/// Every configuration key: defaults, overrides and the validation that names the key.
 class SettingsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(SettingsTest);
   CPPUNIT_TEST(testDefaults);
@@ -42,6 +42,7 @@ class SettingsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRoutes);
   CPPUNIT_TEST(testRouteErrors);
   CPPUNIT_TEST(testUnknownSections);
+  CPPUNIT_TEST(testOperationsKeys);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -53,7 +54,7 @@ class SettingsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(s.proxy.reloadInterval == 100ms);
     CPPUNIT_ASSERT(s.proxy.connectTimeout == 2s);
     CPPUNIT_ASSERT(s.proxy.readTimeout == 30s);
-    CPPUNIT_ASSERT_EQUAL(0, s.proxy.workers);  // one event loop per core
+    CPPUNIT_ASSERT_EQUAL(0, s.proxy.workers);         // one event loop per core
     CPPUNIT_ASSERT(s.proxy.maxConnections >= 10000);  // 8,000 idle clients and then some
     CPPUNIT_ASSERT(s.proxy.queue >= 1000);
     CPPUNIT_ASSERT(s.proxy.keepAliveTimeout == 75s);  // as nginx
@@ -218,5 +219,49 @@ class SettingsTest : public CppUnit::TestFixture {
     const std::string dup = failingKey({{"route.a.prefix", "/a/"}, {"route.b.prefix", "a"}});
     CPPUNIT_ASSERT(dup == "route.a.prefix" || dup == "route.b.prefix");
   }
+  void testOperationsKeys() {
+    // Defaults: status listener on loopback 9091, portico access lines, info text logs.
+    const Settings d = load({});
+    CPPUNIT_ASSERT(d.proxy.statusEnabled);
+    CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), d.proxy.statusHost);
+    CPPUNIT_ASSERT_EQUAL(9091, d.proxy.statusPort);
+    CPPUNIT_ASSERT_EQUAL(std::string("portico"), d.proxy.accessLogFormat);
+    CPPUNIT_ASSERT(d.log.level == portico::LogLevel::Info);
+    CPPUNIT_ASSERT(d.log.format == portico::LogFormat::Text);
+
+    const Settings s = load({{"proxy.status_host", "0.0.0.0"},
+                             {"proxy.status_port", "19091"},
+                             {"proxy.access_log_format", "json"},
+                             {"log.level", "debug"},
+                             {"log.format", "json"}});
+    CPPUNIT_ASSERT_EQUAL(std::string("0.0.0.0"), s.proxy.statusHost);
+    CPPUNIT_ASSERT_EQUAL(19091, s.proxy.statusPort);
+    CPPUNIT_ASSERT_EQUAL(std::string("json"), s.proxy.accessLogFormat);
+    CPPUNIT_ASSERT(s.log.level == portico::LogLevel::Debug);
+    CPPUNIT_ASSERT(s.log.format == portico::LogFormat::Json);
+    CPPUNIT_ASSERT(!load({{"proxy.status_port", "off"}}).proxy.statusEnabled);
+    CPPUNIT_ASSERT(!load({{"proxy.status_host", "off"}}).proxy.statusEnabled);
+    CPPUNIT_ASSERT_EQUAL(std::string("combined"),
+                         load({{"proxy.access_log_format", "combined"}}).proxy.accessLogFormat);
+    CPPUNIT_ASSERT(load({{"log.level", "warn"}}).log.level == portico::LogLevel::Warn);
+    CPPUNIT_ASSERT(load({{"log.level", "error"}}).log.level == portico::LogLevel::Error);
+
+    const struct {
+      const char* key;
+      const char* value;
+    } bad[] = {{"proxy.status_port", "0"},
+               {"proxy.status_port", "nine"},
+               {"proxy.status_port", "8080"},
+               {"proxy.status_host", ""},
+               {"proxy.access_log_format", "x"},
+               {"log.level", "trace"},
+               {"log.format", "xml"},
+               {"log.colour", "yes"}};
+    for (const auto& b : bad)
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(b.key) + "=" + b.value, std::string(b.key),
+                                   failingKey({{b.key, b.value}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("admin.prefix"), failingKey({{"admin.prefix", "/metrics"}}));
+  }
 };
+
 CPPUNIT_TEST_SUITE_REGISTRATION(SettingsTest);

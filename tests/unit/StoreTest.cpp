@@ -1,5 +1,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <filesystem>
+
 #include "Errors.h"
 #include "Sqlite.h"
 #include "Store.h"
@@ -25,6 +27,17 @@ std::string contents(const std::string& db) {
   return sqlite(db, "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision");
 }
 
+/// Counts what a Store reports about its writes.
+struct CountingObserver : portico::StoreObserver {
+  int writes{0};
+  int busyCount{0};
+  void written(double seconds) override {
+    CPPUNIT_ASSERT(seconds >= 0);
+    ++writes;
+  }
+  void busy() override { ++busyCount; }
+};
+
 std::vector<portico::Migration> firstMigrations(std::size_t n) {
   const auto& all = portico::embeddedMigrations();
   return {all.begin(), all.begin() + static_cast<long>(n)};
@@ -44,6 +57,7 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testSeedRule);
   CPPUNIT_TEST(testVerdicts);
   CPPUNIT_TEST(testLockedStoreIsBusyNotHalfWritten);
+  CPPUNIT_TEST(testCheckSchemaWritesNothing);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -260,7 +274,10 @@ class StoreTest : public CppUnit::TestFixture {
     TempDir dir;
     const std::string db = dir.file("p.db");
     Store store(db);
+    CountingObserver observer;
+    store.setObserver(&observer);
     store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
+    CPPUNIT_ASSERT_EQUAL(1, observer.writes);
     const std::string before = contents(db);
     {
       // Another process holds the write lock for longer than the busy timeout.
@@ -281,8 +298,43 @@ class StoreTest : public CppUnit::TestFixture {
       other.exec("ROLLBACK");
     }
     CPPUNIT_ASSERT_EQUAL(before, contents(db));
+    CPPUNIT_ASSERT_EQUAL(1, observer.busyCount);
+    CPPUNIT_ASSERT_EQUAL(1, observer.writes);
     // Once the lock is free the same write succeeds.
     CPPUNIT_ASSERT_EQUAL(1, store.addTargets("/a/", {"http://127.0.0.1:2"}));
+    CPPUNIT_ASSERT_EQUAL(2, observer.writes);
+  }
+
+  void testCheckSchemaWritesNothing() {
+    TempDir dir;
+    const std::string db = dir.file("p.db");
+    const int known = static_cast<int>(portico::embeddedMigrations().size());
+    // No file yet: nothing to check, and nothing created.
+    CPPUNIT_ASSERT_EQUAL(-1, Store::checkSchema(db));
+    CPPUNIT_ASSERT(!std::filesystem::exists(db));
+    { Store store(db); }
+    const auto listing = [&] {
+      std::string names;
+      for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+        names += e.path().filename().string() + ":" + std::to_string(e.file_size()) + " ";
+      return names;
+    };
+    const std::string before = listing();
+    CPPUNIT_ASSERT_EQUAL(known, Store::checkSchema(db));
+    CPPUNIT_ASSERT_EQUAL(before, listing());  // no -wal or -shm appeared, nothing grew
+    // An older store is fine (the sidecar upgrades it); a newer one is not.
+    const std::string older = dir.file("older.db");
+    { Store store(older, Store::Access::ReadWrite, firstMigrations(known - 1)); }
+    CPPUNIT_ASSERT_EQUAL(known - 1, Store::checkSchema(older));
+    {
+      portico::SqliteConnection c(db, SQLITE_OPEN_READWRITE);
+      c.exec("PRAGMA user_version = 99");
+    }
+    CPPUNIT_ASSERT_THROW(Store::checkSchema(db), portico::StoreError);
+    // A file that is not a database.
+    const std::string junk = dir.file("junk.db");
+    portico::test::writeFile(junk, std::string(4096, 'x'));
+    CPPUNIT_ASSERT_THROW(Store::checkSchema(junk), portico::StoreError);
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(StoreTest);

@@ -1,0 +1,206 @@
+#include "ProxyMetrics.h"
+
+#include <sys/time.h>
+
+#include <chrono>
+#include <map>
+
+#include "RouteTable.h"
+
+namespace portico {
+namespace {
+
+double nowSeconds() {
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+void ProxyStatusCounters::count(metrics::Shard& shard, int status) {
+  const int code = status >= 100 && status < kCodes ? status : 0;
+  if (!ready_[code].load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(creating_);
+    if (!ready_[code].load(std::memory_order_relaxed)) {
+      counters_[code] = family_.with({route_, target_, std::to_string(code)});
+      ready_[code].store(true, std::memory_order_release);
+    }
+  }
+  counters_[code].add(shard);
+}
+
+ProxyMetrics::RouteHandle::RouteHandle(ProxyMetrics& m, const std::string& prefix)
+    : duration_(m.duration_.with({prefix})),
+      // Unmatched requests are never retried: no series for them (a default Counter is a sink).
+      retries_(prefix == kNone ? metrics::Counter() : m.retries_.with({prefix})),
+      withoutTarget_(m.requests_, prefix, kNone) {}
+
+ProxyMetrics::TargetHandle::TargetHandle(ProxyMetrics& m, const std::string& prefix,
+                                         const std::string& url)
+    : connectFailures_(m.connectFailures_.with({prefix, url})),
+      timeouts_(m.timeouts_.with({prefix, url})),
+      requests_(m.requests_, prefix, url) {}
+
+// Threads without a loop of their own (a POCO server's threads running the module, the
+// reloader) share this many shards.
+constexpr std::size_t kSharedShards = 16;
+
+ProxyMetrics::ProxyMetrics(std::size_t loops)
+    : registry_(loops, kSharedShards),
+      requests_(registry_.counter("portico_requests_total",
+                                  "Requests answered, by route prefix, target URL and status code "
+                                  "sent (499: the client went away first).",
+                                  {"route", "target", "code"})),
+      duration_(registry_.histogram("portico_request_duration_seconds",
+                                    "Time from routing a request to its last byte sent, by route.",
+                                    {"route"}, metrics::Registry::latencyBuckets())),
+      connectFailures_(registry_.counter(
+          "portico_upstream_connect_failures_total",
+          "Connections to a target refused or not accepted within proxy.connect_timeout.",
+          {"route", "target"})),
+      timeouts_(
+          registry_.counter("portico_upstream_timeouts_total",
+                            "Requests a target did not answer within proxy.read_timeout (504).",
+                            {"route", "target"})),
+      retries_(registry_.counter("portico_upstream_retries_total",
+                                 "Requests sent again: to another target after a refused "
+                                 "connect, or on a fresh connection after a stale pooled one.",
+                                 {"route"})),
+      clientConnections_(registry_
+                             .gauge("portico_client_connections",
+                                    "Client connections open on the data-plane listener.")
+                             .with()),
+      revision_(registry_
+                    .gauge("portico_route_table_revision",
+                           "Store revision of the route table in use (-1: none loaded yet).")
+                    .with()),
+      reloads_(registry_
+                   .counter("portico_route_table_reloads_total",
+                            "Route tables read from the store and published.")
+                   .with()),
+      lastReload_(registry_
+                      .gauge("portico_route_table_last_reload_timestamp_seconds",
+                             "Unix time the last route table was published (0: never).")
+                      .with()),
+      storeReadErrors_(registry_
+                           .counter("portico_store_read_errors_total",
+                                    "Failed reads of the store (the last route table keeps "
+                                    "serving).")
+                           .with()) {
+  revision_.set(-1);
+  unmatched_ = std::make_shared<RouteHandle>(*this, kNone);
+  registry_.addCollector([this](metrics::Exposition& out) { collectTargets(out); });
+  registry_.addCollector([this](metrics::Exposition& out) { process_.collect(out); });
+}
+
+ProxyMetrics::~ProxyMetrics() = default;
+
+std::shared_ptr<ProxyMetrics::RouteHandle> ProxyMetrics::route(const std::string& prefix) {
+  return std::make_shared<RouteHandle>(*this, prefix);
+}
+
+std::shared_ptr<ProxyMetrics::TargetHandle> ProxyMetrics::target(const std::string& prefix,
+                                                                 const std::string& url) {
+  return std::make_shared<TargetHandle>(*this, prefix, url);
+}
+
+void ProxyMetrics::requestDone(metrics::Shard& shard, RouteHandle* route, TargetHandle* target,
+                               int status, double seconds) {
+  if (!route) route = unmatched_.get();
+  if (target) {
+    target->requests_.count(shard, status);
+  } else {
+    route->withoutTarget_.count(shard, status);
+  }
+  route->duration_.observe(shard, seconds);
+}
+
+void ProxyMetrics::connectFailed(metrics::Shard& shard, TargetHandle& target) {
+  target.connectFailures_.add(shard);
+}
+
+void ProxyMetrics::upstreamTimedOut(metrics::Shard& shard, TargetHandle& target) {
+  target.timeouts_.add(shard);
+}
+
+void ProxyMetrics::retried(metrics::Shard& shard, RouteHandle& route) {
+  route.retries_.add(shard);
+}
+
+void ProxyMetrics::clientConnectionOpened(metrics::Shard& shard) {
+  clientConnections_.add(shard, 1);
+}
+
+void ProxyMetrics::clientConnectionClosed(metrics::Shard& shard) {
+  clientConnections_.add(shard, -1);
+}
+
+void ProxyMetrics::tableLoaded(std::int64_t revision) {
+  revision_.set(static_cast<double>(revision));
+  reloads_.add(registry_.shard(0));
+  lastReload_.set(nowSeconds());
+}
+
+void ProxyMetrics::storeReadFailed() {
+  storeReadErrors_.add(registry_.threadShard());
+}
+
+void ProxyMetrics::watch(std::function<std::shared_ptr<const RouteTable>()> currentTable) {
+  table_ = std::move(currentTable);
+}
+
+bool ProxyMetrics::ready() const {
+  return table_ && table_()->revision() >= 0;
+}
+
+std::string ProxyMetrics::scrape() const {
+  return registry_.scrape();
+}
+
+void ProxyMetrics::collectTargets(metrics::Exposition& out) const {
+  const auto table = table_ ? table_() : nullptr;
+  out.family("portico_target_healthy",
+             "1 when the store's health verdict admits the target, as this proxy last read it.",
+             "gauge");
+  if (table) {
+    for (const auto& r : table->routes())
+      for (std::size_t i = 0; i < r.targets.size(); ++i)
+        out.sample("portico_target_healthy",
+                   {{"route", r.prefix}, {"target", r.targets[i]->url.canonical}},
+                   std::uint64_t{r.healthy[i] ? 1u : 0u});
+  }
+  out.family("portico_target_in_cooldown",
+             "1 while this proxy passes the target over after a refused connection.", "gauge");
+  const auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+  if (table) {
+    for (const auto& r : table->routes())
+      for (const auto& t : r.targets)
+        out.sample(
+            "portico_target_in_cooldown", {{"route", r.prefix}, {"target", t->url.canonical}},
+            std::uint64_t{t->avoidUntilMs.load(std::memory_order_relaxed) > nowMs ? 1u : 0u});
+  }
+  // A URL on several routes has a state (and a pool) per route; the connections are summed.
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> byUrl;  // busy, idle
+  if (table) {
+    for (const auto& r : table->routes())
+      for (const auto& t : r.targets) {
+        auto& counts = byUrl[t->url.canonical];
+        counts.first += t->inFlight.load(std::memory_order_relaxed);
+        // The loops' idle lists, and the pool of the module's blocking handler.
+        counts.second += t->idleConnections.load(std::memory_order_relaxed) +
+                         static_cast<std::int64_t>(t->pool.idleCount());
+      }
+  }
+  out.family("portico_upstream_connections",
+             "Connections to a target: busy (carrying a request) or idle (kept alive in the pool).",
+             "gauge");
+  for (const auto& [url, counts] : byUrl) {
+    out.sample("portico_upstream_connections", {{"target", url}, {"state", "busy"}}, counts.first);
+    out.sample("portico_upstream_connections", {{"target", url}, {"state", "idle"}}, counts.second);
+  }
+}
+
+}  // namespace portico

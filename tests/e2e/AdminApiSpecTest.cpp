@@ -1,0 +1,184 @@
+// The admin API against its description, docs/openapi.yaml: a real sidecar answers every
+// documented status of every operation at least once, and tests/openapi/check_answers.py checks
+// each answer's status, content type, headers and body against the description's schemas.
+
+#include <Poco/JSON/Object.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "SidecarHarness.h"
+#include "Sqlite.h"
+
+#ifndef PORTICO_SOURCE_DIR
+#error "PORTICO_SOURCE_DIR must be defined by the build"
+#endif
+
+using namespace portico::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Sends admin requests and writes each exchange as one JSON line for the checker.
+class Recorder {
+ public:
+  Recorder(const Sidecar& sidecar, std::string file) : sidecar_(sidecar), file_(std::move(file)) {}
+
+  /// `specPath` is the path as the description names it; `target` the request's path and query.
+  HttpResult call(const std::string& method, const std::string& specPath, const std::string& target,
+                  const std::string& body = "", bool auth = true,
+                  std::chrono::milliseconds timeout = 10s) {
+    std::map<std::string, std::string> headers{{"Content-Type", "application/json"}};
+    if (auth) headers["Authorization"] = "Bearer spec-token";
+    const HttpResult r = http(sidecar_.port(), method, target, body, headers, timeout);
+    Poco::JSON::Object line;
+    line.set("method", method);
+    line.set("path", specPath);
+    line.set("status", r.status);
+    line.set("contentType", r.header("content-type"));
+    Poco::JSON::Object headersSeen;
+    for (const auto& [name, value] : r.headers) headersSeen.set(name, value);
+    line.set("headers", headersSeen);
+    line.set("body", r.body);
+    std::ostringstream text;
+    line.stringify(text);
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::ofstream(file_, std::ios::app) << text.str() << "\n";
+    return r;
+  }
+
+ private:
+  const Sidecar& sidecar_;
+  std::string file_;
+  std::mutex mutex_;
+};
+
+}  // namespace
+
+class AdminApiSpecTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(AdminApiSpecTest);
+  CPPUNIT_TEST(testEveryDocumentedAnswer);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testEveryDocumentedAnswer() {
+    TempDir dir;
+    ReachablePort backend;
+    Sidecar sidecar(dir, {"--define=admin.token=spec-token"});
+    CPPUNIT_ASSERT_MESSAGE(sidecar.process().log(), sidecar.ready());
+    Recorder api(sidecar, dir.file("exchanges.jsonl"));
+    const std::string t1 = backend.url();
+    const std::string t2 = backend.url("/v2");
+    const auto expect = [](int status, const HttpResult& r) {
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, status, r.status);
+    };
+    const std::string tooBig =
+        "{\"prefixPath\":\"/a/\",\"targets\":[\"" + std::string(1024 * 1024, 'x') + "\"]}";
+
+    // /endpoints/routes
+    expect(201,
+           api.call("POST", "/endpoints/routes", "/endpoints/routes",
+                    "{\"prefixPath\":\"svc\",\"targets\":[\"" + t1 +
+                        "\"],\"balancer\":\"least_conn\",\"healthCheck\":{\"interval\":\"2s\","
+                        "\"timeout\":2000000000,\"type\":\"http\",\"path\":\"/h\",\"fall\":2}}"));
+    expect(409, api.call("POST", "/endpoints/routes", "/endpoints/routes",
+                         "{\"prefixPath\":\"/svc/\",\"targets\":[]}"));
+    expect(400, api.call("POST", "/endpoints/routes", "/endpoints/routes",
+                         "{\"prefixPath\":\"/x/\",\"balancer\":\"random\"}"));
+    expect(401, api.call("POST", "/endpoints/routes", "/endpoints/routes", "{}", false));
+    expect(413, api.call("POST", "/endpoints/routes", "/endpoints/routes", tooBig));
+    expect(200, api.call("GET", "/endpoints/routes", "/endpoints/routes"));
+    expect(400, api.call("GET", "/endpoints/routes", "/endpoints/routes?verbose=1"));
+    expect(401, api.call("GET", "/endpoints/routes", "/endpoints/routes", "", false));
+    expect(405, api.call("PUT", "/endpoints/routes", "/endpoints/routes", "{}"));
+
+    // /endpoints/add and /endpoints/remove
+    expect(200, api.call("POST", "/endpoints/add", "/endpoints/add",
+                         "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t2 +
+                             "\"],\"healthCheck\":{\"rise\":2}}"));
+    expect(400, api.call("POST", "/endpoints/add", "/endpoints/add", "{not json"));
+    expect(404, api.call("POST", "/endpoints/add", "/endpoints/add",
+                         "{\"prefixPath\":\"/nope/\",\"targets\":[\"" + t1 + "\"]}"));
+    expect(401, api.call("POST", "/endpoints/add", "/endpoints/add", "{}", false));
+    expect(413, api.call("POST", "/endpoints/add", "/endpoints/add", tooBig));
+    expect(405, api.call("GET", "/endpoints/add", "/endpoints/add"));
+    expect(200, api.call("POST", "/endpoints/remove", "/endpoints/remove",
+                         "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t2 + "\"]}"));
+    expect(400, api.call("POST", "/endpoints/remove", "/endpoints/remove",
+                         "{\"prefixPath\":\"/svc/\",\"targets\":[]}"));
+    expect(404, api.call("POST", "/endpoints/remove", "/endpoints/remove",
+                         "{\"prefixPath\":\"/nope/\",\"targets\":[\"" + t1 + "\"]}"));
+    expect(401, api.call("POST", "/endpoints/remove", "/endpoints/remove", "{}", false));
+    expect(413, api.call("POST", "/endpoints/remove", "/endpoints/remove", tooBig));
+    expect(405, api.call("GET", "/endpoints/remove", "/endpoints/remove"));
+
+    // /endpoints/list and /endpoints
+    expect(200, api.call("GET", "/endpoints/list", "/endpoints/list?prefixPath=/svc/"));
+    expect(400, api.call("GET", "/endpoints/list", "/endpoints/list"));
+    expect(404, api.call("GET", "/endpoints/list", "/endpoints/list?prefixPath=/nope/"));
+    expect(401, api.call("GET", "/endpoints/list", "/endpoints/list?prefixPath=/svc/", "", false));
+    expect(405, api.call("POST", "/endpoints/list", "/endpoints/list", "{}"));
+    expect(200, api.call("GET", "/endpoints", "/endpoints?prefixPath=svc&target=" + t1));
+    expect(400, api.call("GET", "/endpoints", "/endpoints?prefixPath=/svc/"));
+    expect(404, api.call("GET", "/endpoints", "/endpoints?prefixPath=/svc/&target=" + t2));
+    expect(401,
+           api.call("GET", "/endpoints", "/endpoints?prefixPath=/svc/&target=" + t1, "", false));
+    expect(405, api.call("POST", "/endpoints", "/endpoints", "{}"));
+
+    // /metrics
+    expect(200, api.call("GET", "/metrics", "/metrics"));
+    expect(401, api.call("GET", "/metrics", "/metrics", "", false));
+    expect(405, api.call("POST", "/metrics", "/metrics", "{}"));
+
+    // 503: another connection holds the store's write lock past the busy timeout (5 s). The
+    // API serialises its writes, so the four requests take their turns: up to ~20 s.
+    expect(201, api.call("POST", "/endpoints/routes", "/endpoints/routes",
+                         "{\"prefixPath\":\"/gone/\",\"targets\":[\"" + t1 + "\"]}"));
+    {
+      portico::SqliteConnection holder(sidecar.db(), SQLITE_OPEN_READWRITE);
+      holder.exec("BEGIN IMMEDIATE");
+      std::vector<std::thread> writers;
+      std::vector<HttpResult> busy(4);
+      const std::vector<std::tuple<std::string, std::string, std::string>> requests{
+          {"POST", "/endpoints/add", "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t2 + "\"]}"},
+          {"POST", "/endpoints/remove", "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t1 + "\"]}"},
+          {"POST", "/endpoints/routes", "{\"prefixPath\":\"/new/\"}"},
+          {"DELETE", "/endpoints/routes", ""}};
+      for (std::size_t i = 0; i < requests.size(); ++i) {
+        writers.emplace_back([&, i] {
+          const auto& [method, path, body] = requests[i];
+          const std::string target = method == "DELETE" ? path + "?prefixPath=/gone/" : path;
+          busy[i] = api.call(method, path, target, body, true, 60s);
+        });
+      }
+      for (auto& w : writers) w.join();
+      holder.exec("ROLLBACK");
+      for (const auto& r : busy) expect(503, r);
+    }
+    expect(200, api.call("DELETE", "/endpoints/routes", "/endpoints/routes?prefixPath=/gone/"));
+    expect(404, api.call("DELETE", "/endpoints/routes", "/endpoints/routes?prefixPath=/gone/"));
+    expect(400, api.call("DELETE", "/endpoints/routes", "/endpoints/routes"));
+    expect(401, api.call("DELETE", "/endpoints/routes", "/endpoints/routes?prefixPath=/svc/", "",
+                         false));
+
+    // Every answer against the description, and every documented answer seen.
+    const std::string command = std::string("/usr/bin/python3 ") + PORTICO_SOURCE_DIR +
+                                "/tests/openapi/check_answers.py " + PORTICO_SOURCE_DIR +
+                                "/docs/openapi.yaml " + dir.file("exchanges.jsonl") + " 2>&1";
+    FILE* p = ::popen(command.c_str(), "r");
+    CPPUNIT_ASSERT(p);
+    std::string out;
+    char buffer[4096];
+    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, p)) out.append(buffer, n);
+    const int status = ::pclose(p);
+    CPPUNIT_ASSERT_MESSAGE(out, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(AdminApiSpecTest);

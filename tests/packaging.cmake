@@ -1,0 +1,3 @@
+# cmake --install, the production configuration and the systemd units (systemd-analyze verify).
+add_test(NAME install_units COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/packaging/install-test.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(install_units PROPERTIES LABELS conformance TIMEOUT 120 SKIP_RETURN_CODE 77)
