@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <stdexcept>
+#include <string_view>
 
 namespace portico::test {
 
@@ -73,11 +74,16 @@ void RecordingBackend::run() {
       Connection& c = connections_[o.index];
       if (n > 0) {
         c.received.append(buffer, static_cast<std::size_t>(n));
-        // Answer every complete request head (bodies are never large in these tests).
+        // Answer each complete GET or HEAD head; requests with a body are never answered, so
+        // a test sees what the proxy does with the body (bodies are small in these tests).
         std::size_t heads = 0;
-        for (auto pos = c.received.find("\r\n\r\n"); pos != std::string::npos;
-             pos = c.received.find("\r\n\r\n", pos + 4))
-          ++heads;
+        for (std::size_t pos = 0;;) {
+          const std::size_t end = c.received.find("\r\n\r\n", pos);
+          if (end == std::string::npos) break;
+          const std::string_view head(c.received.data() + pos, end - pos);
+          if (head.rfind("GET ", 0) == 0 || head.rfind("HEAD ", 0) == 0) ++heads;
+          pos = end + 4;
+        }
         for (; o.answered < heads; ++o.answered) {
           static const char kAnswer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
           [[maybe_unused]] const auto w = ::send(o.fd, kAnswer, sizeof kAnswer - 1, MSG_NOSIGNAL);

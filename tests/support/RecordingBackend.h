@@ -1,8 +1,9 @@
 #pragma once
 
 // A raw TCP backend that records every byte it receives, per connection, and how each
-// connection ended (a clean close or a reset). It answers each request head with a short 200, so
-// a proxy in front of it sees a working target; tests then read what really arrived.
+// connection ended (a clean close or a reset). It answers each GET or HEAD with a short 200, so
+// a proxy in front of it sees a working target, and never answers a request with a body, so a
+// test sees what the proxy does with that body; tests then read what really arrived.
 
 #include <atomic>
 #include <mutex>
