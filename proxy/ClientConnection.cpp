@@ -28,7 +28,7 @@ void appendChunkSize(net::Outbox& out, std::size_t n) {
 }  // namespace
 
 ClientConnection::ClientConnection(ProxyLoop& loop, net::FileDescriptor fd)
-    : loop_(loop), stream_(std::move(fd)), timer_(*this, kHeader) {
+    : loop_(loop), stream_(std::move(fd)), timer_(*this, 0) {
   peer_ = net::peerAddress(stream_.fd());
   peerTrusted_ = loop_.context().trusted.contains(peer_);
   net::setNoDelay(stream_.fd());
@@ -50,9 +50,8 @@ ClientConnection::~ClientConnection() {
 
 void ClientConnection::start() {
   // A new connection has the header timeout for its first request, as in nginx.
-  armTimer(loop_.headerTimeouts(), kHeader);
   started_ = std::chrono::steady_clock::now();
-  updateInterest();
+  apply();
 }
 
 void ClientConnection::drain() {
@@ -60,16 +59,48 @@ void ClientConnection::drain() {
   if (state_ == State::Waiting && (!in_ || in_->unconsumed() == 0)) close();
 }
 
-void ClientConnection::armTimer(net::TimerList& list, Tag tag) {
-  timer_.tag = tag;
-  list.arm(timer_, loop_.events().now());
+net::TimerList* ClientConnection::timerList(ClientPhase::Timeout timeout) {
+  using T = ClientPhase::Timeout;
+  switch (timeout) {
+    case T::Header:
+      return &loop_.headerTimeouts();
+    case T::Body:
+      return &loop_.bodyTimeouts();
+    case T::Send:
+      return &loop_.sendTimeouts();
+    case T::KeepAlive:
+      return &loop_.keepAliveTimeouts();
+    case T::Linger:
+      return &loop_.lingerTimeouts();
+    case T::Tunnel:
+      return &loop_.readTimeouts();
+    case T::None:
+      break;
+  }
+  return nullptr;
+}
+
+void ClientConnection::apply() {
+  if (state_ == State::Closed) return;
+  const ClientPhase::Timeout timeout = phase_.timeout();
+  const bool restart = phase_.takeRestart();
+  if (timeout != armed_ || restart) {
+    armed_ = timeout;
+    timer_.tag = static_cast<int>(timeout);
+    if (net::TimerList* list = timerList(timeout)) {
+      list->arm(timer_, loop_.events().now());
+    } else {
+      timer_.cancel();
+    }
+  }
+  updateInterest();
 }
 
 void ClientConnection::updateInterest() {
   if (state_ == State::Closed || !stream_.open()) return;
   std::uint32_t events = 0;
-  if (!peerClosed_ && !readPaused_) events |= EPOLLIN | EPOLLRDHUP;
-  if (writeBlocked_) events |= EPOLLOUT;
+  if (phase_.reading()) events |= EPOLLIN | EPOLLRDHUP;
+  if (phase_.writing()) events |= EPOLLOUT;
   if (events == 0) {
     // Level-triggered HUP would be reported on every turn: the descriptor leaves the loop until
     // there is something to wait for again.
@@ -94,7 +125,7 @@ void ClientConnection::updateInterest() {
 
 void ClientConnection::onEvent(std::uint32_t events) {
   if (state_ == State::Closed) return;  // closed earlier in this batch
-  if ((events & EPOLLOUT) && writeBlocked_) {
+  if ((events & EPOLLOUT) && phase_.writing()) {
     if (!flushOut()) return;
     if (state_ == State::Closed) return;
   }
@@ -116,8 +147,8 @@ void ClientConnection::readInput() {
     }
     if (in_->space() == 0) {
       // Full of pipelined requests or body bytes the target cannot take yet: read on later.
-      readPaused_ = true;
-      updateInterest();
+      phase_.inputFull(true);
+      apply();
       return;
     }
   }
@@ -131,7 +162,8 @@ void ClientConnection::readInput() {
       return;
     case net::Io::Closed:
       peerClosed_ = true;
-      updateInterest();
+      phase_.peerClosed();
+      apply();
       break;
     case net::Io::Failed:
       clientGone();
@@ -165,7 +197,8 @@ void ClientConnection::processOnce() {
         if (state_ == State::Waiting) {
           state_ = State::Head;
           started_ = std::chrono::steady_clock::now();
-          if (!firstRequest_) armTimer(loop_.headerTimeouts(), kHeader);
+          phase_.headStarted();
+          apply();
         }
         if (!parser_) parser_ = loop_.takeParser();
         std::size_t used = 0;
@@ -190,7 +223,10 @@ void ClientConnection::processOnce() {
           const Status status =
               parser_->feed(in_->data(), in_->begin(), in_->end(), this, used);
           in_->consumed(used);
-          if (used > 0) bodyStarted_ = true;
+          if (used > 0) {
+            bodyStarted_ = true;
+            phase_.bodyProgress();
+          }
           if (status == Status::NeedMore && in_->unconsumed() == 0 && peerClosed_) {
             // The client went away before its body was complete: the target must see an
             // aborted connection, never a complete-looking request.
@@ -209,7 +245,7 @@ void ClientConnection::processOnce() {
           }
           if (status == Status::MessageComplete) {
             requestComplete_ = true;
-            timer_.cancel();  // the target owes the answer now; its read timeout runs
+            phase_.requestComplete();  // the target owes the answer now; its read timeout runs
             exchange_->requestBodyEnd();
           }
           const bool flowing = exchange_->flushRequest();
@@ -217,17 +253,13 @@ void ClientConnection::processOnce() {
           if (in_->unconsumed() == 0) in_->reset();
           if (!flowing) {
             bodyWanted_ = false;
-            timer_.cancel();  // the target is slow to read, not the client
+            if (!requestComplete_) phase_.bodyBacklogged();  // the target is slow, not the client
+            apply();
             return;
           }
-          if (!requestComplete_) {
-            armTimer(loop_.bodyTimeouts(), kBody);
-            if (readPaused_) {
-              readPaused_ = false;
-              updateInterest();
-            }
-            if (in_->unconsumed() > 0) continue;
-          }
+          phase_.inputFull(false);
+          apply();
+          if (!requestComplete_ && in_->unconsumed() > 0) continue;
           return;
         }
         // The request is in; the response is on its way. A client that hangs up now is gone.
@@ -250,11 +282,12 @@ void ClientConnection::processOnce() {
 void ClientConnection::dispatch() {
   http::HttpHead& head = parser_->head();
   parser_->detachHead();
-  timer_.cancel();
   // A request without a body is complete with its head.
   std::size_t used = 0;
   requestComplete_ =
       parser_->feed(in_->data(), in_->begin(), in_->begin(), nullptr, used) == Status::MessageComplete;
+  phase_.headComplete(requestComplete_);
+  apply();
   state_ = State::Forwarding;
   exchangeEnded_ = bodyWanted_ = continueSent_ = bodyStarted_ = false;
   chunkedResponse_ = closeAfter_ = false;
@@ -298,11 +331,9 @@ void ClientConnection::requestBodyWanted() {
     out_.append("HTTP/1.1 100 Continue\r\n\r\n");
     if (!flushOut()) return;
   }
-  armTimer(loop_.bodyTimeouts(), kBody);
-  if (readPaused_) {
-    readPaused_ = false;
-    updateInterest();
-  }
+  phase_.bodyWanted();
+  phase_.inputFull(false);
+  apply();
   process();
 }
 
@@ -383,17 +414,15 @@ bool ClientConnection::flushOut() {
     return false;
   }
   if (io == net::Io::Again) {
-    if (!writeBlocked_) {
-      writeBlocked_ = true;
-      updateInterest();
-    }
-    armTimer(loop_.sendTimeouts(), kSend);
+    // Progress or not, the client has send_timeout from now to take the next bytes.
+    if (phase_.writing()) phase_.writeProgress();
+    phase_.writeBlocked();
+    apply();
     return false;
   }
-  if (writeBlocked_) {
-    writeBlocked_ = false;
-    updateInterest();
-    if (timer_.tag == kSend) timer_.cancel();
+  if (phase_.writing()) {
+    phase_.writeDrained();
+    apply();
     if (state_ == State::Forwarding && !exchangeEnded_ && exchange_) {
       exchange_->clientDrained();
       if (state_ == State::Closed) return false;
@@ -423,16 +452,13 @@ void ClientConnection::exchangeDone() {
 
 void ClientConnection::nextRequest() {
   state_ = State::Waiting;
-  firstRequest_ = false;
   requestComplete_ = exchangeEnded_ = bodyWanted_ = false;
   parser_->reset();
   if (in_ && in_->unconsumed() > 0) {
     // Pipelined: the next request is already here.
     in_->compact();
-    if (readPaused_) {
-      readPaused_ = false;
-      updateInterest();
-    }
+    phase_.responseDone();
+    apply();
     process();
     return;
   }
@@ -441,11 +467,8 @@ void ClientConnection::nextRequest() {
     return;
   }
   releaseIdleResources();
-  armTimer(loop_.keepAliveTimeouts(), kKeepAlive);
-  if (readPaused_) {
-    readPaused_ = false;
-    updateInterest();
-  }
+  phase_.responseDone();
+  apply();
 }
 
 void ClientConnection::releaseIdleResources() {
@@ -519,9 +542,8 @@ void ClientConnection::lingerClose() {
   stream_.shutdownWrite();
   state_ = State::Lingering;
   if (in_) in_->reset();
-  readPaused_ = false;
-  armTimer(loop_.lingerTimeouts(), kLinger);
-  updateInterest();
+  phase_.lingering();
+  apply();
   if (peerClosed_) close();
 }
 
@@ -550,12 +572,16 @@ void ClientConnection::abort() {
 }
 
 void ClientConnection::onTimeout(int tag) {
-  switch (tag) {
-    case kKeepAlive:
-    case kLinger:
+  using T = ClientPhase::Timeout;
+  armed_ = T::None;
+  switch (static_cast<T>(tag)) {
+    case T::None:
+      return;
+    case T::KeepAlive:
+    case T::Linger:
       close();
       return;
-    case kHeader:
+    case T::Header:
       if (state_ == State::Head) {
         ownAnswer(408, "request head not received within " +
                            formatDuration(loop_.limits().headerTimeout));
@@ -563,7 +589,7 @@ void ClientConnection::onTimeout(int tag) {
         close();  // never sent a byte
       }
       return;
-    case kBody:
+    case T::Body:
       // The client stopped sending its body: the target must not take what came as complete.
       if (exchange_ && !exchange_->finished()) exchange_->clientGone();
       if (exchange_ && exchange_->status() != 0 && exchange_->status() != 499) {
@@ -573,12 +599,12 @@ void ClientConnection::onTimeout(int tag) {
                            formatDuration(loop_.limits().bodyTimeout));
       }
       return;
-    case kSend:
+    case T::Send:
       // The client stopped reading: it pays with its connection, not the loop with memory.
       if (exchange_ && !exchange_->finished()) exchange_->clientGone();
       abort();
       return;
-    case kTunnel:
+    case T::Tunnel:
       endTunnel();
       return;
   }
@@ -598,9 +624,9 @@ void ClientConnection::tunnel(const http::HttpHead& upstream,
   state_ = State::Tunnel;
   ownStatus_ = 101;
   ownBytes_ = 0;
-  timer_.cancel();
-  readPaused_ = false;
-  updateInterest();
+  phase_.tunnel();
+  phase_.inputFull(false);
+  apply();
   tunnelPump();
 }
 
@@ -640,11 +666,13 @@ void ClientConnection::tunnelPump() {
     return;
   }
   const bool clientBlocked = io == net::Io::Again;
-  if (clientBlocked != writeBlocked_) {
-    writeBlocked_ = clientBlocked;
+  if (clientBlocked) {
+    phase_.writeBlocked();
+  } else {
+    phase_.writeDrained();
   }
   // Each side reads only while the other can take the bytes.
-  readPaused_ = !tunnel_->outbox().empty();
+  phase_.inputFull(!tunnel_->outbox().empty());
   tunnel_->pauseReading(clientBlocked);
   // A side's end is passed on as a half-close once everything before it went through.
   if (peerClosed_ && !tunnelClientEof_ && tunnel_->outbox().empty()) {
@@ -655,13 +683,12 @@ void ClientConnection::tunnelPump() {
     tunnelUpstreamEof_ = true;
     stream_.shutdownWrite();
   }
-  updateInterest();
   if (tunnelClientEof_ && tunnelUpstreamEof_) {
     endTunnel();
     return;
   }
-  timer_.tag = kTunnel;
-  loop_.readTimeouts().arm(timer_, loop_.events().now());
+  phase_.tunnelActivity();
+  apply();
 }
 
 void ClientConnection::endTunnel() {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "Buffer.h"
+#include "ClientPhase.h"
 #include "EventLoop.h"
 #include "Exchange.h"
 #include "HttpParser.h"
@@ -71,7 +72,6 @@ class ClientConnection final : public net::EventHandler,
 
  private:
   enum class State { Waiting, Head, Forwarding, Tunnel, Lingering, Closed };
-  enum Tag { kHeader, kBody, kSend, kKeepAlive, kLinger, kTunnel };
 
   void readInput();
   void process();
@@ -82,8 +82,10 @@ class ClientConnection final : public net::EventHandler,
   void exchangeDone();
   void nextRequest();
   void logAccess(int status, std::uint64_t bytes);
+  /// Arms the timeout ClientPhase says runs now and watches for what it says.
+  void apply();
   void updateInterest();
-  void armTimer(net::TimerList& list, Tag tag);
+  net::TimerList* timerList(ClientPhase::Timeout timeout);
   void releaseIdleResources();
   void lingerClose();
   void close();
@@ -97,7 +99,9 @@ class ClientConnection final : public net::EventHandler,
   net::Stream stream_;
   std::string peer_;
   bool peerTrusted_{false};
-  net::Timer timer_;
+  net::Timer timer_;  // tag: the ClientPhase::Timeout it runs for
+  ClientPhase phase_;
+  ClientPhase::Timeout armed_{ClientPhase::Timeout::None};
   std::unique_ptr<net::Buffer> in_;
   std::unique_ptr<http::HttpParser> parser_;
   net::Outbox out_;
@@ -106,10 +110,7 @@ class ClientConnection final : public net::EventHandler,
   State state_{State::Waiting};
   std::uint32_t interest_{0};
   bool registered_{false};
-  bool firstRequest_{true};
   bool peerClosed_{false};
-  bool writeBlocked_{false};
-  bool readPaused_{false};
   bool requestComplete_{false};  // the whole request (body included) has been read
   bool bodyWanted_{false};       // the exchange takes body bytes now
   bool continueSent_{false};
