@@ -31,7 +31,8 @@ class ClientConnection final : public net::EventHandler,
                                public http::BodySink,
                                public UpstreamChannel::Owner {
  public:
-  ClientConnection(ProxyLoop& loop, net::FileDescriptor fd);
+  /// `peer`: the address accept() gave.
+  ClientConnection(ProxyLoop& loop, net::FileDescriptor fd, const sockaddr_storage& peer);
   ~ClientConnection() override;
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;

@@ -4,6 +4,7 @@
 
 #include "Duration.h"
 #include "Log.h"
+#include "NumberText.h"
 #include "ProxyLoop.h"
 #include "TargetState.h"
 
@@ -15,8 +16,7 @@ using Status = http::HttpParser::Status;
 
 void appendHex(net::Outbox& out, std::size_t n) {
   char text[24];
-  const int len = std::snprintf(text, sizeof text, "%zx\r\n", n);
-  out.append(std::string_view(text, static_cast<std::size_t>(len)));
+  out.append(http::chunkSizeLine(n, text));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "Duration.h"
 #include "HttpDate.h"
+#include "NumberText.h"
 #include "Log.h"
 #include "RoutePath.h"
 
@@ -13,9 +14,14 @@ namespace {
 using http::BodyFraming;
 
 /// Headers the proxy sets itself (or frames itself) instead of copying from the client.
-const std::vector<std::string_view> kRequestComputed = {
-    "Content-Length",    "Expect",        "X-Forwarded-For", "X-Forwarded-Host",
-    "X-Forwarded-Proto", "X-Origin-Host", "X-Request-Id"};
+const std::vector<http::KnownHeader> kRequestComputed = {
+    http::KnownHeader::ContentLength,
+    http::KnownHeader::Expect,
+    http::KnownHeader::XForwardedFor,
+    http::KnownHeader::XForwardedHost,
+    http::KnownHeader::XForwardedProto,
+    http::KnownHeader::XOriginHost,
+    http::KnownHeader::XRequestId};
 
 /// Skips targets already tried for this request and, on the first pass, those cooling down.
 class TriedFilter final : public CandidateFilter {
@@ -45,15 +51,13 @@ void appendHeader(std::string& out, std::string_view name, std::string_view valu
 }
 
 void appendNumber(std::string& out, std::uint64_t n) {
-  char digits[24];
-  const int len = std::snprintf(digits, sizeof digits, "%llu", static_cast<unsigned long long>(n));
-  out.append(digits, static_cast<std::size_t>(len));
+  http::appendDecimal(out, n);
 }
 
 }  // namespace
 
-const std::vector<std::string_view>& ForwardingPolicy::responseComputed() {
-  static const std::vector<std::string_view> names = {"Content-Length"};
+const std::vector<http::KnownHeader>& ForwardingPolicy::responseComputed() {
+  static const std::vector<http::KnownHeader> names = {http::KnownHeader::ContentLength};
   return names;
 }
 

@@ -114,7 +114,7 @@ class ForwardingPolicy {
   /// The target did not answer within proxy.read_timeout (counted).
   void upstreamTimedOut() const;
 
-  static const std::vector<std::string_view>& responseComputed();
+  static const std::vector<http::KnownHeader>& responseComputed();
 
  private:
   const ProxyContext& ctx_;

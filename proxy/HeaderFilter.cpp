@@ -3,16 +3,8 @@
 #include <algorithm>
 
 namespace portico {
-namespace {
-
-bool startsWithNoCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && http::equalsNoCase(s.substr(0, prefix.size()), prefix);
-}
-
-}  // namespace
-
 HeaderFilter::HeaderFilter(const http::HttpHead& message,
-                           const std::vector<std::string_view>* alsoDropped)
+                           const std::vector<http::KnownHeader>* alsoDropped)
     : message_(message), alsoDropped_(alsoDropped) {
   message.forEach("Connection", [this](std::string_view value) {
     http::forEachListItem(value, [this](std::string_view token) {
@@ -26,12 +18,23 @@ HeaderFilter::HeaderFilter(const http::HttpHead& message,
 }
 
 bool HeaderFilter::isHopByHop(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"connection", "keep-alive",        "te",
-                                                "trailer",    "transfer-encoding", "upgrade"};
-  for (const auto n : kNames) {
-    if (http::equalsNoCase(name, n)) return true;
+  return isHopByHop(http::classifyHeader(name));
+}
+
+bool HeaderFilter::isHopByHop(http::KnownHeader known) {
+  using K = http::KnownHeader;
+  switch (known) {
+    case K::Connection:
+    case K::KeepAlive:
+    case K::Te:
+    case K::Trailer:
+    case K::TransferEncoding:
+    case K::Upgrade:
+    case K::ProxyAny:
+      return true;
+    default:
+      return false;
   }
-  return startsWithNoCase(name, "proxy-");
 }
 
 std::vector<std::string> HeaderFilter::connectionTokens(std::string_view value) {
@@ -57,16 +60,20 @@ bool HeaderFilter::listsToken(const http::HttpHead& message, std::string_view to
 }
 
 bool HeaderFilter::forwards(std::string_view name) const {
-  if (isHopByHop(name)) return false;
+  return forwards(http::classifyHeader(name), name);
+}
+
+bool HeaderFilter::forwards(http::KnownHeader known, std::string_view name) const {
+  if (isHopByHop(known)) return false;
   for (std::size_t i = 0; i < listedCount_; ++i) {
     if (http::equalsNoCase(name, listed_[i])) return false;
   }
   for (const auto l : moreListed_) {
     if (http::equalsNoCase(name, l)) return false;
   }
-  if (alsoDropped_) {
+  if (alsoDropped_ && known != http::KnownHeader::Other) {
     for (const auto d : *alsoDropped_) {
-      if (http::equalsNoCase(name, d)) return false;
+      if (known == d) return false;
     }
   }
   return true;

@@ -17,7 +17,7 @@ class HeaderFilter {
   /// Reads the Connection header(s) of `message`, which must outlive the filter, as must
   /// `alsoDropped`.
   explicit HeaderFilter(const http::HttpHead& message,
-                        const std::vector<std::string_view>* alsoDropped = nullptr);
+                        const std::vector<http::KnownHeader>* alsoDropped = nullptr);
 
   /// True when a header named `name` (any case) may be forwarded.
   bool forwards(std::string_view name) const;
@@ -27,13 +27,13 @@ class HeaderFilter {
   template <class F>
   void forEachForwarded(F&& f) const {
     for (std::size_t i = 0; i < message_.fieldCount(); ++i) {
-      const std::string_view name = message_.name(i);
-      if (forwards(name)) f(name, message_.value(i));
+      if (forwards(message_.known(i), message_.name(i))) f(message_.name(i), message_.value(i));
     }
   }
 
   /// The always hop-by-hop headers (not counting the ones Connection lists).
   static bool isHopByHop(std::string_view name);
+  static bool isHopByHop(http::KnownHeader known);
 
   /// The lower-cased tokens of a Connection header value ("keep-alive, X-Foo" -> keep-alive,
   /// x-foo).
@@ -45,11 +45,13 @@ class HeaderFilter {
  private:
   static constexpr std::size_t kInline = 8;
 
+  bool forwards(http::KnownHeader known, std::string_view name) const;
+
   const http::HttpHead& message_;
   std::string_view listed_[kInline];  // names listed in Connection (views into message_)
   std::size_t listedCount_{0};
   std::vector<std::string_view> moreListed_;
-  const std::vector<std::string_view>* alsoDropped_;
+  const std::vector<http::KnownHeader>* alsoDropped_;
 };
 
 }  // namespace portico

@@ -95,7 +95,10 @@ void ProxyLoop::updateAccepting() {
 void ProxyLoop::acceptSome() {
   for (int i = 0; i < kAcceptBatch; ++i) {
     if (clientCount_.load(std::memory_order_relaxed) >= limits_.maxConnections) break;
-    const int fd = ::accept4(listenFd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer{};
+    socklen_t peerLength = sizeof peer;
+    const int fd = ::accept4(listenFd_, reinterpret_cast<sockaddr*>(&peer), &peerLength,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -107,7 +110,7 @@ void ProxyLoop::acceptSome() {
       }
       break;
     }
-    auto connection = std::make_unique<ClientConnection>(*this, net::FileDescriptor(fd));
+    auto connection = std::make_unique<ClientConnection>(*this, net::FileDescriptor(fd), peer);
     ClientConnection& c = *connection;
     clients_.pushBack(c.node());
     connection.release();  // owned through clients_ until closed()

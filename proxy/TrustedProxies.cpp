@@ -3,6 +3,10 @@
 #include <Poco/Exception.h>
 #include <Poco/NumberParser.h>
 
+#include <netinet/in.h>
+
+#include <cstring>
+
 #include "Errors.h"
 
 namespace portico {
@@ -61,6 +65,11 @@ TrustedProxies::TrustedProxies(const std::vector<std::string>& entries) {
     }
     const IPAddress mask(bits, address.family());
     blocks_.push_back({address & mask, mask});
+    RawBlock block{address.family() == IPAddress::IPv4 ? AF_INET : AF_INET6, {}, {}};
+    const IPAddress network = address & mask;
+    std::memcpy(block.network.data(), network.addr(), network.length());
+    std::memcpy(block.mask.data(), mask.addr(), mask.length());
+    raw_.push_back(block);
   }
 }
 
@@ -68,6 +77,38 @@ bool TrustedProxies::contains(const IPAddress& raw) const {
   const IPAddress address = unmapped(raw);
   for (const auto& b : blocks_) {
     if (b.network.family() == address.family() && (address & b.mask) == b.network) return true;
+  }
+  return false;
+}
+
+bool TrustedProxies::contains(const sockaddr& address) const {
+  const std::uint8_t* bytes = nullptr;
+  int family = address.sa_family;
+  std::size_t length = 0;
+  if (family == AF_INET) {
+    bytes = reinterpret_cast<const std::uint8_t*>(
+        &reinterpret_cast<const sockaddr_in&>(address).sin_addr);
+    length = 4;
+  } else if (family == AF_INET6) {
+    bytes = reinterpret_cast<const std::uint8_t*>(
+        &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr);
+    length = 16;
+    // "::ffff:10.0.0.1" on a dual-stack socket is the IPv4 client 10.0.0.1.
+    static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(bytes, kMapped, sizeof kMapped) == 0) {
+      bytes += 12;
+      length = 4;
+      family = AF_INET;
+    }
+  } else {
+    return false;
+  }
+  for (const auto& b : raw_) {
+    if (b.family != family) continue;
+    bool inside = true;
+    for (std::size_t i = 0; i < length && inside; ++i)
+      inside = (bytes[i] & b.mask[i]) == b.network[i];
+    if (inside) return true;
   }
   return false;
 }

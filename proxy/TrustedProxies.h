@@ -2,6 +2,10 @@
 
 #include <Poco/Net/IPAddress.h>
 
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +20,8 @@ class TrustedProxies {
   explicit TrustedProxies(const std::vector<std::string>& entries);
 
   bool contains(const Poco::Net::IPAddress& address) const;
+  /// A connection's peer as accept() gave it, without parsing text (once per connection).
+  bool contains(const sockaddr& address) const;
   /// False for anything that does not parse as an address.
   bool contains(std::string_view address) const;
 
@@ -33,6 +39,13 @@ class TrustedProxies {
     Poco::Net::IPAddress mask;
   };
   std::vector<Block> blocks_;
+  // The same blocks as raw network-order bytes, for contains(sockaddr).
+  struct RawBlock {
+    int family;
+    std::array<std::uint8_t, 16> network;
+    std::array<std::uint8_t, 16> mask;
+  };
+  std::vector<RawBlock> raw_;
 };
 
 }  // namespace portico

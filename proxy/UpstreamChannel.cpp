@@ -159,8 +159,7 @@ void UpstreamChannel::closeNow() {
   closed_ = true;
   timer_.cancel();
   leaveIdle();
-  if (registered_ && stream_.open()) loop_.events().remove(stream_.fd());
-  registered_ = false;
+  registered_ = false;  // closing the descriptor takes it out of the epoll set
   stream_.close();
   if (in_) loop_.buffers().give(std::move(in_));
   out_.clear();

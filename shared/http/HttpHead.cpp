@@ -9,6 +9,54 @@ char lower(char c) {
 
 }  // namespace
 
+KnownHeader classifyHeader(std::string_view name) {
+  using K = KnownHeader;
+  if (name.size() < 2) return K::Other;
+  switch (name.size()) {
+    case 2:
+      return equalsNoCase(name, "te") ? K::Te : K::Other;
+    case 4:
+      if (equalsNoCase(name, "host")) return K::Host;
+      if (equalsNoCase(name, "date")) return K::Date;
+      break;
+    case 6:
+      if (equalsNoCase(name, "expect")) return K::Expect;
+      if (equalsNoCase(name, "server")) return K::Server;
+      break;
+    case 7:
+      if (equalsNoCase(name, "upgrade")) return K::Upgrade;
+      if (equalsNoCase(name, "trailer")) return K::Trailer;
+      break;
+    case 10:
+      if (equalsNoCase(name, "connection")) return K::Connection;
+      if (equalsNoCase(name, "keep-alive")) return K::KeepAlive;
+      break;
+    case 12:
+      if (equalsNoCase(name, "x-request-id")) return K::XRequestId;
+      break;
+    case 13:
+      if (equalsNoCase(name, "x-origin-host")) return K::XOriginHost;
+      break;
+    case 14:
+      if (equalsNoCase(name, "content-length")) return K::ContentLength;
+      break;
+    case 15:
+      if (equalsNoCase(name, "x-forwarded-for")) return K::XForwardedFor;
+      break;
+    case 16:
+      if (equalsNoCase(name, "x-forwarded-host")) return K::XForwardedHost;
+      break;
+    case 17:
+      if (equalsNoCase(name, "transfer-encoding")) return K::TransferEncoding;
+      if (equalsNoCase(name, "x-forwarded-proto")) return K::XForwardedProto;
+      break;
+    default:
+      break;
+  }
+  if (name.size() >= 6 && equalsNoCase(name.substr(0, 6), "proxy-")) return K::ProxyAny;
+  return K::Other;
+}
+
 bool equalsNoCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -26,8 +74,9 @@ void HttpHead::clear() {
 }
 
 bool HttpHead::find(std::string_view name, std::string_view& value) const {
+  const KnownHeader k = classifyHeader(name);
   for (const auto& field : fields_) {
-    if (equalsNoCase(view(field.name), name)) {
+    if (matches(field, k, name)) {
       value = view(field.value);
       return true;
     }
@@ -46,9 +95,10 @@ bool HttpHead::has(std::string_view name) const {
 }
 
 std::size_t HttpHead::count(std::string_view name) const {
+  const KnownHeader k = classifyHeader(name);
   std::size_t n = 0;
   for (const auto& field : fields_)
-    if (equalsNoCase(view(field.name), name)) ++n;
+    if (matches(field, k, name)) ++n;
   return n;
 }
 
@@ -80,7 +130,7 @@ void HttpHead::detach(std::size_t offset, std::size_t length) {
 void HttpHead::addOwned(std::string_view name, std::string_view value) {
   const Span n = own(name);
   const Span v = own(value);
-  fields_.push_back({n, v});
+  fields_.push_back({n, v, classifyHeader(name)});
 }
 
 }  // namespace portico::http

@@ -10,6 +10,32 @@ namespace portico::http {
 /// ASCII case-insensitive equality (header names, tokens).
 bool equalsNoCase(std::string_view a, std::string_view b);
 
+/// The header names the proxy reads or rewrites on every message, recognised once when a head is
+/// parsed so that later lookups compare a byte instead of a case-insensitive string.
+enum class KnownHeader : std::uint8_t {
+  Other,
+  Host,
+  ContentLength,
+  TransferEncoding,
+  Connection,
+  KeepAlive,
+  Te,
+  Trailer,
+  Upgrade,
+  Expect,
+  XForwardedFor,
+  XForwardedHost,
+  XForwardedProto,
+  XOriginHost,
+  XRequestId,
+  Date,
+  Server,
+  ProxyAny,  // Proxy-Authorization, Proxy-Connection, ...: all hop-by-hop
+};
+
+/// Which known header `name` (any case) is; Other for the rest.
+KnownHeader classifyHeader(std::string_view name);
+
 /// Calls `f` with each item of a comma-separated header value, trimmed, empty ones skipped, as
 /// views into `value` (no allocation: framing headers are read on every request).
 template <class F>
@@ -39,6 +65,7 @@ class HttpHead {
   struct Field {
     Span name;
     Span value;
+    KnownHeader known{KnownHeader::Other};
   };
 
   /// Forgets everything (capacity is kept: one head serves every request of a connection).
@@ -59,6 +86,7 @@ class HttpHead {
   std::size_t fieldCount() const { return fields_.size(); }
   std::string_view name(std::size_t i) const { return view(fields_[i].name); }
   std::string_view value(std::size_t i) const { return view(fields_[i].value); }
+  KnownHeader known(std::size_t i) const { return fields_[i].known; }
 
   /// Sets `value` to the first value of header `name` (any case); false when there is none.
   bool find(std::string_view name, std::string_view& value) const;
@@ -70,8 +98,9 @@ class HttpHead {
   /// Calls f(value) for each header named `name` (any case), in order.
   template <class F>
   void forEach(std::string_view name, F&& f) const {
+    const KnownHeader k = classifyHeader(name);
     for (const auto& field : fields_)
-      if (equalsNoCase(view(field.name), name)) f(view(field.value));
+      if (matches(field, k, name)) f(view(field.value));
   }
 
   // Building (the parser and owned heads).
@@ -95,6 +124,10 @@ class HttpHead {
   void detach(std::size_t offset, std::size_t length);
 
  private:
+  bool matches(const Field& field, KnownHeader k, std::string_view name) const {
+    if (k != KnownHeader::Other && k != KnownHeader::ProxyAny) return field.known == k;
+    return equalsNoCase(view(field.name), name);
+  }
   std::string_view view(Span s) const {
     return base_ ? std::string_view(base_ + s.offset, s.length) : std::string_view();
   }

@@ -56,6 +56,8 @@ FileDescriptor listenTcp(const std::string& host, std::uint16_t port, int backlo
     }
     const int one = 1;
     ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // Accepted connections inherit it: no setsockopt per client.
+    ::setsockopt(s.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (::bind(s.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(s.get(), backlog) != 0) {
       lastErr = errno;
       continue;
@@ -166,16 +168,22 @@ std::string peerAddress(int fd) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "-";
+  return addressText(addr);
+}
+
+std::string addressText(const sockaddr_storage& addr) {
   char text[INET6_ADDRSTRLEN] = {0};
   if (addr.ss_family == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
   } else if (addr.ss_family == AF_INET6) {
-    const auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    const auto* a6 = reinterpret_cast<const sockaddr_in6*>(&addr);
     if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
       ::inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], text, sizeof text);
     } else {
       ::inet_ntop(AF_INET6, &a6->sin6_addr, text, sizeof text);
     }
+  } else {
+    return "-";
   }
   return text;
 }

@@ -68,5 +68,7 @@ void setNoDelay(int fd);
 
 /// The numeric address of the peer ("127.0.0.1", "::1"; IPv4-mapped addresses unmapped).
 std::string peerAddress(int fd);
+/// The same for an address accept() returned.
+std::string addressText(const sockaddr_storage& address);
 
 }  // namespace portico::net

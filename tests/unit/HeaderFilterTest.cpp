@@ -83,7 +83,8 @@ class HeaderFilterTest : public CppUnit::TestFixture {
     from.addOwned("Keep-Alive", "timeout=5");
     from.addOwned("Proxy-Authenticate", "Basic");
     from.addOwned("Date", "yesterday");
-    const std::vector<std::string_view> computed = {"Content-Length"};
+    const std::vector<portico::http::KnownHeader> computed = {
+        portico::http::KnownHeader::ContentLength};
     const HeaderFilter filter(from, &computed);
     std::vector<std::string> names;
     filter.forEachForwarded([&names](std::string_view name, std::string_view value) {

@@ -1,4 +1,6 @@
+#include <arpa/inet.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <netinet/in.h>
 
 #include <string>
 
@@ -33,6 +35,27 @@ class HeaderForwardedTest : public CppUnit::TestFixture {
     };
     for (const auto& r : rows)
       CPPUNIT_ASSERT_EQUAL_MESSAGE(r.address, r.trusted, t.contains(std::string_view(r.address)));
+    // A connection's peer as accept() gives it: the same answers without parsing text.
+    const struct {
+      const char* address;
+      bool trusted;
+    } peers[] = {{"127.0.0.1", true},       {"127.0.0.2", false},      {"10.255.0.1", true},
+                 {"192.168.1.200", true},   {"192.168.0.1", false},    {"::1", true},
+                 {"::ffff:10.9.9.9", true}, {"::ffff:11.0.0.1", false}, {"fe80::1", false}};
+    for (const auto& p : peers) {
+      sockaddr_storage storage{};
+      if (std::string(p.address).find(':') == std::string::npos) {
+        auto* a4 = reinterpret_cast<sockaddr_in*>(&storage);
+        a4->sin_family = AF_INET;
+        inet_pton(AF_INET, p.address, &a4->sin_addr);
+      } else {
+        auto* a6 = reinterpret_cast<sockaddr_in6*>(&storage);
+        a6->sin6_family = AF_INET6;
+        inet_pton(AF_INET6, p.address, &a6->sin6_addr);
+      }
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(p.address, p.trusted,
+                                   t.contains(reinterpret_cast<const sockaddr&>(storage)));
+    }
     const TrustedProxies none({});
     CPPUNIT_ASSERT(!none.contains(std::string_view("127.0.0.1")));
   }
