@@ -76,10 +76,10 @@ ForwardingPolicy::ForwardingPolicy(const ProxyContext& context, const Route& rou
   head_ = method == "HEAD";
   idempotent_ = method != "POST" && method != "PATCH" && method != "LOCK";
   std::string_view upgrade;
-  websocket_ = request.find("Upgrade", upgrade) && http::equalsNoCase(upgrade, "websocket") &&
+  websocket_ = request.find(http::KnownHeader::Upgrade, upgrade) && http::equalsNoCase(upgrade, "websocket") &&
                HeaderFilter::listsToken(request, "upgrade");
   std::string_view expect;
-  expectContinue_ = request.find("Expect", expect) && http::equalsNoCase(expect, "100-continue") &&
+  expectContinue_ = request.find(http::KnownHeader::Expect, expect) && http::equalsNoCase(expect, "100-continue") &&
                     request.versionMinor() >= 1;
   std::string_view id;
   requestId_ = request.find(RequestIdGenerator::kHeader, id) && RequestIdGenerator::acceptable(id)
@@ -100,7 +100,7 @@ void ForwardingPolicy::upstreamTimedOut() const {
 const std::string& ForwardingPolicy::clientKey() const {
   if (!clientKeyKnown_) {
     std::string xff;
-    request_.forEach("X-Forwarded-For", [&xff](std::string_view v) {
+    request_.forEach(http::KnownHeader::XForwardedFor, [&xff](std::string_view v) {
       if (!xff.empty()) xff += ", ";
       xff.append(v);
     });
@@ -169,14 +169,14 @@ void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
   });
   // An HTTP/1.0 client may leave Host out; HTTP/1.1 upstream needs one.
   std::string_view host;
-  const bool hasHost = request_.find("Host", host);
-  if (!hasHost) appendHeader(out, "Host", target.url.authority());
+  const bool hasHost = request_.find(http::KnownHeader::Host, host);
+  if (!hasHost) appendHeader(out, "Host", target.authority);
   // X-Forwarded-For: the incoming chain with the peer appended when the peer is trusted, else
   // the peer alone (a client cannot forge its own chain).
   out.append("X-Forwarded-For: ");
   std::size_t hops = 0;
   if (peerTrusted_) {
-    request_.forEach("X-Forwarded-For", [&](std::string_view v) {
+    request_.forEach(http::KnownHeader::XForwardedFor, [&](std::string_view v) {
       while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
       while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
       if (v.empty()) return;
@@ -188,7 +188,7 @@ void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
   out.append(peer_).append("\r\n");
   if (hasHost) appendHeader(out, "X-Forwarded-Host", host);
   appendHeader(out, "X-Forwarded-Proto", tls_ ? "https" : "http");
-  appendHeader(out, "X-Origin-Host", target.url.authority());
+  appendHeader(out, "X-Origin-Host", target.authority);
   appendHeader(out, RequestIdGenerator::kHeader, requestId_);
   switch (framing_.framing) {
     case BodyFraming::Chunked:
@@ -202,13 +202,13 @@ void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
     default: {
       // Without a length a POST/PUT/PATCH would look unframed to some servers.
       const std::string_view m = request_.method();
-      if (request_.has("Content-Length") || m == "POST" || m == "PUT" || m == "PATCH")
+      if (request_.has(http::KnownHeader::ContentLength) || m == "POST" || m == "PUT" || m == "PATCH")
         out.append("Content-Length: 0\r\n");
     }
   }
   if (websocket_) {
     out.append("Connection: Upgrade\r\n");
-    appendHeader(out, "Upgrade", request_.get("Upgrade", "websocket"));
+    appendHeader(out, "Upgrade", request_.get(http::KnownHeader::Upgrade, "websocket"));
   }
   out.append("\r\n");
 }
@@ -260,14 +260,14 @@ void ForwardingPolicy::writeResponseHead(const http::HttpHead& upstream, const R
   out.append(reason.empty() ? http::reasonPhrase(upstream.status()) : reason);
   out.append("\r\n");
   // The target's Date and Server win; the proxy adds its own only where the target sent none.
-  if (!upstream.has("Date")) appendHeader(out, "Date", http::httpDate());
-  if (!upstream.has("Server")) out.append("Server: portico\r\n");
+  if (!upstream.has(http::KnownHeader::Date)) appendHeader(out, "Date", http::httpDate());
+  if (!upstream.has(http::KnownHeader::Server)) out.append("Server: portico\r\n");
   forEachResponseHeader(upstream, [&out](std::string_view name, std::string_view value) {
     appendHeader(out, name, value);
   });
   if (plan.upgrade) {
     out.append("Connection: Upgrade\r\n");
-    appendHeader(out, "Upgrade", upstream.get("Upgrade", "websocket"));
+    appendHeader(out, "Upgrade", upstream.get(http::KnownHeader::Upgrade, "websocket"));
     out.append("\r\n");
     return;
   }

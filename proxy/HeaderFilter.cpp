@@ -6,7 +6,7 @@ namespace portico {
 HeaderFilter::HeaderFilter(const http::HttpHead& message,
                            const std::vector<http::KnownHeader>* alsoDropped)
     : message_(message), alsoDropped_(alsoDropped) {
-  message.forEach("Connection", [this](std::string_view value) {
+  message.forEach(http::KnownHeader::Connection, [this](std::string_view value) {
     http::forEachListItem(value, [this](std::string_view token) {
       if (listedCount_ < kInline) {
         listed_[listedCount_++] = token;
@@ -51,7 +51,7 @@ std::vector<std::string> HeaderFilter::connectionTokens(std::string_view value) 
 
 bool HeaderFilter::listsToken(const http::HttpHead& message, std::string_view token) {
   bool found = false;
-  message.forEach("Connection", [&](std::string_view value) {
+  message.forEach(http::KnownHeader::Connection, [&](std::string_view value) {
     http::forEachListItem(value, [&](std::string_view item) {
       if (http::equalsNoCase(item, token)) found = true;
     });

@@ -25,12 +25,14 @@ struct TargetState {
   /// module's blocking handler serves it).
   explicit TargetState(TargetUrl u, std::size_t loops = 0)
       : url(std::move(u)),
+        authority(url.authority()),
         loopCount(loops),
         idle(loops > 0 ? std::make_unique<IdleConnections[]>(loops) : nullptr) {}
   TargetState(const TargetState&) = delete;
   TargetState& operator=(const TargetState&) = delete;
 
   const TargetUrl url;
+  const std::string authority;  // "host:port", for X-Origin-Host on every request
   std::atomic<int> inFlight{0};  // requests this proxy has open to the target
   // steady-clock ms; passive cooldown after a refused connect
   std::atomic<std::int64_t> avoidUntilMs{0};

@@ -95,6 +95,35 @@ class HttpHead {
   bool has(std::string_view name) const;
   std::size_t count(std::string_view name) const;
 
+  // The same lookups by a known name: one byte compared per field.
+  bool find(KnownHeader name, std::string_view& value) const {
+    for (const auto& field : fields_) {
+      if (field.known == name) {
+        value = view(field.value);
+        return true;
+      }
+    }
+    return false;
+  }
+  std::string_view get(KnownHeader name, std::string_view fallback) const {
+    std::string_view v;
+    return find(name, v) ? v : fallback;
+  }
+  bool has(KnownHeader name) const {
+    std::string_view ignored;
+    return find(name, ignored);
+  }
+  std::size_t count(KnownHeader name) const {
+    std::size_t n = 0;
+    for (const auto& field : fields_) n += field.known == name ? 1 : 0;
+    return n;
+  }
+  template <class F>
+  void forEach(KnownHeader name, F&& f) const {
+    for (const auto& field : fields_)
+      if (field.known == name) f(view(field.value));
+  }
+
   /// Calls f(value) for each header named `name` (any case), in order.
   template <class F>
   void forEach(std::string_view name, F&& f) const {

@@ -221,7 +221,7 @@ int HttpParser::onHeadersComplete() {
                                         : "HTTP version not supported (1.0 and 1.1 are)");
   }
   if (kind_ == Kind::Request) {
-    const std::size_t hosts = head_.count("Host");
+    const std::size_t hosts = head_.count(KnownHeader::Host);
     if (p->http_minor == 1 && hosts == 0) return fail(400, "an HTTP/1.1 request needs a Host header");
     if (hosts > 1) return fail(400, "more than one Host header");
   } else {

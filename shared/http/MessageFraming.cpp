@@ -8,7 +8,7 @@ namespace {
 
 /// Calls `f` with every comma-separated item of every `name` header; false when there is none.
 template <class F>
-bool forEachItem(const HttpHead& message, std::string_view name, F&& f) {
+bool forEachItem(const HttpHead& message, KnownHeader name, F&& f) {
   bool present = false;
   message.forEach(name, [&](std::string_view value) {
     present = true;
@@ -25,7 +25,7 @@ struct Codings {
   std::string_view last;
 
   explicit Codings(const HttpHead& message) {
-    present = forEachItem(message, "Transfer-Encoding", [this](std::string_view coding) {
+    present = forEachItem(message, KnownHeader::TransferEncoding, [this](std::string_view coding) {
       if (count++ == 0) first = coding;
       last = coding;
     });
@@ -50,7 +50,7 @@ std::optional<std::uint64_t> digits(std::string_view s) {
 std::pair<bool, std::optional<std::uint64_t>> contentLength(const HttpHead& message) {
   std::optional<std::uint64_t> length;
   bool valid = true;
-  const bool present = forEachItem(message, "Content-Length", [&](std::string_view item) {
+  const bool present = forEachItem(message, KnownHeader::ContentLength, [&](std::string_view item) {
     const auto n = digits(item);
     if (!n || (length && *length != *n)) valid = false;
     length = n;
