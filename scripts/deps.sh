@@ -7,7 +7,8 @@ portico_install_deps() {
   # prometheus: promtool checks the /metrics answers; python3-jsonschema/yaml: the admin API's
   # answers against docs/openapi.yaml; npm: Redocly CLI lints that file (scripts/openapi-lint.sh).
   local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
-              node-llhttp prometheus python3-jsonschema python3-yaml "$@")
+              node-llhttp libssl-dev libnghttp2-dev openssl prometheus python3-jsonschema
+              python3-yaml "$@")
   # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.
   command -v npm >/dev/null || pkgs+=(nodejs npm)
   local missing=()

@@ -3,14 +3,17 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <string>
 
 #include "Socket.h"
+#include "Tls.h"
 
 namespace portico::net {
 
 /// One connected, non-blocking socket as the HTTP layers see it: read, write (gathered), half
-/// close, reset. Plain TCP today; a TLS session slots in here, below every HTTP state machine,
-/// so that a connection carries TLS without a second forwarding path.
+/// close, reset — in the clear, or through TLS once startTls() was called. TLS lives here, below
+/// every HTTP state machine, so an HTTP/1.1 connection, an HTTP/2 session or a target connection
+/// carries it without a second code path.
 class Stream {
  public:
   Stream() = default;
@@ -21,24 +24,44 @@ class Stream {
   int fd() const { return fd_.get(); }
   bool open() const { return fd_.valid(); }
 
-  Io read(char* buffer, std::size_t capacity, std::size_t& n) {
-    return readSome(fd_.get(), buffer, capacity, n);
-  }
-  Io write(const iovec* iov, int count, std::size_t& n) {
-    return writeSome(fd_.get(), iov, count, n);
-  }
-  /// Sends FIN: the peer reads the end of the stream, the other direction stays open.
-  void shutdownWrite() { ::shutdown(fd_.get(), SHUT_WR); }
+  /// From now on bytes go through `ssl` (handshake() first).
+  void startTls(SslPtr ssl);
+  bool tls() const { return ssl_ != nullptr; }
+  ssl_st* ssl() const { return ssl_.get(); }
+  /// Advances the TLS handshake: Ok when it is done, Again while it waits for the peer
+  /// (wantsWrite() says for what), Failed with `error` saying why.
+  Io handshake(std::string& error);
+  /// The last Again was TLS waiting to write (a handshake flight, a key update): wait for
+  /// writability, not readability.
+  bool wantsWrite() const { return wantWrite_; }
+  /// Decrypted bytes wait inside TLS: the next read returns them without the socket being
+  /// readable, so a reader that paused must read again when it resumes.
+  bool pending() const;
+
+  Io read(char* buffer, std::size_t capacity, std::size_t& n);
+  Io write(const iovec* iov, int count, std::size_t& n);
+  /// The end of what this side sends: FIN (after TLS's close_notify); the other direction stays
+  /// open.
+  void shutdownWrite();
   /// Closes now with RST: the peer sees an error, never the end of a complete message.
   void abort() {
     if (!fd_.valid()) return;
     setResetOnClose(fd_.get());
+    ssl_.reset();
     fd_.reset();
   }
-  void close() { fd_.reset(); }
+  void close() {
+    ssl_.reset();
+    fd_.reset();
+  }
 
  private:
+  Io tlsRead(char* buffer, std::size_t capacity, std::size_t& n);
+  Io tlsWrite(const iovec* iov, int count, std::size_t& n);
+
   FileDescriptor fd_;
+  SslPtr ssl_;
+  bool wantWrite_{false};
 };
 
 }  // namespace portico::net
