@@ -7,13 +7,14 @@
 #include "AccessLog.h"
 #include "Duration.h"
 #include "HttpDate.h"
+#include "Http2Connection.h"
 #include "JsonError.h"
 #include "Log.h"
 #include "NumberText.h"
 #include "ProxyLoop.h"
 #include "ProxyMetrics.h"
-#include "RequestId.h"
-#include "RoutePath.h"
+#include "RequestLog.h"
+#include "RequestRouting.h"
 
 namespace portico {
 namespace {
@@ -28,8 +29,12 @@ void appendChunkSize(net::Outbox& out, std::size_t n) {
 }  // namespace
 
 ClientConnection::ClientConnection(ProxyLoop& loop, net::FileDescriptor fd,
-                                   const sockaddr_storage& peer)
+                                   const sockaddr_storage& peer, net::SslPtr tls)
     : loop_(loop), stream_(std::move(fd)), timer_(*this, 0) {
+  if (tls) {
+    stream_.startTls(std::move(tls));
+    handshaking_ = true;  // within the header timeout, like the first request head
+  }
   peer_ = net::addressText(peer);
   peerTrusted_ = loop_.context().trusted.contains(reinterpret_cast<const sockaddr&>(peer));
   if (ProxyMetrics* m = loop_.context().metrics) m->clientConnectionOpened(m->threadShard());
@@ -93,13 +98,20 @@ void ClientConnection::apply() {
     }
   }
   updateInterest();
+  // Reading resumed while TLS holds decrypted bytes: no socket event will announce them.
+  if (!reading_ && !handshaking_ && phase_.reading() && stream_.pending()) readInput();
 }
 
 void ClientConnection::updateInterest() {
   if (state_ == State::Closed || !stream_.open()) return;
   std::uint32_t events = 0;
-  if (phase_.reading()) events |= EPOLLIN | EPOLLRDHUP;
-  if (phase_.writing()) events |= EPOLLOUT;
+  if (handshaking_) {
+    events = stream_.wantsWrite() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+  } else {
+    // TLS may need to write to go on reading (a key update): that is a write wait too.
+    if (phase_.reading()) events |= stream_.wantsWrite() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+    if (phase_.writing()) events |= EPOLLOUT;
+  }
   if (events == 0) {
     // Level-triggered HUP would be reported on every turn: the descriptor leaves the loop until
     // there is something to wait for again.
@@ -124,6 +136,14 @@ void ClientConnection::updateInterest() {
 
 void ClientConnection::onEvent(std::uint32_t events) {
   if (state_ == State::Closed) return;  // closed earlier in this batch
+  if (handshaking_) {
+    continueHandshake();
+    return;
+  }
+  if (stream_.wantsWrite() && (events & EPOLLOUT) && phase_.reading()) {
+    readInput();  // TLS wanted to write before it could read on
+    if (state_ == State::Closed) return;
+  }
   if ((events & EPOLLOUT) && phase_.writing()) {
     if (!flushOut()) return;
     if (state_ == State::Closed) return;
@@ -131,8 +151,50 @@ void ClientConnection::onEvent(std::uint32_t events) {
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readInput();
 }
 
+void ClientConnection::continueHandshake() {
+  std::string error;
+  const net::Io io = stream_.handshake(error);
+  if (io == net::Io::Again) {
+    updateInterest();
+    return;
+  }
+  if (io == net::Io::Failed) {
+    // Scanners and clients that do not trust the certificate end here; not worth a log line
+    // each (the metrics count closed connections).
+    abort();
+    return;
+  }
+  handshaking_ = false;
+  if (net::negotiatedProtocol(stream_.ssl()) == "h2") {
+    // HTTP/2 from here on: the connection's socket moves to an Http2Connection, which registers
+    // it anew, and this connection goes away without closing it.
+    if (registered_) loop_.events().remove(stream_.fd());
+    registered_ = false;
+    auto h2 = std::make_unique<Http2Connection>(loop_, std::move(stream_), peer_, peerTrusted_);
+    Http2Connection& c = *h2;
+    loop_.adopt(std::move(h2));
+    close();
+    c.start();
+    return;
+  }
+  updateInterest();
+  readInput();  // the first request may have come with the handshake
+}
+
 void ClientConnection::readInput() {
-  if (state_ == State::Closed || peerClosed_) return;
+  if (state_ == State::Closed || peerClosed_ || reading_) return;
+  struct Guard {
+    bool& flag;
+    explicit Guard(bool& f) : flag(f) { flag = true; }
+    ~Guard() { flag = false; }
+  } guard(reading_);
+  for (bool again = true; again && state_ != State::Closed;) {
+    again = readOnce();
+  }
+}
+
+bool ClientConnection::readOnce() {
+  if (state_ == State::Closed || peerClosed_) return false;
   if (!in_) in_ = loop_.buffers().take();
   if (in_->space() == 0) {
     if (state_ == State::Head) {
@@ -148,7 +210,7 @@ void ClientConnection::readInput() {
       // Full of pipelined requests or body bytes the target cannot take yet: read on later.
       phase_.inputFull(true);
       apply();
-      return;
+      return false;
     }
   }
   std::size_t n = 0;
@@ -158,7 +220,7 @@ void ClientConnection::readInput() {
       in_->produced(n);
       break;
     case net::Io::Again:
-      return;
+      return false;
     case net::Io::Closed:
       peerClosed_ = true;
       phase_.peerClosed();
@@ -166,9 +228,11 @@ void ClientConnection::readInput() {
       break;
     case net::Io::Failed:
       clientGone();
-      return;
+      return false;
   }
   process();
+  // Bytes TLS already decrypted wait in OpenSSL, not in the socket: no event announces them.
+  return stream_.pending() && state_ != State::Closed && phase_.reading();
 }
 
 void ClientConnection::process() {
@@ -293,26 +357,15 @@ void ClientConnection::dispatch() {
   ownStatus_ = 0;
   ownBytes_ = 0;
 
-  const std::string_view uri = head.target();
-  // Routing sees the path with "." and ".." resolved, as nginx does: "/api/../admin" must not
-  // reach the /api/ targets as "/../admin", which their servers would resolve above the route.
-  std::string resolved;
-  if (RoutePath::hasDotSegment(RoutePath::path(uri))) {
-    auto r = RoutePath::resolveDotSegments(uri);
-    if (!r) {
-      ownAnswer(400, "bad request path: '..' climbs above the root");
-      return;
-    }
-    resolved = std::move(*r);
-  }
   const std::shared_ptr<const RouteTable>& table = loop_.table();
-  const Route* route = table->match(resolved.empty() ? uri : std::string_view(resolved));
-  if (!route) {
-    ownAnswer(404, "no route for " + std::string(RoutePath::path(uri)));
+  RequestRouting routing = RequestRouting::of(*table, head.target());
+  if (!routing.route) {
+    ownAnswer(routing.status, routing.message);
     return;
   }
   exchange_ = loop_.takeExchange();
-  exchange_->start(*this, table, *route, head, std::move(resolved), peer_, peerTrusted_, false);
+  exchange_->start(*this, table, *routing.route, head, std::move(routing.resolved), peer_,
+                   peerTrusted_, stream_.tls());
 }
 
 void ClientConnection::data(const char* bytes, std::size_t size) {
@@ -477,48 +530,10 @@ void ClientConnection::releaseIdleResources() {
 }
 
 void ClientConnection::logAccess(int status, std::uint64_t bytes) {
-  const double ms = AccessLog::millisecondsSince(started_);
-  // The exchange of this request, if it got one (an answer of the connection's own has none).
-  const Exchange* exchange = exchange_ && exchange_->route() ? exchange_.get() : nullptr;
-  const Route* route = exchange ? exchange->route() : nullptr;
-  if (ProxyMetrics* m = loop_.context().metrics) {
-    const TargetState* target = exchange ? exchange->policy().target() : nullptr;
-    m->requestDone(m->threadShard(), route ? route->metrics.get() : nullptr,
-                   target ? target->metrics.get() : nullptr, status, ms / 1000);
-  }
-  const AccessLog& log = *loop_.context().accessLog;
-  if (!log.enabled()) return;
-  AccessRecord record;
-  record.client = peer_;
   const bool haveHead = parser_ && parser_->headComplete();
-  record.method = haveHead ? parser_->head().method() : std::string_view("-");
-  record.target = haveHead ? parser_->head().target() : std::string_view("-");
-  record.protocol = !haveHead                             ? std::string_view("-")
-                    : parser_->head().versionMinor() == 0 ? std::string_view("HTTP/1.0")
-                                                          : std::string_view("HTTP/1.1");
-  if (haveHead) {
-    parser_->head().find("Referer", record.referer);
-    parser_->head().find("User-Agent", record.userAgent);
-  }
-  char generated[RequestIdGenerator::kLength];
-  if (exchange) {
-    record.requestId = exchange->policy().requestId();
-  } else {
-    std::string_view id;
-    record.requestId = haveHead && parser_->head().find(RequestIdGenerator::kHeader, id) &&
-                               RequestIdGenerator::acceptable(id)
-                           ? id
-                           : RequestIdGenerator::forThisThread().next(generated);
-  }
-  if (exchange && exchange->responseHeadAt() != std::chrono::steady_clock::time_point{})
-    record.upstreamMs =
-        std::chrono::duration<double, std::milli>(exchange->responseHeadAt() - started_).count();
-  record.route = route ? std::string_view(route->prefix) : std::string_view("-");
-  record.upstream = exchange_ ? exchange_->upstream() : std::string_view("-");
-  record.status = status;
-  record.bytes = bytes;
-  record.durationMs = ms;
-  log.write(record);
+  logRequest(loop_, haveHead ? &parser_->head() : nullptr,
+             haveHead && parser_->head().versionMinor() == 0 ? "HTTP/1.0" : "HTTP/1.1",
+             exchange_.get(), peer_, status, bytes, started_);
 }
 
 void ClientConnection::clientGone() {

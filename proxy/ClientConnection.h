@@ -7,6 +7,7 @@
 
 #include "Buffer.h"
 #include "ClientPhase.h"
+#include "ClientSession.h"
 #include "EventLoop.h"
 #include "Exchange.h"
 #include "HttpParser.h"
@@ -25,14 +26,17 @@ class ProxyLoop;
 /// timeouts (head, body, send, keep-alive). After a 101 it relays bytes both ways. It holds an
 /// input buffer and a parser only while a request is in progress, so an idle keep-alive client
 /// costs a few hundred bytes.
-class ClientConnection final : public net::EventHandler,
+class ClientConnection final : public ClientSession,
+                               public net::EventHandler,
                                public net::TimerHandler,
                                public ExchangeClient,
                                public http::BodySink,
                                public UpstreamChannel::Owner {
  public:
-  /// `peer`: the address accept() gave.
-  ClientConnection(ProxyLoop& loop, net::FileDescriptor fd, const sockaddr_storage& peer);
+  /// `peer`: the address accept() gave; `tls`: the session of a TLS listener's connection (null
+  /// for plain HTTP), whose handshake comes first.
+  ClientConnection(ProxyLoop& loop, net::FileDescriptor fd, const sockaddr_storage& peer,
+                   net::SslPtr tls = net::SslPtr());
   ~ClientConnection() override;
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;
@@ -40,12 +44,7 @@ class ClientConnection final : public net::EventHandler,
   /// Registers with the loop and waits for the first request.
   void start();
   /// The proxy is stopping: close now when idle, else once the current response is complete.
-  void drain();
-
-  net::ListNode& node() { return node_; }
-  static ClientConnection* of(net::ListNode* node) {
-    return net::owner<ClientConnection, &ClientConnection::node_>(node);
-  }
+  void drain() override;
 
   void onEvent(std::uint32_t events) override;
   void onTimeout(int tag) override;
@@ -75,6 +74,8 @@ class ClientConnection final : public net::EventHandler,
   enum class State { Waiting, Head, Forwarding, Tunnel, Lingering, Closed };
 
   void readInput();
+  bool readOnce();  // true: TLS holds more decrypted bytes, read again
+  void continueHandshake();
   void process();
   void processOnce();
   void dispatch();
@@ -96,7 +97,6 @@ class ClientConnection final : public net::EventHandler,
   void endTunnel();
 
   ProxyLoop& loop_;
-  net::ListNode node_;
   net::Stream stream_;
   std::string peer_;
   bool peerTrusted_{false};
@@ -112,6 +112,8 @@ class ClientConnection final : public net::EventHandler,
   std::uint32_t interest_{0};
   bool registered_{false};
   bool peerClosed_{false};
+  bool handshaking_{false};
+  bool reading_{false};
   bool requestComplete_{false};  // the whole request (body included) has been read
   bool bodyWanted_{false};       // the exchange takes body bytes now
   bool continueSent_{false};

@@ -15,11 +15,12 @@ namespace portico {
 /// The shared listening socket as this loop's event source.
 class ProxyLoop::Acceptor final : public net::EventHandler {
  public:
-  explicit Acceptor(ProxyLoop& loop) : loop_(loop) {}
-  void onEvent(std::uint32_t) override { loop_.acceptSome(); }
+  Acceptor(ProxyLoop& loop, bool tls) : loop_(loop), tls_(tls) {}
+  void onEvent(std::uint32_t) override { loop_.acceptSome(tls_); }
 
  private:
   ProxyLoop& loop_;
+  bool tls_;
 };
 
 namespace {
@@ -35,13 +36,17 @@ constexpr int kAcceptBatch = 16;
 }  // namespace
 
 ProxyLoop::ProxyLoop(std::size_t index, const ProxyContext& context, const RouteTableSlot& slot,
-                     const ClientLimits& limits, int listenFd)
+                     const ClientLimits& limits, int listenFd, int tlsListenFd,
+                     const TlsConfigSlot* tls)
     : index_(index),
       context_(context),
       slot_(slot),
       limits_(limits),
       listenFd_(listenFd),
-      acceptor_(std::make_unique<Acceptor>(*this)),
+      tlsListenFd_(tlsListenFd),
+      tls_(tls),
+      acceptor_(std::make_unique<Acceptor>(*this, false)),
+      tlsAcceptor_(std::make_unique<Acceptor>(*this, true)),
       headerTimeouts_(limits.headerTimeout.count()),
       bodyTimeouts_(limits.bodyTimeout.count()),
       sendTimeouts_(limits.sendTimeout.count()),
@@ -60,10 +65,11 @@ ProxyLoop::ProxyLoop(std::size_t index, const ProxyContext& context, const Route
 }
 
 ProxyLoop::~ProxyLoop() {
+  draining_ = true;  // nothing is accepted again (the listeners may be gone already)
   // Connections first (they give buffers and channels back to this loop), then what they left.
   while (net::ListNode* node = clients_.front()) {
     node->unlink();
-    std::unique_ptr<ClientConnection>(ClientConnection::of(node));
+    std::unique_ptr<ClientSession>(ClientSession::of(node));
   }
   upstreamIdleTimeouts_.expire(std::numeric_limits<std::int64_t>::max());
   endOfBatch();
@@ -74,7 +80,10 @@ void ProxyLoop::run() {
   if (context_.metrics) context_.metrics->bindLoop(index_);
   updateAccepting();
   events_.run();
-  if (accepting_) events_.remove(listenFd_);
+  if (accepting_) {
+    events_.remove(listenFd_);
+    if (tlsListenFd_ >= 0) events_.remove(tlsListenFd_);
+  }
   accepting_ = false;
   acceptStopped_.store(true, std::memory_order_release);
 }
@@ -86,18 +95,26 @@ void ProxyLoop::updateAccepting() {
   if (want == accepting_) return;
   if (want) {
     events_.add(listenFd_, EPOLLIN | EPOLLEXCLUSIVE, *acceptor_);
+    if (tlsListenFd_ >= 0) events_.add(tlsListenFd_, EPOLLIN | EPOLLEXCLUSIVE, *tlsAcceptor_);
   } else {
     events_.remove(listenFd_);
+    if (tlsListenFd_ >= 0) events_.remove(tlsListenFd_);
   }
   accepting_ = want;
 }
 
-void ProxyLoop::acceptSome() {
+void ProxyLoop::acceptSome(bool tls) {
+  const int listenFd = tls ? tlsListenFd_ : listenFd_;
+  if (tls && tls_->version() != tlsVersion_) {
+    // Certificates re-read (SIGHUP): new clients get the new ones.
+    tlsVersion_ = tls_->version();
+    tlsConfig_ = tls_->get();
+  }
   for (int i = 0; i < kAcceptBatch; ++i) {
     if (clientCount_.load(std::memory_order_relaxed) >= limits_.maxConnections) break;
     sockaddr_storage peer{};
     socklen_t peerLength = sizeof peer;
-    const int fd = ::accept4(listenFd_, reinterpret_cast<sockaddr*>(&peer), &peerLength,
+    const int fd = ::accept4(listenFd, reinterpret_cast<sockaddr*>(&peer), &peerLength,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -110,7 +127,8 @@ void ProxyLoop::acceptSome() {
       }
       break;
     }
-    auto connection = std::make_unique<ClientConnection>(*this, net::FileDescriptor(fd), peer);
+    auto connection = std::make_unique<ClientConnection>(
+        *this, net::FileDescriptor(fd), peer, tls ? tlsConfig_->newSession() : net::SslPtr());
     ClientConnection& c = *connection;
     clients_.pushBack(c.node());
     connection.release();  // owned through clients_ until closed()
@@ -129,7 +147,7 @@ void ProxyLoop::beginDrain() {
     // Idle keep-alive connections close now; busy ones after their current response.
     for (net::ListNode* node = clients_.front(); node;) {
       net::ListNode* next = clients_.after(node);
-      ClientConnection::of(node)->drain();
+      ClientSession::of(node)->drain();
       node = next;
     }
     if (clientCount_.load(std::memory_order_relaxed) == 0) events_.stop();
@@ -180,9 +198,15 @@ void ProxyLoop::release(std::unique_ptr<UpstreamChannel> channel) {
   closedChannels_.push_back(std::move(channel));
 }
 
-void ProxyLoop::closed(ClientConnection& connection) {
+void ProxyLoop::adopt(std::unique_ptr<ClientSession> connection) {
+  clients_.pushBack(connection->node());
+  connection.release();  // owned through clients_ until closed()
+  clientCount_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ProxyLoop::closed(ClientSession& connection) {
   connection.node().unlink();
-  closedClients_.push_back(std::unique_ptr<ClientConnection>(&connection));
+  closedClients_.push_back(std::unique_ptr<ClientSession>(&connection));
   clientCount_.fetch_sub(1, std::memory_order_relaxed);
 }
 

@@ -15,10 +15,12 @@
 #include "ProxyContext.h"
 #include "RouteTableSlot.h"
 #include "TimerList.h"
+#include "TlsConfigSlot.h"
 
 namespace portico {
 
 class ClientConnection;
+class ClientSession;
 class Exchange;
 class UpstreamChannel;
 
@@ -42,8 +44,10 @@ struct ClientLimits {
 /// per-thread cache.
 class ProxyLoop {
  public:
+  /// `tlsListenFd`/`tls`: the HTTPS listener and its certificates (-1/null without one).
   ProxyLoop(std::size_t index, const ProxyContext& context, const RouteTableSlot& slot,
-            const ClientLimits& limits, int listenFd);
+            const ClientLimits& limits, int listenFd, int tlsListenFd = -1,
+            const TlsConfigSlot* tls = nullptr);
   ~ProxyLoop();
   ProxyLoop(const ProxyLoop&) = delete;
   ProxyLoop& operator=(const ProxyLoop&) = delete;
@@ -89,11 +93,13 @@ class ProxyLoop {
   /// Released after the current batch of events (the caller may still be inside its methods).
   void recycle(std::unique_ptr<Exchange> exchange);
   void release(std::unique_ptr<UpstreamChannel> channel);
-  void closed(ClientConnection& connection);
+  void closed(ClientSession& connection);
+  /// Takes over a client connection (a TLS connection that negotiated HTTP/2).
+  void adopt(std::unique_ptr<ClientSession> connection);
 
  private:
   class Acceptor;
-  void acceptSome();
+  void acceptSome(bool tls);
   void endOfBatch();
   void updateAccepting();
 
@@ -102,8 +108,13 @@ class ProxyLoop {
   const RouteTableSlot& slot_;
   const ClientLimits limits_;
   const int listenFd_;
+  const int tlsListenFd_;
+  const TlsConfigSlot* tls_;
+  std::shared_ptr<const net::TlsServerConfig> tlsConfig_;  // this loop's copy
+  std::uint64_t tlsVersion_{0};
   net::EventLoop events_;
   std::unique_ptr<Acceptor> acceptor_;
+  std::unique_ptr<Acceptor> tlsAcceptor_;
   bool accepting_{false};
   std::int64_t acceptPausedUntil_{0};
   bool draining_{false};
@@ -126,7 +137,7 @@ class ProxyLoop {
 
   net::IntrusiveList clients_;  // every open client connection (owned, see closed())
   std::atomic<std::size_t> clientCount_{0};
-  std::vector<std::unique_ptr<ClientConnection>> closedClients_;
+  std::vector<std::unique_ptr<ClientSession>> closedClients_;
   std::vector<std::unique_ptr<Exchange>> finishedExchanges_;
   std::vector<std::unique_ptr<UpstreamChannel>> closedChannels_;
 };

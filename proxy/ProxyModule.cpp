@@ -5,7 +5,7 @@
 #include "ForwardingHandler.h"
 #include "ProxyRuntime.h"
 #include "RejectHandler.h"
-#include "RoutePath.h"
+#include "RequestRouting.h"
 
 namespace portico {
 
@@ -45,29 +45,18 @@ Poco::Net::HTTPRequestHandler* ProxyModule::createRequestHandler(
     const Poco::Net::HTTPServerRequest& request) {
   const auto& table = impl_->runtime.slot().current();
   const ProxyContext& context = impl_->runtime.context();
-  const std::string& uri = request.getURI();
-  // Routing sees the path with "." and ".." resolved, as nginx does: "/api/../admin" must not
-  // reach the /api/ targets as "/../admin", which their servers would resolve above the route.
-  std::string resolved;
-  if (RoutePath::hasDotSegment(RoutePath::path(uri))) {
-    auto r = RoutePath::resolveDotSegments(uri);
-    if (!r) {
-      // Not a path of any route; the embedding application judges its own.
-      if (impl_->fallback) return impl_->fallback->createRequestHandler(request);
-      return new RejectHandler(context, Poco::Net::HTTPResponse::HTTP_BAD_REQUEST,
-                               "bad request path: '..' climbs above the root");
-    }
-    resolved = std::move(*r);
-  }
-  if (const Route* route = table->match(resolved.empty() ? uri : resolved)) {
+  RequestRouting routing = RequestRouting::of(*table, request.getURI());
+  if (routing.route) {
     // The handler shares ownership of the snapshot its route belongs to. POCO's interface hands
     // handlers over as raw pointers; the server connection deletes each after its request.
-    return new ForwardingHandler(context, std::shared_ptr<const Route>(table, route),
-                                 std::move(resolved));
+    return new ForwardingHandler(context, std::shared_ptr<const Route>(table, routing.route),
+                                 std::move(routing.resolved));
   }
+  // Not a path of any route: the embedding application judges its own.
   if (impl_->fallback) return impl_->fallback->createRequestHandler(request);
-  return new RejectHandler(context, Poco::Net::HTTPResponse::HTTP_NOT_FOUND,
-                           "no route for " + std::string(RoutePath::path(uri)));
+  return new RejectHandler(context,
+                           static_cast<Poco::Net::HTTPResponse::HTTPStatus>(routing.status),
+                           routing.message);
 }
 
 }  // namespace portico

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "Errors.h"
 #include "Log.h"
 #include "TargetState.h"
 
@@ -32,9 +33,25 @@ std::size_t workerCount(const Settings& settings) {
 ProxyServer::ProxyServer(const Settings& settings) {
   raiseFileLimit();
   const std::size_t workers = workerCount(settings);
+  if (settings.proxy.tls.enabled) {
+    for (const auto& [certificate, key] : settings.proxy.tls.certificates)
+      certificateFiles_.push_back({certificate, key});
+    http2_ = settings.proxy.tls.http2;
+    try {
+      tls_ = std::make_unique<TlsConfigSlot>(net::TlsServerConfig::load(certificateFiles_, http2_));
+    } catch (const std::runtime_error& e) {
+      throw ConfigError("proxy.tls.certificates", e.what());
+    }
+  }
   listener_ = net::listenTcp(settings.proxy.host, static_cast<std::uint16_t>(settings.proxy.port),
                              std::max(4096, settings.proxy.queue));
   port_ = net::localPort(listener_.get());
+  if (tls_) {
+    tlsListener_ =
+        net::listenTcp(settings.proxy.tls.host, static_cast<std::uint16_t>(settings.proxy.tls.port),
+                       std::max(4096, settings.proxy.queue));
+    tlsPort_ = net::localPort(tlsListener_.get());
+  }
   runtime_ = std::make_unique<ProxyRuntime>(
       settings, workers,
       [this](const std::vector<std::shared_ptr<TargetState>>& gone) { dropTargets(gone); });
@@ -49,7 +66,7 @@ ProxyServer::ProxyServer(const Settings& settings) {
                                 workers - 1) / workers);
   for (std::size_t i = 0; i < workers; ++i)
     loops_.push_back(std::make_unique<ProxyLoop>(i, runtime_->context(), runtime_->slot(), limits,
-                                                 listener_.get()));
+                                                 listener_.get(), tlsListener_.get(), tls_.get()));
 }
 
 ProxyServer::~ProxyServer() {
@@ -60,6 +77,22 @@ void ProxyServer::start() {
   for (auto& loop : loops_) {
     ProxyLoop* l = loop.get();
     threads_.emplace_back([l] { l->run(); });
+  }
+}
+
+void ProxyServer::reloadCertificates() {
+  if (!tls_) {
+    logLine("SIGHUP: no TLS listener, nothing to reload");
+    return;
+  }
+  try {
+    auto config = net::TlsServerConfig::load(certificateFiles_, http2_);
+    std::string names;
+    for (const auto& n : config->names()) names += (names.empty() ? "" : ", ") + n;
+    tls_->publish(std::move(config));
+    logLine("TLS certificates reloaded (" + names + ")");
+  } catch (const std::runtime_error& e) {
+    logError(std::string("TLS certificates not reloaded, the old ones stay: ") + e.what());
   }
 }
 
@@ -83,6 +116,7 @@ bool ProxyServer::stop(std::chrono::milliseconds grace) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   listener_.reset();
+  tlsListener_.reset();
   std::size_t left = 0;
   for (;;) {
     left = 0;

@@ -11,6 +11,7 @@
 #include "ProxyRuntime.h"
 #include "Settings.h"
 #include "Socket.h"
+#include "TlsConfigSlot.h"
 
 namespace portico {
 
@@ -31,6 +32,11 @@ class ProxyServer {
   /// caller should then exit rather than wait for them).
   bool stop(std::chrono::milliseconds grace);
   std::uint16_t port() const { return port_; }
+  /// The HTTPS listener's port (0 without one).
+  std::uint16_t tlsPort() const { return tlsPort_; }
+  /// SIGHUP: reads the certificates again; new connections get them, open ones keep theirs. A
+  /// file that does not load keeps the old certificates (and logs one line why).
+  void reloadCertificates();
   std::size_t workers() const { return loops_.size(); }
   /// Reopens the access-log file by its name; returns the error ("" when done).
   std::string reopenLogs() { return runtime_->reopenLogs(); }
@@ -45,6 +51,11 @@ class ProxyServer {
   std::unique_ptr<ProxyRuntime> runtime_;
   net::FileDescriptor listener_;
   std::uint16_t port_{0};
+  net::FileDescriptor tlsListener_;
+  std::uint16_t tlsPort_{0};
+  std::vector<net::CertificateFiles> certificateFiles_;
+  bool http2_{true};
+  std::unique_ptr<TlsConfigSlot> tls_;
   std::vector<std::thread> threads_;
   bool stopped_{false};
   bool drained_{true};

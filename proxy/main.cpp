@@ -5,12 +5,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <csignal>
 #include <system_error>
 
 #include "AccessLog.h"
 #include "Errors.h"
 #include "Log.h"
-#include "LogReopenSignal.h"
+#include "SignalWatcher.h"
 #include "PorticoApplication.h"
 #include "ProxyServer.h"
 #include "StatusServer.h"
@@ -18,7 +19,8 @@
 
 namespace portico {
 
-/// Serves the data plane until SIGTERM/SIGINT; SIGUSR1 reopens the access log. The status
+/// Serves the data plane until SIGTERM/SIGINT; SIGUSR1 reopens the access log, SIGHUP re-reads
+/// the TLS certificates. The status
 /// listener (metrics, health, readiness) runs beside it unless proxy.status_port is off.
 class ProxyApplication : public PorticoApplication {
  public:
@@ -26,7 +28,7 @@ class ProxyApplication : public PorticoApplication {
   ProxyApplication()
       : PorticoApplication("Portico data plane: routes requests to the store's targets.") {
     // Before any thread exists, so that every thread inherits the blocked signal.
-    LogReopenSignal::blockInAllThreads();
+    SignalWatcher::blockInAllThreads();
   }
 
  protected:
@@ -72,14 +74,16 @@ class ProxyApplication : public PorticoApplication {
     }
     if (status) status->start();
     server->start();
-    const LogReopenSignal reopenOnUsr1([&server] {
-      const std::string error = server->reopenLogs();
-      if (error.empty()) {
-        logLine("access log reopened");
-      } else {
-        logError("access log not reopened: " + error);
-      }
-    });
+    const SignalWatcher signals({{SIGUSR1,
+                                  [&server] {
+                                    const std::string error = server->reopenLogs();
+                                    if (error.empty()) {
+                                      logLine("access log reopened");
+                                    } else {
+                                      logError("access log not reopened: " + error);
+                                    }
+                                  }},
+                                 {SIGHUP, [&server] { server->reloadCertificates(); }}});
     logLine("listening on " + settings.proxy.host + ":" + std::to_string(server->port()) +
             ", store " + settings.storePath + ", " + std::to_string(server->workers()) +
             " event loops, " +

@@ -27,6 +27,14 @@ class Reader {
     return Poco::trim(c_.getString(key, def));
   }
 
+  bool boolean(const std::string& key, bool def) const {
+    if (!has(key)) return def;
+    const std::string v = Poco::toLower(text(key, ""));
+    if (v == "true" || v == "on" || v == "yes" || v == "1") return true;
+    if (v == "false" || v == "off" || v == "no" || v == "0") return false;
+    throw ConfigError(key, "'" + v + "' is not true or false");
+  }
+
   int integer(const std::string& key, int def, int min, int max) const {
     if (!has(key)) return def;
     const std::string v = text(key, "");
@@ -101,13 +109,16 @@ void rejectUnknown(const AbstractConfiguration& c, const std::string& section,
 }  // namespace
 
 void Settings::rejectUnknownSections(const AbstractConfiguration& layer) {
-  static const std::set<std::string> known{"store", "proxy", "admin", "health", "log", "route"};
+  static const std::set<std::string> known{"store",  "proxy", "admin",       "health",
+                                           "log",    "route", "upstream_tls"};
   AbstractConfiguration::Keys roots;
   layer.keys(roots);
   for (const auto& root : roots)
     if (!known.count(root))
       throw ConfigError(
-          root, "unknown configuration key (sections: store, proxy, admin, health, log, route)");
+          root,
+          "unknown configuration key (sections: store, proxy, admin, health, log, route, "
+          "upstream_tls)");
 }
 
 Settings Settings::load(const AbstractConfiguration& config) {
@@ -134,7 +145,10 @@ Settings Settings::load(const AbstractConfiguration& config) {
                  "client_body_timeout",
                  "send_timeout",
                  "drain_timeout",
-                 "max_header_bytes"});
+                 "max_header_bytes",
+                 "tls"});
+  rejectUnknown(config, "proxy.tls", {"port", "host", "certificates", "http2"});
+  rejectUnknown(config, "upstream_tls", {"verify", "ca_file"});
   rejectUnknown(config, "log", {"level", "format"});
   rejectUnknown(config, "admin", {"host", "port", "prefix", "token"});
   rejectUnknown(config, "health", {"interval", "timeout", "fall", "rise", "type", "path"});
@@ -189,6 +203,30 @@ Settings Settings::load(const AbstractConfiguration& config) {
   }
   if (r.has("proxy.trusted_proxies"))
     s.proxy.trustedProxies = splitList(r.text("proxy.trusted_proxies", ""));
+
+  const std::string tlsPort = r.text("proxy.tls.port", "off");
+  if (tlsPort != "off") {
+    s.proxy.tls.enabled = true;
+    s.proxy.tls.port = r.integer("proxy.tls.port", 0, 1, 65535);
+    if (s.proxy.tls.port == s.proxy.port)
+      throw ConfigError("proxy.tls.port", tlsPort + " is the plain listener's port (proxy.port)");
+    s.proxy.tls.host = r.text("proxy.tls.host", s.proxy.host);
+    if (s.proxy.tls.host.empty()) throw ConfigError("proxy.tls.host", "is empty");
+    for (const auto& pair : splitList(r.text("proxy.tls.certificates", ""))) {
+      const auto colon = pair.find(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size())
+        throw ConfigError("proxy.tls.certificates",
+                          "'" + pair + "' is not CERTIFICATE:KEY (two PEM files)");
+      s.proxy.tls.certificates.emplace_back(Poco::trim(pair.substr(0, colon)),
+                                            Poco::trim(pair.substr(colon + 1)));
+    }
+    if (s.proxy.tls.certificates.empty())
+      throw ConfigError("proxy.tls.certificates",
+                        "is required with proxy.tls.port (CERTIFICATE:KEY, ...)");
+    s.proxy.tls.http2 = r.boolean("proxy.tls.http2", true);
+  }
+  s.upstreamTls.verify = r.boolean("upstream_tls.verify", true);
+  s.upstreamTls.caFile = r.text("upstream_tls.ca_file", "");
 
   s.admin.host = r.text("admin.host", s.admin.host);
   if (s.admin.host.empty()) throw ConfigError("admin.host", "is empty");

@@ -37,6 +37,20 @@ struct ProxySettings {
   bool statusEnabled{true};  // false with proxy.status_port = off
   std::string statusHost{"127.0.0.1"};
   int statusPort{9091};
+  /// The HTTPS listener (`proxy.tls.*`), off unless a port is set.
+  struct Tls {
+    bool enabled{false};
+    std::string host;  // proxy.host unless set
+    int port{0};
+    std::vector<std::pair<std::string, std::string>> certificates;  // certificate, key files
+    bool http2{true};
+  } tls;
+};
+
+/// How the proxy speaks TLS to https:// targets (`upstream_tls.*`).
+struct UpstreamTlsSettings {
+  bool verify{true};
+  std::string caFile;  // empty: the system's CA store
 };
 
 /// The operational log of both programs (`log.*`).
@@ -63,6 +77,7 @@ struct RouteSeed {
 struct Settings {
   std::string storePath{"data/portico.db"};
   ProxySettings proxy;
+  UpstreamTlsSettings upstreamTls;
   AdminSettings admin;
   HealthSpec health;
   LogSettings log;

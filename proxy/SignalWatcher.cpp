@@ -1,4 +1,4 @@
-#include "LogReopenSignal.h"
+#include "SignalWatcher.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -9,32 +9,36 @@
 namespace portico {
 namespace {
 
-sigset_t reopenSignals() {
+sigset_t watchedSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
 }  // namespace
 
-void LogReopenSignal::blockInAllThreads() {
-  const sigset_t set = reopenSignals();
+void SignalWatcher::blockInAllThreads() {
+  const sigset_t set = watchedSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-LogReopenSignal::LogReopenSignal(std::function<void()> reopen) : reopen_(std::move(reopen)) {
+SignalWatcher::SignalWatcher(std::map<int, std::function<void()>> actions)
+    : actions_(std::move(actions)) {
   thread_ = std::thread([this] {
-    const sigset_t set = reopenSignals();
+    const sigset_t set = watchedSignals();
     // Woken every 200 ms to notice the destructor; a signal in between waits in the kernel.
     const timespec slice{0, 200 * 1000 * 1000};
     while (!stop_) {
-      if (sigtimedwait(&set, nullptr, &slice) == SIGUSR1) reopen_();
+      const int signal = sigtimedwait(&set, nullptr, &slice);
+      const auto it = actions_.find(signal);
+      if (it != actions_.end()) it->second();
     }
   });
 }
 
-LogReopenSignal::~LogReopenSignal() {
+SignalWatcher::~SignalWatcher() {
   stop_ = true;
   thread_.join();
 }
