@@ -1,5 +1,8 @@
 #include "EchoServer.h"
 
+#include <Poco/Net/Context.h>
+#include <Poco/Net/SecureServerSocket.h>
+
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -321,6 +324,12 @@ std::string patternBody(std::size_t n) {
 EchoServer::EchoServer(EchoOptions options)
     : options_(std::move(options)), pool_("echo", 2, options_.threads, 60) {
   Poco::Net::ServerSocket socket;
+  if (!options_.tlsCertificate.empty()) {
+    auto context = Poco::makeAuto<Poco::Net::Context>(
+        Poco::Net::Context::TLS_SERVER_USE, options_.tlsKey, options_.tlsCertificate, "",
+        Poco::Net::Context::VERIFY_NONE);
+    socket = Poco::Net::SecureServerSocket(context);
+  }
   socket.bind(Poco::Net::SocketAddress(options_.host, options_.port), true, false);
   socket.listen(options_.backlog);
   options_.port = socket.address().port();

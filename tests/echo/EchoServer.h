@@ -16,6 +16,9 @@ struct EchoOptions {
   std::string name;  // "echo-<port>" when empty
   int threads{64};
   int backlog{1024};
+  // HTTPS instead of HTTP when both are set (PEM files), for https targets in demos and tests.
+  std::string tlsCertificate;
+  std::string tlsKey;
 };
 
 /// A demo/test backend: echoes requests as JSON and misbehaves on request, for proxy tests.

@@ -1,4 +1,5 @@
-// portico-echo --port=N [--host=127.0.0.1] [--name=NAME] [--threads=64]: the test/demo backend.
+// portico-echo --port=N [--host=127.0.0.1] [--name=NAME] [--threads=64]
+//              [--tls-cert=PEM --tls-key=PEM]: the test/demo backend (HTTPS with both files).
 
 #include <Poco/Exception.h>
 
@@ -13,7 +14,8 @@ namespace {
 
 int usage(const std::string& problem) {
   std::cerr << "portico-echo: " << problem << "\n"
-            << "usage: portico-echo --port=N [--host=127.0.0.1] [--name=NAME] [--threads=64]\n";
+            << "usage: portico-echo --port=N [--host=127.0.0.1] [--name=NAME] [--threads=64]\n"
+               "                    [--tls-cert=PEM --tls-key=PEM]\n";
   return 64;
 }
 
@@ -44,9 +46,14 @@ int main(int argc, char** argv) {
       } else if (valueOf(arg, "--threads", value)) {
         options.threads = std::stoi(value);
         if (options.threads < 1) return usage("bad --threads " + value);
+      } else if (valueOf(arg, "--tls-cert", value)) {
+        options.tlsCertificate = value;
+      } else if (valueOf(arg, "--tls-key", value)) {
+        options.tlsKey = value;
       } else if (arg == "--help" || arg == "-h") {
         std::cout
-            << "usage: portico-echo --port=N [--host=127.0.0.1] [--name=NAME] [--threads=64]\n";
+            << "usage: portico-echo --port=N [--host=127.0.0.1] [--name=NAME] [--threads=64]\n"
+               "                    [--tls-cert=PEM --tls-key=PEM]\n";
         return 0;
       } else {
         return usage("unknown argument " + arg);
@@ -56,6 +63,8 @@ int main(int argc, char** argv) {
     }
   }
   if (!havePort) return usage("--port is required");
+  if (options.tlsCertificate.empty() != options.tlsKey.empty())
+    return usage("--tls-cert and --tls-key go together");
 
   // Block the stop signals before any thread starts so only sigwait below receives them.
   sigset_t stopSignals;
