@@ -14,3 +14,5 @@ portico_test(proxy_e2e_eventloop_tests e2e e2e/ProxyEventLoopTest.cpp TIMEOUT 24
 # What an operator runs it with: status listener and sidecar /metrics (promtool), --check,
 # access-log formats and request ids, log level and format.
 portico_test(operations_e2e_tests e2e e2e/OperationsTest.cpp LIBS Poco::JSON TIMEOUT 240)
+# TLS listener and HTTP/2 (certificates made by the openssl command at run time).
+portico_test(proxy_e2e_tls_tests e2e e2e/ProxyTlsTest.cpp TIMEOUT 240)

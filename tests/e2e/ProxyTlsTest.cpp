@@ -1,0 +1,191 @@
+#include <cppunit/extensions/HelperMacros.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "ProxyTestHarness.h"
+#include "TlsTestSupport.h"
+
+using namespace portico::test;
+
+namespace {
+
+/// A route /proxy/ to one echo backend, and a proxy with a TLS listener serving `certs`.
+struct TlsStack {
+  Stack stack;
+  TestCertificates certs{stack.dir().path()};
+  int proxy{0};
+  int tlsPort{0};
+
+  explicit TlsStack(const std::vector<std::string>& extra = {},
+                    const std::vector<std::string>& echoArgs = {}) {
+    certs.issue("a", {"a.test", "*.wild.test"});
+    certs.issue("b", {"b.test"});
+    stack.echo("e1", echoArgs);
+    tlsPort = freePort();
+    std::vector<std::string> defines = {
+        "proxy.tls.port=" + std::to_string(tlsPort),
+        "proxy.tls.certificates=" + certs.certificate("a") + ":" + certs.key("a") + "," +
+            certs.certificate("b") + ":" + certs.key("b")};
+    defines.insert(defines.end(), extra.begin(), extra.end());
+    proxy = stack.proxy(defines);
+    stack.route("/proxy/", {stack.url("e1")});
+    stack.awaitStatusChange(proxy, "/proxy/", 404);
+  }
+};
+
+std::string request(const std::string& path) {
+  return "GET " + path + " HTTP/1.1\r\nHost: a.test\r\n\r\n";
+}
+
+}  // namespace
+
+/// The TLS listener: certificates by SNI, ALPN h2 or http/1.1, certificates re-read on SIGHUP,
+/// HTTP/2 streams in numbers and under a reset burst.
+class ProxyTlsTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(ProxyTlsTest);
+  CPPUNIT_TEST(testSniPicksTheCertificate);
+  CPPUNIT_TEST(testAlpnChoosesHttp2OrHttp11);
+  CPPUNIT_TEST(testSighupRenewsCertificatesWithoutDroppingConnections);
+  CPPUNIT_TEST(testUnusableCertificatesOnStartAndOnSighup);
+  CPPUNIT_TEST(testManyStreamsToASlowTarget);
+  CPPUNIT_TEST(testResetBurstDoesNotStallOthers);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testSniPicksTheCertificate() {
+    TlsStack t;
+    const struct {
+      const char* sni;
+      const char* cn;
+    } rows[] = {{"a.test", "a.test"},      {"b.test", "b.test"}, {"x.wild.test", "a.test"},
+                {"B.TEST", "b.test"},      {"nobody.test", "a.test"},
+                {"", "a.test"}};
+    for (const auto& r : rows) {
+      TlsClient c(t.tlsPort, r.sni, {"http/1.1"});
+      CPPUNIT_ASSERT_MESSAGE(std::string(r.sni) + ": " + c.error(), c.connected());
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(r.sni, std::string(r.cn), c.peerCommonName());
+      c.send(request("/proxy/sni"));
+      const std::string answer = c.readUntil("\"bodyFnv1a\"");
+      CPPUNIT_ASSERT_MESSAGE(answer, answer.rfind("HTTP/1.1 200", 0) == 0);
+    }
+  }
+
+  void testAlpnChoosesHttp2OrHttp11() {
+    TlsStack t;
+    {
+      TlsClient c(t.tlsPort, "a.test", {"h2", "http/1.1"});
+      CPPUNIT_ASSERT_EQUAL(std::string("h2"), c.protocol());
+      Http2TestClient h2(c);
+      const auto id = h2.get("/proxy/over-h2", "a.test");
+      CPPUNIT_ASSERT(h2.runUntilDone(5s));
+      CPPUNIT_ASSERT_EQUAL(200, h2.statuses().at(id));
+    }
+    {
+      // No ALPN at all: HTTP/1.1, and the target learns the client came over TLS.
+      TlsClient c(t.tlsPort, "a.test", {});
+      CPPUNIT_ASSERT_EQUAL(std::string(), c.protocol());
+      c.send(request("/proxy/plain"));
+      const std::string answer = c.readUntil("\"bodyFnv1a\"");
+      CPPUNIT_ASSERT_MESSAGE(answer, answer.rfind("HTTP/1.1 200", 0) == 0);
+      const std::string body = answer.substr(answer.find('{'));
+      CPPUNIT_ASSERT_EQUAL(std::string("https"), echoedHeader(body, "x-forwarded-proto"));
+    }
+    {
+      // With proxy.tls.http2 off, h2 is not offered back.
+      TlsStack noH2({"proxy.tls.http2=off"});
+      TlsClient c(noH2.tlsPort, "a.test", {"h2", "http/1.1"});
+      CPPUNIT_ASSERT_EQUAL(std::string("http/1.1"), c.protocol());
+    }
+  }
+
+  void testSighupRenewsCertificatesWithoutDroppingConnections() {
+    TlsStack t;
+    TlsClient open(t.tlsPort, "a.test", {"http/1.1"});
+    CPPUNIT_ASSERT_EQUAL(std::string("a.test"), open.peerCommonName());
+    open.send(request("/proxy/before"));
+    CPPUNIT_ASSERT(open.readUntil("/before").find("/before") != std::string::npos);
+    // Renew a.pem/a.key in place with a certificate for a new name, then SIGHUP.
+    t.certs.issue("a", {"renewed.test"});
+    ::kill(t.stack.lastProxy().pid(), SIGHUP);
+    CPPUNIT_ASSERT(waitUntil(
+        [&] { return t.stack.lastProxy().log().find("certificates reloaded") != std::string::npos; },
+        5s));
+    TlsClient fresh(t.tlsPort, "renewed.test", {"http/1.1"});
+    CPPUNIT_ASSERT_EQUAL(std::string("renewed.test"), fresh.peerCommonName());
+    // The connection opened before keeps working with the certificate it got.
+    open.send(request("/proxy/after"));
+    CPPUNIT_ASSERT(open.readUntil("/after").find("/after") != std::string::npos);
+  }
+
+  void testUnusableCertificatesOnStartAndOnSighup() {
+    TlsStack t;
+    // A key that no longer parses: SIGHUP keeps the old certificates and says why.
+    writeFile(t.certs.key("b"), "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n");
+    ::kill(t.stack.lastProxy().pid(), SIGHUP);
+    CPPUNIT_ASSERT(waitUntil(
+        [&] { return t.stack.lastProxy().log().find("not reloaded") != std::string::npos; }, 5s));
+    TlsClient c(t.tlsPort, "b.test", {"http/1.1"});
+    CPPUNIT_ASSERT_EQUAL(std::string("b.test"), c.peerCommonName());
+
+    // At start, a key others may read is refused with one line, as sshd refuses one.
+    TestCertificates certs(t.stack.dir().path());
+    certs.issue("open", {"open.test"});
+    ::chmod(certs.key("open").c_str(), 0644);
+    ChildProcess refused(binary("portico-proxy"),
+                         {"--define=store.path=" + t.stack.store(), "--define=proxy.port=" + std::to_string(freePort()),
+                          "--define=proxy.status_port=off",
+                          "--define=proxy.tls.port=" + std::to_string(freePort()),
+                          "--define=proxy.tls.certificates=" + certs.certificate("open") + ":" +
+                              certs.key("open")},
+                         t.stack.dir().file("refused.log"), t.stack.dir().path());
+    const auto status = refused.wait(10s);
+    CPPUNIT_ASSERT(status.has_value());
+    CPPUNIT_ASSERT_EQUAL(78, *status);
+    CPPUNIT_ASSERT_MESSAGE(refused.log(),
+                           refused.log().find("proxy.tls.certificates") != std::string::npos &&
+                               refused.log().find("readable by others") != std::string::npos);
+  }
+
+  void testManyStreamsToASlowTarget() {
+    TlsStack t({}, {"--threads=256"});
+    TlsClient c(t.tlsPort, "a.test", {"h2"});
+    Http2TestClient h2(c);
+    const auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 100; ++i) h2.get("/proxy/slow" + std::to_string(i) + "?delay=500ms");
+    CPPUNIT_ASSERT_MESSAGE("streams left unanswered", h2.runUntilDone(10s));
+    const auto took = std::chrono::steady_clock::now() - started;
+    CPPUNIT_ASSERT_EQUAL(std::size_t(100), h2.answered());
+    for (const auto& [id, status] : h2.statuses()) CPPUNIT_ASSERT_EQUAL(200, status);
+    // Concurrent, not one after the other (100 x 500 ms).
+    CPPUNIT_ASSERT_MESSAGE("streams were served one at a time", took < 8s);
+  }
+
+  void testResetBurstDoesNotStallOthers() {
+    TlsStack t({}, {"--threads=256"});
+    std::atomic<bool> stop{false};
+    std::thread attacker([&] {
+      TlsClient c(t.tlsPort, "a.test", {"h2"});
+      Http2TestClient h2(c);
+      for (int round = 0; round < 5 && !stop; ++round) {
+        for (int i = 0; i < 100; ++i) h2.reset(h2.get("/proxy/reset?delay=200ms"));
+        h2.runUntilDone(200ms);
+      }
+    });
+    TlsClient c(t.tlsPort, "a.test", {"h2"});
+    Http2TestClient h2(c);
+    for (int i = 0; i < 20; ++i) {
+      const auto id = h2.get("/proxy/normal" + std::to_string(i));
+      CPPUNIT_ASSERT_MESSAGE("a normal stream stalled", h2.runUntilDone(2s));
+      CPPUNIT_ASSERT_EQUAL(200, h2.statuses().at(id));
+    }
+    stop = true;
+    attacker.join();
+    CPPUNIT_ASSERT(t.stack.lastProxy().running());
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(ProxyTlsTest);
