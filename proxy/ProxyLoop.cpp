@@ -29,8 +29,8 @@ constexpr std::size_t kBufferSize = 16 * 1024;
 constexpr std::size_t kKeptBuffers = 256;
 constexpr std::size_t kKeptParsers = 1024;
 constexpr std::size_t kKeptExchanges = 1024;
-// Accepting stops at this many per wake-up, so that a burst of new clients spreads over the
-// loops instead of piling onto the one that woke first.
+// Accepting stops at this many per wake-up, so that a burst of new clients does not hold up the
+// requests of those already connected.
 constexpr int kAcceptBatch = 16;
 
 }  // namespace
@@ -94,8 +94,8 @@ void ProxyLoop::updateAccepting() {
                     events_.now() >= acceptPausedUntil_;
   if (want == accepting_) return;
   if (want) {
-    events_.add(listenFd_, EPOLLIN | EPOLLEXCLUSIVE, *acceptor_);
-    if (tlsListenFd_ >= 0) events_.add(tlsListenFd_, EPOLLIN | EPOLLEXCLUSIVE, *tlsAcceptor_);
+    events_.add(listenFd_, EPOLLIN, *acceptor_);
+    if (tlsListenFd_ >= 0) events_.add(tlsListenFd_, EPOLLIN, *tlsAcceptor_);
   } else {
     events_.remove(listenFd_);
     if (tlsListenFd_ >= 0) events_.remove(tlsListenFd_);

@@ -37,8 +37,8 @@ struct ClientLimits {
   std::chrono::milliseconds upstreamIdle{8000};  // an idle upstream connection is closed after
 };
 
-/// One event-loop thread of the data plane: it accepts clients from the shared listening
-/// socket (EPOLLEXCLUSIVE, so one loop wakes per connection), and owns those connections, its
+/// One event-loop thread of the data plane: it accepts clients from its own listening socket
+/// (one of a SO_REUSEPORT group, so the kernel spreads clients evenly), and owns those connections, its
 /// idle upstream connections, its timers and its buffers. Nothing it owns is touched by another
 /// thread, so serving a request takes no lock; it reads the route table through the slot's
 /// per-thread cache.

@@ -43,14 +43,17 @@ ProxyServer::ProxyServer(const Settings& settings) {
       throw ConfigError("proxy.tls.certificates", e.what());
     }
   }
-  listener_ = net::listenTcp(settings.proxy.host, static_cast<std::uint16_t>(settings.proxy.port),
-                             std::max(4096, settings.proxy.queue));
-  port_ = net::localPort(listener_.get());
+  // One listening socket per loop: the kernel hashes new connections over them, so the loops
+  // get even shares even when a thousand clients arrive at once.
+  listeners_ = net::listenGroup(settings.proxy.host,
+                                static_cast<std::uint16_t>(settings.proxy.port),
+                                std::max(4096, settings.proxy.queue), workers);
+  port_ = net::localPort(listeners_.front().get());
   if (tls_) {
-    tlsListener_ =
-        net::listenTcp(settings.proxy.tls.host, static_cast<std::uint16_t>(settings.proxy.tls.port),
-                       std::max(4096, settings.proxy.queue));
-    tlsPort_ = net::localPort(tlsListener_.get());
+    tlsListeners_ = net::listenGroup(settings.proxy.tls.host,
+                                     static_cast<std::uint16_t>(settings.proxy.tls.port),
+                                     std::max(4096, settings.proxy.queue), workers);
+    tlsPort_ = net::localPort(tlsListeners_.front().get());
   }
   runtime_ = std::make_unique<ProxyRuntime>(
       settings, workers,
@@ -66,7 +69,8 @@ ProxyServer::ProxyServer(const Settings& settings) {
                                 workers - 1) / workers);
   for (std::size_t i = 0; i < workers; ++i)
     loops_.push_back(std::make_unique<ProxyLoop>(i, runtime_->context(), runtime_->slot(), limits,
-                                                 listener_.get(), tlsListener_.get(), tls_.get()));
+                                                 listeners_[i].get(),
+                                                 tls_ ? tlsListeners_[i].get() : -1, tls_.get()));
 }
 
 ProxyServer::~ProxyServer() {
@@ -115,8 +119,8 @@ bool ProxyServer::stop(std::chrono::milliseconds grace) {
     if (all || std::chrono::steady_clock::now() >= deadline + std::chrono::seconds(1)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  listener_.reset();
-  tlsListener_.reset();
+  listeners_.clear();
+  tlsListeners_.clear();
   std::size_t left = 0;
   for (;;) {
     left = 0;

@@ -49,9 +49,9 @@ class ProxyServer {
 
   std::vector<std::unique_ptr<ProxyLoop>> loops_;
   std::unique_ptr<ProxyRuntime> runtime_;
-  net::FileDescriptor listener_;
+  std::vector<net::FileDescriptor> listeners_;  // one per loop (SO_REUSEPORT)
   std::uint16_t port_{0};
-  net::FileDescriptor tlsListener_;
+  std::vector<net::FileDescriptor> tlsListeners_;
   std::uint16_t tlsPort_{0};
   std::vector<net::CertificateFiles> certificateFiles_;
   bool http2_{true};

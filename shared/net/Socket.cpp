@@ -42,7 +42,8 @@ addrinfo* resolve(const std::string& host, std::uint16_t port, bool passive, std
 
 }  // namespace
 
-FileDescriptor listenTcp(const std::string& host, std::uint16_t port, int backlog) {
+FileDescriptor listenTcp(const std::string& host, std::uint16_t port, int backlog,
+                         bool reusePort) {
   std::string error;
   addrinfo* list = resolve(host == "0.0.0.0" ? std::string("0.0.0.0") : host, port, true, error);
   if (!list) throw std::system_error(EINVAL, std::generic_category(), error);
@@ -56,6 +57,7 @@ FileDescriptor listenTcp(const std::string& host, std::uint16_t port, int backlo
     }
     const int one = 1;
     ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reusePort) ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     // Accepted connections inherit it: no setsockopt per client.
     ::setsockopt(s.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (::bind(s.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(s.get(), backlog) != 0) {
@@ -70,6 +72,20 @@ FileDescriptor listenTcp(const std::string& host, std::uint16_t port, int backlo
     throw std::system_error(lastErr, std::generic_category(),
                             "cannot listen on " + host + ":" + std::to_string(port));
   return fd;
+}
+
+std::vector<FileDescriptor> listenGroup(const std::string& host, std::uint16_t port, int backlog,
+                                        std::size_t count) {
+  if (port != 0) {
+    // Fails with "address in use" while anything, another group included, has the port.
+    listenTcp(host, port, 1, false);
+  }
+  std::vector<FileDescriptor> group;
+  for (std::size_t i = 0; i < count; ++i) {
+    group.push_back(listenTcp(host, port, backlog, true));
+    if (port == 0) port = localPort(group.back().get());
+  }
+  return group;
 }
 
 std::uint16_t localPort(int fd) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace portico::net {
 
@@ -38,10 +39,17 @@ class FileDescriptor {
   int fd_{-1};
 };
 
-/// A bound, listening TCP socket. Reuse-address is on (restart past TIME_WAIT), reuse-port off: a
-/// second instance on the same port must fail here rather than share the port silently. Throws
-/// std::system_error naming the address.
-FileDescriptor listenTcp(const std::string& host, std::uint16_t port, int backlog);
+/// A bound, listening TCP socket. Reuse-address is on (restart past TIME_WAIT); reuse-port only
+/// when asked (see listenGroup). Throws std::system_error naming the address.
+FileDescriptor listenTcp(const std::string& host, std::uint16_t port, int backlog,
+                         bool reusePort = false);
+
+/// `count` listening sockets sharing one port through SO_REUSEPORT, so the kernel spreads new
+/// connections evenly over the event loops that each own one. A second instance must still
+/// fail loudly: a socket without reuse-port is bound to the port first (and closed), which fails
+/// while another group holds it. Port 0 picks one port for all.
+std::vector<FileDescriptor> listenGroup(const std::string& host, std::uint16_t port, int backlog,
+                                        std::size_t count);
 /// The port a bound socket got (for port 0).
 std::uint16_t localPort(int fd);
 
