@@ -3,3 +3,5 @@ portico_test(sidecar_api_e2e_tests e2e e2e/SidecarApiTest.cpp TIMEOUT 120)
 portico_test(sidecar_lifecycle_e2e_tests e2e e2e/SidecarLifecycleTest.cpp TIMEOUT 120)
 # AdminApi without HTTP: validation details, healthCheck forms, change notifications.
 portico_test(sidecar_admin_unit_tests unit unit/AdminApiTest.cpp LIBS portico_sidecar TIMEOUT 60)
+# What the admin API lets in (strict JSON, printable errors, text without controls), no HTTP.
+portico_test(sidecar_input_unit_tests unit unit/AdminInputTest.cpp LIBS portico_sidecar TIMEOUT 60)
