@@ -21,31 +21,8 @@ bool isHex(char c) {
 
 /// Characters a URL path may hold as they are (RFC 3986 pchar and '/'); '%' is checked apart.
 bool isPathChar(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (std::isalnum(u)) return true;
-  switch (c) {
-    case '-':
-    case '.':
-    case '_':
-    case '~':  // unreserved
-    case '!':
-    case '$':
-    case '&':
-    case '\'':
-    case '(':
-    case ')':
-    case '*':
-    case '+':  // sub-delims
-    case ',':
-    case ';':
-    case '=':
-    case ':':
-    case '@':
-    case '/':
-      return true;
-    default:
-      return false;
-  }
+  static constexpr std::string_view kMarks = "-._~!$&'()*+,;=:@/";  // unreserved, sub-delims
+  return std::isalnum(static_cast<unsigned char>(c)) || kMarks.find(c) != std::string_view::npos;
 }
 
 /// The base path of a target URL in ASCII: valid %XX escapes kept, every other byte a path may

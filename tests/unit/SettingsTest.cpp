@@ -42,6 +42,7 @@ class SettingsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRoutes);
   CPPUNIT_TEST(testRouteErrors);
   CPPUNIT_TEST(testUnknownSections);
+  CPPUNIT_TEST(testRefusalsFoundByFuzzing);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -193,6 +194,27 @@ class SettingsTest : public CppUnit::TestFixture {
                          failingKey({{"route.a.prefix", "/a/"}, {"route.a.weight", "1"}}));
     const std::string dup = failingKey({{"route.a.prefix", "/a/"}, {"route.b.prefix", "a"}});
     CPPUNIT_ASSERT(dup == "route.a.prefix" || dup == "route.b.prefix");
+  }
+
+  void testRefusalsFoundByFuzzing() {
+    // A ${...} reference loop is a refusal naming the key, not an uncaught POCO exception.
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("admin.prefix"),
+        failingKey({{"admin.prefix", "${admin.token}"}, {"admin.token", "${admin.prefix}"}}));
+    // A file line "= value" has an empty key: it is still named.
+    auto empty = Poco::makeAuto<Poco::Util::MapConfiguration>();
+    empty->setString("", "value");
+    try {
+      Settings::rejectUnknownSections(*empty);
+      CPPUNIT_FAIL("accepted an empty key");
+    } catch (const ConfigError& e) {
+      CPPUNIT_ASSERT_EQUAL(std::string("''"), e.key());
+    }
+    // --define values: split at the first '=', and a malformed one names --define.
+    CPPUNIT_ASSERT(Settings::parseDefine("a.b=c=d") ==
+                   std::make_pair(std::string("a.b"), std::string("c=d")));
+    for (const char* bad : {"novalue", "=x", ""})
+      CPPUNIT_ASSERT_THROW_MESSAGE(bad, Settings::parseDefine(bad), ConfigError);
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(SettingsTest);
