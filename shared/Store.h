@@ -13,11 +13,15 @@
 namespace portico {
 
 class SqliteConnection;
+class SqliteReaders;
 
 /// The SQLite store both programs share. The sidecar opens it ReadWrite (creates, migrates,
 /// writes); the proxy opens it ReadOnly (never writes, refuses a schema it does not know).
 /// Every change commits in one transaction together with a revision bump; a write that cannot
 /// get SQLite's lock within the busy timeout throws StoreBusy and changes nothing. Thread-safe.
+/// Reads run on connections of their own (SqliteReaders): they see the last committed state
+/// and never wait for a write, this process's or another's. A ReadWrite store checks at
+/// opening that it can write (StoreError otherwise).
 class Store {
  public:
   enum class Access { ReadWrite, ReadOnly };
@@ -55,12 +59,16 @@ class Store {
   void recordChecked(const std::vector<std::int64_t>& targetIds);
 
  private:
-  std::vector<RouteRecord> loadRoutesLocked(const std::string& where, const std::string& arg);
+  /// Every route matching `where` (a WHERE clause with one parameter, or "") with its targets,
+  /// read on `conn` (the writer's, or a reader's).
+  std::vector<RouteRecord> loadRoutesLocked(SqliteConnection& conn, const std::string& where,
+                                            const std::string& arg);
   void bumpRevision();
   void requireWritable() const;
 
   std::mutex mutex_;  // one connection; SQLite transactions must not interleave across threads
   std::unique_ptr<SqliteConnection> conn_;
+  std::unique_ptr<SqliteReaders> readers_;  // the reads: schemaVersion, revision, load/findRoute
   Access access_;
 };
 

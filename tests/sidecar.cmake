@@ -5,3 +5,5 @@ portico_test(sidecar_lifecycle_e2e_tests e2e e2e/SidecarLifecycleTest.cpp TIMEOU
 portico_test(sidecar_admin_unit_tests unit unit/AdminApiTest.cpp LIBS portico_sidecar TIMEOUT 60)
 # What the admin API lets in (strict JSON, printable errors, text without controls), no HTTP.
 portico_test(sidecar_input_unit_tests unit unit/AdminInputTest.cpp LIBS portico_sidecar TIMEOUT 60)
+# The sidecar on a store it cannot write or that another process keeps locked; raw bytes in.
+portico_test(sidecar_store_e2e_tests e2e e2e/SidecarStoreTest.cpp TIMEOUT 120)
