@@ -41,7 +41,7 @@ portico_build() {
 
 # The libFuzzer harnesses (tests/fuzz/), built by clang in build-fuzz/.
 portico_build_fuzz() {
-  CXX=clang++ cmake -S . -B build-fuzz -DPORTICO_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DPORTICO_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build build-fuzz -j2 --target portico_fuzzers
 }
 
