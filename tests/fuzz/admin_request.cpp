@@ -27,6 +27,9 @@ namespace {
 /// free); recreated now and then so the routes the fuzzer creates do not pile up.
 class Fixture {
  public:
+  // libFuzzer ends a timed run with exit(), which destroys this: the store files go with it.
+  ~Fixture() { removeStore(); }
+
   AdminApi& api() {
     if (!api_ || ++uses_ % 5000 == 0) reset();
     return *api_;
@@ -35,13 +38,18 @@ class Fixture {
 
  private:
   void reset() {
-    api_.reset();
-    store_.reset();
+    if (!path_.empty()) removeStore();
     const std::string dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     path_ = dir + "/portico-fuzz-" + std::to_string(getpid()) + ".db";
     for (const char* suffix : {"", "-wal", "-shm"}) unlink((path_ + suffix).c_str());
     store_ = std::make_unique<Store>(path_);
     api_ = std::make_unique<AdminApi>(*store_, "/endpoints", HealthSpec{}, [] {});
+  }
+
+  void removeStore() {
+    api_.reset();
+    store_.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) unlink((path_ + suffix).c_str());
   }
 
   std::string path_;
