@@ -1,5 +1,6 @@
 #include "Settings.h"
 
+#include <Poco/Exception.h>
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
@@ -10,6 +11,7 @@
 #include "Duration.h"
 #include "Errors.h"
 #include "Normalize.h"
+#include "Utf8.h"
 
 namespace portico {
 namespace {
@@ -24,7 +26,12 @@ class Reader {
   bool has(const std::string& key) const { return c_.hasProperty(key); }
 
   std::string text(const std::string& key, const std::string& def) const {
-    return Poco::trim(c_.getString(key, def));
+    try {
+      return Poco::trim(c_.getString(key, def));
+    } catch (const Poco::Exception& e) {
+      // POCO expands ${other.key} in values; a reference loop ends in an exception.
+      throw ConfigError(key, e.displayText());
+    }
   }
 
   int integer(const std::string& key, int def, int min, int max) const {
@@ -106,8 +113,17 @@ void Settings::rejectUnknownSections(const AbstractConfiguration& layer) {
   layer.keys(roots);
   for (const auto& root : roots)
     if (!known.count(root))
+      // A line "= value" in a file has an empty key; it must still be named.
       throw ConfigError(
-          root, "unknown configuration key (sections: store, proxy, admin, health, log, route)");
+          root.empty() ? "''" : root,
+          "unknown configuration key (sections: store, proxy, admin, health, log, route)");
+}
+
+std::pair<std::string, std::string> Settings::parseDefine(const std::string& define) {
+  const auto eq = define.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("--define", "'" + printable(define, 80) + "' is not key=value");
+  return {define.substr(0, eq), define.substr(eq + 1)};
 }
 
 Settings Settings::load(const AbstractConfiguration& config) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "Log.h"
@@ -73,6 +74,9 @@ struct Settings {
   /// Throws ConfigError for a top-level key outside store/proxy/admin/health/log/route (a typo such
   /// as `helth.interval`). Applied to the user's layers only: POCO adds `application.*` itself.
   static void rejectUnknownSections(const Poco::Util::AbstractConfiguration& layer);
+  /// A --define value split at its first '=' into key and value; throws ConfigError naming
+  /// --define when there is no key.
+  static std::pair<std::string, std::string> parseDefine(const std::string& define);
 };
 
 }  // namespace portico

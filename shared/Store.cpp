@@ -8,6 +8,7 @@
 
 #include "Errors.h"
 #include "Sqlite.h"
+#include "SqliteReaders.h"
 
 namespace portico {
 namespace {
@@ -56,6 +57,24 @@ std::int64_t insertRoute(SqliteConnection& conn, const RouteSpec& spec) {
   return id;
 }
 
+/// Throws StoreError when this process cannot write the store: the sidecar would otherwise
+/// start, say it listens, and fail every change with a 500.
+void checkCanWrite(SqliteConnection& conn) {
+  if (sqlite3_db_readonly(conn.get(), "main") == 1)
+    throw StoreError(
+        "cannot write the store: the file is read-only for this process (check the owner and "
+        "permissions of the file and of its directory)");
+  try {
+    // A write, rolled back: finds what the open flags do not (a read-only directory, a lock).
+    SqliteTransaction tx(conn, SqliteTransaction::Kind::Immediate);
+    conn.exec("UPDATE revision SET value = value WHERE id = 1");
+  } catch (const StoreBusy&) {
+    throw;
+  } catch (const StoreError& e) {
+    throw StoreError(std::string("cannot write the store: ") + e.what());
+  }
+}
+
 }  // namespace
 
 Store::Store(const std::string& path, Access access, const std::vector<Migration>& migrations)
@@ -79,7 +98,9 @@ Store::Store(const std::string& path, Access access, const std::vector<Migration
     conn_->exec("PRAGMA synchronous = FULL");
   }
   migrate(*conn_, migrations, writable);
+  if (writable) checkCanWrite(*conn_);
   if (!writable) conn_->exec("PRAGMA query_only = ON");
+  readers_ = std::make_unique<SqliteReaders>(path, kBusyTimeoutMs);
 }
 
 Store::~Store() = default;
@@ -135,24 +156,25 @@ void Store::requireWritable() const {
 }
 
 int Store::schemaVersion() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return static_cast<int>(conn_->queryInt("PRAGMA user_version"));
+  auto reader = readers_->acquire();
+  return static_cast<int>(reader->queryInt("PRAGMA user_version"));
 }
 
 std::int64_t Store::revision() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return conn_->queryInt("SELECT value FROM revision WHERE id = 1");
+  auto reader = readers_->acquire();
+  return reader->queryInt("SELECT value FROM revision WHERE id = 1");
 }
 
 void Store::bumpRevision() {
   conn_->exec("UPDATE revision SET value = value + 1 WHERE id = 1");
 }
 
-std::vector<RouteRecord> Store::loadRoutesLocked(const std::string& where, const std::string& arg) {
+std::vector<RouteRecord> Store::loadRoutesLocked(SqliteConnection& conn, const std::string& where,
+                                                 const std::string& arg) {
   std::vector<RouteRecord> routes;
   {
     SqliteStatement st(
-        conn_->get(),
+        conn.get(),
         "SELECT id, prefix, balancer, health_interval_ms, health_timeout_ms, health_type, "
         "health_path, health_fall, health_rise FROM routes " +
             where + " ORDER BY prefix");
@@ -172,7 +194,7 @@ std::vector<RouteRecord> Store::loadRoutesLocked(const std::string& where, const
     }
   }
   SqliteStatement st(
-      conn_->get(),
+      conn.get(),
       "SELECT id, url, healthy, COALESCE(last_checked_at, ''), COALESCE(last_changed_at, ''), "
       "COALESCE(last_error, '') FROM targets WHERE route_id = ? ORDER BY id");
   for (auto& r : routes) {
@@ -193,17 +215,17 @@ std::vector<RouteRecord> Store::loadRoutesLocked(const std::string& where, const
 }
 
 std::vector<RouteRecord> Store::loadRoutes() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Deferred);
-  auto routes = loadRoutesLocked("", "");
+  auto reader = readers_->acquire();
+  SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
+  auto routes = loadRoutesLocked(*reader, "", "");
   tx.commit();
   return routes;
 }
 
 std::optional<RouteRecord> Store::findRoute(const std::string& prefix) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Deferred);
-  auto routes = loadRoutesLocked("WHERE prefix = ?", prefix);
+  auto reader = readers_->acquire();
+  SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
+  auto routes = loadRoutesLocked(*reader, "WHERE prefix = ?", prefix);
   tx.commit();
   if (routes.empty()) return std::nullopt;
   return std::move(routes.front());
@@ -217,7 +239,7 @@ RouteRecord Store::createRoute(const RouteSpec& spec) {
     if (routeId(*conn_, spec.prefix)) throw Conflict("route " + spec.prefix + " already exists");
     insertRoute(*conn_, spec);
     bumpRevision();
-    auto routes = loadRoutesLocked("WHERE prefix = ?", spec.prefix);
+    auto routes = loadRoutesLocked(*conn_, "WHERE prefix = ?", spec.prefix);
     tx.commit();
     return std::move(routes.front());
   });

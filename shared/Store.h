@@ -13,6 +13,7 @@
 namespace portico {
 
 class SqliteConnection;
+class SqliteReaders;
 
 /// Told about every write transaction (the sidecar's metrics). Called on the writing thread.
 class StoreObserver {
@@ -28,6 +29,9 @@ class StoreObserver {
 /// writes); the proxy opens it ReadOnly (never writes, refuses a schema it does not know).
 /// Every change commits in one transaction together with a revision bump; a write that cannot
 /// get SQLite's lock within the busy timeout throws StoreBusy and changes nothing. Thread-safe.
+/// Reads run on connections of their own (SqliteReaders): they see the last committed state
+/// and never wait for a write, this process's or another's. A ReadWrite store checks at
+/// opening that it can write (StoreError otherwise).
 class Store {
  public:
   enum class Access { ReadWrite, ReadOnly };
@@ -74,7 +78,10 @@ class Store {
   void setObserver(StoreObserver* observer) { observer_ = observer; }
 
  private:
-  std::vector<RouteRecord> loadRoutesLocked(const std::string& where, const std::string& arg);
+  /// Every route matching `where` (a WHERE clause with one parameter, or "") with its targets,
+  /// read on `conn` (the writer's, or a reader's).
+  std::vector<RouteRecord> loadRoutesLocked(SqliteConnection& conn, const std::string& where,
+                                            const std::string& arg);
   void bumpRevision();
   void requireWritable() const;
   template <typename F>
@@ -82,6 +89,7 @@ class Store {
 
   std::mutex mutex_;  // one connection; SQLite transactions must not interleave across threads
   std::unique_ptr<SqliteConnection> conn_;
+  std::unique_ptr<SqliteReaders> readers_;  // the reads: schemaVersion, revision, load/findRoute
   Access access_;
   StoreObserver* observer_{nullptr};
 };

@@ -10,6 +10,7 @@
 #include "Errors.h"
 #include "Log.h"
 #include "Store.h"
+#include "Utf8.h"
 
 namespace portico {
 namespace {
@@ -59,7 +60,7 @@ AdminApi::AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
 AdminResponse AdminApi::errorAnswer(int status, const std::string& message,
                                     const std::string& allow) {
   auto o = jsonObject();
-  o->set("error", message);
+  o->set("error", printable(message));  // quotes what the client sent: escaped, valid UTF-8
   AdminResponse r = jsonAnswer(status, o);
   r.allow = allow;
   return r;

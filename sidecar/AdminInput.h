@@ -14,7 +14,8 @@ namespace portico {
 // Reading admin request bodies and query values. Every failure is an ApiError(400) whose
 // message names the field, so a client can tell what to fix.
 
-/// Parses a body that must be one JSON object.
+/// Parses a body that must be one JSON object: valid UTF-8, nothing after the value but
+/// whitespace, no key twice in one object (see parseStrictJson).
 Poco::JSON::Object::Ptr parseJsonObject(const std::string& body);
 
 /// Rejects fields other than `known`; `where` prefixes the field name ("healthCheck.").

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "Duration.h"
+#include "Utf8.h"
 
 namespace portico {
 namespace {
@@ -55,7 +56,9 @@ Poco::JSON::Object::Ptr routeJson(const RouteRecord& route) {
 std::string toJsonText(const Poco::JSON::Object::Ptr& object) {
   std::ostringstream out;
   object->stringify(out);
-  return out.str();
+  // POCO copies bytes that are not UTF-8 into the text as they are; an answer must decode
+  // even when the store holds such text from an older version (a probe's error, a path).
+  return toValidUtf8(out.str());
 }
 
 }  // namespace portico

@@ -22,7 +22,7 @@ Poco::JSON::Object::Ptr routeJson(const RouteRecord& route);
 /// A new ordered object; answers keep the documented field order.
 Poco::JSON::Object::Ptr jsonObject();
 
-/// Compact JSON text of `object`.
+/// Compact JSON text of `object`, always valid UTF-8.
 std::string toJsonText(const Poco::JSON::Object::Ptr& object);
 
 }  // namespace portico

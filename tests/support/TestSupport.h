@@ -13,6 +13,14 @@
 
 namespace portico::test {
 
+/// How many times slower than a plain build this build runs: a sanitizer build (ASan, TSan)
+/// scales the timing that a test measures by it (intervals, schedules), not its correctness.
+#ifdef PORTICO_SANITIZED
+inline constexpr int kSlowdown = 4;
+#else
+inline constexpr int kSlowdown = 1;
+#endif
+
 /// Where the built binaries live (build/bin).
 std::string binDir();
 std::string binary(const std::string& name);

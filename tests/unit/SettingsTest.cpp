@@ -43,6 +43,7 @@ class SettingsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRouteErrors);
   CPPUNIT_TEST(testUnknownSections);
   CPPUNIT_TEST(testOperationsKeys);
+  CPPUNIT_TEST(testRefusalsFoundByFuzzing);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -261,6 +262,27 @@ class SettingsTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(b.key) + "=" + b.value, std::string(b.key),
                                    failingKey({{b.key, b.value}}));
     CPPUNIT_ASSERT_EQUAL(std::string("admin.prefix"), failingKey({{"admin.prefix", "/metrics"}}));
+  }
+
+  void testRefusalsFoundByFuzzing() {
+    // A ${...} reference loop is a refusal naming the key, not an uncaught POCO exception.
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("admin.prefix"),
+        failingKey({{"admin.prefix", "${admin.token}"}, {"admin.token", "${admin.prefix}"}}));
+    // A file line "= value" has an empty key: it is still named.
+    auto empty = Poco::makeAuto<Poco::Util::MapConfiguration>();
+    empty->setString("", "value");
+    try {
+      Settings::rejectUnknownSections(*empty);
+      CPPUNIT_FAIL("accepted an empty key");
+    } catch (const ConfigError& e) {
+      CPPUNIT_ASSERT_EQUAL(std::string("''"), e.key());
+    }
+    // --define values: split at the first '=', and a malformed one names --define.
+    CPPUNIT_ASSERT(Settings::parseDefine("a.b=c=d") ==
+                   std::make_pair(std::string("a.b"), std::string("c=d")));
+    for (const char* bad : {"novalue", "=x", ""})
+      CPPUNIT_ASSERT_THROW_MESSAGE(bad, Settings::parseDefine(bad), ConfigError);
   }
 };
 
