@@ -177,13 +177,17 @@ void Forwarder::run() {
   std::size_t tried[kMaxTried];
   std::size_t triedCount = 0;
   std::string lastError;
+  // Balancers are shared and immutable; what moves between picks is this thread's own.
+  thread_local PickStates threadPicks;
+  PickState& picks = threadPicks.at(route_.slot);
   while (triedCount < ctx_.maxAttempts && triedCount < kMaxTried) {
     const std::int64_t now = steadyMs();
-    std::size_t index =
-        route_.picker->pick(clientKey_, TriedFilter(route_, tried, triedCount, true, now));
+    std::size_t index = route_.picker->pick(
+        clientKey_, TriedFilter(route_, tried, triedCount, true, now), picks, now);
     // Every remaining target is cooling down: still better to try one than to fail outright.
     if (index == Balancer::npos)
-      index = route_.picker->pick(clientKey_, TriedFilter(route_, tried, triedCount, false, now));
+      index = route_.picker->pick(
+          clientKey_, TriedFilter(route_, tried, triedCount, false, now), picks, now);
     if (index == Balancer::npos) break;
     tried[triedCount++] = index;
     TargetState& target = *route_.candidates[index];

@@ -23,6 +23,25 @@ std::string toString(BalancerKind kind) {
   return "round_robin";
 }
 
+ServingState parseServingState(const std::string& name) {
+  if (name == "active") return ServingState::Active;
+  if (name == "draining") return ServingState::Draining;
+  if (name == "disabled") return ServingState::Disabled;
+  throw InvalidInput("unknown target state '" + name + "' (use active, draining or disabled)");
+}
+
+std::string toString(ServingState state) {
+  switch (state) {
+    case ServingState::Draining:
+      return "draining";
+    case ServingState::Disabled:
+      return "disabled";
+    case ServingState::Active:
+      break;
+  }
+  return "active";
+}
+
 ProbeType parseProbeType(const std::string& name) {
   if (name == "tcp") return ProbeType::Tcp;
   if (name == "http") return ProbeType::Http;
@@ -41,6 +60,7 @@ void HealthSpec::validate() const {
   if (path.empty() || path.front() != '/' || path.size() > 1024 ||
       path.find_first_of(" \t\r\n") != std::string::npos)
     throw InvalidInput("health path must start with '/' and contain no spaces");
+  if (slowStart.count() < 0) throw InvalidInput("slow start must not be negative");
 }
 
 }  // namespace portico

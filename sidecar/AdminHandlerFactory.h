@@ -7,16 +7,19 @@
 namespace portico {
 
 class AdminApi;
+class Dashboard;
 
-/// Hands every admin connection's requests to an AdminRequestHandler.
+/// Hands every admin connection's requests (the API's and the status page's) to an
+/// AdminRequestHandler.
 class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  AdminHandlerFactory(AdminApi& api, std::string token);
+  AdminHandlerFactory(AdminApi& api, const Dashboard& dashboard, std::string token);
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest& request) override;
 
  private:
   AdminApi& api_;
+  const Dashboard& dashboard_;
   std::string token_;
 };
 

@@ -6,8 +6,10 @@
 #include <Poco/URI.h>
 
 #include <istream>
+#include <optional>
 
 #include "AdminApi.h"
+#include "Dashboard.h"
 #include "Log.h"
 
 namespace portico {
@@ -39,6 +41,15 @@ bool drain(std::istream& in, std::size_t limit) {
   return in.eof() && !in.bad();
 }
 
+/// Every If-Match header as one list (a client may send several); nothing when there is none.
+std::optional<std::string> ifMatchHeader(const Poco::Net::HTTPServerRequest& request) {
+  std::optional<std::string> out;
+  for (auto it = request.find("If-Match");
+       it != request.end() && Poco::icompare(it->first, "If-Match") == 0; ++it)
+    out = out ? *out + ", " + it->second : it->second;
+  return out;
+}
+
 /// Compares in time that depends only on the expected secret's length.
 bool sameSecret(const std::string& given, const std::string& expected) {
   unsigned char diff = given.size() == expected.size() ? 0 : 1;
@@ -51,8 +62,9 @@ bool sameSecret(const std::string& given, const std::string& expected) {
 
 }  // namespace
 
-AdminRequestHandler::AdminRequestHandler(AdminApi& api, const std::string& token)
-    : api_(api), token_(token) {}
+AdminRequestHandler::AdminRequestHandler(AdminApi& api, const Dashboard& dashboard,
+                                         const std::string& token)
+    : api_(api), dashboard_(dashboard), token_(token) {}
 
 bool AdminRequestHandler::authorized(const Poco::Net::HTTPServerRequest& request) const {
   if (token_.empty()) return true;
@@ -72,7 +84,13 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     // Without Content-Length or chunked framing a request has no body (RFC 9112 6.3); POCO's
     // stream would otherwise wait for the client to close.
     const bool hasBody = request.hasContentLength() || request.getChunkedTransferEncoding();
-    if (!authorized(request)) {
+    const Poco::URI uri(request.getURI());
+    if (auto page = dashboard_.answer(request.getMethod(), uri.getPath())) {
+      // The page's files hold no data, so a browser gets them without the token it is about
+      // to ask for.
+      keepAlive = !hasBody || drain(in, kDrainLimit);
+      answer = std::move(*page);
+    } else if (!authorized(request)) {
       keepAlive = !hasBody || drain(in, kDrainLimit);
       answer = AdminApi::errorAnswer(401, "missing or invalid bearer token");
       response.set("WWW-Authenticate", "Bearer realm=\"portico-admin\"");
@@ -92,11 +110,12 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         keepAlive = false;
         answer = AdminApi::errorAnswer(400, "could not read the request body");
       } else {
-        const Poco::URI uri(request.getURI());
         req.method = request.getMethod();
         req.path = uri.getPath();
         req.query = uri.getQueryParameters();
         req.body = std::move(body);
+        req.client = request.clientAddress().host().toString();
+        req.ifMatch = ifMatchHeader(request);
         answer = api_.handle(req);
       }
     }
@@ -112,9 +131,11 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
 
   try {
     response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
-    response.setContentType("application/json");
+    response.setContentType(answer.contentType);
     response.set("Cache-Control", "no-store");
     if (!answer.allow.empty()) response.set("Allow", answer.allow);
+    if (answer.revision >= 0) response.set("ETag", "\"" + std::to_string(answer.revision) + "\"");
+    for (const auto& [name, value] : answer.headers) response.set(name, value);
     if (!keepAlive) response.setKeepAlive(false);
     response.setContentLength(static_cast<std::streamsize>(answer.body.size()));
     response.sendBuffer(answer.body.data(), answer.body.size());

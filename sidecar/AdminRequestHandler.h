@@ -8,14 +8,16 @@
 namespace portico {
 
 class AdminApi;
+class Dashboard;
 
-/// The HTTP edge of the admin API: bearer-token check, the 1 MiB body limit, and writing
-/// AdminApi's answer as JSON. One per request.
+/// The HTTP edge of the admin API: the status page's static files, bearer-token check, the
+/// 1 MiB body limit, If-Match and the client's address in, and AdminApi's answer out (with the
+/// ETag of the revision it reflects). One per request.
 class AdminRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
   static constexpr std::size_t kMaxBody = 1024 * 1024;
 
-  AdminRequestHandler(AdminApi& api, const std::string& token);
+  AdminRequestHandler(AdminApi& api, const Dashboard& dashboard, const std::string& token);
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override;
 
@@ -23,6 +25,7 @@ class AdminRequestHandler : public Poco::Net::HTTPRequestHandler {
   bool authorized(const Poco::Net::HTTPServerRequest& request) const;
 
   AdminApi& api_;
+  const Dashboard& dashboard_;
   const std::string& token_;
 };
 

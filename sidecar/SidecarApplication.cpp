@@ -12,6 +12,7 @@
 
 #include "AdminApi.h"
 #include "AdminHandlerFactory.h"
+#include "Dashboard.h"
 #include "Errors.h"
 #include "HealthChecker.h"
 #include "Log.h"
@@ -48,6 +49,7 @@ int SidecarApplication::run(const Settings& settings) {
   std::unique_ptr<Store> store;
   try {
     store = std::make_unique<Store>(settings.storePath, Store::Access::ReadWrite);
+    store->setHistoryLimit(settings.historyLimit);
     std::map<std::string, std::string> names;
     std::vector<RouteSpec> seeds;
     for (const auto& seed : settings.routes) {
@@ -75,18 +77,20 @@ int SidecarApplication::run(const Settings& settings) {
 
   AdminApi api(*store, settings.admin.prefix, settings.health,
                [&checker] { checker.notifyChanged(); });
+  const Dashboard dashboard(settings.admin.prefix);
   Poco::ThreadPool pool("admin", 2, kAdminThreads);
   auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
   params->setMaxThreads(kAdminThreads);
   params->setMaxQueued(kAdminBacklog);
   params->setTimeout(Poco::Timespan(30, 0));
   params->setServerName("portico-sidecar");
-  Poco::Net::HTTPServer server(Poco::makeShared<AdminHandlerFactory>(api, settings.admin.token),
+  Poco::Net::HTTPServer server(Poco::makeShared<AdminHandlerFactory>(api, dashboard, settings.admin.token),
                                pool, socket, params);
   server.start();
   logLine("portico-sidecar admin API listening on http://" + socket.address().toString() +
           settings.admin.prefix + " (store " + settings.storePath +
-          (settings.admin.token.empty() ? ", no token" : ", bearer token required") + ")");
+          (settings.admin.token.empty() ? ", no token" : ", bearer token required") +
+          "), status page at http://" + socket.address().toString() + "/");
 
   waitForTerminationRequest();
   logLine("portico-sidecar shutting down");

@@ -48,7 +48,13 @@ class AdminApiTest : public CppUnit::TestFixture {
   AdminResponse call(const std::string& method, const std::string& path,
                      const std::string& body = "",
                      std::vector<std::pair<std::string, std::string>> query = {}) {
-    return api_->handle(AdminRequest{method, path, std::move(query), body});
+    AdminRequest request;
+    request.method = method;
+    request.path = path;
+    request.query = std::move(query);
+    request.body = body;
+    request.client = "192.0.2.7";
+    return api_->handle(request);
   }
 
   void testChangeNotifications() {

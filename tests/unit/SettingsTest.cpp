@@ -152,7 +152,7 @@ class SettingsTest : public CppUnit::TestFixture {
     const auto& proxy = s.routes[0].name == "api" ? s.routes[1] : s.routes[0];
     CPPUNIT_ASSERT_EQUAL(std::string("/proxy/"), proxy.spec.prefix);
     CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(proxy.spec.targets.size()));  // duplicate dropped
-    CPPUNIT_ASSERT_EQUAL(std::string("http://localhost:8082"), proxy.spec.targets[1]);
+    CPPUNIT_ASSERT_EQUAL(std::string("http://localhost:8082"), proxy.spec.targets[1].url);
     CPPUNIT_ASSERT(proxy.spec.balancer == portico::BalancerKind::RoundRobin);
     CPPUNIT_ASSERT(proxy.spec.health.interval == 2s);  // inherits health.*
     CPPUNIT_ASSERT(api.spec.balancer == portico::BalancerKind::IpHash);
