@@ -17,18 +17,22 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
-#ifndef PORTICO_BIN_DIR
-#error "PORTICO_BIN_DIR must be defined by the build"
+#if !defined(PORTICO_BIN_DIR) || !defined(PORTICO_SOURCE_DIR)
+#error "PORTICO_BIN_DIR and PORTICO_SOURCE_DIR must be defined by the build"
 #endif
 
 namespace portico::test {
 
 std::string binDir() {
   return PORTICO_BIN_DIR;
+}
+std::string sourceDir() {
+  return PORTICO_SOURCE_DIR;
 }
 std::string binary(const std::string& name) {
   return binDir() + "/" + name;
@@ -215,6 +219,22 @@ std::string sqlite(const std::string& dbPath, const std::string& sql) {
   sqlite3_close(db);
   if (rc != SQLITE_OK) throw std::runtime_error("sqlite: " + msg + " in: " + sql);
   return out;
+}
+
+namespace {
+std::vector<std::string>& skipped() {
+  static std::vector<std::string> reasons;
+  return reasons;
+}
+}  // namespace
+
+void skipTest(const std::string& reason) {
+  std::cerr << "\nSKIPPED: " << reason << std::endl;
+  skipped().push_back(reason);
+}
+
+const std::vector<std::string>& skipReasons() {
+  return skipped();
 }
 
 void writeFile(const std::string& path, const std::string& text) {

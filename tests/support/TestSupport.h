@@ -13,8 +13,9 @@
 
 namespace portico::test {
 
-/// Where the built binaries live (build/bin).
+/// Where the built binaries live (build/bin), and the source tree (for scripts tests run).
 std::string binDir();
+std::string sourceDir();
 std::string binary(const std::string& name);
 
 /// A fresh directory under /tmp, removed with everything in it on destruction.
@@ -98,5 +99,14 @@ std::string sqlite(const std::string& dbPath, const std::string& sql);
 
 /// Writes `text` to `path`.
 void writeFile(const std::string& path, const std::string& text);
+
+/// Marks the running test as skipped (what it needs is missing here) and says why on stderr.
+/// The test returns without asserting; when every test of the executable passed or was skipped
+/// and one was, the executable exits with kSkipped, which CTest reports as "Not Run (Skipped)",
+/// never as a pass.
+void skipTest(const std::string& reason);
+constexpr int kSkipped = 77;
+/// The reasons given to skipTest() so far.
+const std::vector<std::string>& skipReasons();
 
 }  // namespace portico::test
