@@ -5,11 +5,7 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/StreamSocket.h>
-#include <Poco/StreamCopier.h>
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <chrono>
@@ -223,36 +219,6 @@ class Stack {
   std::map<std::string, std::unique_ptr<ChildProcess>> echos_;
   std::map<std::string, int> echoPorts_;
   std::vector<std::unique_ptr<ChildProcess>> proxies_;
-};
-
-/// Requests one after the other on one keep-alive connection (one proxy thread serves them all).
-class KeepAliveClient {
- public:
-  explicit KeepAliveClient(int port) : session_("127.0.0.1", static_cast<Poco::UInt16>(port)) {
-    session_.setKeepAlive(true);
-    session_.setTimeout(Poco::Timespan(20, 0));
-  }
-  HttpResult get(const std::string& path, const std::map<std::string, std::string>& headers = {}) {
-    HttpResult out;
-    try {
-      Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, path,
-                                 Poco::Net::HTTPMessage::HTTP_1_1);
-      for (const auto& [k, v] : headers) req.set(k, v);
-      session_.sendRequest(req);
-      Poco::Net::HTTPResponse resp;
-      std::istream& in = session_.receiveResponse(resp);
-      out.status = static_cast<int>(resp.getStatus());
-      std::ostringstream body;
-      Poco::StreamCopier::copyStream(in, body);
-      out.body = body.str();
-    } catch (const Poco::Exception& e) {
-      out.error = e.displayText();
-    }
-    return out;
-  }
-
- private:
-  Poco::Net::HTTPClientSession session_;
 };
 
 /// A raw HTTP/1.1 exchange on a socket, for what HTTPClientSession hides (100-continue,

@@ -7,9 +7,14 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace Poco::Net {
+class HTTPClientSession;
+}
 
 namespace portico::test {
 
@@ -87,6 +92,21 @@ HttpResult http(int port, const std::string& method, const std::string& pathAndQ
                 const std::string& body = "",
                 const std::map<std::string, std::string>& headers = {},
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+/// Requests one after the other on one keep-alive connection to 127.0.0.1:port (the proxy
+/// serves them all on one thread, so they share that thread's balancer rotation).
+class KeepAliveClient {
+ public:
+  explicit KeepAliveClient(int port);
+  ~KeepAliveClient();
+  KeepAliveClient(const KeepAliveClient&) = delete;
+  KeepAliveClient& operator=(const KeepAliveClient&) = delete;
+  HttpResult get(const std::string& pathAndQuery,
+                 const std::map<std::string, std::string>& headers = {});
+
+ private:
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+};
 
 /// Like http(), but the body goes chunked (no Content-Length), as streaming clients send it.
 HttpResult httpChunked(int port, const std::string& method, const std::string& pathAndQuery,
