@@ -29,7 +29,7 @@ struct Candidate {
   static constexpr std::int64_t kWarm = std::numeric_limits<std::int64_t>::min() / 4;
 
   std::shared_ptr<TargetState> target;
-  int weight{kDefaultWeight};   // 1-1000
+  int weight{kDefaultWeight};      // 1-1000
   std::int64_t warmFromMs{kWarm};  // steady-clock ms when its slow start began
 };
 

@@ -186,8 +186,8 @@ void Forwarder::run() {
         clientKey_, TriedFilter(route_, tried, triedCount, true, now), picks, now);
     // Every remaining target is cooling down: still better to try one than to fail outright.
     if (index == Balancer::npos)
-      index = route_.picker->pick(
-          clientKey_, TriedFilter(route_, tried, triedCount, false, now), picks, now);
+      index = route_.picker->pick(clientKey_, TriedFilter(route_, tried, triedCount, false, now),
+                                  picks, now);
     if (index == Balancer::npos) break;
     tried[triedCount++] = index;
     TargetState& target = *route_.candidates[index];

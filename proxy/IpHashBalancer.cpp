@@ -65,8 +65,7 @@ IpHashBalancer::IpHashBalancer(std::vector<Candidate> candidates, SlowStart slow
   });
 }
 
-bool IpHashBalancer::keeps(std::size_t target, std::uint64_t clientHash,
-                           std::int64_t nowMs) const {
+bool IpHashBalancer::keeps(std::size_t target, std::uint64_t clientHash, std::int64_t nowMs) const {
   const std::int64_t permille = slowStart_.permille(candidates_[target], nowMs);
   if (permille >= 1000) return true;
   return static_cast<std::int64_t>(mix(clientHash ^ salt_[target]) % 1000) < permille;

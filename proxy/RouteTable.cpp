@@ -13,9 +13,8 @@ namespace portico {
 
 SnapshotClock SnapshotClock::now() {
   using namespace std::chrono;
-  return SnapshotClock{
-      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(),
-      duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count()};
+  return SnapshotClock{duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(),
+                       duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count()};
 }
 
 namespace {

@@ -41,8 +41,8 @@ ChangeRecord readRow(const SqliteStatement& st) {
 
 void ChangeLog::add(const std::string& action, const std::string& route, const std::string& target,
                     const Poco::JSON::Object::Ptr& before, const Poco::JSON::Object::Ptr& after) {
-  rows_.push_back(Row{action, route, target, before ? toJsonText(before) : "",
-                      after ? toJsonText(after) : ""});
+  rows_.push_back(
+      Row{action, route, target, before ? toJsonText(before) : "", after ? toJsonText(after) : ""});
 }
 
 void ChangeLog::write(SqliteConnection& conn, std::int64_t revision, std::int64_t limit) const {
@@ -79,9 +79,8 @@ ChangePage ChangeLog::page(SqliteConnection& conn, const ChangeQuery& query,
   ChangePage page;
   const std::string where = "WHERE revision > ?1" + filters(query);
   {
-    SqliteStatement st(conn.get(),
-                       kColumns + where + " ORDER BY revision, id LIMIT " +
-                           std::to_string(static_cast<std::int64_t>(query.limit) + 1));
+    SqliteStatement st(conn.get(), kColumns + where + " ORDER BY revision, id LIMIT " +
+                                       std::to_string(static_cast<std::int64_t>(query.limit) + 1));
     st.bind(1, query.since);
     bindFilters(st, query);
     while (st.step()) page.changes.push_back(readRow(st));
@@ -100,8 +99,8 @@ ChangePage ChangeLog::page(SqliteConnection& conn, const ChangeQuery& query,
   while (!page.changes.empty() && page.changes.back().revision == cut) page.changes.pop_back();
   if (page.changes.empty()) {
     // One revision has more rows than the limit: it comes whole, a page larger than asked.
-    SqliteStatement st(conn.get(), kColumns + ("WHERE revision = ?1" + filters(query)) +
-                                       " ORDER BY id");
+    SqliteStatement st(conn.get(),
+                       kColumns + ("WHERE revision = ?1" + filters(query)) + " ORDER BY id");
     st.bind(1, cut);
     bindFilters(st, query);
     while (st.step()) page.changes.push_back(readRow(st));

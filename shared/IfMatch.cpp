@@ -36,7 +36,8 @@ IfMatch IfMatch::parse(std::string_view header) {
   bool any = false;
   while (i < header.size()) {
     skipSpace();
-    if (i < header.size() && header[i] == ',') {  // empty list elements are allowed (RFC 9110 5.6.1)
+    if (i < header.size() &&
+        header[i] == ',') {  // empty list elements are allowed (RFC 9110 5.6.1)
       ++i;
       continue;
     }
@@ -58,9 +59,10 @@ IfMatch IfMatch::parse(std::string_view header) {
     skipSpace();
     if (i < header.size() && header[i] != ',') throw bad("entity tags are separated by commas");
     any = true;
-    const bool numeric = !tag.empty() && tag.size() <= 18 &&
-                         std::all_of(tag.begin(), tag.end(),
-                                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    const bool numeric =
+        !tag.empty() && tag.size() <= 18 && std::all_of(tag.begin(), tag.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        });
     if (!weak && numeric) out.revisions_.push_back(std::stoll(std::string(tag)));
   }
   if (!any) throw bad("no entity tag");

@@ -75,8 +75,8 @@ std::vector<std::string> splitList(const std::string& s) {
 
 /// One item of route.<name>.targets: a URL, optionally followed by `weight=N` as in nginx.
 TargetSpec parseTargetItem(const std::string& item, const std::string& key) {
-  Poco::StringTokenizer words(item, " \t",
-                              Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+  Poco::StringTokenizer words(
+      item, " \t", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
   TargetSpec target("");
   try {
     target.url = parseTargetUrl(words[0]).canonical;

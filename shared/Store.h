@@ -44,8 +44,7 @@ class Store {
   std::int64_t revision();
   /// Every route with its targets, read in one transaction (a consistent snapshot).
   std::vector<RouteRecord> loadRoutes(std::int64_t* revision = nullptr);
-  std::optional<RouteRecord> findRoute(const std::string& prefix,
-                                       std::int64_t* revision = nullptr);
+  std::optional<RouteRecord> findRoute(const std::string& prefix, std::int64_t* revision = nullptr);
   /// History rows after `query.since`, oldest first (see ChangePage).
   ChangePage changes(const ChangeQuery& query, std::int64_t* revision = nullptr);
 

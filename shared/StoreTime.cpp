@@ -13,8 +13,7 @@ std::optional<std::int64_t> storeTimeMs(const std::string& text) {
   if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, text, parsed,
                                       zone))
     return std::nullopt;
-  return (parsed.timestamp().epochMicroseconds() - static_cast<Poco::Int64>(zone) * 1000000) /
-         1000;
+  return (parsed.timestamp().epochMicroseconds() - static_cast<Poco::Int64>(zone) * 1000000) / 1000;
 }
 
 }  // namespace portico

@@ -46,8 +46,8 @@ std::int64_t integerParam(const std::string& name, const std::string& value, std
   std::int64_t n = 0;
   if (value.empty() || value.size() > 18 ||
       value.find_first_not_of("0123456789") != std::string::npos)
-    throw ApiError(400, "invalid query parameter '" + name + "': '" + value +
-                            "' is not a whole number");
+    throw ApiError(400,
+                   "invalid query parameter '" + name + "': '" + value + "' is not a whole number");
   n = std::stoll(value);
   if (n < min || n > max)
     throw ApiError(400, "invalid query parameter '" + name + "': " + value + " is out of range " +
@@ -250,16 +250,17 @@ AdminResponse AdminApi::patchTarget(const AdminRequest& request) {
     throw ApiError(404, "target " + url + " not found on route " + prefix);
   }
   written();
-  std::string line;
+  std::vector<std::string> changes;
   for (const auto& t : before->targets) {
     if (t.url != url) continue;
     if (t.weight != target.weight)
-      line += ", weight " + std::to_string(t.weight) + " -> " + std::to_string(target.weight);
+      changes.push_back("weight " + std::to_string(t.weight) + " -> " +
+                        std::to_string(target.weight));
     if (t.state != target.state)
-      line += ", state " + toString(t.state) + " -> " + toString(target.state);
+      changes.push_back("state " + toString(t.state) + " -> " + toString(target.state));
   }
-  logLine("target " + url + " of " + prefix +
-          (line.empty() ? ": unchanged" : line.substr(1).insert(0, ":")) + " (by " +
+  logLine("target " + url + " of " + prefix + ": " +
+          (changes.empty() ? std::string("unchanged") : joined(changes)) + " (by " +
           request.client + ")");
   return jsonAnswer(200, targetJson(target), revision);
 }

@@ -52,6 +52,10 @@ class AdminApi {
   /// Never throws; every failure becomes an error answer.
   AdminResponse handle(const AdminRequest& request);
 
+  /// `answer` tagged with the store's current revision (left untagged if the store cannot say):
+  /// for answers given before the store was asked anything.
+  AdminResponse current(AdminResponse answer);
+
   /// An error answer: `status` with `{"error": message}` (and `Allow` for a 405).
   static AdminResponse errorAnswer(int status, const std::string& message,
                                    const std::string& allow = "");
@@ -60,7 +64,6 @@ class AdminApi {
   using Params = std::map<std::string, std::string>;
 
   AdminResponse dispatch(const AdminRequest& request);
-  AdminResponse current(AdminResponse answer);
   static Params queryParams(const AdminRequest& request, const std::set<std::string>& known);
   static std::string requiredParam(const Params& params, const std::string& name);
 

@@ -98,14 +98,14 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                request.getContentLength64() > static_cast<Poco::Int64>(kMaxBody)) {
       keepAlive = request.getContentLength64() <= static_cast<Poco::Int64>(kDrainLimit) &&
                   drain(in, kDrainLimit);
-      answer = AdminApi::errorAnswer(413, "request body is larger than 1 MiB");
+      answer = api_.current(AdminApi::errorAnswer(413, "request body is larger than 1 MiB"));
     } else {
       AdminRequest req;
       std::string body;
       if (hasBody && !readLimited(in, body, kMaxBody)) {
         // A chunked body has no length up front; it is counted as it is read.
         keepAlive = drain(in, kDrainLimit);
-        answer = AdminApi::errorAnswer(413, "request body is larger than 1 MiB");
+        answer = api_.current(AdminApi::errorAnswer(413, "request body is larger than 1 MiB"));
       } else if (in.bad()) {
         keepAlive = false;
         answer = AdminApi::errorAnswer(400, "could not read the request body");

@@ -84,8 +84,9 @@ int SidecarApplication::run(const Settings& settings) {
   params->setMaxQueued(kAdminBacklog);
   params->setTimeout(Poco::Timespan(30, 0));
   params->setServerName("portico-sidecar");
-  Poco::Net::HTTPServer server(Poco::makeShared<AdminHandlerFactory>(api, dashboard, settings.admin.token),
-                               pool, socket, params);
+  Poco::Net::HTTPServer server(
+      Poco::makeShared<AdminHandlerFactory>(api, dashboard, settings.admin.token), pool, socket,
+      params);
   server.start();
   logLine("portico-sidecar admin API listening on http://" + socket.address().toString() +
           settings.admin.prefix + " (store " + settings.storePath +

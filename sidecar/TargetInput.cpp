@@ -80,8 +80,9 @@ TargetUpdate readTargetUpdate(const Object& object) {
     }
   }
   if (!update.weight && !update.state)
-    throw ApiError(400, "nothing to change: give 'weight' (0-1000) and/or 'state' (active, "
-                        "draining or disabled)");
+    throw ApiError(400,
+                   "nothing to change: give 'weight' (0-1000) and/or 'state' (active, "
+                   "draining or disabled)");
   return update;
 }
 

@@ -2,7 +2,6 @@
 // chromium, chromium-driver and python3-selenium) against a running sidecar.
 
 #include <cppunit/extensions/HelperMacros.h>
-
 #include <sys/stat.h>
 
 #include "SidecarHarness.h"
@@ -23,7 +22,8 @@ bool executable(const std::string& path) {
 std::string missingBrowser(const TempDir& dir) {
   if (!executable(kPython)) return kPython;
   if (!executable("/usr/bin/chromium")) return "/usr/bin/chromium (package chromium)";
-  if (!executable("/usr/bin/chromedriver")) return "/usr/bin/chromedriver (package chromium-driver)";
+  if (!executable("/usr/bin/chromedriver"))
+    return "/usr/bin/chromedriver (package chromium-driver)";
   ChildProcess probe(kPython, {"-c", "import selenium"}, dir.file("probe.log"));
   if (probe.wait(std::chrono::seconds(30)).value_or(-1) != 0)
     return "the selenium module of " + kPython + " (package python3-selenium)";
@@ -80,15 +80,15 @@ class DashboardBrowserTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(contains(page.header("content-security-policy"), "default-src 'none'"));
     CPPUNIT_ASSERT_EQUAL(401, s.request("GET", "/endpoints/routes").status);
 
-    const std::string expect = "{\"/shop/\":[\"" + a.url() + "\",\"" + b.url() +
-                               "\"],\"/api/\":[\"" + c.url() + "\"]}";
+    const std::string expect =
+        "{\"/shop/\":[\"" + a.url() + "\",\"" + b.url() + "\"],\"/api/\":[\"" + c.url() + "\"]}";
     const std::string shot = binDir() + "/../dashboard-test.png";
-    ChildProcess browser(kPython,
-                         {sourceDir() + "/tests/e2e/dashboard_browser.py",
-                          "--url=http://127.0.0.1:" + std::to_string(s.port()) + "/",
-                          "--token=" + token, "--expect=" + expect, "--drain=/shop/ " + b.url(),
-                          "--screenshot=" + shot},
-                         dir.file("browser.log"));
+    ChildProcess browser(
+        kPython,
+        {sourceDir() + "/tests/e2e/dashboard_browser.py",
+         "--url=http://127.0.0.1:" + std::to_string(s.port()) + "/", "--token=" + token,
+         "--expect=" + expect, "--drain=/shop/ " + b.url(), "--screenshot=" + shot},
+        dir.file("browser.log"));
     const auto status = browser.wait(std::chrono::seconds(120));
     if (!status) browser.kill9();
     const std::string log = browser.log();
@@ -100,8 +100,8 @@ class DashboardBrowserTest : public CppUnit::TestFixture {
 
     // The page listed exactly the store's routes and targets.
     const auto summary = log.substr(log.rfind("{\"shown\""));
-    auto shown = Poco::JSON::Parser().parse(summary).extract<Poco::JSON::Object::Ptr>()->getObject(
-        "shown");
+    auto shown =
+        Poco::JSON::Parser().parse(summary).extract<Poco::JSON::Object::Ptr>()->getObject("shown");
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), shown->size());
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), shown->getArray("/shop/")->size());
     CPPUNIT_ASSERT_EQUAL(c.url(), shown->getArray("/api/")->getElement<std::string>(0));
@@ -110,8 +110,10 @@ class DashboardBrowserTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("active"), s.stored(a.url(), "state"));
     CPPUNIT_ASSERT_EQUAL(
         std::string("api|127.0.0.1|draining"),
-        sqlite(s.db(), "SELECT actor, client, json_extract(after, '$.state') FROM changes WHERE "
-                       "action = 'target.state' AND target = '" + b.url() + "'"));
+        sqlite(s.db(),
+               "SELECT actor, client, json_extract(after, '$.state') FROM changes WHERE "
+               "action = 'target.state' AND target = '" +
+                   b.url() + "'"));
   }
 };
 

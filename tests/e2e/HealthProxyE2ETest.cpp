@@ -7,10 +7,10 @@
 #include "TestSupport.h"
 
 using namespace std::chrono_literals;
-using portico::test::KeepAliveClient;
 using portico::test::ChildProcess;
 using portico::test::HealthTestBackend;
 using portico::test::http;
+using portico::test::KeepAliveClient;
 using portico::test::localUrl;
 using portico::test::Sidecar;
 using portico::test::TempDir;

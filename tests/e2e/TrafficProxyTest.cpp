@@ -14,8 +14,8 @@ namespace {
 std::string weightedRoute(const std::string& prefix, const std::string& balancer,
                           const std::string& light, const std::string& heavy) {
   return "{\"prefixPath\":" + quoted(prefix) + ",\"balancer\":" + quoted(balancer) +
-         ",\"targets\":[{\"target\":" + quoted(light) + ",\"weight\":1},{\"target\":" +
-         quoted(heavy) + ",\"weight\":3}]}";
+         ",\"targets\":[{\"target\":" + quoted(light) +
+         ",\"weight\":1},{\"target\":" + quoted(heavy) + ",\"weight\":3}]}";
 }
 
 }  // namespace
@@ -80,8 +80,7 @@ class TrafficProxyTest : public CppUnit::TestFixture {
     }
 
     // Weight 0: no new requests, within the reload interval.
-    const auto r = s.admin("PATCH",
-                           "/endpoints?prefixPath=/round_robin/&target=" + s.url("light"),
+    const auto r = s.admin("PATCH", "/endpoints?prefixPath=/round_robin/&target=" + s.url("light"),
                            R"({"weight":0})");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
     KeepAliveClient client(proxy);
@@ -117,8 +116,9 @@ class TrafficProxyTest : public CppUnit::TestFixture {
     // the end make sure every one was answered by it.
     const bool inFlight = waitUntil([&] { return connectionsTo(oldPort) >= kSlow; }, 10s);
     // (No assertion may throw while the client threads run: results are checked after joining.)
-    const auto added = s.admin("POST", "/endpoints/add",
-                               "{\"prefixPath\":\"/drain/\",\"targets\":" + jsonList({s.url("new")}) + "}");
+    const auto added =
+        s.admin("POST", "/endpoints/add",
+                "{\"prefixPath\":\"/drain/\",\"targets\":" + jsonList({s.url("new")}) + "}");
     const auto drained = s.admin("PATCH", "/endpoints?prefixPath=/drain/&target=" + s.url("old"),
                                  R"({"state":"draining"})");
     // Once the drain is loaded, every new request goes to the other target, while the 20 run on.
@@ -130,7 +130,8 @@ class TrafficProxyTest : public CppUnit::TestFixture {
         },
         5s);
     std::vector<std::string> after;
-    for (int i = 0; i < 20; ++i) after.push_back(tryField(http(proxy, "GET", "/drain/n").body, "name"));
+    for (int i = 0; i < 20; ++i)
+      after.push_back(tryField(http(proxy, "GET", "/drain/n").body, "name"));
     for (auto& c : clients) c.join();
     CPPUNIT_ASSERT_EQUAL_MESSAGE(added.body, 200, added.status);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(drained.body, 200, drained.status);
@@ -144,9 +145,9 @@ class TrafficProxyTest : public CppUnit::TestFixture {
     // Nothing new reached it while draining (the in-flight ones are done by now).
     for (int i = 0; i < 20; ++i)
       CPPUNIT_ASSERT_EQUAL(std::string("new"), field(http(proxy, "GET", "/drain/m").body, "name"));
-    CPPUNIT_ASSERT_EQUAL(std::string("draining"),
-                         sqlite(s.store(), "SELECT state FROM targets WHERE url = '" +
-                                               s.url("old") + "'"));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("draining"),
+        sqlite(s.store(), "SELECT state FROM targets WHERE url = '" + s.url("old") + "'"));
 
     // Re-enabled, it is back in rotation.
     const auto back = s.admin("PATCH", "/endpoints?prefixPath=/drain/&target=" + s.url("old"),

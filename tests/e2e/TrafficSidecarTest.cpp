@@ -79,9 +79,10 @@ class TrafficSidecarTest : public CppUnit::TestFixture {
         },
         5s));
     CPPUNIT_ASSERT_EQUAL(200, s.request("PATCH", patchPath("/svc/", draining.url()),
-                                        R"({"state":"draining"})", kJson).status);
-    const auto r = s.request("PATCH", patchPath("/svc/", disabled.url()),
-                             R"({"state":"disabled"})", kJson);
+                                        R"({"state":"draining"})", kJson)
+                                  .status);
+    const auto r =
+        s.request("PATCH", patchPath("/svc/", disabled.url()), R"({"state":"disabled"})", kJson);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
     const std::string frozen = s.stored(disabled.url(), "last_checked_at");
     CPPUNIT_ASSERT_EQUAL(text(parseObject(r), "lastCheckedAt"), frozen);
@@ -93,12 +94,14 @@ class TrafficSidecarTest : public CppUnit::TestFixture {
                             2500ms, 50ms));
     CPPUNIT_ASSERT(s.stored(active.url(), "last_checked_at") != activeBefore);
     CPPUNIT_ASSERT(s.stored(draining.url(), "last_checked_at") != drainingBefore);
-    CPPUNIT_ASSERT_EQUAL(std::string("disabled|1"), s.stored(disabled.url(), "state || '|' || healthy"));
+    CPPUNIT_ASSERT_EQUAL(std::string("disabled|1"),
+                         s.stored(disabled.url(), "state || '|' || healthy"));
     // Re-enabled: checked again at once.
-    CPPUNIT_ASSERT_EQUAL(200, s.request("PATCH", patchPath("/svc/", disabled.url()),
-                                        R"({"state":"active"})", kJson).status);
-    CPPUNIT_ASSERT(waitUntil([&] { return s.stored(disabled.url(), "last_checked_at") != frozen; },
-                             3s));
+    CPPUNIT_ASSERT_EQUAL(
+        200, s.request("PATCH", patchPath("/svc/", disabled.url()), R"({"state":"active"})", kJson)
+                 .status);
+    CPPUNIT_ASSERT(
+        waitUntil([&] { return s.stored(disabled.url(), "last_checked_at") != frozen; }, 3s));
   }
 
   void testStaleIfMatchIs412AndChangesNothing() {
@@ -150,9 +153,11 @@ class TrafficSidecarTest : public CppUnit::TestFixture {
     Sidecar s(dir);
     CPPUNIT_ASSERT_MESSAGE(s.process().log(), s.ready());
     ReachablePort a;
-    for (const auto& [method, path, body] : std::vector<std::tuple<std::string, std::string, std::string>>{
+    for (const auto& [method, path, body] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
              {"GET", "/endpoints/routes", ""},
-             {"POST", "/endpoints/routes", R"({"prefixPath":"/a/","targets":[")" + a.url() + "\"]}"},
+             {"POST", "/endpoints/routes",
+              R"({"prefixPath":"/a/","targets":[")" + a.url() + "\"]}"},
              {"GET", "/endpoints/list?prefixPath=/a/", ""},
              {"GET", "/endpoints?prefixPath=/a/&target=" + a.url(), ""},
              {"PATCH", patchPath("/a/", a.url()), R"({"state":"draining"})"},
@@ -210,7 +215,8 @@ class TrafficSidecarTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(20, weight->getObject("before")->getValue<int>("weight"));
     CPPUNIT_ASSERT_EQUAL(5, weight->getObject("after")->getValue<int>("weight"));
     // In order: the add, then the verdict it led to, then the weight change.
-    CPPUNIT_ASSERT(add->getValue<std::int64_t>("revision") < down->getValue<std::int64_t>("revision"));
+    CPPUNIT_ASSERT(add->getValue<std::int64_t>("revision") <
+                   down->getValue<std::int64_t>("revision"));
     CPPUNIT_ASSERT(down->getValue<std::int64_t>("revision") <
                    weight->getValue<std::int64_t>("revision"));
     // Filtered by target, only that target's rows.
@@ -250,21 +256,25 @@ class TrafficSidecarTest : public CppUnit::TestFixture {
           HttpResult r;
           switch (i % 4) {
             case 0:
-              r = s.request("PATCH", patchPath("/c/", url), "{\"weight\":" + std::to_string(i + 1) + "}", kJson);
+              r = s.request("PATCH", patchPath("/c/", url),
+                            "{\"weight\":" + std::to_string(i + 1) + "}", kJson);
               break;
             case 1:
               r = s.request("PATCH", patchPath("/c/", url),
-                            i % 8 == 1 ? R"({"state":"draining"})" : R"({"state":"active"})", kJson);
+                            i % 8 == 1 ? R"({"state":"draining"})" : R"({"state":"active"})",
+                            kJson);
               break;
             case 2:
               r = s.request("POST", "/endpoints/add",
                             R"({"prefixPath":"/c/","targets":["http://127.0.0.1:1/w)" +
-                                std::to_string(w) + "\"]}", kJson);
+                                std::to_string(w) + "\"]}",
+                            kJson);
               break;
             default:
               r = s.request("POST", "/endpoints/remove",
                             R"({"prefixPath":"/c/","targets":["http://127.0.0.1:1/w)" +
-                                std::to_string(w) + "\"]}", kJson);
+                                std::to_string(w) + "\"]}",
+                            kJson);
           }
           if (r.status != 200) ++writeErrors;
         }

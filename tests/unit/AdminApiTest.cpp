@@ -169,17 +169,20 @@ class AdminApiTest : public CppUnit::TestFixture {
   }
 
   void testTargetsWithWeights() {
-    auto r = call("POST", "/endpoints/routes",
-                  R"({"prefixPath":"/a/","targets":[{"target":"http://h:1","weight":30},"http://h:2",{"target":"http://h:3"}]})");
+    auto r = call(
+        "POST", "/endpoints/routes",
+        R"({"prefixPath":"/a/","targets":[{"target":"http://h:1","weight":30},"http://h:2",{"target":"http://h:3"}]})");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
-    CPPUNIT_ASSERT_EQUAL(std::string("http://h:1|30|active\nhttp://h:2|100|active\nhttp://h:3|100|active"),
-                         sqlite(dir_->file("p.db"), "SELECT url, weight, state FROM targets ORDER BY id"));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("http://h:1|30|active\nhttp://h:2|100|active\nhttp://h:3|100|active"),
+        sqlite(dir_->file("p.db"), "SELECT url, weight, state FROM targets ORDER BY id"));
     CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"("weight":30,"state":"active")"));
     r = call("POST", "/endpoints/add",
              R"({"prefixPath":"/a/","targets":[{"target":"HTTP://H:4/","weight":0}]})");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
-    CPPUNIT_ASSERT_EQUAL(std::string("0"),
-                         sqlite(dir_->file("p.db"), "SELECT weight FROM targets WHERE url = 'http://h:4'"));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("0"),
+        sqlite(dir_->file("p.db"), "SELECT weight FROM targets WHERE url = 'http://h:4'"));
     const std::vector<std::pair<std::string, std::string>> bad = {
         {R"([{"target":1}])", "targets[0].target"},
         {R"([{"weight":5}])", "targets[0].target"},
@@ -217,27 +220,34 @@ class AdminApiTest : public CppUnit::TestFixture {
     r = call("PATCH", "/endpoints", R"({"state":"active"})", at);
     CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"("weight":50,"state":"active")"));
 
-    const std::string before = sqlite(dir_->file("p.db"), "SELECT * FROM targets; SELECT * FROM revision");
-    const std::vector<std::tuple<std::string, std::vector<std::pair<std::string, std::string>>, int, std::string>> bad = {
-        {R"({})", at, 400, "nothing to change"},
-        {R"({"weight":1001})", at, 400, "'weight'"},
-        {R"({"weight":"5"})", at, 400, "'weight'"},
-        {R"({"weight":null,"state":null})", at, 400, "nothing to change"},
-        {R"({"state":"off"})", at, 400, "'state'"},
-        {R"({"state":1})", at, 400, "'state'"},
-        {R"({"healthy":false})", at, 400, "unknown field 'healthy'"},
-        {R"([1])", at, 400, "JSON object"},
-        {"", at, 400, "empty"},
-        {R"({"weight":1})", {{"prefixPath", "/a/"}}, 400, "'target'"},
-        {R"({"weight":1})", {{"prefixPath", "/b/"}, {"target", "http://h:1"}}, 404, "/b/"},
-        {R"({"weight":1})", {{"prefixPath", "/a/"}, {"target", "http://h:2"}}, 404, "http://h:2"},
-    };
+    const std::string before =
+        sqlite(dir_->file("p.db"), "SELECT * FROM targets; SELECT * FROM revision");
+    const std::vector<
+        std::tuple<std::string, std::vector<std::pair<std::string, std::string>>, int, std::string>>
+        bad = {
+            {R"({})", at, 400, "nothing to change"},
+            {R"({"weight":1001})", at, 400, "'weight'"},
+            {R"({"weight":"5"})", at, 400, "'weight'"},
+            {R"({"weight":null,"state":null})", at, 400, "nothing to change"},
+            {R"({"state":"off"})", at, 400, "'state'"},
+            {R"({"state":1})", at, 400, "'state'"},
+            {R"({"healthy":false})", at, 400, "unknown field 'healthy'"},
+            {R"([1])", at, 400, "JSON object"},
+            {"", at, 400, "empty"},
+            {R"({"weight":1})", {{"prefixPath", "/a/"}}, 400, "'target'"},
+            {R"({"weight":1})", {{"prefixPath", "/b/"}, {"target", "http://h:1"}}, 404, "/b/"},
+            {R"({"weight":1})",
+             {{"prefixPath", "/a/"}, {"target", "http://h:2"}},
+             404,
+             "http://h:2"},
+        };
     for (const auto& [body, query, status, error] : bad) {
       r = call("PATCH", "/endpoints", body, query);
       CPPUNIT_ASSERT_EQUAL_MESSAGE(body + " -> " + r.body, status, r.status);
       CPPUNIT_ASSERT_MESSAGE(body + " -> " + r.body, contains(r.body, error));
     }
-    CPPUNIT_ASSERT_EQUAL(before, sqlite(dir_->file("p.db"), "SELECT * FROM targets; SELECT * FROM revision"));
+    CPPUNIT_ASSERT_EQUAL(
+        before, sqlite(dir_->file("p.db"), "SELECT * FROM targets; SELECT * FROM revision"));
     r = call("PUT", "/endpoints", R"({"weight":1})", at);
     CPPUNIT_ASSERT_EQUAL(405, r.status);
     CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD, PATCH"), r.allow);
@@ -254,9 +264,10 @@ class AdminApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("1500"),
                          sqlite(dir_->file("p.db"), "SELECT slow_start_ms FROM routes"));
     for (const char* bad : {R"("-1s")", R"("soon")", R"(true)", R"(-5)"}) {
-      r = call("POST", "/endpoints/add",
-               std::string(R"({"prefixPath":"/a/","targets":["http://h"],"healthCheck":{"slowStart":)") +
-                   bad + "}}");
+      r = call(
+          "POST", "/endpoints/add",
+          std::string(R"({"prefixPath":"/a/","targets":["http://h"],"healthCheck":{"slowStart":)") +
+              bad + "}}");
       CPPUNIT_ASSERT_EQUAL_MESSAGE(bad + std::string(" -> ") + r.body, 400, r.status);
       CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, "healthCheck.slowStart"));
     }
@@ -292,8 +303,9 @@ class AdminApiTest : public CppUnit::TestFixture {
     const auto rev = store_->revision();
     const std::string db = dir_->file("p.db");
     const auto snapshot = [&] {
-      return sqlite(db, "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision; "
-                        "SELECT * FROM changes");
+      return sqlite(db,
+                    "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision; "
+                    "SELECT * FROM changes");
     };
     const std::string before = snapshot();
     const int notified = changes_;
@@ -305,7 +317,10 @@ class AdminApiTest : public CppUnit::TestFixture {
             {"POST", "/endpoints/remove", R"({"prefixPath":"/a/","targets":["http://h:1"]})", {}},
             {"POST", "/endpoints/routes", R"({"prefixPath":"/b/"})", {}},
             {"DELETE", "/endpoints/routes", "", {{"prefixPath", "/a/"}}},
-            {"PATCH", "/endpoints", R"({"weight":5})", {{"prefixPath", "/a/"}, {"target", "http://h:1"}}},
+            {"PATCH",
+             "/endpoints",
+             R"({"weight":5})",
+             {{"prefixPath", "/a/"}, {"target", "http://h:1"}}},
         };
     for (const auto& [method, path, body, query] : writes) {
       auto r = call(method, path, body, query, stale);
@@ -319,8 +334,9 @@ class AdminApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(before, snapshot());
     CPPUNIT_ASSERT_EQUAL(notified, changes_);
     // The current revision, or *, lets a write through; reads ignore If-Match.
-    auto r = call("PATCH", "/endpoints", R"({"weight":5})",
-                  {{"prefixPath", "/a/"}, {"target", "http://h:1"}}, "\"" + std::to_string(rev) + "\"");
+    auto r =
+        call("PATCH", "/endpoints", R"({"weight":5})",
+             {{"prefixPath", "/a/"}, {"target", "http://h:1"}}, "\"" + std::to_string(rev) + "\"");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
     CPPUNIT_ASSERT_EQUAL(rev + 1, r.revision);
     r = call("PATCH", "/endpoints", R"({"weight":6})",
@@ -331,22 +347,28 @@ class AdminApiTest : public CppUnit::TestFixture {
 
   void testChangesQuery() {
     call("POST", "/endpoints/routes", R"({"prefixPath":"/a/","targets":["http://h:1"]})");
-    call("PATCH", "/endpoints", R"({"weight":5})", {{"prefixPath", "/a/"}, {"target", "http://h:1"}});
+    call("PATCH", "/endpoints", R"({"weight":5})",
+         {{"prefixPath", "/a/"}, {"target", "http://h:1"}});
     auto r = call("GET", "/endpoints/changes", "", {{"since", "0"}, {"limit", "1000"}});
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"({"changes":[{"revision":2,"time":")"));
     CPPUNIT_ASSERT_MESSAGE(
-        r.body, contains(r.body, R"({"changes":[{"revision":2,"time":")"));
-    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"("actor":"api","client":"192.0.2.7","action":"target.weight","route":"/a/","target":"http://h:1","before":{"weight":100},"after":{"weight":5}}],"nextSince":3})"));
-    r = call("GET", "/endpoints/changes", "", {{"since", "2"}, {"route", "a"}, {"target", "HTTP://H:1"}});
+        r.body,
+        contains(
+            r.body,
+            R"("actor":"api","client":"192.0.2.7","action":"target.weight","route":"/a/","target":"http://h:1","before":{"weight":100},"after":{"weight":5}}],"nextSince":3})"));
+    r = call("GET", "/endpoints/changes", "",
+             {{"since", "2"}, {"route", "a"}, {"target", "HTTP://H:1"}});
     CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"("action":"target.weight")"));
     CPPUNIT_ASSERT_MESSAGE(r.body, !contains(r.body, R"("action":"target.add")"));
-    const std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, std::string>> bad = {
-        {{{"since", "-1"}}, "since"},   {{{"since", "x"}}, "since"},
-        {{{"since", ""}}, "since"},     {{{"limit", "0"}}, "limit"},
-        {{{"limit", "1001"}}, "limit"}, {{{"limit", "1e3"}}, "limit"},
-        {{{"route", "a b"}}, "route"},  {{{"target", "ftp://x"}}, "target"},
-        {{{"after", "1"}}, "after"},    {{{"since", "1"}, {"since", "2"}}, "since"},
-    };
+    const std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, std::string>>
+        bad = {
+            {{{"since", "-1"}}, "since"},   {{{"since", "x"}}, "since"},
+            {{{"since", ""}}, "since"},     {{{"limit", "0"}}, "limit"},
+            {{{"limit", "1001"}}, "limit"}, {{{"limit", "1e3"}}, "limit"},
+            {{{"route", "a b"}}, "route"},  {{{"target", "ftp://x"}}, "target"},
+            {{{"after", "1"}}, "after"},    {{{"since", "1"}, {"since", "2"}}, "since"},
+        };
     for (const auto& [query, name] : bad) {
       r = call("GET", "/endpoints/changes", "", query);
       CPPUNIT_ASSERT_EQUAL_MESSAGE(name + " -> " + r.body, 400, r.status);

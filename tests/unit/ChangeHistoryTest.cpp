@@ -32,8 +32,8 @@ RouteSpec spec(const std::string& prefix, std::vector<portico::TargetSpec> targe
 std::string rows(const std::vector<ChangeRecord>& changes) {
   std::string out;
   for (const auto& c : changes)
-    out += c.action + " " + c.route + " " + (c.target.empty() ? "-" : c.target) + " " +
-           c.actor + "\n";
+    out +=
+        c.action + " " + c.route + " " + (c.target.empty() ? "-" : c.target) + " " + c.actor + "\n";
   return out;
 }
 
@@ -93,9 +93,10 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("{\"weight\":30,\"state\":\"active\",\"healthy\":true}"),
                          changes[1].after);
     CPPUNIT_ASSERT_EQUAL(std::string("round_robin|3s"),
-                         sqlite(db, "SELECT json_extract(after, '$.balancer'), "
-                                    "json_extract(after, '$.healthCheck.timeout') FROM changes "
-                                    "WHERE action = 'route.create'"));
+                         sqlite(db,
+                                "SELECT json_extract(after, '$.balancer'), "
+                                "json_extract(after, '$.healthCheck.timeout') FROM changes "
+                                "WHERE action = 'route.create'"));
 
     portico::HealthSpec h;
     h.slowStart = 30s;
@@ -104,9 +105,10 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
                                      "route.health_check /a/ - api\n"),
                          rows(since(store, rev - 1)));
     CPPUNIT_ASSERT_EQUAL(std::string("0ms|30s"),
-                         sqlite(db, "SELECT json_extract(before, '$.slowStart'), "
-                                    "json_extract(after, '$.slowStart') FROM changes WHERE "
-                                    "action = 'route.health_check'"));
+                         sqlite(db,
+                                "SELECT json_extract(before, '$.slowStart'), "
+                                "json_extract(after, '$.slowStart') FROM changes WHERE "
+                                "action = 'route.health_check'"));
 
     store.removeTargets("/a/", {"http://127.0.0.1:2"}, kAlice, &rev);
     auto removed = since(store, rev - 1);
@@ -122,8 +124,9 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
                          rows(since(store, rev - 1)));
     // Revisions in the history are the store's, gapless since the store began.
     CPPUNIT_ASSERT_EQUAL(std::string("2,3,4,5"),
-                         sqlite(db, "SELECT group_concat(revision) FROM (SELECT DISTINCT "
-                                    "revision FROM changes ORDER BY revision)"));
+                         sqlite(db,
+                                "SELECT group_concat(revision) FROM (SELECT DISTINCT "
+                                "revision FROM changes ORDER BY revision)"));
   }
 
   void testRowsForSeedAndHealth() {
@@ -142,8 +145,9 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
                                      "target.health /s/ http://127.0.0.1:1 health\n"),
                          rows(health));
     CPPUNIT_ASSERT_EQUAL(std::string("{\"healthy\":true}"), health[0].before);
-    CPPUNIT_ASSERT_EQUAL(std::string("{\"healthy\":false,\"error\":\"connect: Connection refused\"}"),
-                         health[0].after);
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("{\"healthy\":false,\"error\":\"connect: Connection refused\"}"),
+        health[0].after);
     CPPUNIT_ASSERT_EQUAL(health[0].after, health[1].before);
     CPPUNIT_ASSERT_EQUAL(std::string("{\"healthy\":true}"), health[1].after);
     CPPUNIT_ASSERT(health[0].client.empty());
@@ -162,7 +166,8 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
     const auto before = sqlite(db, "SELECT count(*), max(revision) FROM changes");
     const auto rev = store.revision();
     std::int64_t seen = -1;
-    CPPUNIT_ASSERT_EQUAL(0, store.addTargets("/a/", {"http://127.0.0.1:1"}, std::nullopt, {}, &seen));
+    CPPUNIT_ASSERT_EQUAL(0,
+                         store.addTargets("/a/", {"http://127.0.0.1:1"}, std::nullopt, {}, &seen));
     CPPUNIT_ASSERT_EQUAL(rev, seen);
     CPPUNIT_ASSERT_EQUAL(0, store.removeTargets("/a/", {"http://127.0.0.1:9"}));
     TargetUpdate same;
@@ -205,8 +210,10 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(back.servingSince > kLongAgo);
     CPPUNIT_ASSERT_EQUAL(back.modifiedAt, back.servingSince);
 
-    CPPUNIT_ASSERT_THROW(store.updateTarget("/b/", "http://127.0.0.1:1", resume), portico::NotFound);
-    CPPUNIT_ASSERT_THROW(store.updateTarget("/a/", "http://127.0.0.1:2", resume), portico::NotFound);
+    CPPUNIT_ASSERT_THROW(store.updateTarget("/b/", "http://127.0.0.1:1", resume),
+                         portico::NotFound);
+    CPPUNIT_ASSERT_THROW(store.updateTarget("/a/", "http://127.0.0.1:2", resume),
+                         portico::NotFound);
     TargetUpdate heavy;
     heavy.weight = 1001;
     CPPUNIT_ASSERT_THROW(store.updateTarget("/a/", "http://127.0.0.1:1", heavy),
@@ -243,11 +250,13 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
     store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
     const auto rev = store.revision();
     const auto snapshot = [&] {
-      return sqlite(db, "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision; "
-                        "SELECT * FROM changes");
+      return sqlite(db,
+                    "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision; "
+                    "SELECT * FROM changes");
     };
     const std::string before = snapshot();
-    const auto stale = WriteContext::api("192.0.2.1", IfMatch::parse("\"" + std::to_string(rev - 1) + "\""));
+    const auto stale =
+        WriteContext::api("192.0.2.1", IfMatch::parse("\"" + std::to_string(rev - 1) + "\""));
     TargetUpdate drain;
     drain.state = ServingState::Draining;
     auto refused = [&](auto write) {
@@ -269,7 +278,8 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(before, snapshot());
 
     // Two writers that read the same revision: the first wins, the second is refused.
-    const auto current = WriteContext::api("192.0.2.1", IfMatch::parse("\"" + std::to_string(rev) + "\""));
+    const auto current =
+        WriteContext::api("192.0.2.1", IfMatch::parse("\"" + std::to_string(rev) + "\""));
     std::int64_t after = 0;
     store.updateTarget("/a/", "http://127.0.0.1:1", drain, current, &after);
     CPPUNIT_ASSERT_EQUAL(rev + 1, after);
@@ -279,8 +289,9 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
                          portico::PreconditionFailed);
     CPPUNIT_ASSERT_EQUAL(100, store.findRoute("/a/")->targets[0].weight);
     // A list naming the current revision passes.
-    store.updateTarget("/a/", "http://127.0.0.1:1", weigh,
-                       WriteContext::api("", IfMatch::parse("\"1\", \"" + std::to_string(after) + "\"")));
+    store.updateTarget(
+        "/a/", "http://127.0.0.1:1", weigh,
+        WriteContext::api("", IfMatch::parse("\"1\", \"" + std::to_string(after) + "\"")));
     CPPUNIT_ASSERT_EQUAL(5, store.findRoute("/a/")->targets[0].weight);
   }
 
@@ -307,7 +318,8 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
     TempDir dir;
     Store store(dir.file("p.db"));
     // Revision 2: 4 rows; revisions 3..7: 1 row each.
-    store.createRoute(spec("/a/", {"http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"}));
+    store.createRoute(
+        spec("/a/", {"http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"}));
     for (int w = 1; w <= 5; ++w) {
       TargetUpdate u;
       u.weight = w;

@@ -2,9 +2,9 @@
 
 #include <atomic>
 #include <cmath>
-#include <numeric>
 #include <iomanip>
 #include <iostream>
+#include <numeric>
 #include <set>
 #include <string>
 #include <thread>
@@ -17,12 +17,12 @@
 
 using portico::Balancer;
 using portico::BalancerKind;
+using portico::CandidateFilter;
 using portico::PickState;
 using portico::SlowStart;
+using portico::test::AllowAll;
 using portico::test::balancer;
 using portico::test::candidates;
-using portico::CandidateFilter;
-using portico::test::AllowAll;
 using portico::test::Deny;
 using portico::test::Targets;
 using portico::test::targets;
@@ -205,7 +205,8 @@ class IpHashBalancerTest : public CppUnit::TestFixture {
   /// Shares over 100,000 client keys follow the weights within 3 percentage points.
   void testShareFollowsWeight() {
     const auto keys = clientKeys(100000);
-    const std::vector<std::vector<int>> cases = {{100, 300}, {100, 200, 300, 400}, {1, 3}, {10, 1000}};
+    const std::vector<std::vector<int>> cases = {
+        {100, 300}, {100, 200, 300, 400}, {1, 3}, {10, 1000}};
     for (const auto& weights : cases) {
       const Targets ts = targets(weights.size());
       auto b = balancer(BalancerKind::IpHash, ts, weights);
@@ -219,8 +220,7 @@ class IpHashBalancerTest : public CppUnit::TestFixture {
       for (std::size_t i = 0; i < weights.size(); ++i) {
         const double share = counts[i] * 100.0 / keys.size();
         const double expected = weights[i] * 100.0 / total;
-        std::cout << " " << std::fixed << std::setprecision(1) << share << "% (" << expected
-                  << ")";
+        std::cout << " " << std::fixed << std::setprecision(1) << share << "% (" << expected << ")";
         CPPUNIT_ASSERT_MESSAGE(std::to_string(share) + " vs " + std::to_string(expected),
                                std::abs(share - expected) <= 3.0);
       }

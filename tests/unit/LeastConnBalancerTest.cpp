@@ -126,7 +126,8 @@ class LeastConnBalancerTest : public CppUnit::TestFixture {
     auto ts = targets(2);
     auto cs = candidates(ts);
     cs[1].warmFromMs = 0;  // came back at t=0, 10 s window
-    auto b = portico::makeBalancer(BalancerKind::LeastConn, cs, SlowStart(std::chrono::seconds(10)));
+    auto b =
+        portico::makeBalancer(BalancerKind::LeastConn, cs, SlowStart(std::chrono::seconds(10)));
     AllowAll all;
     PickState state;
     // At t=0 the newcomer counts for 10 % of its weight: it holds a tenth of the open requests.

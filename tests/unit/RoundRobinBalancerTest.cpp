@@ -61,7 +61,10 @@ class RoundRobinBalancerTest : public CppUnit::TestFixture {
     auto b = balancer(BalancerKind::RoundRobin, targets(3), {5, 1, 1});
     PickState state;
     // nginx's documented sequence for weights 5:1:1, period after period.
-    CPPUNIT_ASSERT_EQUAL(std::string("aabacaa" "aabacaa" "aabacaa"), sequence(*b, state, 21));
+    CPPUNIT_ASSERT_EQUAL(std::string("aabacaa"
+                                     "aabacaa"
+                                     "aabacaa"),
+                         sequence(*b, state, 21));
     // The same shape whatever the scale of the weights.
     auto scaled = balancer(BalancerKind::RoundRobin, targets(3), {500, 100, 100});
     PickState other;
@@ -78,7 +81,8 @@ class RoundRobinBalancerTest : public CppUnit::TestFixture {
       for (std::size_t t = 0; t < weights.size(); ++t) {
         const auto window = seq.substr(static_cast<std::size_t>(start), total);
         const auto count = std::count(window.begin(), window.end(), static_cast<char>('a' + t));
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(window, static_cast<long>(weights[t]), static_cast<long>(count));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(window, static_cast<long>(weights[t]),
+                                     static_cast<long>(count));
       }
     }
     // Interleaved, not in bursts: the heaviest (10 of 25) never gets more than 2 in a row.
@@ -153,8 +157,8 @@ class RoundRobinBalancerTest : public CppUnit::TestFixture {
     Candidate c;
     c.warmFromMs = 1000;
     const std::pair<std::int64_t, std::int64_t> table[] = {
-        {0, 100},      {1000, 100},   {2000, 190},         {6000, 550},
-        {10999, 999},  {11000, 1000}, {999999, 1000},
+        {0, 100},     {1000, 100},   {2000, 190},    {6000, 550},
+        {10999, 999}, {11000, 1000}, {999999, 1000},
     };
     for (const auto& [now, expected] : table)
       CPPUNIT_ASSERT_EQUAL_MESSAGE(std::to_string(now), expected, ramp.permille(c, now));
@@ -166,7 +170,8 @@ class RoundRobinBalancerTest : public CppUnit::TestFixture {
     // share of the picks follows its effective weight at each moment of the fake clock.
     auto cs = candidates(targets(2));
     cs[1].warmFromMs = 0;
-    auto b = portico::makeBalancer(BalancerKind::RoundRobin, cs, SlowStart(std::chrono::seconds(10)));
+    auto b =
+        portico::makeBalancer(BalancerKind::RoundRobin, cs, SlowStart(std::chrono::seconds(10)));
     // Effective weights 1000 : permille, so whole periods give the newcomer an exact count.
     struct Step {
       std::int64_t now;

@@ -139,9 +139,9 @@ class RouteTableTest : public CppUnit::TestFixture {
     // Each route keeps its pick-state slot; the new route takes one neither of them holds.
     CPPUNIT_ASSERT_EQUAL(p1.slot, p2.slot);
     CPPUNIT_ASSERT_EQUAL(first->find("/q/")->slot, second->find("/q/")->slot);
-    CPPUNIT_ASSERT(std::set<std::size_t>({0, 1, 2}) ==
-                   std::set<std::size_t>(
-                       {p2.slot, second->find("/q/")->slot, second->find("/r/")->slot}));
+    CPPUNIT_ASSERT(
+        std::set<std::size_t>({0, 1, 2}) ==
+        std::set<std::size_t>({p2.slot, second->find("/q/")->slot, second->find("/r/")->slot}));
     CPPUNIT_ASSERT(p2.targets[1] != p1.targets[1]);
     // Identity is (prefix, URL): the same URL under another route is another state.
     CPPUNIT_ASSERT(second->find("/q/")->targets[0] != p2.targets[0]);
@@ -204,8 +204,8 @@ class RouteTableTest : public CppUnit::TestFixture {
   }
 
   void testFreedSlotIsReused() {
-    const auto first = RouteTable::build({route("/a/", {}), route("/b/", {}), route("/c/", {})},
-                                         nullptr, 1);
+    const auto first =
+        RouteTable::build({route("/a/", {}), route("/b/", {}), route("/c/", {})}, nullptr, 1);
     const std::size_t bSlot = first->find("/b/")->slot;
     const auto second =
         RouteTable::build({route("/a/", {}), route("/c/", {}), route("/d/", {})}, first.get(), 2);
@@ -284,9 +284,8 @@ class RouteTableTest : public CppUnit::TestFixture {
     // Without slow start nothing ramps, whatever the times.
     r.health.slowStart = std::chrono::milliseconds(0);
     const auto off = RouteTable::build({r}, nullptr, 1, nullptr, clock);
-    CPPUNIT_ASSERT_EQUAL(std::int64_t(1000),
-                         off->find("/p/")->picker->slowStart().permille(
-                             off->find("/p/")->picker->candidates()[1], 50000));
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(1000), off->find("/p/")->picker->slowStart().permille(
+                                                 off->find("/p/")->picker->candidates()[1], 50000));
   }
 };
 

@@ -165,12 +165,13 @@ class SettingsTest : public CppUnit::TestFixture {
   }
 
   void testTrafficKeys() {
-    const Settings s = load({{"store.history_limit", "500"},
-                             {"health.slow_start", "30s"},
-                             {"route.a.prefix", "/a/"},
-                             {"route.a.targets", "http://h:1 weight=300, http://h:2,http://h:3  weight=0"},
-                             {"route.b.prefix", "/b/"},
-                             {"route.b.health.slow_start", "0s"}});
+    const Settings s =
+        load({{"store.history_limit", "500"},
+              {"health.slow_start", "30s"},
+              {"route.a.prefix", "/a/"},
+              {"route.a.targets", "http://h:1 weight=300, http://h:2,http://h:3  weight=0"},
+              {"route.b.prefix", "/b/"},
+              {"route.b.health.slow_start", "0s"}});
     CPPUNIT_ASSERT_EQUAL(std::int64_t(500), s.historyLimit);
     CPPUNIT_ASSERT(s.health.slowStart == 30s);
     const auto& a = s.routes[0].name == "a" ? s.routes[0] : s.routes[1];
@@ -191,10 +192,12 @@ class SettingsTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(key + "=" + value, key, failingKey({{key, value}}));
     for (const char* targets : {"http://h:1 weight=1001", "http://h:1 weight=-1",
                                 "http://h:1 weight=", "http://h:1 heavy", "http://h:1 weight=2x"})
-      CPPUNIT_ASSERT_EQUAL_MESSAGE(targets, std::string("route.a.targets"),
-                                   failingKey({{"route.a.prefix", "/a/"}, {"route.a.targets", targets}}));
-    CPPUNIT_ASSERT_EQUAL(std::string("route.a.health.slow_start"),
-                         failingKey({{"route.a.prefix", "/a/"}, {"route.a.health.slow_start", "soon"}}));
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(
+          targets, std::string("route.a.targets"),
+          failingKey({{"route.a.prefix", "/a/"}, {"route.a.targets", targets}}));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("route.a.health.slow_start"),
+        failingKey({{"route.a.prefix", "/a/"}, {"route.a.health.slow_start", "soon"}}));
   }
 
   void testUnknownSections() {
