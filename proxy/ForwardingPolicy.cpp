@@ -106,18 +106,22 @@ const std::string& ForwardingPolicy::clientKey() const {
   return clientKey_;
 }
 
-TargetState* ForwardingPolicy::nextTarget(std::int64_t nowMs) {
+TargetState* ForwardingPolicy::nextTarget(PickStates& picks, std::int64_t nowMs) {
   release();
   current_ = nullptr;
   if (triedCount_ >= ctx_.maxAttempts || triedCount_ >= kMaxTried) return nullptr;
   // Only ip_hash reads the key; the others must not pay for working it out.
   static const std::string kNoKey;
   const std::string& key = route_.balancer == BalancerKind::IpHash ? clientKey() : kNoKey;
+  // The balancer is the snapshot's, shared and immutable; where this caller's rotation stands
+  // is its own (allocated once per route slot, then reused).
+  PickState& state = picks.at(route_.slot);
   std::size_t index =
-      route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, true, nowMs));
+      route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, true, nowMs), state, nowMs);
   // Every remaining target is cooling down: still better to try one than to fail outright.
   if (index == Balancer::npos)
-    index = route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, false, nowMs));
+    index = route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, false, nowMs), state,
+                                nowMs);
   if (index == Balancer::npos) return nullptr;
   // A target after one that refused: the request is retried elsewhere.
   if (triedCount_ > 0 && ctx_.metrics && route_.metrics)

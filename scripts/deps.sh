@@ -1,7 +1,24 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Portico builds and tests with, when any is missing, and builds.
-# Sourced by run.sh, test.sh, fuzz.sh and bench.sh; usable on its own too.
+# Sourced by run.sh, test.sh, fuzz.sh and bench.sh; usable on its own too (arguments: more
+# packages).
 set -euo pipefail
+
+# Prints the packages of "$@" that are not installed.
+portico_missing() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+portico_apt_install() {
+  echo "installing: $*" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq "$@" >/dev/null
+}
 
 portico_install_deps() {
   # node-llhttp: the HTTP parser's C sources (shared/http); prometheus: promtool checks the
@@ -12,17 +29,17 @@ portico_install_deps() {
               node-llhttp prometheus python3-jsonschema python3-yaml clang libclang-rt-dev "$@")
   # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.
   command -v npm >/dev/null || pkgs+=(nodejs npm)
-  local missing=()
-  for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "installing: ${missing[*]}" >&2
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  local missing
+  missing=$(portico_missing "${pkgs[@]}")
+  # shellcheck disable=SC2086 # one package name per word
+  [ -z "$missing" ] || portico_apt_install $missing
+  # The status page's browser test drives headless Chromium through Selenium. Without them that
+  # test reports itself skipped, so a machine that cannot install them still builds and tests.
+  missing=$(portico_missing chromium chromium-driver python3-selenium)
+  # shellcheck disable=SC2086
+  if [ -n "$missing" ] && ! portico_apt_install $missing; then
+    echo "warning: could not install $missing; the dashboard browser test will be skipped" >&2
+  fi
 }
 
 # The build tree for SANITIZE (empty, address or thread): build/, build-asan/ or build-tsan/.

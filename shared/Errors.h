@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -38,6 +39,18 @@ class NotFound : public std::runtime_error {
 class Conflict : public std::runtime_error {
  public:
   explicit Conflict(const std::string& message) : std::runtime_error(printable(message)) {}
+};
+
+/// A write's If-Match named a revision the store is no longer at; nothing was changed.
+class PreconditionFailed : public std::runtime_error {
+ public:
+  PreconditionFailed(const std::string& message, std::int64_t revision)
+      : std::runtime_error(message), revision_(revision) {}
+  /// The store's revision when the write was refused.
+  std::int64_t revision() const { return revision_; }
+
+ private:
+  std::int64_t revision_;
 };
 
 /// The SQLite store failed, or has a schema this binary cannot use.

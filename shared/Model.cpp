@@ -27,6 +27,26 @@ std::string toString(BalancerKind kind) {
   return "round_robin";
 }
 
+ServingState parseServingState(const std::string& name) {
+  if (name == "active") return ServingState::Active;
+  if (name == "draining") return ServingState::Draining;
+  if (name == "disabled") return ServingState::Disabled;
+  throw InvalidInput("unknown target state '" + printable(name, 64) +
+                     "' (use active, draining or disabled)");
+}
+
+std::string toString(ServingState state) {
+  switch (state) {
+    case ServingState::Draining:
+      return "draining";
+    case ServingState::Disabled:
+      return "disabled";
+    case ServingState::Active:
+      break;
+  }
+  return "active";
+}
+
 ProbeType parseProbeType(const std::string& name) {
   if (name == "tcp") return ProbeType::Tcp;
   if (name == "http") return ProbeType::Http;
@@ -57,6 +77,7 @@ void HealthSpec::validate() const {
          !std::isxdigit(static_cast<unsigned char>(path[i + 2]))))
       throw InvalidInput(shown + ": '%' must start a %XX escape");
   }
+  if (slowStart.count() < 0) throw InvalidInput("slow start must not be negative");
 }
 
 }  // namespace portico

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,6 +64,7 @@ struct RouteSeed {
 /// Every configuration key (conf/portico.properties documents them), validated.
 struct Settings {
   std::string storePath{"data/portico.db"};
+  std::int64_t historyLimit{100000};  // store.history_limit: rows the change history keeps
   ProxySettings proxy;
   AdminSettings admin;
   HealthSpec health;

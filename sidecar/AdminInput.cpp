@@ -144,7 +144,7 @@ std::optional<HealthSpec> readHealthCheckField(const Object& object, const Healt
   if (!present(object, "healthCheck")) return std::nullopt;
   const auto check = object.getObject("healthCheck");
   if (!check) throw invalidField("healthCheck", "must be an object");
-  rejectUnknownFields(*check, {"interval", "timeout", "type", "path", "fall", "rise"},
+  rejectUnknownFields(*check, {"interval", "timeout", "type", "path", "fall", "rise", "slowStart"},
                       "healthCheck.");
   HealthSpec spec = base;
   if (present(*check, "interval"))
@@ -161,6 +161,8 @@ std::optional<HealthSpec> readHealthCheckField(const Object& object, const Healt
   if (present(*check, "path")) spec.path = stringField(*check, "path", "healthCheck.path");
   if (present(*check, "fall")) spec.fall = countField(*check, "fall", "healthCheck.fall");
   if (present(*check, "rise")) spec.rise = countField(*check, "rise", "healthCheck.rise");
+  if (present(*check, "slowStart"))
+    spec.slowStart = durationField(*check, "slowStart", "healthCheck.slowStart");
   try {
     spec.validate();
   } catch (const InvalidInput& e) {

@@ -38,7 +38,8 @@ std::vector<std::string> readTargetsField(const Poco::JSON::Object& object, bool
 /// The optional `balancer` field; round_robin when absent.
 BalancerKind readBalancerField(const Poco::JSON::Object& object);
 
-/// The optional `healthCheck` object applied over `base` (fields it omits keep base's values),
+/// The optional `healthCheck` object (interval, timeout, type, path, fall, rise, slowStart) applied
+/// over `base` (fields it omits keep base's values),
 /// validated. Durations are strings with a unit or JSON numbers of nanoseconds.
 std::optional<HealthSpec> readHealthCheckField(const Poco::JSON::Object& object,
                                                const HealthSpec& base);

@@ -78,8 +78,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(normalizePrefix(route.spec.prefix) == route.spec.prefix, "route prefix",
             route.spec.prefix);
     checkHealth(route.spec.health);
-    for (const auto& url : route.spec.targets)
-      require(parseTargetUrl(url).canonical == url, "route target not canonical", url);
+    for (const auto& target : route.spec.targets) {
+      require(parseTargetUrl(target.url).canonical == target.url, "route target not canonical",
+              target.url);
+      require(target.weight >= 0 && target.weight <= kMaxWeight, "route target weight", target.url);
+    }
   }
   return 0;
 }

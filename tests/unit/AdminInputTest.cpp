@@ -65,7 +65,7 @@ class AdminInputTest : public CppUnit::TestFixture {
   AdminResponse call(const std::string& method, const std::string& path,
                      const std::string& body = "",
                      std::vector<std::pair<std::string, std::string>> query = {}) {
-    return api_->handle(AdminRequest{method, path, std::move(query), body});
+    return api_->handle(AdminRequest{method, path, std::move(query), body, "127.0.0.1", {}});
   }
 
   std::string snapshot() {

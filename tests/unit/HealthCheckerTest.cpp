@@ -109,7 +109,7 @@ class HoldingProbe : public portico::Probe {
   bool open_{false};
 };
 
-RouteSpec route(const std::string& prefix, std::vector<std::string> targets,
+RouteSpec route(const std::string& prefix, std::vector<portico::TargetSpec> targets,
                 std::chrono::milliseconds interval, int fall = 1, int rise = 1) {
   RouteSpec s;
   s.prefix = prefix;

@@ -166,7 +166,7 @@ class HealthScaleTest : public CppUnit::TestFixture {
         if (t == 0 && r < silentCount) port = silent[static_cast<std::size_t>(r)]->port();
         spec.targets.push_back("http://127.0.0.1:" + std::to_string(port) + "/r" +
                                std::to_string(r) + "t" + std::to_string(t));
-        if (t == 0 && r < silentCount) silentUrls.insert(spec.targets.back());
+        if (t == 0 && r < silentCount) silentUrls.insert(spec.targets.back().url);
       }
       store.createRoute(spec);
     }
