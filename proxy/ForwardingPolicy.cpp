@@ -150,8 +150,38 @@ void ForwardingPolicy::connectFailed(const std::string& error, std::int64_t nowM
 }
 
 ProxyAnswer ForwardingPolicy::exhausted() const {
-  if (triedCount_ == 0) return {503, "no healthy target for route " + route_.prefix};
+  if (triedCount_ == 0) return {503, notInRotation(route_)};
   return {502, "no target of route " + route_.prefix + " accepted a connection: " + lastError_};
+}
+
+std::string ForwardingPolicy::notInRotation(const Route& route) {
+  if (route.targets.empty()) return "route " + route.prefix + " has no targets";
+  std::size_t unhealthy = 0, draining = 0, disabled = 0, unweighted = 0;
+  for (std::size_t i = 0; i < route.targets.size(); ++i) {
+    if (route.states[i] == ServingState::Disabled) {
+      ++disabled;
+    } else if (!route.healthy[i]) {
+      ++unhealthy;
+    } else if (route.states[i] == ServingState::Draining) {
+      ++draining;
+    } else if (route.weights[i] <= 0) {
+      ++unweighted;
+    }
+  }
+  // The plain wording when health is the whole story; otherwise why each target is out, so an
+  // operator who drained or disabled them sees it was their own doing.
+  if (unhealthy == route.targets.size()) return "no healthy target for route " + route.prefix;
+  std::string why;
+  const auto add = [&why](std::size_t n, const char* what) {
+    if (n == 0) return;
+    if (!why.empty()) why += ", ";
+    why += std::to_string(n) + " " + what;
+  };
+  add(unhealthy, "unhealthy");
+  add(draining, "draining");
+  add(disabled, "disabled");
+  add(unweighted, "with weight 0");
+  return "no target in rotation for route " + route.prefix + " (" + why + ")";
 }
 
 bool ForwardingPolicy::retryable() const {

@@ -60,6 +60,10 @@ class ForwardingPolicy {
   void connectFailed(const std::string& error, std::int64_t nowMs);
   /// The answer when no target could be used: 503 (none in rotation) or 502 (none accepted).
   ProxyAnswer exhausted() const;
+  /// The 503 message of a route with no target in rotation: "route P has no targets", "no
+  /// healthy target for route P" when every target is down, else "no target in rotation for
+  /// route P (1 unhealthy, 2 draining, 1 disabled, 1 with weight 0)".
+  static std::string notInRotation(const Route& route);
   /// Ends the request's count in its target's in-flight total (least_conn).
   void release();
   TargetState* target() const { return current_; }

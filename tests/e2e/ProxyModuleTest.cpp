@@ -156,7 +156,7 @@ class ProxyModuleTest : public CppUnit::TestFixture {
       if (field(r.body, "name") == "light") ++light;
     }
     CPPUNIT_ASSERT_EQUAL(10, light);
-    // Draining reaches the module too.
+    // Draining and disabling reach the module too; with neither in rotation the 503 says why.
     s.admin("PATCH", "/endpoints?prefixPath=/w/&target=" + s.url("heavy"),
             R"({"state":"draining"})");
     CPPUNIT_ASSERT(waitUntil(
@@ -166,6 +166,17 @@ class ProxyModuleTest : public CppUnit::TestFixture {
           return true;
         },
         5s));
+    s.admin("PATCH", "/endpoints?prefixPath=/w/&target=" + s.url("light"), R"({"weight":0})");
+    HttpResult none;
+    CPPUNIT_ASSERT(waitUntil(
+        [&] {
+          none = http(app.port(), "GET", "/w/");
+          return none.status == 503;
+        },
+        5s));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("no target in rotation for route /w/ (1 draining, 1 with weight 0)"),
+        field(none.body, "error"));
   }
 };
 

@@ -155,6 +155,22 @@ class TrafficProxyTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL_MESSAGE(back.body, 200, back.status);
     CPPUNIT_ASSERT(waitUntil(
         [&] { return tryField(http(proxy, "GET", "/drain/").body, "name") == "old"; }, 5s));
+
+    // Nothing left in rotation: the 503 says why (the operator's own doing, not health).
+    s.admin("PATCH", "/endpoints?prefixPath=/drain/&target=" + s.url("old"),
+            R"({"state":"draining"})");
+    s.admin("PATCH", "/endpoints?prefixPath=/drain/&target=" + s.url("new"),
+            R"({"state":"disabled"})");
+    HttpResult none;
+    CPPUNIT_ASSERT(waitUntil(
+        [&] {
+          none = http(proxy, "GET", "/drain/");
+          return none.status == 503;
+        },
+        5s));
+    CPPUNIT_ASSERT_EQUAL(std::string("no target in rotation for route /drain/ (1 draining, 1 "
+                                     "disabled)"),
+                         field(none.body, "error"));
   }
 };
 

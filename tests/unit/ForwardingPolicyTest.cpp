@@ -68,12 +68,13 @@ HttpHead get() {
 
 /// ForwardingPolicy's use of the balancers: every pick goes through the caller's own
 /// PickStates (one per event loop or handler thread) at the steady-clock time it is given, only
-/// targets in rotation are candidates.
+/// targets in rotation are candidates, and the 503 says why none is.
 class ForwardingPolicyTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(ForwardingPolicyTest);
   CPPUNIT_TEST(testEachCallerKeepsItsOwnWeightedRotation);
   CPPUNIT_TEST(testRetryTakesAnotherTarget);
   CPPUNIT_TEST(testSlowStartFollowsTheCallersClock);
+  CPPUNIT_TEST(testNoTargetInRotationSaysWhy);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -148,6 +149,37 @@ class ForwardingPolicyTest : public CppUnit::TestFixture {
     seq.clear();
     for (int i = 0; i < 20; ++i) seq += pickOne(r, late, clock.steadyMs + 10000);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(seq, 10L, std::count(seq.begin(), seq.end(), 'b'));
+  }
+
+  void testNoTargetInRotationSaysWhy() {
+    const struct {
+      std::vector<T> targets;
+      const char* message;
+    } table[] = {
+        {{}, "route /p/ has no targets"},
+        {{{"http://a:1", 100, ServingState::Active, false},
+          {"http://b:1", 100, ServingState::Active, false}},
+         "no healthy target for route /p/"},
+        {{{"http://a:1", 100, ServingState::Draining},
+          {"http://b:1", 100, ServingState::Disabled},
+          {"http://c:1", 0},
+          {"http://d:1", 100, ServingState::Active, false}},
+         "no target in rotation for route /p/ (1 unhealthy, 1 draining, 1 disabled, 1 with "
+         "weight 0)"},
+        {{{"http://a:1", 100, ServingState::Draining}, {"http://b:1", 100, ServingState::Draining}},
+         "no target in rotation for route /p/ (2 draining)"},
+    };
+    for (const auto& row : table) {
+      const auto routes = RouteTable::build({route("/p/", row.targets)}, nullptr, 1);
+      const Route& r = *routes->find("/p/");
+      PickStates picks(0);
+      const HttpHead head = get();
+      ForwardingPolicy policy(*context_, r, head, "", "10.0.0.9", false, false);
+      CPPUNIT_ASSERT_MESSAGE(row.message, !policy.nextTarget(picks, 0));
+      const auto answer = policy.exhausted();
+      CPPUNIT_ASSERT_EQUAL(503, answer.status);
+      CPPUNIT_ASSERT_EQUAL(std::string(row.message), answer.message);
+    }
   }
 
  private:
