@@ -20,6 +20,23 @@ constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 // long enough to ride out a checkpoint or an operator's short sqlite3 session, short enough
 // that an admin request answers well within a client's usual timeout.
 constexpr int kBusyTimeoutMs = 5000;
+// Check-time stamps are bookkeeping: under another process's lock they give up quickly rather
+// than keep this process's writer (and the API writes queued behind it) waiting 5 s a sweep.
+constexpr int kStampBusyTimeoutMs = 100;
+
+/// Sets a connection's busy timeout for a scope and puts the usual one back.
+class BusyTimeout {
+ public:
+  BusyTimeout(SqliteConnection& conn, int ms) : conn_(conn) {
+    sqlite3_busy_timeout(conn.get(), ms);
+  }
+  ~BusyTimeout() { sqlite3_busy_timeout(conn_.get(), kBusyTimeoutMs); }
+  BusyTimeout(const BusyTimeout&) = delete;
+  BusyTimeout& operator=(const BusyTimeout&) = delete;
+
+ private:
+  SqliteConnection& conn_;
+};
 
 std::string queryText(SqliteConnection& conn, const std::string& sql) {
   SqliteStatement st(conn.get(), sql);
@@ -539,6 +556,7 @@ void Store::recordChecked(const std::vector<std::int64_t>& targetIds) {
   if (targetIds.empty()) return;
   return timedWrite([&] {
     std::lock_guard<std::mutex> lock(mutex_);
+    const BusyTimeout quick(*conn_, kStampBusyTimeoutMs);
     SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
     SqliteStatement st(conn_->get(), std::string("UPDATE targets SET last_checked_at = ") + kNow +
                                          " WHERE id = ? AND state != 'disabled'");

@@ -98,7 +98,8 @@ class Store {
   bool recordVerdict(std::int64_t targetId, bool healthy, const std::string& error);
   /// Stamps last_checked_at for a sweep of probes (disabled targets excepted: a probe that was
   /// in flight when its target was disabled does not count); not a change the proxy needs, so
-  /// no bump and no history.
+  /// no bump and no history. Gives up (StoreBusy) after 100 ms rather than the busy timeout: a
+  /// stamp is not worth holding up the writes queued behind it.
   void recordChecked(const std::vector<std::int64_t>& targetIds);
 
   /// Set before the store is shared between threads; null stops reporting.
