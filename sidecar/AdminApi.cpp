@@ -132,7 +132,7 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
 std::string AdminApi::endpointOf(const std::string& path) const {
   std::string p = path;
   if (p.size() > 1 && p.back() == '/') p.pop_back();
-  for (const char* suffix : {"", "/list", "/add", "/remove", "/routes"})
+  for (const char* suffix : {"", "/changes", "/list", "/add", "/remove", "/routes"})
     if (p == prefix_ + suffix) return p;
   return "other";
 }

@@ -69,6 +69,7 @@ AdminRequestHandler::AdminRequestHandler(AdminApi& api, const Dashboard& dashboa
     : api_(api), dashboard_(dashboard), token_(token), metrics_(metrics) {}
 
 const char* const AdminRequestHandler::kMetricsPath = "/metrics";
+const char* const AdminRequestHandler::kStatusPageEndpoint = "/";
 
 bool AdminRequestHandler::authorized(const Poco::Net::HTTPServerRequest& request) const {
   if (token_.empty()) return true;
@@ -95,6 +96,7 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     if (auto page = dashboard_.answer(request.getMethod(), path)) {
       // The page's files hold no data, so a browser gets them without the token it is about
       // to ask for.
+      endpoint = kStatusPageEndpoint;
       keepAlive = !hasBody || drain(in, kDrainLimit);
       answer = std::move(*page);
     } else if (!authorized(request)) {

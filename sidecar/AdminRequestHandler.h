@@ -19,6 +19,8 @@ class AdminRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
   static constexpr std::size_t kMaxBody = 1024 * 1024;
   static const char* const kMetricsPath;
+  /// The `endpoint` label of the status page's files.
+  static const char* const kStatusPageEndpoint;
 
   AdminRequestHandler(AdminApi& api, const Dashboard& dashboard, const std::string& token,
                       SidecarMetrics* metrics = nullptr);
