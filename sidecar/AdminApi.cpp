@@ -47,8 +47,8 @@ std::int64_t integerParam(const std::string& name, const std::string& value, std
   std::int64_t n = 0;
   if (value.empty() || value.size() > 18 ||
       value.find_first_not_of("0123456789") != std::string::npos)
-    throw ApiError(400,
-                   "invalid query parameter '" + name + "': '" + value + "' is not a whole number");
+    throw ApiError(400, "invalid query parameter '" + name + "': '" + printable(value, 64) +
+                            "' is not a whole number");
   n = std::stoll(value);
   if (n < min || n > max)
     throw ApiError(400, "invalid query parameter '" + name + "': " + value + " is out of range " +
@@ -202,7 +202,8 @@ AdminApi::Params AdminApi::queryParams(const AdminRequest& request,
                                        const std::set<std::string>& known) {
   Params params;
   for (const auto& [name, value] : request.query) {
-    if (!known.count(name)) throw ApiError(400, "unknown query parameter '" + name + "'");
+    if (!known.count(name))
+      throw ApiError(400, "unknown query parameter '" + printable(name, 64) + "'");
     if (!params.emplace(name, value).second)
       throw ApiError(400, "query parameter '" + name + "' given more than once");
   }

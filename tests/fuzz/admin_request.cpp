@@ -1,7 +1,7 @@
 // AdminApi::handle: a whole admin request, as the HTTP handler hands it over, against a real
-// store. Input: method ' ' request-target '\n' body. Checks every answer is a JSON object in
-// valid UTF-8 with a status the API documents, that a refusal changes nothing, and that what a
-// create stored is already in normal form.
+// store. Input: method ' ' request-target [' ' If-Match] '\n' body. Checks every answer is a
+// JSON object in valid UTF-8 with a status the API documents, that a refusal changes nothing,
+// and that what a write stored is already in normal form (weights and states included).
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -58,14 +58,21 @@ class Fixture {
   unsigned uses_{0};
 };
 
+void checkStoredTarget(const Poco::JSON::Object& target) {
+  const std::string url = target.getValue<std::string>("target");
+  require(parseTargetUrl(url).canonical == url, "stored target not canonical", url);
+  const int weight = target.getValue<int>("weight");
+  require(weight >= 0 && weight <= kMaxWeight, "stored weight out of range", url);
+  const std::string state = target.getValue<std::string>("state");
+  require(toString(parseServingState(state)) == state, "stored state not canonical", state);
+}
+
 void checkStoredRoute(const Poco::JSON::Object& route) {
   const std::string prefix = route.getValue<std::string>("prefixPath");
   require(normalizePrefix(prefix) == prefix, "stored prefix not normalised", prefix);
   const auto targets = route.getArray("targets");
   for (std::size_t i = 0; targets && i < targets->size(); ++i) {
-    const std::string url =
-        targets->getObject(static_cast<unsigned>(i))->getValue<std::string>("target");
-    require(parseTargetUrl(url).canonical == url, "stored target not canonical", url);
+    checkStoredTarget(*targets->getObject(static_cast<unsigned>(i)));
   }
   const auto health = route.getObject("healthCheck");
   require(health && health->has("path"), "no healthCheck in the answer");
@@ -82,10 +89,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view line = take(in, '\n');
   AdminRequest request;
   request.method = std::string(take(line, ' '));
+  const std::string_view target = take(line, ' ');
+  if (!line.empty()) request.ifMatch = std::string(line);
+  request.client = "127.0.0.1";
   request.body = std::string(in);
   try {
     // As AdminRequestHandler reads the request target.
-    const Poco::URI uri{std::string(line)};
+    const Poco::URI uri{std::string(target)};
     request.path = uri.getPath();
     request.query = uri.getQueryParameters();
   } catch (const Poco::Exception&) {
@@ -95,7 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto revision = fixture.store().revision();
   const AdminResponse answer = api.handle(request);
 
-  static const std::set<int> documented{200, 201, 400, 404, 405, 409};
+  static const std::set<int> documented{200, 201, 400, 404, 405, 409, 412};
   require(documented.count(answer.status) == 1, "undocumented status",
           std::to_string(answer.status) + " " + answer.body);
   require(isValidUtf8(answer.body), "answer is not UTF-8", answer.body);
@@ -112,6 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             answer.body);
   } else if (answer.status == 201) {
     checkStoredRoute(*object);
+  } else if (request.method == "PATCH") {
+    checkStoredTarget(*object);
   } else if (const auto routes = object->getArray("routes")) {
     for (std::size_t i = 0; i < routes->size(); ++i)
       checkStoredRoute(*routes->getObject(static_cast<unsigned>(i)));

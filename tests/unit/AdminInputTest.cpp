@@ -48,6 +48,7 @@ class AdminInputTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testControlCharactersRefused);
   CPPUNIT_TEST(testTargetUrlsStoredAscii);
   CPPUNIT_TEST(testStrictJsonDirectly);
+  CPPUNIT_TEST(testTargetObjectsAndPatchBodies);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -60,6 +61,64 @@ class AdminInputTest : public CppUnit::TestFixture {
     api_.reset();
     store_.reset();
     dir_.reset();
+  }
+
+  void testTargetObjectsAndPatchBodies() {
+    // The traffic fields follow the same rules: strict JSON, exact types, no unknown field,
+    // printable errors, and a refusal changes nothing.
+    CPPUNIT_ASSERT_EQUAL(201, call("POST", "/endpoints/routes",
+                                   R"({"prefixPath":"/a/","targets":[{"target":"http://h1"}]})")
+                                  .status);
+    const std::string before = snapshot();
+    const std::vector<std::pair<std::string, std::string>> one{{"prefixPath", "/a/"},
+                                                               {"target", "http://h1"}};
+    const struct {
+      const char* method;
+      const char* path;
+      std::string body;
+      const char* says;
+    } refused[] = {
+        {"PATCH", "/endpoints", R"({"weight":5,"weight":6})", "key 'weight' appears twice"},
+        {"PATCH", "/endpoints", std::string(R"({"weight":5})") + "\xff", "not valid UTF-8"},
+        {"PATCH", "/endpoints", R"({"weight":50.0})", "must be an integer from 0 to 1000"},
+        {"PATCH", "/endpoints", R"({"weight":"50"})", "must be an integer from 0 to 1000"},
+        {"PATCH", "/endpoints", R"({"weight":true})", "must be an integer from 0 to 1000"},
+        {"PATCH", "/endpoints", R"({"weight":-1})", "must be an integer from 0 to 1000"},
+        {"PATCH", "/endpoints", R"({"state":"dr\u0000ining"})", "'dr\\x00ining'"},
+        {"PATCH", "/endpoints", R"({"state":"draining","drain":true})", "unknown field 'drain'"},
+        {"PATCH", "/endpoints", R"({})", "nothing to change"},
+        {"POST", "/endpoints/add",
+         R"({"prefixPath":"/a/","targets":[{"target":"http://h2","weight":1,"weight":2}]})",
+         "key 'weight' appears twice"},
+        {"POST", "/endpoints/add",
+         R"({"prefixPath":"/a/","targets":[{"target":"http://h2\u0007"}]})", "'http://h2\\x07'"},
+        {"POST", "/endpoints/add",
+         R"({"prefixPath":"/a/","targets":[{"target":"http://h2/é"}],"x":1})", "unknown field 'x'"},
+        {"POST", "/endpoints/add",
+         R"({"prefixPath":"/a/","targets":[{"target":"http://h2","weight":1001}]})",
+         "targets[0].weight"},
+        {"POST", "/endpoints/add",
+         R"({"prefixPath":"/a/","targets":[{"target":"http://h2","priority":1}]})",
+         "unknown field 'targets[0].priority'"},
+        {"POST", "/endpoints/add", R"({"prefixPath":"/a/","targets":[{"weight":1}]})",
+         "missing field 'targets[0].target'"},
+    };
+    for (const auto& row : refused) {
+      const auto r = call(row.method, row.path, row.body,
+                          std::string(row.method) == "PATCH" ? one : decltype(one){});
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(portico::printable(row.body) + " -> " + r.body, 400, r.status);
+      CPPUNIT_ASSERT_MESSAGE(portico::printable(row.body) + " -> " + r.body,
+                             contains(errorText(r), row.says));
+    }
+    // Query values of the history are quoted printable and cut.
+    auto r = call("GET", "/endpoints/changes", "", {{"since", std::string(100, '9') + "\x01"}});
+    CPPUNIT_ASSERT_EQUAL(400, r.status);
+    const std::string message = errorText(r);
+    CPPUNIT_ASSERT_MESSAGE(message, contains(message, "\xe2\x80\xa6") && message.size() < 150);
+    r = call("GET", "/endpoints/changes", "", {{"\x1b[31m", "1"}});
+    CPPUNIT_ASSERT_EQUAL(400, r.status);
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(errorText(r), "unknown query parameter '\\x1B[31m'"));
+    CPPUNIT_ASSERT_EQUAL(before, snapshot());
   }
 
   AdminResponse call(const std::string& method, const std::string& path,
