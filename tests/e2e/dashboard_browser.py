@@ -36,7 +36,8 @@ def main():
 
     try:
         from selenium import webdriver
-        from selenium.common.exceptions import TimeoutException, WebDriverException
+        from selenium.common.exceptions import (StaleElementReferenceException, TimeoutException,
+                                                WebDriverException)
         from selenium.webdriver.chrome.service import Service
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
@@ -66,7 +67,10 @@ def main():
         shutil.rmtree(profile, ignore_errors=True)
         fail("could not start headless chromium: " + e.msg)
     try:
-        wait = WebDriverWait(driver, args.timeout)
+        # The page re-renders its tables as it polls: an element found a moment ago may be gone
+        # by the time it is read, which only means "look again".
+        wait = WebDriverWait(driver, args.timeout,
+                             ignored_exceptions=(StaleElementReferenceException,))
         driver.get(args.url)
 
         def visible(element_id):
@@ -94,17 +98,27 @@ def main():
                      driver.find_elements(By.CSS_SELECTOR, "div.route")]
             fail(f"not every route and target appeared (routes shown: {shown}; status: "
                  f"{driver.find_element(By.ID, 'status').text})")
-        shown = {}
-        for card in driver.find_elements(By.CSS_SELECTOR, "div.route"):
-            shown[card.get_attribute("data-route")] = [
-                r.get_attribute("data-target") for r in
-                card.find_elements(By.CSS_SELECTOR, "tr[data-target]")]
+        def routes_shown(d):
+            shown = {}
+            for card in d.find_elements(By.CSS_SELECTOR, "div.route"):
+                shown[card.get_attribute("data-route")] = [
+                    r.get_attribute("data-target") for r in
+                    card.find_elements(By.CSS_SELECTOR, "tr[data-target]")]
+            return shown
 
-        target_row = driver.find_element(By.CSS_SELECTOR, row(drain_route, drain_target))
-        state = target_row.find_element(By.CSS_SELECTOR, '[data-field="state"] .badge').text
+        # Read through wait.until, so a re-render in the middle of a read is read again.
+        shown = wait.until(routes_shown)
+        state = wait.until(lambda d: d.find_element(
+            By.CSS_SELECTOR, row(drain_route, drain_target) + ' [data-field="state"] .badge').text)
         if state != "active":
             fail(f"{drain_target} shows state '{state}' before the drain, not 'active'")
-        target_row.find_element(By.CSS_SELECTOR, 'button[data-action="drain"]').click()
+
+        def click_drain(d):
+            d.find_element(By.CSS_SELECTOR, row(drain_route, drain_target) +
+                           ' button[data-action="drain"]').click()
+            return True
+
+        wait.until(click_drain)
 
         def drained(d):
             cell = d.find_element(By.CSS_SELECTOR, row(drain_route, drain_target) +
