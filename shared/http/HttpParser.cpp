@@ -235,7 +235,8 @@ int HttpParser::onHeadersComplete() {
   } else {
     // RFC 9110 15: a status is 100-599. llhttp takes any three digits; "000" with a body would
     // be neither an interim response nor a final one the framing rules could delimit.
-    if (p->status_code < 100 || p->status_code > 599) return fail(400, "status code outside 100-599");
+    if (p->status_code < 100 || p->status_code > 599)
+      return fail(400, "status code outside 100-599");
     head_.setStatus(p->status_code);
     // 1xx, 204 and 304 responses have no body whatever they announce (RFC 9112 6.3); llhttp
     // would read a Content-Length after them, taking the next response's first bytes for this
