@@ -6,19 +6,17 @@
 
 namespace portico {
 
-std::unique_ptr<Balancer> makeBalancer(BalancerKind kind,
-                                       std::vector<std::shared_ptr<TargetState>> targets,
-                                       std::shared_ptr<BalancerState> state) {
-  if (!state) state = std::make_shared<BalancerState>();
+std::unique_ptr<const Balancer> makeBalancer(BalancerKind kind, std::vector<Candidate> candidates,
+                                             SlowStart slowStart, int weightScale) {
   switch (kind) {
     case BalancerKind::LeastConn:
-      return std::make_unique<LeastConnBalancer>(std::move(targets), std::move(state));
+      return std::make_unique<LeastConnBalancer>(std::move(candidates), slowStart);
     case BalancerKind::IpHash:
-      return std::make_unique<IpHashBalancer>(std::move(targets));
+      return std::make_unique<IpHashBalancer>(std::move(candidates), slowStart, weightScale);
     case BalancerKind::RoundRobin:
       break;
   }
-  return std::make_unique<RoundRobinBalancer>(std::move(targets), std::move(state));
+  return std::make_unique<RoundRobinBalancer>(std::move(candidates), slowStart);
 }
 
 }  // namespace portico

@@ -66,7 +66,7 @@ void Exchange::start(ExchangeClient& client, std::shared_ptr<const RouteTable> t
 }
 
 void Exchange::attempt() {
-  TargetState* target = policy_->nextTarget(loop_.events().now());
+  TargetState* target = policy_->nextTarget(loop_.picks(), loop_.events().now());
   if (!target) {
     fail(policy_->exhausted());
     return;

@@ -16,6 +16,7 @@
 #include "HttpParser.h"
 #include "JsonError.h"
 #include "Log.h"
+#include "PickState.h"
 #include "TargetState.h"
 #include "WebSocketTunnel.h"
 
@@ -116,7 +117,9 @@ void BlockingForwarder::run() {
     reply(policy_.framing().refusal, policy_.framing().reason);
     return;
   }
-  while (TargetState* target = policy_.nextTarget(steadyMs())) {
+  // Balancers are shared and immutable; where the rotations stand is this thread's own.
+  thread_local PickStates threadPicks;
+  while (TargetState* target = policy_.nextTarget(threadPicks, steadyMs())) {
     upstream = target->url.canonical;
     if (tryTarget(*target) == Outcome::Answered) return;
   }

@@ -110,18 +110,22 @@ const std::string& ForwardingPolicy::clientKey() const {
   return clientKey_;
 }
 
-TargetState* ForwardingPolicy::nextTarget(std::int64_t nowMs) {
+TargetState* ForwardingPolicy::nextTarget(PickStates& picks, std::int64_t nowMs) {
   release();
   current_ = nullptr;
   if (triedCount_ >= ctx_.maxAttempts || triedCount_ >= kMaxTried) return nullptr;
   // Only ip_hash reads the key; the others must not pay for working it out.
   static const std::string kNoKey;
   const std::string& key = route_.balancer == BalancerKind::IpHash ? clientKey() : kNoKey;
+  // The balancer is the snapshot's, shared and immutable; where this caller's rotation stands
+  // is its own (allocated once per route slot, then reused).
+  PickState& state = picks.at(route_.slot);
   std::size_t index =
-      route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, true, nowMs));
+      route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, true, nowMs), state, nowMs);
   // Every remaining target is cooling down: still better to try one than to fail outright.
   if (index == Balancer::npos)
-    index = route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, false, nowMs));
+    index = route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, false, nowMs), state,
+                                nowMs);
   if (index == Balancer::npos) return nullptr;
   // A target after one that refused: the request is retried elsewhere.
   if (triedCount_ > 0 && ctx_.metrics && route_.metrics)
@@ -150,8 +154,38 @@ void ForwardingPolicy::connectFailed(const std::string& error, std::int64_t nowM
 }
 
 ProxyAnswer ForwardingPolicy::exhausted() const {
-  if (triedCount_ == 0) return {503, "no healthy target for route " + route_.prefix};
+  if (triedCount_ == 0) return {503, notInRotation(route_)};
   return {502, "no target of route " + route_.prefix + " accepted a connection: " + lastError_};
+}
+
+std::string ForwardingPolicy::notInRotation(const Route& route) {
+  if (route.targets.empty()) return "route " + route.prefix + " has no targets";
+  std::size_t unhealthy = 0, draining = 0, disabled = 0, unweighted = 0;
+  for (std::size_t i = 0; i < route.targets.size(); ++i) {
+    if (route.states[i] == ServingState::Disabled) {
+      ++disabled;
+    } else if (!route.healthy[i]) {
+      ++unhealthy;
+    } else if (route.states[i] == ServingState::Draining) {
+      ++draining;
+    } else if (route.weights[i] <= 0) {
+      ++unweighted;
+    }
+  }
+  // The plain wording when health is the whole story; otherwise why each target is out, so an
+  // operator who drained or disabled them sees it was their own doing.
+  if (unhealthy == route.targets.size()) return "no healthy target for route " + route.prefix;
+  std::string why;
+  const auto add = [&why](std::size_t n, const char* what) {
+    if (n == 0) return;
+    if (!why.empty()) why += ", ";
+    why += std::to_string(n) + " " + what;
+  };
+  add(unhealthy, "unhealthy");
+  add(draining, "draining");
+  add(disabled, "disabled");
+  add(unweighted, "with weight 0");
+  return "no target in rotation for route " + route.prefix + " (" + why + ")";
 }
 
 bool ForwardingPolicy::retryable() const {

@@ -8,6 +8,7 @@
 #include "HeaderFilter.h"
 #include "HttpHead.h"
 #include "MessageFraming.h"
+#include "PickState.h"
 #include "ProxyContext.h"
 #include "RequestId.h"
 #include "RouteTable.h"
@@ -48,15 +49,21 @@ class ForwardingPolicy {
   bool expectsContinue() const { return expectContinue_; }
 
   // --- Choosing targets.
-  /// The next target to try: the balancer's choice among those not tried yet, cooling-down
-  /// ones only when nothing else is left; null when none is. Counts the request in the
-  /// target's in-flight total until release() or the next call.
-  TargetState* nextTarget(std::int64_t nowMs);
+  /// The next target to try: the balancer's choice among those in rotation not tried yet,
+  /// cooling-down ones only when nothing else is left; null when none is. Counts the request in
+  /// the target's in-flight total until release() or the next call. `picks` is the calling
+  /// loop's (or thread's) own pick state, never shared with another thread; `nowMs` is the
+  /// steady clock in milliseconds (cooldowns and slow-start ramps).
+  TargetState* nextTarget(PickStates& picks, std::int64_t nowMs);
   /// The current target's connection failed before anything was sent: it is passed over for
   /// the cooldown (passive check) and the reason kept for the final answer.
   void connectFailed(const std::string& error, std::int64_t nowMs);
-  /// The answer when no target could be used: 503 (none healthy) or 502 (none accepted).
+  /// The answer when no target could be used: 503 (none in rotation) or 502 (none accepted).
   ProxyAnswer exhausted() const;
+  /// The 503 message of a route with no target in rotation: "route P has no targets", "no
+  /// healthy target for route P" when every target is down, else "no target in rotation for
+  /// route P (1 unhealthy, 2 draining, 1 disabled, 1 with weight 0)".
+  static std::string notInRotation(const Route& route);
   /// Ends the request's count in its target's in-flight total (least_conn).
   void release();
   TargetState* target() const { return current_; }

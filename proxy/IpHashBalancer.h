@@ -1,7 +1,7 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -13,12 +13,26 @@ namespace portico {
 /// target's canonical URL, so a client keeps its target while the set is unchanged and adding
 /// or removing one of n targets moves only about 1/n of clients. A target the filter rejects
 /// passes its clients to the next target clockwise; nobody else moves.
+///
+/// Ring points are in proportion to weight, measured against the route's largest weight
+/// (`weightScale`, which the route table takes over all its targets, in rotation or not, so a
+/// target going down or draining does not resize anyone's share): the heaviest target gets
+/// kPointsAtScale points. So shares follow weights within about a percent whatever their
+/// absolute size (1:3 as well as 100:300), and changing one target's weight below the
+/// largest adds or removes only that target's last points.
+///
+/// During a target's slow start only the share of its clients that its ramp has reached stays
+/// on it (decided by a second hash of the client, so the same clients stay); the others go on
+/// clockwise.
 class IpHashBalancer : public Balancer {
  public:
-  static constexpr std::size_t kVirtualNodes = 160;
+  static constexpr std::size_t kPointsAtScale = 1280;
+  static constexpr std::size_t kMaxRingPoints = std::size_t(1) << 21;  // ~32 MiB per route
 
-  explicit IpHashBalancer(std::vector<std::shared_ptr<TargetState>> targets);
-  std::size_t pick(std::string_view clientKey, const CandidateFilter& filter) override;
+  /// `weightScale` 0: the largest candidate weight.
+  IpHashBalancer(std::vector<Candidate> candidates, SlowStart slowStart, int weightScale = 0);
+  std::size_t pick(std::string_view clientKey, const CandidateFilter& filter, PickState& state,
+                   std::int64_t nowMs) const override;
 
   /// The 64-bit hash used for ring points and client keys: FNV-1a, then the splitmix64
   /// finalizer (FNV alone clusters short, similar keys such as IPs).
@@ -30,8 +44,10 @@ class IpHashBalancer : public Balancer {
     std::uint32_t target;
   };
 
-  std::vector<std::shared_ptr<TargetState>> targets_;
-  std::vector<Point> ring_;  // sorted by hash
+  bool keeps(std::size_t target, std::uint64_t clientHash, std::int64_t nowMs) const;
+
+  std::vector<Point> ring_;          // sorted by hash
+  std::vector<std::uint64_t> salt_;  // per candidate, from its URL: the slow-start draw
 };
 
 }  // namespace portico

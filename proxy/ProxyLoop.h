@@ -12,6 +12,7 @@
 #include "EventLoop.h"
 #include "HttpParser.h"
 #include "IntrusiveList.h"
+#include "PickState.h"
 #include "ProxyContext.h"
 #include "RouteTableSlot.h"
 #include "TimerList.h"
@@ -77,6 +78,8 @@ class ProxyLoop {
   net::BufferPool& buffers() { return buffers_; }
   /// A string for building one head at a time (kept to avoid an allocation per request).
   std::string& scratch() { return scratch_; }
+  /// This loop's balancer state for every route (rotations, by Route::slot).
+  PickStates& picks() { return picks_; }
 
   net::TimerList& headerTimeouts() { return headerTimeouts_; }
   net::TimerList& bodyTimeouts() { return bodyTimeouts_; }
@@ -132,6 +135,7 @@ class ProxyLoop {
 
   net::BufferPool buffers_;
   std::string scratch_;
+  PickStates picks_;
   std::vector<std::unique_ptr<http::HttpParser>> parsers_;
   std::vector<std::unique_ptr<Exchange>> exchanges_;
 

@@ -170,6 +170,25 @@ void ProxyMetrics::collectTargets(metrics::Exposition& out) const {
                    {{"route", r.prefix}, {"target", r.targets[i]->url.canonical}},
                    std::uint64_t{r.healthy[i] ? 1u : 0u});
   }
+  out.family("portico_target_in_rotation",
+             "1 when the target may get new requests (healthy, active, weight above 0).", "gauge");
+  if (table) {
+    for (const auto& r : table->routes())
+      for (std::size_t i = 0; i < r.targets.size(); ++i)
+        out.sample(
+            "portico_target_in_rotation",
+            {{"route", r.prefix}, {"target", r.targets[i]->url.canonical}},
+            std::uint64_t{
+                r.healthy[i] && r.states[i] == ServingState::Active && r.weights[i] > 0 ? 1u : 0u});
+  }
+  out.family("portico_target_weight", "The target's stored weight (0-1000).", "gauge");
+  if (table) {
+    for (const auto& r : table->routes())
+      for (std::size_t i = 0; i < r.targets.size(); ++i)
+        out.sample("portico_target_weight",
+                   {{"route", r.prefix}, {"target", r.targets[i]->url.canonical}},
+                   static_cast<std::uint64_t>(r.weights[i]));
+  }
   out.family("portico_target_in_cooldown",
              "1 while this proxy passes the target over after a refused connection.", "gauge");
   const auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(

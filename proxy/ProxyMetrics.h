@@ -31,7 +31,7 @@ class ProxyMetrics {
   static constexpr const char* kNone = "none";
 
   /// Counters of one route: its duration histogram, its retries, and requests answered
-  /// without a target (503 no healthy target, refused framing).
+  /// without a target (503 no target in rotation, refused framing).
   class RouteHandle;
   /// Counters of one target of one route (labels route, target).
   class TargetHandle;

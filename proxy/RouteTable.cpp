@@ -1,27 +1,68 @@
 #include "RouteTable.h"
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 #include <unordered_set>
 
 #include "Errors.h"
 #include "RoutePath.h"
+#include "StoreTime.h"
 
 namespace portico {
+
+SnapshotClock SnapshotClock::now() {
+  using namespace std::chrono;
+  return SnapshotClock{duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(),
+                       duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count()};
+}
+
+namespace {
+
+/// Slots for `records`: a prefix keeps the slot it had in `previous`; a new one takes the
+/// lowest slot no kept route holds.
+std::vector<std::size_t> assignSlots(const std::vector<RouteRecord>& records,
+                                     const RouteTable* previous) {
+  std::vector<std::size_t> slots(records.size(), 0);
+  std::vector<bool> placed(records.size(), false);
+  std::set<std::size_t> taken;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const Route* before = previous ? previous->find(records[i].prefix) : nullptr;
+    if (before && taken.insert(before->slot).second) {
+      slots[i] = before->slot;
+      placed[i] = true;
+    }
+  }
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (placed[i]) continue;
+    while (taken.count(next)) ++next;
+    slots[i] = next;
+    taken.insert(next);
+  }
+  return slots;
+}
+
+}  // namespace
 
 std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecord>& records,
                                                     const RouteTable* previous,
                                                     std::int64_t revision,
                                                     std::vector<std::string>* problems,
-                                                    std::size_t loops, ProxyMetrics* metrics) {
+                                                    std::size_t loops, ProxyMetrics* metrics,
+                                                    SnapshotClock clock) {
   auto table = std::make_shared<RouteTable>();
   table->revision_ = revision;
   table->routes_.reserve(records.size());
-  for (const auto& record : records) {
+  const auto slots = assignSlots(records, previous);
+  for (std::size_t r = 0; r < records.size(); ++r) {
+    const RouteRecord& record = records[r];
     Route route;
     route.prefix = record.prefix;
     route.balancer = record.balancer;
+    route.slowStart = record.health.slowStart;
+    route.slot = slots[r];
     const Route* before = previous ? previous->find(record.prefix) : nullptr;
-    route.balancerState = before ? before->balancerState : std::make_shared<BalancerState>();
     if (metrics)
       route.metrics = before && before->metrics ? before->metrics : metrics->route(record.prefix);
 
@@ -31,6 +72,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
         earlier.emplace(before->targets[i]->url.canonical, i);
     }
     std::unordered_set<std::string> seen;
+    std::vector<Candidate> candidates;
     for (const auto& t : record.targets) {
       TargetUrl url;
       try {
@@ -56,9 +98,25 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
         state->metrics = metrics->target(record.prefix, state->url.canonical);
       route.targets.push_back(state);
       route.healthy.push_back(t.healthy);
-      if (t.healthy) route.candidates.push_back(std::move(state));
+      route.weights.push_back(t.weight);
+      route.states.push_back(t.state);
+      if (!t.healthy || t.state != ServingState::Active || t.weight <= 0) continue;
+      Candidate candidate;
+      candidate.target = state;
+      candidate.weight = t.weight;
+      if (route.slowStart.count() > 0) {
+        // The ramp began at a wall-clock time; on the steady clock that is as long before
+        // clock.steadyMs as it was before clock.systemMs.
+        if (const auto since = storeTimeMs(t.servingSince))
+          candidate.warmFromMs = clock.steadyMs - (clock.systemMs - *since);
+      }
+      route.candidates.push_back(std::move(state));
+      candidates.push_back(std::move(candidate));
     }
-    route.picker = makeBalancer(route.balancer, route.candidates, route.balancerState);
+    int weightScale = 0;
+    for (const int w : route.weights) weightScale = std::max(weightScale, w);
+    route.picker = makeBalancer(route.balancer, std::move(candidates), SlowStart(route.slowStart),
+                                weightScale);
     table->routes_.push_back(std::move(route));
   }
   // Pointers into routes_ are taken only now that the vector no longer grows.

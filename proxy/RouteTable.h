@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,23 +14,38 @@
 
 namespace portico {
 
-/// One route of a snapshot: its prefix, every stored target, and the balancer over the
-/// healthy ones. Immutable once built (runtime state lives in TargetState/BalancerState).
+/// One route of a snapshot: its prefix, every stored target with its verdict, weight and
+/// state, and the balancer over those that may get new requests. Immutable once built (runtime
+/// state lives in TargetState; each event loop's pick state in its PickStates, at `slot`).
 struct Route {
   std::string prefix;  // normalised, ends with '/'
   BalancerKind balancer{BalancerKind::RoundRobin};
-  std::vector<std::shared_ptr<TargetState>> targets;     // every stored target, in stored order
-  std::vector<bool> healthy;                             // the store's verdict, parallel to targets
-  std::vector<std::shared_ptr<TargetState>> candidates;  // the healthy ones: balancer indexes
-  std::shared_ptr<BalancerState> balancerState;
-  std::unique_ptr<Balancer> picker;                    // over `candidates`
+  std::chrono::milliseconds slowStart{0};
+  /// Where each loop keeps this route's PickState: stable for a prefix across snapshots, and
+  /// unique within one.
+  std::size_t slot{0};
+  std::vector<std::shared_ptr<TargetState>> targets;  // every stored target, in stored order
+  std::vector<bool> healthy;                          // the store's verdict, parallel to targets
+  std::vector<int> weights;                           // parallel to targets
+  std::vector<ServingState> states;                   // parallel to targets
+  /// The targets in rotation (healthy, active, weight > 0): the balancer's indexes.
+  std::vector<std::shared_ptr<TargetState>> candidates;
+  std::unique_ptr<const Balancer> picker;  // over `candidates`, with their weights and ramps
   std::shared_ptr<ProxyMetrics::RouteHandle> metrics;  // null without metrics
+};
+
+/// The two clocks at the moment a table is built: slow-start ramps, stored as wall-clock times,
+/// become steady-clock times (the clock requests pick with) once, here.
+struct SnapshotClock {
+  std::int64_t systemMs{};  // milliseconds since the Unix epoch
+  std::int64_t steadyMs{};  // std::chrono::steady_clock, in milliseconds
+  static SnapshotClock now();
 };
 
 /// An immutable snapshot of the store's routes, answering "which route serves this request"
 /// by longest prefix. Built off the request path whenever the store's revision changes;
-/// TargetState objects carry over by (prefix, canonical URL) and BalancerState by prefix, so
-/// in-flight counts, cooldowns and connection pools survive reloads.
+/// TargetState objects carry over by (prefix, canonical URL) and route slots by prefix, so
+/// in-flight counts, cooldowns, connection pools and rotations survive reloads.
 class RouteTable {
  public:
   /// The empty table: every request is unmatched.
@@ -40,12 +56,14 @@ class RouteTable {
   /// Builds a table from the store's routes, reusing state from `previous` (may be null).
   /// Target URLs that do not parse are skipped and described in `problems` (if given).
   /// `loops`: how many event loops keep per-loop state in each new TargetState. With `metrics`,
-  /// new routes and targets get their counter handles (carried over like the rest).
+  /// new routes and targets get their counter handles (carried over like the rest). `clock`:
+  /// the moment of building, when stored slow-start times become steady-clock ones.
   static std::shared_ptr<const RouteTable> build(const std::vector<RouteRecord>& records,
                                                  const RouteTable* previous, std::int64_t revision,
                                                  std::vector<std::string>* problems = nullptr,
                                                  std::size_t loops = 0,
-                                                 ProxyMetrics* metrics = nullptr);
+                                                 ProxyMetrics* metrics = nullptr,
+                                                 SnapshotClock clock = SnapshotClock::now());
 
   /// The route with the longest prefix matching the request target (origin or absolute form),
   /// or null.

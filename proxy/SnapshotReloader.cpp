@@ -50,14 +50,14 @@ void SnapshotReloader::pollOnce(bool strict) {
       if (dropped_ && !gone.empty()) dropped_(gone);
       for (const auto& p : problems) logWarn(p);
       std::size_t targets = 0;
-      std::size_t healthy = 0;
+      std::size_t inRotation = 0;
       for (const auto& r : next->routes()) {
         targets += r.targets.size();
-        healthy += r.candidates.size();
+        inRotation += r.candidates.size();
       }
       logLine("store revision " + std::to_string(revision) + ": " +
               std::to_string(next->routes().size()) + " routes, " + std::to_string(targets) +
-              " targets (" + std::to_string(healthy) + " healthy)");
+              " targets (" + std::to_string(inRotation) + " in rotation)");
     }
     if (!failure_.empty()) {
       logLine("store '" + path_ + "' is readable again");

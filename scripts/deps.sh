@@ -1,32 +1,72 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Portico builds and tests with, when any is missing.
-# Sourced by run.sh, test.sh and bench.sh; usable on its own too.
+# Installs the Debian packages Portico builds and tests with, when any is missing, and builds.
+# Sourced by run.sh, test.sh, fuzz.sh and bench.sh; usable on its own too (arguments: more
+# packages).
 set -euo pipefail
 
-portico_install_deps() {
-  # prometheus: promtool checks the /metrics answers; python3-jsonschema/yaml: the admin API's
-  # answers against docs/openapi.yaml; npm: Redocly CLI lints that file (scripts/openapi-lint.sh).
-  local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
-              node-llhttp libssl-dev libnghttp2-dev openssl prometheus python3-jsonschema
-              python3-yaml "$@")
-  # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.
-  command -v npm >/dev/null || pkgs+=(nodejs npm)
-  local missing=()
-  for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+# Prints the packages of "$@" that are not installed.
+portico_missing() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
   done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "installing: ${missing[*]}" >&2
+}
+
+portico_apt_install() {
+  echo "installing: $*" >&2
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+portico_install_deps() {
+  # node-llhttp: the HTTP parser's C sources (shared/http); prometheus: promtool checks the
+  # /metrics answers; python3-jsonschema/yaml: the admin API's answers against docs/openapi.yaml;
+  # npm: Redocly CLI lints that file (scripts/openapi-lint.sh); clang and its runtime libraries
+  # build the libFuzzer harnesses (scripts/fuzz.sh); libssl-dev, libnghttp2-dev and openssl: TLS,
+  # HTTP/2 and the tests' certificates.
+  local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
+              node-llhttp libssl-dev libnghttp2-dev openssl prometheus python3-jsonschema
+              python3-yaml clang libclang-rt-dev "$@")
+  # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.
+  command -v npm >/dev/null || pkgs+=(nodejs npm)
+  local missing
+  missing=$(portico_missing "${pkgs[@]}")
+  # shellcheck disable=SC2086 # one package name per word
+  [ -z "$missing" ] || portico_apt_install $missing
+  # The status page's browser test drives headless Chromium through Selenium. Without them that
+  # test reports itself skipped, so a machine that cannot install them still builds and tests.
+  missing=$(portico_missing chromium chromium-driver python3-selenium)
+  # shellcheck disable=SC2086
+  if [ -n "$missing" ] && ! portico_apt_install $missing; then
+    echo "warning: could not install $missing; the dashboard browser test will be skipped" >&2
+  fi
+}
+
+# The build tree for SANITIZE (empty, address or thread): build/, build-asan/ or build-tsan/.
+portico_build_dir() {
+  case "${SANITIZE:-}" in
+    "") echo build ;;
+    address) echo build-asan ;;
+    thread) echo build-tsan ;;
+    *) echo "SANITIZE must be address or thread, not '${SANITIZE}'" >&2; return 1 ;;
+  esac
 }
 
 portico_build() {
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build -j2
+  local dir type=Release
+  dir=$(portico_build_dir)
+  # Sanitizer reports need symbols; optimised code keeps the instrumented suite quick enough.
+  [ -n "${SANITIZE:-}" ] && type=RelWithDebInfo
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=$type -DPORTICO_SANITIZE="${SANITIZE:-}" >/dev/null
+  cmake --build "$dir" -j2
+}
+
+# The libFuzzer harnesses (tests/fuzz/), built by clang in build-fuzz/.
+portico_build_fuzz() {
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DPORTICO_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build-fuzz -j2 --target portico_fuzzers
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

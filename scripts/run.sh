@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 . scripts/deps.sh
 if [ -z "${NO_BUILD:-}" ]; then
   portico_install_deps
-  portico_build
+  SANITIZE="" portico_build  # the demo runs build/bin
 fi
 
 pids=()

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test (unit and end-to-end) through CTest.
+# Installs what is missing, builds, and runs every test (unit, end-to-end, fuzz) through CTest.
 # Extra arguments go to ctest, e.g. scripts/test.sh -L unit   or   scripts/test.sh -R store
+# SANITIZE=address (ASan+UBSan) or SANITIZE=thread (TSan) builds and tests an instrumented copy
+# in build-asan/ or build-tsan/; a sanitizer report fails the test it happens in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 portico_install_deps
 portico_build
-ctest --test-dir build --output-on-failure --timeout 600 "$@"
+portico_build_fuzz
+dir=$(portico_build_dir)
+supp="$PWD/tests/sanitizers"
+# Every process a test starts inherits these: the first report ends it with a failure.
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp:${TSAN_OPTIONS:-}"
+ctest --test-dir "$dir" --output-on-failure --timeout 600 "$@"

@@ -4,13 +4,14 @@
 #include <cstdlib>
 
 #include "Errors.h"
+#include "Utf8.h"
 
 namespace portico {
 
 std::chrono::milliseconds parseDuration(std::string_view text) {
   const std::string s(text);
   auto bad = [&](const char* why) {
-    return InvalidInput("invalid duration '" + s + "': " + why +
+    return InvalidInput("invalid duration '" + printable(s, 64) + "': " + why +
                         " (use a number with a unit: 250ms, 5s, 1m)");
   };
   std::size_t i = 0;

@@ -1,15 +1,22 @@
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
+#include "Utf8.h"
+
 namespace portico {
+
+// Every message below is made printable (valid UTF-8, control characters and stray bytes
+// escaped) as it is built: it may quote what a client or a file sent, and it ends up in JSON
+// answers, logs and one-line refusals, where an embedded NUL would otherwise cut it short.
 
 /// A configuration key with an unusable value; `what()` is one line naming the key.
 class ConfigError : public std::runtime_error {
  public:
   ConfigError(const std::string& key, const std::string& problem)
-      : std::runtime_error(key + ": " + problem), key_(key) {}
+      : std::runtime_error(printable(key + ": " + problem)), key_(key) {}
   const std::string& key() const { return key_; }
 
  private:
@@ -19,25 +26,37 @@ class ConfigError : public std::runtime_error {
 /// Input from a user (API body, prefix, URL, duration) that cannot be accepted.
 class InvalidInput : public std::invalid_argument {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit InvalidInput(const std::string& message) : std::invalid_argument(printable(message)) {}
 };
 
 /// A route or target the caller named does not exist.
 class NotFound : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit NotFound(const std::string& message) : std::runtime_error(printable(message)) {}
 };
 
 /// The change would duplicate something that exists (a route's prefix).
 class Conflict : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Conflict(const std::string& message) : std::runtime_error(printable(message)) {}
+};
+
+/// A write's If-Match named a revision the store is no longer at; nothing was changed.
+class PreconditionFailed : public std::runtime_error {
+ public:
+  PreconditionFailed(const std::string& message, std::int64_t revision)
+      : std::runtime_error(message), revision_(revision) {}
+  /// The store's revision when the write was refused.
+  std::int64_t revision() const { return revision_; }
+
+ private:
+  std::int64_t revision_;
 };
 
 /// The SQLite store failed, or has a schema this binary cannot use.
 class StoreError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit StoreError(const std::string& message) : std::runtime_error(printable(message)) {}
 };
 
 /// The store exists but is older than this binary and this process may not upgrade it (the proxy).

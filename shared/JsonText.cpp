@@ -1,10 +1,12 @@
 #include "JsonText.h"
 
-namespace portico {
+#include "Utf8.h"
 
-void appendJsonString(std::string& out, std::string_view s) {
+namespace portico {
+namespace {
+
+void appendEscaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
@@ -32,6 +34,19 @@ void appendJsonString(std::string& out, std::string_view s) {
           out.push_back(ch);
         }
     }
+  }
+}
+
+}  // namespace
+
+void appendJsonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  // JSON text must be UTF-8 (RFC 8259 8.1): bytes that are not become U+FFFD rather than
+  // making the whole answer undecodable. Valid text, the usual case, is copied as it is.
+  if (isValidUtf8(s)) {
+    appendEscaped(out, s);
+  } else {
+    appendEscaped(out, toValidUtf8(s));
   }
   out.push_back('"');
 }

@@ -9,6 +9,7 @@
 
 #include "Errors.h"
 #include "JsonText.h"
+#include "Utf8.h"
 
 namespace portico {
 namespace {
@@ -78,8 +79,10 @@ std::string Log::format(LogLevel level, std::string_view message, long long epoc
     appendJsonString(line, message);
     line += "}\n";
   } else {
+    // printable(): a message may quote a request path or method; a newline or control character
+    // in it must not forge a second line or reach the terminal. (The JSON form escapes them.)
     line = isoTime(epochMs) + " " + toString(level) + " " + gProgram + ": ";
-    line += message;
+    line += printable(message);
     line += '\n';
   }
   return line;

@@ -17,7 +17,9 @@ const char* toString(LogLevel level);
 
 /// The process's operational log on stderr (not the access log). Each line carries the time
 /// (UTC, milliseconds), the level and the program, and is written with one write(2) so lines
-/// from concurrent threads stay whole. Configured once at start-up, before threads exist.
+/// from concurrent threads stay whole. The message is made printable (valid UTF-8, control
+/// characters escaped in text, JSON-escaped in json), so it stays one line. Configured once at
+/// start-up, before threads exist.
 class Log {
  public:
   static void configure(std::string program, LogLevel level, LogFormat format);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,18 @@ enum class BalancerKind { RoundRobin, LeastConn, IpHash };
 /// "round_robin", "least_conn", "ip_hash"; parse throws InvalidInput naming the choices.
 BalancerKind parseBalancer(const std::string& name);
 std::string toString(BalancerKind kind);
+
+/// Whether a target takes traffic: `active` (the default), `draining` (no new requests; those in
+/// flight finish and health checks go on) or `disabled` (no requests, no health checks, kept in
+/// the store).
+enum class ServingState { Active, Draining, Disabled };
+/// "active", "draining", "disabled"; parse throws InvalidInput naming the choices.
+ServingState parseServingState(const std::string& name);
+std::string toString(ServingState state);
+
+/// A target's weight: its share of a route's new requests relative to the others (0 = none).
+constexpr int kDefaultWeight = 100;
+constexpr int kMaxWeight = 1000;
 
 /// What an active health probe does: a TCP connect, or an HTTP GET expecting 2xx/3xx.
 enum class ProbeType { Tcp, Http };
@@ -27,12 +40,16 @@ struct HealthSpec {
   std::string path{"/"};
   int fall{1};
   int rise{1};
+  /// A target that turns healthy, is added or is re-enabled ramps its effective weight from
+  /// 10 % to 100 % over this window; 0 is off. Kept with the health settings because that is
+  /// where clients give it (`healthCheck.slowStart`).
+  std::chrono::milliseconds slowStart{0};
 
   /// Throws InvalidInput when a value is out of range (naming the field).
   void validate() const;
   bool operator==(const HealthSpec& o) const {
     return interval == o.interval && timeout == o.timeout && type == o.type && path == o.path &&
-           fall == o.fall && rise == o.rise;
+           fall == o.fall && rise == o.rise && slowStart == o.slowStart;
   }
 };
 
@@ -44,6 +61,25 @@ struct TargetRecord {
   std::string lastCheckedAt;  // ISO-8601 UTC, empty if never checked
   std::string lastChangedAt;  // when `healthy` last flipped, empty if never
   std::string lastError;
+  int weight{kDefaultWeight};
+  ServingState state{ServingState::Active};
+  std::string servingSince;  // when it last became able to take traffic (slow start counts from it)
+  std::string modifiedAt;    // when anything about it last changed (added, weight, state, verdict)
+};
+
+/// A target to add: its canonical URL and weight.
+struct TargetSpec {
+  TargetSpec(std::string u, int w = kDefaultWeight) : url(std::move(u)), weight(w) {}
+  TargetSpec(const char* u) : url(u) {}
+  std::string url;
+  int weight{kDefaultWeight};
+  bool operator==(const TargetSpec& o) const { return url == o.url && weight == o.weight; }
+};
+
+/// A change to one target (PATCH): the fields given.
+struct TargetUpdate {
+  std::optional<int> weight;
+  std::optional<ServingState> state;
 };
 
 /// A route as stored: a normalised prefix, its balancer, health settings and targets.
@@ -60,7 +96,36 @@ struct RouteSpec {
   std::string prefix;  // normalised
   BalancerKind balancer{BalancerKind::RoundRobin};
   HealthSpec health;
-  std::vector<std::string> targets;  // canonical target URLs
+  std::vector<TargetSpec> targets;  // canonical target URLs with their weights
+};
+
+/// One row of the change history: a change the store committed, who made it, and what it
+/// changed (before/after as JSON text, empty when there is none).
+struct ChangeRecord {
+  std::int64_t revision{};
+  std::string time;    // ISO-8601 UTC
+  std::string actor;   // "api", "config" or "health"
+  std::string client;  // the API client's address (actor "api"); empty otherwise
+  std::string action;  // route.create, route.delete, route.health_check, target.add, ...
+  std::string route;   // the route's prefix
+  std::string target;  // the target's URL; empty for a change of the route itself
+  std::string before;
+  std::string after;
+};
+
+/// Which history rows to read: those after revision `since`, oldest first.
+struct ChangeQuery {
+  std::int64_t since{0};
+  int limit{100};
+  std::string route;   // normalised prefix; empty = every route
+  std::string target;  // canonical URL; empty = every target
+};
+
+/// A page of history: `nextSince` is the `since` of the next page (a page never splits the rows
+/// of one revision, so following it misses and repeats nothing).
+struct ChangePage {
+  std::vector<ChangeRecord> changes;
+  std::int64_t nextSince{0};
 };
 
 }  // namespace portico

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "Errors.h"
+#include "Utf8.h"
 
 namespace portico {
 namespace {
@@ -11,6 +13,42 @@ namespace {
 bool isUnsafe(char c) {
   const auto u = static_cast<unsigned char>(c);
   return u <= 0x20 || u == 0x7f;
+}
+
+bool isHex(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+}
+
+/// Characters a URL path may hold as they are (RFC 3986 pchar and '/'); '%' is checked apart.
+bool isPathChar(char c) {
+  static constexpr std::string_view kMarks = "-._~!$&'()*+,;=:@/";  // unreserved, sub-delims
+  return std::isalnum(static_cast<unsigned char>(c)) || kMarks.find(c) != std::string_view::npos;
+}
+
+/// The base path of a target URL in ASCII: valid %XX escapes kept, every other byte a path may
+/// not hold as it is (non-ASCII UTF-8, '"', '<', '{'...) percent-encoded. Empty when a '%' does
+/// not start an escape.
+std::optional<std::string> percentEncodedPath(const std::string& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '%') {
+      if (i + 2 >= path.size()) return std::nullopt;
+      if (!isHex(path[i + 1]) || !isHex(path[i + 2])) return std::nullopt;
+      out.append(path, i, 3);
+      i += 2;
+    } else if (isPathChar(c)) {
+      out.push_back(c);
+    } else {
+      const auto u = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xf]);
+    }
+  }
+  return out;
 }
 
 std::string lower(std::string s) {
@@ -22,15 +60,18 @@ std::string lower(std::string s) {
 }  // namespace
 
 std::string normalizePrefix(std::string_view raw) {
-  const std::string shown(raw.substr(0, 64));
+  const std::string shown = printable(raw, 64);
   if (raw.empty()) throw InvalidInput("prefixPath is empty");
   if (raw.size() > 1024) throw InvalidInput("prefixPath is longer than 1024 characters");
+  if (!isValidUtf8(raw)) throw InvalidInput("prefixPath '" + shown + "' is not valid UTF-8");
   for (char c : raw) {
     if (isUnsafe(c))
       throw InvalidInput("prefixPath '" + shown + "' contains a space or control character");
     if (c == '?' || c == '#' || c == '%' || c == '\\')
       throw InvalidInput("prefixPath '" + shown + "' may not contain '" + std::string(1, c) + "'");
   }
+  if (!isValidTextWithoutControls(raw))  // C1 controls, U+0080..U+009F
+    throw InvalidInput("prefixPath '" + shown + "' contains a space or control character");
   std::string p(raw);
   if (p.front() != '/') p.insert(p.begin(), '/');
   if (p.back() != '/') p.push_back('/');
@@ -54,13 +95,15 @@ std::string TargetUrl::authority() const {
 }
 
 TargetUrl parseTargetUrl(std::string_view raw) {
-  const std::string shown(raw.substr(0, 80));
+  const std::string shown = printable(raw, 80);
   auto bad = [&](const std::string& why) {
     return InvalidInput("target '" + shown + "' is not http://host[:port][/base]: " + why);
   };
   if (raw.size() > 2048) throw bad("longer than 2048 characters");
+  if (!isValidUtf8(raw)) throw bad("not valid UTF-8");
   for (char c : raw)
     if (isUnsafe(c)) throw bad("contains a space or control character");
+  if (!isValidTextWithoutControls(raw)) throw bad("contains a space or control character");
   const std::string s(raw);
   const std::size_t schemeEnd = s.find("://");
   if (schemeEnd == std::string::npos) throw bad("missing scheme");
@@ -94,9 +137,12 @@ TargetUrl parseTargetUrl(std::string_view raw) {
       portText = authority.substr(colon + 1);
       if (portText.empty()) throw bad("empty port");
     }
-    for (char c : url.host)
+    for (char c : url.host) {
+      if (static_cast<unsigned char>(c) >= 0x80)
+        throw bad("the host must be ASCII (write an international name in its xn-- form)");
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'))
         throw bad("invalid character in host");
+    }
   }
   if (url.host.empty()) throw bad("no host");
   if (!portText.empty()) {
@@ -109,7 +155,11 @@ TargetUrl parseTargetUrl(std::string_view raw) {
     url.port = 80;
   }
   while (!path.empty() && path.back() == '/') path.pop_back();
-  url.basePath = path;
+  // Stored and sent upstream in ASCII, one spelling: what a path may not hold as it is gets
+  // percent-encoded here ("/café" is "/caf%C3%A9"), as a browser would.
+  auto encoded = percentEncodedPath(path);
+  if (!encoded) throw bad("'%' in the path must start a %XX escape");
+  url.basePath = std::move(*encoded);
   const bool v6 = url.host.find(':') != std::string::npos;
   url.canonical = "http://" + (v6 ? "[" + url.host + "]" : url.host) +
                   (url.port == 80 ? "" : ":" + std::to_string(url.port)) + url.basePath;

@@ -7,22 +7,25 @@
 namespace portico {
 
 /// "api", "/api" and "/api/" all become "/api/"; "/" stays "/". Throws InvalidInput on
-/// empty input, whitespace/control characters, '?', '#', '%', "." or ".." segments, or > 1 KiB.
+/// empty input, text that is not UTF-8, whitespace/control characters (C0, DEL, C1), '?', '#',
+/// '%', '\', "." or ".." segments, or > 1 KiB.
 std::string normalizePrefix(std::string_view raw);
 
 /// A backend address: http://host[:port][/base], parsed once and kept canonical.
 struct TargetUrl {
   std::string host;       // lower-cased; IPv6 without brackets
   std::uint16_t port{};   // 80 when absent
-  std::string basePath;   // "" or "/base" without a trailing slash
+  std::string basePath;   // "" or "/base" without a trailing slash, ASCII, percent-encoded
   std::string canonical;  // "http://host[:port][/base]"; the default port 80 is left out
 
   /// "host:port" (brackets around IPv6), the value of X-Origin-Host.
   std::string authority() const;
 };
 
-/// Throws InvalidInput for other schemes, no host, bad port, spaces, query/fragment,
-/// user info, or URLs over 2 KiB.
+/// Throws InvalidInput for other schemes, no host, a non-ASCII host, bad port, spaces or control
+/// characters, text that is not UTF-8, a '%' that starts no %XX escape, query/fragment, user
+/// info, or URLs over 2 KiB. The canonical form is ASCII: the rest of the base path is
+/// percent-encoded; parsing it again gives it back unchanged.
 TargetUrl parseTargetUrl(std::string_view raw);
 
 }  // namespace portico

@@ -51,12 +51,7 @@ void PorticoApplication::handleOption(const std::string& name, const std::string
   } else if (name == "config") {
     configFile_ = value;
   } else if (name == "define") {
-    const auto eq = value.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      optionError_ = "'" + value + "' is not key=value";
-    } else {
-      defines_.emplace_back(value.substr(0, eq), value.substr(eq + 1));
-    }
+    defines_.push_back(value);  // split in loadFiles(), where a malformed one is reported
   }
 }
 
@@ -77,7 +72,10 @@ void PorticoApplication::loadFiles() {
     config().add(properties, 0, false);
   }
   auto overrides = Poco::makeAuto<Poco::Util::MapConfiguration>();
-  for (const auto& [key, value] : defines_) overrides->setString(key, value);
+  for (const auto& define : defines_) {
+    const auto [key, value] = Settings::parseDefine(define);
+    overrides->setString(key, value);
+  }
   Settings::rejectUnknownSections(*overrides);
   config().add(overrides, -200, false);
 }
@@ -93,7 +91,6 @@ int PorticoApplication::main(const std::vector<std::string>&) {
   }
   Settings settings;
   try {
-    if (!optionError_.empty()) throw ConfigError("--define", optionError_);
     loadFiles();
     settings = Settings::load(config());
   } catch (const ConfigError& e) {

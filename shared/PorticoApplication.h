@@ -38,8 +38,7 @@ class PorticoApplication : public Poco::Util::ServerApplication {
 
   std::string description_;
   std::string configFile_;
-  std::vector<std::pair<std::string, std::string>> defines_;
-  std::string optionError_;  // a malformed --define, reported with the other configuration errors
+  std::vector<std::string> defines_;  // key=value, as given
   bool helpRequested_{false};
   bool checkRequested_{false};
 };

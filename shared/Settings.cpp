@@ -1,5 +1,6 @@
 #include "Settings.h"
 
+#include <Poco/Exception.h>
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
@@ -10,6 +11,7 @@
 #include "Duration.h"
 #include "Errors.h"
 #include "Normalize.h"
+#include "Utf8.h"
 
 namespace portico {
 namespace {
@@ -24,7 +26,12 @@ class Reader {
   bool has(const std::string& key) const { return c_.hasProperty(key); }
 
   std::string text(const std::string& key, const std::string& def) const {
-    return Poco::trim(c_.getString(key, def));
+    try {
+      return Poco::trim(c_.getString(key, def));
+    } catch (const Poco::Exception& e) {
+      // POCO expands ${other.key} in values; a reference loop ends in an exception.
+      throw ConfigError(key, e.displayText());
+    }
   }
 
   bool boolean(const std::string& key, bool def) const {
@@ -81,6 +88,31 @@ std::vector<std::string> splitList(const std::string& s) {
   return out;
 }
 
+/// One item of route.<name>.targets: a URL, optionally followed by `weight=N` as in nginx.
+TargetSpec parseTargetItem(const std::string& item, const std::string& key) {
+  Poco::StringTokenizer words(
+      item, " \t", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+  TargetSpec target("");
+  try {
+    target.url = parseTargetUrl(words[0]).canonical;
+  } catch (const InvalidInput& e) {
+    throw ConfigError(key, e.what());
+  }
+  for (std::size_t i = 1; i < words.count(); ++i) {
+    const std::string& word = words[i];
+    int weight = 0;
+    if (word.rfind("weight=", 0) != 0 || !Poco::NumberParser::tryParse(word.substr(7), weight))
+      throw ConfigError(key, "'" + word + "' after " + words[0] +
+                                 " is not weight=N (targets are URLs, each optionally followed "
+                                 "by weight=N)");
+    if (weight < 0 || weight > kMaxWeight)
+      throw ConfigError(key, "weight " + std::to_string(weight) + " of " + words[0] +
+                                 " is out of range 0-" + std::to_string(kMaxWeight));
+    target.weight = weight;
+  }
+  return target;
+}
+
 HealthSpec readHealth(const Reader& r, const std::string& base, const HealthSpec& def) {
   HealthSpec h;
   h.interval = r.duration(base + ".interval", def.interval, std::chrono::milliseconds(10));
@@ -89,6 +121,7 @@ HealthSpec readHealth(const Reader& r, const std::string& base, const HealthSpec
   h.rise = r.integer(base + ".rise", def.rise, 1, 1000);
   h.type = r.parsed(base + ".type", toString(def.type), parseProbeType);
   h.path = r.text(base + ".path", def.path);
+  h.slowStart = r.duration(base + ".slow_start", def.slowStart, std::chrono::milliseconds(0));
   // The other fields were range-checked as they were read, so only the path is left to fail.
   try {
     h.validate();
@@ -115,16 +148,24 @@ void Settings::rejectUnknownSections(const AbstractConfiguration& layer) {
   layer.keys(roots);
   for (const auto& root : roots)
     if (!known.count(root))
+      // A line "= value" in a file has an empty key; it must still be named.
       throw ConfigError(
-          root,
+          root.empty() ? "''" : root,
           "unknown configuration key (sections: store, proxy, admin, health, log, route, "
           "upstream_tls)");
+}
+
+std::pair<std::string, std::string> Settings::parseDefine(const std::string& define) {
+  const auto eq = define.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("--define", "'" + printable(define, 80) + "' is not key=value");
+  return {define.substr(0, eq), define.substr(eq + 1)};
 }
 
 Settings Settings::load(const AbstractConfiguration& config) {
   const Reader r(config);
   Settings s;
-  rejectUnknown(config, "store", {"path"});
+  rejectUnknown(config, "store", {"path", "history_limit"});
   rejectUnknown(config, "proxy",
                 {"host",
                  "port",
@@ -151,10 +192,12 @@ Settings Settings::load(const AbstractConfiguration& config) {
   rejectUnknown(config, "upstream_tls", {"verify", "ca_file"});
   rejectUnknown(config, "log", {"level", "format"});
   rejectUnknown(config, "admin", {"host", "port", "prefix", "token"});
-  rejectUnknown(config, "health", {"interval", "timeout", "fall", "rise", "type", "path"});
+  rejectUnknown(config, "health",
+                {"interval", "timeout", "fall", "rise", "type", "path", "slow_start"});
 
   s.storePath = r.text("store.path", s.storePath);
   if (s.storePath.empty()) throw ConfigError("store.path", "is empty");
+  s.historyLimit = r.integer("store.history_limit", static_cast<int>(s.historyLimit), 1, 100000000);
 
   s.proxy.host = r.text("proxy.host", s.proxy.host);
   if (s.proxy.host.empty()) throw ConfigError("proxy.host", "is empty");
@@ -256,7 +299,7 @@ Settings Settings::load(const AbstractConfiguration& config) {
       for (const auto& k : sub) {
         if (k == "health") {
           rejectUnknown(config, base + ".health",
-                        {"interval", "timeout", "fall", "rise", "type", "path"});
+                        {"interval", "timeout", "fall", "rise", "type", "path", "slow_start"});
         } else if (k != "prefix" && k != "targets" && k != "balancer") {
           throw ConfigError(base + "." + k, "unknown configuration key");
         }
@@ -273,13 +316,8 @@ Settings Settings::load(const AbstractConfiguration& config) {
       seed.spec.health = readHealth(r, base + ".health", s.health);
       std::set<std::string> seen;
       for (const auto& t : splitList(r.text(base + ".targets", ""))) {
-        std::string url;
-        try {
-          url = parseTargetUrl(t).canonical;
-        } catch (const InvalidInput& e) {
-          throw ConfigError(base + ".targets", e.what());
-        }
-        if (seen.insert(url).second) seed.spec.targets.push_back(url);
+        TargetSpec target = parseTargetItem(t, base + ".targets");
+        if (seen.insert(target.url).second) seed.spec.targets.push_back(std::move(target));
       }
       s.routes.push_back(std::move(seed));
     }

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "Log.h"
@@ -76,6 +78,7 @@ struct RouteSeed {
 /// Every configuration key (conf/portico.properties documents them), validated.
 struct Settings {
   std::string storePath{"data/portico.db"};
+  std::int64_t historyLimit{100000};  // store.history_limit: rows the change history keeps
   ProxySettings proxy;
   UpstreamTlsSettings upstreamTls;
   AdminSettings admin;
@@ -88,6 +91,9 @@ struct Settings {
   /// Throws ConfigError for a top-level key outside store/proxy/admin/health/log/route (a typo such
   /// as `helth.interval`). Applied to the user's layers only: POCO adds `application.*` itself.
   static void rejectUnknownSections(const Poco::Util::AbstractConfiguration& layer);
+  /// A --define value split at its first '=' into key and value; throws ConfigError naming
+  /// --define when there is no key.
+  static std::pair<std::string, std::string> parseDefine(const std::string& define);
 };
 
 }  // namespace portico

@@ -4,10 +4,13 @@
 #include <Poco/Path.h>
 
 #include <chrono>
+#include <set>
 #include <type_traits>
 
 #include "Errors.h"
+#include "ModelJson.h"
 #include "Sqlite.h"
+#include "SqliteReaders.h"
 
 namespace portico {
 namespace {
@@ -17,31 +20,47 @@ constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 // long enough to ride out a checkpoint or an operator's short sqlite3 session, short enough
 // that an admin request answers well within a client's usual timeout.
 constexpr int kBusyTimeoutMs = 5000;
+// Check-time stamps are bookkeeping: under another process's lock they give up quickly rather
+// than keep this process's writer (and the API writes queued behind it) waiting 5 s a sweep.
+constexpr int kStampBusyTimeoutMs = 100;
 
-void insertTargets(SqliteConnection& conn, std::int64_t routeId,
-                   const std::vector<std::string>& urls, int* added) {
-  SqliteStatement st(conn.get(),
-                     "INSERT OR IGNORE INTO targets (route_id, url, healthy) VALUES (?, ?, 1)");
-  for (const auto& url : urls) {
-    st.bind(1, routeId).bind(2, url);
-    st.step();
-    if (added) *added += sqlite3_changes(conn.get());
-    st.reset();
+/// Sets a connection's busy timeout for a scope and puts the usual one back.
+class BusyTimeout {
+ public:
+  BusyTimeout(SqliteConnection& conn, int ms) : conn_(conn) {
+    sqlite3_busy_timeout(conn.get(), ms);
   }
+  ~BusyTimeout() { sqlite3_busy_timeout(conn_.get(), kBusyTimeoutMs); }
+  BusyTimeout(const BusyTimeout&) = delete;
+  BusyTimeout& operator=(const BusyTimeout&) = delete;
+
+ private:
+  SqliteConnection& conn_;
+};
+
+std::string queryText(SqliteConnection& conn, const std::string& sql) {
+  SqliteStatement st(conn.get(), sql);
+  if (!st.step()) throw StoreError("store: no row for " + sql);
+  return st.columnText(0);
 }
 
-std::optional<std::int64_t> routeId(SqliteConnection& conn, const std::string& prefix) {
-  SqliteStatement st(conn.get(), "SELECT id FROM routes WHERE prefix = ?");
-  st.bind(1, prefix);
-  if (!st.step()) return std::nullopt;
-  return st.columnInt(0);
+void requireWeight(int weight) {
+  if (weight < 0 || weight > kMaxWeight)
+    throw InvalidInput("weight " + std::to_string(weight) + " is out of range 0-" +
+                       std::to_string(kMaxWeight));
+}
+
+Poco::JSON::Object::Ptr one(const std::string& name, const Poco::Dynamic::Var& value) {
+  auto o = jsonObject();
+  o->set(name, value);
+  return o;
 }
 
 std::int64_t insertRoute(SqliteConnection& conn, const RouteSpec& spec) {
-  SqliteStatement st(
-      conn.get(),
-      "INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms, "
-      "health_type, health_path, health_fall, health_rise) VALUES (?,?,?,?,?,?,?,?)");
+  SqliteStatement st(conn.get(),
+                     "INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms, "
+                     "health_type, health_path, health_fall, health_rise, slow_start_ms) VALUES "
+                     "(?,?,?,?,?,?,?,?,?)");
   st.bind(1, spec.prefix)
       .bind(2, toString(spec.balancer))
       .bind(3, static_cast<std::int64_t>(spec.health.interval.count()))
@@ -49,14 +68,101 @@ std::int64_t insertRoute(SqliteConnection& conn, const RouteSpec& spec) {
       .bind(5, toString(spec.health.type))
       .bind(6, spec.health.path)
       .bind(7, spec.health.fall)
-      .bind(8, spec.health.rise);
+      .bind(8, spec.health.rise)
+      .bind(9, static_cast<std::int64_t>(spec.health.slowStart.count()));
   st.step();
-  const std::int64_t id = sqlite3_last_insert_rowid(conn.get());
-  insertTargets(conn, id, spec.targets, nullptr);
-  return id;
+  return sqlite3_last_insert_rowid(conn.get());
+}
+
+std::int64_t revisionOf(SqliteConnection& conn) {
+  return conn.queryInt("SELECT value FROM revision WHERE id = 1");
+}
+
+/// Throws StoreError when this process cannot write the store: the sidecar would otherwise
+/// start, say it listens, and fail every change with a 500.
+void checkCanWrite(SqliteConnection& conn) {
+  if (sqlite3_db_readonly(conn.get(), "main") == 1)
+    throw StoreError(
+        "cannot write the store: the file is read-only for this process (check the owner and "
+        "permissions of the file and of its directory)");
+  try {
+    // A write, rolled back: finds what the open flags do not (a read-only directory, a lock).
+    SqliteTransaction tx(conn, SqliteTransaction::Kind::Immediate);
+    conn.exec("UPDATE revision SET value = value WHERE id = 1");
+  } catch (const StoreBusy&) {
+    throw;
+  } catch (const StoreError& e) {
+    throw StoreError(std::string("cannot write the store: ") + e.what());
+  }
 }
 
 }  // namespace
+
+/// One write transaction: holds the store's lock and SQLite's write lock, checks the writer's
+/// If-Match against the revision inside the transaction, collects the history rows of what it
+/// changes and, when there are any, bumps the revision and writes them before committing. A
+/// change without a history row cannot bump the revision, and the reverse.
+class Store::Write {
+ public:
+  Write(Store& store, const WriteContext& who)
+      : store_(store),
+        lock_(store.mutex_),
+        tx_(*store.conn_, SqliteTransaction::Kind::Immediate),
+        revision_(revisionOf(*store.conn_)),
+        now_(queryText(*store.conn_, std::string("SELECT ") + kNow)),
+        log_(who, now_) {
+    if (!who.ifMatch.matches(revision_))
+      throw PreconditionFailed("the store is at revision " + std::to_string(revision_) +
+                                   ", not at the one If-Match names (" + who.ifMatch.text() +
+                                   "); nothing was changed: read it again and retry",
+                               revision_);
+  }
+
+  SqliteConnection& conn() { return *store_.conn_; }
+  ChangeLog& log() { return log_; }
+  /// The transaction's time, the same for every row and timestamp it writes.
+  const std::string& now() const { return now_; }
+
+  /// Commits; returns the revision after (unchanged when nothing changed).
+  std::int64_t commit() {
+    if (!log_.empty()) {
+      conn().exec("UPDATE revision SET value = value + 1 WHERE id = 1");
+      ++revision_;
+      log_.write(conn(), revision_, store_.historyLimit_);
+    }
+    tx_.commit();
+    return revision_;
+  }
+
+  /// Inserts `targets` on route `routeId` (those present are skipped) with their history rows.
+  int insertTargets(std::int64_t routeId, const std::string& prefix,
+                    const std::vector<TargetSpec>& targets) {
+    SqliteStatement st(conn().get(),
+                       "INSERT OR IGNORE INTO targets (route_id, url, healthy, weight, "
+                       "serving_since, modified_at) VALUES (?, ?, 1, ?, ?4, ?4)");
+    int added = 0;
+    for (const auto& t : targets) {
+      requireWeight(t.weight);
+      st.bind(1, routeId).bind(2, t.url).bind(3, t.weight).bind(4, now_);
+      st.step();
+      st.reset();
+      if (sqlite3_changes(conn().get()) == 0) continue;
+      ++added;
+      TargetRecord fresh;
+      fresh.weight = t.weight;
+      log_.add("target.add", prefix, t.url, nullptr, ChangeLog::targetJson(fresh));
+    }
+    return added;
+  }
+
+ private:
+  Store& store_;
+  std::lock_guard<std::mutex> lock_;
+  SqliteTransaction tx_;
+  std::int64_t revision_;
+  std::string now_;
+  ChangeLog log_;
+};
 
 Store::Store(const std::string& path, Access access, const std::vector<Migration>& migrations)
     : access_(access) {
@@ -79,7 +185,9 @@ Store::Store(const std::string& path, Access access, const std::vector<Migration
     conn_->exec("PRAGMA synchronous = FULL");
   }
   migrate(*conn_, migrations, writable);
+  if (writable) checkCanWrite(*conn_);
   if (!writable) conn_->exec("PRAGMA query_only = ON");
+  readers_ = std::make_unique<SqliteReaders>(path, kBusyTimeoutMs);
 }
 
 Store::~Store() = default;
@@ -109,6 +217,7 @@ int Store::checkSchema(const std::string& path, const std::vector<Migration>& mi
 
 template <typename F>
 auto Store::timedWrite(F&& body) -> decltype(body()) {
+  // Timed from before the lock: what a writer waits for is part of what the metric shows.
   const auto start = std::chrono::steady_clock::now();
   const auto report = [&] {
     if (observer_)
@@ -130,31 +239,34 @@ auto Store::timedWrite(F&& body) -> decltype(body()) {
   }
 }
 
+void Store::setHistoryLimit(std::int64_t rows) {
+  if (rows < 1) throw InvalidInput("the history limit must be at least 1 row");
+  std::lock_guard<std::mutex> lock(mutex_);
+  historyLimit_ = rows;
+}
+
 void Store::requireWritable() const {
   if (access_ != Access::ReadWrite) throw StoreError("store opened read-only");
 }
 
 int Store::schemaVersion() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return static_cast<int>(conn_->queryInt("PRAGMA user_version"));
+  auto reader = readers_->acquire();
+  return static_cast<int>(reader->queryInt("PRAGMA user_version"));
 }
 
 std::int64_t Store::revision() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return conn_->queryInt("SELECT value FROM revision WHERE id = 1");
+  auto reader = readers_->acquire();
+  return revisionOf(*reader);
 }
 
-void Store::bumpRevision() {
-  conn_->exec("UPDATE revision SET value = value + 1 WHERE id = 1");
-}
-
-std::vector<RouteRecord> Store::loadRoutesLocked(const std::string& where, const std::string& arg) {
+std::vector<RouteRecord> Store::loadRoutesLocked(SqliteConnection& conn, const std::string& where,
+                                                 const std::string& arg) {
   std::vector<RouteRecord> routes;
   {
     SqliteStatement st(
-        conn_->get(),
+        conn.get(),
         "SELECT id, prefix, balancer, health_interval_ms, health_timeout_ms, health_type, "
-        "health_path, health_fall, health_rise FROM routes " +
+        "health_path, health_fall, health_rise, slow_start_ms FROM routes " +
             where + " ORDER BY prefix");
     if (!where.empty()) st.bind(1, arg);
     while (st.step()) {
@@ -168,13 +280,15 @@ std::vector<RouteRecord> Store::loadRoutesLocked(const std::string& where, const
       r.health.path = st.columnText(6);
       r.health.fall = static_cast<int>(st.columnInt(7));
       r.health.rise = static_cast<int>(st.columnInt(8));
+      r.health.slowStart = std::chrono::milliseconds(st.columnInt(9));
       routes.push_back(std::move(r));
     }
   }
   SqliteStatement st(
-      conn_->get(),
+      conn.get(),
       "SELECT id, url, healthy, COALESCE(last_checked_at, ''), COALESCE(last_changed_at, ''), "
-      "COALESCE(last_error, '') FROM targets WHERE route_id = ? ORDER BY id");
+      "COALESCE(last_error, ''), weight, state, COALESCE(serving_since, ''), "
+      "COALESCE(modified_at, '') FROM targets WHERE route_id = ? ORDER BY id");
   for (auto& r : routes) {
     st.bind(1, r.id);
     while (st.step()) {
@@ -185,6 +299,10 @@ std::vector<RouteRecord> Store::loadRoutesLocked(const std::string& where, const
       t.lastCheckedAt = st.columnText(3);
       t.lastChangedAt = st.columnText(4);
       t.lastError = st.columnText(5);
+      t.weight = static_cast<int>(st.columnInt(6));
+      t.state = parseServingState(st.columnText(7));
+      t.servingSince = st.columnText(8);
+      t.modifiedAt = st.columnText(9);
       r.targets.push_back(std::move(t));
     }
     st.reset();
@@ -192,125 +310,203 @@ std::vector<RouteRecord> Store::loadRoutesLocked(const std::string& where, const
   return routes;
 }
 
-std::vector<RouteRecord> Store::loadRoutes() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Deferred);
-  auto routes = loadRoutesLocked("", "");
+std::vector<RouteRecord> Store::loadRoutes(std::int64_t* revision) {
+  auto reader = readers_->acquire();
+  SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
+  auto routes = loadRoutesLocked(*reader, "", "");
+  if (revision) *revision = revisionOf(*reader);
   tx.commit();
   return routes;
 }
 
-std::optional<RouteRecord> Store::findRoute(const std::string& prefix) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Deferred);
-  auto routes = loadRoutesLocked("WHERE prefix = ?", prefix);
+std::optional<RouteRecord> Store::findRoute(const std::string& prefix, std::int64_t* revision) {
+  auto reader = readers_->acquire();
+  SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
+  auto routes = loadRoutesLocked(*reader, "WHERE prefix = ?", prefix);
+  if (revision) *revision = revisionOf(*reader);
   tx.commit();
   if (routes.empty()) return std::nullopt;
   return std::move(routes.front());
 }
 
-RouteRecord Store::createRoute(const RouteSpec& spec) {
+ChangePage Store::changes(const ChangeQuery& query, std::int64_t* revision) {
+  auto reader = readers_->acquire();
+  SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
+  const std::int64_t current = revisionOf(*reader);
+  auto page = ChangeLog::page(*reader, query, current);
+  if (revision) *revision = current;
+  tx.commit();
+  return page;
+}
+
+RouteRecord Store::createRoute(const RouteSpec& spec, const WriteContext& who,
+                               std::int64_t* revision) {
   requireWritable();
   return timedWrite([&] {
-    std::lock_guard<std::mutex> lock(mutex_);
-    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-    if (routeId(*conn_, spec.prefix)) throw Conflict("route " + spec.prefix + " already exists");
-    insertRoute(*conn_, spec);
-    bumpRevision();
-    auto routes = loadRoutesLocked("WHERE prefix = ?", spec.prefix);
-    tx.commit();
+    Write w(*this, who);
+    if (!loadRoutesLocked(w.conn(), "WHERE prefix = ?", spec.prefix).empty())
+      throw Conflict("route " + spec.prefix + " already exists");
+    const std::int64_t id = insertRoute(w.conn(), spec);
+    w.log().add("route.create", spec.prefix, "", nullptr,
+                ChangeLog::routeJson(toString(spec.balancer), spec.health));
+    w.insertTargets(id, spec.prefix, spec.targets);
+    auto routes = loadRoutesLocked(w.conn(), "WHERE prefix = ?", spec.prefix);
+    const auto after = w.commit();
+    if (revision) *revision = after;
     return std::move(routes.front());
   });
 }
 
-void Store::deleteRoute(const std::string& prefix) {
+void Store::deleteRoute(const std::string& prefix, const WriteContext& who,
+                        std::int64_t* revision) {
   requireWritable();
   return timedWrite([&] {
-    std::lock_guard<std::mutex> lock(mutex_);
-    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-    SqliteStatement st(conn_->get(), "DELETE FROM routes WHERE prefix = ?");
-    st.bind(1, prefix);
+    Write w(*this, who);
+    const auto routes = loadRoutesLocked(w.conn(), "WHERE prefix = ?", prefix);
+    if (routes.empty()) throw NotFound("route " + prefix + " not found");
+    const RouteRecord& route = routes.front();
+    SqliteStatement st(w.conn().get(), "DELETE FROM routes WHERE id = ?");
+    st.bind(1, route.id);
     st.step();
-    if (sqlite3_changes(conn_->get()) == 0) throw NotFound("route " + prefix + " not found");
-    bumpRevision();
-    tx.commit();
+    for (const auto& t : route.targets)
+      w.log().add("target.remove", prefix, t.url, ChangeLog::targetJson(t), nullptr);
+    w.log().add("route.delete", prefix, "",
+                ChangeLog::routeJson(toString(route.balancer), route.health), nullptr);
+    const auto after = w.commit();
+    if (revision) *revision = after;
   });
 }
 
-int Store::addTargets(const std::string& prefix, const std::vector<std::string>& urls,
-                      const std::optional<HealthSpec>& health) {
+int Store::addTargets(const std::string& prefix, const std::vector<TargetSpec>& targets,
+                      const std::optional<HealthSpec>& health, const WriteContext& who,
+                      std::int64_t* revision) {
   requireWritable();
   return timedWrite([&] {
-    std::lock_guard<std::mutex> lock(mutex_);
-    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-    const auto id = routeId(*conn_, prefix);
-    if (!id) throw NotFound("route " + prefix + " not found");
-    int added = 0;
-    insertTargets(*conn_, *id, urls, &added);
-    bool changed = added > 0;
-    if (health) {
-      SqliteStatement st(
-          conn_->get(),
-          "UPDATE routes SET health_interval_ms = ?, health_timeout_ms = ?, health_type = ?, "
-          "health_path = ?, health_fall = ?, health_rise = ? WHERE id = ? AND NOT "
-          "(health_interval_ms = ?1 AND health_timeout_ms = ?2 AND health_type = ?3 AND "
-          "health_path = ?4 AND health_fall = ?5 AND health_rise = ?6)");
+    Write w(*this, who);
+    const auto routes = loadRoutesLocked(w.conn(), "WHERE prefix = ?", prefix);
+    if (routes.empty()) throw NotFound("route " + prefix + " not found");
+    const RouteRecord& route = routes.front();
+    const int added = w.insertTargets(route.id, prefix, targets);
+    if (health && !(*health == route.health)) {
+      SqliteStatement st(w.conn().get(),
+                         "UPDATE routes SET health_interval_ms = ?, health_timeout_ms = ?, "
+                         "health_type = ?, health_path = ?, health_fall = ?, health_rise = ?, "
+                         "slow_start_ms = ? WHERE id = ?");
       st.bind(1, static_cast<std::int64_t>(health->interval.count()))
           .bind(2, static_cast<std::int64_t>(health->timeout.count()))
           .bind(3, toString(health->type))
           .bind(4, health->path)
           .bind(5, health->fall)
           .bind(6, health->rise)
-          .bind(7, *id);
+          .bind(7, static_cast<std::int64_t>(health->slowStart.count()))
+          .bind(8, route.id);
       st.step();
-      changed = changed || sqlite3_changes(conn_->get()) > 0;
+      w.log().add("route.health_check", prefix, "", healthCheckJson(route.health),
+                  healthCheckJson(*health));
     }
-    if (changed) bumpRevision();
-    tx.commit();
+    const auto after = w.commit();
+    if (revision) *revision = after;
     return added;
   });
 }
 
-int Store::removeTargets(const std::string& prefix, const std::vector<std::string>& urls) {
+int Store::removeTargets(const std::string& prefix, const std::vector<std::string>& urls,
+                         const WriteContext& who, std::int64_t* revision) {
   requireWritable();
   return timedWrite([&] {
-    std::lock_guard<std::mutex> lock(mutex_);
-    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
-    const auto id = routeId(*conn_, prefix);
-    if (!id) throw NotFound("route " + prefix + " not found");
+    Write w(*this, who);
+    const auto routes = loadRoutesLocked(w.conn(), "WHERE prefix = ?", prefix);
+    if (routes.empty()) throw NotFound("route " + prefix + " not found");
     int removed = 0;
-    SqliteStatement st(conn_->get(), "DELETE FROM targets WHERE route_id = ? AND url = ?");
+    std::set<std::int64_t> gone;
+    SqliteStatement st(w.conn().get(), "DELETE FROM targets WHERE id = ?");
     for (const auto& url : urls) {
-      st.bind(1, *id).bind(2, url);
-      st.step();
-      removed += sqlite3_changes(conn_->get());
-      st.reset();
+      for (const auto& t : routes.front().targets) {
+        if (t.url != url || !gone.insert(t.id).second) continue;
+        st.bind(1, t.id);
+        st.step();
+        st.reset();
+        ++removed;
+        w.log().add("target.remove", prefix, url, ChangeLog::targetJson(t), nullptr);
+        break;
+      }
     }
-    if (removed > 0) bumpRevision();
-    tx.commit();
+    const auto after = w.commit();
+    if (revision) *revision = after;
     return removed;
+  });
+}
+
+TargetRecord Store::updateTarget(const std::string& prefix, const std::string& url,
+                                 const TargetUpdate& update, const WriteContext& who,
+                                 std::int64_t* revision) {
+  requireWritable();
+  if (update.weight) requireWeight(*update.weight);
+  return timedWrite([&] {
+    Write w(*this, who);
+    const auto routes = loadRoutesLocked(w.conn(), "WHERE prefix = ?", prefix);
+    if (routes.empty()) throw NotFound("route " + prefix + " not found");
+    const TargetRecord* found = nullptr;
+    for (const auto& t : routes.front().targets) {
+      if (t.url == url) found = &t;
+    }
+    if (!found) throw NotFound("target " + url + " not found on route " + prefix);
+    const TargetRecord& before = *found;
+    if (update.weight && *update.weight != before.weight) {
+      SqliteStatement st(w.conn().get(),
+                         "UPDATE targets SET weight = ?, modified_at = ? WHERE id = ?");
+      st.bind(1, *update.weight).bind(2, w.now()).bind(3, before.id);
+      st.step();
+      w.log().add("target.weight", prefix, url, one("weight", before.weight),
+                  one("weight", *update.weight));
+    }
+    if (update.state && *update.state != before.state) {
+      // Back in rotation: slow start ramps from now.
+      const bool resumes = *update.state == ServingState::Active;
+      SqliteStatement st(
+          w.conn().get(),
+          "UPDATE targets SET state = ?, modified_at = ?2, serving_since = CASE WHEN "
+          "?3 THEN ?2 ELSE serving_since END WHERE id = ?4");
+      st.bind(1, toString(*update.state))
+          .bind(2, w.now())
+          .bind(3, resumes ? 1 : 0)
+          .bind(4, before.id);
+      st.step();
+      w.log().add("target.state", prefix, url, one("state", toString(before.state)),
+                  one("state", toString(*update.state)));
+    }
+    TargetRecord result;
+    auto after = loadRoutesLocked(w.conn(), "WHERE prefix = ?", prefix);
+    for (auto& t : after.front().targets) {
+      if (t.id == before.id) result = std::move(t);
+    }
+    const auto committed = w.commit();
+    if (revision) *revision = committed;
+    return result;
   });
 }
 
 std::vector<std::string> Store::seed(const std::vector<RouteSpec>& routes) {
   requireWritable();
   return timedWrite([&] {
-    std::lock_guard<std::mutex> lock(mutex_);
-    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
+    Write w(*this, WriteContext::config());
     std::vector<std::string> created;
-    SqliteStatement seeded(conn_->get(), "INSERT OR IGNORE INTO config_seeds (prefix) VALUES (?)");
+    SqliteStatement seeded(w.conn().get(),
+                           "INSERT OR IGNORE INTO config_seeds (prefix) VALUES (?)");
     for (const auto& spec : routes) {
       seeded.bind(1, spec.prefix);
       seeded.step();
-      const bool firstSeed = sqlite3_changes(conn_->get()) > 0;
+      const bool firstSeed = sqlite3_changes(w.conn().get()) > 0;
       seeded.reset();
-      if (firstSeed && !routeId(*conn_, spec.prefix)) {
-        insertRoute(*conn_, spec);
+      if (firstSeed && loadRoutesLocked(w.conn(), "WHERE prefix = ?", spec.prefix).empty()) {
+        const std::int64_t id = insertRoute(w.conn(), spec);
+        w.log().add("route.create", spec.prefix, "", nullptr,
+                    ChangeLog::routeJson(toString(spec.balancer), spec.health));
+        w.insertTargets(id, spec.prefix, spec.targets);
         created.push_back(spec.prefix);
       }
     }
-    if (!created.empty()) bumpRevision();
-    tx.commit();
+    w.commit();
     return created;
   });
 }
@@ -318,35 +514,52 @@ std::vector<std::string> Store::seed(const std::vector<RouteSpec>& routes) {
 bool Store::recordVerdict(std::int64_t targetId, bool healthy, const std::string& error) {
   requireWritable();
   return timedWrite([&] {
-    std::lock_guard<std::mutex> lock(mutex_);
-    SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
+    Write w(*this, WriteContext::health());
+    SqliteStatement find(w.conn().get(),
+                         "SELECT t.url, r.prefix, t.healthy, COALESCE(t.last_error, ''), t.state "
+                         "FROM targets t JOIN routes r ON r.id = t.route_id WHERE t.id = ?");
+    find.bind(1, targetId);
+    if (!find.step()) return false;
+    const std::string url = find.columnText(0);
+    const std::string prefix = find.columnText(1);
+    const bool wasHealthy = find.columnInt(2) != 0;
+    const std::string previousError = find.columnText(3);
+    if (wasHealthy == healthy || parseServingState(find.columnText(4)) == ServingState::Disabled)
+      return false;
     SqliteStatement st(
-        conn_->get(),
-        std::string("UPDATE targets SET healthy = ?, last_error = ?, last_changed_at = ") + kNow +
-            ", last_checked_at = " + kNow + " WHERE id = ? AND healthy != ?1");
+        w.conn().get(),
+        "UPDATE targets SET healthy = ?1, last_error = ?2, last_changed_at = ?3, last_checked_at = "
+        "?3, modified_at = ?3, serving_since = CASE WHEN ?1 = 1 THEN ?3 ELSE serving_since END "
+        "WHERE id = ?4");
     st.bind(1, healthy ? 1 : 0);
     if (error.empty()) {
       st.bindNull(2);
     } else {
       st.bind(2, error);
     }
-    st.bind(3, targetId);
+    st.bind(3, w.now()).bind(4, targetId);
     st.step();
-    const bool changed = sqlite3_changes(conn_->get()) > 0;
-    if (changed) bumpRevision();
-    tx.commit();
-    return changed;
+    auto verdict = [](bool ok, const std::string& why) {
+      auto o = one("healthy", ok);
+      if (!ok && !why.empty()) o->set("error", why);
+      return o;
+    };
+    w.log().add("target.health", prefix, url, verdict(wasHealthy, previousError),
+                verdict(healthy, error));
+    w.commit();
+    return true;
   });
 }
 
 void Store::recordChecked(const std::vector<std::int64_t>& targetIds) {
   requireWritable();
+  if (targetIds.empty()) return;
   return timedWrite([&] {
-    if (targetIds.empty()) return;
     std::lock_guard<std::mutex> lock(mutex_);
+    const BusyTimeout quick(*conn_, kStampBusyTimeoutMs);
     SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
     SqliteStatement st(conn_->get(), std::string("UPDATE targets SET last_checked_at = ") + kNow +
-                                         " WHERE id = ?");
+                                         " WHERE id = ? AND state != 'disabled'");
     for (auto id : targetIds) {
       st.bind(1, id);
       st.step();

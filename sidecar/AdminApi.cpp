@@ -3,6 +3,8 @@
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 
+#include <limits>
+
 #include "AdminInput.h"
 #include "AdminJson.h"
 #include "ApiError.h"
@@ -10,21 +12,48 @@
 #include "Errors.h"
 #include "Log.h"
 #include "Store.h"
+#include "TargetInput.h"
+#include "Utf8.h"
 
 namespace portico {
 namespace {
 
-AdminResponse jsonAnswer(int status, const Poco::JSON::Object::Ptr& object) {
+AdminResponse jsonAnswer(int status, const Poco::JSON::Object::Ptr& object,
+                         std::int64_t revision = -1) {
   AdminResponse r;
   r.status = status;
   r.body = toJsonText(object);
+  r.revision = revision;
   return r;
 }
 
-AdminResponse messageAnswer(const std::string& message) {
+AdminResponse messageAnswer(const std::string& message, std::int64_t revision) {
   auto o = jsonObject();
   o->set("message", message);
-  return jsonAnswer(200, o);
+  return jsonAnswer(200, o, revision);
+}
+
+std::vector<std::string> urlsOf(const std::vector<TargetSpec>& targets) {
+  std::vector<std::string> urls;
+  for (const auto& t : targets)
+    urls.push_back(t.weight == kDefaultWeight ? t.url
+                                              : t.url + " weight " + std::to_string(t.weight));
+  return urls;
+}
+
+/// A query parameter that must be a whole number in [min, max].
+std::int64_t integerParam(const std::string& name, const std::string& value, std::int64_t min,
+                          std::int64_t max) {
+  std::int64_t n = 0;
+  if (value.empty() || value.size() > 18 ||
+      value.find_first_not_of("0123456789") != std::string::npos)
+    throw ApiError(400, "invalid query parameter '" + name + "': '" + printable(value, 64) +
+                            "' is not a whole number");
+  n = std::stoll(value);
+  if (n < min || n > max)
+    throw ApiError(400, "invalid query parameter '" + name + "': " + value + " is out of range " +
+                            std::to_string(min) + "-" + std::to_string(max));
+  return n;
 }
 
 std::string joined(const std::vector<std::string>& items) {
@@ -36,7 +65,8 @@ std::string joined(const std::vector<std::string>& items) {
 std::string describe(const HealthSpec& h) {
   return "interval " + formatDuration(h.interval) + ", timeout " + formatDuration(h.timeout) +
          ", " + toString(h.type) + (h.type == ProbeType::Http ? " " + h.path : "") + ", fall " +
-         std::to_string(h.fall) + ", rise " + std::to_string(h.rise);
+         std::to_string(h.fall) + ", rise " + std::to_string(h.rise) +
+         (h.slowStart.count() > 0 ? ", slow start " + formatDuration(h.slowStart) : "");
 }
 
 std::string plural(int n, const std::string& noun) {
@@ -59,7 +89,7 @@ AdminApi::AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
 AdminResponse AdminApi::errorAnswer(int status, const std::string& message,
                                     const std::string& allow) {
   auto o = jsonObject();
-  o->set("error", message);
+  o->set("error", printable(message));  // quotes what the client sent: escaped, valid UTF-8
   AdminResponse r = jsonAnswer(status, o);
   r.allow = allow;
   return r;
@@ -69,13 +99,17 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
   try {
     return dispatch(request);
   } catch (const ApiError& e) {
-    return errorAnswer(e.status(), e.what(), e.allow());
+    return current(errorAnswer(e.status(), e.what(), e.allow()));
+  } catch (const PreconditionFailed& e) {
+    AdminResponse r = errorAnswer(412, e.what());
+    r.revision = e.revision();
+    return r;
   } catch (const InvalidInput& e) {
-    return errorAnswer(400, e.what());
+    return current(errorAnswer(400, e.what()));
   } catch (const NotFound& e) {
-    return errorAnswer(404, e.what());
+    return current(errorAnswer(404, e.what()));
   } catch (const Conflict& e) {
-    return errorAnswer(409, e.what());
+    return current(errorAnswer(409, e.what()));
   } catch (const StoreBusy& e) {
     logWarn(std::string("admin: store busy on ") + request.method + " " + request.path + ": " +
             e.what());
@@ -98,9 +132,31 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
 std::string AdminApi::endpointOf(const std::string& path) const {
   std::string p = path;
   if (p.size() > 1 && p.back() == '/') p.pop_back();
-  for (const char* suffix : {"", "/list", "/add", "/remove", "/routes"})
+  for (const char* suffix : {"", "/changes", "/list", "/add", "/remove", "/routes"})
     if (p == prefix_ + suffix) return p;
   return "other";
+}
+
+AdminResponse AdminApi::current(AdminResponse answer) {
+  // An error answer reflects the store as it is now, so a client can retry from its ETag.
+  try {
+    answer.revision = store_.revision();
+  } catch (const std::exception&) {
+    answer.revision = -1;
+  }
+  return answer;
+}
+
+WriteContext AdminApi::writer(const AdminRequest& request) {
+  IfMatch ifMatch;
+  if (request.ifMatch) {
+    try {
+      ifMatch = IfMatch::parse(*request.ifMatch);
+    } catch (const InvalidInput& e) {
+      throw ApiError(400, e.what());
+    }
+  }
+  return WriteContext::api(request.client, std::move(ifMatch));
 }
 
 AdminResponse AdminApi::dispatch(const AdminRequest& request) {
@@ -114,6 +170,11 @@ AdminResponse AdminApi::dispatch(const AdminRequest& request) {
   };
   if (path == prefix_) {
     if (get) return getTarget(request);
+    if (m == "PATCH") return patchTarget(request);
+    throw wrongMethod("GET, HEAD, PATCH");
+  }
+  if (path == prefix_ + "/changes") {
+    if (get) return listChanges(request);
     throw wrongMethod("GET, HEAD");
   }
   if (path == prefix_ + "/list") {
@@ -141,7 +202,8 @@ AdminApi::Params AdminApi::queryParams(const AdminRequest& request,
                                        const std::set<std::string>& known) {
   Params params;
   for (const auto& [name, value] : request.query) {
-    if (!known.count(name)) throw ApiError(400, "unknown query parameter '" + name + "'");
+    if (!known.count(name))
+      throw ApiError(400, "unknown query parameter '" + printable(name, 64) + "'");
     if (!params.emplace(name, value).second)
       throw ApiError(400, "query parameter '" + name + "' given more than once");
   }
@@ -162,39 +224,98 @@ void AdminApi::written() {
 AdminResponse AdminApi::listRoute(const AdminRequest& request) {
   const auto params = queryParams(request, {"prefixPath"});
   const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
-  const auto route = store_.findRoute(prefix);
+  std::int64_t revision = -1;
+  const auto route = store_.findRoute(prefix, &revision);
   if (!route) throw routeNotFound(prefix);
-  return jsonAnswer(200, routeJson(*route));
+  return jsonAnswer(200, routeJson(*route), revision);
 }
 
 AdminResponse AdminApi::getTarget(const AdminRequest& request) {
   const auto params = queryParams(request, {"prefixPath", "target"});
   const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
   const auto url = canonicalTarget(requiredParam(params, "target"), "target");
-  const auto route = store_.findRoute(prefix);
+  std::int64_t revision = -1;
+  const auto route = store_.findRoute(prefix, &revision);
   if (!route) throw routeNotFound(prefix);
   for (const auto& t : route->targets)
-    if (t.url == url) return jsonAnswer(200, targetJson(t));
+    if (t.url == url) return jsonAnswer(200, targetJson(t), revision);
   throw ApiError(404, "target " + url + " not found on route " + prefix);
+}
+
+AdminResponse AdminApi::patchTarget(const AdminRequest& request) {
+  const auto params = queryParams(request, {"prefixPath", "target"});
+  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto url = canonicalTarget(requiredParam(params, "target"), "target");
+  const auto who = writer(request);
+  const auto update = readTargetUpdate(*parseJsonObject(request.body));
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  const auto before = store_.findRoute(prefix);
+  if (!before) throw routeNotFound(prefix);
+  std::int64_t revision = -1;
+  TargetRecord target;
+  try {
+    target = store_.updateTarget(prefix, url, update, who, &revision);
+  } catch (const NotFound&) {
+    throw ApiError(404, "target " + url + " not found on route " + prefix);
+  }
+  written();
+  std::vector<std::string> changes;
+  for (const auto& t : before->targets) {
+    if (t.url != url) continue;
+    if (t.weight != target.weight)
+      changes.push_back("weight " + std::to_string(t.weight) + " -> " +
+                        std::to_string(target.weight));
+    if (t.state != target.state)
+      changes.push_back("state " + toString(t.state) + " -> " + toString(target.state));
+  }
+  logLine("target " + url + " of " + prefix + ": " +
+          (changes.empty() ? std::string("unchanged") : joined(changes)) + " (by " +
+          request.client + ")");
+  return jsonAnswer(200, targetJson(target), revision);
+}
+
+AdminResponse AdminApi::listChanges(const AdminRequest& request) {
+  const auto params = queryParams(request, {"since", "limit", "route", "target"});
+  ChangeQuery query;
+  if (auto it = params.find("since"); it != params.end())
+    query.since = integerParam("since", it->second, 0, std::numeric_limits<std::int64_t>::max());
+  if (auto it = params.find("limit"); it != params.end())
+    query.limit = static_cast<int>(integerParam("limit", it->second, 1, kMaxChangesPage));
+  if (auto it = params.find("route"); it != params.end())
+    query.route = normalizePrefixValue(it->second, "route");
+  if (auto it = params.find("target"); it != params.end())
+    query.target = canonicalTarget(it->second, "target");
+  std::int64_t revision = -1;
+  const auto page = store_.changes(query, &revision);
+  auto changes = Poco::makeShared<Poco::JSON::Array>();
+  for (const auto& c : page.changes) changes->add(changeJson(c));
+  auto answer = jsonObject();
+  answer->set("changes", changes);
+  answer->set("nextSince", page.nextSince);
+  return jsonAnswer(200, answer, revision);
 }
 
 AdminResponse AdminApi::addTargets(const AdminRequest& request) {
   const auto body = parseJsonObject(request.body);
   rejectUnknownFields(*body, {"prefixPath", "targets", "healthCheck"});
   const auto prefix = readPrefixField(*body);
-  const auto urls = readTargetsField(*body, true);
+  const auto targets = readTargetSpecsField(*body, true);
   // Checked against the defaults first so a bad healthCheck is a 400 whether or not the route
   // exists; the checks are per field, so the merge below cannot fail where this passed.
   readHealthCheckField(*body, healthDefaults_);
+  const auto who = writer(request);
 
   std::lock_guard<std::mutex> lock(writeMutex_);
   const auto route = store_.findRoute(prefix);
   if (!route) throw routeNotFound(prefix);
   const auto health = readHealthCheckField(*body, route->health);
-  const int added = store_.addTargets(prefix, urls, health);
+  std::int64_t revision = -1;
+  const int added = store_.addTargets(prefix, targets, health, who, &revision);
   written();
-  const int skipped = static_cast<int>(urls.size()) - added;
-  std::string line = "added " + plural(added, "target") + " to " + prefix + " (" + joined(urls) +
+  const int skipped = static_cast<int>(targets.size()) - added;
+  std::string line = "added " + plural(added, "target") + " to " + prefix + " (" +
+                     joined(urlsOf(targets)) +
                      (skipped ? "; " + std::to_string(skipped) + " already present" : "") + ")";
   if (health && !(*health == route->health)) line += "; health check now " + describe(*health);
   logLine(line);
@@ -202,7 +323,7 @@ AdminResponse AdminApi::addTargets(const AdminRequest& request) {
   answer->set("message", "added " + plural(added, "target") + " to " + prefix +
                              (skipped ? " (" + std::to_string(skipped) + " already present)" : ""));
   answer->set("addedCount", added);
-  return jsonAnswer(200, answer);
+  return jsonAnswer(200, answer, revision);
 }
 
 AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
@@ -210,11 +331,13 @@ AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
   rejectUnknownFields(*body, {"prefixPath", "targets"});
   const auto prefix = readPrefixField(*body);
   const auto urls = readTargetsField(*body, true);
+  const auto who = writer(request);
 
   std::lock_guard<std::mutex> lock(writeMutex_);
   int removed = 0;
+  std::int64_t revision = -1;
   try {
-    removed = store_.removeTargets(prefix, urls);
+    removed = store_.removeTargets(prefix, urls, who, &revision);
   } catch (const NotFound&) {
     throw routeNotFound(prefix);
   }
@@ -226,16 +349,17 @@ AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
   answer->set("message", "removed " + plural(removed, "target") + " from " + prefix +
                              (absent ? " (" + std::to_string(absent) + " not present)" : ""));
   answer->set("removedCount", removed);
-  return jsonAnswer(200, answer);
+  return jsonAnswer(200, answer, revision);
 }
 
 AdminResponse AdminApi::listRoutes(const AdminRequest& request) {
   queryParams(request, {});
   auto routes = Poco::makeShared<Poco::JSON::Array>();
-  for (const auto& r : store_.loadRoutes()) routes->add(routeJson(r));
+  std::int64_t revision = -1;
+  for (const auto& r : store_.loadRoutes(&revision)) routes->add(routeJson(r));
   auto answer = jsonObject();
   answer->set("routes", routes);
-  return jsonAnswer(200, answer);
+  return jsonAnswer(200, answer, revision);
 }
 
 AdminResponse AdminApi::createRoute(const AdminRequest& request) {
@@ -243,39 +367,43 @@ AdminResponse AdminApi::createRoute(const AdminRequest& request) {
   rejectUnknownFields(*body, {"prefixPath", "targets", "balancer", "healthCheck"});
   RouteSpec spec;
   spec.prefix = readPrefixField(*body);
-  spec.targets = readTargetsField(*body, false);
+  spec.targets = readTargetSpecsField(*body, false);
   spec.balancer = readBalancerField(*body);
   spec.health = readHealthCheckField(*body, healthDefaults_).value_or(healthDefaults_);
+  const auto who = writer(request);
 
   std::lock_guard<std::mutex> lock(writeMutex_);
   RouteRecord route;
+  std::int64_t revision = -1;
   try {
-    route = store_.createRoute(spec);
+    route = store_.createRoute(spec, who, &revision);
   } catch (const Conflict&) {
     throw ApiError(409, "route " + spec.prefix + " already exists");
   }
   written();
   logLine("created route " + spec.prefix + " (" + toString(spec.balancer) + ", " +
-          plural(static_cast<int>(spec.targets.size()), "target") + ": " + joined(spec.targets) +
-          "; health check " + describe(spec.health) + ")");
-  return jsonAnswer(201, routeJson(route));
+          plural(static_cast<int>(spec.targets.size()), "target") + ": " +
+          joined(urlsOf(spec.targets)) + "; health check " + describe(spec.health) + ")");
+  return jsonAnswer(201, routeJson(route), revision);
 }
 
 AdminResponse AdminApi::deleteRoute(const AdminRequest& request) {
   const auto params = queryParams(request, {"prefixPath"});
   const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto who = writer(request);
 
   std::lock_guard<std::mutex> lock(writeMutex_);
   const auto route = store_.findRoute(prefix);
+  std::int64_t revision = -1;
   try {
-    store_.deleteRoute(prefix);
+    store_.deleteRoute(prefix, who, &revision);
   } catch (const NotFound&) {
     throw routeNotFound(prefix);
   }
   written();
   const int targets = route ? static_cast<int>(route->targets.size()) : 0;
   logLine("deleted route " + prefix + " with " + plural(targets, "target"));
-  return messageAnswer("deleted route " + prefix);
+  return messageAnswer("deleted route " + prefix, revision);
 }
 
 }  // namespace portico

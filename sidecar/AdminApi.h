@@ -1,13 +1,16 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "ChangeLog.h"
 #include "Model.h"
 
 namespace portico {
@@ -20,20 +23,29 @@ struct AdminRequest {
   std::string path;                                        // decoded, no query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::string body;
+  std::string client;                  // the client's address, for the change history
+  std::optional<std::string> ifMatch;  // the If-Match header, when given
 };
 
 /// The answer: a status and a JSON body (`{"error": ...}` for failures).
 struct AdminResponse {
   int status{200};
   std::string body;
-  std::string allow;  // the `Allow` header of a 405
+  std::string allow;          // the `Allow` header of a 405
+  std::int64_t revision{-1};  // the store revision the answer reflects (its ETag); -1: none
+  std::string contentType{"application/json"};
+  std::vector<std::pair<std::string, std::string>> headers;  // any more
 };
 
 /// The admin API (docs/openapi.yaml describes it) over the store, without HTTP serving so it can be
-/// tested alone: validates a whole request before writing, maps failures to statuses, and reports
-/// every successful write through `changed` (the health checker re-reads the store).
+/// tested alone: validates a whole request before writing, maps failures to statuses, tags every
+/// answer with the store revision it reflects, hands a write's If-Match to the store (checked
+/// inside the write's transaction), and reports every successful write through `changed` (the
+/// health checker re-reads the store).
 class AdminApi {
  public:
+  static constexpr int kMaxChangesPage = 1000;
+
   AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
            std::function<void()> changed);
 
@@ -43,6 +55,10 @@ class AdminApi {
   /// The endpoint a request path names (one of the API's paths, trailing slash ignored), or
   /// "other": the `endpoint` label of the admin metrics. Extend it with dispatch().
   std::string endpointOf(const std::string& path) const;
+
+  /// `answer` tagged with the store's current revision (left untagged if the store cannot say):
+  /// for answers given before the store was asked anything.
+  AdminResponse current(AdminResponse answer);
 
   /// An error answer: `status` with `{"error": message}` (and `Allow` for a 405).
   static AdminResponse errorAnswer(int status, const std::string& message,
@@ -62,6 +78,9 @@ class AdminApi {
   AdminResponse listRoutes(const AdminRequest& request);
   AdminResponse createRoute(const AdminRequest& request);
   AdminResponse deleteRoute(const AdminRequest& request);
+  AdminResponse patchTarget(const AdminRequest& request);
+  AdminResponse listChanges(const AdminRequest& request);
+  static WriteContext writer(const AdminRequest& request);
   void written();
 
   Store& store_;

@@ -4,12 +4,14 @@
 
 namespace portico {
 
-AdminHandlerFactory::AdminHandlerFactory(AdminApi& api, std::string token, SidecarMetrics* metrics)
-    : api_(api), token_(std::move(token)), metrics_(metrics) {}
+AdminHandlerFactory::AdminHandlerFactory(AdminApi& api, const Dashboard& dashboard,
+                                         std::string token, SidecarMetrics* metrics)
+    : api_(api), dashboard_(dashboard), token_(std::move(token)), metrics_(metrics) {}
 
 Poco::Net::HTTPRequestHandler* AdminHandlerFactory::createRequestHandler(
     const Poco::Net::HTTPServerRequest&) {
-  return new AdminRequestHandler(api_, token_, metrics_);  // POCO owns and deletes the handler
+  // POCO owns and deletes the handler.
+  return new AdminRequestHandler(api_, dashboard_, token_, metrics_);
 }
 
 }  // namespace portico

@@ -7,18 +7,22 @@
 namespace portico {
 
 class AdminApi;
+class Dashboard;
 class SidecarMetrics;
 
-/// Hands every admin connection's requests to an AdminRequestHandler.
+/// Hands every admin connection's requests (the API's and the status page's) to an
+/// AdminRequestHandler.
 class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   /// `metrics` (may be null) counts requests and is served at /metrics.
-  AdminHandlerFactory(AdminApi& api, std::string token, SidecarMetrics* metrics = nullptr);
+  AdminHandlerFactory(AdminApi& api, const Dashboard& dashboard, std::string token,
+                      SidecarMetrics* metrics = nullptr);
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest& request) override;
 
  private:
   AdminApi& api_;
+  const Dashboard& dashboard_;
   std::string token_;
   SidecarMetrics* metrics_;
 };

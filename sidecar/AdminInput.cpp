@@ -1,8 +1,6 @@
 #include "AdminInput.h"
 
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/JSONException.h>
-#include <Poco/JSON/Parser.h>
 
 #include <cmath>
 #include <limits>
@@ -11,6 +9,8 @@
 #include "Duration.h"
 #include "Errors.h"
 #include "Normalize.h"
+#include "StrictJson.h"
+#include "Utf8.h"
 
 namespace portico {
 namespace {
@@ -75,13 +75,9 @@ Object::Ptr parseJsonObject(const std::string& body) {
     throw badRequest("request body is empty; expected a JSON object");
   Var parsed;
   try {
-    Poco::JSON::Parser parser;
-    parser.setDepth(32);
-    parsed = parser.parse(body);
-  } catch (const Poco::Exception& e) {
-    throw badRequest("malformed JSON: " + e.displayText());
-  } catch (const std::exception& e) {
-    throw badRequest(std::string("malformed JSON: ") + e.what());
+    parsed = parseStrictJson(body, 32);
+  } catch (const InvalidInput& e) {
+    throw badRequest(e.what());
   }
   if (parsed.type() != typeid(Object::Ptr)) throw badRequest("request body must be a JSON object");
   return parsed.extract<Object::Ptr>();
@@ -90,7 +86,7 @@ Object::Ptr parseJsonObject(const std::string& body) {
 void rejectUnknownFields(const Object& object, const std::set<std::string>& known,
                          const std::string& where) {
   for (const auto& [name, value] : object) {
-    if (!known.count(name)) throw badRequest("unknown field '" + where + name + "'");
+    if (!known.count(name)) throw badRequest("unknown field '" + where + printable(name, 64) + "'");
   }
 }
 
@@ -148,7 +144,7 @@ std::optional<HealthSpec> readHealthCheckField(const Object& object, const Healt
   if (!present(object, "healthCheck")) return std::nullopt;
   const auto check = object.getObject("healthCheck");
   if (!check) throw invalidField("healthCheck", "must be an object");
-  rejectUnknownFields(*check, {"interval", "timeout", "type", "path", "fall", "rise"},
+  rejectUnknownFields(*check, {"interval", "timeout", "type", "path", "fall", "rise", "slowStart"},
                       "healthCheck.");
   HealthSpec spec = base;
   if (present(*check, "interval"))
@@ -165,6 +161,8 @@ std::optional<HealthSpec> readHealthCheckField(const Object& object, const Healt
   if (present(*check, "path")) spec.path = stringField(*check, "path", "healthCheck.path");
   if (present(*check, "fall")) spec.fall = countField(*check, "fall", "healthCheck.fall");
   if (present(*check, "rise")) spec.rise = countField(*check, "rise", "healthCheck.rise");
+  if (present(*check, "slowStart"))
+    spec.slowStart = durationField(*check, "slowStart", "healthCheck.slowStart");
   try {
     spec.validate();
   } catch (const InvalidInput& e) {

@@ -14,7 +14,8 @@ namespace portico {
 // Reading admin request bodies and query values. Every failure is an ApiError(400) whose
 // message names the field, so a client can tell what to fix.
 
-/// Parses a body that must be one JSON object.
+/// Parses a body that must be one JSON object: valid UTF-8, nothing after the value but
+/// whitespace, no key twice in one object (see parseStrictJson).
 Poco::JSON::Object::Ptr parseJsonObject(const std::string& body);
 
 /// Rejects fields other than `known`; `where` prefixes the field name ("healthCheck.").
@@ -37,7 +38,8 @@ std::vector<std::string> readTargetsField(const Poco::JSON::Object& object, bool
 /// The optional `balancer` field; round_robin when absent.
 BalancerKind readBalancerField(const Poco::JSON::Object& object);
 
-/// The optional `healthCheck` object applied over `base` (fields it omits keep base's values),
+/// The optional `healthCheck` object (interval, timeout, type, path, fall, rise, slowStart) applied
+/// over `base` (fields it omits keep base's values),
 /// validated. Durations are strings with a unit or JSON numbers of nanoseconds.
 std::optional<HealthSpec> readHealthCheckField(const Poco::JSON::Object& object,
                                                const HealthSpec& base);

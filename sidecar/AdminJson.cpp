@@ -1,10 +1,10 @@
 #include "AdminJson.h"
 
 #include <Poco/JSON/Array.h>
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
 
-#include <sstream>
-
-#include "Duration.h"
+#include "Utf8.h"
 
 namespace portico {
 namespace {
@@ -16,10 +16,6 @@ Poco::Dynamic::Var textOrNull(const std::string& text) {
 
 }  // namespace
 
-Poco::JSON::Object::Ptr jsonObject() {
-  return Poco::makeShared<Poco::JSON::Object>(Poco::JSON_PRESERVE_KEY_ORDER);
-}
-
 Poco::JSON::Object::Ptr targetJson(const TargetRecord& target) {
   auto o = jsonObject();
   o->set("target", target.url);
@@ -27,17 +23,10 @@ Poco::JSON::Object::Ptr targetJson(const TargetRecord& target) {
   o->set("lastCheckedAt", textOrNull(target.lastCheckedAt));
   o->set("lastChangedAt", textOrNull(target.lastChangedAt));
   o->set("lastError", textOrNull(target.lastError));
-  return o;
-}
-
-Poco::JSON::Object::Ptr healthCheckJson(const HealthSpec& health) {
-  auto o = jsonObject();
-  o->set("interval", formatDuration(health.interval));
-  o->set("timeout", formatDuration(health.timeout));
-  o->set("type", toString(health.type));
-  o->set("path", health.path);
-  o->set("fall", health.fall);
-  o->set("rise", health.rise);
+  o->set("weight", target.weight);
+  o->set("state", toString(target.state));
+  o->set("servingSince", textOrNull(target.servingSince));
+  o->set("modifiedAt", textOrNull(target.modifiedAt));
   return o;
 }
 
@@ -52,10 +41,30 @@ Poco::JSON::Object::Ptr routeJson(const RouteRecord& route) {
   return o;
 }
 
-std::string toJsonText(const Poco::JSON::Object::Ptr& object) {
-  std::ostringstream out;
-  object->stringify(out);
-  return out.str();
+Poco::JSON::Object::Ptr changeJson(const ChangeRecord& change) {
+  auto o = jsonObject();
+  o->set("revision", change.revision);
+  o->set("time", change.time);
+  o->set("actor", change.actor);
+  o->set("client", textOrNull(change.client));
+  o->set("action", change.action);
+  o->set("route", change.route);
+  o->set("target", textOrNull(change.target));
+  // Written by the store as JSON objects; parsed back (fields in their stored order) so the
+  // answer nests them.
+  auto parsed = [](const std::string& text) -> Poco::Dynamic::Var {
+    if (text.empty()) return Poco::Dynamic::Var();
+    try {
+      Poco::JSON::Parser parser(Poco::makeShared<Poco::JSON::ParseHandler>(true));
+      return parser.parse(text);
+    } catch (const Poco::Exception&) {
+      // A row someone edited by hand: shown as the text it holds rather than failing the page.
+      return toValidUtf8(text);
+    }
+  };
+  o->set("before", parsed(change.before));
+  o->set("after", parsed(change.after));
+  return o;
 }
 
 }  // namespace portico

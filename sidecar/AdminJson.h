@@ -5,24 +5,20 @@
 #include <string>
 
 #include "Model.h"
+#include "ModelJson.h"
 
 namespace portico {
 
 // The admin API's answer shapes. Empty times and errors are JSON null, never "".
 
-/// {"target","healthy","lastCheckedAt","lastChangedAt","lastError"}
+/// {"target","healthy","lastCheckedAt","lastChangedAt","lastError","weight","state",
+///  "servingSince","modifiedAt"}
 Poco::JSON::Object::Ptr targetJson(const TargetRecord& target);
-
-/// {"interval":"5s","timeout":"3s","type","path","fall","rise"}
-Poco::JSON::Object::Ptr healthCheckJson(const HealthSpec& health);
 
 /// {"prefixPath","balancer","healthCheck","targets":[target...]}
 Poco::JSON::Object::Ptr routeJson(const RouteRecord& route);
 
-/// A new ordered object; answers keep the documented field order.
-Poco::JSON::Object::Ptr jsonObject();
-
-/// Compact JSON text of `object`.
-std::string toJsonText(const Poco::JSON::Object::Ptr& object);
+/// {"revision","time","actor","client","action","route","target","before","after"}
+Poco::JSON::Object::Ptr changeJson(const ChangeRecord& change);
 
 }  // namespace portico

@@ -6,8 +6,10 @@
 #include <Poco/URI.h>
 
 #include <istream>
+#include <optional>
 
 #include "AdminApi.h"
+#include "Dashboard.h"
 #include "Log.h"
 #include "SidecarMetrics.h"
 #include "metrics/Exposition.h"
@@ -41,6 +43,15 @@ bool drain(std::istream& in, std::size_t limit) {
   return in.eof() && !in.bad();
 }
 
+/// Every If-Match header as one list (a client may send several); nothing when there is none.
+std::optional<std::string> ifMatchHeader(const Poco::Net::HTTPServerRequest& request) {
+  std::optional<std::string> out;
+  for (auto it = request.find("If-Match");
+       it != request.end() && Poco::icompare(it->first, "If-Match") == 0; ++it)
+    out = out ? *out + ", " + it->second : it->second;
+  return out;
+}
+
 /// Compares in time that depends only on the expected secret's length.
 bool sameSecret(const std::string& given, const std::string& expected) {
   unsigned char diff = given.size() == expected.size() ? 0 : 1;
@@ -53,11 +64,12 @@ bool sameSecret(const std::string& given, const std::string& expected) {
 
 }  // namespace
 
-AdminRequestHandler::AdminRequestHandler(AdminApi& api, const std::string& token,
-                                         SidecarMetrics* metrics)
-    : api_(api), token_(token), metrics_(metrics) {}
+AdminRequestHandler::AdminRequestHandler(AdminApi& api, const Dashboard& dashboard,
+                                         const std::string& token, SidecarMetrics* metrics)
+    : api_(api), dashboard_(dashboard), token_(token), metrics_(metrics) {}
 
 const char* const AdminRequestHandler::kMetricsPath = "/metrics";
+const char* const AdminRequestHandler::kStatusPageEndpoint = "/";
 
 bool AdminRequestHandler::authorized(const Poco::Net::HTTPServerRequest& request) const {
   if (token_.empty()) return true;
@@ -71,7 +83,6 @@ bool AdminRequestHandler::authorized(const Poco::Net::HTTPServerRequest& request
 void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                                         Poco::Net::HTTPServerResponse& response) {
   AdminResponse answer;
-  std::string contentType = "application/json";
   std::string endpoint = "other";
   bool keepAlive = true;
   std::istream& in = request.stream();
@@ -79,11 +90,16 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     // Without Content-Length or chunked framing a request has no body (RFC 9112 6.3); POCO's
     // stream would otherwise wait for the client to close.
     const bool hasBody = request.hasContentLength() || request.getChunkedTransferEncoding();
-    {
-      const std::string path = Poco::URI(request.getURI()).getPath();
-      endpoint = metrics_ && path == kMetricsPath ? kMetricsPath : api_.endpointOf(path);
-    }
-    if (!authorized(request)) {
+    const Poco::URI uri(request.getURI());
+    const std::string path = uri.getPath();
+    endpoint = metrics_ && path == kMetricsPath ? kMetricsPath : api_.endpointOf(path);
+    if (auto page = dashboard_.answer(request.getMethod(), path)) {
+      // The page's files hold no data, so a browser gets them without the token it is about
+      // to ask for.
+      endpoint = kStatusPageEndpoint;
+      keepAlive = !hasBody || drain(in, kDrainLimit);
+      answer = std::move(*page);
+    } else if (!authorized(request)) {
       keepAlive = !hasBody || drain(in, kDrainLimit);
       answer = AdminApi::errorAnswer(401, "missing or invalid bearer token");
       response.set("WWW-Authenticate", "Bearer realm=\"portico-admin\"");
@@ -91,19 +107,18 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                request.getContentLength64() > static_cast<Poco::Int64>(kMaxBody)) {
       keepAlive = request.getContentLength64() <= static_cast<Poco::Int64>(kDrainLimit) &&
                   drain(in, kDrainLimit);
-      answer = AdminApi::errorAnswer(413, "request body is larger than 1 MiB");
+      answer = api_.current(AdminApi::errorAnswer(413, "request body is larger than 1 MiB"));
     } else {
       AdminRequest req;
       std::string body;
       if (hasBody && !readLimited(in, body, kMaxBody)) {
         // A chunked body has no length up front; it is counted as it is read.
         keepAlive = drain(in, kDrainLimit);
-        answer = AdminApi::errorAnswer(413, "request body is larger than 1 MiB");
+        answer = api_.current(AdminApi::errorAnswer(413, "request body is larger than 1 MiB"));
       } else if (in.bad()) {
         keepAlive = false;
         answer = AdminApi::errorAnswer(400, "could not read the request body");
       } else {
-        const Poco::URI uri(request.getURI());
         req.method = request.getMethod();
         req.path = uri.getPath();
         req.query = uri.getQueryParameters();
@@ -112,13 +127,15 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
           if (req.method == "GET" || req.method == "HEAD") {
             answer.status = 200;
             answer.body = metrics_->scrape();
-            contentType = metrics::Exposition::kContentType;
+            answer.contentType = metrics::Exposition::kContentType;
           } else {
             answer = AdminApi::errorAnswer(
                 405, "method " + req.method + " not allowed on /metrics (allowed: GET, HEAD)",
                 "GET, HEAD");
           }
         } else {
+          req.client = request.clientAddress().host().toString();
+          req.ifMatch = ifMatchHeader(request);
           answer = api_.handle(req);
         }
       }
@@ -135,9 +152,11 @@ void AdminRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
 
   try {
     response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
-    response.setContentType(contentType);
+    response.setContentType(answer.contentType);
     response.set("Cache-Control", "no-store");
     if (!answer.allow.empty()) response.set("Allow", answer.allow);
+    if (answer.revision >= 0) response.set("ETag", "\"" + std::to_string(answer.revision) + "\"");
+    for (const auto& [name, value] : answer.headers) response.set(name, value);
     if (!keepAlive) response.setKeepAlive(false);
     response.setContentLength(static_cast<std::streamsize>(answer.body.size()));
     response.sendBuffer(answer.body.data(), answer.body.size());

@@ -47,6 +47,9 @@ void HealthSchedule::sync(const std::vector<RouteRecord>& routes, TimePoint now)
   std::unordered_set<std::int64_t> seen;
   for (const auto& route : routes) {
     for (const auto& target : route.targets) {
+      // A disabled target is not checked: dropped like a removed one, due at once when
+      // re-enabled (its stored verdict may be stale by then).
+      if (target.state == ServingState::Disabled) continue;
       seen.insert(target.id);
       auto it = entries_.find(target.id);
       if (it != entries_.end() &&

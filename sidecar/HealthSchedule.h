@@ -49,8 +49,9 @@ class HealthSchedule {
   using Clock = std::chrono::steady_clock;
   using TimePoint = Clock::time_point;
 
-  /// Brings the targets in line with a store snapshot: adds new ones, drops removed ones (a
-  /// probe in flight for them is ignored when it completes), takes new health settings.
+  /// Brings the targets in line with a store snapshot: adds new ones, drops removed and disabled
+  /// ones (a probe in flight for them is ignored when it completes), takes new health settings.
+  /// Draining targets are checked like active ones.
   void sync(const std::vector<RouteRecord>& routes, TimePoint now);
   /// The probes due at `now`, marked in flight (a target never has two probes at once).
   std::vector<HealthJob> takeDue(TimePoint now);

@@ -12,6 +12,7 @@
 
 #include "AdminApi.h"
 #include "AdminHandlerFactory.h"
+#include "Dashboard.h"
 #include "Errors.h"
 #include "HealthChecker.h"
 #include "Log.h"
@@ -49,6 +50,7 @@ int SidecarApplication::run(const Settings& settings) {
   std::unique_ptr<Store> store;
   try {
     store = std::make_unique<Store>(settings.storePath, Store::Access::ReadWrite);
+    store->setHistoryLimit(settings.historyLimit);
     std::map<std::string, std::string> names;
     std::vector<RouteSpec> seeds;
     for (const auto& seed : settings.routes) {
@@ -79,6 +81,7 @@ int SidecarApplication::run(const Settings& settings) {
 
   AdminApi api(*store, settings.admin.prefix, settings.health,
                [&checker] { checker.notifyChanged(); });
+  const Dashboard dashboard(settings.admin.prefix);
   Poco::ThreadPool pool("admin", 2, kAdminThreads);
   auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
   params->setMaxThreads(kAdminThreads);
@@ -86,11 +89,12 @@ int SidecarApplication::run(const Settings& settings) {
   params->setTimeout(Poco::Timespan(30, 0));
   params->setServerName("portico-sidecar");
   Poco::Net::HTTPServer server(
-      Poco::makeShared<AdminHandlerFactory>(api, settings.admin.token, &metrics), pool, socket,
-      params);
+      Poco::makeShared<AdminHandlerFactory>(api, dashboard, settings.admin.token, &metrics), pool,
+      socket, params);
   server.start();
-  logLine("admin API listening on http://" + socket.address().toString() + settings.admin.prefix +
-          ", metrics on /metrics (store " + settings.storePath +
+  const std::string origin = "http://" + socket.address().toString();
+  logLine("admin API listening on " + origin + settings.admin.prefix +
+          ", metrics on /metrics, status page at " + origin + "/ (store " + settings.storePath +
           (settings.admin.token.empty() ? ", no token" : ", bearer token required") + ")");
 
   waitForTerminationRequest();

@@ -4,7 +4,7 @@ portico_test(health_unit_tests unit
   unit/HealthCheckerTest.cpp
   LIBS portico_sidecar Poco::Net TIMEOUT 60)
 portico_test(health_scale_tests unit unit/HealthScaleTest.cpp
-  LIBS portico_sidecar Poco::Net TIMEOUT 60)
+  LIBS portico_sidecar Poco::Net TIMEOUT 180)
 portico_test(health_e2e_tests e2e e2e/HealthE2ETest.cpp LIBS Poco::JSON Poco::Net TIMEOUT 120)
 # Verdicts as the proxy honours them (kept apart: it also depends on the data plane).
 portico_test(health_proxy_e2e_tests e2e e2e/HealthProxyE2ETest.cpp LIBS Poco::Net TIMEOUT 120)

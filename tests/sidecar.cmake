@@ -9,3 +9,7 @@ portico_test(sidecar_openapi_e2e_tests e2e e2e/AdminApiSpecTest.cpp LIBS Poco::J
 add_test(NAME openapi_lint COMMAND ${CMAKE_SOURCE_DIR}/scripts/openapi-lint.sh)
 set_tests_properties(openapi_lint PROPERTIES LABELS conformance TIMEOUT 300
   ENVIRONMENT "PORTICO_TOOLS=${CMAKE_BINARY_DIR}/tools")
+# What the admin API lets in (strict JSON, printable errors, text without controls), no HTTP.
+portico_test(sidecar_input_unit_tests unit unit/AdminInputTest.cpp LIBS portico_sidecar TIMEOUT 60)
+# The sidecar on a store it cannot write or that another process keeps locked; raw bytes in.
+portico_test(sidecar_store_e2e_tests e2e e2e/SidecarStoreTest.cpp TIMEOUT 120)

@@ -225,8 +225,19 @@ int HttpParser::onHeadersComplete() {
     if (p->http_minor == 1 && hosts == 0) return fail(400, "an HTTP/1.1 request needs a Host header");
     if (hosts > 1) return fail(400, "more than one Host header");
   } else {
+    // RFC 9110 15: a status is 100-599. llhttp takes any three digits; "000" with a body would
+    // be neither an interim response nor a final one the framing rules could delimit.
+    if (p->status_code < 100 || p->status_code > 599)
+      return fail(400, "status code outside 100-599");
     head_.setStatus(p->status_code);
-    if (noBody_) return 1;  // llhttp goes on to message complete; feed() reports the head first
+    // 1xx, 204 and 304 responses have no body whatever they announce (RFC 9112 6.3); llhttp
+    // would read a Content-Length after them, taking the next response's first bytes for this
+    // one's body and handing them on. (A 101 that switches protocols still pauses for the
+    // upgrade: llhttp does so for a message without a body.)
+    const int code = p->status_code;
+    const bool bodyless = code < 200 || code == 204 || code == 304;
+    // llhttp goes on to message complete; feed() reports the head first.
+    if (noBody_ || bodyless) return 1;
   }
   return HPE_PAUSED;
 }

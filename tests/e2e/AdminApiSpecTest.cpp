@@ -30,12 +30,15 @@ class Recorder {
  public:
   Recorder(const Sidecar& sidecar, std::string file) : sidecar_(sidecar), file_(std::move(file)) {}
 
-  /// `specPath` is the path as the description names it; `target` the request's path and query.
+  /// `specPath` is the path as the description names it; `target` the request's path and query;
+  /// `more` adds request headers (If-Match).
   HttpResult call(const std::string& method, const std::string& specPath, const std::string& target,
                   const std::string& body = "", bool auth = true,
-                  std::chrono::milliseconds timeout = 10s) {
+                  std::chrono::milliseconds timeout = 10s,
+                  const std::map<std::string, std::string>& more = {}) {
     std::map<std::string, std::string> headers{{"Content-Type", "application/json"}};
     if (auth) headers["Authorization"] = "Bearer spec-token";
+    headers.insert(more.begin(), more.end());
     const HttpResult r = http(sidecar_.port(), method, target, body, headers, timeout);
     Poco::JSON::Object line;
     line.set("method", method);
@@ -78,6 +81,25 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     const auto expect = [](int status, const HttpResult& r) {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, status, r.status);
     };
+    // A write made conditional on the revision an earlier answer reported (`stale`: one the
+    // store has left).
+    const auto ifMatch = [](const HttpResult& r) {
+      return std::map<std::string, std::string>{{"If-Match", r.header("etag")}};
+    };
+    const std::map<std::string, std::string> stale{{"If-Match", "\"1\""}};
+    // A conditional write at the revision just read. A health verdict may move the store in
+    // between (then 412, also a documented answer): read again and retry, a few times.
+    const auto conditional = [&](const std::string& method, const std::string& specPath,
+                                 const std::string& target, const std::string& body) {
+      HttpResult r;
+      for (int attempt = 0; attempt < 5; ++attempt) {
+        const HttpResult read = api.call("GET", "/endpoints/routes", "/endpoints/routes");
+        expect(200, read);
+        r = api.call(method, specPath, target, body, true, 10s, ifMatch(read));
+        if (r.status != 412) break;
+      }
+      return r;
+    };
     const std::string tooBig =
         "{\"prefixPath\":\"/a/\",\"targets\":[\"" + std::string(1024 * 1024, 'x') + "\"]}";
 
@@ -93,7 +115,12 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
                          "{\"prefixPath\":\"/x/\",\"balancer\":\"random\"}"));
     expect(401, api.call("POST", "/endpoints/routes", "/endpoints/routes", "{}", false));
     expect(413, api.call("POST", "/endpoints/routes", "/endpoints/routes", tooBig));
-    expect(200, api.call("GET", "/endpoints/routes", "/endpoints/routes"));
+    expect(412, api.call("POST", "/endpoints/routes", "/endpoints/routes",
+                         "{\"prefixPath\":\"/late/\"}", true, 10s, stale));
+    expect(201, conditional("POST", "/endpoints/routes", "/endpoints/routes",
+                            "{\"prefixPath\":\"/weighted/\",\"targets\":[{\"target\":\"" + t1 +
+                                "\",\"weight\":300},\"" + t2 +
+                                "\"],\"healthCheck\":{\"slowStart\":\"30s\"}}"));
     expect(400, api.call("GET", "/endpoints/routes", "/endpoints/routes?verbose=1"));
     expect(401, api.call("GET", "/endpoints/routes", "/endpoints/routes", "", false));
     expect(405, api.call("PUT", "/endpoints/routes", "/endpoints/routes", "{}"));
@@ -106,6 +133,9 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     expect(404, api.call("POST", "/endpoints/add", "/endpoints/add",
                          "{\"prefixPath\":\"/nope/\",\"targets\":[\"" + t1 + "\"]}"));
     expect(401, api.call("POST", "/endpoints/add", "/endpoints/add", "{}", false));
+    expect(412,
+           api.call("POST", "/endpoints/add", "/endpoints/add",
+                    "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t2 + "\"]}", true, 10s, stale));
     expect(413, api.call("POST", "/endpoints/add", "/endpoints/add", tooBig));
     expect(405, api.call("GET", "/endpoints/add", "/endpoints/add"));
     expect(200, api.call("POST", "/endpoints/remove", "/endpoints/remove",
@@ -115,6 +145,9 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     expect(404, api.call("POST", "/endpoints/remove", "/endpoints/remove",
                          "{\"prefixPath\":\"/nope/\",\"targets\":[\"" + t1 + "\"]}"));
     expect(401, api.call("POST", "/endpoints/remove", "/endpoints/remove", "{}", false));
+    expect(412,
+           api.call("POST", "/endpoints/remove", "/endpoints/remove",
+                    "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t1 + "\"]}", true, 10s, stale));
     expect(413, api.call("POST", "/endpoints/remove", "/endpoints/remove", tooBig));
     expect(405, api.call("GET", "/endpoints/remove", "/endpoints/remove"));
 
@@ -131,29 +164,59 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
            api.call("GET", "/endpoints", "/endpoints?prefixPath=/svc/&target=" + t1, "", false));
     expect(405, api.call("POST", "/endpoints", "/endpoints", "{}"));
 
+    // PATCH /endpoints: weight and state of one target, conditional or not.
+    const std::string one = "/endpoints?prefixPath=/weighted/&target=" + t1;
+    expect(200, api.call("PATCH", "/endpoints", one, "{\"weight\":50,\"state\":\"draining\"}"));
+    expect(200, conditional("PATCH", "/endpoints", one, "{\"state\":\"active\"}"));
+    expect(412, api.call("PATCH", "/endpoints", one, "{\"weight\":7}", true, 10s, stale));
+    expect(400, api.call("PATCH", "/endpoints", one, "{\"weight\":1001}"));
+    expect(400, api.call("PATCH", "/endpoints", one, "{\"weight\":1,\"weight\":2}"));
+    expect(400,
+           api.call("PATCH", "/endpoints", one, "{\"weight\":5}", true, 10s, {{"If-Match", "5"}}));
+    expect(404, api.call("PATCH", "/endpoints",
+                         "/endpoints?prefixPath=/weighted/&target=" + t1 + "/elsewhere",
+                         "{\"weight\":5}"));
+    expect(404, api.call("PATCH", "/endpoints", "/endpoints?prefixPath=/nope/&target=" + t1,
+                         "{\"weight\":5}"));
+    expect(401, api.call("PATCH", "/endpoints", one, "{\"weight\":5}", false));
+    expect(413, api.call("PATCH", "/endpoints", one, tooBig));
+
+    // GET /endpoints/changes: the history, paged and filtered.
+    expect(200, api.call("GET", "/endpoints/changes", "/endpoints/changes"));
+    expect(200, api.call("GET", "/endpoints/changes",
+                         "/endpoints/changes?since=2&limit=1&route=weighted&target=" + t1));
+    expect(400, api.call("GET", "/endpoints/changes", "/endpoints/changes?since=-1"));
+    expect(400, api.call("GET", "/endpoints/changes", "/endpoints/changes?limit=1001"));
+    expect(401, api.call("GET", "/endpoints/changes", "/endpoints/changes", "", false));
+    expect(405, api.call("POST", "/endpoints/changes", "/endpoints/changes", "{}"));
+
     // /metrics
     expect(200, api.call("GET", "/metrics", "/metrics"));
     expect(401, api.call("GET", "/metrics", "/metrics", "", false));
     expect(405, api.call("POST", "/metrics", "/metrics", "{}"));
 
     // 503: another connection holds the store's write lock past the busy timeout (5 s). The
-    // API serialises its writes, so the four requests take their turns: up to ~20 s.
+    // API serialises its writes, so the five requests take their turns: about 25 s (the health
+    // checker's own writes give up sooner and do not stretch it much).
     expect(201, api.call("POST", "/endpoints/routes", "/endpoints/routes",
                          "{\"prefixPath\":\"/gone/\",\"targets\":[\"" + t1 + "\"]}"));
     {
       portico::SqliteConnection holder(sidecar.db(), SQLITE_OPEN_READWRITE);
       holder.exec("BEGIN IMMEDIATE");
       std::vector<std::thread> writers;
-      std::vector<HttpResult> busy(4);
+      std::vector<HttpResult> busy(5);
       const std::vector<std::tuple<std::string, std::string, std::string>> requests{
           {"POST", "/endpoints/add", "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t2 + "\"]}"},
           {"POST", "/endpoints/remove", "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t1 + "\"]}"},
           {"POST", "/endpoints/routes", "{\"prefixPath\":\"/new/\"}"},
-          {"DELETE", "/endpoints/routes", ""}};
+          {"DELETE", "/endpoints/routes", ""},
+          {"PATCH", "/endpoints", "{\"weight\":20}"}};
       for (std::size_t i = 0; i < requests.size(); ++i) {
         writers.emplace_back([&, i] {
           const auto& [method, path, body] = requests[i];
-          const std::string target = method == "DELETE" ? path + "?prefixPath=/gone/" : path;
+          const std::string target = method == "DELETE"  ? path + "?prefixPath=/gone/"
+                                     : method == "PATCH" ? one
+                                                         : path;
           busy[i] = api.call(method, path, target, body, true, 60s);
         });
       }
@@ -166,6 +229,8 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     expect(400, api.call("DELETE", "/endpoints/routes", "/endpoints/routes"));
     expect(401, api.call("DELETE", "/endpoints/routes", "/endpoints/routes?prefixPath=/svc/", "",
                          false));
+    expect(412, api.call("DELETE", "/endpoints/routes", "/endpoints/routes?prefixPath=/svc/", "",
+                         true, 10s, stale));
 
     // Every answer against the description, and every documented answer seen.
     const std::string command = std::string("/usr/bin/python3 ") + PORTICO_SOURCE_DIR +

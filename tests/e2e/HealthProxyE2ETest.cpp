@@ -10,6 +10,7 @@ using namespace std::chrono_literals;
 using portico::test::ChildProcess;
 using portico::test::HealthTestBackend;
 using portico::test::http;
+using portico::test::KeepAliveClient;
 using portico::test::localUrl;
 using portico::test::Sidecar;
 using portico::test::TempDir;
@@ -102,10 +103,12 @@ class HealthProxyE2ETest : public CppUnit::TestFixture {
     flaky.setStatus(500);
     CPPUNIT_ASSERT(waitUntil([&] { return sidecar->stored(localUrl(flaky.port())) == "0"; }, 2s));
     // The proxy applies the verdict within its reload interval (100 ms): from then on round
-    // robin over the healthy targets sends two requests in a row to `good`.
+    // robin over the healthy targets sends two requests in a row to `good` (on one connection:
+    // each proxy thread has its own rotation).
+    KeepAliveClient client(proxyPort);
     const auto twoToGood = [&] {
-      return http(proxyPort, "GET", "/app/y").header("x-backend") == "good" &&
-             http(proxyPort, "GET", "/app/y").header("x-backend") == "good";
+      return client.get("/app/y").header("x-backend") == "good" &&
+             client.get("/app/y").header("x-backend") == "good";
     };
     CPPUNIT_ASSERT(waitUntil(twoToGood, 1s));
     for (int i = 0; i < 100; ++i) {

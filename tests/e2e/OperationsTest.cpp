@@ -296,6 +296,15 @@ class OperationsTest : public CppUnit::TestFixture {
     const auto refused = sidecar.request("GET", "/metrics");
     CPPUNIT_ASSERT_EQUAL(401, refused.status);
     CPPUNIT_ASSERT(!tryField(refused.body, "error").empty());
+    // The traffic endpoints and the status page have labels of their own.
+    CPPUNIT_ASSERT_EQUAL(200,
+                         sidecar
+                             .request("PATCH", "/endpoints?prefixPath=/svc/&target=" + up.url(),
+                                      "{\"weight\":300}", auth)
+                             .status);
+    CPPUNIT_ASSERT_EQUAL(200,
+                         sidecar.request("GET", "/endpoints/changes?limit=5", "", auth).status);
+    CPPUNIT_ASSERT_EQUAL(200, sidecar.request("GET", "/dashboard.js").status);
 
     std::string m;
     // Probes keep running: wait until both targets have at least two results counted.
@@ -328,6 +337,16 @@ class OperationsTest : public CppUnit::TestFixture {
         metric(m,
                "portico_admin_requests_total{method=\"GET\",endpoint=\"/metrics\",code=\"401\"}") >=
         1);
+    CPPUNIT_ASSERT_EQUAL(
+        1.0,
+        metric(
+            m,
+            "portico_admin_requests_total{method=\"PATCH\",endpoint=\"/endpoints\",code=\"200\"}"));
+    CPPUNIT_ASSERT_EQUAL(1.0, metric(m,
+                                     "portico_admin_requests_total{method=\"GET\",endpoint=\"/"
+                                     "endpoints/changes\",code=\"200\"}"));
+    CPPUNIT_ASSERT_EQUAL(
+        1.0, metric(m, "portico_admin_requests_total{method=\"GET\",endpoint=\"/\",code=\"200\"}"));
     CPPUNIT_ASSERT(metric(m, "portico_store_write_duration_seconds_count") >= 2);
     CPPUNIT_ASSERT_EQUAL(0.0, metric(m, "portico_store_busy_total"));
     const double revision = metric(m, "portico_store_revision");

@@ -119,14 +119,16 @@ class ProxyEventLoopTest : public CppUnit::TestFixture {
     s.route("/proxy/", {backend.url()});
     s.awaitStatusChange(proxy, "/proxy/", 404);
     const std::string hidden = "GET /proxy/smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+    // The whole literal, its NUL inside the header value included (not the terminating one).
+    static constexpr char kNulHeader[] =
+        "POST /proxy/x HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\nContent-Length: 43\r\n";
     const struct {
       std::string head;
       const char* status;
     } rows[] = {
         {"POST /proxy/x HTTP/1.1\r\nHost: x\r\nContent-Length : 61\r\n", "HTTP/1.1 400"},
         {"POST /proxy/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n", "HTTP/1.1 400"},
-        {std::string("POST /proxy/x HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\nContent-Length: 43\r\n", 65),
-         "HTTP/1.1 400"},
+        {std::string(kNulHeader, sizeof kNulHeader - 1), "HTTP/1.1 400"},
         {"POST /proxy/x HTTP/1.1\r\nContent-Length: 43\r\n", "HTTP/1.1 400"},
         {"POST /proxy/x HTTP/1.1\r\nHost: x\r\nHost: y\r\nContent-Length: 43\r\n", "HTTP/1.1 400"},
         {"POST /proxy/x HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\nContent-Length: 43\r\n",

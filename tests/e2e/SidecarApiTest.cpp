@@ -17,6 +17,11 @@ void expectJsonAnswer(const HttpResult& r, int status, const std::string& what) 
   CPPUNIT_ASSERT_EQUAL_MESSAGE(what + " -> " + r.body + r.error, status, r.status);
   CPPUNIT_ASSERT_EQUAL_MESSAGE(what, std::string("application/json"), r.header("content-type"));
   parseObject(r);
+  // Every answer of the API says which store revision it reflects, except a 401 (nothing
+  // about the store for a client without the token).
+  if (status != 401)
+    CPPUNIT_ASSERT_MESSAGE(what + ": ETag " + r.header("etag"),
+                           r.header("etag").size() > 2 && r.header("etag").front() == '"');
 }
 
 std::string str(const Object::Ptr& o, const std::string& key) {
@@ -309,7 +314,7 @@ class SidecarApiTest : public CppUnit::TestFixture {
         {"GET", "/endpoints?prefixPath=/api/&target=http://127.0.0.1:1/nope", "", 404, "target"},
         {"DELETE", "/endpoints/routes?prefixPath=/nope/", "", 404, "/nope/"},
         {"GET", "/endpoints/nothing", "", 404, "path"},
-        {"GET", "/", "", 404, "path"},
+        {"GET", "/elsewhere", "", 404, "path"},
         // 409: the route exists (in any spelling)
         {"POST", "/endpoints/routes",
          R"({"prefixPath":"api","targets":["http://127.0.0.1:1/new"]})", 409, "exists"},
@@ -330,7 +335,8 @@ class SidecarApiTest : public CppUnit::TestFixture {
         {{"GET", "/endpoints/add"}, "POST"},
         {{"DELETE", "/endpoints/remove"}, "POST"},
         {{"POST", "/endpoints/list?prefixPath=/api/"}, "GET, HEAD"},
-        {{"DELETE", "/endpoints?prefixPath=/api/&target=" + backend.url("/a")}, "GET, HEAD"},
+        {{"DELETE", "/endpoints?prefixPath=/api/&target=" + backend.url("/a")}, "GET, HEAD, PATCH"},
+        {{"POST", "/endpoints/changes"}, "GET, HEAD"},
     };
     for (const auto& [request, allow] : wrong) {
       const std::string what = request.first + " " + request.second;
@@ -340,6 +346,10 @@ class SidecarApiTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(what, allow, r.header("allow"));
       CPPUNIT_ASSERT_EQUAL_MESSAGE(what, before, storeSnapshot(s.db()));
     }
+    // The status page's files take GET and HEAD only.
+    const auto put = s.request("PUT", "/", "{}");
+    CPPUNIT_ASSERT_EQUAL(405, put.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD"), put.header("allow"));
     CPPUNIT_ASSERT_EQUAL(
         std::string("1|2"),
         sqlite(s.db(), "SELECT (SELECT count(*) FROM routes), (SELECT count(*) FROM targets)"));

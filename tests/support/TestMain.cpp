@@ -9,6 +9,8 @@
 #include <csignal>
 #include <iostream>
 
+#include "TestSupport.h"
+
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   CppUnit::TestResult controller;
@@ -21,5 +23,9 @@ int main(int argc, char** argv) {
   // An optional argument selects one suite or test by name, e.g. "StoreTest::testMigrate".
   runner.run(controller, argc > 1 ? argv[1] : "");
   CppUnit::CompilerOutputter(&result, std::cerr).write();
-  return result.wasSuccessful() ? 0 : 1;
+  if (!result.wasSuccessful()) return 1;
+  const auto& skipped = portico::test::skipReasons();
+  if (skipped.empty()) return 0;
+  for (const auto& reason : skipped) std::cerr << "SKIPPED: " << reason << std::endl;
+  return portico::test::kSkipped;
 }

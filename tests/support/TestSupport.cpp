@@ -17,18 +17,22 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
-#ifndef PORTICO_BIN_DIR
-#error "PORTICO_BIN_DIR must be defined by the build"
+#if !defined(PORTICO_BIN_DIR) || !defined(PORTICO_SOURCE_DIR)
+#error "PORTICO_BIN_DIR and PORTICO_SOURCE_DIR must be defined by the build"
 #endif
 
 namespace portico::test {
 
 std::string binDir() {
   return PORTICO_BIN_DIR;
+}
+std::string sourceDir() {
+  return PORTICO_SOURCE_DIR;
 }
 std::string binary(const std::string& name) {
   return binDir() + "/" + name;
@@ -183,6 +187,36 @@ HttpResult http(int port, const std::string& method, const std::string& pathAndQ
   return exchange(port, req, body, timeout);
 }
 
+KeepAliveClient::KeepAliveClient(int port)
+    : session_(std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1",
+                                                              static_cast<Poco::UInt16>(port))) {
+  session_->setKeepAlive(true);
+  session_->setTimeout(Poco::Timespan(20, 0));
+}
+
+KeepAliveClient::~KeepAliveClient() = default;
+
+HttpResult KeepAliveClient::get(const std::string& pathAndQuery,
+                                const std::map<std::string, std::string>& headers) {
+  HttpResult out;
+  try {
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, pathAndQuery,
+                               Poco::Net::HTTPMessage::HTTP_1_1);
+    for (const auto& [k, v] : headers) req.set(k, v);
+    session_->sendRequest(req);
+    Poco::Net::HTTPResponse resp;
+    std::istream& in = session_->receiveResponse(resp);
+    out.status = static_cast<int>(resp.getStatus());
+    for (const auto& [k, v] : resp) out.headers[Poco::toLower(k)] = v;
+    std::ostringstream body;
+    Poco::StreamCopier::copyStream(in, body);
+    out.body = body.str();
+  } catch (const Poco::Exception& e) {
+    out.error = e.displayText();
+  }
+  return out;
+}
+
 HttpResult httpChunked(int port, const std::string& method, const std::string& pathAndQuery,
                        const std::string& body, std::chrono::milliseconds timeout) {
   Poco::Net::HTTPRequest req(method, pathAndQuery, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -215,6 +249,22 @@ std::string sqlite(const std::string& dbPath, const std::string& sql) {
   sqlite3_close(db);
   if (rc != SQLITE_OK) throw std::runtime_error("sqlite: " + msg + " in: " + sql);
   return out;
+}
+
+namespace {
+std::vector<std::string>& skipped() {
+  static std::vector<std::string> reasons;
+  return reasons;
+}
+}  // namespace
+
+void skipTest(const std::string& reason) {
+  std::cerr << "\nSKIPPED: " << reason << std::endl;
+  skipped().push_back(reason);
+}
+
+const std::vector<std::string>& skipReasons() {
+  return skipped();
 }
 
 void writeFile(const std::string& path, const std::string& text) {

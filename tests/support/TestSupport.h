@@ -7,14 +7,28 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+namespace Poco::Net {
+class HTTPClientSession;
+}
+
 namespace portico::test {
 
-/// Where the built binaries live (build/bin).
+/// How many times slower than a plain build this build runs: a sanitizer build (ASan, TSan)
+/// scales the timing that a test measures by it (intervals, schedules), not its correctness.
+#ifdef PORTICO_SANITIZED
+inline constexpr int kSlowdown = 4;
+#else
+inline constexpr int kSlowdown = 1;
+#endif
+
+/// Where the built binaries live (build/bin), and the source tree (for scripts tests run).
 std::string binDir();
+std::string sourceDir();
 std::string binary(const std::string& name);
 
 /// A fresh directory under /tmp, removed with everything in it on destruction.
@@ -87,6 +101,21 @@ HttpResult http(int port, const std::string& method, const std::string& pathAndQ
                 const std::map<std::string, std::string>& headers = {},
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+/// Requests one after the other on one keep-alive connection to 127.0.0.1:port (the proxy
+/// serves them all on one thread, so they share that thread's balancer rotation).
+class KeepAliveClient {
+ public:
+  explicit KeepAliveClient(int port);
+  ~KeepAliveClient();
+  KeepAliveClient(const KeepAliveClient&) = delete;
+  KeepAliveClient& operator=(const KeepAliveClient&) = delete;
+  HttpResult get(const std::string& pathAndQuery,
+                 const std::map<std::string, std::string>& headers = {});
+
+ private:
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+};
+
 /// Like http(), but the body goes chunked (no Content-Length), as streaming clients send it.
 HttpResult httpChunked(int port, const std::string& method, const std::string& pathAndQuery,
                        const std::string& body,
@@ -98,5 +127,14 @@ std::string sqlite(const std::string& dbPath, const std::string& sql);
 
 /// Writes `text` to `path`.
 void writeFile(const std::string& path, const std::string& text);
+
+/// Marks the running test as skipped (what it needs is missing here) and says why on stderr.
+/// The test returns without asserting; when every test of the executable passed or was skipped
+/// and one was, the executable exits with kSkipped, which CTest reports as "Not Run (Skipped)",
+/// never as a pass.
+void skipTest(const std::string& reason);
+constexpr int kSkipped = 77;
+/// The reasons given to skipTest() so far.
+const std::vector<std::string>& skipReasons();
 
 }  // namespace portico::test

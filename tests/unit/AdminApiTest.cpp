@@ -2,6 +2,9 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <optional>
+#include <tuple>
+
 #include "AdminApi.h"
 #include "Sqlite.h"
 #include "Store.h"
@@ -29,6 +32,12 @@ class AdminApiTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testValidationBeforeLookup);
   CPPUNIT_TEST(testPathsAndQuery);
   CPPUNIT_TEST(testBusyStoreIs503);
+  CPPUNIT_TEST(testTargetsWithWeights);
+  CPPUNIT_TEST(testPatchTarget);
+  CPPUNIT_TEST(testSlowStartField);
+  CPPUNIT_TEST(testEveryAnswerCarriesItsRevision);
+  CPPUNIT_TEST(testIfMatch);
+  CPPUNIT_TEST(testChangesQuery);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -47,8 +56,16 @@ class AdminApiTest : public CppUnit::TestFixture {
 
   AdminResponse call(const std::string& method, const std::string& path,
                      const std::string& body = "",
-                     std::vector<std::pair<std::string, std::string>> query = {}) {
-    return api_->handle(AdminRequest{method, path, std::move(query), body});
+                     std::vector<std::pair<std::string, std::string>> query = {},
+                     std::optional<std::string> ifMatch = std::nullopt) {
+    AdminRequest request;
+    request.method = method;
+    request.path = path;
+    request.query = std::move(query);
+    request.body = body;
+    request.client = "192.0.2.7";
+    request.ifMatch = std::move(ifMatch);
+    return api_->handle(request);
   }
 
   void testChangeNotifications() {
@@ -149,6 +166,217 @@ class AdminApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(
         200,
         call("POST", "/endpoints/add", R"({"prefixPath":"/a/","targets":["http://h"]})").status);
+  }
+
+  void testTargetsWithWeights() {
+    auto r = call(
+        "POST", "/endpoints/routes",
+        R"({"prefixPath":"/a/","targets":[{"target":"http://h:1","weight":30},"http://h:2",{"target":"http://h:3"}]})");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("http://h:1|30|active\nhttp://h:2|100|active\nhttp://h:3|100|active"),
+        sqlite(dir_->file("p.db"), "SELECT url, weight, state FROM targets ORDER BY id"));
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"("weight":30,"state":"active")"));
+    r = call("POST", "/endpoints/add",
+             R"({"prefixPath":"/a/","targets":[{"target":"HTTP://H:4/","weight":0}]})");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("0"),
+        sqlite(dir_->file("p.db"), "SELECT weight FROM targets WHERE url = 'http://h:4'"));
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {R"([{"target":1}])", "targets[0].target"},
+        {R"([{"weight":5}])", "targets[0].target"},
+        {R"(["http://h:5",{"target":"http://h:6","weight":1001}])", "targets[1].weight"},
+        {R"([{"target":"http://h:6","weight":-1}])", "targets[0].weight"},
+        {R"([{"target":"http://h:6","weight":1.5}])", "targets[0].weight"},
+        {R"([{"target":"http://h:6","weight":"5"}])", "targets[0].weight"},
+        {R"([{"target":"http://h:6","weight":true}])", "targets[0].weight"},
+        {R"([{"target":"http://h:6","state":"draining"}])", "targets[0].state"},
+        {R"([{"target":"ftp://h:6"}])", "targets[0].target"},
+        {R"([5])", "targets[0]"},
+        {R"([["http://h:6"]])", "targets[0]"},
+    };
+    const std::string before = sqlite(dir_->file("p.db"), "SELECT * FROM targets");
+    for (const auto& [targets, field] : bad) {
+      r = call("POST", "/endpoints/add", R"({"prefixPath":"/a/","targets":)" + targets + "}");
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(targets + " -> " + r.body, 400, r.status);
+      CPPUNIT_ASSERT_MESSAGE(targets + " -> " + r.body, contains(r.body, "'" + field));
+    }
+    CPPUNIT_ASSERT_EQUAL(before, sqlite(dir_->file("p.db"), "SELECT * FROM targets"));
+  }
+
+  void testPatchTarget() {
+    CPPUNIT_ASSERT_EQUAL(
+        201, call("POST", "/endpoints/routes", R"({"prefixPath":"/a/","targets":["http://h:1"]})")
+                 .status);
+    const int notified = changes_;
+    const std::vector<std::pair<std::string, std::string>> at = {{"prefixPath", "a"},
+                                                                 {"target", "http://H:1/"}};
+    auto r = call("PATCH", "/endpoints", R"({"weight":50,"state":"draining"})", at);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"({"target":"http://h:1","healthy":true,)"));
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"("weight":50,"state":"draining")"));
+    CPPUNIT_ASSERT_EQUAL(notified + 1, changes_);
+    r = call("PATCH", "/endpoints", R"({"state":"active"})", at);
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"("weight":50,"state":"active")"));
+
+    const std::string before =
+        sqlite(dir_->file("p.db"), "SELECT * FROM targets; SELECT * FROM revision");
+    const std::vector<
+        std::tuple<std::string, std::vector<std::pair<std::string, std::string>>, int, std::string>>
+        bad = {
+            {R"({})", at, 400, "nothing to change"},
+            {R"({"weight":1001})", at, 400, "'weight'"},
+            {R"({"weight":"5"})", at, 400, "'weight'"},
+            {R"({"weight":null,"state":null})", at, 400, "nothing to change"},
+            {R"({"state":"off"})", at, 400, "'state'"},
+            {R"({"state":1})", at, 400, "'state'"},
+            {R"({"healthy":false})", at, 400, "unknown field 'healthy'"},
+            {R"([1])", at, 400, "JSON object"},
+            {"", at, 400, "empty"},
+            {R"({"weight":1})", {{"prefixPath", "/a/"}}, 400, "'target'"},
+            {R"({"weight":1})", {{"prefixPath", "/b/"}, {"target", "http://h:1"}}, 404, "/b/"},
+            {R"({"weight":1})",
+             {{"prefixPath", "/a/"}, {"target", "http://h:2"}},
+             404,
+             "http://h:2"},
+        };
+    for (const auto& [body, query, status, error] : bad) {
+      r = call("PATCH", "/endpoints", body, query);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(body + " -> " + r.body, status, r.status);
+      CPPUNIT_ASSERT_MESSAGE(body + " -> " + r.body, contains(r.body, error));
+    }
+    CPPUNIT_ASSERT_EQUAL(
+        before, sqlite(dir_->file("p.db"), "SELECT * FROM targets; SELECT * FROM revision"));
+    r = call("PUT", "/endpoints", R"({"weight":1})", at);
+    CPPUNIT_ASSERT_EQUAL(405, r.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD, PATCH"), r.allow);
+  }
+
+  void testSlowStartField() {
+    auto r = call("POST", "/endpoints/routes",
+                  R"({"prefixPath":"/a/","healthCheck":{"slowStart":"30s"}})");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"("rise":1,"slowStart":"30s"})"));
+    r = call("POST", "/endpoints/add",
+             R"({"prefixPath":"/a/","targets":["http://h"],"healthCheck":{"slowStart":1.5e9}})");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("1500"),
+                         sqlite(dir_->file("p.db"), "SELECT slow_start_ms FROM routes"));
+    for (const char* bad : {R"("-1s")", R"("soon")", R"(true)", R"(-5)"}) {
+      r = call(
+          "POST", "/endpoints/add",
+          std::string(R"({"prefixPath":"/a/","targets":["http://h"],"healthCheck":{"slowStart":)") +
+              bad + "}}");
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(bad + std::string(" -> ") + r.body, 400, r.status);
+      CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, "healthCheck.slowStart"));
+    }
+    r = call("POST", "/endpoints/add",
+             R"({"prefixPath":"/a/","targets":["http://h"],"healthCheck":{"slowStart":"0s"}})");
+    CPPUNIT_ASSERT_EQUAL(std::string("0"),
+                         sqlite(dir_->file("p.db"), "SELECT slow_start_ms FROM routes"));
+  }
+
+  void testEveryAnswerCarriesItsRevision() {
+    auto r = call("GET", "/endpoints/routes");
+    CPPUNIT_ASSERT_EQUAL(store_->revision(), r.revision);
+    r = call("POST", "/endpoints/routes", R"({"prefixPath":"/a/","targets":["http://h:1"]})");
+    CPPUNIT_ASSERT_EQUAL(store_->revision(), r.revision);
+    const auto created = r.revision;
+    // Reads, errors and answers that changed nothing reflect the store as it is.
+    for (const auto& answer :
+         {call("GET", "/endpoints/list", "", {{"prefixPath", "/a/"}}),
+          call("GET", "/endpoints", "", {{"prefixPath", "/a/"}, {"target", "http://h:1"}}),
+          call("GET", "/endpoints/changes"),
+          call("POST", "/endpoints/add", R"({"prefixPath":"/a/","targets":["http://h:1"]})"),
+          call("GET", "/endpoints/list", "", {{"prefixPath", "/b/"}}),
+          call("POST", "/endpoints/add", "{"), call("PUT", "/endpoints/routes"),
+          call("GET", "/nowhere")}) {
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(answer.body, created, answer.revision);
+    }
+    r = call("DELETE", "/endpoints/routes", "", {{"prefixPath", "/a/"}});
+    CPPUNIT_ASSERT_EQUAL(created + 1, r.revision);
+  }
+
+  void testIfMatch() {
+    call("POST", "/endpoints/routes", R"({"prefixPath":"/a/","targets":["http://h:1"]})");
+    const auto rev = store_->revision();
+    const std::string db = dir_->file("p.db");
+    const auto snapshot = [&] {
+      return sqlite(db,
+                    "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision; "
+                    "SELECT * FROM changes");
+    };
+    const std::string before = snapshot();
+    const int notified = changes_;
+    const std::string stale = "\"" + std::to_string(rev - 1) + "\"";
+    const std::vector<std::tuple<std::string, std::string, std::string,
+                                 std::vector<std::pair<std::string, std::string>>>>
+        writes = {
+            {"POST", "/endpoints/add", R"({"prefixPath":"/a/","targets":["http://h:2"]})", {}},
+            {"POST", "/endpoints/remove", R"({"prefixPath":"/a/","targets":["http://h:1"]})", {}},
+            {"POST", "/endpoints/routes", R"({"prefixPath":"/b/"})", {}},
+            {"DELETE", "/endpoints/routes", "", {{"prefixPath", "/a/"}}},
+            {"PATCH",
+             "/endpoints",
+             R"({"weight":5})",
+             {{"prefixPath", "/a/"}, {"target", "http://h:1"}}},
+        };
+    for (const auto& [method, path, body, query] : writes) {
+      auto r = call(method, path, body, query, stale);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(method + " " + path + " -> " + r.body, 412, r.status);
+      CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, "revision " + std::to_string(rev)));
+      CPPUNIT_ASSERT_EQUAL(rev, r.revision);  // the ETag to retry with
+      r = call(method, path, body, query, std::string("12"));
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 400, r.status);
+      CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, "If-Match"));
+    }
+    CPPUNIT_ASSERT_EQUAL(before, snapshot());
+    CPPUNIT_ASSERT_EQUAL(notified, changes_);
+    // The current revision, or *, lets a write through; reads ignore If-Match.
+    auto r =
+        call("PATCH", "/endpoints", R"({"weight":5})",
+             {{"prefixPath", "/a/"}, {"target", "http://h:1"}}, "\"" + std::to_string(rev) + "\"");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    CPPUNIT_ASSERT_EQUAL(rev + 1, r.revision);
+    r = call("PATCH", "/endpoints", R"({"weight":6})",
+             {{"prefixPath", "/a/"}, {"target", "http://h:1"}}, std::string("*"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    CPPUNIT_ASSERT_EQUAL(200, call("GET", "/endpoints/routes", "", {}, stale).status);
+  }
+
+  void testChangesQuery() {
+    call("POST", "/endpoints/routes", R"({"prefixPath":"/a/","targets":["http://h:1"]})");
+    call("PATCH", "/endpoints", R"({"weight":5})",
+         {{"prefixPath", "/a/"}, {"target", "http://h:1"}});
+    auto r = call("GET", "/endpoints/changes", "", {{"since", "0"}, {"limit", "1000"}});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"({"changes":[{"revision":2,"time":")"));
+    CPPUNIT_ASSERT_MESSAGE(
+        r.body,
+        contains(
+            r.body,
+            R"("actor":"api","client":"192.0.2.7","action":"target.weight","route":"/a/","target":"http://h:1","before":{"weight":100},"after":{"weight":5}}],"nextSince":3})"));
+    r = call("GET", "/endpoints/changes", "",
+             {{"since", "2"}, {"route", "a"}, {"target", "HTTP://H:1"}});
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"("action":"target.weight")"));
+    CPPUNIT_ASSERT_MESSAGE(r.body, !contains(r.body, R"("action":"target.add")"));
+    const std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, std::string>>
+        bad = {
+            {{{"since", "-1"}}, "since"},   {{{"since", "x"}}, "since"},
+            {{{"since", ""}}, "since"},     {{{"limit", "0"}}, "limit"},
+            {{{"limit", "1001"}}, "limit"}, {{{"limit", "1e3"}}, "limit"},
+            {{{"route", "a b"}}, "route"},  {{{"target", "ftp://x"}}, "target"},
+            {{{"after", "1"}}, "after"},    {{{"since", "1"}, {"since", "2"}}, "since"},
+        };
+    for (const auto& [query, name] : bad) {
+      r = call("GET", "/endpoints/changes", "", query);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(name + " -> " + r.body, 400, r.status);
+      CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, "'" + name + "'"));
+    }
+    r = call("POST", "/endpoints/changes", "{}");
+    CPPUNIT_ASSERT_EQUAL(405, r.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD"), r.allow);
   }
 
  private:

@@ -29,6 +29,25 @@ inline Targets targets(std::size_t n) {
   return targets(urls);
 }
 
+/// Candidates over `ts` with `weights` (the default weight for each when none are given), all
+/// warm (no slow start under way).
+inline std::vector<Candidate> candidates(const Targets& ts, const std::vector<int>& weights = {}) {
+  std::vector<Candidate> out;
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    Candidate c;
+    c.target = ts[i];
+    c.weight = i < weights.size() ? weights[i] : kDefaultWeight;
+    out.push_back(c);
+  }
+  return out;
+}
+
+/// A balancer of `kind` over `ts` with `weights`.
+inline std::unique_ptr<const Balancer> balancer(BalancerKind kind, const Targets& ts,
+                                                const std::vector<int>& weights = {}) {
+  return makeBalancer(kind, candidates(ts, weights));
+}
+
 /// Every candidate may be picked.
 struct AllowAll : CandidateFilter {
   bool allowed(std::size_t) const override { return true; }

@@ -76,6 +76,7 @@ class HealthScheduleTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testFallingBehindProbesAgainSoon);
   CPPUNIT_TEST(testRemovedTargetNeverProbedAgain);
   CPPUNIT_TEST(testRemovedWhileInFlight);
+  CPPUNIT_TEST(testDisabledNotProbedDrainingIs);
   CPPUNIT_TEST(testReusedIdIsANewTarget);
   CPPUNIT_TEST(testFallThreeThroughSchedule);
   CPPUNIT_TEST(testResumesStoredUnhealthy);
@@ -184,6 +185,33 @@ class HealthScheduleTest : public CppUnit::TestFixture {
     s.sync({}, t0 + 10s);
     CPPUNIT_ASSERT_EQUAL(std::size_t(0), s.size());
     CPPUNIT_ASSERT(!s.nextDue());
+  }
+
+  void testDisabledNotProbedDrainingIs() {
+    HealthSchedule s;
+    auto draining = target(1, url(1));
+    draining.state = portico::ServingState::Draining;
+    auto disabled = target(2, url(2));
+    disabled.state = portico::ServingState::Disabled;
+    s.sync({route(1, "/a/", {draining, disabled}, 100ms)}, t0);
+    CPPUNIT_ASSERT(s.contains(1));  // draining: its requests finish, its checks go on
+    CPPUNIT_ASSERT(!s.contains(2));
+    for (auto now = t0; now < t0 + 1s; now += 10ms) {
+      for (const auto& job : s.takeDue(now)) {
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(1), job.targetId);
+        s.complete(job, ok, now);
+      }
+    }
+    // Disabling a target whose probe is in flight: the late result is ignored.
+    auto job = s.takeDue(t0 + 2s).at(0);
+    draining.state = portico::ServingState::Disabled;
+    s.sync({route(1, "/a/", {draining, disabled}, 100ms)}, t0 + 2s);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(0), s.size());
+    CPPUNIT_ASSERT(!s.complete(job, refused, t0 + 2s + 1ms));
+    // Re-enabled: probed at once, like a new target.
+    disabled.state = portico::ServingState::Active;
+    s.sync({route(1, "/a/", {draining, disabled}, 100ms)}, t0 + 3s);
+    CPPUNIT_ASSERT(*s.dueOf(2) == t0 + 3s);
   }
 
   void testRemovedWhileInFlight() {

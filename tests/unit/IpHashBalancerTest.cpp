@@ -1,8 +1,10 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <atomic>
+#include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <numeric>
 #include <set>
 #include <string>
 #include <thread>
@@ -15,9 +17,12 @@
 
 using portico::Balancer;
 using portico::BalancerKind;
-using portico::BalancerState;
 using portico::CandidateFilter;
+using portico::PickState;
+using portico::SlowStart;
 using portico::test::AllowAll;
+using portico::test::balancer;
+using portico::test::candidates;
 using portico::test::Deny;
 using portico::test::Targets;
 using portico::test::targets;
@@ -38,10 +43,11 @@ std::vector<std::string> clientKeys(int n) {
 /// The canonical URL each key lands on, so balancers over different lists can be compared.
 std::vector<std::string> assign(const Targets& ts, const std::vector<std::string>& keys,
                                 const CandidateFilter& filter) {
-  auto b = portico::makeBalancer(BalancerKind::IpHash, ts, std::make_shared<BalancerState>());
+  auto b = balancer(BalancerKind::IpHash, ts);
+  PickState state;
   std::vector<std::string> out;
   for (const auto& k : keys) {
-    const std::size_t p = b->pick(k, filter);
+    const std::size_t p = b->pick(k, filter, state, 0);
     out.push_back(p == Balancer::npos ? "" : ts[p]->url.canonical);
   }
   return out;
@@ -65,17 +71,21 @@ class IpHashBalancerTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testSingleAllowedTarget);
   CPPUNIT_TEST(testHashIsNotTrivial);
   CPPUNIT_TEST(testConcurrentPicksAgree);
+  CPPUNIT_TEST(testShareFollowsWeight);
+  CPPUNIT_TEST(testWeightChangeMovesOnlyWhatItMust);
+  CPPUNIT_TEST(testSlowStartKeepsARampingShare);
   CPPUNIT_TEST_SUITE_END();
 
  public:
   void testSameKeySameTarget() {
     const Targets ts = targets({kFive[0], kFive[1], kFive[2], kFive[3]});
-    auto b = portico::makeBalancer(BalancerKind::IpHash, ts, std::make_shared<BalancerState>());
+    auto b = balancer(BalancerKind::IpHash, ts);
     AllowAll all;
+    PickState state;
     for (const auto& key : clientKeys(500)) {
-      const std::size_t first = b->pick(key, all);
+      const std::size_t first = b->pick(key, all, state, 0);
       CPPUNIT_ASSERT(first < ts.size());
-      for (int i = 0; i < 3; ++i) CPPUNIT_ASSERT_EQUAL(first, b->pick(key, all));
+      for (int i = 0; i < 3; ++i) CPPUNIT_ASSERT_EQUAL(first, b->pick(key, all, state, 0));
     }
     // A rebuilt balancer (a new snapshot with the same set) answers the same.
     const auto keys = clientKeys(2000);
@@ -92,9 +102,10 @@ class IpHashBalancerTest : public CppUnit::TestFixture {
   void testSpreadEvenly() {
     const Targets ts = targets({kFive[0], kFive[1], kFive[2], kFive[3]});
     const auto keys = clientKeys(10000);
-    auto b = portico::makeBalancer(BalancerKind::IpHash, ts, std::make_shared<BalancerState>());
+    auto b = balancer(BalancerKind::IpHash, ts);
+    PickState state;
     std::vector<int> counts(4);
-    for (const auto& k : keys) ++counts[b->pick(k, AllowAll())];
+    for (const auto& k : keys) ++counts[b->pick(k, AllowAll(), state, 0)];
     std::cout << "\n  ip_hash spread of 10000 keys over 4 targets:";
     for (int c : counts) {
       std::cout << " " << c;
@@ -152,11 +163,12 @@ class IpHashBalancerTest : public CppUnit::TestFixture {
 
   void testSingleAllowedTarget() {
     const Targets ts = targets(kFive);
-    auto b = portico::makeBalancer(BalancerKind::IpHash, ts, std::make_shared<BalancerState>());
+    auto b = balancer(BalancerKind::IpHash, ts);
+    PickState state;
     Deny onlyLast({0, 1, 2, 3});
     for (const auto& k : clientKeys(200))
-      CPPUNIT_ASSERT_EQUAL(std::size_t(4), b->pick(k, onlyLast));
-    CPPUNIT_ASSERT_EQUAL(Balancer::npos, b->pick("1.2.3.4", Deny({0, 1, 2, 3, 4})));
+      CPPUNIT_ASSERT_EQUAL(std::size_t(4), b->pick(k, onlyLast, state, 0));
+    CPPUNIT_ASSERT_EQUAL(Balancer::npos, b->pick("1.2.3.4", Deny({0, 1, 2, 3, 4}), state, 0));
   }
 
   void testHashIsNotTrivial() {
@@ -176,18 +188,93 @@ class IpHashBalancerTest : public CppUnit::TestFixture {
     const Targets ts = targets(kFive);
     const auto keys = clientKeys(2000);
     const auto expected = assign(ts, keys);
-    auto b = portico::makeBalancer(BalancerKind::IpHash, ts, std::make_shared<BalancerState>());
+    auto b = balancer(BalancerKind::IpHash, ts);
     std::atomic<int> mismatches{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t)
       threads.emplace_back([&] {
         AllowAll all;
+        PickState state;
         for (int round = 0; round < 20; ++round)
           for (std::size_t i = 0; i < keys.size(); ++i)
-            if (ts[b->pick(keys[i], all)]->url.canonical != expected[i]) ++mismatches;
+            if (ts[b->pick(keys[i], all, state, 0)]->url.canonical != expected[i]) ++mismatches;
       });
     for (auto& th : threads) th.join();
     CPPUNIT_ASSERT_EQUAL(0, mismatches.load());
+  }
+  /// Shares over 100,000 client keys follow the weights within 3 percentage points.
+  void testShareFollowsWeight() {
+    const auto keys = clientKeys(100000);
+    const std::vector<std::vector<int>> cases = {
+        {100, 300}, {100, 200, 300, 400}, {1, 3}, {10, 1000}};
+    for (const auto& weights : cases) {
+      const Targets ts = targets(weights.size());
+      auto b = balancer(BalancerKind::IpHash, ts, weights);
+      PickState state;
+      std::vector<int> counts(weights.size());
+      for (const auto& k : keys) ++counts[b->pick(k, AllowAll(), state, 0)];
+      const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
+      std::cout << "\n  ip_hash shares for weights";
+      for (int w : weights) std::cout << " " << w;
+      std::cout << ":";
+      for (std::size_t i = 0; i < weights.size(); ++i) {
+        const double share = counts[i] * 100.0 / keys.size();
+        const double expected = weights[i] * 100.0 / total;
+        std::cout << " " << std::fixed << std::setprecision(1) << share << "% (" << expected << ")";
+        CPPUNIT_ASSERT_MESSAGE(std::to_string(share) + " vs " + std::to_string(expected),
+                               std::abs(share - expected) <= 3.0);
+      }
+    }
+    std::cout << std::endl;
+  }
+
+  void testWeightChangeMovesOnlyWhatItMust() {
+    const auto keys = clientKeys(20000);
+    const Targets ts = targets({kFive[0], kFive[1], kFive[2]});
+    auto assignWeights = [&](const std::vector<int>& weights) {
+      auto b = balancer(BalancerKind::IpHash, ts, weights);
+      PickState state;
+      std::vector<std::size_t> out;
+      for (const auto& k : keys) out.push_back(b->pick(k, AllowAll(), state, 0));
+      return out;
+    };
+    const auto before = assignWeights({100, 100, 100});
+    const auto after = assignWeights({100, 100, 50});
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      // Halving the third target's weight moves only some of its own clients, to the others.
+      if (before[i] != 2) CPPUNIT_ASSERT_EQUAL(before[i], after[i]);
+    }
+  }
+
+  void testSlowStartKeepsARampingShare() {
+    const auto keys = clientKeys(20000);
+    const Targets ts = targets({kFive[0], kFive[1], kFive[2]});
+    auto cs = candidates(ts);
+    const auto warm = portico::makeBalancer(BalancerKind::IpHash, cs);
+    cs[2].warmFromMs = 0;  // came back at t=0, 10 s window
+    const auto ramping =
+        portico::makeBalancer(BalancerKind::IpHash, cs, SlowStart(std::chrono::seconds(10)));
+    PickState state;
+    for (const std::int64_t now : {0, 5000, 10000}) {
+      const double permille = now == 0 ? 100 : now == 5000 ? 550 : 1000;
+      int owned = 0;
+      int kept = 0;
+      for (const auto& k : keys) {
+        const std::size_t full = warm->pick(k, AllowAll(), state, now);
+        const std::size_t got = ramping->pick(k, AllowAll(), state, now);
+        if (full != 2) {
+          CPPUNIT_ASSERT_EQUAL(full, got);  // nobody else's clients move
+          continue;
+        }
+        ++owned;
+        if (got == 2) ++kept;
+        // The same client gets the same answer while the ramp stands still.
+        CPPUNIT_ASSERT_EQUAL(got, ramping->pick(k, AllowAll(), state, now));
+      }
+      const double share = kept * 1000.0 / owned;
+      CPPUNIT_ASSERT_MESSAGE(std::to_string(now) + ": " + std::to_string(share),
+                             std::abs(share - permille) <= 40);
+    }
   }
 };
 

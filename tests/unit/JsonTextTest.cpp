@@ -14,6 +14,7 @@ class JsonTextTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testEscapes);
   CPPUNIT_TEST(testRoundTripThroughParser);
   CPPUNIT_TEST(testAppendKeepsPrefix);
+  CPPUNIT_TEST(testInvalidUtf8IsReplaced);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -41,6 +42,13 @@ class JsonTextTest : public CppUnit::TestFixture {
     std::string out = "{\"k\":";
     appendJsonString(out, "v");
     CPPUNIT_ASSERT_EQUAL(std::string("{\"k\":\"v\""), out);
+  }
+
+  void testInvalidUtf8IsReplaced() {
+    // The text stays valid JSON a strict client can decode: stray bytes become U+FFFD.
+    CPPUNIT_ASSERT_EQUAL(std::string("\"/\xef\xbf\xbd/\""), jsonString("/\xff/"));
+    CPPUNIT_ASSERT_EQUAL(std::string("\"a\xef\xbf\xbd\\u0000\""),
+                         jsonString(std::string_view("a\xc3\0", 3)));
   }
 };
 

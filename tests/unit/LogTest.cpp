@@ -16,6 +16,7 @@ class LogTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(LogTest);
   CPPUNIT_TEST(testTextLine);
   CPPUNIT_TEST(testJsonLine);
+  CPPUNIT_TEST(testTextLineStaysOneLine);
   CPPUNIT_TEST(testLevels);
   CPPUNIT_TEST_SUITE_END();
 
@@ -27,6 +28,14 @@ class LogTest : public CppUnit::TestFixture {
     // 2026-12-01T18:29:58.123Z
     CPPUNIT_ASSERT_EQUAL(std::string("2026-12-01T18:29:58.123Z warn portico-proxy: target down\n"),
                          Log::format(LogLevel::Warn, "target down", 1796149798123LL));
+  }
+
+  void testTextLineStaysOneLine() {
+    // A message quoting a request path cannot forge a second line or carry invalid UTF-8.
+    Log::configure("portico-sidecar", LogLevel::Info, LogFormat::Text);
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("2026-12-01T18:29:58.123Z info portico-sidecar: GET /a\\x0A2026 fake\\xFF\n"),
+        Log::format(LogLevel::Info, "GET /a\n2026 fake\xff", 1796149798123LL));
   }
 
   void testJsonLine() {

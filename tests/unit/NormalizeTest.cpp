@@ -2,6 +2,7 @@
 
 #include "Errors.h"
 #include "Normalize.h"
+#include "Utf8.h"
 
 using portico::InvalidInput;
 using portico::normalizePrefix;
@@ -14,6 +15,9 @@ class NormalizeTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testPrefixRejects);
   CPPUNIT_TEST(testUrlForms);
   CPPUNIT_TEST(testUrlRejects);
+  CPPUNIT_TEST(testPrefixText);
+  CPPUNIT_TEST(testUrlIsAscii);
+  CPPUNIT_TEST(testMessagesArePrintable);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -73,6 +77,56 @@ class NormalizeTest : public CppUnit::TestFixture {
       CPPUNIT_FAIL("accepted https");
     } catch (const InvalidInput& e) {
       CPPUNIT_ASSERT(std::string(e.what()).find("http://host[:port][/base]") != std::string::npos);
+    }
+  }
+
+  void testPrefixText() {
+    // UTF-8 prefixes are kept; bytes that are not UTF-8 and controls (C0, DEL, C1) are refused.
+    CPPUNIT_ASSERT_EQUAL(std::string("/caf\xc3\xa9/"), normalizePrefix("caf\xc3\xa9"));
+    for (const std::string& bad :
+         {std::string("/\xff/"), std::string("/a\xc3"), std::string("/\xed\xa0\x80/"),
+          std::string("/a\0b", 4), std::string("/a\x7f"), std::string("/a\xc2\x85")})
+      CPPUNIT_ASSERT_THROW_MESSAGE(portico::printable(bad), normalizePrefix(bad), InvalidInput);
+  }
+
+  void testUrlIsAscii() {
+    // A base path is stored percent-encoded; what is already encoded stays as it is.
+    CPPUNIT_ASSERT_EQUAL(std::string("http://h/caf%C3%A9/a%20b"),
+                         parseTargetUrl("http://h/caf\xc3\xa9/a%20b").canonical);
+    CPPUNIT_ASSERT_EQUAL(std::string("http://h/%22%3C%3E%5C%5E%60%7B%7C%7D"),
+                         parseTargetUrl("http://h/\"<>\\^`{|}").canonical);
+    CPPUNIT_ASSERT_EQUAL(std::string("http://h/a-._~!$&'()*+,;=:@b"),
+                         parseTargetUrl("http://h/a-._~!$&'()*+,;=:@b").canonical);
+    for (const char* url : {"http://h/caf\xc3\xa9", "http://[::1]:81/x%2F", "http://H:80/A/"}) {
+      const std::string canonical = parseTargetUrl(url).canonical;
+      CPPUNIT_ASSERT_EQUAL(canonical, parseTargetUrl(canonical).canonical);  // a fixed point
+    }
+    for (const std::string& bad :
+         {std::string("http://h/%zz"), std::string("http://h/a%"), std::string("http://h/a%4"),
+          std::string("http://caf\xc3\xa9.example/"), std::string("http://h/\xff"),
+          std::string("http://h/a\xc2\x85"), std::string("http://h/\0", 10)})
+      CPPUNIT_ASSERT_THROW_MESSAGE(portico::printable(bad), parseTargetUrl(bad), InvalidInput);
+  }
+
+  void testMessagesArePrintable() {
+    // 63 'a' and an 'é': the quoted prefix is cut after the whole 'é', never inside it.
+    const std::string prefix = "/" + std::string(62, 'a') + "\xc3\xa9?x";
+    try {
+      normalizePrefix(prefix);
+      CPPUNIT_FAIL("accepted " + prefix);
+    } catch (const InvalidInput& e) {
+      const std::string what = e.what();
+      CPPUNIT_ASSERT_MESSAGE(what, portico::isValidUtf8(what));
+      CPPUNIT_ASSERT_MESSAGE(
+          what, what.find(std::string(62, 'a') + "\xc3\xa9\xe2\x80\xa6") != std::string::npos);
+    }
+    // An embedded NUL is shown, and the text after it is still there.
+    try {
+      parseTargetUrl(std::string("http://h/a\0tail", 15));
+      CPPUNIT_FAIL("accepted a NUL");
+    } catch (const InvalidInput& e) {
+      CPPUNIT_ASSERT_MESSAGE(e.what(),
+                             std::string(e.what()).find("a\\x00tail") != std::string::npos);
     }
   }
 };

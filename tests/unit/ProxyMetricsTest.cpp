@@ -126,6 +126,11 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
         text, has(text, "portico_target_healthy{route=\"/api/\",target=\"http://a:1\"} 1"));
     CPPUNIT_ASSERT(has(text, "portico_target_healthy{route=\"/api/\",target=\"http://b:2\"} 0"));
     CPPUNIT_ASSERT(
+        has(text, "portico_target_in_rotation{route=\"/api/\",target=\"http://a:1\"} 1"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_target_in_rotation{route=\"/api/\",target=\"http://b:2\"} 0"));
+    CPPUNIT_ASSERT(has(text, "portico_target_weight{route=\"/api/\",target=\"http://a:1\"} 100"));
+    CPPUNIT_ASSERT(
         has(text, "portico_target_in_cooldown{route=\"/api/\",target=\"http://b:2\"} 1"));
     CPPUNIT_ASSERT(
         has(text, "portico_target_in_cooldown{route=\"/api/\",target=\"http://a:1\"} 0"));

@@ -1,17 +1,20 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <atomic>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "RouteTable.h"
 #include "RouteTableSlot.h"
+#include "StoreTime.h"
 
 using portico::BalancerKind;
 using portico::Route;
 using portico::RouteRecord;
 using portico::RouteTable;
+using portico::ServingState;
 using portico::TargetRecord;
 
 namespace {
@@ -54,6 +57,10 @@ class RouteTableTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testCooldownClearedWhenStoreRestoresTarget);
   CPPUNIT_TEST(testBadTargetSkipped);
   CPPUNIT_TEST(testSlotPublishesToEveryThread);
+  CPPUNIT_TEST(testFreedSlotIsReused);
+  CPPUNIT_TEST(testOnlyActiveWeightedHealthyTargetsAreCandidates);
+  CPPUNIT_TEST(testDrainingTargetLosesOnlyItsIpHashClients);
+  CPPUNIT_TEST(testSlowStartRampsFromServingSince);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -106,10 +113,12 @@ class RouteTableTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("http://a:1"), r.candidates[0]->url.canonical);
     CPPUNIT_ASSERT_EQUAL(std::string("http://c:3"), r.candidates[1]->url.canonical);
     AcceptAll all;
-    for (int i = 0; i < 10; ++i) CPPUNIT_ASSERT(r.picker->pick("1.2.3.4", all) < 2);
+    portico::PickState state;
+    for (int i = 0; i < 10; ++i) CPPUNIT_ASSERT(r.picker->pick("1.2.3.4", all, state, 0) < 2);
 
     const auto none = RouteTable::build({route("/p/", {{"http://a:1", false}})}, nullptr, 2);
-    CPPUNIT_ASSERT_EQUAL(portico::Balancer::npos, none->match("/p")->picker->pick("k", all));
+    CPPUNIT_ASSERT_EQUAL(portico::Balancer::npos,
+                         none->match("/p")->picker->pick("k", all, state, 0));
   }
 
   void testStateCarriedOverByIdentity() {
@@ -119,7 +128,6 @@ class RouteTableTest : public CppUnit::TestFixture {
                           nullptr, 1);
     const Route& p1 = *first->find("/p/");
     p1.targets[0]->inFlight = 3;
-    p1.balancerState->cursor = 41;
     // Same URL spelled differently, one target removed, one added, one route added.
     const auto second =
         RouteTable::build({route("/p/", {{"http://A:1/", true}, {"http://c:3", true}}),
@@ -128,7 +136,12 @@ class RouteTableTest : public CppUnit::TestFixture {
     const Route& p2 = *second->find("/p/");
     CPPUNIT_ASSERT(p2.targets[0] == p1.targets[0]);
     CPPUNIT_ASSERT_EQUAL(3, p2.targets[0]->inFlight.load());
-    CPPUNIT_ASSERT(p2.balancerState == p1.balancerState);
+    // Each route keeps its pick-state slot; the new route takes one neither of them holds.
+    CPPUNIT_ASSERT_EQUAL(p1.slot, p2.slot);
+    CPPUNIT_ASSERT_EQUAL(first->find("/q/")->slot, second->find("/q/")->slot);
+    CPPUNIT_ASSERT(
+        std::set<std::size_t>({0, 1, 2}) ==
+        std::set<std::size_t>({p2.slot, second->find("/q/")->slot, second->find("/r/")->slot}));
     CPPUNIT_ASSERT(p2.targets[1] != p1.targets[1]);
     // Identity is (prefix, URL): the same URL under another route is another state.
     CPPUNIT_ASSERT(second->find("/q/")->targets[0] != p2.targets[0]);
@@ -188,6 +201,91 @@ class RouteTableTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(4, sawNew.load());
     CPPUNIT_ASSERT(!wentBack);
     CPPUNIT_ASSERT(slot.current()->match("/p/x") != nullptr);
+  }
+
+  void testFreedSlotIsReused() {
+    const auto first =
+        RouteTable::build({route("/a/", {}), route("/b/", {}), route("/c/", {})}, nullptr, 1);
+    const std::size_t bSlot = first->find("/b/")->slot;
+    const auto second =
+        RouteTable::build({route("/a/", {}), route("/c/", {}), route("/d/", {})}, first.get(), 2);
+    CPPUNIT_ASSERT_EQUAL(first->find("/a/")->slot, second->find("/a/")->slot);
+    CPPUNIT_ASSERT_EQUAL(first->find("/c/")->slot, second->find("/c/")->slot);
+    CPPUNIT_ASSERT_EQUAL(bSlot, second->find("/d/")->slot);  // slots stay few: PickStates small
+  }
+
+  void testOnlyActiveWeightedHealthyTargetsAreCandidates() {
+    auto r = route("/p/", {{"http://a:1", true},
+                           {"http://b:2", true},
+                           {"http://c:3", true},
+                           {"http://d:4", true},
+                           {"http://e:5", false}});
+    r.targets[0].weight = 300;
+    r.targets[1].state = ServingState::Draining;
+    r.targets[2].state = ServingState::Disabled;
+    r.targets[3].weight = 0;
+    const auto table = RouteTable::build({r}, nullptr, 1);
+    const Route& p = *table->find("/p/");
+    CPPUNIT_ASSERT_EQUAL(std::size_t(5), p.targets.size());  // all kept: in-flight work goes on
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), p.candidates.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("http://a:1"), p.candidates[0]->url.canonical);
+    CPPUNIT_ASSERT_EQUAL(300, p.picker->candidates()[0].weight);
+    CPPUNIT_ASSERT(p.states[1] == ServingState::Draining);
+    CPPUNIT_ASSERT_EQUAL(0, p.weights[3]);
+    // A draining target keeps its runtime state (in-flight count, pool) across snapshots.
+    const auto next = RouteTable::build({r}, table.get(), 2);
+    CPPUNIT_ASSERT(next->find("/p/")->targets[1] == p.targets[1]);
+    CPPUNIT_ASSERT(table->droppedBy(*next).empty());
+  }
+
+  void testDrainingTargetLosesOnlyItsIpHashClients() {
+    auto r = route("/p/", {{"http://a:1", true}, {"http://b:2", true}, {"http://c:3", true}},
+                   BalancerKind::IpHash);
+    const auto before = RouteTable::build({r}, nullptr, 1);
+    r.targets[1].state = ServingState::Draining;
+    const auto after = RouteTable::build({r}, before.get(), 2);
+    AcceptAll all;
+    portico::PickState state;
+    int moved = 0;
+    for (int i = 0; i < 5000; ++i) {
+      const std::string key = "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+      const auto& b = *before->find("/p/");
+      const auto& a = *after->find("/p/");
+      const std::string was = b.candidates[b.picker->pick(key, all, state, 0)]->url.canonical;
+      const std::string now = a.candidates[a.picker->pick(key, all, state, 0)]->url.canonical;
+      CPPUNIT_ASSERT(now != "http://b:2");
+      if (was == "http://b:2") {
+        ++moved;
+      } else {
+        CPPUNIT_ASSERT_EQUAL(was, now);
+      }
+    }
+    CPPUNIT_ASSERT(moved > 1000 && moved < 2400);  // about a third
+  }
+
+  void testSlowStartRampsFromServingSince() {
+    auto r = route("/p/", {{"http://a:1", true}, {"http://b:2", true}, {"http://c:3", true}});
+    r.health.slowStart = std::chrono::seconds(10);
+    r.targets[0].servingSince = "2024-05-01T11:00:00.000Z";  // long ago
+    r.targets[1].servingSince = "2024-05-01T11:59:58.000Z";  // 2 s before the build
+    r.targets[2].servingSince = "";                          // unknown: treated as warm
+    // The build happens at 12:00:00 wall-clock time, 50 s into the steady clock.
+    const portico::SnapshotClock clock{*portico::storeTimeMs("2024-05-01T12:00:00.000Z"), 50000};
+    const auto table = RouteTable::build({r}, nullptr, 1, nullptr, 0, nullptr, clock);
+    const Route& p = *table->find("/p/");
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(10000), p.picker->slowStart().windowMs());
+    const auto& cs = p.picker->candidates();
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(48000), cs[1].warmFromMs);
+    const auto& ramp = p.picker->slowStart();
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(1000), ramp.permille(cs[0], 50000));
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(280), ramp.permille(cs[1], 50000));  // 2 s of 10: 10+18 %
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(1000), ramp.permille(cs[1], 58000));
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(1000), ramp.permille(cs[2], 50000));
+    // Without slow start nothing ramps, whatever the times.
+    r.health.slowStart = std::chrono::milliseconds(0);
+    const auto off = RouteTable::build({r}, nullptr, 1, nullptr, 0, nullptr, clock);
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(1000), off->find("/p/")->picker->slowStart().permille(
+                                                 off->find("/p/")->picker->candidates()[1], 50000));
   }
 };
 

@@ -40,9 +40,11 @@ class SettingsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testOverrides);
   CPPUNIT_TEST(testEveryKeyValidated);
   CPPUNIT_TEST(testRoutes);
+  CPPUNIT_TEST(testTrafficKeys);
   CPPUNIT_TEST(testRouteErrors);
   CPPUNIT_TEST(testUnknownSections);
   CPPUNIT_TEST(testOperationsKeys);
+  CPPUNIT_TEST(testRefusalsFoundByFuzzing);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -177,7 +179,7 @@ class SettingsTest : public CppUnit::TestFixture {
     const auto& proxy = s.routes[0].name == "api" ? s.routes[1] : s.routes[0];
     CPPUNIT_ASSERT_EQUAL(std::string("/proxy/"), proxy.spec.prefix);
     CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(proxy.spec.targets.size()));  // duplicate dropped
-    CPPUNIT_ASSERT_EQUAL(std::string("http://localhost:8082"), proxy.spec.targets[1]);
+    CPPUNIT_ASSERT_EQUAL(std::string("http://localhost:8082"), proxy.spec.targets[1].url);
     CPPUNIT_ASSERT(proxy.spec.balancer == portico::BalancerKind::RoundRobin);
     CPPUNIT_ASSERT(proxy.spec.health.interval == 2s);  // inherits health.*
     CPPUNIT_ASSERT(api.spec.balancer == portico::BalancerKind::IpHash);
@@ -185,6 +187,43 @@ class SettingsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("/healthz"), api.spec.health.path);
     CPPUNIT_ASSERT_EQUAL(3, api.spec.health.fall);
     CPPUNIT_ASSERT_EQUAL(1, api.spec.health.rise);
+    CPPUNIT_ASSERT(api.spec.health.slowStart == 0ms);  // off unless asked for
+  }
+
+  void testTrafficKeys() {
+    const Settings s =
+        load({{"store.history_limit", "500"},
+              {"health.slow_start", "30s"},
+              {"route.a.prefix", "/a/"},
+              {"route.a.targets", "http://h:1 weight=300, http://h:2,http://h:3  weight=0"},
+              {"route.b.prefix", "/b/"},
+              {"route.b.health.slow_start", "0s"}});
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(500), s.historyLimit);
+    CPPUNIT_ASSERT(s.health.slowStart == 30s);
+    const auto& a = s.routes[0].name == "a" ? s.routes[0] : s.routes[1];
+    const auto& b = s.routes[0].name == "a" ? s.routes[1] : s.routes[0];
+    CPPUNIT_ASSERT(a.spec.health.slowStart == 30s);  // inherits health.slow_start
+    CPPUNIT_ASSERT(b.spec.health.slowStart == 0ms);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(3), a.spec.targets.size());
+    CPPUNIT_ASSERT(a.spec.targets[0] == portico::TargetSpec("http://h:1", 300));
+    CPPUNIT_ASSERT(a.spec.targets[1] == portico::TargetSpec("http://h:2", 100));
+    CPPUNIT_ASSERT(a.spec.targets[2] == portico::TargetSpec("http://h:3", 0));
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(100000), load({}).historyLimit);
+
+    for (const auto& [key, value] :
+         std::vector<std::pair<std::string, std::string>>{{"store.history_limit", "0"},
+                                                          {"store.history_limit", "many"},
+                                                          {"health.slow_start", "-1s"},
+                                                          {"health.slow_start", "30"}})
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(key + "=" + value, key, failingKey({{key, value}}));
+    for (const char* targets : {"http://h:1 weight=1001", "http://h:1 weight=-1",
+                                "http://h:1 weight=", "http://h:1 heavy", "http://h:1 weight=2x"})
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(
+          targets, std::string("route.a.targets"),
+          failingKey({{"route.a.prefix", "/a/"}, {"route.a.targets", targets}}));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("route.a.health.slow_start"),
+        failingKey({{"route.a.prefix", "/a/"}, {"route.a.health.slow_start", "soon"}}));
   }
 
   void testUnknownSections() {
@@ -261,6 +300,27 @@ class SettingsTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(b.key) + "=" + b.value, std::string(b.key),
                                    failingKey({{b.key, b.value}}));
     CPPUNIT_ASSERT_EQUAL(std::string("admin.prefix"), failingKey({{"admin.prefix", "/metrics"}}));
+  }
+
+  void testRefusalsFoundByFuzzing() {
+    // A ${...} reference loop is a refusal naming the key, not an uncaught POCO exception.
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("admin.prefix"),
+        failingKey({{"admin.prefix", "${admin.token}"}, {"admin.token", "${admin.prefix}"}}));
+    // A file line "= value" has an empty key: it is still named.
+    auto empty = Poco::makeAuto<Poco::Util::MapConfiguration>();
+    empty->setString("", "value");
+    try {
+      Settings::rejectUnknownSections(*empty);
+      CPPUNIT_FAIL("accepted an empty key");
+    } catch (const ConfigError& e) {
+      CPPUNIT_ASSERT_EQUAL(std::string("''"), e.key());
+    }
+    // --define values: split at the first '=', and a malformed one names --define.
+    CPPUNIT_ASSERT(Settings::parseDefine("a.b=c=d") ==
+                   std::make_pair(std::string("a.b"), std::string("c=d")));
+    for (const char* bad : {"novalue", "=x", ""})
+      CPPUNIT_ASSERT_THROW_MESSAGE(bad, Settings::parseDefine(bad), ConfigError);
   }
 };
 

@@ -15,7 +15,7 @@ using portico::test::TempDir;
 
 namespace {
 
-RouteSpec spec(const std::string& prefix, std::vector<std::string> targets = {}) {
+RouteSpec spec(const std::string& prefix, std::vector<portico::TargetSpec> targets = {}) {
   RouteSpec s;
   s.prefix = prefix;
   s.targets = std::move(targets);
@@ -24,7 +24,9 @@ RouteSpec spec(const std::string& prefix, std::vector<std::string> targets = {})
 
 /// Every row a change could touch: equal before and after a change that must leave nothing.
 std::string contents(const std::string& db) {
-  return sqlite(db, "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision");
+  return sqlite(db,
+                "SELECT * FROM routes; SELECT * FROM targets; SELECT * FROM revision; SELECT * "
+                "FROM changes");
 }
 
 /// Counts what a Store reports about its writes.
@@ -95,9 +97,10 @@ class StoreTest : public CppUnit::TestFixture {
     TempDir dir;
     const std::string db = dir.file("p.db");
     {
-      // A store written by the previous release: one migration fewer, with data in it.
-      Store old(db, Store::Access::ReadWrite, firstMigrations(all.size() - 1));
-      CPPUNIT_ASSERT_EQUAL(static_cast<int>(all.size() - 1), old.schemaVersion());
+      // A store written by the first release, with data in it: every migration since runs
+      // over existing rows.
+      Store old(db, Store::Access::ReadWrite, firstMigrations(1));
+      CPPUNIT_ASSERT_EQUAL(1, old.schemaVersion());
     }
     sqlite(db, "SELECT 1");  // readable by plain sqlite3
     {
@@ -118,8 +121,16 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(1, routes[0].health.fall);
     CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(routes[0].targets.size()));
     CPPUNIT_ASSERT(!routes[0].targets[0].healthy);
+    // Columns added since take their defaults.
+    CPPUNIT_ASSERT_EQUAL(100, routes[0].targets[0].weight);
+    CPPUNIT_ASSERT(routes[0].targets[0].state == portico::ServingState::Active);
+    CPPUNIT_ASSERT(routes[0].health.slowStart == 0ms);
     // A route that existed before config seeding was tracked counts as seeded.
     CPPUNIT_ASSERT_EQUAL(std::string("/old/"), sqlite(db, "SELECT prefix FROM config_seeds"));
+    // The history starts empty; an unhealthy target has no serving time to ramp from.
+    CPPUNIT_ASSERT_EQUAL(std::string("0"), sqlite(db, "SELECT count(*) FROM changes"));
+    CPPUNIT_ASSERT(routes[0].targets[0].servingSince.empty());
+    CPPUNIT_ASSERT(!routes[0].targets[0].modifiedAt.empty());
   }
 
   void testRefusesNewerStore() {
@@ -283,6 +294,12 @@ class StoreTest : public CppUnit::TestFixture {
       // Another process holds the write lock for longer than the busy timeout.
       portico::SqliteConnection other(db, SQLITE_OPEN_READWRITE);
       other.exec("BEGIN IMMEDIATE");
+      // Check-time stamps are bookkeeping: they give up long before the busy timeout rather
+      // than hold up the writes queued behind them.
+      const auto id = store.findRoute("/a/")->targets[0].id;
+      const auto stamped = std::chrono::steady_clock::now();
+      CPPUNIT_ASSERT_THROW(store.recordChecked({id}), portico::StoreBusy);
+      CPPUNIT_ASSERT(std::chrono::steady_clock::now() - stamped < 2s);
       const auto started = std::chrono::steady_clock::now();
       try {
         store.addTargets("/a/", {"http://127.0.0.1:2"});
@@ -291,14 +308,14 @@ class StoreTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_MESSAGE(e.what(),
                                std::string(e.what()).find("busy timeout") != std::string::npos);
       }
-      // It waited for the lock (the busy timeout) before giving up.
+      // It waited for the lock (the full busy timeout, back after the stamp) before giving up.
       CPPUNIT_ASSERT(std::chrono::steady_clock::now() - started >= 4s);
       // Reads still work in WAL mode while a writer holds the lock.
       CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(store.findRoute("/a/")->targets.size()));
       other.exec("ROLLBACK");
     }
     CPPUNIT_ASSERT_EQUAL(before, contents(db));
-    CPPUNIT_ASSERT_EQUAL(1, observer.busyCount);
+    CPPUNIT_ASSERT_EQUAL(2, observer.busyCount);
     CPPUNIT_ASSERT_EQUAL(1, observer.writes);
     // Once the lock is free the same write succeeds.
     CPPUNIT_ASSERT_EQUAL(1, store.addTargets("/a/", {"http://127.0.0.1:2"}));

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <Poco/JSON/Object.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "IfMatch.h"
+#include "Model.h"
+
+namespace portico {
+
+class SqliteConnection;
+
+/// Who makes a write (the history's actor) and on what condition.
+struct WriteContext {
+  std::string actor{"api"};  // "api", "config" or "health"
+  std::string client;        // the API client's address
+  IfMatch ifMatch;           // the revision the writer expects the store to be at
+
+  static WriteContext api(std::string client, IfMatch ifMatch = {}) {
+    return WriteContext{"api", std::move(client), std::move(ifMatch)};
+  }
+  static WriteContext config() { return WriteContext{"config", "", {}}; }
+  static WriteContext health() { return WriteContext{"health", "", {}}; }
+};
+
+/// The history rows of one write transaction (the `changes` table): collected while the
+/// transaction changes routes and targets, then written with the revision the change commits
+/// as, so a change and its history row commit or roll back together.
+class ChangeLog {
+ public:
+  ChangeLog(const WriteContext& who, std::string now) : who_(who), now_(std::move(now)) {}
+
+  /// One row; `before`/`after` may be null (nothing before an add, nothing after a removal).
+  void add(const std::string& action, const std::string& route, const std::string& target,
+           const Poco::JSON::Object::Ptr& before, const Poco::JSON::Object::Ptr& after);
+  bool empty() const { return rows_.empty(); }
+
+  /// Inserts the rows as `revision`, then deletes the oldest rows beyond `limit`.
+  void write(SqliteConnection& conn, std::int64_t revision, std::int64_t limit) const;
+
+  /// One page of history after `query.since`, oldest first, within the caller's read
+  /// transaction; `revision` is the store's revision in that transaction.
+  static ChangePage page(SqliteConnection& conn, const ChangeQuery& query, std::int64_t revision);
+
+  // The JSON the rows hold for a target and a route.
+  static Poco::JSON::Object::Ptr targetJson(const TargetRecord& target);
+  static Poco::JSON::Object::Ptr routeJson(const std::string& balancer, const HealthSpec& health);
+
+ private:
+  struct Row {
+    std::string action, route, target, before, after;
+  };
+  WriteContext who_;
+  std::string now_;
+  std::vector<Row> rows_;
+};
+
+}  // namespace portico

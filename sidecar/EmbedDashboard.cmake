@@ -1,0 +1,11 @@
+# Writes a C++ source holding every file of sidecar/dashboard/ (the status page), by name.
+file(GLOB files ${SRC_DIR}/*)
+list(SORT files)
+set(body "")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} text)
+  string(APPEND body "    {\"${name}\", R\"portico_web(${text})portico_web\"},\n")
+endforeach()
+file(WRITE ${OUT}.tmp "// Generated from sidecar/dashboard/*; do not edit.\n#include \"Dashboard.h\"\n\nnamespace portico {\n\nconst std::map<std::string, std::string>& Dashboard::embeddedFiles() {\n  static const std::map<std::string, std::string> all{\n${body}  };\n  return all;\n}\n\n} // namespace portico\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,12 @@
+# One line per libFuzzer harness: portico_fuzzer(NAME SOURCES... [LIBS lib...]), sources relative
+# to tests/fuzz/. Seeds live in tests/fuzz/NAME/, an optional dictionary in tests/fuzz/NAME.dict.
+# In the fuzz build (build-fuzz/) this builds the harness; in the main build it registers the
+# CTest test fuzz_NAME (label fuzz) that runs it for PORTICO_FUZZ_SECONDS.
+portico_fuzzer(prefix prefix.cpp LIBS portico_shared)
+portico_fuzzer(target_url target_url.cpp LIBS portico_shared)
+portico_fuzzer(duration duration.cpp LIBS portico_shared)
+portico_fuzzer(settings settings.cpp LIBS portico_shared)
+portico_fuzzer(route_path route_path.cpp ${CMAKE_SOURCE_DIR}/proxy/RoutePath.cpp LIBS portico_shared)
+portico_fuzzer(json_body json_body.cpp LIBS portico_sidecar)
+portico_fuzzer(admin_request admin_request.cpp LIBS portico_sidecar)
+portico_fuzzer(http_message http_message.cpp LIBS portico_shared)
