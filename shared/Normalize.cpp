@@ -97,7 +97,7 @@ std::string TargetUrl::authority() const {
 TargetUrl parseTargetUrl(std::string_view raw) {
   const std::string shown = printable(raw, 80);
   auto bad = [&](const std::string& why) {
-    return InvalidInput("target '" + shown + "' is not http://host[:port][/base]: " + why);
+    return InvalidInput("target '" + shown + "' is not http(s)://host[:port][/base]: " + why);
   };
   if (raw.size() > 2048) throw bad("longer than 2048 characters");
   if (!isValidUtf8(raw)) throw bad("not valid UTF-8");
@@ -107,7 +107,8 @@ TargetUrl parseTargetUrl(std::string_view raw) {
   const std::string s(raw);
   const std::size_t schemeEnd = s.find("://");
   if (schemeEnd == std::string::npos) throw bad("missing scheme");
-  if (lower(s.substr(0, schemeEnd)) != "http") throw bad("only the http scheme is supported");
+  const std::string scheme = lower(s.substr(0, schemeEnd));
+  if (scheme != "http" && scheme != "https") throw bad("only the http and https schemes are supported");
   std::size_t pos = schemeEnd + 3;
   const std::size_t pathStart = s.find('/', pos);
   const std::string authority =
@@ -117,6 +118,8 @@ TargetUrl parseTargetUrl(std::string_view raw) {
   if (s.find_first_of("?#") != std::string::npos) throw bad("query and fragment are not allowed");
 
   TargetUrl url;
+  url.tls = scheme == "https";
+  const std::uint16_t defaultPort = url.tls ? 443 : 80;
   std::string portText;
   if (!authority.empty() && authority.front() == '[') {
     const std::size_t close = authority.find(']');
@@ -152,7 +155,7 @@ TargetUrl parseTargetUrl(std::string_view raw) {
     if (port < 1 || port > 65535) throw bad("port out of range 1-65535");
     url.port = static_cast<std::uint16_t>(port);
   } else {
-    url.port = 80;
+    url.port = defaultPort;
   }
   while (!path.empty() && path.back() == '/') path.pop_back();
   // Stored and sent upstream in ASCII, one spelling: what a path may not hold as it is gets
@@ -161,8 +164,8 @@ TargetUrl parseTargetUrl(std::string_view raw) {
   if (!encoded) throw bad("'%' in the path must start a %XX escape");
   url.basePath = std::move(*encoded);
   const bool v6 = url.host.find(':') != std::string::npos;
-  url.canonical = "http://" + (v6 ? "[" + url.host + "]" : url.host) +
-                  (url.port == 80 ? "" : ":" + std::to_string(url.port)) + url.basePath;
+  url.canonical = scheme + "://" + (v6 ? "[" + url.host + "]" : url.host) +
+                  (url.port == defaultPort ? "" : ":" + std::to_string(url.port)) + url.basePath;
   return url;
 }
 

@@ -14,6 +14,7 @@ class NormalizeTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testPrefixForms);
   CPPUNIT_TEST(testPrefixRejects);
   CPPUNIT_TEST(testUrlForms);
+  CPPUNIT_TEST(testHttpsUrl);
   CPPUNIT_TEST(testUrlRejects);
   CPPUNIT_TEST(testPrefixText);
   CPPUNIT_TEST(testUrlIsAscii);
@@ -62,10 +63,27 @@ class NormalizeTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("http://h/x"), parseTargetUrl("http://h:80/x/").canonical);
     CPPUNIT_ASSERT_EQUAL(parseTargetUrl("http://h").canonical,
                          parseTargetUrl("http://h:80").canonical);
+    CPPUNIT_ASSERT(!parseTargetUrl("http://h").tls);
+  }
+
+  void testHttpsUrl() {
+    // As the original library: https targets speak TLS, port 443 unless given.
+    auto u = parseTargetUrl("HTTPS://Api.Internal/v1/");
+    CPPUNIT_ASSERT(u.tls);
+    CPPUNIT_ASSERT_EQUAL(443, static_cast<int>(u.port));
+    CPPUNIT_ASSERT_EQUAL(std::string("https://api.internal/v1"), u.canonical);
+    CPPUNIT_ASSERT_EQUAL(std::string("api.internal:443"), u.authority());
+    u = parseTargetUrl("https://api.internal:8443");
+    CPPUNIT_ASSERT_EQUAL(8443, static_cast<int>(u.port));
+    CPPUNIT_ASSERT_EQUAL(std::string("https://api.internal:8443"), u.canonical);
+    // 443 is implied for https only; http on 443 keeps its port, so the two never collide.
+    CPPUNIT_ASSERT_EQUAL(std::string("https://h"), parseTargetUrl("https://h:443").canonical);
+    CPPUNIT_ASSERT_EQUAL(std::string("http://h:443"), parseTargetUrl("http://h:443").canonical);
+    CPPUNIT_ASSERT_EQUAL(std::string("https://h:80"), parseTargetUrl("https://h:80").canonical);
   }
 
   void testUrlRejects() {
-    for (const char* bad : {"", "localhost:8081", "https://x:1", "ftp://x", "http://", "http://:80",
+    for (const char* bad : {"", "localhost:8081", "httpx://x:1", "ftp://x", "http://", "http://:80",
                             "http://x:0", "http://x:65536", "http://x:abc", "http://x:",
                             "http://x :80", "http://x/a b", "http://u:p@x", "http://x/?q=1",
                             "http://x/#f", "http://[::1", "http://x\n", "http://exa$mple"})
@@ -73,10 +91,11 @@ class NormalizeTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_THROW(parseTargetUrl("http://x/" + std::string(2100, 'a')), InvalidInput);
     // The message says what form is expected.
     try {
-      parseTargetUrl("https://x");
-      CPPUNIT_FAIL("accepted https");
+      parseTargetUrl("ftp://x");
+      CPPUNIT_FAIL("accepted ftp");
     } catch (const InvalidInput& e) {
-      CPPUNIT_ASSERT(std::string(e.what()).find("http://host[:port][/base]") != std::string::npos);
+      CPPUNIT_ASSERT(std::string(e.what()).find("http(s)://host[:port][/base]") !=
+                     std::string::npos);
     }
   }
 
