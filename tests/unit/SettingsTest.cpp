@@ -245,7 +245,7 @@ class SettingsTest : public CppUnit::TestFixture {
                          failingKey({{"route.a.targets", "http://x:1"}}));
     CPPUNIT_ASSERT_EQUAL(
         std::string("route.a.targets"),
-        failingKey({{"route.a.prefix", "/a/"}, {"route.a.targets", "https://x:1"}}));
+        failingKey({{"route.a.prefix", "/a/"}, {"route.a.targets", "ftp://x:1"}}));
     CPPUNIT_ASSERT_EQUAL(std::string("route.a.balancer"),
                          failingKey({{"route.a.prefix", "/a/"}, {"route.a.balancer", "random"}}));
     CPPUNIT_ASSERT_EQUAL(
