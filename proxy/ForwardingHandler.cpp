@@ -170,12 +170,15 @@ bool BlockingForwarder::sendRequest(UpstreamConnection& conn, std::string& detai
 BlockingForwarder::Outcome BlockingForwarder::tryTarget(TargetState& target) {
   std::unique_ptr<UpstreamConnection> conn = target.pool.take();
   auto connect = [&]() -> bool {
-    conn = std::make_unique<UpstreamConnection>(target.url, ctx_.timeouts);
+    conn = std::make_unique<UpstreamConnection>(target.url, ctx_.timeouts, ctx_.upstreamTls.get());
     try {
       conn->open();
       return true;
     } catch (const Poco::Exception& e) {
       policy_.connectFailed(e.displayText(), steadyMs());
+      return false;
+    } catch (const std::runtime_error& e) {  // the TLS handshake
+      policy_.connectFailed(e.what(), steadyMs());
       return false;
     }
   };
@@ -356,6 +359,13 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
 void BlockingForwarder::tunnel(std::unique_ptr<UpstreamConnection> conn,
                                const http::HttpHead& head, const ForwardingPolicy::Response&,
                                const char* rest, std::size_t restSize) {
+  if (conn->tls()) {
+    // The relay moves raw socket bytes; portico-proxy's own event loops carry TLS under it.
+    reply(502, "target " + conn->socket().peerAddress().toString() +
+                   ": a WebSocket to an https target is relayed by portico-proxy, not by the "
+                   "embedded module");
+    return;
+  }
   status = 101;
   resp_.setStatusAndReason(HTTPResponse::HTTP_SWITCHING_PROTOCOLS, std::string(head.reason()));
   policy_.forEachResponseHeader(head, [&](std::string_view name, std::string_view value) {

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "AccessLog.h"
+#include "Tls.h"
 #include "ProxyMetrics.h"
 #include "TrustedProxies.h"
 #include "UpstreamConnection.h"
@@ -21,6 +22,8 @@ struct ProxyContext {
   std::chrono::milliseconds cooldown{2000};
   /// At most this many targets are tried for one request when connections fail.
   std::size_t maxAttempts{8};
+  /// How https targets are spoken to (upstream_tls.*); one OpenSSL context for the process.
+  std::shared_ptr<const net::TlsClientConfig> upstreamTls{};
 };
 
 }  // namespace portico

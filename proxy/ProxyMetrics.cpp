@@ -67,6 +67,12 @@ ProxyMetrics::ProxyMetrics(std::size_t loops)
                                  "Requests sent again: to another target after a refused "
                                  "connect, or on a fresh connection after a stale pooled one.",
                                  {"route"})),
+      tlsHandshakes_(registry_.counter("portico_upstream_tls_handshakes_total",
+                                       "TLS handshakes with https targets, by whether an "
+                                       "earlier session was resumed.",
+                                       {"resumed"})),
+      tlsFull_(tlsHandshakes_.with({"false"})),
+      tlsResumed_(tlsHandshakes_.with({"true"})),
       clientConnections_(registry_
                              .gauge("portico_client_connections",
                                     "Client connections open on the data-plane listener.")
@@ -126,6 +132,10 @@ void ProxyMetrics::upstreamTimedOut(metrics::Shard& shard, TargetHandle& target)
 
 void ProxyMetrics::retried(metrics::Shard& shard, RouteHandle& route) {
   route.retries_.add(shard);
+}
+
+void ProxyMetrics::upstreamTlsHandshake(metrics::Shard& shard, bool resumed) {
+  (resumed ? tlsResumed_ : tlsFull_).add(shard);
 }
 
 void ProxyMetrics::clientConnectionOpened(metrics::Shard& shard) {

@@ -65,6 +65,8 @@ class ProxyMetrics {
   /// The request was sent again: to another target after a refused connect, or on a fresh
   /// connection after a pooled one turned out closed.
   void retried(metrics::Shard& shard, RouteHandle& route);
+  /// A TLS handshake with an https target succeeded, resuming an earlier session or not.
+  void upstreamTlsHandshake(metrics::Shard& shard, bool resumed);
   /// A client connection opened or closed (may be called on different shards).
   void clientConnectionOpened(metrics::Shard& shard);
   void clientConnectionClosed(metrics::Shard& shard);
@@ -91,6 +93,9 @@ class ProxyMetrics {
   metrics::CounterFamily& connectFailures_;
   metrics::CounterFamily& timeouts_;
   metrics::CounterFamily& retries_;
+  metrics::CounterFamily& tlsHandshakes_;
+  metrics::Counter tlsFull_;
+  metrics::Counter tlsResumed_;
   metrics::Gauge clientConnections_;
   metrics::Gauge revision_;
   metrics::Counter reloads_;

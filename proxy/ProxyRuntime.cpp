@@ -1,6 +1,9 @@
 #include "ProxyRuntime.h"
 
 #include <csignal>
+#include <stdexcept>
+
+#include "Errors.h"
 
 namespace portico {
 
@@ -14,6 +17,12 @@ ProxyRuntime::ProxyRuntime(const Settings& settings, std::size_t loops,
                settings.proxy.statusEnabled ? metrics_.get() : nullptr},
       reloader_(settings.storePath, settings.proxy.reloadInterval, slot_, loops, std::move(dropped),
                 context_.metrics) {
+  try {
+    context_.upstreamTls = std::make_shared<const net::TlsClientConfig>(
+        settings.upstreamTls.verify, settings.upstreamTls.caFile);
+  } catch (const std::runtime_error& e) {
+    throw ConfigError("upstream_tls.ca_file", e.what());
+  }
   metrics_->watch([this] { return slot_.latest(); });
   // A client or backend that hangs up mid-write must cost an error code, not the process.
   std::signal(SIGPIPE, SIG_IGN);

@@ -8,6 +8,7 @@
 #include "IntrusiveList.h"
 #include "Normalize.h"
 #include "ProxyMetrics.h"
+#include "Tls.h"
 #include "UpstreamPool.h"
 
 namespace portico {
@@ -16,6 +17,9 @@ namespace portico {
 struct IdleConnections {
   net::IntrusiveList list;  // least recently used first
   std::size_t count{0};
+  // The loop's last resumable TLS session with an https target: the next connection resumes it
+  // (an abbreviated handshake, no certificate chain sent or verified again).
+  net::SslSessionPtr tlsSession;
 };
 
 /// Runtime state of one target that outlives snapshot swaps: the proxy keeps one per

@@ -1,5 +1,6 @@
 #include "UpstreamChannel.h"
 
+#include <openssl/ssl.h>
 #include <sys/epoll.h>
 
 #include "ProxyLoop.h"
@@ -36,14 +37,86 @@ void UpstreamChannel::connect(Owner& owner) {
     return;
   }
   stream_ = net::Stream(std::move(fd));
-  connected_ = io == net::Io::Ok;
-  updateInterest();
-  if (connected_) {
-    owner_->upstreamConnected();
-    return;
-  }
   timer_.tag = kConnect;
   loop_.connectTimeouts().arm(timer_, loop_.events().now());
+  if (io == net::Io::Ok) {
+    connectedTcp();
+  } else {
+    updateInterest();
+  }
+}
+
+void UpstreamChannel::connectedTcp() {
+  if (!target_->url.tls) {
+    established();
+    return;
+  }
+  const net::TlsClientConfig* tls = loop_.context().upstreamTls.get();
+  IdleConnections* here = target_->loopCount > loop_.index() ? &target_->idle[loop_.index()] : nullptr;
+  net::SslPtr ssl =
+      tls ? tls->newSession(target_->url.host, here ? here->tlsSession.get() : nullptr) : nullptr;
+  if (!ssl) {
+    fail(Failure::Handshake, "TLS with " + target_->authority + ": " +
+                                 (tls ? net::sslErrors() : std::string("no TLS client context")));
+    return;
+  }
+  stream_.startTls(std::move(ssl));
+  handshaking_ = true;
+  // The handshake gets a connect timeout of its own, as the dial and the handshake are two
+  // steps with their own limits in the library Portico re-implements.
+  timer_.tag = kConnect;
+  loop_.connectTimeouts().arm(timer_, loop_.events().now());
+  continueHandshake();
+}
+
+void UpstreamChannel::continueHandshake() {
+  std::string error;
+  const net::Io io = stream_.handshake(error);
+  if (io == net::Io::Again) {
+    updateInterest();
+    return;
+  }
+  handshaking_ = false;
+  if (io != net::Io::Ok) {
+    static constexpr std::string_view kGeneric = "TLS handshake failed: ";
+    if (error.compare(0, kGeneric.size(), kGeneric) == 0) error.erase(0, kGeneric.size());
+    fail(Failure::Handshake, "TLS handshake with " + target_->authority + ": " + error);
+    return;
+  }
+  if (ProxyMetrics* metrics = loop_.context().metrics)
+    metrics->upstreamTlsHandshake(metrics->threadShard(), resumedTls());
+  established();
+}
+
+void UpstreamChannel::established() {
+  connected_ = true;
+  timer_.cancel();
+  updateInterest();
+  owner_->upstreamConnected();
+}
+
+bool UpstreamChannel::resumedTls() const {
+  return stream_.tls() && SSL_session_reused(stream_.ssl()) == 1;
+}
+
+void UpstreamChannel::keepTlsSession() {
+  // TLS 1.3 tickets arrive after the handshake, with or after the first response: by the time a
+  // connection is parked its session is resumable if it ever will be.
+  if (sessionKept_ || !stream_.tls() || target_->loopCount <= loop_.index()) return;
+  sessionKept_ = true;
+  net::SslSessionPtr session(SSL_get1_session(stream_.ssl()));
+  if (session && SSL_SESSION_is_resumable(session.get()))
+    target_->idle[loop_.index()].tlsSession = std::move(session);
+}
+
+bool UpstreamChannel::idleStillUsable() {
+  // In the clear nothing may arrive on an idle HTTP/1.1 connection. Through TLS a target may
+  // still send records that carry no data (a TLS 1.3 session ticket, a key update): reading
+  // consumes them, and only data or the end of the connection makes it useless.
+  if (!stream_.tls()) return false;
+  char byte[1];
+  std::size_t n = 0;
+  return stream_.read(byte, sizeof byte, n) == net::Io::Again;
 }
 
 std::unique_ptr<UpstreamChannel> UpstreamChannel::takeIdle(ProxyLoop& loop, TargetState& target) {
@@ -71,6 +144,7 @@ void UpstreamChannel::park(std::unique_ptr<UpstreamChannel> channel) {
     loop.release(std::move(channel));
     return;
   }
+  c.keepTlsSession();
   c.owner_ = nullptr;
   c.out_.clear();
   if (c.in_) {
@@ -113,6 +187,14 @@ void UpstreamChannel::pauseReading(bool paused) {
   if (readingPaused_ == paused) return;
   readingPaused_ = paused;
   updateInterest();
+  if (!paused && stream_.pending()) {
+    // TLS holds decrypted bytes no socket event will announce: read them on the next turn (not
+    // now: the owner resuming us is in the middle of its own work).
+    if (!alive_) alive_ = std::make_shared<char>(0);
+    loop_.events().post([this, alive = std::weak_ptr<char>(alive_)] {
+      if (alive.lock() && owner_ && !readingPaused_ && stream_.pending()) readInput();
+    });
+  }
 }
 
 void UpstreamChannel::armReadTimeout() {
@@ -136,8 +218,12 @@ void UpstreamChannel::updateInterest() {
     return;
   }
   std::uint32_t events = 0;
-  if (!connected_ || writeBlocked_) events |= EPOLLOUT;
-  if (connected_ && !readingPaused_) events |= EPOLLIN | EPOLLRDHUP;
+  if (handshaking_) {
+    events = stream_.wantsWrite() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+  } else {
+    if (!connected_ || writeBlocked_ || stream_.wantsWrite()) events |= EPOLLOUT;
+    if (connected_ && !readingPaused_) events |= EPOLLIN | EPOLLRDHUP;
+  }
   if (registered_ && events == interest_) return;
   try {
     if (registered_) {
@@ -181,11 +267,19 @@ void UpstreamChannel::fail(Failure failure, const std::string& error) {
 void UpstreamChannel::onEvent(std::uint32_t events) {
   if (closed_) return;  // closed earlier in this batch
   if (!owner_) {
-    // Parked: nothing may arrive on an idle HTTP/1.1 connection. Readable means the target
-    // closed it (or sent garbage): either way it is of no further use.
+    // Parked: readable means the target closed it (or sent garbage): either way it is of no
+    // further use.
+    if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && idleStillUsable()) {
+      updateInterest();
+      return;
+    }
     leaveIdle();
     timer_.cancel();
     loop_.release(std::unique_ptr<UpstreamChannel>(this));
+    return;
+  }
+  if (handshaking_) {
+    continueHandshake();
     return;
   }
   if (!connected_) {
@@ -195,11 +289,12 @@ void UpstreamChannel::onEvent(std::uint32_t events) {
       fail(Failure::ConnectRefused, "connect: " + error);
       return;
     }
-    connected_ = true;
-    timer_.cancel();
-    updateInterest();
-    owner_->upstreamConnected();
+    connectedTcp();
     return;
+  }
+  if ((events & EPOLLOUT) && stream_.wantsWrite() && !writeBlocked_) {
+    // A TLS read that had to write first (a key update's answer): retry it.
+    events |= EPOLLIN;
   }
   if ((events & EPOLLOUT) && writeBlocked_) {
     const net::Io io = flush();
@@ -212,7 +307,13 @@ void UpstreamChannel::onEvent(std::uint32_t events) {
       if (closed_ || !owner_) return;
     }
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readInput();
+}
+
+void UpstreamChannel::readInput() {
+  // More than one round only through TLS, when a full buffer left decrypted bytes behind and
+  // the owner consumed some without pausing.
+  for (;;) {
     net::Buffer& in = input();
     if (in.space() == 0) in.compact();
     std::size_t n = 0;
@@ -221,7 +322,9 @@ void UpstreamChannel::onEvent(std::uint32_t events) {
     if (io == net::Io::Ok) {
       in.produced(n);
       owner_->upstreamReadable();
-      return;
+      if (closed_ || !owner_ || readingPaused_ || !stream_.pending()) return;
+      if (input().space() == 0 && input().unconsumed() == input().capacity()) return;
+      continue;
     }
     if (io == net::Io::Closed) {
       peerClosed_ = true;
@@ -233,13 +336,16 @@ void UpstreamChannel::onEvent(std::uint32_t events) {
       fail(Failure::Reset, "connection reset by the target");
       return;
     }
+    return;
   }
 }
 
 void UpstreamChannel::onTimeout(int tag) {
   switch (tag) {
     case kConnect:
-      fail(Failure::ConnectTimeout, "connect: timed out");
+      fail(Failure::ConnectTimeout, handshaking_
+                                        ? "TLS handshake with " + target_->authority + ": timed out"
+                                        : std::string("connect: timed out"));
       break;
     case kRead:
       if (owner_) owner_->upstreamFailed(Failure::ReadTimeout, "timed out");

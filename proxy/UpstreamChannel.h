@@ -23,7 +23,9 @@ struct TargetState;
 /// on a connection known to be dead. Only the loop's thread touches it.
 class UpstreamChannel final : public net::EventHandler, public net::TimerHandler {
  public:
-  enum class Failure { ConnectRefused, ConnectTimeout, Reset, ReadTimeout };
+  /// Handshake: the TLS handshake with an https target failed (the error says why, e.g. its
+  /// certificate did not verify); like a refused connect, the request may go elsewhere.
+  enum class Failure { ConnectRefused, ConnectTimeout, Handshake, Reset, ReadTimeout };
 
   /// Whoever uses the channel now (an exchange, a WebSocket relay).
   class Owner {
@@ -42,7 +44,8 @@ class UpstreamChannel final : public net::EventHandler, public net::TimerHandler
   UpstreamChannel(const UpstreamChannel&) = delete;
   UpstreamChannel& operator=(const UpstreamChannel&) = delete;
 
-  /// Starts connecting; upstreamConnected() or upstreamFailed() follows (possibly at once).
+  /// Starts connecting (and, to an https target, the TLS handshake); upstreamConnected() or
+  /// upstreamFailed() follows (possibly at once).
   void connect(Owner& owner);
   /// A pooled connection for `target` that is still open, most recently used first, or null.
   static std::unique_ptr<UpstreamChannel> takeIdle(ProxyLoop& loop, TargetState& target);
@@ -55,6 +58,8 @@ class UpstreamChannel final : public net::EventHandler, public net::TimerHandler
 
   bool reused() const { return reused_; }
   bool connected() const { return connected_; }
+  /// The connection resumed an earlier TLS session with the target (false in the clear).
+  bool resumedTls() const;
   bool closedByPeer() const { return peerClosed_; }
   TargetState& target() const { return *target_; }
 
@@ -80,6 +85,12 @@ class UpstreamChannel final : public net::EventHandler, public net::TimerHandler
 
  private:
   enum Tag { kConnect, kRead, kIdle };
+  void connectedTcp();
+  void continueHandshake();
+  void established();
+  void readInput();
+  void keepTlsSession();
+  bool idleStillUsable();
   void updateInterest();
   void closeNow();
   void leaveIdle();  // out of its target's idle list, if it is in it (counted there)
@@ -93,10 +104,14 @@ class UpstreamChannel final : public net::EventHandler, public net::TimerHandler
   net::Outbox out_;
   net::Timer timer_;
   net::ListNode idleNode_;  // in target.idle[loop] while parked
+  // Expires with the channel: a task posted to the loop checks it first (made on first need).
+  std::shared_ptr<char> alive_;
   static constexpr std::size_t kMaxIdle = 1024;  // per target and loop
   std::uint32_t interest_{0};
   bool registered_{false};
-  bool connected_{false};
+  bool connected_{false};  // ready for HTTP: TCP up and, for https, the handshake done
+  bool handshaking_{false};
+  bool sessionKept_{false};
   bool reused_{false};
   bool readingPaused_{false};
   bool writeBlocked_{false};

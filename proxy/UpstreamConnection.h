@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "Normalize.h"
+#include "Tls.h"
 
 namespace portico {
 
@@ -21,10 +22,16 @@ struct UpstreamTimeouts {
 /// connect (nothing sent, safe to try another target) is told apart from a later failure.
 class UpstreamConnection {
  public:
-  UpstreamConnection(const TargetUrl& url, const UpstreamTimeouts& timeouts);
+  /// `tls`: how an https target is spoken to (null: https targets cannot be reached).
+  UpstreamConnection(const TargetUrl& url, const UpstreamTimeouts& timeouts,
+                     const net::TlsClientConfig* tls = nullptr);
 
-  /// Connects now; throws the POCO network exception (refused, timeout, unknown host...).
+  /// Connects now (and, to an https target, completes the TLS handshake); throws the POCO
+  /// network exception (refused, timeout, unknown host...) or std::runtime_error for a failed
+  /// handshake.
   void open();
+  /// Through TLS: the socket alone cannot carry its bytes (a WebSocket relay needs both).
+  bool tls() const { return ssl_ != nullptr; }
   /// Writes all of `bytes`; false when the target is gone (`error()` says why).
   bool sendAll(std::string_view bytes);
   /// One receive: > 0 bytes, 0 at the end of the stream, < 0 on failure (`timedOut()` tells a
@@ -45,9 +52,15 @@ class UpstreamConnection {
   bool looksStale();
 
  private:
+  int sendSome(const char* data, std::size_t size);
+  int receiveSome(char* buffer, std::size_t capacity);
+
+ private:
   const TargetUrl& url_;
   UpstreamTimeouts timeouts_;
   Poco::Net::StreamSocket socket_;
+  const net::TlsClientConfig* tlsConfig_;
+  net::SslPtr ssl_;
   bool reused_{false};
   bool timedOut_{false};
   std::string error_;

@@ -92,6 +92,9 @@ class ProxyApplication : public PorticoApplication {
                     : std::string("status listener off")));
     if (settings.proxy.threads != 0)
       logWarn("proxy.threads is obsolete and ignored (see proxy.workers)");
+    if (!settings.upstreamTls.verify)
+      logWarn("upstream_tls.verify=false: certificates of https targets are not checked; "
+              "anyone on the path can impersonate them");
     waitForTerminationRequest();
     logLine("stopping");
     if (status) status->stop();

@@ -16,3 +16,5 @@ portico_test(proxy_e2e_eventloop_tests e2e e2e/ProxyEventLoopTest.cpp TIMEOUT 24
 portico_test(operations_e2e_tests e2e e2e/OperationsTest.cpp LIBS Poco::JSON TIMEOUT 240)
 # TLS listener and HTTP/2 (certificates made by the openssl command at run time).
 portico_test(proxy_e2e_tls_tests e2e e2e/ProxyTlsTest.cpp TIMEOUT 240)
+# https targets: TLS to targets, pooled and resumed, verification failures as 502s.
+portico_test(proxy_e2e_https_target_tests e2e e2e/ProxyHttpsTargetTest.cpp TIMEOUT 180)

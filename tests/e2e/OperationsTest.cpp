@@ -24,18 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// The value of the sample `series` (name with its labels, as exposed), NaN when absent.
-double metric(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ')
-      return std::stod(line.substr(series.size() + 1));
-  }
-  return std::nan("");
-}
-
 /// `promtool check metrics` on `text`: its exit status and what it printed.
 std::pair<int, std::string> promtool(const TempDir& dir, const std::string& text) {
   const std::string file = dir.file("scrape.txt");

@@ -9,7 +9,9 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "ProxyModule.h"
+#include "TlsTestSupport.h"
 #include "ProxyTestHarness.h"
+#include "TlsTestSupport.h"
 
 using namespace portico::test;
 
@@ -41,10 +43,12 @@ class AppFactory : public Poco::Net::HTTPRequestHandlerFactory {
 /// A POCO HTTPServer of the test's own with the proxy module mounted in it.
 class AppServer {
  public:
-  AppServer(const std::string& storePath, Poco::Net::HTTPRequestHandlerFactory::Ptr fallback)
+  AppServer(const std::string& storePath, Poco::Net::HTTPRequestHandlerFactory::Ptr fallback,
+            const std::string& caFile = "")
       : socket_(Poco::Net::SocketAddress("127.0.0.1", 0)), pool_(2, 16) {
     portico::Settings settings;
     settings.storePath = storePath;
+    settings.upstreamTls.caFile = caFile;
     settings.proxy.reloadInterval = std::chrono::milliseconds(50);
     settings.proxy.accessLog = "off";
     auto module = Poco::makeShared<portico::ProxyModule>(settings, fallback);
@@ -73,6 +77,7 @@ class ProxyModuleTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testWithoutFallbackUnmatchedIs404Json);
   CPPUNIT_TEST(testWaitsForStoreThatDoesNotExistYet);
   CPPUNIT_TEST(testModuleHonoursWeightsAndStates);
+  CPPUNIT_TEST(testModuleReachesHttpsTargets);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -97,6 +102,30 @@ class ProxyModuleTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(waitUntil(
         [&] { return tryField(http(app.port(), "GET", "/api/x").body, "name") == "e2"; }, 5s));
     CPPUNIT_ASSERT_EQUAL(std::string("pong"), http(app.port(), "GET", "/ping").body);
+  }
+
+  void testModuleReachesHttpsTargets() {
+    Stack s;
+    TestCertificates certs(s.dir().path());
+    certs.issue("good", {"localhost"});
+    certs.issue("wrong", {"other.test"});
+    const int good = s.echo("good", {"--tls-cert=" + certs.certificate("good"),
+                                     "--tls-key=" + certs.key("good")});
+    const int wrong = s.echo("wrong", {"--tls-cert=" + certs.certificate("wrong"),
+                                       "--tls-key=" + certs.key("wrong")});
+    s.route("/good/", {"https://localhost:" + std::to_string(good)});
+    s.route("/wrong/", {"https://localhost:" + std::to_string(wrong)});
+    AppServer app(s.store(), nullptr, certs.ca());
+    for (int i = 0; i < 3; ++i) {
+      const auto res = http(app.port(), "POST", "/good/x", "body");
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(res.body, 200, res.status);
+      CPPUNIT_ASSERT_EQUAL(std::string("good"), field(res.body, "name"));
+      CPPUNIT_ASSERT_EQUAL(std::string("4"), field(res.body, "bodyLength"));
+    }
+    const auto res = http(app.port(), "GET", "/wrong/x");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(res.body, 502, res.status);
+    CPPUNIT_ASSERT_MESSAGE(res.body, field(res.body, "error").find("hostname mismatch") !=
+                                         std::string::npos);
   }
 
   void testWithoutFallbackUnmatchedIs404Json() {

@@ -9,6 +9,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -21,6 +22,19 @@
 namespace portico::test {
 
 using namespace std::chrono_literals;
+
+/// The value of the sample `series` (name with its labels, as exposed) in a /metrics text, NaN
+/// when absent.
+inline double metric(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ')
+      return std::stod(line.substr(series.size() + 1));
+  }
+  return std::nan("");
+}
 
 /// The parsed JSON of a portico-echo answer (or of an error body).
 inline Poco::JSON::Object::Ptr json(const std::string& text) {

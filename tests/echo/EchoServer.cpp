@@ -328,6 +328,8 @@ EchoServer::EchoServer(EchoOptions options)
     auto context = Poco::makeAuto<Poco::Net::Context>(
         Poco::Net::Context::TLS_SERVER_USE, options_.tlsKey, options_.tlsCertificate, "",
         Poco::Net::Context::VERIFY_NONE);
+    // Clients may resume sessions, as a real HTTPS backend lets them.
+    context->enableSessionCache(true, "portico-echo");
     socket = Poco::Net::SecureServerSocket(context);
   }
   socket.bind(Poco::Net::SocketAddress(options_.host, options_.port), true, false);
