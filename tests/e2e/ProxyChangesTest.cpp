@@ -28,9 +28,9 @@ class ProxyChangesTest : public CppUnit::TestFixture {
 
     constexpr int kSlow = 20;
     std::vector<HttpResult> results(kSlow);
-    std::vector<std::thread> clients;
+    ThreadGroup clients;
     for (int i = 0; i < kSlow; ++i) {
-      clients.emplace_back(
+      clients.spawn(
           [&, i] { results[i] = http(proxy, "GET", "/drain/slow?delay=2500ms", "", {}, 20s); });
     }
     // Every slow request has reached the old target once the proxy holds 20 connections to it
@@ -40,14 +40,13 @@ class ProxyChangesTest : public CppUnit::TestFixture {
     s.add("/drain/", {s.url("new")});
     s.remove("/drain/", {s.url("old")});
     // Once the removal is loaded, every new request goes to the remaining target.
-    CPPUNIT_ASSERT(waitUntil(
-        [&] { return tryField(http(proxy, "GET", "/drain/").body, "name") == "new"; }, 5s));
+    s.awaitProxyRevision(proxy, s.storeRevision());
     for (int i = 0; i < 20; ++i) {
       const auto res = http(proxy, "GET", "/drain/after");
       CPPUNIT_ASSERT_EQUAL_MESSAGE(res.error, 200, res.status);
       CPPUNIT_ASSERT_EQUAL(std::string("new"), field(res.body, "name"));
     }
-    for (auto& c : clients) c.join();
+    clients.join();
     CPPUNIT_ASSERT_MESSAGE("the slow requests never all reached the old target", inFlight);
     for (const auto& r : results) {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, 200, r.status);
@@ -72,9 +71,9 @@ class ProxyChangesTest : public CppUnit::TestFixture {
     std::atomic<bool> stop{false};
     std::mutex mutex;
     std::vector<Outcome> outcomes;
-    std::vector<std::thread> clients;
+    ThreadGroup clients;
     for (int i = 0; i < kClients; ++i) {
-      clients.emplace_back([&] {
+      clients.spawn([&] {
         while (!stop) {
           const auto start = Clock::now();
           const auto res = http(proxy, "GET", "/proxy/x?delay=30ms", "", {}, 10s);
@@ -101,7 +100,7 @@ class ProxyChangesTest : public CppUnit::TestFixture {
     }
     CPPUNIT_ASSERT(enough(atKill + 100));
     stop = true;
-    for (auto& c : clients) c.join();
+    clients.join();
 
     int failedBefore = 0;
     int after = 0;

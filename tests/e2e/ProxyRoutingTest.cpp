@@ -80,9 +80,9 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     std::vector<int> served(kClients, 0);
     std::vector<int> closes(kClients, 0);
     const auto until = std::chrono::steady_clock::now() + 2s;
-    std::vector<std::thread> clients;
+    ThreadGroup clients;
     for (int c = 0; c < kClients; ++c) {
-      clients.emplace_back([&, c] {
+      clients.spawn([&, c] {
         Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(proxy));
         session.setKeepAlive(true);
         session.setTimeout(Poco::Timespan(2, 0));  // starved past this: the request fails
@@ -102,7 +102,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
         }
       });
     }
-    for (auto& t : clients) t.join();
+    clients.join();
     for (int c = 0; c < kClients; ++c) {
       CPPUNIT_ASSERT_MESSAGE("client " + std::to_string(c) + " starved", served[c] > 10);
       CPPUNIT_ASSERT_EQUAL_MESSAGE("client " + std::to_string(c) + " was closed", 0, closes[c]);

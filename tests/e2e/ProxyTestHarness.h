@@ -230,6 +230,25 @@ class Stack {
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, 200, r.status);
   }
 
+  /// The store revision the admin API reports now (its ETag).
+  long long storeRevision() {
+    const auto r = admin("GET", "/endpoints/routes");
+    const std::string tag = r.header("etag");
+    CPPUNIT_ASSERT_MESSAGE("no ETag: " + r.body, tag.size() > 2);
+    return std::stoll(tag.substr(1, tag.size() - 2));
+  }
+  /// Waits until the proxy on `proxyPort` serves a route table at least as new as `revision`.
+  void awaitProxyRevision(int proxyPort, long long revision) {
+    const bool ok = waitUntil(
+        [&] {
+          const double loaded = metric(http(statusPort(proxyPort), "GET", "/metrics").body,
+                                       "portico_route_table_revision");
+          return loaded >= static_cast<double>(revision);
+        },
+        5s);
+    CPPUNIT_ASSERT_MESSAGE("proxy did not load revision " + std::to_string(revision), ok);
+  }
+
   /// Waits until `path` on the proxy answers with something other than `notYet` (e.g. 404 while
   /// the proxy has not loaded the route yet).
   void awaitStatusChange(int proxyPort, const std::string& path, int notYet) {

@@ -50,9 +50,9 @@ class TrafficProxyTest : public CppUnit::TestFixture {
       const int kClients = b == "least_conn" ? 1 : 4;
       const int kEach = 4000 / kClients;
       std::atomic<int> light{0}, heavy{0}, failed{0};
-      std::vector<std::thread> clients;
+      ThreadGroup clients;
       for (int c = 0; c < kClients; ++c) {
-        clients.emplace_back([&, c] {
+        clients.spawn([&, c] {
           KeepAliveClient client(proxy);
           for (int i = 0; i < kEach; ++i) {
             const int n = c * kEach + i;
@@ -71,7 +71,7 @@ class TrafficProxyTest : public CppUnit::TestFixture {
           }
         });
       }
-      for (auto& t : clients) t.join();
+      clients.join();
       const double share = light * 100.0 / (kClients * kEach);
       std::cout << "\n  " << b << " weights 1:3 over 4000 requests: " << light << " / " << heavy
                 << " (" << share << "% to the weight-1 target)" << std::endl;
@@ -107,9 +107,9 @@ class TrafficProxyTest : public CppUnit::TestFixture {
 
     constexpr int kSlow = 20;
     std::vector<HttpResult> results(kSlow);
-    std::vector<std::thread> clients;
+    ThreadGroup clients;
     for (int i = 0; i < kSlow; ++i) {
-      clients.emplace_back(
+      clients.spawn(
           [&, i] { results[i] = http(proxy, "GET", "/drain/slow?delay=2500ms", "", {}, 20s); });
     }
     // All 20 are on the old target once the proxy holds 20 connections to it; the checks at
@@ -132,7 +132,7 @@ class TrafficProxyTest : public CppUnit::TestFixture {
     std::vector<std::string> after;
     for (int i = 0; i < 20; ++i)
       after.push_back(tryField(http(proxy, "GET", "/drain/n").body, "name"));
-    for (auto& c : clients) c.join();
+    clients.join();
     CPPUNIT_ASSERT_EQUAL_MESSAGE(added.body, 200, added.status);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(drained.body, 200, drained.status);
     CPPUNIT_ASSERT_MESSAGE("the slow requests never all reached the old target", inFlight);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace Poco::Net {
@@ -82,6 +83,27 @@ bool holdsFor(const std::function<bool()>& pred, std::chrono::milliseconds durat
               std::chrono::milliseconds every = std::chrono::milliseconds(20));
 /// True once something accepts TCP connections on 127.0.0.1:port (bounded by timeout).
 bool waitForPort(int port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+/// Client threads of a test, joined when it ends however it ends: a failed assertion while they
+/// run reports itself instead of std::thread's terminate().
+class ThreadGroup {
+ public:
+  ThreadGroup() = default;
+  ThreadGroup(const ThreadGroup&) = delete;
+  ThreadGroup& operator=(const ThreadGroup&) = delete;
+  ~ThreadGroup() { join(); }
+  template <typename F>
+  void spawn(F&& f) {
+    threads_.emplace_back(std::forward<F>(f));
+  }
+  void join() {
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  std::vector<std::thread> threads_;
+};
 
 /// What an HTTP exchange returned; status 0 and `error` set when there was no response.
 struct HttpResult {
