@@ -87,6 +87,10 @@ class ProxyApplication : public PorticoApplication {
     logLine("listening on " + settings.proxy.host + ":" + std::to_string(server->port()) +
             ", store " + settings.storePath + ", " + std::to_string(server->workers()) +
             " event loops, " +
+            (server->tlsPort() ? "TLS on " + settings.proxy.tls.host + ":" +
+                                     std::to_string(server->tlsPort()) +
+                                     (settings.proxy.tls.http2 ? " (h2, http/1.1), " : " (http/1.1), ")
+                               : std::string()) +
             (status ? "status on http://" + settings.proxy.statusHost + ":" +
                           std::to_string(status->port()) + "/metrics"
                     : std::string("status listener off")));

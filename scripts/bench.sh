@@ -18,6 +18,12 @@
 #       ka64     64 keep-alive connections
 #       ka1000   1,000 keep-alive connections
 #       close64  64 connections sending `Connection: close` (a new connection per request)
+#     and, over TLS (both proxies terminate TLS with the same self-signed ECDSA P-256 certificate,
+#     made with the openssl command into the results directory):
+#       tls64     64 keep-alive HTTPS connections (wrk)
+#       tlsnew64  64 HTTPS clients sending `Connection: close`: a full handshake per request
+#       h2        h2load, 64 HTTP/2 clients x 10 concurrent streams (nghttp2-client, installed when
+#                 missing); h2load gives no percentiles, so its p50 column is the mean
 #   * prints per scenario and proxy: requests/s (median over rounds, min-max), p50/p99 latency,
 #     non-2xx, socket errors (of which timeouts), CPU us per request, peak RSS of the proxy
 #     (VmHWM; nginx: master + workers), upstream connections the backends accepted (pool
@@ -110,6 +116,8 @@ if [[ "${NO_INSTALL:-0}" != "1" ]]; then
   command -v curl >/dev/null || missing+=(curl)
   command -v ss >/dev/null || missing+=(iproute2)
   command -v python3 >/dev/null || missing+=(python3)
+  command -v openssl >/dev/null || missing+=(openssl)
+  [[ " ${SCENARIOS:-} " == *" h2 "* ]] && ! command -v h2load >/dev/null && missing+=(nghttp2-client)
   if (( ${#missing[@]} )); then
     log "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -142,6 +150,13 @@ NOFILE=$(ulimit -n)
 # ---------------------------------------------------------------- nginx configs
 B1=$(free_port); B2=$(free_port); STATUS=$(free_port); NGX=$(free_port)
 PORTICO_PORT=$(free_port); ADMIN_PORT=$(free_port)
+NGX_TLS=$(free_port); PORTICO_TLS=$(free_port)
+# One certificate for both proxies' TLS listeners (the key is the bench's own, never committed).
+TLSD="$W/tls"; mkdir -p "$TLSD"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$TLSD/key.pem" -out "$TLSD/cert.pem" \
+  >"$RES/logs/openssl.log" 2>&1 || die "openssl could not make the bench certificate"
+chmod 600 "$TLSD/key.pem"
 USER_LINE=""; [[ $(id -u) == 0 ]] && USER_LINE="user root;"
 nginx_http_common() {
   cat <<EOF
@@ -190,6 +205,13 @@ $(nginx_http_common "$ND")
     listen 127.0.0.1:$NGX backlog=4096;
     location /proxy/ { proxy_pass http://up/; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
+  server {
+    listen 127.0.0.1:$NGX_TLS ssl http2 backlog=4096;
+    ssl_certificate $TLSD/cert.pem; ssl_certificate_key $TLSD/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:SSL:10m; ssl_session_timeout 1h;
+    http2_max_concurrent_streams 128;
+    location /proxy/ { proxy_pass http://up/; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
 }
 EOF
 
@@ -215,7 +237,7 @@ backends_seen() {  # which backend answered each of 6 requests
 }
 
 declare -a TARGETS=()
-declare -A URL_OF=() WATCH_PID=()
+declare -A URL_OF=() TLS_URL_OF=() WATCH_PID=()
 log "results in $RES; ulimit -n=$NOFILE; nproc=$(nproc); backends on :$B1 :$B2"
 start_bg backend "$W" "$NGINX" -p "$BD" -c "$BD/nginx.conf" -g "daemon off;"
 wait_ready backend "http://127.0.0.1:$B1/" && wait_ready backend "http://127.0.0.1:$B2/" || die "backends failed"
@@ -223,6 +245,7 @@ wait_ready backend "http://127.0.0.1:$B1/" && wait_ready backend "http://127.0.0
 start_bg nginx "$W" "$NGINX" -p "$ND" -c "$ND/nginx.conf" -g "daemon off;"
 wait_ready nginx "http://127.0.0.1:$NGX/proxy/" || die "reference nginx failed"
 TARGETS+=(nginx); URL_OF[nginx]="http://127.0.0.1:$NGX/proxy/"; WATCH_PID[nginx]=${PID_OF[nginx]}
+TLS_URL_OF[nginx]="https://127.0.0.1:$NGX_TLS/proxy/"
 
 PORTICO_NOTE=""
 ROUTE_DEFS=(--define=route.bench.prefix=/proxy/
@@ -240,9 +263,12 @@ else
   else
     # shellcheck disable=SC2086 # PORTICO_ARGS is a list of words on purpose
     start_bg portico "$W/portico" "$BIN/portico-proxy" "$STORE_DEF" --define=proxy.host=127.0.0.1 \
-      "--define=proxy.port=$PORTICO_PORT" --define=proxy.access_log=off "${ROUTE_DEFS[@]}" ${PORTICO_ARGS:-}
+      "--define=proxy.port=$PORTICO_PORT" --define=proxy.access_log=off "${ROUTE_DEFS[@]}" \
+      "--define=proxy.tls.port=$PORTICO_TLS" "--define=proxy.tls.certificates=$TLSD/cert.pem:$TLSD/key.pem" \
+      ${PORTICO_ARGS:-}
     if wait_ready portico "http://127.0.0.1:$PORTICO_PORT/proxy/"; then
       TARGETS+=(portico); URL_OF[portico]="http://127.0.0.1:$PORTICO_PORT/proxy/"
+      TLS_URL_OF[portico]="https://127.0.0.1:$PORTICO_TLS/proxy/"
       WATCH_PID[portico]=${PID_OF[portico]}
     else
       PORTICO_NOTE="portico-proxy did not answer 200 on /proxy/ (see $RES/logs/portico.err)"
@@ -273,11 +299,13 @@ backend_accepts() { curl -s -m 2 "http://127.0.0.1:$STATUS/" | awk 'NR==3{print 
 scenario_args() {
   case $1 in
     ka[0-9]*) SA=("-c${1#ka}") ;;  # ka64, ka1000, ka2000: N keep-alive connections
-    close64) SA=(-c64 -H "Connection: close") ;;
+    close64 | tlsnew64) SA=(-c64 -H "Connection: close") ;;
+    tls64) SA=(-c64) ;;
+    h2) SA=() ;;
     *) die "unknown scenario $1" ;;
   esac
 }
-port_of() { local u=${1#http://}; u=${u%%/*}; echo "${u##*:}"; }
+port_of() { local u=${1#*://}; u=${u%%/*}; echo "${u##*:}"; }
 # "local_address/inode bytes_received" for each socket of process $2 connected to port $1. The
 # inode makes the key unique: when a server rotates connections (Connection: close), the client
 # reuses local ports within seconds, and a new connection that happened to have received as many
@@ -296,15 +324,30 @@ snapshot() {
 sleep_until() {  # sleep_until START FRACTION: until START + FRACTION * DURATION
   sleep "$(awk -v t0="$1" -v f="$2" -v d="$DURATION" -v now="$(date +%s.%N)" 'BEGIN { x = t0 + f * d - now; print (x > 0 ? x : 0) }')"
 }
+url_for() {  # url_for SCENARIO TARGET
+  case $1 in tls* | h2) echo "${TLS_URL_OF[$2]}" ;; *) echo "${URL_OF[$2]}" ;; esac
+}
+# h2load's summary in the lines the report reads from wrk: requests/s, requests, failures, and
+# the mean time per request in the 50% slot (h2load prints no percentiles).
+h2load_as_wrk() {
+  awk '/^finished in/ { gsub(",", ""); print "Requests/sec: " $4 }
+       /^requests:/ { print $2 " requests in"; print "Non-2xx or 3xx responses: " ($10 + $12) }
+       /^time for request:/ { print "     50%    " $6 }' "$1"
+}
 run_wrk() {  # run_wrk SCENARIO TARGET OUTFILE
-  local s=$1 t=$2 out=$3 port tpid wpid c0 c1 a0 a1 start st tr
+  local s=$1 t=$2 out=$3 port tpid wpid c0 c1 a0 a1 start st tr url
   scenario_args "$s"
-  port=$(port_of "${URL_OF[$t]}")
+  url=$(url_for "$s" "$t")
+  port=$(port_of "$url")
   a0=$(backend_accepts); c0=$(cpu_ticks "${WATCH_PID[$t]}"); start=$(date +%s.%N)
-  timeout $((DURATION + 20)) wrk -t"$WRK_THREADS" "${SA[@]}" -d"${DURATION}s" --timeout "${WRK_TIMEOUT}s" \
-    --latency "${URL_OF[$t]}" >"$out" 2>&1 &
+  if [[ $s == h2 ]]; then
+    timeout $((DURATION + 20)) h2load -c64 -m10 -t"$WRK_THREADS" -D "$DURATION" "$url" >"$out.h2" 2>&1 &
+  else
+    timeout $((DURATION + 20)) wrk -t"$WRK_THREADS" "${SA[@]}" -d"${DURATION}s" --timeout "${WRK_TIMEOUT}s" \
+      --latency "$url" >"$out" 2>&1 &
+  fi
   tpid=$!
-  if [[ $s == ka* ]]; then
+  if [[ $s == ka* || $s == tls64 ]]; then
     sleep_until "$start" 0.2
     wpid=$(ps -o pid= --ppid "$tpid" | head -1 | tr -d ' ')
     snapshot "$port" "$wpid" >"$out.s1"
@@ -313,6 +356,11 @@ run_wrk() {  # run_wrk SCENARIO TARGET OUTFILE
     kill -0 "$wpid" 2>/dev/null || : >"$out.s2"  # wrk already done: no valid window
   fi
   wait "$tpid"
+  if [[ $s == h2 ]]; then
+    h2load_as_wrk "$out.h2" >"$out"
+    cat "$out.h2" >>"$out"
+    rm -f "$out.h2"
+  fi
   c1=$(cpu_ticks "${WATCH_PID[$t]}"); a1=$(backend_accepts)
   echo "cpu_ticks $((c1 - c0)) hz $(getconf CLK_TCK)" >>"$out"
   echo "peak_rss_kb $(peak_rss_kb "${WATCH_PID[$t]}")" >>"$out"
