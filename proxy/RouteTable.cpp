@@ -86,13 +86,17 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
       if (!seen.insert(url.canonical).second) continue;
       std::shared_ptr<TargetState> state;
       const auto it = earlier.find(url.canonical);
-      if (it != earlier.end()) {
+      // A target whose name did not resolve gets a fresh state (and lookup) with each table.
+      if (it != earlier.end() && (loops == 0 || !before->targets[it->second]->addresses.empty())) {
         state = before->targets[it->second];
         // The store has just brought the target back: its word beats an older passive cooldown.
         if (t.healthy && !before->healthy[it->second])
           state->avoidUntilMs.store(0, std::memory_order_relaxed);
       } else {
         state = std::make_shared<TargetState>(std::move(url), loops);
+        if (loops > 0 && state->addresses.empty() && problems)
+          problems->push_back("route " + record.prefix + ": target " + state->url.canonical +
+                              ": " + state->resolveError + " (tried again with the next table)");
       }
       if (metrics && !state->metrics)
         state->metrics = metrics->target(record.prefix, state->url.canonical);

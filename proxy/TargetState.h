@@ -8,6 +8,7 @@
 #include "IntrusiveList.h"
 #include "Normalize.h"
 #include "ProxyMetrics.h"
+#include "Socket.h"
 #include "Tls.h"
 #include "UpstreamPool.h"
 
@@ -27,9 +28,13 @@ struct IdleConnections {
 struct TargetState {
   /// `loops`: how many event loops keep idle connections to the target (0 when only the
   /// module's blocking handler serves it).
+  /// With event loops the target's name is resolved here, off the loops, which then connect
+  /// without a DNS lookup (a slow resolver must not stall every connection of a loop).
   explicit TargetState(TargetUrl u, std::size_t loops = 0)
       : url(std::move(u)),
         authority(url.authority()),
+        addresses(loops > 0 ? net::resolveTcp(url.host, url.port, resolveError)
+                            : std::vector<net::SocketAddress>()),
         loopCount(loops),
         idle(loops > 0 ? std::make_unique<IdleConnections[]>(loops) : nullptr) {}
   TargetState(const TargetState&) = delete;
@@ -37,6 +42,10 @@ struct TargetState {
 
   const TargetUrl url;
   const std::string authority;  // "host:port", for X-Origin-Host on every request
+  // Why `addresses` is empty: the name did not resolve when the table was built (the next
+  // table built from the store tries again).
+  std::string resolveError;
+  const std::vector<net::SocketAddress> addresses;
   std::atomic<int> inFlight{0};  // requests this proxy has open to the target
   // steady-clock ms; passive cooldown after a refused connect
   std::atomic<std::int64_t> avoidUntilMs{0};

@@ -31,7 +31,11 @@ void UpstreamChannel::connect(Owner& owner) {
   owner_ = &owner;
   std::string error;
   net::FileDescriptor fd;
-  const net::Io io = net::connectTcp(target_->url.host, target_->url.port, fd, error);
+  if (target_->addresses.empty()) {
+    fail(Failure::ConnectRefused, target_->resolveError);
+    return;
+  }
+  const net::Io io = net::connectTcp(target_->addresses, fd, error);
   if (io == net::Io::Failed) {
     fail(Failure::ConnectRefused, "connect: " + error);
     return;

@@ -97,36 +97,53 @@ std::uint16_t localPort(int fd) {
   return 0;
 }
 
-Io connectTcp(const std::string& host, std::uint16_t port, FileDescriptor& out, std::string& error) {
+std::vector<SocketAddress> resolveTcp(const std::string& host, std::uint16_t port,
+                                      std::string& error) {
+  std::vector<SocketAddress> out;
   addrinfo* list = resolve(host, port, false, error);
-  if (!list) return Io::Failed;
-  // IPv4 first, as POCO does: "localhost" must reach a backend that listens on 127.0.0.1 only.
-  std::vector<addrinfo*> order;
-  for (addrinfo* ai = list; ai; ai = ai->ai_next)
-    if (ai->ai_family == AF_INET) order.push_back(ai);
-  for (addrinfo* ai = list; ai; ai = ai->ai_next)
-    if (ai->ai_family != AF_INET) order.push_back(ai);
-  Io result = Io::Failed;
-  for (addrinfo* ai : order) {
-    FileDescriptor s(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!list) return out;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (addrinfo* ai = list; ai; ai = ai->ai_next) {
+      if ((ai->ai_family == AF_INET) != (pass == 0)) continue;
+      SocketAddress a;
+      std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
+      a.length = ai->ai_addrlen;
+      a.family = ai->ai_family;
+      out.push_back(a);
+    }
+  }
+  ::freeaddrinfo(list);
+  return out;
+}
+
+Io connectTcp(const std::vector<SocketAddress>& addresses, FileDescriptor& out,
+              std::string& error) {
+  if (addresses.empty() && error.empty()) error = "no address";
+  for (const SocketAddress& a : addresses) {
+    FileDescriptor s(::socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!s.valid()) {
       error = std::strerror(errno);
       continue;
     }
     setNoDelay(s.get());
-    if (::connect(s.get(), ai->ai_addr, ai->ai_addrlen) == 0) {
-      result = Io::Ok;
-    } else if (errno == EINPROGRESS) {
+    Io result = Io::Ok;
+    if (::connect(s.get(), reinterpret_cast<const sockaddr*>(&a.storage), a.length) != 0) {
+      if (errno != EINPROGRESS) {
+        error = std::strerror(errno);
+        continue;
+      }
       result = Io::Again;
-    } else {
-      error = std::strerror(errno);
-      continue;
     }
     out = std::move(s);
-    break;
+    return result;
   }
-  ::freeaddrinfo(list);
-  return result;
+  return Io::Failed;
+}
+
+Io connectTcp(const std::string& host, std::uint16_t port, FileDescriptor& out, std::string& error) {
+  const std::vector<SocketAddress> addresses = resolveTcp(host, port, error);
+  if (addresses.empty()) return Io::Failed;
+  return connectTcp(addresses, out, error);
 }
 
 Io finishConnect(int fd, std::string& error) {

@@ -56,10 +56,25 @@ std::uint16_t localPort(int fd);
 /// What a non-blocking socket operation did.
 enum class Io { Ok, Again, Closed, Failed };
 
-/// Starts a non-blocking connect to host:port (a numeric address or a name resolved now —
-/// targets are resolved when a connection opens, as nginx resolves upstream names at start).
-/// Returns Ok when already connected, Again while in progress (wait for EPOLLOUT), Failed with
-/// `error` set otherwise.
+/// One address a stream socket can connect to.
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length{0};
+  int family{0};
+};
+
+/// The addresses of host:port, IPv4 first (as POCO orders them: "localhost" must reach a backend
+/// that listens on 127.0.0.1 only). Blocks for a DNS lookup unless `host` is numeric: call it
+/// off the event loops. Empty with `error` set when the name does not resolve.
+std::vector<SocketAddress> resolveTcp(const std::string& host, std::uint16_t port,
+                                      std::string& error);
+
+/// Starts a non-blocking connect to the first of `addresses` that takes it. Returns Ok when
+/// already connected, Again while in progress (wait for EPOLLOUT), Failed with `error` set
+/// otherwise. Never blocks.
+Io connectTcp(const std::vector<SocketAddress>& addresses, FileDescriptor& out,
+              std::string& error);
+/// The same after resolving host:port now (blocking for a name; see resolveTcp).
 Io connectTcp(const std::string& host, std::uint16_t port, FileDescriptor& out, std::string& error);
 /// After EPOLLOUT on a connecting socket: Ok, or Failed with `error` ("Connection refused").
 Io finishConnect(int fd, std::string& error);

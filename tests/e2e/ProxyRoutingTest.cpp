@@ -38,6 +38,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testNoRouteIs404AndNoHealthyTargetIs503);
   CPPUNIT_TEST(testResetBeforeAnswerIs502);
   CPPUNIT_TEST(testRefusedConnectionGoesToAnotherTarget);
+  CPPUNIT_TEST(testUnresolvableTargetGoesToAnotherTarget);
   CPPUNIT_TEST(testSlowBackendIs504);
   CPPUNIT_TEST(testRoundRobinAlternates);
   CPPUNIT_TEST(testIpHashFollowsForwardedClient);
@@ -335,6 +336,29 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE(
         s.lastProxy().log(),
         s.lastProxy().log().find("did not accept a connection") != std::string::npos);
+  }
+
+  void testUnresolvableTargetGoesToAnotherTarget() {
+    // Names are resolved when the route table is built, never on the event loops: one that does
+    // not resolve (.invalid never does, RFC 6761) fails its connects and is logged.
+    Stack s;
+    s.echo("e1");
+    const int proxy = s.proxy();
+    s.route("/proxy/", {"http://no-such-host.invalid:8080", s.url("e1")}, "round_robin",
+            ",\"healthCheck\":{\"interval\":\"1h\"}");
+    s.awaitStatusChange(proxy, "/proxy/", 404);
+    for (int i = 0; i < 4; ++i) {
+      const auto res = http(proxy, "GET", "/proxy/r");
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(res.body + res.error, 200, res.status);
+      CPPUNIT_ASSERT_EQUAL(std::string("e1"), field(res.body, "name"));
+    }
+    // The operator hears of it from the proxy as well as from the health check.
+    CPPUNIT_ASSERT(waitUntil(
+        [&] {
+          return s.lastProxy().log().find("cannot resolve 'no-such-host.invalid'") !=
+                 std::string::npos;
+        },
+        5s));
   }
 
   void testSlowBackendIs504() {
