@@ -1,0 +1,5 @@
+# The store conformance suite, once per implementation: SQLite needs nothing but a temp file;
+# PostgreSQL starts a server of its own (initdb in a temp dir), hence e2e.
+portico_test(store_conformance_sqlite_tests unit unit/StoreConformanceTest.cpp)
+portico_test(store_conformance_postgres_tests e2e unit/StoreConformanceTest.cpp)
+target_compile_definitions(store_conformance_postgres_tests PRIVATE PORTICO_STORE_POSTGRES)
