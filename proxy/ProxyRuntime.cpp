@@ -15,7 +15,7 @@ ProxyRuntime::ProxyRuntime(const Settings& settings, std::size_t loops,
                std::make_unique<AccessLog>(settings.proxy.accessLog,
                                            AccessLog::parseFormat(settings.proxy.accessLogFormat)),
                settings.proxy.statusEnabled ? metrics_.get() : nullptr},
-      reloader_(settings.storePath, settings.proxy.reloadInterval, slot_, loops, std::move(dropped),
+      reloader_(settings.storeLocation(), settings.proxy.reloadInterval, slot_, loops, std::move(dropped),
                 context_.metrics) {
   try {
     context_.upstreamTls = std::make_shared<const net::TlsClientConfig>(

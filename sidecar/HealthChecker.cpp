@@ -7,6 +7,7 @@
 #include "ProbeByType.h"
 #include "SidecarMetrics.h"
 #include "Store.h"
+#include "TargetSelection.h"
 
 namespace portico {
 
@@ -92,11 +93,20 @@ void HealthChecker::reload() {
     // The revision is read first: a change committed during the load is seen by the next poll.
     const auto revision = store_.revision();
     auto routes = store_.loadRoutes();
+    if (selection_) routes = selection_->select(std::move(routes));
     std::lock_guard<std::mutex> lock(mutex_);
     seenRevision_ = revision;
     schedule_.sync(routes, Clock::now());
     scheduleChanged_ = true;
   } catch (const std::exception& e) {
+    if (selection_ && selection_->paused()) {
+      // The store is unreachable: probe nothing (verdicts could not be written, and another
+      // sidecar may hold the leases by the time it is back).
+      std::lock_guard<std::mutex> lock(mutex_);
+      schedule_.sync({}, Clock::now());
+      scheduleChanged_ = true;
+      return;
+    }
     logWarn(std::string("health: cannot read the store: ") + e.what());
   }
 }
@@ -135,8 +145,11 @@ void HealthChecker::storeLoop() {
     if (!mustReload && now >= nextPoll) {
       try {
         mustReload = store_.revision() != known;
+        revisionUnreadable_ = false;
       } catch (const std::exception& e) {
-        logLine(std::string("health: cannot read the store revision: ") + e.what());
+        if (!revisionUnreadable_)
+          logLine(std::string("health: cannot read the store revision: ") + e.what());
+        revisionUnreadable_ = true;
       }
     }
     if (now >= nextPoll) nextPoll = now + options_.revisionPoll;
@@ -289,7 +302,8 @@ void HealthChecker::writeInOrder(HealthVerdict verdict, std::unique_lock<std::mu
 
 bool HealthChecker::write(const HealthVerdict& verdict) {
   try {
-    store_.recordVerdict(verdict.targetId, verdict.healthy, verdict.error);
+    store_.recordVerdict(verdict.targetId, verdict.healthy, verdict.error,
+                         selection_ ? selection_->holder() : std::string());
   } catch (const std::exception& e) {
     logError("health: cannot store the verdict of " + verdict.url + ": " + e.what());
     return false;

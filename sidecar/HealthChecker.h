@@ -18,6 +18,7 @@ namespace portico {
 
 class SidecarMetrics;
 class Store;
+class TargetSelection;
 
 /// How the health checker runs; the defaults suit 1,000 targets at a 1 s interval.
 struct HealthCheckerOptions {
@@ -45,6 +46,8 @@ class HealthChecker {
   void stop();
   /// Counts probes and transitions there; call before start().
   void observe(SidecarMetrics* metrics) { metrics_ = metrics; }
+  /// Probes only the targets `selection` picks (this sidecar's leases); call before start().
+  void select(TargetSelection* selection) { selection_ = selection; }
   void notifyChanged();       // the store changed: re-read now, probe new targets at once
   std::size_t workerCount();  // probe workers alive now (warm + those of a burst)
 
@@ -66,6 +69,8 @@ class HealthChecker {
   std::shared_ptr<Probe> probe_;
   HealthCheckerOptions options_;
   SidecarMetrics* metrics_{nullptr};
+  TargetSelection* selection_{nullptr};
+  bool revisionUnreadable_{false};  // logged once per streak (store thread only)
 
   std::mutex mutex_;  // guards everything below except the threads
   std::condition_variable schedulerWake_;

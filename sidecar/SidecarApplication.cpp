@@ -15,9 +15,10 @@
 #include "Dashboard.h"
 #include "Errors.h"
 #include "HealthChecker.h"
+#include "HealthLeases.h"
 #include "Log.h"
 #include "SidecarMetrics.h"
-#include "Store.h"
+#include "StoreFactory.h"
 
 namespace portico {
 namespace {
@@ -49,7 +50,7 @@ int SidecarApplication::run(const Settings& settings) {
 
   std::unique_ptr<Store> store;
   try {
-    store = std::make_unique<Store>(settings.storePath, Store::Access::ReadWrite);
+    store = openStore(settings.storeLocation(), Store::Access::ReadWrite);
     store->setHistoryLimit(settings.historyLimit);
     std::map<std::string, std::string> names;
     std::vector<RouteSpec> seeds;
@@ -64,12 +65,12 @@ int SidecarApplication::run(const Settings& settings) {
               toString(spec.balancer) + ", " + std::to_string(spec.targets.size()) + " targets)");
     }
   } catch (const StoreError& e) {
-    std::cerr << commandName() << ": store.path " << settings.storePath << ": " << e.what()
+    std::cerr << commandName() << ": " << settings.storeLocation().describe() << ": " << e.what()
               << std::endl;
     return EXIT_IOERR;
   } catch (const Poco::Exception& e) {
-    std::cerr << commandName() << ": store.path " << settings.storePath << ": " << e.displayText()
-              << std::endl;
+    std::cerr << commandName() << ": " << settings.storeLocation().describe() << ": "
+              << e.displayText() << std::endl;
     return EXIT_IOERR;
   }
 
@@ -77,7 +78,12 @@ int SidecarApplication::run(const Settings& settings) {
   store->setObserver(&metrics);
   HealthChecker checker(*store);
   checker.observe(&metrics);
+  // Declared after the checker, destroyed before it: it calls the checker back.
+  HealthLeases leases(*store, settings.sidecar.id, settings.sidecar.leaseTimeout,
+                      [&checker] { checker.notifyChanged(); });
+  checker.select(&leases);
   checker.start();
+  leases.start();
 
   AdminApi api(*store, settings.admin.prefix, settings.health,
                [&checker] { checker.notifyChanged(); });
@@ -94,14 +100,17 @@ int SidecarApplication::run(const Settings& settings) {
   server.start();
   const std::string origin = "http://" + socket.address().toString();
   logLine("admin API listening on " + origin + settings.admin.prefix +
-          ", metrics on /metrics, status page at " + origin + "/ (store " + settings.storePath +
-          (settings.admin.token.empty() ? ", no token" : ", bearer token required") + ")");
+          ", metrics on /metrics, status page at " + origin + "/ (" +
+          settings.storeLocation().describe() +
+          (settings.admin.token.empty() ? ", no token" : ", bearer token required") +
+          ", sidecar.id " + settings.sidecar.id + ")");
 
   waitForTerminationRequest();
   logLine("shutting down");
   server.stopAll(true);
   pool.joinAll();
   checker.stop();
+  leases.stop();
   store->setObserver(nullptr);
   return EXIT_OK;
 }

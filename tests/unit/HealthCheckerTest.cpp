@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "HealthChecker.h"
-#include "Store.h"
+#include "SqliteStore.h"
 #include "TestSupport.h"
 
 using namespace std::chrono_literals;
@@ -14,6 +14,7 @@ using portico::HealthChecker;
 using portico::HealthSpec;
 using portico::ProbeResult;
 using portico::RouteSpec;
+using portico::SqliteStore;
 using portico::Store;
 using portico::test::sqlite;
 using portico::test::TempDir;
@@ -168,7 +169,7 @@ class HealthCheckerTest : public CppUnit::TestFixture {
   void setUp() override {
     dir_ = std::make_unique<TempDir>();
     db_ = dir_->file("p.db");
-    store_ = std::make_unique<Store>(db_);
+    store_ = std::make_unique<SqliteStore>(db_);
     probe_ = std::make_shared<FakeProbe>();
   }
   void tearDown() override {
@@ -258,7 +259,7 @@ class HealthCheckerTest : public CppUnit::TestFixture {
     checker.start();
     CPPUNIT_ASSERT(waitUntil([&] { return probe_->calls(A) == 1; }, 5s));
     {
-      Store other(db_);  // as another process would: no notifyChanged()
+      SqliteStore other(db_);  // as another process would: no notifyChanged()
       other.createRoute(route("/c/", {C}, 1min));
     }
     CPPUNIT_ASSERT(waitUntil([&] { return probe_->calls(C) == 1; }, 2s));
