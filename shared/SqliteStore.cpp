@@ -590,6 +590,9 @@ std::vector<std::int64_t> SqliteStore::renewLeases(const std::string& holder,
                                                    std::chrono::milliseconds ttl) {
   requireWritable();
   std::lock_guard<std::mutex> lock(mutex_);
+  // A renewal comes every quarter of the lease: under another process's lock it gives up
+  // quickly (the next one will do) rather than queue the API's writes behind a 5 s wait.
+  const BusyTimeout quick(*conn_, kStampBusyTimeoutMs);
   SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
   const std::int64_t now = conn_->queryInt(std::string("SELECT ") + kNowMs);
   const std::int64_t expires = now + static_cast<std::int64_t>(ttl.count());

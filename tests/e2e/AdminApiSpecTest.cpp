@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ExternalWriteLock.h"
 #include "SidecarHarness.h"
 #include "Sqlite.h"
 
@@ -201,8 +202,7 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     expect(201, api.call("POST", "/endpoints/routes", "/endpoints/routes",
                          "{\"prefixPath\":\"/gone/\",\"targets\":[\"" + t1 + "\"]}"));
     {
-      portico::SqliteConnection holder(sidecar.db(), SQLITE_OPEN_READWRITE);
-      holder.exec("BEGIN IMMEDIATE");
+      ExternalWriteLock holder(sidecar.db());
       std::vector<std::thread> writers;
       std::vector<HttpResult> busy(5);
       const std::vector<std::tuple<std::string, std::string, std::string>> requests{
@@ -221,7 +221,6 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
         });
       }
       for (auto& w : writers) w.join();
-      holder.exec("ROLLBACK");
       for (const auto& r : busy) expect(503, r);
     }
     expect(200, api.call("DELETE", "/endpoints/routes", "/endpoints/routes?prefixPath=/gone/"));

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <thread>
 
+#include "ExternalWriteLock.h"
 #include "SidecarHarness.h"
 #include "TestSupport.h"
 
@@ -19,25 +20,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-/// Holds SQLite's write lock on a store from another connection, as an operator's
-/// `sqlite3 p.db 'BEGIN IMMEDIATE; ...'` session would, until destroyed.
-class ExternalWriteLock {
- public:
-  explicit ExternalWriteLock(const std::string& db) {
-    CPPUNIT_ASSERT_EQUAL(SQLITE_OK,
-                         sqlite3_open_v2(db.c_str(), &conn_, SQLITE_OPEN_READWRITE, nullptr));
-    CPPUNIT_ASSERT_EQUAL(SQLITE_OK,
-                         sqlite3_exec(conn_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr));
-  }
-  ~ExternalWriteLock() {
-    sqlite3_exec(conn_, "ROLLBACK", nullptr, nullptr, nullptr);
-    sqlite3_close(conn_);
-  }
-
- private:
-  sqlite3* conn_{nullptr};
-};
 
 /// Starts portico-sidecar on `db` without the power to override file permissions, so a
 /// read-only file is read-only to it even when the tests run as root (CAP_DAC_OVERRIDE dropped
@@ -115,9 +97,9 @@ class SidecarStoreTest : public CppUnit::TestFixture {
     Sidecar s(dir, {"--define=health.interval=50ms"});
     CPPUNIT_ASSERT_MESSAGE(s.process().log(), s.ready());
     s.createRoute("/a/", {target.url()});
-    const std::string committed = s.request("GET", "/endpoints/list?prefixPath=/a/").body;
-
     ExternalWriteLock lock(s.db());
+    // What is committed now (health checks and leases may have written since the create).
+    const std::string committed = s.request("GET", "/endpoints/list?prefixPath=/a/").body;
     // A write now waits out the 5 s busy timeout inside the sidecar, then answers 503.
     std::atomic<bool> writeDone{false};
     HttpResult write;

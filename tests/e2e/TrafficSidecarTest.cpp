@@ -207,7 +207,9 @@ class TrafficSidecarTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(20, add->getObject("after")->getValue<int>("weight"));
     const auto down = find("target.health " + localUrl(closed));
     CPPUNIT_ASSERT_EQUAL(std::string("health"), text(down, "actor"));
-    CPPUNIT_ASSERT(down->isNull("client"));
+    // The sidecar that checked: its id (hostname:admin port by default).
+    CPPUNIT_ASSERT(!down->isNull("client"));
+    CPPUNIT_ASSERT(contains(text(down, "client"), ":"));
     CPPUNIT_ASSERT(!down->getObject("after")->getValue<bool>("healthy"));
     CPPUNIT_ASSERT(contains(text(down->getObject("after"), "error"), "connect"));
     const auto weight = find("target.weight " + localUrl(closed));
