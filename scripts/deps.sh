@@ -25,10 +25,11 @@ portico_install_deps() {
   # /metrics answers; python3-jsonschema/yaml: the admin API's answers against docs/openapi.yaml;
   # npm: Redocly CLI lints that file (scripts/openapi-lint.sh); clang and its runtime libraries
   # build the libFuzzer harnesses (scripts/fuzz.sh); libssl-dev, libnghttp2-dev and openssl: TLS,
-  # HTTP/2 and the tests' certificates.
+  # HTTP/2 and the tests' certificates; varnish: varnishtest runs the conformance suite
+  # (tests/conformance/*.vtc).
   local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
               node-llhttp libssl-dev libnghttp2-dev openssl prometheus python3-jsonschema
-              python3-yaml clang libclang-rt-dev "$@")
+              python3-yaml clang libclang-rt-dev varnish "$@")
   # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.
   command -v npm >/dev/null || pkgs+=(nodejs npm)
   local missing
