@@ -54,7 +54,13 @@ void HttpServerConnection::start() {
 
 void HttpServerConnection::drain() {
   draining_ = true;
-  if (state_ == State::Head && !headStarted_ && in_.empty()) close();
+  if (state_ != State::Head) return;  // the request in progress is answered first
+  if (!headStarted_ && in_.empty()) {
+    close();
+  } else {
+    // Half a head will not be served now: said so rather than cut off.
+    refuseUnparsed(503, "the server is shutting down");
+  }
 }
 
 // --- timers and interest ------------------------------------------------------------------

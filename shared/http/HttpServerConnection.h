@@ -34,7 +34,8 @@ class HttpServerConnection final : public net::EventHandler,
 
   /// Registers with the loop; the first head must come within the header timeout.
   void start();
-  /// The server is stopping: close now when idle, else after the answer in progress.
+  /// The server is stopping: close now when idle, answer 503 to a head still arriving, else
+  /// close after the answer in progress.
   void drain();
   /// The service's answer to the request handed over last.
   void respond(ServerResponse response);
