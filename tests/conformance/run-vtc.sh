@@ -44,5 +44,6 @@ wait "$sidecar" || true
 sidecar=""
 
 cd "$tmp"
-exec varnishtest -t 60 -D portico_bin="$bin" -D db="$tmp/p.db" -D helper="$here/portico.sh" \
+# Not exec: the trap removes the store and the temporary directory afterwards.
+varnishtest -t 60 -D portico_bin="$bin" -D db="$tmp/p.db" -D helper="$here/portico.sh" \
   -D proxy_port="$proxy_port" -D status_port="$status_port" -D admin_port="$admin_port" "$vtc"
