@@ -195,7 +195,8 @@ Settings Settings::load(const AbstractConfiguration& config) {
   rejectUnknown(config, "proxy.tls", {"port", "host", "certificates", "http2"});
   rejectUnknown(config, "upstream_tls", {"verify", "ca_file"});
   rejectUnknown(config, "log", {"level", "format"});
-  rejectUnknown(config, "admin", {"host", "port", "prefix", "token"});
+  rejectUnknown(config, "admin",
+                {"host", "port", "prefix", "token", "client_header_timeout", "client_body_timeout"});
   rejectUnknown(
       config, "health",
       {"interval", "timeout", "fall", "rise", "type", "path", "slow_start", "lease_timeout"});
@@ -300,6 +301,10 @@ Settings Settings::load(const AbstractConfiguration& config) {
     return n;
   });
   s.admin.token = r.text("admin.token", "");
+  s.admin.clientHeaderTimeout = r.duration("admin.client_header_timeout",
+                                           s.admin.clientHeaderTimeout, std::chrono::milliseconds(1));
+  s.admin.clientBodyTimeout = r.duration("admin.client_body_timeout", s.admin.clientBodyTimeout,
+                                         std::chrono::milliseconds(1));
 
   s.health = readHealth(r, "health", s.health);
   s.sidecar.leaseTimeout =

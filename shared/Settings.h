@@ -68,6 +68,8 @@ struct AdminSettings {
   int port{9090};
   std::string prefix{"/endpoints"};  // no trailing slash
   std::string token;
+  std::chrono::milliseconds clientHeaderTimeout{10000};  // the whole request head (else 408)
+  std::chrono::milliseconds clientBodyTimeout{10000};    // between two reads of a body (else 408)
 };
 
 /// This sidecar among several on one store (`sidecar.id`, `health.lease_timeout`).

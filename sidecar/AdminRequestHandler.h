@@ -1,38 +1,46 @@
 #pragma once
 
-#include <Poco/Net/HTTPRequestHandler.h>
-
 #include <cstddef>
 #include <string>
+
+#include "HttpService.h"
 
 namespace portico {
 
 class AdminApi;
 class Dashboard;
 class SidecarMetrics;
+struct AdminResponse;
 
-/// The HTTP edge of the admin API: the status page's static files, bearer-token check, the
-/// 1 MiB body limit, If-Match and the client's address in, and AdminApi's answer out (with the
-/// ETag of the revision it reflects). Also serves GET /metrics (outside admin.prefix, behind
-/// the same token) and counts every answer. One per request.
-class AdminRequestHandler : public Poco::Net::HTTPRequestHandler {
+/// The admin listener's service behind the shared HttpServer (which does the HTTP framing,
+/// limits and timeouts): the status page's static files, bearer-token check, If-Match and the
+/// client's address in, and AdminApi's answer out (with the ETag of the revision it reflects).
+/// Also serves GET /metrics (outside admin.prefix, behind the same token) and counts every
+/// answer, the HTTP layer's refusals included. Runs on the server's worker threads.
+class AdminRequestHandler : public http::HttpService {
  public:
   static constexpr std::size_t kMaxBody = 1024 * 1024;
   static const char* const kMetricsPath;
   /// The `endpoint` label of the status page's files.
   static const char* const kStatusPageEndpoint;
 
-  AdminRequestHandler(AdminApi& api, const Dashboard& dashboard, const std::string& token,
+  /// `metrics` (may be null) counts requests and is served at /metrics.
+  AdminRequestHandler(AdminApi& api, const Dashboard& dashboard, std::string token,
                       SidecarMetrics* metrics = nullptr);
-  void handleRequest(Poco::Net::HTTPServerRequest& request,
-                     Poco::Net::HTTPServerResponse& response) override;
+
+  http::ServerResponse handle(const http::ServerRequest& request) override;
+  http::ServerResponse refused(const http::ServerRequest& request,
+                               http::ServerResponse answer) override;
+  void refusedUnparsed(int status) override;
 
  private:
-  bool authorized(const Poco::Net::HTTPServerRequest& request) const;
+  bool authorized(const http::ServerRequest& request) const;
+  AdminResponse answer(const http::ServerRequest& request, std::string& endpoint);
+  static http::ServerResponse toHttp(const AdminResponse& answer);
 
   AdminApi& api_;
   const Dashboard& dashboard_;
-  const std::string& token_;
+  const std::string token_;
   SidecarMetrics* metrics_;
 };
 

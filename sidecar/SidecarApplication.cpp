@@ -1,21 +1,18 @@
 #include "SidecarApplication.h"
 
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
-
 #include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <system_error>
 
 #include "AdminApi.h"
-#include "AdminHandlerFactory.h"
+#include "AdminRequestHandler.h"
 #include "Dashboard.h"
 #include "Errors.h"
 #include "HealthChecker.h"
 #include "HealthLeases.h"
+#include "HttpServer.h"
 #include "Log.h"
 #include "SidecarMetrics.h"
 #include "StoreFactory.h"
@@ -23,8 +20,10 @@
 namespace portico {
 namespace {
 
-constexpr int kAdminThreads = 32;
 constexpr int kAdminBacklog = 1024;
+// Threads that run admin requests (store reads and writes); the connections themselves cost no
+// thread, so slow clients do not use these up.
+constexpr std::size_t kAdminWorkers = 4;
 
 }  // namespace
 
@@ -36,15 +35,13 @@ int SidecarApplication::run(const Settings& settings) {
 
   // Bound before the store is touched: a second sidecar on the same port must not seed or
   // probe. Reuse-port stays off so that second instance fails here instead of sharing the port.
-  Poco::Net::ServerSocket socket;
+  net::FileDescriptor socket;
   try {
-    socket.bind(Poco::Net::SocketAddress(settings.admin.host,
-                                         static_cast<Poco::UInt16>(settings.admin.port)),
-                true, false);
-    socket.listen(kAdminBacklog);
-  } catch (const Poco::Exception& e) {
+    socket = net::listenTcp(settings.admin.host, static_cast<std::uint16_t>(settings.admin.port),
+                            kAdminBacklog);
+  } catch (const std::system_error& e) {
     std::cerr << commandName() << ": cannot listen on admin.host:admin.port " << listen << ": "
-              << e.displayText() << std::endl;
+              << e.code().message() << std::endl;
     return EXIT_UNAVAILABLE;
   }
 
@@ -88,17 +85,20 @@ int SidecarApplication::run(const Settings& settings) {
   AdminApi api(*store, settings.admin.prefix, settings.health,
                [&checker] { checker.notifyChanged(); });
   const Dashboard dashboard(settings.admin.prefix);
-  Poco::ThreadPool pool("admin", 2, kAdminThreads);
-  auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
-  params->setMaxThreads(kAdminThreads);
-  params->setMaxQueued(kAdminBacklog);
-  params->setTimeout(Poco::Timespan(30, 0));
-  params->setServerName("portico-sidecar");
-  Poco::Net::HTTPServer server(
-      Poco::makeShared<AdminHandlerFactory>(api, dashboard, settings.admin.token, &metrics), pool,
-      socket, params);
+  AdminRequestHandler handler(api, dashboard, settings.admin.token, &metrics);
+  http::HttpServerLimits limits;
+  limits.headerTimeout = settings.admin.clientHeaderTimeout;
+  limits.bodyTimeout = settings.admin.clientBodyTimeout;
+  limits.maxBodyBytes = AdminRequestHandler::kMaxBody;
+  limits.workers = kAdminWorkers;
+  const int port = net::localPort(socket.get());
+  http::HttpServer server(std::move(socket), handler, limits, "portico-sidecar");
   server.start();
-  const std::string origin = "http://" + socket.address().toString();
+  const std::string host =
+      settings.admin.host.find(':') != std::string::npos && settings.admin.host.front() != '['
+          ? "[" + settings.admin.host + "]"
+          : settings.admin.host;
+  const std::string origin = "http://" + host + ":" + std::to_string(port);
   logLine("admin API listening on " + origin + settings.admin.prefix +
           ", metrics on /metrics, status page at " + origin + "/ (" +
           settings.storeLocation().describe() +
@@ -107,8 +107,7 @@ int SidecarApplication::run(const Settings& settings) {
 
   waitForTerminationRequest();
   logLine("shutting down");
-  server.stopAll(true);
-  pool.joinAll();
+  server.stop();
   checker.stop();
   leases.stop();
   store->setObserver(nullptr);

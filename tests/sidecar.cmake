@@ -13,3 +13,6 @@ set_tests_properties(openapi_lint PROPERTIES LABELS conformance TIMEOUT 300
 portico_test(sidecar_input_unit_tests unit unit/AdminInputTest.cpp LIBS portico_sidecar TIMEOUT 60)
 # The sidecar on a store it cannot write or that another process keeps locked; raw bytes in.
 portico_test(sidecar_store_e2e_tests e2e e2e/SidecarStoreTest.cpp TIMEOUT 120)
+# The admin listener's HTTP layer (shared HttpServer): framing, refusals as JSON, timeouts, slow
+# clients, keep-alive and 100-continue, as raw bytes on a socket.
+portico_test(sidecar_http_e2e_tests e2e e2e/SidecarHttpTest.cpp TIMEOUT 180)

@@ -45,6 +45,7 @@ std::string_view reasonPhrase(int status) {
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
     case 418: return "I'm a teapot";
     case 421: return "Misdirected Request";
     case 429: return "Too Many Requests";

@@ -56,6 +56,10 @@ struct HttpParser::Callbacks {
     s.head_.setTarget(span);
     if (rc == 0 && span.length > s.limits_.maxTargetBytes)
       return s.fail(414, "request target too long");
+    // A line break right after the target is an HTTP/0.9 request ("GET /"), which has no head
+    // to wait for: refused now rather than after the header timeout.
+    if (rc == 0 && at + n < s.end_ && (at[n] == '\r' || at[n] == '\n'))
+      return s.fail(505, "HTTP/0.9 is not supported");
     return rc;
   }
   static int status(llhttp_t* p, const char* at, std::size_t n) {
@@ -258,6 +262,7 @@ HttpParser::Status HttpParser::feed(const char* base, std::size_t begin, std::si
   if (!headDone_) stop = std::min(end, begin + (limits_.maxHeadBytes - headBytes_));
   if (!started_ && headBytes_ == 0) messageStart_ = begin;
   if (llhttp_get_errno(parser_.get()) == HPE_PAUSED) llhttp_resume(parser_.get());
+  end_ = base + stop;
   const llhttp_errno_t rc = llhttp_execute(parser_.get(), base + begin, stop - begin);
   std::size_t used = stop - begin;
   if (rc == HPE_PAUSED || rc == HPE_PAUSED_UPGRADE) {

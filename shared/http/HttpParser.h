@@ -102,6 +102,7 @@ class HttpParser {
   HttpHead head_;
   BodySink* sink_{nullptr};
   const char* base_{nullptr};
+  const char* end_{nullptr};  // one past the bytes of the current feed()
   std::size_t headBytes_{0};
   std::size_t messageStart_{0};
   std::uint64_t bodyBytes_{0};

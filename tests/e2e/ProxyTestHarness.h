@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "RawClient.h"
 #include "TestSupport.h"
 
 namespace portico::test {
@@ -264,53 +265,6 @@ class Stack {
   std::map<std::string, int> echoPorts_;
   std::vector<std::unique_ptr<ChildProcess>> proxies_;
   std::map<int, int> statusPorts_;  // proxy port -> status port
-};
-
-/// A raw HTTP/1.1 exchange on a socket, for what HTTPClientSession hides (100-continue,
-/// chunk timing, connection resets).
-class RawClient {
- public:
-  explicit RawClient(int port) {
-    socket_.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)),
-                    Poco::Timespan(5, 0));
-    socket_.setReceiveTimeout(Poco::Timespan(10, 0));
-  }
-  void send(const std::string& bytes) {
-    socket_.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
-  }
-  /// Reads until `marker` appears in everything read so far, EOF, an error, or the receive timeout.
-  /// Returns false unless the marker was seen.
-  bool readUntil(const std::string& marker) {
-    while (data_.find(marker) == std::string::npos) {
-      if (!readSome()) return false;
-    }
-    return true;
-  }
-  /// One receive; false on EOF or error (then `closedCleanly()` tells which).
-  bool readSome() {
-    char buf[65536];
-    try {
-      const int n = socket_.receiveBytes(buf, sizeof buf);
-      if (n <= 0) {
-        eof_ = true;
-        return false;
-      }
-      data_.append(buf, static_cast<std::size_t>(n));
-      return true;
-    } catch (const Poco::Exception& e) {
-      error_ = e.displayText();
-      return false;
-    }
-  }
-  const std::string& data() const { return data_; }
-  bool eof() const { return eof_; }
-  const std::string& error() const { return error_; }
-
- private:
-  Poco::Net::StreamSocket socket_;
-  std::string data_;
-  bool eof_{false};
-  std::string error_;
 };
 
 }  // namespace portico::test

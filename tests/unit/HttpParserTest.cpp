@@ -218,6 +218,9 @@ class HttpParserTest : public CppUnit::TestFixture {
         {"GET / HTTP/9.9\r\n" + host + "\r\n", 505},
         {"GET / HTTP/2.0\r\n" + host + "\r\n", 505},
         {"GET /\r\n\r\n", 505},
+        // HTTP/0.9 has no head: refused at its line, without waiting for a blank line.
+        {"GET /\r\n", 505},
+        {"GET /index.html\n", 505},
         {"GET / HTTP/1.1 extra\r\n" + host + "\r\n", 400},
         {"GET /a\tb HTTP/1.1\r\n" + host + "\r\n", 400},
         {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400},

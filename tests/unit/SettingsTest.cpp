@@ -71,6 +71,7 @@ class SettingsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(9090, s.admin.port);
     CPPUNIT_ASSERT_EQUAL(std::string("/endpoints"), s.admin.prefix);
     CPPUNIT_ASSERT(s.admin.token.empty());
+    CPPUNIT_ASSERT(s.admin.clientHeaderTimeout == 10s);
     CPPUNIT_ASSERT(s.health.interval == 5s);
     CPPUNIT_ASSERT(s.health.timeout == 3s);
     CPPUNIT_ASSERT_EQUAL(1, s.health.fall);
@@ -100,6 +101,8 @@ class SettingsTest : public CppUnit::TestFixture {
                              {"admin.port", "19090"},
                              {"admin.prefix", "admin/"},
                              {"admin.token", " s3cret "},
+                             {"admin.client_header_timeout", "2s"},
+                             {"admin.client_body_timeout", "500ms"},
                              {"health.interval", "1s"},
                              {"health.timeout", "500ms"},
                              {"health.fall", "3"},
@@ -120,6 +123,8 @@ class SettingsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("10.0.0.2"), s.proxy.trustedProxies[1]);
     CPPUNIT_ASSERT_EQUAL(std::string("/admin"), s.admin.prefix);
     CPPUNIT_ASSERT_EQUAL(std::string("s3cret"), s.admin.token);
+    CPPUNIT_ASSERT(s.admin.clientHeaderTimeout == 2s);
+    CPPUNIT_ASSERT(s.admin.clientBodyTimeout == 500ms);
     CPPUNIT_ASSERT(s.health.interval == 1s);
     CPPUNIT_ASSERT_EQUAL(3, s.health.fall);
     CPPUNIT_ASSERT(s.health.type == portico::ProbeType::Http);
@@ -148,6 +153,8 @@ class SettingsTest : public CppUnit::TestFixture {
         {"admin.host", {""}},
         {"admin.port", {"0", "99999", "x"}},
         {"admin.prefix", {"/", "/a b", "/a?b"}},
+        {"admin.client_header_timeout", {"10", "0s"}},
+        {"admin.client_body_timeout", {"x"}},
         {"health.interval", {"5", "1ms"}},
         {"health.timeout", {"3", "0s"}},
         {"health.fall", {"0", "x"}},

@@ -6,8 +6,9 @@ namespace portico {
 /// be tested with a fake clock: which of the client timeouts runs — nginx's
 /// client_header_timeout, client_body_timeout, send_timeout, keepalive_timeout, plus the
 /// lingering close and a tunnel's idle time — and whether the connection reads or waits to
-/// write. ClientConnection reports what happens and applies what this class says: no threads,
-/// no clock, no I/O here.
+/// write. The proxy's ClientConnection and the admin listener's HttpServerConnection report what
+/// happens and apply what this class says (one set of rules for both listeners): no threads, no
+/// clock, no I/O here.
 class ClientPhase {
  public:
   enum class Timeout { None, Header, Body, Send, KeepAlive, Linger, Tunnel };
