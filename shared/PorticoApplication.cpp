@@ -6,6 +6,7 @@
 #include <Poco/Util/MapConfiguration.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "Errors.h"
@@ -20,6 +21,17 @@ using Poco::Util::OptionSet;
 PorticoApplication::PorticoApplication(std::string description)
     : description_(std::move(description)) {
   setUnixOptions(true);
+  // POCO blocks the termination signals only once start-up is done and it waits for one. A
+  // SIGTERM that came earlier (a service manager stopping a process that just bound its port)
+  // took the default action and killed the process mid-start; blocked from the first
+  // instruction on, in every thread that inherits the mask, it waits for that sigwait instead,
+  // and start-up (bounded: no step waits for anything) ends with a clean stop.
+  sigset_t termination;
+  sigemptyset(&termination);
+  sigaddset(&termination, SIGINT);
+  sigaddset(&termination, SIGQUIT);
+  sigaddset(&termination, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &termination, nullptr);
 }
 
 void PorticoApplication::defineOptions(OptionSet& options) {
