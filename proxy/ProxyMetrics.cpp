@@ -165,29 +165,29 @@ void ProxyMetrics::collectTargets(metrics::Exposition& out) const {
              "gauge");
   if (table) {
     for (const auto& r : table->routes())
-      for (std::size_t i = 0; i < r.targets.size(); ++i)
+      for (std::size_t i = 0; i < r->targets.size(); ++i)
         out.sample("portico_target_healthy",
-                   {{"route", r.prefix}, {"target", r.targets[i]->url.canonical}},
-                   std::uint64_t{r.healthy[i] ? 1u : 0u});
+                   {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
+                   std::uint64_t{r->healthy[i] ? 1u : 0u});
   }
   out.family("portico_target_in_rotation",
              "1 when the target may get new requests (healthy, active, weight above 0).", "gauge");
   if (table) {
     for (const auto& r : table->routes())
-      for (std::size_t i = 0; i < r.targets.size(); ++i)
+      for (std::size_t i = 0; i < r->targets.size(); ++i)
         out.sample(
             "portico_target_in_rotation",
-            {{"route", r.prefix}, {"target", r.targets[i]->url.canonical}},
+            {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
             std::uint64_t{
-                r.healthy[i] && r.states[i] == ServingState::Active && r.weights[i] > 0 ? 1u : 0u});
+                r->healthy[i] && r->states[i] == ServingState::Active && r->weights[i] > 0 ? 1u : 0u});
   }
   out.family("portico_target_weight", "The target's stored weight (0-1000).", "gauge");
   if (table) {
     for (const auto& r : table->routes())
-      for (std::size_t i = 0; i < r.targets.size(); ++i)
+      for (std::size_t i = 0; i < r->targets.size(); ++i)
         out.sample("portico_target_weight",
-                   {{"route", r.prefix}, {"target", r.targets[i]->url.canonical}},
-                   static_cast<std::uint64_t>(r.weights[i]));
+                   {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
+                   static_cast<std::uint64_t>(r->weights[i]));
   }
   out.family("portico_target_in_cooldown",
              "1 while this proxy passes the target over after a refused connection.", "gauge");
@@ -196,16 +196,16 @@ void ProxyMetrics::collectTargets(metrics::Exposition& out) const {
                          .count();
   if (table) {
     for (const auto& r : table->routes())
-      for (const auto& t : r.targets)
+      for (const auto& t : r->targets)
         out.sample(
-            "portico_target_in_cooldown", {{"route", r.prefix}, {"target", t->url.canonical}},
+            "portico_target_in_cooldown", {{"route", r->prefix}, {"target", t->url.canonical}},
             std::uint64_t{t->avoidUntilMs.load(std::memory_order_relaxed) > nowMs ? 1u : 0u});
   }
   // A URL on several routes has a state (and a pool) per route; the connections are summed.
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> byUrl;  // busy, idle
   if (table) {
     for (const auto& r : table->routes())
-      for (const auto& t : r.targets) {
+      for (const auto& t : r->targets) {
         auto& counts = byUrl[t->url.canonical];
         counts.first += t->inFlight.load(std::memory_order_relaxed);
         // The loops' idle lists, and the pool of the module's blocking handler.

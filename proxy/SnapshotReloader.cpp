@@ -49,12 +49,8 @@ void SnapshotReloader::pollOnce(bool strict) {
       }
       if (dropped_ && !gone.empty()) dropped_(gone);
       for (const auto& p : problems) logWarn(p);
-      std::size_t targets = 0;
-      std::size_t inRotation = 0;
-      for (const auto& r : next->routes()) {
-        targets += r.targets.size();
-        inRotation += r.candidates.size();
-      }
+      const std::size_t targets = next->targetCount();
+      const std::size_t inRotation = next->inRotationCount();
       logLine("store revision " + std::to_string(revision) + ": " +
               std::to_string(next->routes().size()) + " routes, " + std::to_string(targets) +
               " targets (" + std::to_string(inRotation) + " in rotation)");
@@ -78,7 +74,7 @@ void SnapshotReloader::pollOnce(bool strict) {
   // path.
   const auto table = slot_.latest();
   for (const auto& r : table->routes()) {
-    for (const auto& t : r.targets) t->pool.prune();
+    for (const auto& t : r->targets) t->pool.prune();
   }
 }
 

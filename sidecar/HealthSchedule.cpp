@@ -129,6 +129,14 @@ void HealthSchedule::release(const HealthJob& job) {
   dueIndex_.insert({it->second.due, job.targetId});
 }
 
+void HealthSchedule::releaseInFlight() {
+  for (auto& [id, entry] : entries_) {
+    if (!entry.inFlight) continue;
+    entry.inFlight = false;
+    dueIndex_.insert({entry.due, id});
+  }
+}
+
 void HealthSchedule::storeFailed(std::int64_t targetId, std::uint64_t generation) {
   auto it = entries_.find(targetId);
   if (it == entries_.end() || it->second.generation != generation) return;

@@ -61,6 +61,8 @@ class HealthSchedule {
                                         TimePoint now);
   /// A job that will not run after all (the checker stopped): due again at its old time.
   void release(const HealthJob& job);
+  /// Every job in flight will not finish (the runner stopped): each due again at its old time.
+  void releaseInFlight();
   /// A verdict could not be written: retry after the target's next probe.
   void storeFailed(std::int64_t targetId, std::uint64_t generation);
 

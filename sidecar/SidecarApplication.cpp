@@ -18,6 +18,7 @@
 #include "Log.h"
 #include "SidecarMetrics.h"
 #include "Store.h"
+#include "Tls.h"
 
 namespace portico {
 namespace {
@@ -31,6 +32,18 @@ SidecarApplication::SidecarApplication()
     : PorticoApplication("portico-sidecar: admin API and health checker for the Portico proxy") {}
 
 int SidecarApplication::run(const Settings& settings) {
+  // http checks of https targets verify them as the proxy does (upstream_tls.*). Checked
+  // before anything binds: a bad CA bundle is a configuration error.
+  std::shared_ptr<const net::TlsClientConfig> tls;
+  try {
+    tls = std::make_shared<net::TlsClientConfig>(settings.upstreamTls.verify,
+                                                 settings.upstreamTls.caFile);
+  } catch (const std::exception& e) {
+    std::cerr << commandName() << ": invalid configuration: upstream_tls.ca_file: " << e.what()
+              << std::endl;
+    return kExitConfig;
+  }
+
   const std::string listen = settings.admin.host + ":" + std::to_string(settings.admin.port);
 
   // Bound before the store is touched: a second sidecar on the same port must not seed or
@@ -75,7 +88,7 @@ int SidecarApplication::run(const Settings& settings) {
 
   SidecarMetrics metrics(*store);
   store->setObserver(&metrics);
-  HealthChecker checker(*store);
+  HealthChecker checker(*store, tls);
   checker.observe(&metrics);
   checker.start();
 
