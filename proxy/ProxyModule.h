@@ -24,7 +24,7 @@ namespace portico {
 /// The host process should ignore SIGPIPE (the module does so when constructed).
 class ProxyModule : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  /// Reads `settings.storePath` (waiting for it if absent) with the `settings.proxy` timeouts,
+  /// Reads the store of `settings.storeLocation()` (waiting for it if absent or unreachable) with the `settings.proxy` timeouts,
   /// trusted proxies, access log and reload interval. Throws StoreError when the store exists
   /// but cannot be used (e.g. a schema newer than this binary), ConfigError for unusable
   /// proxy settings.

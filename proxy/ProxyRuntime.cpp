@@ -12,7 +12,7 @@ ProxyRuntime::ProxyRuntime(const Settings& settings, std::size_t loops,
                std::make_unique<AccessLog>(settings.proxy.accessLog,
                                            AccessLog::parseFormat(settings.proxy.accessLogFormat)),
                settings.proxy.statusEnabled ? metrics_.get() : nullptr},
-      reloader_(settings.storePath, settings.proxy.reloadInterval, slot_, loops, std::move(dropped),
+      reloader_(settings.storeLocation(), settings.proxy.reloadInterval, slot_, loops, std::move(dropped),
                 context_.metrics) {
   metrics_->watch([this] { return slot_.latest(); });
   // A client or backend that hangs up mid-write must cost an error code, not the process.

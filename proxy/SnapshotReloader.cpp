@@ -3,20 +3,21 @@
 #include "Errors.h"
 #include "Log.h"
 #include "ProxyMetrics.h"
-#include "Store.h"
+#include "StoreFactory.h"
 #include "TargetState.h"
 
 namespace portico {
 
-SnapshotReloader::SnapshotReloader(std::string storePath, std::chrono::milliseconds interval,
+SnapshotReloader::SnapshotReloader(StoreLocation store, std::chrono::milliseconds interval,
                                    RouteTableSlot& slot, std::size_t loops, DroppedTargets dropped,
                                    ProxyMetrics* metrics)
-    : path_(std::move(storePath)),
+    : where_(std::move(store)),
       interval_(interval),
       slot_(slot),
       loops_(loops),
       dropped_(std::move(dropped)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      feed_(openChangeFeed(where_)) {}
 
 SnapshotReloader::~SnapshotReloader() {
   stop();
@@ -31,7 +32,7 @@ void SnapshotReloader::failed(const std::string& message) {
 
 void SnapshotReloader::pollOnce(bool strict) {
   try {
-    if (!store_) store_ = std::make_unique<Store>(path_, Store::Access::ReadOnly);
+    if (!store_) store_ = openStore(where_, Store::Access::ReadOnly);
     const std::int64_t revision = store_->revision();
     if (revision != loadedRevision_) {
       const auto records = store_->loadRoutes();
@@ -56,19 +57,23 @@ void SnapshotReloader::pollOnce(bool strict) {
               " targets (" + std::to_string(inRotation) + " in rotation)");
     }
     if (!failure_.empty()) {
-      logLine("store '" + path_ + "' is readable again");
+      logLine(where_.describe() + " is readable again");
       failure_.clear();
     }
   } catch (const StoreNotReady& e) {
     failed(std::string("waiting for the store: ") + e.what());
+  } catch (const StoreUnavailable& e) {
+    // Not strict: a database that is down at start comes back; the proxy waits for it.
+    if (metrics_) metrics_->storeReadFailed();
+    failed(where_.describe() + " unavailable: " + e.what());
   } catch (const StoreError& e) {
     if (strict) throw;
     if (metrics_) metrics_->storeReadFailed();
-    failed("store '" + path_ + "' unreadable: " + e.what());
+    failed(where_.describe() + " unreadable: " + e.what());
   } catch (const std::exception& e) {
-    if (strict) throw StoreError("store '" + path_ + "': " + e.what());
+    if (strict) throw StoreError(where_.describe() + ": " + e.what());
     if (metrics_) metrics_->storeReadFailed();
-    failed("store '" + path_ + "' unreadable: " + e.what());
+    failed(where_.describe() + " unreadable: " + e.what());
   }
   // Between reloads, idle upstream connections past their age are closed here, off the request
   // path.
@@ -80,28 +85,22 @@ void SnapshotReloader::pollOnce(bool strict) {
 
 void SnapshotReloader::start() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
+  if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] { run(); });
 }
 
 void SnapshotReloader::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  stopping_ = true;
+  feed_->interrupt();
+  std::lock_guard<std::mutex> lock(mutex_);
   if (thread_.joinable()) thread_.join();
 }
 
 void SnapshotReloader::run() {
-  std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
-    wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    feed_->wait(interval_);
     if (stopping_) break;
-    lock.unlock();
     pollOnce();
-    lock.lock();
   }
 }
 

@@ -1,16 +1,18 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <vector>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "ChangeFeed.h"
 #include "RouteTableSlot.h"
+#include "StoreLocation.h"
 
 namespace portico {
 
@@ -18,9 +20,11 @@ class ProxyMetrics;
 class Store;
 struct TargetState;
 
-/// Keeps a RouteTableSlot in step with the store: polls its revision every interval on its own
-/// thread and, on a change, reads every route in one transaction and publishes a new table.
-/// Until the store exists (or while it is unreadable) the last table keeps serving.
+/// Keeps a RouteTableSlot in step with the store: checks its revision on its own thread as soon
+/// as the store announces a change (PostgreSQL's NOTIFY) and at least every interval, and on a
+/// change reads every route in one transaction and publishes a new table. Until the store
+/// exists (or while it is unreachable or unreadable) the last table keeps serving; the failure
+/// is logged once per streak and the store reopened at the next check.
 class SnapshotReloader {
  public:
   /// Told which targets a new table dropped, after it is published (their idle connections
@@ -29,7 +33,7 @@ class SnapshotReloader {
 
   /// `loops`: event loops that keep per-loop state in each target (0 for the module alone).
   /// With `metrics`, tables get counter handles and reloads and read errors are counted.
-  SnapshotReloader(std::string storePath, std::chrono::milliseconds interval, RouteTableSlot& slot,
+  SnapshotReloader(StoreLocation store, std::chrono::milliseconds interval, RouteTableSlot& slot,
                    std::size_t loops = 0, DroppedTargets dropped = nullptr,
                    ProxyMetrics* metrics = nullptr);
   ~SnapshotReloader();
@@ -46,19 +50,19 @@ class SnapshotReloader {
   void run();
   void failed(const std::string& message);
 
-  const std::string path_;
+  const StoreLocation where_;
   const std::chrono::milliseconds interval_;
   RouteTableSlot& slot_;
   const std::size_t loops_;
   DroppedTargets dropped_;
   ProxyMetrics* const metrics_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<ChangeFeed> feed_;
   std::int64_t loadedRevision_{-1};
   std::string failure_;  // the failure being repeated, logged once per streak
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_{false};
+  std::mutex mutex_;  // guards thread_
+  std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
 

@@ -63,8 +63,8 @@ class ProxyApplication : public PorticoApplication {
       std::cerr << commandName() << ": invalid configuration: " << e.what() << std::endl;
       return kExitConfig;
     } catch (const StoreError& e) {
-      std::cerr << commandName() << ": cannot use store '" << settings.storePath
-                << "': " << e.what() << std::endl;
+      std::cerr << commandName() << ": cannot use " << settings.storeLocation().describe()
+                << ": " << e.what() << std::endl;
       return EXIT_SOFTWARE;
     } catch (const std::system_error& e) {
       std::cerr << commandName() << ": cannot listen on proxy.host:proxy.port "
@@ -85,7 +85,7 @@ class ProxyApplication : public PorticoApplication {
                                   }},
                                  {SIGHUP, [&server] { server->reloadCertificates(); }}});
     logLine("listening on " + settings.proxy.host + ":" + std::to_string(server->port()) +
-            ", store " + settings.storePath + ", " + std::to_string(server->workers()) +
+            ", " + settings.storeLocation().describe() + ", " + std::to_string(server->workers()) +
             " event loops, " +
             (status ? "status on http://" + settings.proxy.statusHost + ":" +
                           std::to_string(status->port()) + "/metrics"

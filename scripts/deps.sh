@@ -25,8 +25,10 @@ portico_install_deps() {
   # /metrics answers; python3-jsonschema/yaml: the admin API's answers against docs/openapi.yaml;
   # npm: Redocly CLI lints that file (scripts/openapi-lint.sh); clang and its runtime libraries
   # build the libFuzzer harnesses (scripts/fuzz.sh); libssl-dev, libnghttp2-dev and openssl: TLS,
-  # HTTP/2 and the tests' certificates.
+  # HTTP/2 and the tests' certificates. libpq-dev: the PostgreSQL store (store.url); postgresql:
+  # the server its end-to-end tests start (initdb, pg_ctl) and the several-proxies walk-through.
   local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
+              libpq-dev postgresql
               node-llhttp libssl-dev libnghttp2-dev openssl prometheus python3-jsonschema
               python3-yaml clang libclang-rt-dev "$@")
   # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.

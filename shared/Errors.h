@@ -53,7 +53,7 @@ class PreconditionFailed : public std::runtime_error {
   std::int64_t revision_;
 };
 
-/// The SQLite store failed, or has a schema this binary cannot use.
+/// The store failed, or has a schema this binary cannot use.
 class StoreError : public std::runtime_error {
  public:
   explicit StoreError(const std::string& message) : std::runtime_error(printable(message)) {}
@@ -65,7 +65,14 @@ class StoreNotReady : public StoreError {
   using StoreError::StoreError;
 };
 
-/// Another connection held the SQLite lock past the busy timeout; nothing was changed, and
+/// The store cannot be reached (a database server down or refusing connections); nothing was
+/// changed, and the same request may succeed once it is back.
+class StoreUnavailable : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+/// Another connection held the store's lock past the busy timeout; nothing was changed, and
 /// the same request may succeed when retried.
 class StoreBusy : public StoreError {
  public:

@@ -65,6 +65,7 @@ struct TargetRecord {
   ServingState state{ServingState::Active};
   std::string servingSince;  // when it last became able to take traffic (slow start counts from it)
   std::string modifiedAt;    // when anything about it last changed (added, weight, state, verdict)
+  std::string checkedBy;     // the sidecar holding its health-check lease; empty when none
 };
 
 /// A target to add: its canonical URL and weight.

@@ -10,7 +10,7 @@
 
 #include "Errors.h"
 #include "Log.h"
-#include "Store.h"
+#include "StoreFactory.h"
 
 namespace portico {
 
@@ -105,8 +105,8 @@ int PorticoApplication::main(const std::vector<std::string>&) {
       std::cerr << commandName() << ": invalid configuration: " << e.what() << std::endl;
       return kExitConfig;
     } catch (const StoreError& e) {
-      std::cerr << commandName() << ": store.path " << settings.storePath << ": " << e.what()
-                << std::endl;
+      std::cerr << commandName() << ": " << settings.storeLocation().describe() << ": "
+                << e.what() << std::endl;
       return kExitConfig;
     }
     std::cout << commandName() << ": configuration ok" << std::endl;
@@ -116,7 +116,7 @@ int PorticoApplication::main(const std::vector<std::string>&) {
 }
 
 void PorticoApplication::check(const Settings& settings) {
-  Store::checkSchema(settings.storePath);
+  checkStoreSchema(settings.storeLocation());
 }
 
 }  // namespace portico

@@ -1,11 +1,14 @@
 #include "Settings.h"
 
+#include <Poco/Environment.h>
 #include <Poco/Exception.h>
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
 #include <Poco/Util/AbstractConfiguration.h>
+#include <libpq-fe.h>
 
+#include <cctype>
 #include <set>
 
 #include "Duration.h"
@@ -142,8 +145,8 @@ void rejectUnknown(const AbstractConfiguration& c, const std::string& section,
 }  // namespace
 
 void Settings::rejectUnknownSections(const AbstractConfiguration& layer) {
-  static const std::set<std::string> known{"store",  "proxy", "admin",       "health",
-                                           "log",    "route", "upstream_tls"};
+  static const std::set<std::string> known{"store",  "proxy", "admin",        "sidecar",
+                                           "health", "log",   "upstream_tls", "route"};
   AbstractConfiguration::Keys roots;
   layer.keys(roots);
   for (const auto& root : roots)
@@ -151,8 +154,8 @@ void Settings::rejectUnknownSections(const AbstractConfiguration& layer) {
       // A line "= value" in a file has an empty key; it must still be named.
       throw ConfigError(
           root.empty() ? "''" : root,
-          "unknown configuration key (sections: store, proxy, admin, health, log, route, "
-          "upstream_tls)");
+          "unknown configuration key (sections: store, proxy, admin, sidecar, health, log, "
+          "route, upstream_tls)");
 }
 
 std::pair<std::string, std::string> Settings::parseDefine(const std::string& define) {
@@ -165,7 +168,8 @@ std::pair<std::string, std::string> Settings::parseDefine(const std::string& def
 Settings Settings::load(const AbstractConfiguration& config) {
   const Reader r(config);
   Settings s;
-  rejectUnknown(config, "store", {"path", "history_limit"});
+  rejectUnknown(config, "store", {"path", "url", "history_limit"});
+  rejectUnknown(config, "sidecar", {"id"});
   rejectUnknown(config, "proxy",
                 {"host",
                  "port",
@@ -192,11 +196,25 @@ Settings Settings::load(const AbstractConfiguration& config) {
   rejectUnknown(config, "upstream_tls", {"verify", "ca_file"});
   rejectUnknown(config, "log", {"level", "format"});
   rejectUnknown(config, "admin", {"host", "port", "prefix", "token"});
-  rejectUnknown(config, "health",
-                {"interval", "timeout", "fall", "rise", "type", "path", "slow_start"});
+  rejectUnknown(
+      config, "health",
+      {"interval", "timeout", "fall", "rise", "type", "path", "slow_start", "lease_timeout"});
 
   s.storePath = r.text("store.path", s.storePath);
   if (s.storePath.empty()) throw ConfigError("store.path", "is empty");
+  s.storeUrl = Poco::trim(r.text("store.url", ""));
+  if (!s.storeUrl.empty()) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(s.storeUrl.c_str(), &error);
+    if (!options) {
+      std::string why = error ? error : "out of memory";
+      PQfreemem(error);
+      while (!why.empty() && std::isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
+      throw ConfigError("store.url", "not a PostgreSQL connection URI (" + why +
+                                         "); expected postgresql://user:password@host:port/dbname");
+    }
+    PQconninfoFree(options);
+  }
   s.historyLimit = r.integer("store.history_limit", static_cast<int>(s.historyLimit), 1, 100000000);
 
   s.proxy.host = r.text("proxy.host", s.proxy.host);
@@ -284,6 +302,12 @@ Settings Settings::load(const AbstractConfiguration& config) {
   s.admin.token = r.text("admin.token", "");
 
   s.health = readHealth(r, "health", s.health);
+  s.sidecar.leaseTimeout =
+      r.duration("health.lease_timeout", s.sidecar.leaseTimeout, std::chrono::milliseconds(100));
+  s.sidecar.id = Poco::trim(
+      r.text("sidecar.id", Poco::Environment::nodeName() + ":" + std::to_string(s.admin.port)));
+  if (s.sidecar.id.empty()) throw ConfigError("sidecar.id", "is empty");
+  if (s.sidecar.id.size() > 200) throw ConfigError("sidecar.id", "is longer than 200 characters");
 
   s.log.level = r.parsed("log.level", "info", parseLogLevel);
   s.log.format = r.parsed("log.format", "text", parseLogFormat);

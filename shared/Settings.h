@@ -8,6 +8,7 @@
 
 #include "Log.h"
 #include "Model.h"
+#include "StoreLocation.h"
 
 namespace Poco::Util {
 class AbstractConfiguration;
@@ -69,6 +70,13 @@ struct AdminSettings {
   std::string token;
 };
 
+/// This sidecar among several on one store (`sidecar.id`, `health.lease_timeout`).
+struct SidecarSettings {
+  std::string id;  // default hostname:admin.port
+  /// A health-check lease not renewed for this long is free for another sidecar to take.
+  std::chrono::milliseconds leaseTimeout{10000};
+};
+
 /// A route declared in configuration (`route.<name>.*`), the seed of the store.
 struct RouteSeed {
   std::string name;
@@ -78,13 +86,17 @@ struct RouteSeed {
 /// Every configuration key (conf/portico.properties documents them), validated.
 struct Settings {
   std::string storePath{"data/portico.db"};
+  std::string storeUrl;  // store.url: a PostgreSQL connection URI; when set, used over storePath
   std::int64_t historyLimit{100000};  // store.history_limit: rows the change history keeps
   ProxySettings proxy;
   UpstreamTlsSettings upstreamTls;
   AdminSettings admin;
+  SidecarSettings sidecar;
   HealthSpec health;
   LogSettings log;
   std::vector<RouteSeed> routes;
+
+  StoreLocation storeLocation() const { return StoreLocation{storePath, storeUrl}; }
 
   /// Reads and validates; throws ConfigError naming the first bad key.
   static Settings load(const Poco::Util::AbstractConfiguration& config);

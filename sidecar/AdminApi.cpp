@@ -97,7 +97,9 @@ AdminResponse AdminApi::errorAnswer(int status, const std::string& message,
 
 AdminResponse AdminApi::handle(const AdminRequest& request) {
   try {
-    return dispatch(request);
+    auto answer = dispatch(request);
+    if (storeDown_.exchange(false)) logLine("admin: the store is reachable again");
+    return answer;
   } catch (const ApiError& e) {
     return current(errorAnswer(e.status(), e.what(), e.allow()));
   } catch (const PreconditionFailed& e) {
@@ -110,6 +112,12 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
     return current(errorAnswer(404, e.what()));
   } catch (const Conflict& e) {
     return current(errorAnswer(409, e.what()));
+  } catch (const StoreUnavailable& e) {
+    // No revision header: reading it would fail the same way.
+    if (!storeDown_.exchange(true))
+      logWarn(std::string("admin: store unavailable (answering 503 until it is back): ") +
+              e.what());
+    return errorAnswer(503, std::string("store unavailable: ") + e.what());
   } catch (const StoreBusy& e) {
     logWarn(std::string("admin: store busy on ") + request.method + " " + request.path + ": " +
             e.what());

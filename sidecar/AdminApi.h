@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -89,6 +90,7 @@ class AdminApi {
   std::function<void()> changed_;
   // Serialises read-modify-write requests (an add merges its healthCheck over the stored one).
   std::mutex writeMutex_;
+  std::atomic<bool> storeDown_{false};  // logged once per outage, not once per request
 };
 
 }  // namespace portico

@@ -17,7 +17,7 @@
 #include "HealthChecker.h"
 #include "Log.h"
 #include "SidecarMetrics.h"
-#include "Store.h"
+#include "StoreFactory.h"
 #include "Tls.h"
 
 namespace portico {
@@ -62,7 +62,7 @@ int SidecarApplication::run(const Settings& settings) {
 
   std::unique_ptr<Store> store;
   try {
-    store = std::make_unique<Store>(settings.storePath, Store::Access::ReadWrite);
+    store = openStore(settings.storeLocation(), Store::Access::ReadWrite);
     store->setHistoryLimit(settings.historyLimit);
     std::map<std::string, std::string> names;
     std::vector<RouteSpec> seeds;
@@ -77,12 +77,12 @@ int SidecarApplication::run(const Settings& settings) {
               toString(spec.balancer) + ", " + std::to_string(spec.targets.size()) + " targets)");
     }
   } catch (const StoreError& e) {
-    std::cerr << commandName() << ": store.path " << settings.storePath << ": " << e.what()
-              << std::endl;
+    std::cerr << commandName() << ": " << settings.storeLocation().describe() << ": "
+              << e.what() << std::endl;
     return EXIT_IOERR;
   } catch (const Poco::Exception& e) {
-    std::cerr << commandName() << ": store.path " << settings.storePath << ": " << e.displayText()
-              << std::endl;
+    std::cerr << commandName() << ": " << settings.storeLocation().describe() << ": "
+              << e.displayText() << std::endl;
     return EXIT_IOERR;
   }
 
@@ -107,7 +107,7 @@ int SidecarApplication::run(const Settings& settings) {
   server.start();
   const std::string origin = "http://" + socket.address().toString();
   logLine("admin API listening on " + origin + settings.admin.prefix +
-          ", metrics on /metrics, status page at " + origin + "/ (store " + settings.storePath +
+          ", metrics on /metrics, status page at " + origin + "/ (" + settings.storeLocation().describe() +
           (settings.admin.token.empty() ? ", no token" : ", bearer token required") + ")");
 
   waitForTerminationRequest();

@@ -15,7 +15,7 @@
 #include "AdminApi.h"
 #include "FuzzCheck.h"
 #include "Normalize.h"
-#include "Store.h"
+#include "SqliteStore.h"
 #include "StrictJson.h"
 
 using namespace portico;
@@ -42,7 +42,7 @@ class Fixture {
     const std::string dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     path_ = dir + "/portico-fuzz-" + std::to_string(getpid()) + ".db";
     for (const char* suffix : {"", "-wal", "-shm"}) unlink((path_ + suffix).c_str());
-    store_ = std::make_unique<Store>(path_);
+    store_ = std::make_unique<SqliteStore>(path_);
     api_ = std::make_unique<AdminApi>(*store_, "/endpoints", HealthSpec{}, [] {});
   }
 

@@ -7,7 +7,7 @@
 
 #include "AdminApi.h"
 #include "Sqlite.h"
-#include "Store.h"
+#include "SqliteStore.h"
 #include "TestSupport.h"
 
 using portico::AdminApi;
@@ -43,7 +43,7 @@ class AdminApiTest : public CppUnit::TestFixture {
  public:
   void setUp() override {
     dir_ = std::make_unique<TempDir>();
-    store_ = std::make_unique<portico::Store>(dir_->file("p.db"));
+    store_ = std::make_unique<portico::SqliteStore>(dir_->file("p.db"));
     changes_ = 0;
     api_ = std::make_unique<AdminApi>(*store_, "/endpoints", portico::HealthSpec{},
                                       [this] { ++changes_; });

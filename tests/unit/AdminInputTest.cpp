@@ -7,7 +7,7 @@
 
 #include "AdminApi.h"
 #include "Errors.h"
-#include "Store.h"
+#include "SqliteStore.h"
 #include "StrictJson.h"
 #include "TestSupport.h"
 #include "Utf8.h"
@@ -54,7 +54,7 @@ class AdminInputTest : public CppUnit::TestFixture {
  public:
   void setUp() override {
     dir_ = std::make_unique<TempDir>();
-    store_ = std::make_unique<portico::Store>(dir_->file("p.db"));
+    store_ = std::make_unique<portico::SqliteStore>(dir_->file("p.db"));
     api_ = std::make_unique<AdminApi>(*store_, "/endpoints", portico::HealthSpec{}, [] {});
   }
   void tearDown() override {

@@ -4,7 +4,7 @@
 
 #include "Errors.h"
 #include "Sqlite.h"
-#include "Store.h"
+#include "SqliteStore.h"
 #include "TestSupport.h"
 
 using namespace std::chrono_literals;
@@ -13,6 +13,7 @@ using portico::ChangeRecord;
 using portico::IfMatch;
 using portico::RouteSpec;
 using portico::ServingState;
+using portico::SqliteStore;
 using portico::Store;
 using portico::TargetUpdate;
 using portico::WriteContext;
@@ -74,7 +75,7 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
   void testRowsForApiChanges() {
     TempDir dir;
     const std::string db = dir.file("p.db");
-    Store store(db);
+    SqliteStore store(db);
     std::int64_t rev = 0;
     store.createRoute(spec("/a/", {{"http://127.0.0.1:1", 30}, "http://127.0.0.1:2"}), kAlice,
                       &rev);
@@ -131,7 +132,7 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
 
   void testRowsForSeedAndHealth() {
     TempDir dir;
-    Store store(dir.file("p.db"));
+    SqliteStore store(dir.file("p.db"));
     store.seed({spec("/s/", {"http://127.0.0.1:1"})});
     CPPUNIT_ASSERT_EQUAL(std::string("route.create /s/ - config\n"
                                      "target.add /s/ http://127.0.0.1:1 config\n"),
@@ -161,7 +162,7 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
   void testNoChangeNoRowNoBump() {
     TempDir dir;
     const std::string db = dir.file("p.db");
-    Store store(db);
+    SqliteStore store(db);
     store.createRoute(spec("/a/", {{"http://127.0.0.1:1", 40}}));
     const auto before = sqlite(db, "SELECT count(*), max(revision) FROM changes");
     const auto rev = store.revision();
@@ -182,7 +183,7 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
 
   void testWeightAndStateUpdates() {
     TempDir dir;
-    Store store(dir.file("p.db"));
+    SqliteStore store(dir.file("p.db"));
     store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
     const auto created = store.findRoute("/a/")->targets[0];
     TargetUpdate update;
@@ -225,7 +226,7 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
 
   void testDisabledTargetIsNotChecked() {
     TempDir dir;
-    Store store(dir.file("p.db"));
+    SqliteStore store(dir.file("p.db"));
     store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
     const auto id = store.findRoute("/a/")->targets[0].id;
     store.recordChecked({id});
@@ -246,7 +247,7 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
   void testIfMatchCheckedInsideTheWrite() {
     TempDir dir;
     const std::string db = dir.file("p.db");
-    Store store(db);
+    SqliteStore store(db);
     store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
     const auto rev = store.revision();
     const auto snapshot = [&] {
@@ -298,7 +299,7 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
   void testHistoryLimitDropsOldestRows() {
     TempDir dir;
     const std::string db = dir.file("p.db");
-    Store store(db);
+    SqliteStore store(db);
     store.setHistoryLimit(5);
     store.createRoute(spec("/a/", {"http://127.0.0.1:1", "http://127.0.0.1:2"}));  // 3 rows
     for (int w = 1; w <= 4; ++w) {
@@ -316,7 +317,7 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
 
   void testPagesNeverSplitARevision() {
     TempDir dir;
-    Store store(dir.file("p.db"));
+    SqliteStore store(dir.file("p.db"));
     // Revision 2: 4 rows; revisions 3..7: 1 row each.
     store.createRoute(
         spec("/a/", {"http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"}));
@@ -353,7 +354,7 @@ class ChangeHistoryTest : public CppUnit::TestFixture {
 
   void testFilters() {
     TempDir dir;
-    Store store(dir.file("p.db"));
+    SqliteStore store(dir.file("p.db"));
     store.createRoute(spec("/a/", {"http://127.0.0.1:1", "http://127.0.0.1:2"}));
     store.createRoute(spec("/b/", {"http://127.0.0.1:1"}));
     TargetUpdate u;

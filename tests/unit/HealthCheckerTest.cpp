@@ -8,7 +8,7 @@
 
 #include "HealthChecker.h"
 #include "ProbeRunner.h"
-#include "Store.h"
+#include "SqliteStore.h"
 #include "TestSupport.h"
 
 using namespace std::chrono_literals;
@@ -16,6 +16,7 @@ using portico::HealthChecker;
 using portico::HealthSpec;
 using portico::ProbeResult;
 using portico::RouteSpec;
+using portico::SqliteStore;
 using portico::Store;
 using portico::test::sqlite;
 using portico::test::TempDir;
@@ -159,7 +160,7 @@ class HealthCheckerTest : public CppUnit::TestFixture {
   void setUp() override {
     dir_ = std::make_unique<TempDir>();
     db_ = dir_->file("p.db");
-    store_ = std::make_unique<Store>(db_);
+    store_ = std::make_unique<SqliteStore>(db_);
     probe_ = std::make_shared<FakeRunner>();
   }
   void tearDown() override {
@@ -249,7 +250,7 @@ class HealthCheckerTest : public CppUnit::TestFixture {
     checker.start();
     CPPUNIT_ASSERT(waitUntil([&] { return probe_->calls(A) == 1; }, 5s));
     {
-      Store other(db_);  // as another process would: no notifyChanged()
+      SqliteStore other(db_);  // as another process would: no notifyChanged()
       other.createRoute(route("/c/", {C}, 1min));
     }
     CPPUNIT_ASSERT(waitUntil([&] { return probe_->calls(C) == 1; }, 2s));

@@ -14,7 +14,7 @@
 
 #include "HealthChecker.h"
 #include "ProbeLoops.h"
-#include "Store.h"
+#include "SqliteStore.h"
 #include "TestSupport.h"
 
 using namespace std::chrono_literals;
@@ -22,6 +22,7 @@ using portico::HealthChecker;
 using portico::HealthSpec;
 using portico::ProbeResult;
 using portico::RouteSpec;
+using portico::SqliteStore;
 using portico::Store;
 using portico::test::TempDir;
 using portico::test::waitUntil;
@@ -157,7 +158,7 @@ class HealthScaleTest : public CppUnit::TestFixture {
     const auto interval = 200ms * portico::test::kSlowdown;
     const auto timeout = (silentCount > 0 ? 600ms : 200ms) * portico::test::kSlowdown;
     TempDir dir;
-    Store store(dir.file("p.db"));
+    SqliteStore store(dir.file("p.db"));
     std::vector<std::unique_ptr<Acceptor>> listening;
     for (int i = 0; i < 4; ++i) listening.push_back(std::make_unique<Acceptor>());
     const int refusing = portico::test::freePort();

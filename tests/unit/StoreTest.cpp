@@ -4,11 +4,12 @@
 
 #include "Errors.h"
 #include "Sqlite.h"
-#include "Store.h"
+#include "SqliteStore.h"
 #include "TestSupport.h"
 
 using namespace std::chrono_literals;
 using portico::RouteSpec;
+using portico::SqliteStore;
 using portico::Store;
 using portico::test::sqlite;
 using portico::test::TempDir;
@@ -67,7 +68,7 @@ class StoreTest : public CppUnit::TestFixture {
     TempDir dir;
     const std::string db = dir.file("sub/dir/p.db");  // parent directories are created
     {
-      Store store(db);
+      SqliteStore store(db);
       CPPUNIT_ASSERT_EQUAL(static_cast<int>(portico::embeddedMigrations().size()),
                            store.schemaVersion());
       CPPUNIT_ASSERT(store.loadRoutes().empty());
@@ -86,7 +87,7 @@ class StoreTest : public CppUnit::TestFixture {
                                 "SELECT count(*) FROM targets WHERE route_id+length(url)+healthy+"
                                 "length(last_checked_at)+length(last_error) IS NOT NULL"));
     // Opening again applies nothing twice.
-    Store again(db);
+    SqliteStore again(db);
     CPPUNIT_ASSERT_EQUAL(static_cast<int>(portico::embeddedMigrations().size()),
                          again.schemaVersion());
   }
@@ -99,7 +100,7 @@ class StoreTest : public CppUnit::TestFixture {
     {
       // A store written by the first release, with data in it: every migration since runs
       // over existing rows.
-      Store old(db, Store::Access::ReadWrite, firstMigrations(1));
+      SqliteStore old(db, Store::Access::ReadWrite, firstMigrations(1));
       CPPUNIT_ASSERT_EQUAL(1, old.schemaVersion());
     }
     sqlite(db, "SELECT 1");  // readable by plain sqlite3
@@ -110,7 +111,7 @@ class StoreTest : public CppUnit::TestFixture {
           "('/old/', 'least_conn', 1000, 500);"
           "INSERT INTO targets (route_id, url, healthy) VALUES (1, 'http://127.0.0.1:1', 0);");
     }
-    Store store(db);
+    SqliteStore store(db);
     CPPUNIT_ASSERT_EQUAL(static_cast<int>(all.size()), store.schemaVersion());
     const auto routes = store.loadRoutes();
     CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(routes.size()));
@@ -136,14 +137,14 @@ class StoreTest : public CppUnit::TestFixture {
   void testRefusesNewerStore() {
     TempDir dir;
     const std::string db = dir.file("p.db");
-    { Store store(db); }
+    { SqliteStore store(db); }
     {
       portico::SqliteConnection c(db, SQLITE_OPEN_READWRITE);
       c.exec("PRAGMA user_version = 99");
     }
     for (auto access : {Store::Access::ReadWrite, Store::Access::ReadOnly}) {
       try {
-        Store store(db, access);
+        SqliteStore store(db, access);
         CPPUNIT_FAIL("opened a store newer than the binary");
       } catch (const portico::StoreError& e) {
         CPPUNIT_ASSERT(std::string(e.what()).find("newer") != std::string::npos);
@@ -155,14 +156,15 @@ class StoreTest : public CppUnit::TestFixture {
   void testReadOnlyAccess() {
     TempDir dir;
     const std::string db = dir.file("p.db");
-    CPPUNIT_ASSERT_THROW(Store(db, Store::Access::ReadOnly), portico::StoreNotReady);  // absent
-    { Store old(db, Store::Access::ReadWrite, firstMigrations(1)); }
-    CPPUNIT_ASSERT_THROW(Store(db, Store::Access::ReadOnly),
+    CPPUNIT_ASSERT_THROW(SqliteStore(db, Store::Access::ReadOnly),
+                         portico::StoreNotReady);  // absent
+    { SqliteStore old(db, Store::Access::ReadWrite, firstMigrations(1)); }
+    CPPUNIT_ASSERT_THROW(SqliteStore(db, Store::Access::ReadOnly),
                          portico::StoreNotReady);  // older: not upgraded
     CPPUNIT_ASSERT_EQUAL(std::string("1"), sqlite(db, "PRAGMA user_version"));
-    Store writer(db);
+    SqliteStore writer(db);
     writer.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
-    Store reader(db, Store::Access::ReadOnly);
+    SqliteStore reader(db, Store::Access::ReadOnly);
     CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(reader.loadRoutes().size()));
     CPPUNIT_ASSERT_EQUAL(writer.revision(), reader.revision());
     CPPUNIT_ASSERT_THROW(reader.createRoute(spec("/b/")), portico::StoreError);
@@ -171,7 +173,7 @@ class StoreTest : public CppUnit::TestFixture {
 
   void testRoutesAndTargets() {
     TempDir dir;
-    Store store(dir.file("p.db"));
+    SqliteStore store(dir.file("p.db"));
     auto rev = store.revision();
     RouteSpec s = spec("/api/", {"http://127.0.0.1:1", "http://127.0.0.1:2"});
     s.balancer = portico::BalancerKind::IpHash;
@@ -218,7 +220,7 @@ class StoreTest : public CppUnit::TestFixture {
   void testFailedChangesLeaveNothing() {
     TempDir dir;
     const std::string db = dir.file("p.db");
-    Store store(db);
+    SqliteStore store(db);
     store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
     const std::string before = contents(db);
     CPPUNIT_ASSERT_THROW(store.addTargets("/b/", {"http://127.0.0.1:2"}), portico::NotFound);
@@ -239,12 +241,12 @@ class StoreTest : public CppUnit::TestFixture {
         spec("/proxy/", {"http://localhost:8081", "http://localhost:8082"}),
         spec("/personal/", {"http://localhost:8083"})};
     {
-      Store store(db);
+      SqliteStore store(db);
       CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(store.seed(seeds).size()));
       store.removeTargets("/proxy/", {"http://localhost:8081"});
       store.deleteRoute("/personal/");
     }
-    Store store(db);  // a restart with the same configuration
+    SqliteStore store(db);  // a restart with the same configuration
     CPPUNIT_ASSERT(store.seed(seeds).empty());
     const auto routes = store.loadRoutes();
     CPPUNIT_ASSERT_EQUAL(1, static_cast<int>(routes.size()));
@@ -259,7 +261,7 @@ class StoreTest : public CppUnit::TestFixture {
   void testVerdicts() {
     TempDir dir;
     const std::string db = dir.file("p.db");
-    Store store(db);
+    SqliteStore store(db);
     const auto route = store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
     const auto id = route.targets[0].id;
     auto rev = store.revision();
@@ -284,7 +286,7 @@ class StoreTest : public CppUnit::TestFixture {
   void testLockedStoreIsBusyNotHalfWritten() {
     TempDir dir;
     const std::string db = dir.file("p.db");
-    Store store(db);
+    SqliteStore store(db);
     CountingObserver observer;
     store.setObserver(&observer);
     store.createRoute(spec("/a/", {"http://127.0.0.1:1"}));
@@ -327,9 +329,9 @@ class StoreTest : public CppUnit::TestFixture {
     const std::string db = dir.file("p.db");
     const int known = static_cast<int>(portico::embeddedMigrations().size());
     // No file yet: nothing to check, and nothing created.
-    CPPUNIT_ASSERT_EQUAL(-1, Store::checkSchema(db));
+    CPPUNIT_ASSERT_EQUAL(-1, SqliteStore::checkSchema(db));
     CPPUNIT_ASSERT(!std::filesystem::exists(db));
-    { Store store(db); }
+    { SqliteStore store(db); }
     const auto listing = [&] {
       std::string names;
       for (const auto& e : std::filesystem::directory_iterator(dir.path()))
@@ -337,21 +339,21 @@ class StoreTest : public CppUnit::TestFixture {
       return names;
     };
     const std::string before = listing();
-    CPPUNIT_ASSERT_EQUAL(known, Store::checkSchema(db));
+    CPPUNIT_ASSERT_EQUAL(known, SqliteStore::checkSchema(db));
     CPPUNIT_ASSERT_EQUAL(before, listing());  // no -wal or -shm appeared, nothing grew
     // An older store is fine (the sidecar upgrades it); a newer one is not.
     const std::string older = dir.file("older.db");
-    { Store store(older, Store::Access::ReadWrite, firstMigrations(known - 1)); }
-    CPPUNIT_ASSERT_EQUAL(known - 1, Store::checkSchema(older));
+    { SqliteStore store(older, Store::Access::ReadWrite, firstMigrations(known - 1)); }
+    CPPUNIT_ASSERT_EQUAL(known - 1, SqliteStore::checkSchema(older));
     {
       portico::SqliteConnection c(db, SQLITE_OPEN_READWRITE);
       c.exec("PRAGMA user_version = 99");
     }
-    CPPUNIT_ASSERT_THROW(Store::checkSchema(db), portico::StoreError);
+    CPPUNIT_ASSERT_THROW(SqliteStore::checkSchema(db), portico::StoreError);
     // A file that is not a database.
     const std::string junk = dir.file("junk.db");
     portico::test::writeFile(junk, std::string(4096, 'x'));
-    CPPUNIT_ASSERT_THROW(Store::checkSchema(junk), portico::StoreError);
+    CPPUNIT_ASSERT_THROW(SqliteStore::checkSchema(junk), portico::StoreError);
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(StoreTest);

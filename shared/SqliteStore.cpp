@@ -1,4 +1,4 @@
-#include "Store.h"
+#include "SqliteStore.h"
 
 #include <Poco/File.h>
 #include <Poco/Path.h>
@@ -16,6 +16,8 @@ namespace portico {
 namespace {
 
 constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+// The lease clock: milliseconds since the Unix epoch.
+constexpr const char* kNowMs = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
 // How long a statement waits for another connection's lock before failing with StoreBusy:
 // long enough to ride out a checkpoint or an operator's short sqlite3 session, short enough
 // that an admin request answers well within a client's usual timeout.
@@ -102,9 +104,9 @@ void checkCanWrite(SqliteConnection& conn) {
 /// If-Match against the revision inside the transaction, collects the history rows of what it
 /// changes and, when there are any, bumps the revision and writes them before committing. A
 /// change without a history row cannot bump the revision, and the reverse.
-class Store::Write {
+class SqliteStore::Write {
  public:
-  Write(Store& store, const WriteContext& who)
+  Write(SqliteStore& store, const WriteContext& who)
       : store_(store),
         lock_(store.mutex_),
         tx_(*store.conn_, SqliteTransaction::Kind::Immediate),
@@ -156,7 +158,7 @@ class Store::Write {
   }
 
  private:
-  Store& store_;
+  SqliteStore& store_;
   std::lock_guard<std::mutex> lock_;
   SqliteTransaction tx_;
   std::int64_t revision_;
@@ -164,7 +166,8 @@ class Store::Write {
   ChangeLog log_;
 };
 
-Store::Store(const std::string& path, Access access, const std::vector<Migration>& migrations)
+SqliteStore::SqliteStore(const std::string& path, Access access,
+                         const std::vector<Migration>& migrations)
     : access_(access) {
   const bool writable = access == Access::ReadWrite;
   if (writable) {
@@ -190,9 +193,9 @@ Store::Store(const std::string& path, Access access, const std::vector<Migration
   readers_ = std::make_unique<SqliteReaders>(path, kBusyTimeoutMs);
 }
 
-Store::~Store() = default;
+SqliteStore::~SqliteStore() = default;
 
-int Store::checkSchema(const std::string& path, const std::vector<Migration>& migrations) {
+int SqliteStore::checkSchema(const std::string& path, const std::vector<Migration>& migrations) {
   if (!Poco::File(path).exists()) return -1;
   // immutable: SQLite takes no lock and creates no -shm or -wal file; the header (where the
   // schema version lives) is read from the main file, which every migration's commit reaches
@@ -216,7 +219,7 @@ int Store::checkSchema(const std::string& path, const std::vector<Migration>& mi
 }
 
 template <typename F>
-auto Store::timedWrite(F&& body) -> decltype(body()) {
+auto SqliteStore::timedWrite(F&& body) -> decltype(body()) {
   // Timed from before the lock: what a writer waits for is part of what the metric shows.
   const auto start = std::chrono::steady_clock::now();
   const auto report = [&] {
@@ -239,28 +242,29 @@ auto Store::timedWrite(F&& body) -> decltype(body()) {
   }
 }
 
-void Store::setHistoryLimit(std::int64_t rows) {
+void SqliteStore::setHistoryLimit(std::int64_t rows) {
   if (rows < 1) throw InvalidInput("the history limit must be at least 1 row");
   std::lock_guard<std::mutex> lock(mutex_);
   historyLimit_ = rows;
 }
 
-void Store::requireWritable() const {
+void SqliteStore::requireWritable() const {
   if (access_ != Access::ReadWrite) throw StoreError("store opened read-only");
 }
 
-int Store::schemaVersion() {
+int SqliteStore::schemaVersion() {
   auto reader = readers_->acquire();
   return static_cast<int>(reader->queryInt("PRAGMA user_version"));
 }
 
-std::int64_t Store::revision() {
+std::int64_t SqliteStore::revision() {
   auto reader = readers_->acquire();
   return revisionOf(*reader);
 }
 
-std::vector<RouteRecord> Store::loadRoutesLocked(SqliteConnection& conn, const std::string& where,
-                                                 const std::string& arg) {
+std::vector<RouteRecord> SqliteStore::loadRoutesLocked(SqliteConnection& conn,
+                                                       const std::string& where,
+                                                       const std::string& arg) {
   std::vector<RouteRecord> routes;
   {
     SqliteStatement st(
@@ -288,7 +292,9 @@ std::vector<RouteRecord> Store::loadRoutesLocked(SqliteConnection& conn, const s
       conn.get(),
       "SELECT id, url, healthy, COALESCE(last_checked_at, ''), COALESCE(last_changed_at, ''), "
       "COALESCE(last_error, ''), weight, state, COALESCE(serving_since, ''), "
-      "COALESCE(modified_at, '') FROM targets WHERE route_id = ? ORDER BY id");
+      "COALESCE(modified_at, ''), COALESCE((SELECT holder FROM health_leases l WHERE "
+      "l.target_id = targets.id AND l.expires_at > " +
+          std::string(kNowMs) + "), '') FROM targets WHERE route_id = ? ORDER BY id");
   for (auto& r : routes) {
     st.bind(1, r.id);
     while (st.step()) {
@@ -303,6 +309,7 @@ std::vector<RouteRecord> Store::loadRoutesLocked(SqliteConnection& conn, const s
       t.state = parseServingState(st.columnText(7));
       t.servingSince = st.columnText(8);
       t.modifiedAt = st.columnText(9);
+      t.checkedBy = st.columnText(10);
       r.targets.push_back(std::move(t));
     }
     st.reset();
@@ -310,7 +317,7 @@ std::vector<RouteRecord> Store::loadRoutesLocked(SqliteConnection& conn, const s
   return routes;
 }
 
-std::vector<RouteRecord> Store::loadRoutes(std::int64_t* revision) {
+std::vector<RouteRecord> SqliteStore::loadRoutes(std::int64_t* revision) {
   auto reader = readers_->acquire();
   SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
   auto routes = loadRoutesLocked(*reader, "", "");
@@ -319,7 +326,8 @@ std::vector<RouteRecord> Store::loadRoutes(std::int64_t* revision) {
   return routes;
 }
 
-std::optional<RouteRecord> Store::findRoute(const std::string& prefix, std::int64_t* revision) {
+std::optional<RouteRecord> SqliteStore::findRoute(const std::string& prefix,
+                                                  std::int64_t* revision) {
   auto reader = readers_->acquire();
   SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
   auto routes = loadRoutesLocked(*reader, "WHERE prefix = ?", prefix);
@@ -329,7 +337,7 @@ std::optional<RouteRecord> Store::findRoute(const std::string& prefix, std::int6
   return std::move(routes.front());
 }
 
-ChangePage Store::changes(const ChangeQuery& query, std::int64_t* revision) {
+ChangePage SqliteStore::changes(const ChangeQuery& query, std::int64_t* revision) {
   auto reader = readers_->acquire();
   SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
   const std::int64_t current = revisionOf(*reader);
@@ -339,8 +347,8 @@ ChangePage Store::changes(const ChangeQuery& query, std::int64_t* revision) {
   return page;
 }
 
-RouteRecord Store::createRoute(const RouteSpec& spec, const WriteContext& who,
-                               std::int64_t* revision) {
+RouteRecord SqliteStore::createRoute(const RouteSpec& spec, const WriteContext& who,
+                                     std::int64_t* revision) {
   requireWritable();
   return timedWrite([&] {
     Write w(*this, who);
@@ -357,8 +365,8 @@ RouteRecord Store::createRoute(const RouteSpec& spec, const WriteContext& who,
   });
 }
 
-void Store::deleteRoute(const std::string& prefix, const WriteContext& who,
-                        std::int64_t* revision) {
+void SqliteStore::deleteRoute(const std::string& prefix, const WriteContext& who,
+                              std::int64_t* revision) {
   requireWritable();
   return timedWrite([&] {
     Write w(*this, who);
@@ -377,9 +385,9 @@ void Store::deleteRoute(const std::string& prefix, const WriteContext& who,
   });
 }
 
-int Store::addTargets(const std::string& prefix, const std::vector<TargetSpec>& targets,
-                      const std::optional<HealthSpec>& health, const WriteContext& who,
-                      std::int64_t* revision) {
+int SqliteStore::addTargets(const std::string& prefix, const std::vector<TargetSpec>& targets,
+                            const std::optional<HealthSpec>& health, const WriteContext& who,
+                            std::int64_t* revision) {
   requireWritable();
   return timedWrite([&] {
     Write w(*this, who);
@@ -410,8 +418,8 @@ int Store::addTargets(const std::string& prefix, const std::vector<TargetSpec>& 
   });
 }
 
-int Store::removeTargets(const std::string& prefix, const std::vector<std::string>& urls,
-                         const WriteContext& who, std::int64_t* revision) {
+int SqliteStore::removeTargets(const std::string& prefix, const std::vector<std::string>& urls,
+                               const WriteContext& who, std::int64_t* revision) {
   requireWritable();
   return timedWrite([&] {
     Write w(*this, who);
@@ -437,9 +445,9 @@ int Store::removeTargets(const std::string& prefix, const std::vector<std::strin
   });
 }
 
-TargetRecord Store::updateTarget(const std::string& prefix, const std::string& url,
-                                 const TargetUpdate& update, const WriteContext& who,
-                                 std::int64_t* revision) {
+TargetRecord SqliteStore::updateTarget(const std::string& prefix, const std::string& url,
+                                       const TargetUpdate& update, const WriteContext& who,
+                                       std::int64_t* revision) {
   requireWritable();
   if (update.weight) requireWeight(*update.weight);
   return timedWrite([&] {
@@ -486,7 +494,7 @@ TargetRecord Store::updateTarget(const std::string& prefix, const std::string& u
   });
 }
 
-std::vector<std::string> Store::seed(const std::vector<RouteSpec>& routes) {
+std::vector<std::string> SqliteStore::seed(const std::vector<RouteSpec>& routes) {
   requireWritable();
   return timedWrite([&] {
     Write w(*this, WriteContext::config());
@@ -511,10 +519,19 @@ std::vector<std::string> Store::seed(const std::vector<RouteSpec>& routes) {
   });
 }
 
-bool Store::recordVerdict(std::int64_t targetId, bool healthy, const std::string& error) {
+bool SqliteStore::recordVerdict(std::int64_t targetId, bool healthy, const std::string& error,
+                                const std::string& holder) {
   requireWritable();
   return timedWrite([&] {
-    Write w(*this, WriteContext::health());
+    Write w(*this, WriteContext{"health", holder, {}});
+    if (!holder.empty()) {
+      SqliteStatement held(w.conn().get(),
+                           std::string("SELECT 1 FROM health_leases WHERE target_id = ? AND "
+                                       "holder = ? AND expires_at > ") +
+                               kNowMs);
+      held.bind(1, targetId).bind(2, holder);
+      if (!held.step()) return false;
+    }
     SqliteStatement find(w.conn().get(),
                          "SELECT t.url, r.prefix, t.healthy, COALESCE(t.last_error, ''), t.state "
                          "FROM targets t JOIN routes r ON r.id = t.route_id WHERE t.id = ?");
@@ -551,7 +568,7 @@ bool Store::recordVerdict(std::int64_t targetId, bool healthy, const std::string
   });
 }
 
-void Store::recordChecked(const std::vector<std::int64_t>& targetIds) {
+void SqliteStore::recordChecked(const std::vector<std::int64_t>& targetIds) {
   requireWritable();
   if (targetIds.empty()) return;
   return timedWrite([&] {
@@ -567,6 +584,87 @@ void Store::recordChecked(const std::vector<std::int64_t>& targetIds) {
     }
     tx.commit();
   });
+}
+
+std::vector<std::int64_t> SqliteStore::renewLeases(const std::string& holder,
+                                                   std::chrono::milliseconds ttl) {
+  requireWritable();
+  std::lock_guard<std::mutex> lock(mutex_);
+  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
+  const std::int64_t now = conn_->queryInt(std::string("SELECT ") + kNowMs);
+  const std::int64_t expires = now + static_cast<std::int64_t>(ttl.count());
+  {
+    SqliteStatement st(conn_->get(),
+                       "INSERT INTO sidecars (id, expires_at) VALUES (?1, ?2) ON CONFLICT (id) "
+                       "DO UPDATE SET expires_at = ?2");
+    st.bind(1, holder).bind(2, expires);
+    st.step();
+  }
+  {
+    SqliteStatement st(conn_->get(), "DELETE FROM sidecars WHERE expires_at <= ?");
+    st.bind(1, now);
+    st.step();
+  }
+  {
+    // Expired leases, and those of targets nobody checks (disabled since they were taken).
+    SqliteStatement st(conn_->get(),
+                       "DELETE FROM health_leases WHERE expires_at <= ? OR target_id IN (SELECT "
+                       "id FROM targets WHERE state = 'disabled')");
+    st.bind(1, now);
+    st.step();
+  }
+  {
+    SqliteStatement st(conn_->get(), "UPDATE health_leases SET expires_at = ? WHERE holder = ?");
+    st.bind(1, expires).bind(2, holder);
+    st.step();
+  }
+  const std::int64_t live = conn_->queryInt("SELECT count(*) FROM sidecars");
+  const std::int64_t total =
+      conn_->queryInt("SELECT count(*) FROM targets WHERE state != 'disabled'");
+  const std::int64_t share = live > 0 ? (total + live - 1) / live : total;
+  std::int64_t mine = 0;
+  {
+    SqliteStatement st(conn_->get(), "SELECT count(*) FROM health_leases WHERE holder = ?");
+    st.bind(1, holder);
+    st.step();
+    mine = st.columnInt(0);
+  }
+  if (mine > share) {
+    SqliteStatement st(conn_->get(),
+                       "DELETE FROM health_leases WHERE target_id IN (SELECT target_id FROM "
+                       "health_leases WHERE holder = ? ORDER BY target_id DESC LIMIT ?)");
+    st.bind(1, holder).bind(2, mine - share);
+    st.step();
+  } else if (mine < share) {
+    SqliteStatement st(conn_->get(),
+                       "INSERT INTO health_leases (target_id, holder, expires_at) SELECT t.id, ?, "
+                       "? FROM targets t WHERE t.state != 'disabled' AND NOT EXISTS (SELECT 1 "
+                       "FROM health_leases l WHERE l.target_id = t.id) ORDER BY t.id LIMIT ?");
+    st.bind(1, holder).bind(2, expires).bind(3, share - mine);
+    st.step();
+  }
+  std::vector<std::int64_t> held;
+  {
+    SqliteStatement st(conn_->get(),
+                       "SELECT target_id FROM health_leases WHERE holder = ? ORDER BY target_id");
+    st.bind(1, holder);
+    while (st.step()) held.push_back(st.columnInt(0));
+  }
+  tx.commit();
+  return held;
+}
+
+void SqliteStore::releaseLeases(const std::string& holder) {
+  requireWritable();
+  std::lock_guard<std::mutex> lock(mutex_);
+  SqliteTransaction tx(*conn_, SqliteTransaction::Kind::Immediate);
+  for (const char* sql :
+       {"DELETE FROM health_leases WHERE holder = ?", "DELETE FROM sidecars WHERE id = ?"}) {
+    SqliteStatement st(conn_->get(), sql);
+    st.bind(1, holder);
+    st.step();
+  }
+  tx.commit();
 }
 
 }  // namespace portico

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <chrono>
+
+namespace portico {
+
+/// What a store's follower (the proxy's reloader) waits on between checks of the revision: it
+/// wakes as soon as the store announces a committed change (PostgreSQL's LISTEN/NOTIFY), or
+/// when its timeout passes (the polling fallback, and all SQLite offers).
+class ChangeFeed {
+ public:
+  virtual ~ChangeFeed() = default;
+  /// Waits until a change is announced, interrupt() is called or `timeout` passes. Returns true
+  /// when an announcement (or an interrupt) ended the wait. Never throws: a feed that lost its
+  /// connection waits out the timeout and reconnects later, with backoff.
+  virtual bool wait(std::chrono::milliseconds timeout) = 0;
+  /// Ends the current wait and every later one at once (the follower is stopping). Any thread.
+  virtual void interrupt() = 0;
+};
+
+}  // namespace portico
