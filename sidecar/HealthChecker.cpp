@@ -67,6 +67,16 @@ void HealthChecker::loaded(const std::vector<RouteRecord>& routes) {
   wake_.notify_one();
 }
 
+void HealthChecker::changed(const std::vector<RouteRecord>& routes,
+                            const std::vector<std::string>& removed) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    schedule_.apply(routes, removed, Clock::now());
+    scheduleChanged_ = true;
+  }
+  wake_.notify_one();
+}
+
 void HealthChecker::notStored(const HealthVerdict& verdict) {
   std::lock_guard<std::mutex> lock(mutex_);
   schedule_.storeFailed(verdict.targetId, verdict.generation);

@@ -60,6 +60,8 @@ class HealthChecker : private ProbeSink, private HealthStoreListener {
   void probed(std::vector<ProbeOutcome>& outcomes) override;
   // HealthStoreListener: on the link's thread.
   void loaded(const std::vector<RouteRecord>& routes) override;
+  void changed(const std::vector<RouteRecord>& routes,
+               const std::vector<std::string>& removed) override;
   void notStored(const HealthVerdict& verdict) override;
 
   std::shared_ptr<ProbeRunner> runner_;

@@ -65,11 +65,16 @@ void HealthStoreLink::checked(const std::vector<std::int64_t>& targetIds) {
 
 void HealthStoreLink::reload() {
   try {
-    // The revision is read first: a change committed during the load is seen by the next poll.
-    const auto revision = store_.revision();
-    auto routes = store_.loadRoutes();
-    seenRevision_ = revision;
-    listener_->loaded(routes);
+    // What changed since the revision seen, read in one transaction with the revision it
+    // reflects: a change committed after it is seen by the next poll.
+    const auto changes = store_.routesChangedSince(seenRevision_);
+    seenRevision_ = changes.revision;
+    if (changes.complete) {
+      if (!changes.routes.empty() || !changes.removed.empty())
+        listener_->changed(changes.routes, changes.removed);
+    } else {
+      listener_->loaded(changes.routes);
+    }
   } catch (const std::exception& e) {
     logWarn(std::string("health: cannot read the store: ") + e.what());
   }
