@@ -82,7 +82,7 @@ def pct(values, p):
 try:
     echo = [free_port(), free_port()]
     for i, port in enumerate(echo):
-        p = start("echo%d" % i, ["portico-echo", "--port=%d" % port, "--name=e%d" % i]); wait_port(port, p)
+        p = start("echo%d" % i, ["portico-echo", "--port=%d" % port, "--name=e%d" % i, "--threads=1024"]); wait_port(port, p)
     admin, proxy_port = free_port(), free_port()
     common = ["--define=store.path=" + os.path.join(work, "p.db"), "--define=log.level=warn"]
     sidecar = start("sidecar", ["portico-sidecar", "--define=admin.port=%d" % admin,
@@ -121,13 +121,14 @@ try:
         s, data = api.req("POST", "/endpoints/add", {"prefixPath": "/r%d/" % r,
                                                       "targets": ["http://127.0.0.1:%d%s" % (echo[j % 2], marker)]})
         if s != 200: sys.exit("scale-bench: add answered %d %s" % (s, data[:200]))
+        added = time.time()
         deadline = t + 30
         while True:
             s, data = pc.req("GET", "/r%d/x" % r)
             if marker.encode() in data: break
             if time.time() > deadline: sys.exit("scale-bench: change %d never served" % j)
         lags.append((time.time() - t) * 1000)
-        if os.environ.get("SCALE_DEBUG"): print("change", j, "route", r, "%.0f ms" % lags[-1], file=sys.stderr)
+        if os.environ.get("SCALE_DEBUG"): print("change", j, "route", r, "%.0f ms (add %.0f ms)" % (lags[-1], (added - t) * 1000), file=sys.stderr)
         time.sleep(0.05)
 
     # Every target is checked at least once per interval from here on; measure a steady 10 s.

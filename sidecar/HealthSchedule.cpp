@@ -29,7 +29,6 @@ void HealthSchedule::add(const RouteRecord& route, const TargetRecord& target, T
   entry.generation = nextGeneration_++;
   entry.routeId = route.id;
   entry.prefix = route.prefix;
-  entry.url = target.url;
   entry.spec = route.health;
   entry.state = HealthState(target.healthy);
   entry.stored = target.healthy;
@@ -43,6 +42,20 @@ void HealthSchedule::setDue(Entry& entry, std::int64_t id, TimePoint due) {
   if (!entry.inFlight) dueIndex_.insert({due, id});
 }
 
+namespace {
+
+/// Stored URLs are canonical; one that is not (an old store) is compared by what it parses to.
+bool sameUrl(const TargetUrl& held, const std::string& stored) {
+  if (held.canonical == stored) return true;
+  try {
+    return parseTargetUrl(stored).canonical == held.canonical;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 std::vector<std::int64_t> HealthSchedule::syncRoute(const RouteRecord& route, TimePoint now) {
   std::vector<std::int64_t> kept;
   kept.reserve(route.targets.size());
@@ -52,7 +65,7 @@ std::vector<std::int64_t> HealthSchedule::syncRoute(const RouteRecord& route, Ti
     if (target.state == ServingState::Disabled) continue;
     kept.push_back(target.id);
     auto it = entries_.find(target.id);
-    if (it != entries_.end() && (it->second.url != target.url || it->second.routeId != route.id)) {
+    if (it != entries_.end() && (!sameUrl(it->second.target, target.url) || it->second.routeId != route.id)) {
       // SQLite may hand a deleted row's id to a new row: a different target, fresh state.
       drop(target.id);
       it = entries_.end();
@@ -153,7 +166,7 @@ std::optional<HealthVerdict> HealthSchedule::complete(const HealthJob& job,
   verdict.targetId = job.targetId;
   verdict.generation = entry.generation;
   verdict.prefix = entry.prefix;
-  verdict.url = entry.url;
+  verdict.url = entry.target.canonical;
   verdict.healthy = entry.state.healthy();
   if (!verdict.healthy) verdict.error = result.error.empty() ? "probe failed" : result.error;
   return verdict;

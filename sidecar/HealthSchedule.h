@@ -87,8 +87,7 @@ class HealthSchedule {
     std::uint64_t generation{};
     std::int64_t routeId{};
     std::string prefix;
-    std::string url;
-    TargetUrl target;
+    TargetUrl target;  // its canonical form is the stored URL
     HealthSpec spec;
     HealthState state;
     bool stored{true};  // the verdict the store holds, as far as we know
