@@ -133,6 +133,9 @@ try:
 
     # Every target is checked at least once per interval from here on; measure a steady 10 s.
     time.sleep(6)
+    if os.environ.get("SCALE_HOLD"):  # time to attach a profiler
+        print("sidecar pid %d, proxy pid %d" % (sidecar.pid, proxy.pid), file=sys.stderr, flush=True)
+        time.sleep(float(os.environ["SCALE_HOLD"]))
     before = {n: stat(p.pid) for n, p in (("sidecar", sidecar), ("proxy", proxy))}
     time.sleep(10)
     after = {n: stat(p.pid) for n, p in (("sidecar", sidecar), ("proxy", proxy))}

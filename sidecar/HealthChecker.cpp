@@ -14,7 +14,8 @@ HealthChecker::HealthChecker(Store& store, std::shared_ptr<const net::TlsClientC
 
 HealthChecker::HealthChecker(Store& store, std::shared_ptr<ProbeRunner> runner,
                              HealthCheckerOptions options)
-    : runner_(std::move(runner)),
+    : batchWindow_(options.batchWindow),
+      runner_(std::move(runner)),
       link_(store, HealthStoreLink::Options{options.revisionPoll, options.checkedFlush}) {}
 
 HealthChecker::~HealthChecker() {
@@ -129,8 +130,10 @@ void HealthChecker::schedulerLoop() {
       lock.lock();
       continue;  // more may have become due meanwhile
     }
-    plannedWake_ = Clock::now() + kIdleWake;
-    if (auto due = schedule_.nextDue()) plannedWake_ = std::min(plannedWake_, *due);
+    const auto now = Clock::now();
+    plannedWake_ = now + kIdleWake;
+    if (auto due = schedule_.nextDue())
+      plannedWake_ = std::min(plannedWake_, std::max(*due, now + batchWindow_));
     wake_.wait_until(lock, plannedWake_, [this] { return stopping_ || scheduleChanged_; });
   }
 }

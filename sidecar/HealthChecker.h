@@ -26,6 +26,9 @@ struct HealthCheckerOptions {
   std::size_t loops{1};  // probe event loops (ProbeLoops); one carries 10,000 probes/s
   std::chrono::milliseconds revisionPoll{200};   // another process may change the store
   std::chrono::milliseconds checkedFlush{1000};  // last_checked_at written once per sweep
+  // Probes due within this window of each other start together (a probe starts at most this
+  // late): 10,000 probes a second take 200 wake-ups, not 10,000.
+  std::chrono::milliseconds batchWindow{5};
 };
 
 /// Probes every target of every route at its route's interval and writes verdict transitions
@@ -64,6 +67,7 @@ class HealthChecker : private ProbeSink, private HealthStoreListener {
                const std::vector<std::string>& removed) override;
   void notStored(const HealthVerdict& verdict) override;
 
+  const std::chrono::milliseconds batchWindow_;
   std::shared_ptr<ProbeRunner> runner_;
   HealthStoreLink link_;
   SidecarMetrics* metrics_{nullptr};
