@@ -155,6 +155,15 @@ try:
         print("| %s RSS / over baseline per target | %.1f MB / %.0f B |" % (name, rss / 1024.0, (rss - base[name]) * 1024.0 / targets))
     print("| GET /endpoints/routes (whole) | %.1f MB in %.2f s |" % (len(whole) / 1e6, list_all))
     print("| GET /endpoints/routes?limit=100 | %s |" % ("%d B in %.3f s" % (len(page), list_page) if s2 == 200 else "HTTP %d (not supported)" % s2))
+except BaseException:
+    # Say what the processes said before their logs go.
+    for name in ("sidecar", "proxy", "echo0", "echo1"):
+        try:
+            with open(os.path.join(work, name + ".log")) as f: tail = f.readlines()[-5:]
+            sys.stderr.write("--- %s.log (last lines)\n%s" % (name, "".join(tail)))
+        except OSError: pass
+    sys.stderr.write("--- exit codes: %s\n" % [p.poll() for p in procs])
+    raise
 finally:
     cleanup()
 PY
