@@ -38,6 +38,14 @@ class ChangeLog {
            const Poco::JSON::Object::Ptr& before, const Poco::JSON::Object::Ptr& after);
   bool empty() const { return rows_.empty(); }
 
+  struct Row {
+    std::string action, route, target, before, after;  // empty before/after/target: none
+  };
+  /// What write() inserts, for a store that writes them with SQL of its own.
+  const std::vector<Row>& rows() const { return rows_; }
+  const WriteContext& who() const { return who_; }
+  const std::string& now() const { return now_; }
+
   /// Inserts the rows as `revision`, then deletes the oldest rows beyond `limit`.
   void write(SqliteConnection& conn, std::int64_t revision, std::int64_t limit) const;
 
@@ -50,9 +58,6 @@ class ChangeLog {
   static Poco::JSON::Object::Ptr routeJson(const std::string& balancer, const HealthSpec& health);
 
  private:
-  struct Row {
-    std::string action, route, target, before, after;
-  };
   WriteContext who_;
   std::string now_;
   std::vector<Row> rows_;

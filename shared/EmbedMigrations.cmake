@@ -1,4 +1,4 @@
-# Writes a C++ source holding every migrations/NNNN_name.sql, in order.
+# Writes a C++ source holding every NNNN_name.sql of SRC_DIR, in order, as the function FUNCTION.
 file(GLOB files ${SRC_DIR}/*.sql)
 list(SORT files)
 set(body "")
@@ -7,5 +7,5 @@ foreach(f ${files})
   file(READ ${f} sql)
   string(APPEND body "    {\"${name}\", R\"portico_sql(${sql})portico_sql\"},\n")
 endforeach()
-file(WRITE ${OUT}.tmp "// Generated from migrations/*.sql; do not edit.\n#include \"Migrations.h\"\n\nnamespace portico {\n\nconst std::vector<Migration>& embeddedMigrations() {\n  static const std::vector<Migration> all{\n${body}  };\n  return all;\n}\n\n} // namespace portico\n")
+file(WRITE ${OUT}.tmp "// Generated from migrations/*.sql; do not edit.\n#include \"Migrations.h\"\n\nnamespace portico {\n\nconst std::vector<Migration>& ${FUNCTION}() {\n  static const std::vector<Migration> all{\n${body}  };\n  return all;\n}\n\n} // namespace portico\n")
 execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -12,8 +12,10 @@ struct Migration {
   const char* sql;
 };
 
-/// Every migration of the source tree, in order (generated at build time).
+/// Every migration of the source tree, in order (generated at build time): migrations/*.sql for
+/// SQLite, migrations/postgresql/*.sql for PostgreSQL (the same steps, one for one).
 const std::vector<Migration>& embeddedMigrations();
+const std::vector<Migration>& embeddedPostgresMigrations();
 
 /// Applies the migrations past `PRAGMA user_version`, each in its own transaction.
 /// Throws StoreError when the store is newer than `all`; with `mayUpgrade` false, throws

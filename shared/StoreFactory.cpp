@@ -1,22 +1,24 @@
 #include "StoreFactory.h"
 
-#include "Errors.h"
+#include "PgChangeFeed.h"
+#include "PostgresStore.h"
 #include "SqliteStore.h"
 #include "TimedChangeFeed.h"
 
 namespace portico {
 
 std::unique_ptr<Store> openStore(const StoreLocation& where, Store::Access access) {
-  if (where.postgres()) throw ConfigError("store.url", "PostgreSQL is not supported yet");
+  if (where.postgres()) return std::make_unique<PostgresStore>(where.url, access);
   return std::make_unique<SqliteStore>(where.path, access);
 }
 
 int checkStoreSchema(const StoreLocation& where) {
-  if (where.postgres()) throw ConfigError("store.url", "PostgreSQL is not supported yet");
+  if (where.postgres()) return PostgresStore::checkSchema(where.url);
   return SqliteStore::checkSchema(where.path);
 }
 
-std::unique_ptr<ChangeFeed> openChangeFeed(const StoreLocation& /*where*/) {
+std::unique_ptr<ChangeFeed> openChangeFeed(const StoreLocation& where) {
+  if (where.postgres()) return std::make_unique<PgChangeFeed>(where.url);
   return std::make_unique<TimedChangeFeed>();
 }
 

@@ -27,6 +27,7 @@ Poco::JSON::Object::Ptr targetJson(const TargetRecord& target) {
   o->set("state", toString(target.state));
   o->set("servingSince", textOrNull(target.servingSince));
   o->set("modifiedAt", textOrNull(target.modifiedAt));
+  o->set("checkedBy", textOrNull(target.checkedBy));
   return o;
 }
 

@@ -20,6 +20,7 @@ namespace portico {
 
 class SidecarMetrics;
 class Store;
+class TargetSelection;
 
 /// How the health checker runs.
 struct HealthCheckerOptions {
@@ -54,6 +55,10 @@ class HealthChecker : private ProbeSink, private HealthStoreListener {
   /// Counts probes and transitions there; call before start().
   void observe(SidecarMetrics* metrics);
   void notifyChanged();  // the store changed: re-read now, probe new targets at once
+  /// Probes only the targets `selection` picks (this sidecar's leases); call before start().
+  void select(TargetSelection* selection) { link_.select(selection); }
+  /// The selection picks other targets now (leases taken or lost): re-read everything.
+  void selectionChanged() { link_.selectionChanged(); }
 
  private:
   using Clock = HealthSchedule::Clock;

@@ -5,6 +5,7 @@
 #include "Log.h"
 #include "SidecarMetrics.h"
 #include "Store.h"
+#include "TargetSelection.h"
 
 namespace portico {
 
@@ -47,6 +48,15 @@ void HealthStoreLink::notifyChanged() {
   wake_.notify_one();
 }
 
+void HealthStoreLink::selectionChanged() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wholeRead_ = true;
+    changed_ = true;
+  }
+  wake_.notify_one();
+}
+
 void HealthStoreLink::write(HealthVerdict verdict) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -65,10 +75,17 @@ void HealthStoreLink::checked(const std::vector<std::int64_t>& targetIds) {
 
 void HealthStoreLink::reload() {
   try {
+    bool whole = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      whole = wholeRead_;
+      wholeRead_ = false;
+    }
     // What changed since the revision seen, read in one transaction with the revision it
     // reflects: a change committed after it is seen by the next poll.
-    const auto changes = store_.routesChangedSince(seenRevision_);
+    auto changes = store_.routesChangedSince(whole ? -1 : seenRevision_);
     seenRevision_ = changes.revision;
+    if (selection_) changes.routes = selection_->select(std::move(changes.routes));
     if (changes.complete) {
       if (!changes.routes.empty() || !changes.removed.empty())
         listener_->changed(changes.routes, changes.removed);
@@ -76,6 +93,14 @@ void HealthStoreLink::reload() {
       listener_->loaded(changes.routes);
     }
   } catch (const std::exception& e) {
+    if (selection_ && selection_->paused()) {
+      // The store is unreachable: probe nothing (verdicts could not be written, and another
+      // sidecar may hold the leases by the time it is back). Everything is read once it is.
+      listener_->loaded({});
+      std::lock_guard<std::mutex> lock(mutex_);
+      wholeRead_ = true;
+      return;
+    }
     logWarn(std::string("health: cannot read the store: ") + e.what());
   }
 }
@@ -127,7 +152,8 @@ void HealthStoreLink::writeWaiting(std::unique_lock<std::mutex>& lock) {
 
 bool HealthStoreLink::store(const HealthVerdict& verdict) {
   try {
-    store_.recordVerdict(verdict.targetId, verdict.healthy, verdict.error);
+    store_.recordVerdict(verdict.targetId, verdict.healthy, verdict.error,
+                         selection_ ? selection_->holder() : std::string());
   } catch (const std::exception& e) {
     logError("health: cannot store the verdict of " + verdict.url + ": " + e.what());
     return false;
@@ -162,8 +188,11 @@ void HealthStoreLink::run() {
     if (!mustReload && now >= nextPoll) {
       try {
         mustReload = store_.revision() != seenRevision_;
+        revisionUnreadable_ = false;
       } catch (const std::exception& e) {
-        logLine(std::string("health: cannot read the store revision: ") + e.what());
+        if (!revisionUnreadable_)
+          logLine(std::string("health: cannot read the store revision: ") + e.what());
+        revisionUnreadable_ = true;
       }
     }
     if (now >= nextPoll) nextPoll = now + options_.revisionPoll;

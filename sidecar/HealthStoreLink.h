@@ -16,6 +16,7 @@ namespace portico {
 
 class SidecarMetrics;
 class Store;
+class TargetSelection;
 
 /// Told what the store holds and which verdicts it refused; called on the link's thread
 /// (or in start()), never with the link's lock held.
@@ -51,6 +52,11 @@ class HealthStoreLink {
 
   /// Counts transitions there; before start().
   void observe(SidecarMetrics* metrics) { metrics_ = metrics; }
+  /// Only the targets `selection` picks are given to the listener, and verdicts are written as
+  /// its holder; before start().
+  void select(TargetSelection* selection) { selection_ = selection; }
+  /// The selection changed (no store revision tells): the next read is a whole one.
+  void selectionChanged();
   /// Loads the store once (before returning) and starts the thread.
   void start(HealthStoreListener& listener);
   /// Writes the verdicts still waiting and the check times, then ends the thread.
@@ -75,6 +81,8 @@ class HealthStoreLink {
   const Options options_;
   SidecarMetrics* metrics_{nullptr};
   HealthStoreListener* listener_{nullptr};
+  TargetSelection* selection_{nullptr};
+  bool revisionUnreadable_{false};  // logged once per streak (the link's thread only)
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -83,6 +91,7 @@ class HealthStoreLink {
   std::vector<std::int64_t> checked_;
   std::int64_t seenRevision_{-1};  // touched by start() and the thread only
   bool changed_{false};
+  bool wholeRead_{false};  // the next read takes every route (the selection changed)
   bool stopping_{false};
   std::thread thread_;
 };

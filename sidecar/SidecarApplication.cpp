@@ -15,6 +15,7 @@
 #include "Dashboard.h"
 #include "Errors.h"
 #include "HealthChecker.h"
+#include "HealthLeases.h"
 #include "Log.h"
 #include "SidecarMetrics.h"
 #include "StoreFactory.h"
@@ -77,8 +78,8 @@ int SidecarApplication::run(const Settings& settings) {
               toString(spec.balancer) + ", " + std::to_string(spec.targets.size()) + " targets)");
     }
   } catch (const StoreError& e) {
-    std::cerr << commandName() << ": " << settings.storeLocation().describe() << ": "
-              << e.what() << std::endl;
+    std::cerr << commandName() << ": " << settings.storeLocation().describe() << ": " << e.what()
+              << std::endl;
     return EXIT_IOERR;
   } catch (const Poco::Exception& e) {
     std::cerr << commandName() << ": " << settings.storeLocation().describe() << ": "
@@ -90,7 +91,12 @@ int SidecarApplication::run(const Settings& settings) {
   store->setObserver(&metrics);
   HealthChecker checker(*store, tls);
   checker.observe(&metrics);
+  // Declared after the checker, destroyed before it: it calls the checker back.
+  HealthLeases leases(*store, settings.sidecar.id, settings.sidecar.leaseTimeout,
+                      [&checker] { checker.selectionChanged(); });
+  checker.select(&leases);
   checker.start();
+  leases.start();
 
   AdminApi api(*store, settings.admin.prefix, settings.health,
                [&checker] { checker.notifyChanged(); });
@@ -107,14 +113,17 @@ int SidecarApplication::run(const Settings& settings) {
   server.start();
   const std::string origin = "http://" + socket.address().toString();
   logLine("admin API listening on " + origin + settings.admin.prefix +
-          ", metrics on /metrics, status page at " + origin + "/ (" + settings.storeLocation().describe() +
-          (settings.admin.token.empty() ? ", no token" : ", bearer token required") + ")");
+          ", metrics on /metrics, status page at " + origin + "/ (" +
+          settings.storeLocation().describe() +
+          (settings.admin.token.empty() ? ", no token" : ", bearer token required") +
+          ", sidecar.id " + settings.sidecar.id + ")");
 
   waitForTerminationRequest();
   logLine("shutting down");
   server.stopAll(true);
   pool.joinAll();
   checker.stop();
+  leases.stop();
   store->setObserver(nullptr);
   return EXIT_OK;
 }

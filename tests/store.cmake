@@ -1,0 +1,7 @@
+# The store conformance suite, once per implementation: SQLite needs nothing but a temp file;
+# PostgreSQL starts a server of its own (initdb in a temp dir), hence e2e.
+portico_test(store_conformance_sqlite_tests unit unit/StoreConformanceTest.cpp)
+portico_test(store_conformance_postgres_tests e2e unit/StoreConformanceTest.cpp)
+target_compile_definitions(store_conformance_postgres_tests PRIVATE PORTICO_STORE_POSTGRES)
+# Three proxies and two sidecars on one PostgreSQL store (issue: several proxies).
+portico_test(several_proxies_e2e_tests e2e e2e/SeveralProxiesTest.cpp TIMEOUT 600)
