@@ -20,14 +20,24 @@ double nowSeconds() {
 
 void ProxyStatusCounters::count(metrics::Shard& shard, int status) {
   const int code = status >= 100 && status < kCodes ? status : 0;
-  if (!ready_[code].load(std::memory_order_acquire)) {
-    std::lock_guard<std::mutex> lock(creating_);
-    if (!ready_[code].load(std::memory_order_relaxed)) {
-      counters_[code] = family_.with({route_, target_, std::to_string(code)});
-      ready_[code].store(true, std::memory_order_release);
-    }
+  for (std::size_t i = 0; i < kSlots; ++i) {
+    const int held = codes_[i].load(std::memory_order_acquire);
+    if (held == code + 1) return counters_[i].add(shard);
+    if (held == 0) break;  // slots fill in order: the code has none yet
   }
-  counters_[code].add(shard);
+  std::lock_guard<std::mutex> lock(creating_);
+  for (std::size_t i = 0; i < kSlots; ++i) {
+    const int held = codes_[i].load(std::memory_order_relaxed);
+    if (held == code + 1) return counters_[i].add(shard);
+    if (held != 0) continue;
+    counters_[i] = family_.with({route_, target_, std::to_string(code)});
+    codes_[i].store(code + 1, std::memory_order_release);
+    return counters_[i].add(shard);
+  }
+  auto it = more_.find(code);
+  if (it == more_.end())
+    it = more_.emplace(code, family_.with({route_, target_, std::to_string(code)})).first;
+  it->second.add(shard);
 }
 
 ProxyMetrics::RouteHandle::RouteHandle(ProxyMetrics& m, const std::string& prefix)
@@ -42,12 +52,15 @@ ProxyMetrics::TargetHandle::TargetHandle(ProxyMetrics& m, const std::string& pre
       timeouts_(m.timeouts_.with({prefix, url})),
       requests_(m.requests_, prefix, url) {}
 
-// Threads without a loop of their own (a POCO server's threads running the module, the
-// reloader) share this many shards.
+// Threads without a loop of their own share this many shards: many for a POCO server's threads
+// running the module; one when event loops serve every request (the rest, such as the reloader,
+// count rarely). Every series takes its cells in every shard: with 25,000 routes each shard
+// costs megabytes.
 constexpr std::size_t kSharedShards = 16;
+constexpr std::size_t kSharedShardsBesideLoops = 1;
 
 ProxyMetrics::ProxyMetrics(std::size_t loops)
-    : registry_(loops, kSharedShards),
+    : registry_(loops, loops > 0 ? kSharedShardsBesideLoops : kSharedShards),
       requests_(registry_.counter("portico_requests_total",
                                   "Requests answered, by route prefix, target URL and status code "
                                   "sent (499: the client went away first).",
@@ -175,29 +188,29 @@ void ProxyMetrics::collectTargets(metrics::Exposition& out) const {
              "gauge");
   if (table) {
     for (const auto& r : table->routes())
-      for (std::size_t i = 0; i < r.targets.size(); ++i)
+      for (std::size_t i = 0; i < r->targets.size(); ++i)
         out.sample("portico_target_healthy",
-                   {{"route", r.prefix}, {"target", r.targets[i]->url.canonical}},
-                   std::uint64_t{r.healthy[i] ? 1u : 0u});
+                   {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
+                   std::uint64_t{r->healthy[i] ? 1u : 0u});
   }
   out.family("portico_target_in_rotation",
              "1 when the target may get new requests (healthy, active, weight above 0).", "gauge");
   if (table) {
     for (const auto& r : table->routes())
-      for (std::size_t i = 0; i < r.targets.size(); ++i)
+      for (std::size_t i = 0; i < r->targets.size(); ++i)
         out.sample(
             "portico_target_in_rotation",
-            {{"route", r.prefix}, {"target", r.targets[i]->url.canonical}},
+            {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
             std::uint64_t{
-                r.healthy[i] && r.states[i] == ServingState::Active && r.weights[i] > 0 ? 1u : 0u});
+                r->healthy[i] && r->states[i] == ServingState::Active && r->weights[i] > 0 ? 1u : 0u});
   }
   out.family("portico_target_weight", "The target's stored weight (0-1000).", "gauge");
   if (table) {
     for (const auto& r : table->routes())
-      for (std::size_t i = 0; i < r.targets.size(); ++i)
+      for (std::size_t i = 0; i < r->targets.size(); ++i)
         out.sample("portico_target_weight",
-                   {{"route", r.prefix}, {"target", r.targets[i]->url.canonical}},
-                   static_cast<std::uint64_t>(r.weights[i]));
+                   {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
+                   static_cast<std::uint64_t>(r->weights[i]));
   }
   out.family("portico_target_in_cooldown",
              "1 while this proxy passes the target over after a refused connection.", "gauge");
@@ -206,16 +219,16 @@ void ProxyMetrics::collectTargets(metrics::Exposition& out) const {
                          .count();
   if (table) {
     for (const auto& r : table->routes())
-      for (const auto& t : r.targets)
+      for (const auto& t : r->targets)
         out.sample(
-            "portico_target_in_cooldown", {{"route", r.prefix}, {"target", t->url.canonical}},
+            "portico_target_in_cooldown", {{"route", r->prefix}, {"target", t->url.canonical}},
             std::uint64_t{t->avoidUntilMs.load(std::memory_order_relaxed) > nowMs ? 1u : 0u});
   }
   // A URL on several routes has a state (and a pool) per route; the connections are summed.
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> byUrl;  // busy, idle
   if (table) {
     for (const auto& r : table->routes())
-      for (const auto& t : r.targets) {
+      for (const auto& t : r->targets) {
         auto& counts = byUrl[t->url.canonical];
         counts.first += t->inFlight.load(std::memory_order_relaxed);
         // The loops' idle lists, and the pool of the module's blocking handler.

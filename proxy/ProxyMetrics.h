@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -107,7 +108,9 @@ class ProxyMetrics {
 };
 
 /// The requests_total series of one (route, target) by status code, created the first time a
-/// code is seen (the only lock, once per code), then a plain add.
+/// code is seen (the only lock, once per code), then a plain add. A target sees a handful of
+/// codes: the first kSlots live in a small table read without a lock (a few hundred bytes per
+/// target, where an array over every code took 3 KB); codes past those take the lock.
 class ProxyStatusCounters {
  public:
   ProxyStatusCounters(metrics::CounterFamily& family, std::string route, std::string target)
@@ -116,12 +119,15 @@ class ProxyStatusCounters {
 
  private:
   static constexpr int kCodes = 600;
+  static constexpr std::size_t kSlots = 12;
   metrics::CounterFamily& family_;
   const std::string route_;
   const std::string target_;
   std::mutex creating_;
-  std::array<metrics::Counter, kCodes> counters_{};  // written once, under creating_
-  std::array<std::atomic<bool>, kCodes> ready_{};    // counters_[code] may be read
+  // Slot i holds code codes_[i] (0: free), its counter written before the code is published.
+  std::array<metrics::Counter, kSlots> counters_{};
+  std::array<std::atomic<int>, kSlots> codes_{};
+  std::map<int, metrics::Counter> more_;  // under creating_
 };
 
 class ProxyMetrics::RouteHandle {

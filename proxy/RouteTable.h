@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -43,9 +44,11 @@ struct SnapshotClock {
 };
 
 /// An immutable snapshot of the store's routes, answering "which route serves this request"
-/// by longest prefix. Built off the request path whenever the store's revision changes;
-/// TargetState objects carry over by (prefix, canonical URL) and route slots by prefix, so
-/// in-flight counts, cooldowns, connection pools and rotations survive reloads.
+/// by longest prefix. Built off the request path whenever the store's revision changes: whole
+/// (build) at start and after a gap in the change history, else patched (patch) from the
+/// previous table with only the routes a change touched rebuilt, the others shared. TargetState
+/// objects carry over by (prefix, canonical URL) and route slots by prefix, so in-flight
+/// counts, cooldowns, connection pools and rotations survive reloads.
 class RouteTable {
  public:
   /// The empty table: every request is unmatched.
@@ -65,20 +68,41 @@ class RouteTable {
                                                  ProxyMetrics* metrics = nullptr,
                                                  SnapshotClock clock = SnapshotClock::now());
 
+  /// `previous` with the routes of `changed` rebuilt from their records (or added) and the
+  /// prefixes of `removed` dropped; every other route is shared with `previous`, not copied.
+  /// Gives what build() would give from the whole store (the property the unit tests check),
+  /// at the cost of the routes touched plus a copy of the route pointers. The target states
+  /// the touched routes no longer carry go to `dropped` (if given).
+  static std::shared_ptr<const RouteTable> patch(
+      const RouteTable& previous, const std::vector<RouteRecord>& changed,
+      const std::vector<std::string>& removed, std::int64_t revision,
+      std::vector<std::string>* problems = nullptr, std::size_t loops = 0,
+      ProxyMetrics* metrics = nullptr, SnapshotClock clock = SnapshotClock::now(),
+      std::vector<std::shared_ptr<TargetState>>* dropped = nullptr);
+
   /// The route with the longest prefix matching the request target (origin or absolute form),
   /// or null.
   const Route* match(std::string_view requestTarget) const;
   const Route* find(std::string_view prefix) const;
 
-  const std::vector<Route>& routes() const { return routes_; }
+  /// In prefix order.
+  const std::vector<std::shared_ptr<const Route>>& routes() const { return routes_; }
   std::int64_t revision() const { return revision_; }
+  std::size_t targetCount() const { return targetCount_; }
+  std::size_t inRotationCount() const { return inRotationCount_; }
 
   /// The target states of this table that `next` does not carry over (removed targets).
   std::vector<std::shared_ptr<TargetState>> droppedBy(const RouteTable& next) const;
 
  private:
-  std::vector<Route> routes_;
+  void index();  // byKey_ and the counts, from routes_
+
+  std::vector<std::shared_ptr<const Route>> routes_;
   std::unordered_map<std::string_view, const Route*> byKey_;  // prefix minus its trailing slash
+  std::set<std::size_t> freeSlots_;                           // below slotEnd_ and held by no route
+  std::size_t slotEnd_{0};
+  std::size_t targetCount_{0};
+  std::size_t inRotationCount_{0};
   std::int64_t revision_{-1};
 };
 

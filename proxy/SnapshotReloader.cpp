@@ -35,28 +35,38 @@ void SnapshotReloader::pollOnce(bool strict) {
     if (!store_) store_ = openStore(where_, Store::Access::ReadOnly);
     const std::int64_t revision = store_->revision();
     if (revision != loadedRevision_) {
-      const auto records = store_->loadRoutes();
+      // Only what changed since the table we hold, patched into a copy that shares every other
+      // route; everything when the history does not reach back (or at the first load).
+      const auto changes = store_->routesChangedSince(loadedRevision_);
       const auto previous = slot_.latest();
       std::vector<std::string> problems;
-      auto next = RouteTable::build(records, previous.get(), revision, &problems, loops_, metrics_);
+      std::shared_ptr<const RouteTable> next;
+      std::vector<std::shared_ptr<TargetState>> gone;
+      if (changes.complete && previous->revision() == loadedRevision_) {
+        next = RouteTable::patch(*previous, changes.routes, changes.removed, changes.revision,
+                                 &problems, loops_, metrics_, SnapshotClock::now(), &gone);
+      } else {
+        next = RouteTable::build(changes.routes, previous.get(), changes.revision, &problems,
+                                 loops_, metrics_);
+        gone = previous->droppedBy(*next);
+      }
       slot_.publish(next);
-      loadedRevision_ = revision;
-      if (metrics_) metrics_->tableLoaded(revision);
+      loadedRevision_ = changes.revision;
+      if (metrics_) metrics_->tableLoaded(changes.revision);
       // Idle connections to removed targets close now; in-flight ones finish and are not kept.
-      const auto gone = previous->droppedBy(*next);
       for (const auto& t : gone) {
         t->retired.store(true, std::memory_order_relaxed);
         t->pool.retire();
       }
       if (dropped_ && !gone.empty()) dropped_(gone);
       for (const auto& p : problems) logWarn(p);
-      std::size_t targets = 0;
-      std::size_t inRotation = 0;
-      for (const auto& r : next->routes()) {
-        targets += r.targets.size();
-        inRotation += r.candidates.size();
-      }
-      logLine("store revision " + std::to_string(revision) + ": " +
+      const std::size_t targets = next->targetCount();
+      const std::size_t inRotation = next->inRotationCount();
+      logLine("store revision " + std::to_string(changes.revision) +
+              (changes.complete
+                   ? ", " + std::to_string(changes.routes.size() + changes.removed.size()) +
+                         " routes changed: "
+                   : ": ") +
               std::to_string(next->routes().size()) + " routes, " + std::to_string(targets) +
               " targets (" + std::to_string(inRotation) + " in rotation)");
     }
@@ -81,9 +91,14 @@ void SnapshotReloader::pollOnce(bool strict) {
   }
   // Between reloads, idle upstream connections past their age are closed here, off the request
   // path.
+  // Once a second is enough (connections idle for seconds are the ones closed), and 50,000
+  // targets every poll would not be.
+  const auto now = std::chrono::steady_clock::now();
+  if (now < nextPrune_) return;
+  nextPrune_ = now + std::chrono::seconds(1);
   const auto table = slot_.latest();
   for (const auto& r : table->routes()) {
-    for (const auto& t : r.targets) t->pool.prune();
+    for (const auto& t : r->targets) t->pool.prune();
   }
 }
 

@@ -59,6 +59,7 @@ class SnapshotReloader {
   std::unique_ptr<Store> store_;
   std::unique_ptr<ChangeFeed> feed_;
   std::int64_t loadedRevision_{-1};
+  std::chrono::steady_clock::time_point nextPrune_{};
   std::string failure_;  // the failure being repeated, logged once per streak
 
   std::mutex mutex_;  // guards thread_

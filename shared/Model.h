@@ -122,6 +122,17 @@ struct ChangeQuery {
   std::string target;  // canonical URL; empty = every target
 };
 
+/// What changed after a revision, for followers that patch what they hold (the proxy's table,
+/// the health schedule) instead of re-reading everything.
+struct RouteChanges {
+  std::int64_t revision{0};  // the store's revision this read saw
+  /// False when the history no longer reaches back to the revision asked about (trimmed, or the
+  /// store was replaced): `routes` then holds every route, to be taken whole.
+  bool complete{true};
+  std::vector<RouteRecord> routes;   // the routes a change touched, as stored now (prefix order)
+  std::vector<std::string> removed;  // the prefixes a change touched that are stored no more
+};
+
 /// A page of history: `nextSince` is the `since` of the next page (a page never splits the rows
 /// of one revision, so following it misses and repeats nothing).
 struct ChangePage {

@@ -351,6 +351,64 @@ std::vector<RouteRecord> PostgresStore::loadRoutes(std::int64_t* revision) {
   });
 }
 
+RouteChanges PostgresStore::routesChangedSince(std::int64_t since) {
+  return withConnection([&](PgConnection& conn) {
+    PgTransaction tx(conn, kReadSnapshot);
+    RouteChanges changes;
+    changes.revision = conn.queryInt("SELECT value FROM revision WHERE id = 1");
+    if (since == changes.revision) {
+      tx.commit();
+      return changes;
+    }
+    // Writers commit in revision order and history ids grow with it, the oldest trimmed
+    // first: when the oldest row kept is at or below `since`, every row after it is there.
+    bool reaches = since >= 0 && since < changes.revision;
+    if (reaches) {
+      const auto oldest = conn.queryInt("SELECT COALESCE(MIN(revision), -1) FROM changes");
+      reaches = oldest >= 0 && oldest <= since;
+    }
+    if (!reaches) {
+      changes.complete = false;
+      changes.routes = loadRoutesOn(conn, std::nullopt);
+      tx.commit();
+      return changes;
+    }
+    const auto touched = conn.exec(
+        "SELECT DISTINCT route FROM changes WHERE revision > $1 ORDER BY route", {num(since)});
+    for (int i = 0; i < touched.rows(); ++i) {
+      const std::string prefix = touched.text(i, 0);
+      auto found = loadRoutesOn(conn, prefix);
+      if (found.empty()) {
+        changes.removed.push_back(prefix);
+      } else {
+        changes.routes.push_back(std::move(found.front()));
+      }
+    }
+    tx.commit();
+    return changes;
+  });
+}
+
+std::vector<RouteRecord> PostgresStore::loadRoutePage(const std::string& after, std::size_t limit,
+                                                      std::int64_t* revision) {
+  return withConnection([&](PgConnection& conn) {
+    PgTransaction tx(conn, kReadSnapshot);
+    // Byte order, as SQLite sorts, whatever the database's collation.
+    const auto page = conn.exec(
+        "SELECT prefix FROM routes WHERE prefix COLLATE \"C\" > $1 ORDER BY prefix COLLATE \"C\"" +
+            (limit > 0 ? " LIMIT " + num(static_cast<std::int64_t>(limit)) : std::string()),
+        {after});
+    std::vector<RouteRecord> routes;
+    for (int i = 0; i < page.rows(); ++i) {
+      auto found = loadRoutesOn(conn, page.text(i, 0));
+      if (!found.empty()) routes.push_back(std::move(found.front()));
+    }
+    if (revision) *revision = conn.queryInt("SELECT value FROM revision WHERE id = 1");
+    tx.commit();
+    return routes;
+  });
+}
+
 std::optional<RouteRecord> PostgresStore::findRoute(const std::string& prefix,
                                                     std::int64_t* revision) {
   return withConnection([&](PgConnection& conn) -> std::optional<RouteRecord> {

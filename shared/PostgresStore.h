@@ -40,6 +40,9 @@ class PostgresStore final : public Store {
   int schemaVersion() override;
   std::int64_t revision() override;
   std::vector<RouteRecord> loadRoutes(std::int64_t* revision = nullptr) override;
+  RouteChanges routesChangedSince(std::int64_t since) override;
+  std::vector<RouteRecord> loadRoutePage(const std::string& after, std::size_t limit,
+                                         std::int64_t* revision = nullptr) override;
   std::optional<RouteRecord> findRoute(const std::string& prefix,
                                        std::int64_t* revision = nullptr) override;
   ChangePage changes(const ChangeQuery& query, std::int64_t* revision = nullptr) override;

@@ -264,14 +264,15 @@ std::int64_t SqliteStore::revision() {
 
 std::vector<RouteRecord> SqliteStore::loadRoutesLocked(SqliteConnection& conn,
                                                        const std::string& where,
-                                                       const std::string& arg) {
+                                                       const std::string& arg, std::size_t limit) {
   std::vector<RouteRecord> routes;
   {
     SqliteStatement st(
         conn.get(),
         "SELECT id, prefix, balancer, health_interval_ms, health_timeout_ms, health_type, "
         "health_path, health_fall, health_rise, slow_start_ms FROM routes " +
-            where + " ORDER BY prefix");
+            where + " ORDER BY prefix" +
+            (limit > 0 ? " LIMIT " + std::to_string(limit) : std::string()));
     if (!where.empty()) st.bind(1, arg);
     while (st.step()) {
       RouteRecord r;
@@ -335,6 +336,59 @@ std::optional<RouteRecord> SqliteStore::findRoute(const std::string& prefix,
   tx.commit();
   if (routes.empty()) return std::nullopt;
   return std::move(routes.front());
+}
+
+RouteChanges SqliteStore::routesChangedSince(std::int64_t since) {
+  auto reader = readers_->acquire();
+  SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
+  RouteChanges changes;
+  changes.revision = revisionOf(*reader);
+  if (since == changes.revision) {
+    tx.commit();
+    return changes;
+  }
+  // History rows go oldest first (by id, which grows with the revision): when the oldest row
+  // kept is at or below `since`, every row after `since` is still there. Otherwise some may be
+  // gone (or the store is not the one `since` came from): read everything.
+  bool reaches = since >= 0 && since < changes.revision;
+  if (reaches) {
+    // -1 when the history is empty.
+    SqliteStatement oldest(reader->get(), "SELECT COALESCE(MIN(revision), -1) FROM changes");
+    reaches = oldest.step() && oldest.columnInt(0) >= 0 && oldest.columnInt(0) <= since;
+  }
+  if (!reaches) {
+    changes.complete = false;
+    changes.routes = loadRoutesLocked(*reader, "", "");
+    tx.commit();
+    return changes;
+  }
+  std::vector<std::string> touched;
+  {
+    SqliteStatement st(reader->get(),
+                       "SELECT DISTINCT route FROM changes WHERE revision > ? ORDER BY route");
+    st.bind(1, since);
+    while (st.step()) touched.push_back(st.columnText(0));
+  }
+  for (const auto& prefix : touched) {
+    auto found = loadRoutesLocked(*reader, "WHERE prefix = ?", prefix);
+    if (found.empty()) {
+      changes.removed.push_back(prefix);
+    } else {
+      changes.routes.push_back(std::move(found.front()));
+    }
+  }
+  tx.commit();
+  return changes;
+}
+
+std::vector<RouteRecord> SqliteStore::loadRoutePage(const std::string& after, std::size_t limit,
+                                                    std::int64_t* revision) {
+  auto reader = readers_->acquire();
+  SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
+  auto routes = loadRoutesLocked(*reader, "WHERE prefix > ?", after, limit);
+  if (revision) *revision = revisionOf(*reader);
+  tx.commit();
+  return routes;
 }
 
 ChangePage SqliteStore::changes(const ChangeQuery& query, std::int64_t* revision) {

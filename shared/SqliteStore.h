@@ -41,6 +41,9 @@ class SqliteStore final : public Store {
   std::optional<RouteRecord> findRoute(const std::string& prefix,
                                        std::int64_t* revision = nullptr) override;
   ChangePage changes(const ChangeQuery& query, std::int64_t* revision = nullptr) override;
+  RouteChanges routesChangedSince(std::int64_t since) override;
+  std::vector<RouteRecord> loadRoutePage(const std::string& after, std::size_t limit,
+                                         std::int64_t* revision = nullptr) override;
   RouteRecord createRoute(const RouteSpec& spec, const WriteContext& who = {},
                           std::int64_t* revision = nullptr) override;
   void deleteRoute(const std::string& prefix, const WriteContext& who = {},
@@ -65,9 +68,10 @@ class SqliteStore final : public Store {
   class Write;
 
   /// Every route matching `where` (a WHERE clause with one parameter, or "") with its targets,
-  /// read on `conn` (the writer's, inside a Write, or a reader's).
+  /// in prefix order (the first `limit` when given), read on `conn` (the writer's, inside a
+  /// Write, or a reader's).
   std::vector<RouteRecord> loadRoutesLocked(SqliteConnection& conn, const std::string& where,
-                                            const std::string& arg);
+                                            const std::string& arg, std::size_t limit = 0);
   void requireWritable() const;
   template <typename F>
   auto timedWrite(F&& body) -> decltype(body());

@@ -61,6 +61,15 @@ class Store {
                                                std::int64_t* revision = nullptr) = 0;
   /// History rows after `query.since`, oldest first (see ChangePage).
   virtual ChangePage changes(const ChangeQuery& query, std::int64_t* revision = nullptr) = 0;
+  /// The routes changed after revision `since` (see RouteChanges), read in one transaction at
+  /// the cost of what changed: the change history says which routes, each is read by its key.
+  /// `since` < 0, or a history that does not reach back to it, gives every route (complete =
+  /// false).
+  virtual RouteChanges routesChangedSince(std::int64_t since) = 0;
+  /// Up to `limit` routes whose prefix sorts after `after` ("" for the first), in prefix order,
+  /// with their targets.
+  virtual std::vector<RouteRecord> loadRoutePage(const std::string& after, std::size_t limit,
+                                                 std::int64_t* revision = nullptr) = 0;
 
   /// Throws Conflict when the prefix exists.
   virtual RouteRecord createRoute(const RouteSpec& spec, const WriteContext& who = {},

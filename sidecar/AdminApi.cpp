@@ -230,12 +230,40 @@ void AdminApi::written() {
 }
 
 AdminResponse AdminApi::listRoute(const AdminRequest& request) {
-  const auto params = queryParams(request, {"prefixPath"});
+  const auto params = queryParams(request, {"prefixPath", "limit", "after"});
   const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto limit = pageLimit(params);
+  std::string after;
+  if (auto it = params.find("after"); it != params.end())
+    after = canonicalTarget(it->second, "after");
   std::int64_t revision = -1;
-  const auto route = store_.findRoute(prefix, &revision);
+  auto route = store_.findRoute(prefix, &revision);
   if (!route) throw routeNotFound(prefix);
-  return jsonAnswer(200, routeJson(*route), revision);
+  if (limit == 0 && after.empty()) return jsonAnswer(200, routeJson(*route), revision);
+  // A page of the targets in stored order: those after `after`, at most `limit`.
+  auto& targets = route->targets;
+  auto from = targets.begin();
+  if (!after.empty()) {
+    from = std::find_if(targets.begin(), targets.end(),
+                        [&](const TargetRecord& t) { return t.url == after; });
+    if (from == targets.end())
+      throw ApiError(
+          400, "invalid query parameter 'after': " + after + " is not a target of route " + prefix);
+    ++from;
+  }
+  const std::size_t left = static_cast<std::size_t>(targets.end() - from);
+  const bool more = limit > 0 && left > limit;
+  std::vector<TargetRecord> page(from, more ? from + static_cast<long>(limit) : targets.end());
+  targets = std::move(page);
+  auto answer = routeJson(*route);
+  if (more) answer->set("next", route->targets.back().url);
+  return jsonAnswer(200, answer, revision);
+}
+
+std::size_t AdminApi::pageLimit(const Params& params) {
+  auto it = params.find("limit");
+  if (it == params.end()) return 0;
+  return static_cast<std::size_t>(integerParam("limit", it->second, 1, kMaxListPage));
 }
 
 AdminResponse AdminApi::getTarget(const AdminRequest& request) {
@@ -361,12 +389,26 @@ AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
 }
 
 AdminResponse AdminApi::listRoutes(const AdminRequest& request) {
-  queryParams(request, {});
+  const auto params = queryParams(request, {"limit", "after"});
+  const auto limit = pageLimit(params);
+  std::string after;
+  if (auto it = params.find("after"); it != params.end())
+    after = normalizePrefixValue(it->second, "after");
   auto routes = Poco::makeShared<Poco::JSON::Array>();
   std::int64_t revision = -1;
-  for (const auto& r : store_.loadRoutes(&revision)) routes->add(routeJson(r));
   auto answer = jsonObject();
-  answer->set("routes", routes);
+  if (limit == 0 && after.empty()) {
+    for (const auto& r : store_.loadRoutes(&revision)) routes->add(routeJson(r));
+  } else {
+    // One more than asked tells whether another page follows.
+    auto page = store_.loadRoutePage(after, limit == 0 ? 0 : limit + 1, &revision);
+    const bool more = limit > 0 && page.size() > limit;
+    if (more) page.pop_back();
+    for (const auto& r : page) routes->add(routeJson(r));
+    answer->set("routes", routes);
+    if (more) answer->set("next", page.back().prefix);
+  }
+  if (!answer->has("routes")) answer->set("routes", routes);
   return jsonAnswer(200, answer, revision);
 }
 

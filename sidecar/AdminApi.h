@@ -46,6 +46,8 @@ struct AdminResponse {
 class AdminApi {
  public:
   static constexpr int kMaxChangesPage = 1000;
+  /// The largest `limit` of GET /routes and GET /list.
+  static constexpr int kMaxListPage = 10000;
 
   AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
            std::function<void()> changed);
@@ -71,6 +73,8 @@ class AdminApi {
   AdminResponse dispatch(const AdminRequest& request);
   static Params queryParams(const AdminRequest& request, const std::set<std::string>& known);
   static std::string requiredParam(const Params& params, const std::string& name);
+  /// `limit` (1 to kMaxListPage), or 0 when absent.
+  static std::size_t pageLimit(const Params& params);
 
   AdminResponse listRoute(const AdminRequest& request);
   AdminResponse getTarget(const AdminRequest& request);

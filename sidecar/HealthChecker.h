@@ -3,16 +3,18 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "HealthSchedule.h"
-#include "Probe.h"
+#include "HealthStoreLink.h"
+#include "ProbeRunner.h"
+
+namespace portico::net {
+class TlsClientConfig;
+}
 
 namespace portico {
 
@@ -20,82 +22,69 @@ class SidecarMetrics;
 class Store;
 class TargetSelection;
 
-/// How the health checker runs; the defaults suit 1,000 targets at a 1 s interval.
+/// How the health checker runs.
 struct HealthCheckerOptions {
-  // Probe workers: `threads` stay warm; more start while probes wait (a silent target holds a
-  // worker for its whole timeout), up to `maxThreads`, and leave after `idleTime` without work.
-  int threads{16};
-  int maxThreads{512};
-  std::chrono::milliseconds idleTime{30000};
+  std::size_t loops{1};  // probe event loops (ProbeLoops); one carries 10,000 probes/s
   std::chrono::milliseconds revisionPoll{200};   // another process may change the store
   std::chrono::milliseconds checkedFlush{1000};  // last_checked_at written once per sweep
+  // Probes due within this window of each other start together (a probe starts at most this
+  // late): 10,000 probes a second take 200 wake-ups, not 10,000.
+  std::chrono::milliseconds batchWindow{5};
 };
 
-/// Probes every target of every route at its route's interval; writes verdict transitions to the
-/// store.
-class HealthChecker {
+/// Probes every target of every route at its route's interval and writes verdict transitions
+/// to the store. Three parts, each with one job: the HealthSchedule decides what is due and
+/// what a result means (pure logic, under this class's lock); a ProbeRunner does the I/O on its
+/// event loops; the HealthStoreLink reads the store and writes verdicts in order. This class
+/// only carries jobs and results between them, on one scheduler thread.
+class HealthChecker : private ProbeSink, private HealthStoreListener {
  public:
-  explicit HealthChecker(Store& store);
-  /// For tests and embedding: a probe of one's own (fakes, recorders) and tuned options.
-  HealthChecker(Store& store, std::shared_ptr<Probe> probe, HealthCheckerOptions options = {});
-  ~HealthChecker();  // stops
+  /// Production probes on `options.loops` event loops; `tls` is how http checks speak to https
+  /// targets (null: such checks fail).
+  explicit HealthChecker(Store& store, std::shared_ptr<const net::TlsClientConfig> tls = nullptr,
+                         HealthCheckerOptions options = {});
+  /// For tests and embedding: a runner of one's own (fakes, recorders).
+  HealthChecker(Store& store, std::shared_ptr<ProbeRunner> runner,
+                HealthCheckerOptions options = {});
+  ~HealthChecker() override;  // stops
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
 
   void start();
   void stop();
   /// Counts probes and transitions there; call before start().
-  void observe(SidecarMetrics* metrics) { metrics_ = metrics; }
+  void observe(SidecarMetrics* metrics);
+  void notifyChanged();  // the store changed: re-read now, probe new targets at once
   /// Probes only the targets `selection` picks (this sidecar's leases); call before start().
-  void select(TargetSelection* selection) { selection_ = selection; }
-  void notifyChanged();       // the store changed: re-read now, probe new targets at once
-  std::size_t workerCount();  // probe workers alive now (warm + those of a burst)
+  void select(TargetSelection* selection) { link_.select(selection); }
+  /// The selection picks other targets now (leases taken or lost): re-read everything.
+  void selectionChanged() { link_.selectionChanged(); }
 
  private:
   using Clock = HealthSchedule::Clock;
 
-  void schedulerLoop();  // hands due probes to workers; never waits on the store
-  void storeLoop();      // polls the revision, reloads, flushes check times
-  void workerLoop();
-  void addWorkers(std::size_t wanted);  // with mutex_ held
-  std::size_t liveWorkers() const;      // with mutex_ held: started and not leaving
-  void reapWorkers();                   // joins workers that left; without mutex_ held
-  void reload();
-  void flushChecked();
-  void writeInOrder(HealthVerdict verdict, std::unique_lock<std::mutex>& lock);
-  bool write(const HealthVerdict& verdict);
+  void schedulerLoop();
+  // ProbeSink: on the runner's threads.
+  void probed(std::vector<ProbeOutcome>& outcomes) override;
+  // HealthStoreListener: on the link's thread.
+  void loaded(const std::vector<RouteRecord>& routes) override;
+  void changed(const std::vector<RouteRecord>& routes,
+               const std::vector<std::string>& removed) override;
+  void notStored(const HealthVerdict& verdict) override;
 
-  Store& store_;
-  std::shared_ptr<Probe> probe_;
-  HealthCheckerOptions options_;
+  const std::chrono::milliseconds batchWindow_;
+  std::shared_ptr<ProbeRunner> runner_;
+  HealthStoreLink link_;
   SidecarMetrics* metrics_{nullptr};
-  TargetSelection* selection_{nullptr};
-  bool revisionUnreadable_{false};  // logged once per streak (store thread only)
 
-  std::mutex mutex_;  // guards everything below except the threads
-  std::condition_variable schedulerWake_;
-  std::condition_variable storeWake_;
-  std::condition_variable workReady_;
+  std::mutex mutex_;  // guards everything below but the thread
+  std::condition_variable wake_;
   HealthSchedule schedule_;
-  std::deque<HealthJob> queue_;
-  std::vector<std::int64_t> checked_;  // probed since the last flush
-  // Targets whose verdict a worker is writing, and the newer verdict it must write next: two
-  // writes of one target racing each other could leave the older verdict in the store.
-  std::unordered_map<std::int64_t, std::optional<HealthVerdict>> writing_;
   Clock::time_point plannedWake_{};
-  std::int64_t seenRevision_{-1};
-  bool changed_{false};          // notifyChanged(): the store thread must reload now
-  bool scheduleChanged_{false};  // reloaded: the scheduler must plan again
+  bool scheduleChanged_{false};  // the scheduler must plan again
   bool stopping_{false};
   bool running_{false};
-
   std::thread scheduler_;
-  std::thread storeThread_;
-  std::unordered_map<std::thread::id, std::thread> workers_;  // guarded by mutex_
-  std::vector<std::thread::id> left_;  // workers that ended after idleTime, to be joined
-  std::size_t idle_{0};                // workers waiting for a job
-  std::size_t starting_{0};            // workers started that have not looked for a job yet
-  bool spawnFailed_{false};            // logged once per failure streak
 };
 
 }  // namespace portico

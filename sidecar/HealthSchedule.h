@@ -53,6 +53,11 @@ class HealthSchedule {
   /// ones (a probe in flight for them is ignored when it completes), takes new health settings.
   /// Draining targets are checked like active ones.
   void sync(const std::vector<RouteRecord>& routes, TimePoint now);
+  /// The same for part of the store: `routes` changed (their targets are brought in line as
+  /// sync() would), `removed` are gone; other routes are not looked at, so a change costs what
+  /// it touches however many targets there are.
+  void apply(const std::vector<RouteRecord>& routes, const std::vector<std::string>& removed,
+             TimePoint now);
   /// The probes due at `now`, marked in flight (a target never has two probes at once).
   std::vector<HealthJob> takeDue(TimePoint now);
   /// Counts a finished probe and schedules the next one. Returns the verdict to store when
@@ -61,6 +66,8 @@ class HealthSchedule {
                                         TimePoint now);
   /// A job that will not run after all (the checker stopped): due again at its old time.
   void release(const HealthJob& job);
+  /// Every job in flight will not finish (the runner stopped): each due again at its old time.
+  void releaseInFlight();
   /// A verdict could not be written: retry after the target's next probe.
   void storeFailed(std::int64_t targetId, std::uint64_t generation);
 
@@ -80,8 +87,7 @@ class HealthSchedule {
     std::uint64_t generation{};
     std::int64_t routeId{};
     std::string prefix;
-    std::string url;
-    TargetUrl target;
+    TargetUrl target;  // its canonical form is the stored URL
     HealthSpec spec;
     HealthState state;
     bool stored{true};  // the verdict the store holds, as far as we know
@@ -91,9 +97,14 @@ class HealthSchedule {
 
   void add(const RouteRecord& route, const TargetRecord& target, TimePoint due);
   void setDue(Entry& entry, std::int64_t id, TimePoint due);
+  /// Brings one route's targets in line; returns the ids it keeps.
+  std::vector<std::int64_t> syncRoute(const RouteRecord& route, TimePoint now);
+  /// Forgets a target (only if it is on route `onlyOn`, when given).
+  void drop(std::int64_t id, const std::string* onlyOn = nullptr);
 
   std::unordered_map<std::int64_t, Entry> entries_;
   std::set<std::pair<TimePoint, std::int64_t>> dueIndex_;  // entries not in flight, by due time
+  std::unordered_map<std::string, std::vector<std::int64_t>> byRoute_;  // prefix -> target ids
   std::uint64_t nextGeneration_{1};
   bool synced_{false};
 };

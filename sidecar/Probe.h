@@ -1,10 +1,7 @@
 #pragma once
 
-#include <chrono>
 #include <string>
-
-#include "Model.h"
-#include "Normalize.h"
+#include <utility>
 
 namespace portico {
 
@@ -15,15 +12,6 @@ struct ProbeResult {
 
   static ProbeResult success() { return {}; }
   static ProbeResult failure(std::string why) { return {false, std::move(why)}; }
-};
-
-/// One kind of active health probe. Called concurrently from the checker's workers, so
-/// implementations keep no per-call state; a probe never outlives `deadline` by much.
-class Probe {
- public:
-  virtual ~Probe() = default;
-  virtual ProbeResult check(const TargetUrl& target, const HealthSpec& spec,
-                            std::chrono::steady_clock::time_point deadline) = 0;
 };
 
 }  // namespace portico

@@ -16,6 +16,7 @@
 #include "Log.h"
 #include "SidecarMetrics.h"
 #include "StoreFactory.h"
+#include "Tls.h"
 
 namespace portico {
 namespace {
@@ -31,6 +32,18 @@ SidecarApplication::SidecarApplication()
     : PorticoApplication("portico-sidecar: admin API and health checker for the Portico proxy") {}
 
 int SidecarApplication::run(const Settings& settings) {
+  // http checks of https targets verify them as the proxy does (upstream_tls.*). Checked
+  // before anything binds: a bad CA bundle is a configuration error.
+  std::shared_ptr<const net::TlsClientConfig> tls;
+  try {
+    tls = std::make_shared<net::TlsClientConfig>(settings.upstreamTls.verify,
+                                                 settings.upstreamTls.caFile);
+  } catch (const std::exception& e) {
+    std::cerr << commandName() << ": invalid configuration: upstream_tls.ca_file: " << e.what()
+              << std::endl;
+    return kExitConfig;
+  }
+
   const std::string listen = settings.admin.host + ":" + std::to_string(settings.admin.port);
 
   // Bound before the store is touched: a second sidecar on the same port must not seed or
@@ -73,11 +86,11 @@ int SidecarApplication::run(const Settings& settings) {
 
   SidecarMetrics metrics(*store);
   store->setObserver(&metrics);
-  HealthChecker checker(*store);
+  HealthChecker checker(*store, tls);
   checker.observe(&metrics);
   // Declared after the checker, destroyed before it: it calls the checker back.
   HealthLeases leases(*store, settings.sidecar.id, settings.sidecar.leaseTimeout,
-                      [&checker] { checker.notifyChanged(); });
+                      [&checker] { checker.selectionChanged(); });
   checker.select(&leases);
   checker.start();
   leases.start();

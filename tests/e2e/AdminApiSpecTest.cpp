@@ -123,6 +123,11 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
                                 "\",\"weight\":300},\"" + t2 +
                                 "\"],\"healthCheck\":{\"slowStart\":\"30s\"}}"));
     expect(400, api.call("GET", "/endpoints/routes", "/endpoints/routes?verbose=1"));
+    // Pages (with `next` while more follow), and a bad limit.
+    expect(200, api.call("GET", "/endpoints/routes", "/endpoints/routes?limit=1"));
+    expect(200, api.call("GET", "/endpoints/routes", "/endpoints/routes?limit=1&after=/svc/"));
+    expect(200, api.call("GET", "/endpoints/routes", "/endpoints/routes?after=zzz"));
+    expect(400, api.call("GET", "/endpoints/routes", "/endpoints/routes?limit=0"));
     expect(401, api.call("GET", "/endpoints/routes", "/endpoints/routes", "", false));
     expect(405, api.call("PUT", "/endpoints/routes", "/endpoints/routes", "{}"));
 
@@ -154,6 +159,12 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
 
     // /endpoints/list and /endpoints
     expect(200, api.call("GET", "/endpoints/list", "/endpoints/list?prefixPath=/svc/"));
+    expect(200,
+           api.call("GET", "/endpoints/list", "/endpoints/list?prefixPath=/weighted/&limit=1"));
+    expect(200, api.call("GET", "/endpoints/list",
+                         "/endpoints/list?prefixPath=/weighted/&limit=1&after=" + t1));
+    expect(400, api.call("GET", "/endpoints/list",
+                         "/endpoints/list?prefixPath=/weighted/&after=http://nowhere:1"));
     expect(400, api.call("GET", "/endpoints/list", "/endpoints/list"));
     expect(404, api.call("GET", "/endpoints/list", "/endpoints/list?prefixPath=/nope/"));
     expect(401, api.call("GET", "/endpoints/list", "/endpoints/list?prefixPath=/svc/", "", false));

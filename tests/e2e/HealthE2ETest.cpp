@@ -9,6 +9,7 @@
 #include "HealthTestBackend.h"
 #include "SidecarHarness.h"
 #include "TestSupport.h"
+#include "TlsTestSupport.h"
 
 using namespace std::chrono_literals;
 using portico::test::ChildProcess;
@@ -19,6 +20,7 @@ using portico::test::localUrl;
 using portico::test::Sidecar;
 using portico::test::sqlite;
 using portico::test::TempDir;
+using portico::test::TestCertificates;
 using portico::test::waitUntil;
 using Clock = std::chrono::steady_clock;
 
@@ -65,6 +67,7 @@ class HealthE2ETest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRemovedTargetIsNotProbed);
   CPPUNIT_TEST(testRestartShowsStoredVerdicts);
   CPPUNIT_TEST(testThousandTargetsUnderOneCore);
+  CPPUNIT_TEST(testHttpsTargets);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -263,6 +266,78 @@ class HealthE2ETest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(cpu / seconds < 0.5);
     CPPUNIT_ASSERT_EQUAL(std::string("200"),
                          sqlite(sidecar.db(), "SELECT count(*) FROM targets WHERE healthy = 0"));
+  }
+
+  /// https targets: an http check speaks TLS (SNI and the name checked against the target's
+  /// host, the CA from upstream_tls.ca_file); a certificate for another name fails the check
+  /// with the reason; a tcp check of the same target only connects.
+  void testHttpsTargets() {
+    TempDir dir;
+    TestCertificates certs(dir.path());
+    certs.issue("good", {"localhost"});
+    certs.issue("wrong", {"elsewhere.test"});
+    auto echo = [&](const std::string& cert) {
+      const int port = portico::test::freePort();
+      auto process = std::make_unique<ChildProcess>(
+          portico::test::binary("portico-echo"),
+          std::vector<std::string>{"--port=" + std::to_string(port), "--name=" + cert,
+                                   "--tls-cert=" + certs.certificate(cert),
+                                   "--tls-key=" + certs.key(cert)},
+          dir.file("echo-" + cert + ".log"), dir.path());
+      CPPUNIT_ASSERT_MESSAGE(process->log(), portico::test::waitForPort(port));
+      return std::make_pair(port, std::move(process));
+    };
+    auto good = echo("good");
+    auto wrong = echo("wrong");
+    auto started = startSidecar(
+        dir, {"health.interval=200ms", "health.timeout=1s", "upstream_tls.ca_file=" + certs.ca()});
+    Sidecar& sidecar = *started;
+    const auto goodUrl = "https://localhost:" + std::to_string(good.first);
+    const auto wrongUrl = "https://localhost:" + std::to_string(wrong.first);
+    sidecar.createRoute("/tls/", {goodUrl, wrongUrl}, R"({"type":"http","path":"/healthz"})");
+    sidecar.createRoute("/tcp/", {wrongUrl}, R"({"type":"tcp"})");
+
+    CPPUNIT_ASSERT(waitUntil([&] { return sidecar.listed("/tls/", wrongUrl) == "false"; }, 5s));
+    // The same URL is a target of both routes: one row each.
+    const auto onRoute = [&](const std::string& prefix, const std::string& url,
+                             const std::string& column) {
+      return sqlite(sidecar.db(), "SELECT t." + column +
+                                      " FROM targets t JOIN routes r ON r.id = t.route_id "
+                                      "WHERE r.prefix = '" +
+                                      prefix + "' AND t.url = '" + url + "'");
+    };
+    CPPUNIT_ASSERT_EQUAL(std::string("certificate verification failed: hostname mismatch"),
+                         onRoute("/tls/", wrongUrl, "last_error"));
+    // Logged just after the commit.
+    CPPUNIT_ASSERT(waitUntil(
+        [&] {
+          return sidecar.process().log().find(
+                     "target " + wrongUrl +
+                     " is now unhealthy: certificate verification failed: hostname mismatch") !=
+                 std::string::npos;
+        },
+        2s));
+    // The good one was checked and stays healthy: the handshake, the GET and its 200 went
+    // through.
+    CPPUNIT_ASSERT(waitUntil(
+        [&] {
+          return sqlite(sidecar.db(), "SELECT count(*) FROM targets WHERE url = '" + goodUrl +
+                                          "' AND last_checked_at IS NOT NULL") == "1";
+        },
+        5s));
+    CPPUNIT_ASSERT(holdsFor([&] { return sidecar.listed("/tls/", goodUrl) == "true"; }, 1s));
+    // A tcp check does not care about the certificate.
+    CPPUNIT_ASSERT(
+        waitUntil([&] { return !onRoute("/tcp/", wrongUrl, "last_checked_at").empty(); }, 5s));
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), onRoute("/tcp/", wrongUrl, "healthy"));
+
+    // The good target going away is seen as it is for plain http.
+    good.second->kill9();
+    CPPUNIT_ASSERT(waitUntil([&] { return sidecar.listed("/tls/", goodUrl) == "false"; }, 3s));
+    // Refused, or cut during a handshake when the kill came in the middle of a probe.
+    const auto error = sidecar.stored(goodUrl, "last_error");
+    CPPUNIT_ASSERT_MESSAGE(error, error == "connect: Connection refused" ||
+                                      error.rfind("TLS handshake failed: ", 0) == 0);
   }
 
  private:

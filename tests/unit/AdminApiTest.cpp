@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "AdminApi.h"
+#include "AdminInput.h"
 #include "Sqlite.h"
 #include "SqliteStore.h"
 #include "TestSupport.h"
@@ -38,6 +39,7 @@ class AdminApiTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testEveryAnswerCarriesItsRevision);
   CPPUNIT_TEST(testIfMatch);
   CPPUNIT_TEST(testChangesQuery);
+  CPPUNIT_TEST(testPagedLists);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -66,6 +68,58 @@ class AdminApiTest : public CppUnit::TestFixture {
     request.client = "192.0.2.7";
     request.ifMatch = std::move(ifMatch);
     return api_->handle(request);
+  }
+
+  /// limit and after page GET /routes (by prefix) and GET /list (by stored order); `next`
+  /// chains the pages; without them the answers are whole.
+  void testPagedLists() {
+    for (const char* p : {"/c/", "/a/", "/e/", "/b/", "/d/"})
+      CPPUNIT_ASSERT_EQUAL(201, call("POST", "/endpoints/routes",
+                                     std::string(R"({"prefixPath":")") + p +
+                                         R"(","targets":["http://z:1","http://y:1","http://x:1"]})")
+                                    .status);
+    std::string seen;
+    std::string after;
+    int pages = 0;
+    for (;;) {
+      std::vector<std::pair<std::string, std::string>> q{{"limit", "2"}};
+      if (!after.empty()) q.emplace_back("after", after);
+      const auto r = call("GET", "/endpoints/routes", "", q);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+      const auto o = portico::parseJsonObject(r.body);
+      const auto routes = o->getArray("routes");
+      for (std::size_t i = 0; i < routes->size(); ++i)
+        seen += routes->getObject(static_cast<unsigned>(i))->getValue<std::string>("prefixPath");
+      ++pages;
+      if (!o->has("next")) break;
+      after = o->getValue<std::string>("next");
+    }
+    CPPUNIT_ASSERT_EQUAL(std::string("/a//b//c//d//e/"), seen);
+    CPPUNIT_ASSERT_EQUAL(3, pages);
+    // Unpaged: everything, no `next`.
+    const auto whole = call("GET", "/endpoints/routes");
+    CPPUNIT_ASSERT(!contains(whole.body, "\"next\""));
+    // `after` is normalised and need not exist.
+    CPPUNIT_ASSERT(contains(call("GET", "/endpoints/routes", "", {{"after", "cc"}}).body,
+                            R"({"routes":[{"prefixPath":"/d/")"));
+    CPPUNIT_ASSERT_EQUAL(400, call("GET", "/endpoints/routes", "", {{"limit", "0"}}).status);
+    CPPUNIT_ASSERT_EQUAL(400, call("GET", "/endpoints/routes", "", {{"limit", "10001"}}).status);
+    CPPUNIT_ASSERT_EQUAL(400, call("GET", "/endpoints/routes", "", {{"limit", "x"}}).status);
+
+    // Targets of one route, in stored order.
+    auto r = call("GET", "/endpoints/list", "", {{"prefixPath", "/a/"}, {"limit", "2"}});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    CPPUNIT_ASSERT(contains(r.body, R"("target":"http://z:1")"));
+    CPPUNIT_ASSERT(contains(r.body, R"("target":"http://y:1")"));
+    CPPUNIT_ASSERT(!contains(r.body, R"("target":"http://x:1")"));
+    CPPUNIT_ASSERT(contains(r.body, R"("next":"http://y:1")"));
+    r = call("GET", "/endpoints/list", "",
+             {{"prefixPath", "/a/"}, {"limit", "2"}, {"after", "http://y:1"}});
+    CPPUNIT_ASSERT(contains(r.body, R"("targets":[{"target":"http://x:1")"));
+    CPPUNIT_ASSERT(!contains(r.body, "\"next\""));
+    CPPUNIT_ASSERT_EQUAL(
+        400, call("GET", "/endpoints/list", "", {{"prefixPath", "/a/"}, {"after", "http://q:1"}})
+                 .status);
   }
 
   void testChangeNotifications() {

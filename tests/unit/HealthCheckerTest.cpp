@@ -4,8 +4,10 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "HealthChecker.h"
+#include "ProbeRunner.h"
 #include "SqliteStore.h"
 #include "TestSupport.h"
 
@@ -22,22 +24,36 @@ using portico::test::waitUntil;
 
 namespace {
 
-/// A probe whose answer per URL the test sets; counts calls and can hold a call at a gate.
-class FakeProbe : public portico::Probe {
+/// A runner whose answer per URL the test sets: it completes every probe at once, on the
+/// scheduler's thread, counting calls; the `call`-th probe of one URL can be held at a gate
+/// (it stays in flight until openGate()).
+class FakeRunner : public portico::ProbeRunner {
  public:
-  ProbeResult check(const portico::TargetUrl& target, const HealthSpec&,
-                    std::chrono::steady_clock::time_point) override {
-    std::unique_lock<std::mutex> lock(mutex_);
-    const int call = ++calls_[target.canonical];
-    if (gateUrl_ == target.canonical && call >= gateCall_) {
-      atGate_ = true;
-      changed_.notify_all();
-      // Bounded: a test that fails while a probe is held must not hang in ~HealthChecker.
-      changed_.wait_for(lock, std::chrono::seconds(10), [&] { return gateOpen_; });
+  void start(portico::ProbeSink& sink) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sink_ = &sink;
+  }
+  void stop() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sink_ = nullptr;
+    held_.clear();
+  }
+  void run(std::vector<portico::HealthJob> jobs) override {
+    std::vector<portico::ProbeOutcome> outcomes;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& job : jobs) {
+      const auto& url = job.target.canonical;
+      const int call = ++calls_[url];
+      if (gateUrl_ == url && call >= gateCall_ && !gateOpen_) {
+        atGate_ = true;
+        held_.push_back(std::move(job));
+        continue;
+      }
+      if (hung_.count(url)) continue;  // never answers (the real runner would time it out)
+      outcomes.push_back(outcome(std::move(job)));
     }
-    auto it = failing_.find(target.canonical);
-    if (it != failing_.end()) return ProbeResult::failure(it->second);
-    return ProbeResult::success();
+    // The sink is called with the runner's lock held: stop() cannot return while it runs.
+    if (sink_ && !outcomes.empty()) sink_->probed(outcomes);
   }
 
   void fail(const std::string& url, const std::string& error = "connect: Connection refused") {
@@ -48,11 +64,15 @@ class FakeProbe : public portico::Probe {
     std::lock_guard<std::mutex> lock(mutex_);
     failing_.erase(url);
   }
+  void hang(const std::string& url) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    hung_.insert(url);
+  }
   int calls(const std::string& url) {
     std::lock_guard<std::mutex> lock(mutex_);
     return calls_[url];
   }
-  /// The `call`-th probe of `url` waits until openGate().
+  /// The `call`-th probe of `url` stays in flight until openGate().
   void gate(const std::string& url, int call) {
     std::lock_guard<std::mutex> lock(mutex_);
     gateUrl_ = url;
@@ -65,49 +85,29 @@ class FakeProbe : public portico::Probe {
   void openGate() {
     std::lock_guard<std::mutex> lock(mutex_);
     gateOpen_ = true;
-    changed_.notify_all();
+    std::vector<portico::ProbeOutcome> outcomes;
+    for (auto& job : held_) outcomes.push_back(outcome(std::move(job)));
+    held_.clear();
+    if (sink_ && !outcomes.empty()) sink_->probed(outcomes);
   }
 
  private:
+  portico::ProbeOutcome outcome(portico::HealthJob job) {
+    auto it = failing_.find(job.target.canonical);
+    auto result = it == failing_.end() ? ProbeResult::success() : ProbeResult::failure(it->second);
+    return portico::ProbeOutcome{std::move(job), std::move(result), 0.001};
+  }
+
   std::mutex mutex_;
-  std::condition_variable changed_;
+  portico::ProbeSink* sink_{nullptr};
   std::map<std::string, int> calls_;
   std::map<std::string, std::string> failing_;
+  std::set<std::string> hung_;
+  std::vector<portico::HealthJob> held_;
   std::string gateUrl_;
   int gateCall_{0};
   bool atGate_{false};
   bool gateOpen_{false};
-};
-
-/// A probe that holds every call until released, recording how many run at once.
-class HoldingProbe : public portico::Probe {
- public:
-  ProbeResult check(const portico::TargetUrl&, const HealthSpec&,
-                    std::chrono::steady_clock::time_point) override {
-    std::unique_lock<std::mutex> lock(mutex_);
-    ++inFlight_;
-    most_ = std::max(most_, inFlight_);
-    // Bounded: a failing test must not hang in ~HealthChecker.
-    released_.wait_for(lock, std::chrono::seconds(10), [&] { return open_; });
-    --inFlight_;
-    return ProbeResult::success();
-  }
-  int mostAtOnce() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return most_;
-  }
-  void release() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    open_ = true;
-    released_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable released_;
-  int inFlight_{0};
-  int most_{0};
-  bool open_{false};
 };
 
 RouteSpec route(const std::string& prefix, std::vector<portico::TargetSpec> targets,
@@ -137,32 +137,23 @@ class HealthCheckerTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testChangeByAnotherProcessSeenByPolling);
   CPPUNIT_TEST(testRemovedTargetStopsBeingProbed);
   CPPUNIT_TEST(testCheckTimesRecorded);
-  CPPUNIT_TEST(testHangingProbesGetMoreWorkersUpToTheCap);
+  CPPUNIT_TEST(testHangingProbesDoNotDelayTheOthers);
   CPPUNIT_TEST(testShortIntervalKeepsItsPace);
   CPPUNIT_TEST_SUITE_END();
 
  public:
-  /// Probes that hang (silent targets) do not make the others wait: workers are added while
-  /// probes queue, never more than maxThreads, and the extra ones leave once idle.
-  void testHangingProbesGetMoreWorkersUpToTheCap() {
-    store_->createRoute(route(
-        "/h/", {A, B, C, "http://127.0.0.1:1/d", "http://127.0.0.1:1/e", "http://127.0.0.1:1/f"},
-        50ms));
-    auto holding = std::make_shared<HoldingProbe>();
-    portico::HealthCheckerOptions options;
-    options.threads = 1;
-    options.maxThreads = 4;
-    options.idleTime = 100ms;
-    HealthChecker checker(*store_, holding, options);
+  /// Probes that never answer do not hold up the others: nothing waits for a probe, so the
+  /// rest keep their interval while some stay in flight.
+  void testHangingProbesDoNotDelayTheOthers() {
+    store_->createRoute(route("/h/", {A, B, C}, 20ms));
+    probe_->hang(A);
+    probe_->hang(B);
+    HealthChecker checker(*store_, probe_);
     checker.start();
-    CPPUNIT_ASSERT(waitUntil([&] { return holding->mostAtOnce() == 4; }, 5s));
-    // Six probes are due and all hang, but the cap holds.
-    CPPUNIT_ASSERT(portico::test::holdsFor([&] { return holding->mostAtOnce() == 4; }, 300ms));
-    CPPUNIT_ASSERT_EQUAL(std::size_t(4), checker.workerCount());
-    store_->deleteRoute("/h/");
-    checker.notifyChanged();
-    holding->release();
-    CPPUNIT_ASSERT(waitUntil([&] { return checker.workerCount() == 1; }, 5s));
+    CPPUNIT_ASSERT(waitUntil([&] { return probe_->calls(C) >= 20; }, 5s));
+    // A probe in flight is never started twice.
+    CPPUNIT_ASSERT_EQUAL(1, probe_->calls(A));
+    CPPUNIT_ASSERT_EQUAL(1, probe_->calls(B));
     checker.stop();
   }
 
@@ -170,7 +161,7 @@ class HealthCheckerTest : public CppUnit::TestFixture {
     dir_ = std::make_unique<TempDir>();
     db_ = dir_->file("p.db");
     store_ = std::make_unique<SqliteStore>(db_);
-    probe_ = std::make_shared<FakeProbe>();
+    probe_ = std::make_shared<FakeRunner>();
   }
   void tearDown() override {
     probe_->openGate();
@@ -220,8 +211,8 @@ class HealthCheckerTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(waitUntil([&] { return healthy(A) == "1"; }, 5s));
   }
 
-  /// An interval shorter than the store poll: a finished probe wakes the scheduler for the
-  /// next one instead of waiting for the scheduler's next planned pass.
+  /// An interval shorter than the store poll: the scheduler wakes for each next probe instead of
+  /// waiting for its next planned pass.
   void testShortIntervalKeepsItsPace() {
     store_->createRoute(route("/a/", {A}, 50ms));
     portico::HealthCheckerOptions options;
@@ -305,7 +296,7 @@ class HealthCheckerTest : public CppUnit::TestFixture {
   std::unique_ptr<TempDir> dir_;
   std::string db_;
   std::unique_ptr<Store> store_;
-  std::shared_ptr<FakeProbe> probe_;
+  std::shared_ptr<FakeRunner> probe_;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(HealthCheckerTest);

@@ -1,16 +1,23 @@
+#include <Poco/Net/ServerSocket.h>
 #include <cppunit/extensions/HelperMacros.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <set>
 
 #include "HealthTestBackend.h"
 #include "Normalize.h"
-#include "ProbeByType.h"
+#include "ProbeLoops.h"
+#include "ProbeRequest.h"
 #include "TestSupport.h"
 
 using namespace std::chrono_literals;
 using portico::HealthSpec;
-using portico::ProbeByType;
 using portico::ProbeResult;
 using portico::ProbeType;
 using portico::test::HealthTestBackend;
+using portico::test::waitUntil;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -24,9 +31,45 @@ HealthSpec spec(ProbeType type, const std::string& path = "/",
   return s;
 }
 
+/// Collects the outcomes a runner hands over.
+class Outcomes : public portico::ProbeSink {
+ public:
+  void probed(std::vector<portico::ProbeOutcome>& outcomes) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& o : outcomes) got_.push_back(std::move(o));
+    arrived_.notify_all();
+  }
+  /// Waits (bounded) until `n` outcomes arrived.
+  std::vector<portico::ProbeOutcome> await(std::size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    arrived_.wait_for(lock, timeout, [&] { return got_.size() >= n; });
+    return got_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::vector<portico::ProbeOutcome> got_;
+};
+
+portico::HealthJob job(const std::string& url, const HealthSpec& s, std::int64_t id = 1) {
+  portico::HealthJob j;
+  j.targetId = id;
+  j.target = portico::parseTargetUrl(url);
+  j.spec = s;
+  return j;
+}
+
+/// One probe on a probe loop, as the checker runs it.
 ProbeResult check(const std::string& url, const HealthSpec& s) {
-  ProbeByType probe;
-  return probe.check(portico::parseTargetUrl(url), s, Clock::now() + s.timeout);
+  portico::ProbeLoops loops(1);
+  Outcomes outcomes;
+  loops.start(outcomes);
+  loops.run({job(url, s)});
+  const auto got = outcomes.await(1, s.timeout + 5s);
+  loops.stop();
+  CPPUNIT_ASSERT_EQUAL_MESSAGE(url, std::size_t(1), got.size());
+  return got.front().result;
 }
 
 std::string local(int port, const std::string& base = "") {
@@ -44,6 +87,8 @@ class HealthProbeTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testHttpPathJoinsBasePath);
   CPPUNIT_TEST(testHttpTimeoutCoversResponse);
   CPPUNIT_TEST(testHttpRefused);
+  CPPUNIT_TEST(testRequestText);
+  CPPUNIT_TEST(testManyProbesOnOneLoop);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -109,6 +154,47 @@ class HealthProbeTest : public CppUnit::TestFixture {
     backend.reopen();
     CPPUNIT_ASSERT_EQUAL(port, backend.port());
     CPPUNIT_ASSERT(check(local(port), spec(ProbeType::Http)).ok);
+  }
+
+  void testRequestText() {
+    const auto s = spec(ProbeType::Http, "healthz");
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("GET /base/healthz HTTP/1.1\r\nHost: [::1]:8080\r\n"
+                    "User-Agent: portico-health\r\nAccept: */*\r\n"
+                    "Connection: close\r\n\r\n"),
+        portico::ProbeRequest::text(portico::parseTargetUrl("http://[::1]:8080/base"), s));
+    CPPUNIT_ASSERT(portico::ProbeRequest::verdict(204).ok);
+    CPPUNIT_ASSERT(portico::ProbeRequest::verdict(399).ok);
+    CPPUNIT_ASSERT_EQUAL(std::string("http: status 199"),
+                         portico::ProbeRequest::verdict(199).error);
+    CPPUNIT_ASSERT_EQUAL(std::string("http: status 400"),
+                         portico::ProbeRequest::verdict(400).error);
+  }
+
+  /// 2,000 probes at once on one loop and one thread, half listening and half refused: each
+  /// ends in exactly one outcome with the right verdict.
+  void testManyProbesOnOneLoop() {
+    // The kernel completes the handshakes: a listener that never accepts, with room for all.
+    Poco::Net::ServerSocket listening(Poco::Net::SocketAddress("127.0.0.1", 0), 2048);
+    const int port = listening.address().port();
+    const int refused = portico::test::freePort();
+    portico::ProbeLoops loops(1);
+    Outcomes outcomes;
+    loops.start(outcomes);
+    std::vector<portico::HealthJob> jobs;
+    for (int i = 0; i < 2000; ++i)
+      jobs.push_back(job(local(i % 2 ? refused : port, "/t" + std::to_string(i)),
+                         spec(ProbeType::Tcp, "/", 2s), i));
+    loops.run(std::move(jobs));
+    const auto got = outcomes.await(2000, 20s);
+    CPPUNIT_ASSERT(waitUntil([&] { return loops.inFlight() == 0; }, 5s));
+    loops.stop();
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2000), got.size());
+    std::set<std::int64_t> seen;
+    for (const auto& o : got) {
+      CPPUNIT_ASSERT(seen.insert(o.job.targetId).second);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(o.result.error, o.job.targetId % 2 == 0, o.result.ok);
+    }
   }
 };
 

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "HealthChecker.h"
-#include "ProbeByType.h"
+#include "ProbeLoops.h"
 #include "SqliteStore.h"
 #include "TestSupport.h"
 
@@ -30,18 +30,21 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-/// The real probe, with the time of every call recorded per target.
-class RecordingProbe : public portico::Probe {
+/// The real runner (ProbeLoops), with the start time of every probe recorded per target.
+class RecordingProbe : public portico::ProbeRunner, private portico::ProbeSink {
  public:
-  ProbeResult check(const portico::TargetUrl& target, const HealthSpec& spec,
-                    Clock::time_point deadline) override {
+  void start(portico::ProbeSink& sink) override {
+    sink_ = &sink;
+    real_.start(*this);
+  }
+  void stop() override { real_.stop(); }
+  void run(std::vector<portico::HealthJob> jobs) override {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      times_[target.canonical].push_back(Clock::now());
+      const auto now = Clock::now();
+      for (const auto& job : jobs) times_[job.target.canonical].push_back(now);
     }
-    auto result = real_.check(target, spec, deadline);
-    if (!result.ok) ++failures_;
-    return result;
+    real_.run(std::move(jobs));
   }
   std::map<std::string, std::vector<Clock::time_point>> times() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -62,7 +65,14 @@ class RecordingProbe : public portico::Probe {
   int failures() const { return failures_; }
 
  private:
-  portico::ProbeByType real_;
+  void probed(std::vector<portico::ProbeOutcome>& outcomes) override {
+    for (const auto& o : outcomes)
+      if (!o.result.ok) ++failures_;
+    sink_->probed(outcomes);
+  }
+
+  portico::ProbeLoops real_;
+  portico::ProbeSink* sink_{nullptr};
   std::mutex mutex_;
   std::map<std::string, std::vector<Clock::time_point>> times_;
   std::atomic<int> failures_{0};

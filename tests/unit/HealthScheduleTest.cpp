@@ -1,6 +1,8 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <map>
+#include <random>
+#include <set>
 
 #include "HealthSchedule.h"
 
@@ -84,6 +86,7 @@ class HealthScheduleTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testIntervalChangeTakesEffectNow);
   CPPUNIT_TEST(testThresholdChangeApplies);
   CPPUNIT_TEST(testReleaseMakesJobDueAgain);
+  CPPUNIT_TEST(testApplyEqualsSync);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -318,6 +321,88 @@ class HealthScheduleTest : public CppUnit::TestFixture {
     auto job = s.takeDue(t0).at(0);
     s.release(job);
     CPPUNIT_ASSERT(ids(s.takeDue(t0)) == std::vector<std::int64_t>{1});
+  }
+
+  /// Applying only what changed (routes touched, routes gone) leaves the schedule with exactly
+  /// the targets, settings and due times a full sync gives, over random change sequences with
+  /// target adds and removes, disabling, reused ids, interval changes and route deletes.
+  void testApplyEqualsSync() {
+    for (unsigned seed = 1; seed <= 300; ++seed) {
+      std::mt19937 random(seed);
+      std::map<std::string, RouteRecord> store;
+      std::int64_t nextId = 1;
+      HealthSchedule incremental, full;
+      incremental.sync({}, t0);
+      full.sync({}, t0);
+      for (int round = 0; round < 20; ++round) {
+        std::set<std::string> touched;
+        for (int i = 0, n = 1 + static_cast<int>(random() % 4); i < n; ++i) {
+          const std::string prefix = "/r" + std::to_string(random() % 6) + "/";
+          touched.insert(prefix);
+          auto it = store.find(prefix);
+          if (it == store.end()) {
+            RouteRecord r = route(nextId++, prefix, {});
+            for (int t = static_cast<int>(random() % 4); t > 0; --t, ++nextId)
+              r.targets.push_back(target(nextId, url(static_cast<int>(nextId))));
+            store[prefix] = r;
+            continue;
+          }
+          auto& r = it->second;
+          switch (random() % 5) {
+            case 0:
+              store.erase(it);
+              break;
+            case 1: {
+              // Sometimes an id freed elsewhere comes back (SQLite reuses the highest), for a
+              // different target.
+              std::int64_t id = nextId;
+              if (random() % 3 == 0) {
+                bool held = false;
+                for (const auto& [p, other] : store)
+                  for (const auto& t : other.targets) held = held || t.id == nextId - 1;
+                if (!held) id = nextId - 1;
+              }
+              r.targets.push_back(target(id, url(static_cast<int>(nextId))));
+              ++nextId;
+              break;
+            }
+            case 2:
+              if (!r.targets.empty()) r.targets.erase(r.targets.begin());
+              break;
+            case 3:
+              if (!r.targets.empty())
+                r.targets.back().state = r.targets.back().state == portico::ServingState::Disabled
+                                             ? portico::ServingState::Active
+                                             : portico::ServingState::Disabled;
+              break;
+            default:
+              r.health.interval = std::chrono::milliseconds(500 + 500 * (random() % 3));
+              break;
+          }
+        }
+        std::vector<RouteRecord> all, changed;
+        std::vector<std::string> removed;
+        for (const auto& [prefix, r] : store) all.push_back(r);
+        for (const auto& prefix : touched) {
+          auto it = store.find(prefix);
+          if (it == store.end()) {
+            removed.push_back(prefix);
+          } else {
+            changed.push_back(it->second);
+          }
+        }
+        const TimePoint now = t0 + std::chrono::seconds(round);
+        incremental.apply(changed, removed, now);
+        full.sync(all, now);
+        CPPUNIT_ASSERT_EQUAL(full.size(), incremental.size());
+        for (std::int64_t id = 1; id < nextId; ++id) {
+          const std::string at = "seed " + std::to_string(seed) + " round " +
+                                 std::to_string(round) + " id " + std::to_string(id);
+          CPPUNIT_ASSERT_EQUAL_MESSAGE(at, full.contains(id), incremental.contains(id));
+          CPPUNIT_ASSERT_MESSAGE(at, full.dueOf(id) == incremental.dueOf(id));
+        }
+      }
+    }
   }
 };
 

@@ -51,7 +51,7 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     ProxyMetrics m(2);
     auto table = RouteTable::build({route("/api/", {{"http://a:1", true}, {"http://b:2", true}})},
                                    nullptr, 1, nullptr, 0, &m);
-    const auto& r = table->routes()[0];
+    const auto& r = *table->routes()[0];
     auto& shard = m.shard(0);
     m.requestDone(shard, r.metrics.get(), r.targets[0]->metrics.get(), 200, 0.004);
     m.requestDone(m.shard(1), r.metrics.get(), r.targets[0]->metrics.get(), 200, 0.2);
@@ -78,7 +78,7 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     auto next = RouteTable::build(
         {route("/api/", {{"http://a:1", true}, {"http://b:2", true}, {"http://c:3", true}})},
         table.get(), 2, nullptr, 0, &m);
-    const auto& r2 = next->routes()[0];
+    const auto& r2 = *next->routes()[0];
     CPPUNIT_ASSERT(r2.metrics == r.metrics);
     m.requestDone(shard, r2.metrics.get(), r2.targets[0]->metrics.get(), 200, 0.001);
     CPPUNIT_ASSERT(
@@ -90,7 +90,7 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     ProxyMetrics m(1);
     auto table =
         RouteTable::build({route("/api/", {{"http://a:1", true}})}, nullptr, 1, nullptr, 0, &m);
-    const auto& r = table->routes()[0];
+    const auto& r = *table->routes()[0];
     auto& shard = m.shard(0);
     m.connectFailed(shard, *r.targets[0]->metrics);
     m.connectFailed(shard, *r.targets[0]->metrics);
@@ -114,9 +114,9 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
                                     route("/web/", {{"http://a:1", true}})},
                                    nullptr, 7, nullptr, 0, &m);
     m.watch([&] { return table; });
-    const auto& r = table->routes()[0];
+    const auto& r = *table->routes()[0];
     r.targets[0]->inFlight = 3;
-    table->routes()[1].targets[0]->inFlight = 2;
+    table->routes()[1]->targets[0]->inFlight = 2;
     r.targets[1]->avoidUntilMs = std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::steady_clock::now().time_since_epoch())
                                      .count() +
@@ -167,7 +167,7 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     ProxyMetrics m(kLoops);
     auto table =
         RouteTable::build({route("/api/", {{"http://a:1", true}})}, nullptr, 1, nullptr, 0, &m);
-    const auto& r = table->routes()[0];
+    const auto& r = *table->routes()[0];
     std::vector<std::thread> loops;
     for (int loop = 0; loop < kLoops; ++loop) {
       loops.emplace_back([&, loop] {

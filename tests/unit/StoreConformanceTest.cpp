@@ -105,6 +105,7 @@ class StoreConformanceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testSeedOnce);
   CPPUNIT_TEST(testVerdictsAndHistory);
   CPPUNIT_TEST(testHistoryPagesAndLimit);
+  CPPUNIT_TEST(testRoutesChangedSinceAndPages);
   CPPUNIT_TEST(testSchemaVersions);
   CPPUNIT_TEST(testReadOnlyNeverWrites);
   CPPUNIT_TEST(testTwoWritersOneRoute);
@@ -258,6 +259,54 @@ class StoreConformanceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("health"), page.changes[0].actor);
     CPPUNIT_ASSERT_EQUAL(std::string("target.state"), page.changes[1].action);
     CPPUNIT_ASSERT_EQUAL(store->revision(), page.nextSince);
+  }
+
+  /// What followers reload (the routes the history names since a revision, everything after a
+  /// gap) and the paged route list.
+  void testRoutesChangedSinceAndPages() {
+    Backend b;
+    auto store = b.open();
+    store->createRoute(spec("/a/", {"http://a:1"}));
+    store->createRoute(spec("/b/", {"http://b:1"}));
+    store->createRoute(spec("/c/"));
+    const auto since = store->revision();
+    auto none = store->routesChangedSince(since);
+    CPPUNIT_ASSERT(none.complete && none.routes.empty() && none.removed.empty());
+    CPPUNIT_ASSERT_EQUAL(since, none.revision);
+    store->addTargets("/a/", {"http://a:2"});
+    store->deleteRoute("/c/");
+    store->recordVerdict(targetId(*store, "/b/", "http://b:1"), false, "down");
+    auto changes = store->routesChangedSince(since);
+    CPPUNIT_ASSERT(changes.complete);
+    CPPUNIT_ASSERT_EQUAL(store->revision(), changes.revision);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), changes.routes.size());
+    std::sort(changes.routes.begin(), changes.routes.end(),
+              [](const auto& x, const auto& y) { return x.prefix < y.prefix; });
+    CPPUNIT_ASSERT_EQUAL(std::string("/a/"), changes.routes[0].prefix);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), changes.routes[0].targets.size());
+    CPPUNIT_ASSERT(!changes.routes[1].targets.at(0).healthy);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), changes.removed.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("/c/"), changes.removed[0]);
+    const auto all = store->routesChangedSince(-1);
+    CPPUNIT_ASSERT(!all.complete);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), all.routes.size());
+    // A history trimmed past `since`: everything.
+    store->setHistoryLimit(1);
+    store->createRoute(spec("/d/", {"http://d:1", "http://d:2"}));
+    const auto gap = store->routesChangedSince(since);
+    CPPUNIT_ASSERT(!gap.complete);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(3), gap.routes.size());
+
+    std::int64_t revision = -1;
+    auto page = store->loadRoutePage("", 2, &revision);
+    CPPUNIT_ASSERT_EQUAL(store->revision(), revision);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), page.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("/a/"), page[0].prefix);
+    CPPUNIT_ASSERT_EQUAL(std::string("/b/"), page[1].prefix);
+    page = store->loadRoutePage("/b/", 2);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), page.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("/d/"), page[0].prefix);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), page[0].targets.size());
   }
 
   void testHistoryPagesAndLimit() {
