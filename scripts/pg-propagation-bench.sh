@@ -43,7 +43,7 @@ admin=$(port)
 "$bin/portico-sidecar" -Dstore.url="$url" -Dadmin.port="$admin" >"$work/sidecar.log" 2>&1 &
 pids+=($!)
 echoport=$(port)
-"$bin/portico-echo" --port="$echoport" --name=bench >"$work/echo.log" 2>&1 &
+"$bin/portico-echo" --port="$echoport" --name=bench --threads=256 >"$work/echo.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do curl -fs "localhost:$admin/endpoints/routes" >/dev/null && break; sleep 0.1; done
 proxies=()
