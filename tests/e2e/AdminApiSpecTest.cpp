@@ -213,6 +213,9 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
                          "{\"prefixPath\":\"/gone/\",\"targets\":[\"" + t1 + "\"]}"));
     {
       portico::SqliteConnection holder(sidecar.db(), SQLITE_OPEN_READWRITE);
+      // The sidecar writes on its own too (check times, leases): wait for such a write to end
+      // rather than fail to take the lock.
+      sqlite3_busy_timeout(holder.get(), 5000);
       holder.exec("BEGIN IMMEDIATE");
       std::vector<std::thread> writers;
       std::vector<HttpResult> busy(5);
