@@ -8,7 +8,8 @@
 #   - sidecar and proxy CPU over 10 s with every target checked at `health.interval` (5s, tcp),
 #     threads, and RSS over each process's baseline (per target)
 #   - GET /endpoints/routes: size and time, whole and one page of 100
-# BUILD=dir picks the binaries (default build/). Needs python3 (a test dependency already).
+# BUILD=dir picks the binaries (default build/); SCALE_INTERVAL=1h takes the probe load away (to
+# see the cost of writes and reloads alone). Needs python3 (a test dependency already).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-}
@@ -24,6 +25,7 @@ exec python3 - "$N" "$BIN" <<'PY'
 import http.client, json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
 N = int(sys.argv[1]); BIN = os.path.abspath(sys.argv[2])
+INTERVAL = os.environ.get("SCALE_INTERVAL", "5s")  # e.g. 1h: writes and reloads without probe load
 work = tempfile.mkdtemp(prefix="portico-scale-")
 procs = []
 
@@ -86,7 +88,7 @@ try:
     admin, proxy_port = free_port(), free_port()
     common = ["--define=store.path=" + os.path.join(work, "p.db"), "--define=log.level=warn"]
     sidecar = start("sidecar", ["portico-sidecar", "--define=admin.port=%d" % admin,
-                                "--define=health.interval=5s", "--define=health.timeout=3s"] + common)
+                                "--define=health.interval=" + INTERVAL, "--define=health.timeout=3s"] + common)
     wait_port(admin, sidecar)
     proxy = start("proxy", ["portico-proxy", "--define=proxy.host=127.0.0.1", "--define=proxy.port=%d" % proxy_port,
                             "--define=proxy.access_log=off", "--define=proxy.reload_interval=100ms"] + common)
@@ -144,7 +146,7 @@ try:
     t = time.time(); s2, page = api.req("GET", "/endpoints/routes?limit=100&after=/r5000/"); list_page = time.time() - t
 
     targets = 2 * N + 50
-    print("## scale-bench: %d routes / %d targets (health.interval=5s tcp, two live backends)\n" % (N, targets))
+    print("## scale-bench: %d routes / %d targets (health.interval=%s tcp, two live backends)\n" % (N, targets, INTERVAL))
     print("| figure | value |\n|---|---|")
     print("| route creates/s, one client (overall / first %d / last %d) | %.0f / %.0f / %.0f |" % ((k, k) + created))
     print("| change -> served by the proxy, p50 / p99 / max over 50 (ms) | %.0f / %.0f / %.0f |" % (pct(lags, 50), pct(lags, 99), max(lags)))

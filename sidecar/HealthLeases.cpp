@@ -72,7 +72,7 @@ bool HealthLeases::renew() {
   return changed;
 }
 
-std::vector<RouteRecord> HealthLeases::select(std::vector<RouteRecord> routes) {
+std::vector<RouteRecord> HealthLeases::select(std::vector<RouteRecord> routes, bool whole) {
   std::set<std::int64_t> present;
   for (const auto& r : routes) {
     for (const auto& t : r.targets) {
@@ -83,7 +83,13 @@ std::vector<RouteRecord> HealthLeases::select(std::vector<RouteRecord> routes) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     fresh = !std::includes(seen_.begin(), seen_.end(), present.begin(), present.end());
-    seen_ = present;
+    // Routes a change touched only add to what was seen: the others still hold theirs (a
+    // replaced set would make the next change look new and renew every lease for it).
+    if (whole) {
+      seen_ = std::move(present);
+    } else {
+      seen_.insert(present.begin(), present.end());
+    }
   }
   // A target added a moment ago is claimed now, so that it is probed at once rather than at
   // the next renewal.

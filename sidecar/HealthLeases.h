@@ -35,7 +35,7 @@ class HealthLeases final : public TargetSelection {
   /// Stops renewing and gives the leases up, so the other sidecars take over at once.
   void stop();
 
-  std::vector<RouteRecord> select(std::vector<RouteRecord> routes) override;
+  std::vector<RouteRecord> select(std::vector<RouteRecord> routes, bool whole) override;
   std::string holder() const override { return holder_; }
   bool paused() const override;
 

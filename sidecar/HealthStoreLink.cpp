@@ -85,7 +85,8 @@ void HealthStoreLink::reload() {
     // reflects: a change committed after it is seen by the next poll.
     auto changes = store_.routesChangedSince(whole ? -1 : seenRevision_);
     seenRevision_ = changes.revision;
-    if (selection_) changes.routes = selection_->select(std::move(changes.routes));
+    if (selection_)
+      changes.routes = selection_->select(std::move(changes.routes), !changes.complete);
     if (changes.complete) {
       if (!changes.routes.empty() || !changes.removed.empty())
         listener_->changed(changes.routes, changes.removed);
