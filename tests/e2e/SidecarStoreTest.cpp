@@ -27,6 +27,8 @@ class ExternalWriteLock {
   explicit ExternalWriteLock(const std::string& db) {
     CPPUNIT_ASSERT_EQUAL(SQLITE_OK,
                          sqlite3_open_v2(db.c_str(), &conn_, SQLITE_OPEN_READWRITE, nullptr));
+    // The sidecar writes on its own (check times, leases): wait for such a write to end.
+    sqlite3_busy_timeout(conn_, 5000);
     CPPUNIT_ASSERT_EQUAL(SQLITE_OK,
                          sqlite3_exec(conn_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr));
   }
@@ -115,6 +117,14 @@ class SidecarStoreTest : public CppUnit::TestFixture {
     Sidecar s(dir, {"--define=health.interval=50ms"});
     CPPUNIT_ASSERT_MESSAGE(s.process().log(), s.ready());
     s.createRoute("/a/", {target.url()});
+    // The sidecar claims the new target's health-check lease just after: the state to compare
+    // with is the one after that write.
+    CPPUNIT_ASSERT(waitUntil(
+        [&] {
+          return contains(s.request("GET", "/endpoints/list?prefixPath=/a/").body,
+                          "\"checkedBy\":\"");
+        },
+        5s));
     const std::string committed = s.request("GET", "/endpoints/list?prefixPath=/a/").body;
 
     ExternalWriteLock lock(s.db());
