@@ -38,7 +38,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testNoRouteIs404AndNoHealthyTargetIs503);
   CPPUNIT_TEST(testResetBeforeAnswerIs502);
   CPPUNIT_TEST(testRefusedConnectionGoesToAnotherTarget);
-  CPPUNIT_TEST(testUnresolvableTargetGoesToAnotherTarget);
+  CPPUNIT_TEST(testUnresolvableTargetNameIsLoggedAndNotServed);
   CPPUNIT_TEST(testSlowBackendIs504);
   CPPUNIT_TEST(testRoundRobinAlternates);
   CPPUNIT_TEST(testIpHashFollowsForwardedClient);
@@ -338,9 +338,10 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
         s.lastProxy().log().find("did not accept a connection") != std::string::npos);
   }
 
-  void testUnresolvableTargetGoesToAnotherTarget() {
+  void testUnresolvableTargetNameIsLoggedAndNotServed() {
     // Names are resolved when the route table is built, never on the event loops: one that does
-    // not resolve (.invalid never does, RFC 6761) fails its connects and is logged.
+    // not resolve (.invalid never does, RFC 6761) is logged by the proxy. Requests still all go
+    // to e1 (the sidecar's first probe marks the other target down as well).
     Stack s;
     s.echo("e1");
     const int proxy = s.proxy();
