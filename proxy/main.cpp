@@ -2,20 +2,20 @@
 
 #include <Poco/Exception.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <csignal>
 #include <system_error>
 
-#include "AccessLog.h"
-#include "Errors.h"
-#include "Log.h"
-#include "SignalWatcher.h"
-#include "PorticoApplication.h"
-#include "ProxyServer.h"
-#include "StatusServer.h"
-#include "TrustedProxies.h"
+#include "app/PorticoApplication.h"
+#include "app/SignalWatcher.h"
+#include "app/StatusServer.h"
+#include "base/Errors.h"
+#include "base/Log.h"
+#include "forward/TrustedProxies.h"
+#include "loop/ProxyServer.h"
+#include "observe/AccessLog.h"
 
 namespace portico {
 
@@ -63,8 +63,8 @@ class ProxyApplication : public PorticoApplication {
       std::cerr << commandName() << ": invalid configuration: " << e.what() << std::endl;
       return kExitConfig;
     } catch (const StoreError& e) {
-      std::cerr << commandName() << ": cannot use " << settings.storeLocation().describe()
-                << ": " << e.what() << std::endl;
+      std::cerr << commandName() << ": cannot use " << settings.storeLocation().describe() << ": "
+                << e.what() << std::endl;
       return EXIT_SOFTWARE;
     } catch (const std::system_error& e) {
       std::cerr << commandName() << ": cannot listen on proxy.host:proxy.port "
@@ -84,21 +84,22 @@ class ProxyApplication : public PorticoApplication {
                                     }
                                   }},
                                  {SIGHUP, [&server] { server->reloadCertificates(); }}});
-    logLine("listening on " + settings.proxy.host + ":" + std::to_string(server->port()) +
-            ", " + settings.storeLocation().describe() + ", " + std::to_string(server->workers()) +
+    logLine("listening on " + settings.proxy.host + ":" + std::to_string(server->port()) + ", " +
+            settings.storeLocation().describe() + ", " + std::to_string(server->workers()) +
             " event loops, " +
-            (server->tlsPort() ? "TLS on " + settings.proxy.tls.host + ":" +
-                                     std::to_string(server->tlsPort()) +
-                                     (settings.proxy.tls.http2 ? " (h2, http/1.1), " : " (http/1.1), ")
-                               : std::string()) +
+            (server->tlsPort()
+                 ? "TLS on " + settings.proxy.tls.host + ":" + std::to_string(server->tlsPort()) +
+                       (settings.proxy.tls.http2 ? " (h2, http/1.1), " : " (http/1.1), ")
+                 : std::string()) +
             (status ? "status on http://" + settings.proxy.statusHost + ":" +
                           std::to_string(status->port()) + "/metrics"
                     : std::string("status listener off")));
     if (settings.proxy.threads != 0)
       logWarn("proxy.threads is obsolete and ignored (see proxy.workers)");
     if (!settings.upstreamTls.verify)
-      logWarn("upstream_tls.verify=false: certificates of https targets are not checked; "
-              "anyone on the path can impersonate them");
+      logWarn(
+          "upstream_tls.verify=false: certificates of https targets are not checked; "
+          "anyone on the path can impersonate them");
     waitForTerminationRequest();
     logLine("stopping");
     if (status) status->stop();

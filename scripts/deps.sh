@@ -27,11 +27,12 @@ portico_install_deps() {
   # build the libFuzzer harnesses (scripts/fuzz.sh); libssl-dev, libnghttp2-dev and openssl: TLS,
   # HTTP/2 and the tests' certificates. libpq-dev: the PostgreSQL store (store.url); postgresql:
   # the server its end-to-end tests start (initdb, pg_ctl) and the several-proxies walk-through.
-  # varnish: varnishtest runs the conformance suite (tests/conformance/*.vtc).
+  # varnish: varnishtest runs the conformance suite (tests/conformance/*.vtc). clang-format and
+  # clang-tidy: the format check (scripts/format.sh) and scripts/tidy.sh.
   local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
               libpq-dev postgresql
               node-llhttp libssl-dev libnghttp2-dev openssl prometheus python3-jsonschema
-              python3-yaml clang libclang-rt-dev varnish "$@")
+              python3-yaml clang clang-format clang-tidy libclang-rt-dev varnish "$@")
   # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.
   command -v npm >/dev/null || pkgs+=(nodejs npm)
   local missing

@@ -1,5 +1,5 @@
 #include <iostream>  // POCO_SERVER_MAIN reports exceptions on std::cerr
 
-#include "SidecarApplication.h"
+#include "app/SidecarApplication.h"
 
 POCO_SERVER_MAIN(portico::SidecarApplication)

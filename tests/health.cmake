@@ -1,4 +1,4 @@
-# Active health checks (sidecar/Health*, sidecar/Probe*).
+# Active health checks (sidecar/health/).
 portico_test(health_unit_tests unit
   unit/HealthStateTest.cpp unit/HealthScheduleTest.cpp unit/HealthProbeTest.cpp
   unit/HealthCheckerTest.cpp

@@ -1,4 +1,4 @@
-#include "ClientPhase.h"
+#include "http/ClientPhase.h"
 
 namespace portico {
 

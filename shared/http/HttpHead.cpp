@@ -1,4 +1,4 @@
-#include "HttpHead.h"
+#include "http/HttpHead.h"
 
 namespace portico::http {
 namespace {

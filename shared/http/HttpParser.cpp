@@ -1,4 +1,4 @@
-#include "HttpParser.h"
+#include "http/HttpParser.h"
 
 #include <llhttp.h>
 
@@ -11,8 +11,21 @@ namespace {
 bool isTokenChar(unsigned char c) {
   if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
       return true;
     default:
       return false;
@@ -92,8 +105,7 @@ struct HttpParser::Callbacks {
     // A value that goes on after a line break (obsolete line folding) is not contiguous with
     // what came before: RFC 9112 5.2 lets a server reject it, and two parsers could read it
     // differently.
-    if (s.inValue_ && value.length > 0 &&
-        at != s.base_ + value.offset + value.length)
+    if (s.inValue_ && value.length > 0 && at != s.base_ + value.offset + value.length)
       return s.fail(400, "obsolete line folding in a header");
     s.inValue_ = true;
     return s.extend(value, at, n);
@@ -147,8 +159,7 @@ struct HttpParser::Callbacks {
   static HttpHead::Span spanOf(HttpParser& s, std::string_view (HttpHead::*getter)() const) {
     const std::string_view v = (s.head_.*getter)();
     if (v.empty()) return {};
-    return {static_cast<std::uint32_t>(v.data() - s.base_),
-            static_cast<std::uint32_t>(v.size())};
+    return {static_cast<std::uint32_t>(v.data() - s.base_), static_cast<std::uint32_t>(v.size())};
   }
 
   static const llhttp_settings_t& settings() {
@@ -226,7 +237,8 @@ int HttpParser::onHeadersComplete() {
   }
   if (kind_ == Kind::Request) {
     const std::size_t hosts = head_.count(KnownHeader::Host);
-    if (p->http_minor == 1 && hosts == 0) return fail(400, "an HTTP/1.1 request needs a Host header");
+    if (p->http_minor == 1 && hosts == 0)
+      return fail(400, "an HTTP/1.1 request needs a Host header");
     if (hosts > 1) return fail(400, "more than one Host header");
   } else {
     // RFC 9110 15: a status is 100-599. llhttp takes any three digits; "000" with a body would
@@ -271,8 +283,8 @@ HttpParser::Status HttpParser::feed(const char* base, std::size_t begin, std::si
     if (errorStatus_ == 0) {
       errorStatus_ = 400;
       errorMessage_ = llhttp_get_error_reason(parser_.get());
-      if (rc == HPE_INVALID_VERSION && endsWithVersion(std::string_view(base + messageStart_,
-                                                                         end - messageStart_))) {
+      if (rc == HPE_INVALID_VERSION &&
+          endsWithVersion(std::string_view(base + messageStart_, end - messageStart_))) {
         errorStatus_ = 505;
         errorMessage_ = "HTTP version not supported (1.0 and 1.1 are)";
       }

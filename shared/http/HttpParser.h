@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "HttpHead.h"
+#include "http/HttpHead.h"
 
 struct llhttp__internal_s;
 
@@ -42,8 +42,8 @@ class HttpParser {
     Error             // errorStatus() / errorMessage(); the connection must close
   };
   struct Limits {
-    std::size_t maxHeadBytes{32 * 1024};    // request line or status line and every header
-    std::size_t maxTargetBytes{8 * 1024};   // the request target alone (414 past it)
+    std::size_t maxHeadBytes{32 * 1024};   // request line or status line and every header
+    std::size_t maxTargetBytes{8 * 1024};  // the request target alone (414 past it)
   };
 
   explicit HttpParser(Kind kind) : HttpParser(kind, Limits()) {}

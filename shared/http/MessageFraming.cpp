@@ -1,4 +1,4 @@
-#include "MessageFraming.h"
+#include "http/MessageFraming.h"
 
 #include <string_view>
 #include <utility>
@@ -107,8 +107,8 @@ MessageFraming MessageFraming::ofResponse(const HttpHead& response, bool bodyles
       out.framing = BodyFraming::UntilClose;
       return out;
     }
-    return refuse(502, "target sent an unsupported transfer coding '" +
-                           std::string(codings.first) + "'");
+    return refuse(
+        502, "target sent an unsupported transfer coding '" + std::string(codings.first) + "'");
   }
   const auto [hasLength, length] = contentLength(response);
   if (!hasLength) {

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "HttpHead.h"
+#include "http/HttpHead.h"
 
 namespace portico::http {
 

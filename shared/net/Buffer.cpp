@@ -1,4 +1,4 @@
-#include "Buffer.h"
+#include "net/Buffer.h"
 
 #include <cstring>
 

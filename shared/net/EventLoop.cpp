@@ -1,4 +1,4 @@
-#include "EventLoop.h"
+#include "net/EventLoop.h"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -128,8 +128,10 @@ void EventLoop::run() {
       timeout = static_cast<int>(std::clamp<std::int64_t>(next - now_, 0, 60000));
     const int n = ::epoll_wait(epoll_, events, kBatch, timeout);
     refreshNow();
-    if (n < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "epoll_wait");
-    for (int i = 0; i < n; ++i) static_cast<EventHandler*>(events[i].data.ptr)->onEvent(events[i].events);
+    if (n < 0 && errno != EINTR)
+      throw std::system_error(errno, std::generic_category(), "epoll_wait");
+    for (int i = 0; i < n; ++i)
+      static_cast<EventHandler*>(events[i].data.ptr)->onEvent(events[i].events);
     if (extraDeadline_ != 0 && extraDeadline_ <= now_) extraDeadline_ = 0;
     for (TimerList* list : timers_) list->expire(now_);
     runPosted();

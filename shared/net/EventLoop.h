@@ -6,7 +6,7 @@
 #include <mutex>
 #include <vector>
 
-#include "TimerList.h"
+#include "net/TimerList.h"
 
 namespace portico::net {
 

@@ -37,7 +37,9 @@ class IntrusiveList {
   ListNode* front() const { return empty() ? nullptr : head_.next; }
   ListNode* back() const { return empty() ? nullptr : head_.prev; }
   /// The node after `node`, or null at the end.
-  ListNode* after(const ListNode* node) const { return node->next == &head_ ? nullptr : node->next; }
+  ListNode* after(const ListNode* node) const {
+    return node->next == &head_ ? nullptr : node->next;
+  }
 
   void pushBack(ListNode& node) {
     node.unlink();

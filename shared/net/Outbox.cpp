@@ -1,8 +1,8 @@
-#include "Outbox.h"
+#include "net/Outbox.h"
 
 #include <algorithm>
 
-#include "Stream.h"
+#include "net/Stream.h"
 
 namespace portico::net {
 

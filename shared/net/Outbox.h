@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "Socket.h"
+#include "net/Socket.h"
 
 namespace portico::net {
 

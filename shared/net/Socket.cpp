@@ -1,4 +1,4 @@
-#include "Socket.h"
+#include "net/Socket.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -32,7 +32,8 @@ addrinfo* resolve(const std::string& host, std::uint16_t port, bool passive, std
   const std::string name = (!host.empty() && host.front() == '[' && host.back() == ']')
                                ? host.substr(1, host.size() - 2)
                                : host;
-  const int rc = ::getaddrinfo(name.empty() ? nullptr : name.c_str(), service.c_str(), &hints, &result);
+  const int rc =
+      ::getaddrinfo(name.empty() ? nullptr : name.c_str(), service.c_str(), &hints, &result);
   if (rc != 0) {
     error = std::string("cannot resolve '") + host + "': " + gai_strerror(rc);
     return nullptr;
@@ -42,8 +43,7 @@ addrinfo* resolve(const std::string& host, std::uint16_t port, bool passive, std
 
 }  // namespace
 
-FileDescriptor listenTcp(const std::string& host, std::uint16_t port, int backlog,
-                         bool reusePort) {
+FileDescriptor listenTcp(const std::string& host, std::uint16_t port, int backlog, bool reusePort) {
   std::string error;
   addrinfo* list = resolve(host == "0.0.0.0" ? std::string("0.0.0.0") : host, port, true, error);
   if (!list) throw std::system_error(EINVAL, std::generic_category(), error);
@@ -140,7 +140,8 @@ Io connectTcp(const std::vector<SocketAddress>& addresses, FileDescriptor& out,
   return Io::Failed;
 }
 
-Io connectTcp(const std::string& host, std::uint16_t port, FileDescriptor& out, std::string& error) {
+Io connectTcp(const std::string& host, std::uint16_t port, FileDescriptor& out,
+              std::string& error) {
   const std::vector<SocketAddress> addresses = resolveTcp(host, port, error);
   if (addresses.empty()) return Io::Failed;
   return connectTcp(addresses, out, error);

@@ -72,8 +72,7 @@ std::vector<SocketAddress> resolveTcp(const std::string& host, std::uint16_t por
 /// Starts a non-blocking connect to the first of `addresses` that takes it. Returns Ok when
 /// already connected, Again while in progress (wait for EPOLLOUT), Failed with `error` set
 /// otherwise. Never blocks.
-Io connectTcp(const std::vector<SocketAddress>& addresses, FileDescriptor& out,
-              std::string& error);
+Io connectTcp(const std::vector<SocketAddress>& addresses, FileDescriptor& out, std::string& error);
 /// The same after resolving host:port now (blocking for a name; see resolveTcp).
 Io connectTcp(const std::string& host, std::uint16_t port, FileDescriptor& out, std::string& error);
 /// After EPOLLOUT on a connecting socket: Ok, or Failed with `error` ("Connection refused").

@@ -1,4 +1,4 @@
-#include "Stream.h"
+#include "net/Stream.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -50,8 +50,8 @@ Io Stream::tlsRead(char* buffer, std::size_t capacity, std::size_t& n) {
   // Fill the buffer while records are at hand: each SSL_read returns at most one record.
   while (n < capacity) {
     ERR_clear_error();
-    const int rc = SSL_read(ssl_.get(), buffer + n, static_cast<int>(std::min<std::size_t>(
-                                                         capacity - n, 1 << 30)));
+    const int rc = SSL_read(ssl_.get(), buffer + n,
+                            static_cast<int>(std::min<std::size_t>(capacity - n, 1 << 30)));
     if (rc > 0) {
       n += static_cast<std::size_t>(rc);
       continue;

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <string>
 
-#include "Socket.h"
-#include "Tls.h"
+#include "net/Socket.h"
+#include "net/Tls.h"
 
 namespace portico::net {
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "IntrusiveList.h"
+#include "net/IntrusiveList.h"
 
 namespace portico::net {
 

@@ -1,4 +1,4 @@
-#include "Tls.h"
+#include "net/Tls.h"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
@@ -81,14 +81,16 @@ std::string lower(std::string_view s) {
 /// The DNS names a certificate is for (subjectAltName, else its common name).
 std::vector<std::string> certificateNames(X509* cert) {
   std::vector<std::string> names;
-  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (sans) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
       const GENERAL_NAME* n = sk_GENERAL_NAME_value(sans, i);
       if (n->type != GEN_DNS) continue;
       const auto* data = ASN1_STRING_get0_data(n->d.dNSName);
-      names.push_back(lower(std::string_view(reinterpret_cast<const char*>(data),
-                                             static_cast<std::size_t>(ASN1_STRING_length(n->d.dNSName)))));
+      names.push_back(
+          lower(std::string_view(reinterpret_cast<const char*>(data),
+                                 static_cast<std::size_t>(ASN1_STRING_length(n->d.dNSName)))));
     }
     GENERAL_NAMES_free(sans);
   }
@@ -135,8 +137,8 @@ std::shared_ptr<const TlsServerConfig> TlsServerConfig::load(
     if (SSL_CTX_use_PrivateKey_file(ctx.get(), f.key.c_str(), SSL_FILETYPE_PEM) != 1)
       throw std::runtime_error("key '" + f.key + "': " + sslErrors());
     if (SSL_CTX_check_private_key(ctx.get()) != 1)
-      throw std::runtime_error("key '" + f.key + "' does not match certificate '" +
-                               f.certificate + "'");
+      throw std::runtime_error("key '" + f.key + "' does not match certificate '" + f.certificate +
+                               "'");
     SSL_CTX_set_alpn_select_cb(ctx.get(), selectProtocol, http2 ? config.get() : nullptr);
     auto entry = std::make_unique<Entry>();
     entry->names = certificateNames(SSL_CTX_get0_certificate(ctx.get()));
@@ -244,8 +246,7 @@ std::string handshakeError(const ssl_st* ssl) {
   const long verify = SSL_get_verify_result(ssl);
   if (verify != X509_V_OK) {
     ERR_clear_error();
-    return std::string("certificate verification failed: ") +
-           X509_verify_cert_error_string(verify);
+    return std::string("certificate verification failed: ") + X509_verify_cert_error_string(verify);
   }
   return "TLS handshake failed: " + sslErrors();
 }

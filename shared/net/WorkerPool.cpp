@@ -1,4 +1,4 @@
-#include "WorkerPool.h"
+#include "net/WorkerPool.h"
 
 #include <algorithm>
 

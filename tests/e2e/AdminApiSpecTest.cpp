@@ -13,9 +13,9 @@
 #include <sstream>
 #include <thread>
 
-#include "ExternalWriteLock.h"
-#include "SidecarHarness.h"
-#include "Sqlite.h"
+#include "e2e/SidecarHarness.h"
+#include "store/sqlite/Sqlite.h"
+#include "support/ExternalWriteLock.h"
 
 #ifndef PORTICO_SOURCE_DIR
 #error "PORTICO_SOURCE_DIR must be defined by the build"

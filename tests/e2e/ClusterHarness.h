@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "PostgresServer.h"
-#include "SidecarHarness.h"
-#include "TestSupport.h"
+#include "e2e/SidecarHarness.h"
+#include "support/PostgresServer.h"
+#include "support/TestSupport.h"
 
 namespace portico::test {
 

@@ -4,7 +4,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <sys/stat.h>
 
-#include "SidecarHarness.h"
+#include "e2e/SidecarHarness.h"
 
 using namespace portico::test;
 

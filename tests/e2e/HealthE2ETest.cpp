@@ -6,10 +6,10 @@
 #include <memory>
 #include <sstream>
 
-#include "HealthTestBackend.h"
-#include "SidecarHarness.h"
-#include "TestSupport.h"
-#include "TlsTestSupport.h"
+#include "e2e/SidecarHarness.h"
+#include "support/HealthTestBackend.h"
+#include "support/TestSupport.h"
+#include "support/TlsTestSupport.h"
 
 using namespace std::chrono_literals;
 using portico::test::ChildProcess;

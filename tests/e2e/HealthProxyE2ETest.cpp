@@ -2,9 +2,9 @@
 
 #include <memory>
 
-#include "HealthTestBackend.h"
-#include "SidecarHarness.h"
-#include "TestSupport.h"
+#include "e2e/SidecarHarness.h"
+#include "support/HealthTestBackend.h"
+#include "support/TestSupport.h"
 
 using namespace std::chrono_literals;
 using portico::test::ChildProcess;

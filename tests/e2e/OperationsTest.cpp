@@ -15,9 +15,9 @@
 #include <regex>
 #include <sstream>
 
-#include "ProxyTestHarness.h"
-#include "SidecarHarness.h"
-#include "Sqlite.h"
+#include "e2e/ProxyTestHarness.h"
+#include "e2e/SidecarHarness.h"
+#include "store/sqlite/Sqlite.h"
 
 using namespace portico::test;
 using namespace std::chrono_literals;

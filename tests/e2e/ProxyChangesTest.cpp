@@ -5,7 +5,7 @@
 #include <mutex>
 #include <thread>
 
-#include "ProxyTestHarness.h"
+#include "e2e/ProxyTestHarness.h"
 
 using namespace portico::test;
 

@@ -12,8 +12,8 @@
 #include <optional>
 #include <thread>
 
-#include "ProxyTestHarness.h"
-#include "RecordingBackend.h"
+#include "e2e/ProxyTestHarness.h"
+#include "support/RecordingBackend.h"
 
 using namespace portico::test;
 
@@ -133,7 +133,8 @@ class ProxyEventLoopTest : public CppUnit::TestFixture {
         {"POST /proxy/x HTTP/1.1\r\nHost: x\r\nHost: y\r\nContent-Length: 43\r\n", "HTTP/1.1 400"},
         {"POST /proxy/x HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\nContent-Length: 43\r\n",
          "HTTP/1.1 400"},
-        {"POST /proxy/x HTTP/1.1\r\nHost: x\r\nContent-Length: 43\r\nTransfer-Encoding: chunked\r\n",
+        {"POST /proxy/x HTTP/1.1\r\nHost: x\r\nContent-Length: 43\r\nTransfer-Encoding: "
+         "chunked\r\n",
          "HTTP/1.1 400"},
         {"POST /proxy/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n",
          "HTTP/1.1 400"},
@@ -144,7 +145,8 @@ class ProxyEventLoopTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT(c.send(row.head + "\r\n" + hidden));
       const std::string answer = c.readUntil("\"error\"", 5s);
       CPPUNIT_ASSERT_MESSAGE(row.head + " -> " + answer, answer.rfind(row.status, 0) == 0);
-      CPPUNIT_ASSERT_MESSAGE(answer, answer.find("Content-Type: application/json") != std::string::npos);
+      CPPUNIT_ASSERT_MESSAGE(answer,
+                             answer.find("Content-Type: application/json") != std::string::npos);
       CPPUNIT_ASSERT_MESSAGE(row.head + ": connection left open", c.closedWithin(5s));
     }
     const std::string seen = backend.allReceived();
@@ -217,7 +219,8 @@ class ProxyEventLoopTest : public CppUnit::TestFixture {
     const std::string answer = c.readUntil("\"bodyFnv1a\"", 5s);
     CPPUNIT_ASSERT(answer.rfind("HTTP/1.1 200", 0) == 0);
     CPPUNIT_ASSERT(answer.find("Connection: close") != std::string::npos);
-    CPPUNIT_ASSERT_MESSAGE("X-Foo was listed in Connection", answer.find("x-foo") == std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE("X-Foo was listed in Connection",
+                           answer.find("x-foo") == std::string::npos);
     CPPUNIT_ASSERT_MESSAGE("the connection stayed open", c.closedWithin(5s));
   }
 
@@ -338,7 +341,8 @@ class ProxyEventLoopTest : public CppUnit::TestFixture {
       }
     }
     const long rss = rssKb(s.lastProxy().pid());
-    for (int i = 0; i < 200; ++i) CPPUNIT_ASSERT_EQUAL(200, http(proxy, "GET", "/proxy/busy").status);
+    for (int i = 0; i < 200; ++i)
+      CPPUNIT_ASSERT_EQUAL(200, http(proxy, "GET", "/proxy/busy").status);
     int open = 0;
     std::string sample;
     for (auto& c : idle) {
@@ -350,7 +354,8 @@ class ProxyEventLoopTest : public CppUnit::TestFixture {
     }
     CPPUNIT_ASSERT_EQUAL_MESSAGE(sample + "\n" + s.lastProxy().log().substr(0, 2000), kIdle, open);
     for (int i = 0; i < kIdle; i += 80) {
-      CPPUNIT_ASSERT(idle[static_cast<std::size_t>(i)]->send("GET /proxy/again HTTP/1.1\r\nHost: x\r\n\r\n"));
+      CPPUNIT_ASSERT(
+          idle[static_cast<std::size_t>(i)]->send("GET /proxy/again HTTP/1.1\r\nHost: x\r\n\r\n"));
       const std::string a = idle[static_cast<std::size_t>(i)]->readUntil("/again", 5s);
       CPPUNIT_ASSERT_MESSAGE(a, a.find("/again") != std::string::npos);
     }
@@ -364,7 +369,8 @@ class ProxyEventLoopTest : public CppUnit::TestFixture {
     const int proxy = s.proxyToOneEcho("e1", {"proxy.drain_timeout=10s"});
     Socket idleClient(proxy);
     idleClient.send("GET /proxy/idle HTTP/1.1\r\nHost: x\r\n\r\n");
-    CPPUNIT_ASSERT(idleClient.readUntil("\"bodyFnv1a\"", 5s).find("bodyFnv1a") != std::string::npos);
+    CPPUNIT_ASSERT(idleClient.readUntil("\"bodyFnv1a\"", 5s).find("bodyFnv1a") !=
+                   std::string::npos);
     Socket slow(proxy);
     slow.send("GET /proxy/slow?delay=1500ms HTTP/1.1\r\nHost: x\r\n\r\n");
     // Wait until the slow request is at the backend, then stop the proxy.

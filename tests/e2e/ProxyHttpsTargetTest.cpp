@@ -2,8 +2,8 @@
 
 #include <thread>
 
-#include "ProxyTestHarness.h"
-#include "TlsTestSupport.h"
+#include "e2e/ProxyTestHarness.h"
+#include "support/TlsTestSupport.h"
 
 using namespace portico::test;
 
@@ -24,8 +24,8 @@ struct HttpsTarget {
                        const std::string& host = "localhost", bool testCa = true) {
     certs.issue("backend", names, {"127.0.0.1"});
     if (testCa) defines.push_back("upstream_tls.ca_file=" + certs.ca());
-    echoPort = stack.echo("tls", {"--tls-cert=" + certs.certificate("backend"),
-                                  "--tls-key=" + certs.key("backend")});
+    echoPort = stack.echo(
+        "tls", {"--tls-cert=" + certs.certificate("backend"), "--tls-key=" + certs.key("backend")});
     defines.push_back("proxy.workers=1");
     proxy = stack.proxy(defines);
     target = "https://" + host + ":" + std::to_string(echoPort);
@@ -90,17 +90,18 @@ class ProxyHttpsTargetTest : public CppUnit::TestFixture {
   void testWrongNameIs502NamingTheReason() {
     HttpsTarget t({"other.test"}, {});
     const std::string labels = "{route=\"/proxy/\",target=\"" + t.target + "\"}";
-    const double failedBefore = metric(t.metrics(), "portico_upstream_connect_failures_total" + labels);
+    const double failedBefore =
+        metric(t.metrics(), "portico_upstream_connect_failures_total" + labels);
     const auto r = http(t.proxy, "GET", "/proxy/x");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 502, r.status);
     const std::string error = field(r.body, "error");
-    CPPUNIT_ASSERT_MESSAGE(error, error.find("certificate verification failed") !=
-                                      std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(error,
+                           error.find("certificate verification failed") != std::string::npos);
     CPPUNIT_ASSERT_MESSAGE(error, error.find("hostname mismatch") != std::string::npos);
     // A failed handshake counts as a failed connect: counted, and the target passed over.
     const std::string m = t.metrics();
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(
-        m, failedBefore + 1, metric(m, "portico_upstream_connect_failures_total" + labels));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(m, failedBefore + 1,
+                                 metric(m, "portico_upstream_connect_failures_total" + labels));
     CPPUNIT_ASSERT_EQUAL_MESSAGE(m, 1.0, metric(m, "portico_target_in_cooldown" + labels));
     CPPUNIT_ASSERT_EQUAL(0.0, t.handshakes(false));
   }
@@ -110,8 +111,8 @@ class ProxyHttpsTargetTest : public CppUnit::TestFixture {
     HttpsTarget t({"localhost"}, {}, "localhost", false);
     const auto r = http(t.proxy, "GET", "/proxy/x");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 502, r.status);
-    CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("unable to get local issuer certificate") !=
-                                       std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(
+        r.body, r.body.find("unable to get local issuer certificate") != std::string::npos);
   }
 
   void testPlainBackendBehindHttpsUrlIs502() {
@@ -124,8 +125,9 @@ class ProxyHttpsTargetTest : public CppUnit::TestFixture {
     s.awaitStatusChange(proxy, "/proxy/", 404);
     const auto r = http(proxy, "GET", "/proxy/x");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 502, r.status);
-    CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("TLS handshake with 127.0.0.1:" + std::to_string(plain) +
-                                                 ": ") != std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(
+        r.body, r.body.find("TLS handshake with 127.0.0.1:" + std::to_string(plain) + ": ") !=
+                    std::string::npos);
   }
 
   void testVerificationOffWarnsAndConnects() {
@@ -147,12 +149,12 @@ class ProxyHttpsTargetTest : public CppUnit::TestFixture {
 
   void testUnreadableCaBundleRefusedAtStart() {
     Stack s;
-    ChildProcess refused(binary("portico-proxy"),
-                         {"--define=store.path=" + s.store(),
-                          "--define=proxy.port=" + std::to_string(freePort()),
-                          "--define=proxy.status_port=off",
-                          "--define=upstream_tls.ca_file=" + s.dir().file("missing.pem")},
-                         s.dir().file("refused.log"), s.dir().path());
+    ChildProcess refused(
+        binary("portico-proxy"),
+        {"--define=store.path=" + s.store(), "--define=proxy.port=" + std::to_string(freePort()),
+         "--define=proxy.status_port=off",
+         "--define=upstream_tls.ca_file=" + s.dir().file("missing.pem")},
+        s.dir().file("refused.log"), s.dir().path());
     const auto status = refused.wait(10s);
     CPPUNIT_ASSERT(status.has_value());
     CPPUNIT_ASSERT(*status != 0);

@@ -8,10 +8,9 @@
 #include <Poco/ThreadPool.h>
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "ProxyModule.h"
-#include "TlsTestSupport.h"
-#include "ProxyTestHarness.h"
-#include "TlsTestSupport.h"
+#include "e2e/ProxyTestHarness.h"
+#include "module/ProxyModule.h"
+#include "support/TlsTestSupport.h"
 
 using namespace portico::test;
 
@@ -109,10 +108,10 @@ class ProxyModuleTest : public CppUnit::TestFixture {
     TestCertificates certs(s.dir().path());
     certs.issue("good", {"localhost"});
     certs.issue("wrong", {"other.test"});
-    const int good = s.echo("good", {"--tls-cert=" + certs.certificate("good"),
-                                     "--tls-key=" + certs.key("good")});
-    const int wrong = s.echo("wrong", {"--tls-cert=" + certs.certificate("wrong"),
-                                       "--tls-key=" + certs.key("wrong")});
+    const int good = s.echo(
+        "good", {"--tls-cert=" + certs.certificate("good"), "--tls-key=" + certs.key("good")});
+    const int wrong = s.echo(
+        "wrong", {"--tls-cert=" + certs.certificate("wrong"), "--tls-key=" + certs.key("wrong")});
     s.route("/good/", {"https://localhost:" + std::to_string(good)});
     s.route("/wrong/", {"https://localhost:" + std::to_string(wrong)});
     AppServer app(s.store(), nullptr, certs.ca());
@@ -124,8 +123,8 @@ class ProxyModuleTest : public CppUnit::TestFixture {
     }
     const auto res = http(app.port(), "GET", "/wrong/x");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(res.body, 502, res.status);
-    CPPUNIT_ASSERT_MESSAGE(res.body, field(res.body, "error").find("hostname mismatch") !=
-                                         std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(res.body,
+                           field(res.body, "error").find("hostname mismatch") != std::string::npos);
   }
 
   void testWithoutFallbackUnmatchedIs404Json() {

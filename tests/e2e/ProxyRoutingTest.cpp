@@ -9,8 +9,8 @@
 #include <set>
 #include <thread>
 
-#include "ProxyTestHarness.h"
-#include "Sqlite.h"
+#include "e2e/ProxyTestHarness.h"
+#include "store/sqlite/Sqlite.h"
 
 using namespace portico::test;
 

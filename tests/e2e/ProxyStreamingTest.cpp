@@ -7,7 +7,7 @@
 
 #include <chrono>
 
-#include "ProxyTestHarness.h"
+#include "e2e/ProxyTestHarness.h"
 
 using namespace portico::test;
 using Poco::Net::HTTPClientSession;

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "RawClient.h"
-#include "TestSupport.h"
+#include "support/RawClient.h"
+#include "support/TestSupport.h"
 
 namespace portico::test {
 
@@ -156,9 +156,8 @@ class Stack {
     const int port = freePort();
     std::vector<std::string> args{"--port=" + std::to_string(port), "--name=" + name};
     args.insert(args.end(), extra.begin(), extra.end());
-    echos_[name] = std::make_unique<ChildProcess>(
-        binary("portico-echo"), args,
-        dir_.file("echo-" + name + ".log"), dir_.path());
+    echos_[name] = std::make_unique<ChildProcess>(binary("portico-echo"), args,
+                                                  dir_.file("echo-" + name + ".log"), dir_.path());
     echoPorts_[name] = port;
     if (!waitForPort(port)) CPPUNIT_FAIL("echo " + name + " did not start");
     return port;

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <thread>
 
-#include "ProxyTestHarness.h"
-#include "TlsTestSupport.h"
+#include "e2e/ProxyTestHarness.h"
+#include "support/TlsTestSupport.h"
 
 using namespace portico::test;
 
@@ -26,10 +26,10 @@ struct TlsStack {
     certs.issue("b", {"b.test"});
     stack.echo("e1", echoArgs);
     tlsPort = freePort();
-    std::vector<std::string> defines = {
-        "proxy.tls.port=" + std::to_string(tlsPort),
-        "proxy.tls.certificates=" + certs.certificate("a") + ":" + certs.key("a") + "," +
-            certs.certificate("b") + ":" + certs.key("b")};
+    std::vector<std::string> defines = {"proxy.tls.port=" + std::to_string(tlsPort),
+                                        "proxy.tls.certificates=" + certs.certificate("a") + ":" +
+                                            certs.key("a") + "," + certs.certificate("b") + ":" +
+                                            certs.key("b")};
     defines.insert(defines.end(), extra.begin(), extra.end());
     proxy = stack.proxy(defines);
     stack.route("/proxy/", {stack.url("e1")});
@@ -61,9 +61,8 @@ class ProxyTlsTest : public CppUnit::TestFixture {
     const struct {
       const char* sni;
       const char* cn;
-    } rows[] = {{"a.test", "a.test"},      {"b.test", "b.test"}, {"x.wild.test", "a.test"},
-                {"B.TEST", "b.test"},      {"nobody.test", "a.test"},
-                {"", "a.test"}};
+    } rows[] = {{"a.test", "a.test"}, {"b.test", "b.test"},      {"x.wild.test", "a.test"},
+                {"B.TEST", "b.test"}, {"nobody.test", "a.test"}, {"", "a.test"}};
     for (const auto& r : rows) {
       TlsClient c(t.tlsPort, r.sni, {"http/1.1"});
       CPPUNIT_ASSERT_MESSAGE(std::string(r.sni) + ": " + c.error(), c.connected());
@@ -112,7 +111,9 @@ class ProxyTlsTest : public CppUnit::TestFixture {
     t.certs.issue("a", {"renewed.test"});
     ::kill(t.stack.lastProxy().pid(), SIGHUP);
     CPPUNIT_ASSERT(waitUntil(
-        [&] { return t.stack.lastProxy().log().find("certificates reloaded") != std::string::npos; },
+        [&] {
+          return t.stack.lastProxy().log().find("certificates reloaded") != std::string::npos;
+        },
         5s));
     TlsClient fresh(t.tlsPort, "renewed.test", {"http/1.1"});
     CPPUNIT_ASSERT_EQUAL(std::string("renewed.test"), fresh.peerCommonName());
@@ -124,7 +125,8 @@ class ProxyTlsTest : public CppUnit::TestFixture {
   void testUnusableCertificatesOnStartAndOnSighup() {
     TlsStack t;
     // A key that no longer parses: SIGHUP keeps the old certificates and says why.
-    writeFile(t.certs.key("b"), "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n");
+    writeFile(t.certs.key("b"),
+              "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n");
     ::kill(t.stack.lastProxy().pid(), SIGHUP);
     CPPUNIT_ASSERT(waitUntil(
         [&] { return t.stack.lastProxy().log().find("not reloaded") != std::string::npos; }, 5s));
@@ -135,13 +137,13 @@ class ProxyTlsTest : public CppUnit::TestFixture {
     TestCertificates certs(t.stack.dir().path());
     certs.issue("open", {"open.test"});
     ::chmod(certs.key("open").c_str(), 0644);
-    ChildProcess refused(binary("portico-proxy"),
-                         {"--define=store.path=" + t.stack.store(), "--define=proxy.port=" + std::to_string(freePort()),
-                          "--define=proxy.status_port=off",
-                          "--define=proxy.tls.port=" + std::to_string(freePort()),
-                          "--define=proxy.tls.certificates=" + certs.certificate("open") + ":" +
-                              certs.key("open")},
-                         t.stack.dir().file("refused.log"), t.stack.dir().path());
+    ChildProcess refused(
+        binary("portico-proxy"),
+        {"--define=store.path=" + t.stack.store(),
+         "--define=proxy.port=" + std::to_string(freePort()), "--define=proxy.status_port=off",
+         "--define=proxy.tls.port=" + std::to_string(freePort()),
+         "--define=proxy.tls.certificates=" + certs.certificate("open") + ":" + certs.key("open")},
+        t.stack.dir().file("refused.log"), t.stack.dir().path());
     const auto status = refused.wait(10s);
     CPPUNIT_ASSERT(status.has_value());
     CPPUNIT_ASSERT_EQUAL(78, *status);

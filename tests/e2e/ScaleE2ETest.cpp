@@ -5,8 +5,8 @@
 #include <memory>
 #include <vector>
 
-#include "HealthTestBackend.h"
-#include "ProxyTestHarness.h"
+#include "e2e/ProxyTestHarness.h"
+#include "support/HealthTestBackend.h"
 
 using namespace portico::test;
 using Clock = std::chrono::steady_clock;

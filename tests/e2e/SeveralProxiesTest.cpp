@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "ClusterHarness.h"
+#include "e2e/ClusterHarness.h"
 
 using namespace std::chrono_literals;
 using portico::test::Cluster;

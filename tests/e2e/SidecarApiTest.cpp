@@ -4,8 +4,8 @@
 #include <Poco/JSON/Object.h>
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "SidecarHarness.h"
-#include "TestSupport.h"
+#include "e2e/SidecarHarness.h"
+#include "support/TestSupport.h"
 
 using namespace portico::test;
 using Poco::JSON::Array;

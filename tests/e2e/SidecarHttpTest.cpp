@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
-#include "RawClient.h"
-#include "SidecarHarness.h"
-#include "TestSupport.h"
+#include "e2e/SidecarHarness.h"
+#include "support/RawClient.h"
+#include "support/TestSupport.h"
 
 using namespace portico::test;
 using namespace std::chrono_literals;

@@ -14,8 +14,8 @@
 #include <set>
 #include <thread>
 
-#include "SidecarHarness.h"
-#include "TestSupport.h"
+#include "e2e/SidecarHarness.h"
+#include "support/TestSupport.h"
 
 using namespace portico::test;
 using namespace std::chrono_literals;

@@ -11,9 +11,9 @@
 #include <atomic>
 #include <thread>
 
-#include "ExternalWriteLock.h"
-#include "SidecarHarness.h"
-#include "TestSupport.h"
+#include "e2e/SidecarHarness.h"
+#include "support/ExternalWriteLock.h"
+#include "support/TestSupport.h"
 
 using namespace portico::test;
 using namespace std::chrono_literals;

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <thread>
 
-#include "ProxyTestHarness.h"
+#include "e2e/ProxyTestHarness.h"
 
 using namespace portico::test;
 

@@ -4,7 +4,7 @@
 #include <set>
 #include <thread>
 
-#include "SidecarHarness.h"
+#include "e2e/SidecarHarness.h"
 
 using namespace std::chrono_literals;
 using namespace portico::test;

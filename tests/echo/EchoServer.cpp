@@ -1,9 +1,7 @@
-#include "EchoServer.h"
-
-#include <Poco/Net/Context.h>
-#include <Poco/Net/SecureServerSocket.h>
+#include "echo/EchoServer.h"
 
 #include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -11,6 +9,7 @@
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/WebSocket.h>
 #include <Poco/String.h>
@@ -25,9 +24,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "Duration.h"
-#include "Errors.h"
-#include "JsonText.h"
+#include "base/Duration.h"
+#include "base/Errors.h"
+#include "base/JsonText.h"
 
 namespace portico::echo {
 namespace {
@@ -325,9 +324,9 @@ EchoServer::EchoServer(EchoOptions options)
     : options_(std::move(options)), pool_("echo", 2, options_.threads, 60) {
   Poco::Net::ServerSocket socket;
   if (!options_.tlsCertificate.empty()) {
-    auto context = Poco::makeAuto<Poco::Net::Context>(
-        Poco::Net::Context::TLS_SERVER_USE, options_.tlsKey, options_.tlsCertificate, "",
-        Poco::Net::Context::VERIFY_NONE);
+    auto context = Poco::makeAuto<Poco::Net::Context>(Poco::Net::Context::TLS_SERVER_USE,
+                                                      options_.tlsKey, options_.tlsCertificate, "",
+                                                      Poco::Net::Context::VERIFY_NONE);
     // Clients may resume sessions, as a real HTTPS backend lets them.
     context->enableSessionCache(true, "portico-echo");
     socket = Poco::Net::SecureServerSocket(context);

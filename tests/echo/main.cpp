@@ -8,7 +8,7 @@
 #include <iostream>
 #include <string>
 
-#include "EchoServer.h"
+#include "echo/EchoServer.h"
 
 namespace {
 

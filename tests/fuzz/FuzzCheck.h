@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "Utf8.h"
+#include "base/Utf8.h"
 
 namespace portico::fuzz {
 

@@ -12,11 +12,11 @@
 #include <memory>
 #include <set>
 
-#include "AdminApi.h"
-#include "FuzzCheck.h"
-#include "Normalize.h"
-#include "SqliteStore.h"
-#include "StrictJson.h"
+#include "admin/AdminApi.h"
+#include "admin/StrictJson.h"
+#include "fuzz/FuzzCheck.h"
+#include "model/Normalize.h"
+#include "store/sqlite/SqliteStore.h"
 
 using namespace portico;
 using namespace portico::fuzz;

@@ -1,9 +1,9 @@
 // parseDuration / formatDuration: every duration key and healthCheck string.
 
-#include "Duration.h"
+#include "base/Duration.h"
 
-#include "Errors.h"
-#include "FuzzCheck.h"
+#include "base/Errors.h"
+#include "fuzz/FuzzCheck.h"
 
 using namespace portico;
 using namespace portico::fuzz;

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "FuzzCheck.h"
-#include "HttpParser.h"
-#include "MessageFraming.h"
+#include "fuzz/FuzzCheck.h"
+#include "http/HttpParser.h"
+#include "http/MessageFraming.h"
 
 using namespace portico;
 using namespace portico::fuzz;

@@ -7,12 +7,12 @@
 
 #include <sstream>
 
-#include "AdminInput.h"
-#include "ApiError.h"
-#include "FuzzCheck.h"
-#include "Normalize.h"
-#include "StrictJson.h"
-#include "TargetInput.h"
+#include "admin/AdminInput.h"
+#include "admin/ApiError.h"
+#include "admin/StrictJson.h"
+#include "admin/TargetInput.h"
+#include "fuzz/FuzzCheck.h"
+#include "model/Normalize.h"
 
 using namespace portico;
 using namespace portico::fuzz;

@@ -1,8 +1,8 @@
 // normalizePrefix: the prefixPath of every API call and of route.<name>.prefix.
 
-#include "Errors.h"
-#include "FuzzCheck.h"
-#include "Normalize.h"
+#include "base/Errors.h"
+#include "fuzz/FuzzCheck.h"
+#include "model/Normalize.h"
 
 using namespace portico;
 using namespace portico::fuzz;

@@ -1,10 +1,10 @@
 // RoutePath: how the proxy maps a request target onto a route and an upstream target.
 // Input: prefix '\n' base path '\n' request target.
 
-#include "Errors.h"
-#include "FuzzCheck.h"
-#include "Normalize.h"
-#include "RoutePath.h"
+#include "base/Errors.h"
+#include "fuzz/FuzzCheck.h"
+#include "model/Normalize.h"
+#include "routing/RoutePath.h"
 
 using namespace portico;
 using namespace portico::fuzz;

@@ -2,7 +2,7 @@
 // PorticoApplication layers them. Input: the file, then optionally a line "--" followed by one
 // --define value per line. Every refusal must be a ConfigError: one printable line naming a key.
 
-#include "Settings.h"
+#include "config/Settings.h"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Exception.h>
@@ -12,10 +12,10 @@
 
 #include <sstream>
 
-#include "Duration.h"
-#include "Errors.h"
-#include "FuzzCheck.h"
-#include "Normalize.h"
+#include "base/Duration.h"
+#include "base/Errors.h"
+#include "fuzz/FuzzCheck.h"
+#include "model/Normalize.h"
 
 using namespace portico;
 using namespace portico::fuzz;

@@ -1,8 +1,8 @@
 // parseTargetUrl: every target URL of the API, the configuration and the store.
 
-#include "Errors.h"
-#include "FuzzCheck.h"
-#include "Normalize.h"
+#include "base/Errors.h"
+#include "fuzz/FuzzCheck.h"
+#include "model/Normalize.h"
 
 using namespace portico;
 using namespace portico::fuzz;
@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (const char c : url.canonical)
     require(c > 0x20 && c < 0x7f, "canonical form is not printable ASCII", url.canonical);
-  require(url.canonical.rfind(url.tls ? "https://" : "http://", 0) == 0, "canonical form without its scheme", url.canonical);
+  require(url.canonical.rfind(url.tls ? "https://" : "http://", 0) == 0,
+          "canonical form without its scheme", url.canonical);
   require(!url.host.empty() && url.port != 0, "no host or port", url.canonical);
   require(url.basePath.empty() || (url.basePath.front() == '/' && url.basePath.back() != '/'),
           "base path shape", url.basePath);

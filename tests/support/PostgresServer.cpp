@@ -1,4 +1,4 @@
-#include "PostgresServer.h"
+#include "support/PostgresServer.h"
 
 #include <libpq-fe.h>
 #include <pwd.h>

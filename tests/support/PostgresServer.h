@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 
 namespace portico::test {
 

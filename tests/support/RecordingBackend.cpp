@@ -1,4 +1,4 @@
-#include "RecordingBackend.h"
+#include "support/RecordingBackend.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -49,8 +49,8 @@ void RecordingBackend::run() {
   // One thread polls the listener and every connection: a handful of test connections.
   struct Open {
     int fd;
-    std::size_t index;      // into connections_
-    std::size_t answered;   // request heads answered so far
+    std::size_t index;     // into connections_
+    std::size_t answered;  // request heads answered so far
   };
   std::vector<Open> open;
   while (!stop_) {

@@ -9,7 +9,7 @@
 #include <csignal>
 #include <iostream>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);

@@ -1,4 +1,4 @@
-#include "TlsTestSupport.h"
+#include "support/TlsTestSupport.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

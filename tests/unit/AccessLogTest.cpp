@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "AccessLog.h"
-#include "Errors.h"
+#include "base/Errors.h"
+#include "observe/AccessLog.h"
 
 using portico::AccessLog;
 using portico::AccessLogFormat;

@@ -5,11 +5,11 @@
 #include <optional>
 #include <tuple>
 
-#include "AdminApi.h"
-#include "AdminInput.h"
-#include "Sqlite.h"
-#include "SqliteStore.h"
-#include "TestSupport.h"
+#include "admin/AdminApi.h"
+#include "admin/AdminInput.h"
+#include "store/sqlite/Sqlite.h"
+#include "store/sqlite/SqliteStore.h"
+#include "support/TestSupport.h"
 
 using portico::AdminApi;
 using portico::AdminRequest;

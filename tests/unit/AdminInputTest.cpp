@@ -5,12 +5,12 @@
 #include <Poco/JSON/Parser.h>
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "AdminApi.h"
-#include "Errors.h"
-#include "SqliteStore.h"
-#include "StrictJson.h"
-#include "TestSupport.h"
-#include "Utf8.h"
+#include "admin/AdminApi.h"
+#include "admin/StrictJson.h"
+#include "base/Errors.h"
+#include "base/Utf8.h"
+#include "store/sqlite/SqliteStore.h"
+#include "support/TestSupport.h"
 
 using portico::AdminApi;
 using portico::AdminRequest;

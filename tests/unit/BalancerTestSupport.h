@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "Balancer.h"
-#include "Normalize.h"
+#include "balance/Balancer.h"
+#include "model/Normalize.h"
 
 namespace portico::test {
 

@@ -2,10 +2,10 @@
 
 #include <map>
 
-#include "Errors.h"
-#include "Sqlite.h"
-#include "SqliteStore.h"
-#include "TestSupport.h"
+#include "base/Errors.h"
+#include "store/sqlite/Sqlite.h"
+#include "store/sqlite/SqliteStore.h"
+#include "support/TestSupport.h"
 
 using namespace std::chrono_literals;
 using portico::ChangeQuery;

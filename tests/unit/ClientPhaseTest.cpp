@@ -4,8 +4,8 @@
 #include <map>
 #include <vector>
 
-#include "ClientPhase.h"
-#include "TimerList.h"
+#include "http/ClientPhase.h"
+#include "net/TimerList.h"
 
 using portico::ClientPhase;
 using Timeout = ClientPhase::Timeout;

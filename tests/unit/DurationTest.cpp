@@ -1,7 +1,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "Duration.h"
-#include "Errors.h"
+#include "base/Duration.h"
+#include "base/Errors.h"
 
 using namespace std::chrono_literals;
 using portico::formatDuration;

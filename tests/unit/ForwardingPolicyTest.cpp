@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "ForwardingPolicy.h"
-#include "HttpHead.h"
-#include "PickState.h"
-#include "RouteTable.h"
-#include "StoreTime.h"
+#include "balance/PickState.h"
+#include "forward/ForwardingPolicy.h"
+#include "http/HttpHead.h"
+#include "routing/RouteTable.h"
+#include "store/StoreTime.h"
 
 using portico::BalancerKind;
 using portico::ForwardingPolicy;

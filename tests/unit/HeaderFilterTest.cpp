@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "HeaderFilter.h"
-#include "HttpHead.h"
+#include "forward/HeaderFilter.h"
+#include "http/HttpHead.h"
 
 using portico::HeaderFilter;
 using portico::http::HttpHead;

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "Errors.h"
-#include "TrustedProxies.h"
+#include "base/Errors.h"
+#include "forward/TrustedProxies.h"
 
 using portico::TrustedProxies;
 
@@ -39,8 +39,8 @@ class HeaderForwardedTest : public CppUnit::TestFixture {
     const struct {
       const char* address;
       bool trusted;
-    } peers[] = {{"127.0.0.1", true},       {"127.0.0.2", false},      {"10.255.0.1", true},
-                 {"192.168.1.200", true},   {"192.168.0.1", false},    {"::1", true},
+    } peers[] = {{"127.0.0.1", true},       {"127.0.0.2", false},       {"10.255.0.1", true},
+                 {"192.168.1.200", true},   {"192.168.0.1", false},     {"::1", true},
                  {"::ffff:10.9.9.9", true}, {"::ffff:11.0.0.1", false}, {"fe80::1", false}};
     for (const auto& p : peers) {
       sockaddr_storage storage{};

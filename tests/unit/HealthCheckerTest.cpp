@@ -6,10 +6,10 @@
 #include <mutex>
 #include <set>
 
-#include "HealthChecker.h"
-#include "ProbeRunner.h"
-#include "SqliteStore.h"
-#include "TestSupport.h"
+#include "health/HealthChecker.h"
+#include "health/ProbeRunner.h"
+#include "store/sqlite/SqliteStore.h"
+#include "support/TestSupport.h"
 
 using namespace std::chrono_literals;
 using portico::HealthChecker;

@@ -6,11 +6,11 @@
 #include <optional>
 #include <set>
 
-#include "HealthTestBackend.h"
-#include "Normalize.h"
-#include "ProbeLoops.h"
-#include "ProbeRequest.h"
-#include "TestSupport.h"
+#include "health/ProbeLoops.h"
+#include "health/ProbeRequest.h"
+#include "model/Normalize.h"
+#include "support/HealthTestBackend.h"
+#include "support/TestSupport.h"
 
 using namespace std::chrono_literals;
 using portico::HealthSpec;

@@ -12,10 +12,10 @@
 #include <set>
 #include <thread>
 
-#include "HealthChecker.h"
-#include "ProbeLoops.h"
-#include "SqliteStore.h"
-#include "TestSupport.h"
+#include "health/HealthChecker.h"
+#include "health/ProbeLoops.h"
+#include "store/sqlite/SqliteStore.h"
+#include "support/TestSupport.h"
 
 using namespace std::chrono_literals;
 using portico::HealthChecker;

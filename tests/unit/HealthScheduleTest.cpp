@@ -4,7 +4,7 @@
 #include <random>
 #include <set>
 
-#include "HealthSchedule.h"
+#include "health/HealthSchedule.h"
 
 using namespace std::chrono_literals;
 using portico::HealthJob;

@@ -1,6 +1,6 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "HealthState.h"
+#include "health/HealthState.h"
 
 using portico::HealthState;
 

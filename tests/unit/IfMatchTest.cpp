@@ -1,7 +1,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "Errors.h"
-#include "IfMatch.h"
+#include "base/Errors.h"
+#include "store/IfMatch.h"
 
 using portico::IfMatch;
 using portico::InvalidInput;

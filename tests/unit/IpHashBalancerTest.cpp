@@ -10,10 +10,10 @@
 #include <thread>
 #include <vector>
 
-#include "Balancer.h"
-#include "BalancerTestSupport.h"
-#include "IpHashBalancer.h"
-#include "Normalize.h"
+#include "balance/Balancer.h"
+#include "balance/IpHashBalancer.h"
+#include "model/Normalize.h"
+#include "unit/BalancerTestSupport.h"
 
 using portico::Balancer;
 using portico::BalancerKind;

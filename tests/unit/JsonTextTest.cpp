@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "JsonText.h"
+#include "base/JsonText.h"
 
 using portico::appendJsonString;
 using portico::jsonString;

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "Errors.h"
-#include "Log.h"
+#include "base/Errors.h"
+#include "base/Log.h"
 
 using portico::Log;
 using portico::LogFormat;

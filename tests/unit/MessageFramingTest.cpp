@@ -4,8 +4,8 @@
 #include <utility>
 #include <vector>
 
-#include "HttpHead.h"
-#include "MessageFraming.h"
+#include "http/HttpHead.h"
+#include "http/MessageFraming.h"
 
 using portico::http::HttpHead;
 using portico::http::MessageFraming;

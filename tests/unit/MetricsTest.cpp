@@ -8,10 +8,10 @@
 #include <thread>
 #include <vector>
 
-#include "TestSupport.h"
 #include "metrics/Exposition.h"
 #include "metrics/ProcessMetrics.h"
 #include "metrics/Registry.h"
+#include "support/TestSupport.h"
 
 using portico::metrics::Exposition;
 using portico::metrics::ProcessMetrics;

@@ -1,8 +1,8 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "Errors.h"
-#include "Normalize.h"
-#include "Utf8.h"
+#include "base/Errors.h"
+#include "base/Utf8.h"
+#include "model/Normalize.h"
 
 using portico::InvalidInput;
 using portico::normalizePrefix;

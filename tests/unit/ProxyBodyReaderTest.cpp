@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "BodyReader.h"
+#include "module/BodyReader.h"
 
 using portico::BodyReader;
 using portico::BodyTruncated;

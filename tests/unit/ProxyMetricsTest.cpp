@@ -5,8 +5,9 @@
 #include <thread>
 #include <vector>
 
-#include "ProxyMetrics.h"
-#include "RouteTable.h"
+#include "observe/ProxyMetrics.h"
+#include "routing/RouteTable.h"
+#include "routing/TableGauges.h"
 
 using portico::ProxyMetrics;
 using portico::RouteRecord;
@@ -113,7 +114,7 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     auto table = RouteTable::build({route("/api/", {{"http://a:1", true}, {"http://b:2", false}}),
                                     route("/web/", {{"http://a:1", true}})},
                                    nullptr, 7, nullptr, 0, &m);
-    m.watch([&] { return table; });
+    m.watch(portico::tableView([&] { return table; }));
     const auto& r = *table->routes()[0];
     r.targets[0]->inFlight = 3;
     table->routes()[1]->targets[0]->inFlight = 2;
@@ -145,7 +146,7 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
   void testReloadsAndReadiness() {
     ProxyMetrics m(1);
     auto table = std::make_shared<const RouteTable>();
-    m.watch([&] { return table; });
+    m.watch(portico::tableView([&] { return table; }));
     CPPUNIT_ASSERT(!m.ready());
     CPPUNIT_ASSERT(has(m.scrape(), "portico_route_table_revision -1"));
     CPPUNIT_ASSERT(has(m.scrape(), "portico_route_table_last_reload_timestamp_seconds 0"));

@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "RequestId.h"
+#include "forward/RequestId.h"
 
 using portico::RequestIdGenerator;
 

@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "Balancer.h"
-#include "BalancerTestSupport.h"
+#include "balance/Balancer.h"
+#include "unit/BalancerTestSupport.h"
 
 using portico::Balancer;
 using portico::BalancerKind;

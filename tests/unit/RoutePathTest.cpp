@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "RoutePath.h"
+#include "routing/RoutePath.h"
 
 using portico::RoutePath;
 

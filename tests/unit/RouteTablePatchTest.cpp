@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "RouteTable.h"
+#include "routing/RouteTable.h"
 
 using portico::BalancerKind;
 using portico::Route;

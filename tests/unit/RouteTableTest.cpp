@@ -6,9 +6,9 @@
 #include <thread>
 #include <vector>
 
-#include "RouteTable.h"
-#include "RouteTableSlot.h"
-#include "StoreTime.h"
+#include "routing/RouteTable.h"
+#include "routing/RouteTableSlot.h"
+#include "store/StoreTime.h"
 
 using portico::BalancerKind;
 using portico::Route;

@@ -4,8 +4,8 @@
 
 #include <map>
 
-#include "Errors.h"
-#include "Settings.h"
+#include "base/Errors.h"
+#include "config/Settings.h"
 
 using namespace std::chrono_literals;
 using portico::ConfigError;
@@ -250,9 +250,8 @@ class SettingsTest : public CppUnit::TestFixture {
   void testRouteErrors() {
     CPPUNIT_ASSERT_EQUAL(std::string("route.a.prefix"),
                          failingKey({{"route.a.targets", "http://x:1"}}));
-    CPPUNIT_ASSERT_EQUAL(
-        std::string("route.a.targets"),
-        failingKey({{"route.a.prefix", "/a/"}, {"route.a.targets", "ftp://x:1"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("route.a.targets"),
+                         failingKey({{"route.a.prefix", "/a/"}, {"route.a.targets", "ftp://x:1"}}));
     CPPUNIT_ASSERT_EQUAL(std::string("route.a.balancer"),
                          failingKey({{"route.a.prefix", "/a/"}, {"route.a.balancer", "random"}}));
     CPPUNIT_ASSERT_EQUAL(

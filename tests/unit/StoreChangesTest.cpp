@@ -3,10 +3,10 @@
 #include <random>
 #include <sstream>
 
-#include "Errors.h"
-#include "RouteTable.h"
-#include "SqliteStore.h"
-#include "TestSupport.h"
+#include "base/Errors.h"
+#include "routing/RouteTable.h"
+#include "store/sqlite/SqliteStore.h"
+#include "support/TestSupport.h"
 
 using portico::RouteChanges;
 using portico::RouteSpec;

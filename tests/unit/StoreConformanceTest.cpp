@@ -9,13 +9,13 @@
 #include <set>
 #include <thread>
 
-#include "Errors.h"
-#include "StoreFactory.h"
-#include "TestSupport.h"
+#include "base/Errors.h"
+#include "store/factory/StoreFactory.h"
+#include "support/TestSupport.h"
 #ifdef PORTICO_STORE_POSTGRES
-#include "PostgresServer.h"
+#include "support/PostgresServer.h"
 #else
-#include "Sqlite.h"
+#include "store/sqlite/Sqlite.h"
 #endif
 
 using namespace std::chrono_literals;

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "Errors.h"
-#include "Utf8.h"
+#include "base/Errors.h"
+#include "base/Utf8.h"
 
 using portico::invalidUtf8At;
 using portico::isValidTextWithoutControls;

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "balance/IdlePool.h"
+#include "model/Normalize.h"
+#include "net/IntrusiveList.h"
+#include "net/Socket.h"
+#include "net/Tls.h"
+#include "observe/ProxyMetrics.h"
+
+namespace portico {
+
+/// One event loop's idle keep-alive connections to a target.
+struct IdleConnections {
+  net::IntrusiveList list;  // least recently used first
+  std::size_t count{0};
+  // The loop's last resumable TLS session with an https target: the next connection resumes it
+  // (an abbreviated handshake, no certificate chain sent or verified again).
+  net::SslSessionPtr tlsSession;
+};
+
+/// Runtime state of one target that outlives snapshot swaps: the proxy keeps one per
+/// (route prefix, target URL) and hands the same object to every snapshot that has the target.
+struct TargetState {
+  /// `loops`: how many event loops keep idle connections to the target (0 when only the
+  /// module's blocking handler serves it).
+  /// With event loops the target's name is resolved here, off the loops, which then connect
+  /// without a DNS lookup (a slow resolver must not stall every connection of a loop).
+  explicit TargetState(TargetUrl u, std::size_t loops = 0)
+      : url(std::move(u)),
+        authority(url.authority()),
+        addresses(loops > 0 ? net::resolveTcp(url.host, url.port, resolveError)
+                            : std::vector<net::SocketAddress>()),
+        loopCount(loops),
+        idle(loops > 0 ? std::make_unique<IdleConnections[]>(loops) : nullptr) {}
+  TargetState(const TargetState&) = delete;
+  TargetState& operator=(const TargetState&) = delete;
+
+  const TargetUrl url;
+  const std::string authority;  // "host:port", for X-Origin-Host on every request
+  // Why `addresses` is empty: the name did not resolve when the table was built (the next
+  // table built from the store tries again).
+  std::string resolveError;
+  const std::vector<net::SocketAddress> addresses;
+  std::atomic<int> inFlight{0};  // requests this proxy has open to the target
+  // steady-clock ms; passive cooldown after a refused connect
+  std::atomic<std::int64_t> avoidUntilMs{0};
+  // The target left the configuration: its idle connections close, used ones are not kept.
+  std::atomic<bool> retired{false};
+  IdlePool pool;  // idle keep-alive connections of the module's blocking handler
+  const std::size_t loopCount;
+  // Per event loop, that loop's idle keep-alive connections to the target (touched only by the
+  // loop's own thread, so taking and giving back a connection takes no lock).
+  const std::unique_ptr<IdleConnections[]> idle;
+  /// How many connections the `idle` lists hold, all loops together (read by the metrics).
+  std::atomic<int> idleConnections{0};
+  /// Its counters (labels route, target); null when the table was built without metrics.
+  std::shared_ptr<ProxyMetrics::TargetHandle> metrics;
+};
+
+}  // namespace portico

@@ -1,0 +1,337 @@
+#include "forward/ForwardingPolicy.h"
+
+#include <cstdio>
+
+#include "base/Duration.h"
+#include "base/Log.h"
+#include "http/HttpDate.h"
+#include "http/NumberText.h"
+#include "routing/RoutePath.h"
+
+namespace portico {
+namespace {
+
+using http::BodyFraming;
+
+/// Headers the proxy sets itself (or frames itself) instead of copying from the client.
+const std::vector<http::KnownHeader> kRequestComputed = {
+    http::KnownHeader::ContentLength,   http::KnownHeader::Expect,
+    http::KnownHeader::XForwardedFor,   http::KnownHeader::XForwardedHost,
+    http::KnownHeader::XForwardedProto, http::KnownHeader::XOriginHost,
+    http::KnownHeader::XRequestId};
+
+/// Skips targets already tried for this request and, on the first pass, those cooling down.
+class TriedFilter final : public CandidateFilter {
+ public:
+  TriedFilter(const Route& route, const std::size_t* tried, std::size_t count, bool skipCooling,
+              std::int64_t now)
+      : route_(route), tried_(tried), count_(count), skipCooling_(skipCooling), now_(now) {}
+
+  bool allowed(std::size_t index) const override {
+    for (std::size_t i = 0; i < count_; ++i) {
+      if (tried_[i] == index) return false;
+    }
+    return !skipCooling_ ||
+           route_.candidates[index]->avoidUntilMs.load(std::memory_order_relaxed) <= now_;
+  }
+
+ private:
+  const Route& route_;
+  const std::size_t* tried_;
+  std::size_t count_;
+  bool skipCooling_;
+  std::int64_t now_;
+};
+
+void appendHeader(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+void appendNumber(std::string& out, std::uint64_t n) {
+  http::appendDecimal(out, n);
+}
+
+}  // namespace
+
+const std::vector<http::KnownHeader>& ForwardingPolicy::responseComputed() {
+  static const std::vector<http::KnownHeader> names = {http::KnownHeader::ContentLength};
+  return names;
+}
+
+ForwardingPolicy::ForwardingPolicy(const ProxyContext& context, const Route& route,
+                                   const http::HttpHead& request, std::string_view routedTarget,
+                                   std::string_view peer, bool peerTrusted, bool tls)
+    : ctx_(context),
+      route_(route),
+      request_(request),
+      target_(routedTarget.empty() ? request.target() : routedTarget),
+      peer_(peer),
+      peerTrusted_(peerTrusted),
+      tls_(tls),
+      framing_(http::MessageFraming::ofRequest(request)) {
+  const std::string_view method = request.method();
+  head_ = method == "HEAD";
+  idempotent_ = method != "POST" && method != "PATCH" && method != "LOCK";
+  std::string_view upgrade;
+  websocket_ = request.find(http::KnownHeader::Upgrade, upgrade) &&
+               http::equalsNoCase(upgrade, "websocket") &&
+               HeaderFilter::listsToken(request, "upgrade");
+  std::string_view expect;
+  expectContinue_ = request.find(http::KnownHeader::Expect, expect) &&
+                    http::equalsNoCase(expect, "100-continue") && request.versionMinor() >= 1;
+  std::string_view id;
+  requestId_ = request.find(RequestIdGenerator::kHeader, id) && RequestIdGenerator::acceptable(id)
+                   ? id
+                   : RequestIdGenerator::forThisThread().next(generatedId_);
+}
+
+void ForwardingPolicy::retriedOnFreshConnection() const {
+  if (ctx_.metrics && route_.metrics)
+    ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics);
+}
+
+void ForwardingPolicy::upstreamTimedOut() const {
+  if (ctx_.metrics && current_ && current_->metrics)
+    ctx_.metrics->upstreamTimedOut(ctx_.metrics->threadShard(), *current_->metrics);
+}
+
+const std::string& ForwardingPolicy::clientKey() const {
+  if (!clientKeyKnown_) {
+    std::string xff;
+    request_.forEach(http::KnownHeader::XForwardedFor, [&xff](std::string_view v) {
+      if (!xff.empty()) xff += ", ";
+      xff.append(v);
+    });
+    clientKey_ = ctx_.trusted.clientAddress(xff, peer_);
+    clientKeyKnown_ = true;
+  }
+  return clientKey_;
+}
+
+TargetState* ForwardingPolicy::nextTarget(PickStates& picks, std::int64_t nowMs) {
+  release();
+  current_ = nullptr;
+  if (triedCount_ >= ctx_.maxAttempts || triedCount_ >= kMaxTried) return nullptr;
+  // Only ip_hash reads the key; the others must not pay for working it out.
+  static const std::string kNoKey;
+  const std::string& key = route_.balancer == BalancerKind::IpHash ? clientKey() : kNoKey;
+  // The balancer is the snapshot's, shared and immutable; where this caller's rotation stands
+  // is its own (allocated once per route slot, then reused).
+  PickState& state = picks.at(route_.slot);
+  std::size_t index =
+      route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, true, nowMs), state, nowMs);
+  // Every remaining target is cooling down: still better to try one than to fail outright.
+  if (index == Balancer::npos)
+    index = route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, false, nowMs), state,
+                                nowMs);
+  if (index == Balancer::npos) return nullptr;
+  // A target after one that refused: the request is retried elsewhere.
+  if (triedCount_ > 0 && ctx_.metrics && route_.metrics)
+    ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics);
+  tried_[triedCount_++] = index;
+  current_ = route_.candidates[index].get();
+  current_->inFlight.fetch_add(1, std::memory_order_relaxed);
+  counted_ = true;
+  return current_;
+}
+
+void ForwardingPolicy::release() {
+  if (counted_ && current_) current_->inFlight.fetch_sub(1, std::memory_order_relaxed);
+  counted_ = false;
+}
+
+void ForwardingPolicy::connectFailed(const std::string& error, std::int64_t nowMs) {
+  lastError_ = error;
+  if (!current_) return;
+  if (ctx_.metrics && current_->metrics)
+    ctx_.metrics->connectFailed(ctx_.metrics->threadShard(), *current_->metrics);
+  current_->avoidUntilMs.store(nowMs + ctx_.cooldown.count(), std::memory_order_relaxed);
+  logLine("target " + current_->url.canonical + " of route " + route_.prefix +
+          " did not accept a connection (" + error + "); passed over for " +
+          formatDuration(ctx_.cooldown));
+}
+
+ProxyAnswer ForwardingPolicy::exhausted() const {
+  if (triedCount_ == 0) return {503, notInRotation(route_)};
+  return {502, "no target of route " + route_.prefix + " accepted a connection: " + lastError_};
+}
+
+std::string ForwardingPolicy::notInRotation(const Route& route) {
+  if (route.targets.empty()) return "route " + route.prefix + " has no targets";
+  std::size_t unhealthy = 0, draining = 0, disabled = 0, unweighted = 0;
+  for (std::size_t i = 0; i < route.targets.size(); ++i) {
+    if (route.states[i] == ServingState::Disabled) {
+      ++disabled;
+    } else if (!route.healthy[i]) {
+      ++unhealthy;
+    } else if (route.states[i] == ServingState::Draining) {
+      ++draining;
+    } else if (route.weights[i] <= 0) {
+      ++unweighted;
+    }
+  }
+  // The plain wording when health is the whole story; otherwise why each target is out, so an
+  // operator who drained or disabled them sees it was their own doing.
+  if (unhealthy == route.targets.size()) return "no healthy target for route " + route.prefix;
+  std::string why;
+  const auto add = [&why](std::size_t n, const char* what) {
+    if (n == 0) return;
+    if (!why.empty()) why += ", ";
+    why += std::to_string(n) + " " + what;
+  };
+  add(unhealthy, "unhealthy");
+  add(draining, "draining");
+  add(disabled, "disabled");
+  add(unweighted, "with weight 0");
+  return "no target in rotation for route " + route.prefix + " (" + why + ")";
+}
+
+bool ForwardingPolicy::retryable() const {
+  return framing_.framing == BodyFraming::Empty && idempotent_;
+}
+
+void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
+  const TargetState& target = *current_;
+  out.append(request_.method()).push_back(' ');
+  RoutePath::appendUpstreamTarget(out, target_, route_.prefix, target.url.basePath);
+  out.append(" HTTP/1.1\r\n");
+  const HeaderFilter filter(request_, &kRequestComputed);
+  filter.forEachForwarded(
+      [&out](std::string_view name, std::string_view value) { appendHeader(out, name, value); });
+  // An HTTP/1.0 client may leave Host out; HTTP/1.1 upstream needs one.
+  std::string_view host;
+  const bool hasHost = request_.find(http::KnownHeader::Host, host);
+  if (!hasHost) appendHeader(out, "Host", target.authority);
+  // X-Forwarded-For: the incoming chain with the peer appended when the peer is trusted, else
+  // the peer alone (a client cannot forge its own chain).
+  out.append("X-Forwarded-For: ");
+  std::size_t hops = 0;
+  if (peerTrusted_) {
+    request_.forEach(http::KnownHeader::XForwardedFor, [&](std::string_view v) {
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      if (v.empty()) return;
+      if (hops++ > 0) out.append(", ");
+      out.append(v);
+    });
+  }
+  if (hops > 0) out.append(", ");
+  out.append(peer_).append("\r\n");
+  if (hasHost) appendHeader(out, "X-Forwarded-Host", host);
+  appendHeader(out, "X-Forwarded-Proto", tls_ ? "https" : "http");
+  appendHeader(out, "X-Origin-Host", target.authority);
+  appendHeader(out, RequestIdGenerator::kHeader, requestId_);
+  switch (framing_.framing) {
+    case BodyFraming::Chunked:
+      out.append("Transfer-Encoding: chunked\r\n");
+      break;
+    case BodyFraming::Length:
+      out.append("Content-Length: ");
+      appendNumber(out, framing_.length);
+      out.append("\r\n");
+      break;
+    default: {
+      // Without a length a POST/PUT/PATCH would look unframed to some servers.
+      const std::string_view m = request_.method();
+      if (request_.has(http::KnownHeader::ContentLength) || m == "POST" || m == "PUT" ||
+          m == "PATCH")
+        out.append("Content-Length: 0\r\n");
+    }
+  }
+  if (websocket_) {
+    out.append("Connection: Upgrade\r\n");
+    appendHeader(out, "Upgrade", request_.get(http::KnownHeader::Upgrade, "websocket"));
+  }
+  out.append("\r\n");
+}
+
+ForwardingPolicy::Response ForwardingPolicy::planResponse(const http::HttpHead& upstream) const {
+  Response plan;
+  const int code = upstream.status();
+  if (websocket_ && code == 101) {
+    plan.upgrade = true;
+    return plan;
+  }
+  const bool bodyless = head_ || code < 200 || code == 204 || code == 304;
+  const http::MessageFraming framing = http::MessageFraming::ofResponse(upstream, bodyless);
+  if (framing.refused()) {
+    plan.refusal = framing.refusal;
+    plan.reason = framing.reason;
+    return plan;
+  }
+  plan.upstream = framing.framing;
+  plan.length = framing.length;
+  switch (framing.framing) {
+    case BodyFraming::Empty:
+      plan.client = BodyFraming::Empty;
+      break;
+    case BodyFraming::Length:
+      plan.client = BodyFraming::Length;
+      break;
+    case BodyFraming::Chunked:
+    case BodyFraming::UntilClose:
+      // Chunked stays chunked; a body delimited by the close becomes chunked so the client's
+      // connection survives it. An HTTP/1.0 client knows no chunks: its connection closes.
+      if (request_.versionMinor() >= 1) {
+        plan.client = BodyFraming::Chunked;
+      } else {
+        plan.client = BodyFraming::UntilClose;
+        plan.closeClient = true;
+      }
+      break;
+  }
+  return plan;
+}
+
+void ForwardingPolicy::writeResponseHead(const http::HttpHead& upstream, const Response& plan,
+                                         bool keepAlive, std::string& out) const {
+  out.append("HTTP/1.1 ");
+  appendNumber(out, static_cast<std::uint64_t>(upstream.status()));
+  out.push_back(' ');
+  const std::string_view reason = upstream.reason();
+  out.append(reason.empty() ? http::reasonPhrase(upstream.status()) : reason);
+  out.append("\r\n");
+  // The target's Date and Server win; the proxy adds its own only where the target sent none.
+  if (!upstream.has(http::KnownHeader::Date)) appendHeader(out, "Date", http::httpDate());
+  if (!upstream.has(http::KnownHeader::Server)) out.append("Server: portico\r\n");
+  forEachResponseHeader(upstream, [&out](std::string_view name, std::string_view value) {
+    appendHeader(out, name, value);
+  });
+  if (plan.upgrade) {
+    out.append("Connection: Upgrade\r\n");
+    appendHeader(out, "Upgrade", upstream.get(http::KnownHeader::Upgrade, "websocket"));
+    out.append("\r\n");
+    return;
+  }
+  switch (plan.client) {
+    case BodyFraming::Empty:
+      // HEAD and 304 keep the length the target announced.
+      if (const auto announced = http::MessageFraming::announcedLength(upstream)) {
+        out.append("Content-Length: ");
+        appendNumber(out, *announced);
+        out.append("\r\n");
+      } else if (!head_ && upstream.status() >= 200 && upstream.status() != 204 &&
+                 upstream.status() != 304) {
+        out.append("Content-Length: 0\r\n");
+      }
+      break;
+    case BodyFraming::Length:
+      out.append("Content-Length: ");
+      appendNumber(out, plan.length);
+      out.append("\r\n");
+      break;
+    case BodyFraming::Chunked:
+      out.append("Transfer-Encoding: chunked\r\n");
+      break;
+    case BodyFraming::UntilClose:
+      break;
+  }
+  if (!keepAlive) {
+    out.append("Connection: close\r\n");
+  } else if (request_.versionMinor() == 0) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+}
+
+}  // namespace portico

@@ -1,0 +1,130 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "forward/ForwardingPolicy.h"
+#include "http/HttpParser.h"
+#include "loop/UpstreamChannel.h"
+
+namespace portico {
+
+class ProxyLoop;
+
+/// What an exchange needs from the client side it answers: an HTTP/1.1 connection today, an
+/// HTTP/2 stream as well. Exactly one of answer(), responseEnd(), abortResponse() and tunnel()
+/// ends each exchange; the client releases the exchange after that, never inside the call.
+class ExchangeClient {
+ public:
+  virtual ~ExchangeClient() = default;
+  /// The target is ready for the request body: from now on the client delivers it through
+  /// Exchange::requestBody() (after a 100 Continue if the client waits for one).
+  virtual void requestBodyWanted() = 0;
+  /// The target's response head, as the policy judged it.
+  virtual void responseHead(const http::HttpHead& upstream,
+                            const ForwardingPolicy::Response& plan) = 0;
+  /// Response body bytes (framing removed); valid until flushResponse() returns.
+  virtual void responseBody(std::string_view bytes) = 0;
+  /// Writes what was queued. False when the client cannot take it all now: the exchange stops
+  /// reading the target until Exchange::clientDrained().
+  virtual bool flushResponse() = 0;
+  /// The response is complete.
+  virtual void responseEnd() = 0;
+  /// The proxy's own answer (nothing of a response went out yet).
+  virtual void answer(const ProxyAnswer& answer) = 0;
+  /// The response broke off after its head went out: the client must see an error, not an end.
+  virtual void abortResponse() = 0;
+  /// 101 to a WebSocket request: the target's connection (with any bytes it sent after its
+  /// head still in its input) is handed over; bytes flow both ways from now on.
+  virtual void tunnel(const http::HttpHead& upstream, const ForwardingPolicy::Response& plan,
+                      std::unique_ptr<UpstreamChannel> upstreamChannel) = 0;
+};
+
+/// One request's trip through an event loop: asks the policy for a target, takes a pooled
+/// connection or opens one, writes the request, reads the response and hands it to the client
+/// side with back-pressure both ways, and turns every failure into the policy's answer. No I/O
+/// of the client's own happens here, so an HTTP/2 stream can drive it like an HTTP/1.1
+/// connection.
+class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
+ public:
+  explicit Exchange(ProxyLoop& loop);
+  ~Exchange() override;
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  /// Forwards `request` (which the client keeps in place until the exchange ends) on `route`
+  /// of `table`. `routedTarget`: the target with dot segments resolved (empty: as received).
+  void start(ExchangeClient& client, std::shared_ptr<const RouteTable> table, const Route& route,
+             const http::HttpHead& request, std::string routedTarget, std::string_view peer,
+             bool peerTrusted, bool tls);
+
+  // From the client side.
+  void requestBody(std::string_view bytes);
+  void requestBodyEnd();
+  /// Writes what requestBody() queued. False when the target is backed up or gone: the client
+  /// stops delivering until ExchangeClient::requestBodyWanted() comes again.
+  bool flushRequest();
+  /// The client closed or reset its connection.
+  void clientGone();
+  /// The client took what was waiting: read the target again.
+  void clientDrained();
+
+  bool finished() const { return phase_ == Phase::Done; }
+  /// Forgets the finished request (the loop keeps the object for the next one).
+  void clear();
+  const ForwardingPolicy& policy() const { return *policy_; }
+  /// For the access log: the status sent (499 when the client left first), response body bytes,
+  /// the target last tried.
+  int status() const { return status_; }
+  std::uint64_t bytesSent() const { return bytes_; }
+  std::string_view upstream() const;
+  const Route* route() const { return route_; }
+  /// When the target's response head arrived (the epoch when none did): the access log's
+  /// upstream time.
+  std::chrono::steady_clock::time_point responseHeadAt() const { return responseHeadAt_; }
+
+  // UpstreamChannel::Owner
+  void upstreamConnected() override;
+  void upstreamReadable() override;
+  void upstreamDrained() override;
+  void upstreamFailed(UpstreamChannel::Failure failure, const std::string& error) override;
+
+  // BodySink (the response body)
+  void data(const char* bytes, std::size_t size) override;
+
+ private:
+  enum class Phase { Idle, Connecting, Forwarding, Done };
+
+  void attempt();
+  void sendHead();
+  void requestSent();
+  void onResponseHead();
+  void onResponseComplete();
+  void fail(const ProxyAnswer& answer);
+  void dropChannel(bool abort);
+  void finish();
+
+  ProxyLoop& loop_;
+  ExchangeClient* client_{nullptr};
+  std::shared_ptr<const RouteTable> table_;  // keeps the route and its targets alive
+  const Route* route_{nullptr};
+  std::string routed_;
+  std::optional<ForwardingPolicy> policy_;
+  std::unique_ptr<UpstreamChannel> channel_;
+  http::HttpParser response_;
+  ForwardingPolicy::Response plan_;
+  Phase phase_{Phase::Idle};
+  bool bodyComplete_{false};     // the client's body has all been queued for the target
+  bool responseStarted_{false};  // the response head went to the client
+  bool responseBytes_{false};    // the target sent something
+  bool retried_{false};
+  int status_{0};
+  std::uint64_t bytes_{0};
+  std::chrono::steady_clock::time_point responseHeadAt_{};
+};
+
+}  // namespace portico

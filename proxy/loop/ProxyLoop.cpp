@@ -1,0 +1,230 @@
+#include "loop/ProxyLoop.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "base/Log.h"
+#include "loop/ClientConnection.h"
+#include "loop/Exchange.h"
+#include "loop/UpstreamChannel.h"
+
+namespace portico {
+
+/// The shared listening socket as this loop's event source.
+class ProxyLoop::Acceptor final : public net::EventHandler {
+ public:
+  Acceptor(ProxyLoop& loop, bool tls) : loop_(loop), tls_(tls) {}
+  void onEvent(std::uint32_t) override { loop_.acceptSome(tls_); }
+
+ private:
+  ProxyLoop& loop_;
+  bool tls_;
+};
+
+namespace {
+
+constexpr std::size_t kBufferSize = 16 * 1024;
+constexpr std::size_t kKeptBuffers = 256;
+constexpr std::size_t kKeptParsers = 1024;
+constexpr std::size_t kKeptExchanges = 1024;
+// Accepting stops at this many per wake-up, so that a burst of new clients does not hold up the
+// requests of those already connected.
+constexpr int kAcceptBatch = 16;
+
+}  // namespace
+
+ProxyLoop::ProxyLoop(std::size_t index, const ProxyContext& context, const RouteTableSlot& slot,
+                     const ClientLimits& limits, int listenFd, int tlsListenFd,
+                     const TlsConfigSlot* tls)
+    : index_(index),
+      context_(context),
+      slot_(slot),
+      limits_(limits),
+      listenFd_(listenFd),
+      tlsListenFd_(tlsListenFd),
+      tls_(tls),
+      acceptor_(std::make_unique<Acceptor>(*this, false)),
+      tlsAcceptor_(std::make_unique<Acceptor>(*this, true)),
+      headerTimeouts_(limits.headerTimeout.count()),
+      bodyTimeouts_(limits.bodyTimeout.count()),
+      sendTimeouts_(limits.sendTimeout.count()),
+      keepAliveTimeouts_(limits.keepAliveTimeout.count()),
+      lingerTimeouts_(limits.lingerTimeout.count()),
+      connectTimeouts_(context.timeouts.connect.count()),
+      readTimeouts_(context.timeouts.read.count()),
+      upstreamIdleTimeouts_(limits.upstreamIdle.count()),
+      buffers_(kBufferSize, kKeptBuffers) {
+  for (net::TimerList* list :
+       {&headerTimeouts_, &bodyTimeouts_, &sendTimeouts_, &keepAliveTimeouts_, &lingerTimeouts_,
+        &connectTimeouts_, &readTimeouts_, &upstreamIdleTimeouts_})
+    events_.watch(*list);
+  events_.setBatchEnd([this] { endOfBatch(); });
+  scratch_.reserve(4096);
+}
+
+ProxyLoop::~ProxyLoop() {
+  draining_ = true;  // nothing is accepted again (the listeners may be gone already)
+  // Connections first (they give buffers and channels back to this loop), then what they left.
+  while (net::ListNode* node = clients_.front()) {
+    node->unlink();
+    std::unique_ptr<ClientSession>(ClientSession::of(node));
+  }
+  upstreamIdleTimeouts_.expire(std::numeric_limits<std::int64_t>::max());
+  endOfBatch();
+}
+
+void ProxyLoop::run() {
+  // Everything this thread counts goes to the loop's own shard, with plain adds.
+  if (context_.metrics) context_.metrics->bindLoop(index_);
+  updateAccepting();
+  events_.run();
+  if (accepting_) {
+    events_.remove(listenFd_);
+    if (tlsListenFd_ >= 0) events_.remove(tlsListenFd_);
+  }
+  accepting_ = false;
+  acceptStopped_.store(true, std::memory_order_release);
+}
+
+void ProxyLoop::updateAccepting() {
+  const bool want = !draining_ &&
+                    clientCount_.load(std::memory_order_relaxed) < limits_.maxConnections &&
+                    events_.now() >= acceptPausedUntil_;
+  if (want == accepting_) return;
+  if (want) {
+    events_.add(listenFd_, EPOLLIN, *acceptor_);
+    if (tlsListenFd_ >= 0) events_.add(tlsListenFd_, EPOLLIN, *tlsAcceptor_);
+  } else {
+    events_.remove(listenFd_);
+    if (tlsListenFd_ >= 0) events_.remove(tlsListenFd_);
+  }
+  accepting_ = want;
+}
+
+void ProxyLoop::acceptSome(bool tls) {
+  const int listenFd = tls ? tlsListenFd_ : listenFd_;
+  if (tls && tls_->version() != tlsVersion_) {
+    // Certificates re-read (SIGHUP): new clients get the new ones.
+    tlsVersion_ = tls_->version();
+    tlsConfig_ = tls_->get();
+  }
+  for (int i = 0; i < kAcceptBatch; ++i) {
+    if (clientCount_.load(std::memory_order_relaxed) >= limits_.maxConnections) break;
+    sockaddr_storage peer{};
+    socklen_t peerLength = sizeof peer;
+    const int fd = ::accept4(listenFd, reinterpret_cast<sockaddr*>(&peer), &peerLength,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors: the waiting clients stay in the accept queue a little longer
+        // rather than the loop spinning on a listener it cannot serve.
+        logLine("proxy: cannot accept a connection (out of file descriptors); pausing accepts");
+        acceptPausedUntil_ = events_.now() + 100;
+        events_.wakeBy(acceptPausedUntil_);
+      }
+      break;
+    }
+    auto connection = std::make_unique<ClientConnection>(
+        *this, net::FileDescriptor(fd), peer, tls ? tlsConfig_->newSession() : net::SslPtr());
+    ClientConnection& c = *connection;
+    clients_.pushBack(c.node());
+    connection.release();  // owned through clients_ until closed()
+    clientCount_.fetch_add(1, std::memory_order_relaxed);
+    c.start();
+  }
+  updateAccepting();
+}
+
+void ProxyLoop::beginDrain() {
+  events_.post([this] {
+    draining_ = true;
+    drainDeadline_ = 0;
+    updateAccepting();
+    acceptStopped_.store(true, std::memory_order_release);
+    // Idle keep-alive connections close now; busy ones after their current response.
+    for (net::ListNode* node = clients_.front(); node;) {
+      net::ListNode* next = clients_.after(node);
+      ClientSession::of(node)->drain();
+      node = next;
+    }
+    if (clientCount_.load(std::memory_order_relaxed) == 0) events_.stop();
+  });
+}
+
+void ProxyLoop::stop() {
+  events_.stop();
+}
+
+void ProxyLoop::closeIdleTo(std::vector<std::shared_ptr<TargetState>> targets) {
+  events_.post([this, targets = std::move(targets)] {
+    for (const auto& t : targets) UpstreamChannel::closeIdle(*this, *t);
+  });
+}
+
+std::unique_ptr<http::HttpParser> ProxyLoop::takeParser() {
+  if (parsers_.empty()) {
+    http::HttpParser::Limits limits;
+    limits.maxHeadBytes = limits_.maxHeaderBytes;
+    limits.maxTargetBytes = limits_.maxTargetBytes;
+    return std::make_unique<http::HttpParser>(http::HttpParser::Kind::Request, limits);
+  }
+  auto p = std::move(parsers_.back());
+  parsers_.pop_back();
+  p->reset();
+  return p;
+}
+
+void ProxyLoop::giveParser(std::unique_ptr<http::HttpParser> parser) {
+  if (parsers_.size() < kKeptParsers) parsers_.push_back(std::move(parser));
+}
+
+std::unique_ptr<Exchange> ProxyLoop::takeExchange() {
+  if (exchanges_.empty()) return std::make_unique<Exchange>(*this);
+  auto e = std::move(exchanges_.back());
+  exchanges_.pop_back();
+  return e;
+}
+
+void ProxyLoop::recycle(std::unique_ptr<Exchange> exchange) {
+  finishedExchanges_.push_back(std::move(exchange));
+}
+
+void ProxyLoop::release(std::unique_ptr<UpstreamChannel> channel) {
+  if (!channel) return;
+  channel->close();  // no event of this batch may reach its former owner
+  closedChannels_.push_back(std::move(channel));
+}
+
+void ProxyLoop::adopt(std::unique_ptr<ClientSession> connection) {
+  clients_.pushBack(connection->node());
+  connection.release();  // owned through clients_ until closed()
+  clientCount_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ProxyLoop::closed(ClientSession& connection) {
+  connection.node().unlink();
+  closedClients_.push_back(std::unique_ptr<ClientSession>(&connection));
+  clientCount_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ProxyLoop::endOfBatch() {
+  // Whatever this batch closed is released only now: a later event of the same batch may have
+  // named it (it ignores events once closed).
+  closedClients_.clear();
+  closedChannels_.clear();
+  for (auto& e : finishedExchanges_) {
+    e->clear();
+    if (exchanges_.size() < kKeptExchanges) exchanges_.push_back(std::move(e));
+  }
+  finishedExchanges_.clear();
+  if (!draining_) {
+    updateAccepting();
+  } else if (clientCount_.load(std::memory_order_relaxed) == 0) {
+    events_.stop();
+  }
+}
+
+}  // namespace portico

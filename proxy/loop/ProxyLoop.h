@@ -1,0 +1,149 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "balance/PickState.h"
+#include "forward/ProxyContext.h"
+#include "http/HttpParser.h"
+#include "loop/TlsConfigSlot.h"
+#include "net/Buffer.h"
+#include "net/EventLoop.h"
+#include "net/IntrusiveList.h"
+#include "net/TimerList.h"
+#include "routing/RouteTableSlot.h"
+
+namespace portico {
+
+class ClientConnection;
+class ClientSession;
+class Exchange;
+class UpstreamChannel;
+
+/// Limits and timeouts of the client side, as nginx names them.
+struct ClientLimits {
+  std::chrono::milliseconds headerTimeout{60000};     // the whole request head
+  std::chrono::milliseconds bodyTimeout{60000};       // between two reads of a request body
+  std::chrono::milliseconds sendTimeout{60000};       // between two writes to a slow reader
+  std::chrono::milliseconds keepAliveTimeout{75000};  // idle between requests
+  std::chrono::milliseconds lingerTimeout{5000};      // reading what a refused client still sends
+  std::size_t maxHeaderBytes{32 * 1024};
+  std::size_t maxTargetBytes{8 * 1024};
+  std::size_t maxConnections{16384};             // this loop's share of proxy.max_connections
+  std::chrono::milliseconds upstreamIdle{8000};  // an idle upstream connection is closed after
+};
+
+/// One event-loop thread of the data plane: it accepts clients from its own listening socket
+/// (one of a SO_REUSEPORT group, so the kernel spreads clients evenly), and owns those connections,
+/// its idle upstream connections, its timers and its buffers. Nothing it owns is touched by another
+/// thread, so serving a request takes no lock; it reads the route table through the slot's
+/// per-thread cache.
+class ProxyLoop {
+ public:
+  /// `tlsListenFd`/`tls`: the HTTPS listener and its certificates (-1/null without one).
+  ProxyLoop(std::size_t index, const ProxyContext& context, const RouteTableSlot& slot,
+            const ClientLimits& limits, int listenFd, int tlsListenFd = -1,
+            const TlsConfigSlot* tls = nullptr);
+  ~ProxyLoop();
+  ProxyLoop(const ProxyLoop&) = delete;
+  ProxyLoop& operator=(const ProxyLoop&) = delete;
+
+  /// The loop's thread body: returns after stop(), or once drained after beginDrain().
+  void run();
+  /// From any thread: stop accepting, close idle clients now and the others once their
+  /// current response is complete; run() returns when none is left.
+  void beginDrain();
+  /// From any thread: end run() now.
+  void stop();
+  /// Any thread: the loop no longer watches the listening socket (after beginDrain()).
+  bool acceptStopped() const { return acceptStopped_.load(std::memory_order_acquire); }
+  /// From any thread: close the idle connections this loop keeps to targets that left the
+  /// configuration.
+  void closeIdleTo(std::vector<std::shared_ptr<TargetState>> targets);
+  /// Client connections open on this loop (any thread; for metrics and tests).
+  std::size_t clientCount() const { return clientCount_.load(std::memory_order_relaxed); }
+
+  // For the loop's own connections.
+  std::size_t index() const { return index_; }
+  net::EventLoop& events() { return events_; }
+  const ProxyContext& context() const { return context_; }
+  const ClientLimits& limits() const { return limits_; }
+  const std::shared_ptr<const RouteTable>& table() const { return slot_.current(); }
+  bool draining() const { return draining_; }
+  net::BufferPool& buffers() { return buffers_; }
+  /// A string for building one head at a time (kept to avoid an allocation per request).
+  std::string& scratch() { return scratch_; }
+  /// This loop's balancer state for every route (rotations, by Route::slot).
+  PickStates& picks() { return picks_; }
+
+  net::TimerList& headerTimeouts() { return headerTimeouts_; }
+  net::TimerList& bodyTimeouts() { return bodyTimeouts_; }
+  net::TimerList& sendTimeouts() { return sendTimeouts_; }
+  net::TimerList& keepAliveTimeouts() { return keepAliveTimeouts_; }
+  net::TimerList& lingerTimeouts() { return lingerTimeouts_; }
+  net::TimerList& connectTimeouts() { return connectTimeouts_; }
+  net::TimerList& readTimeouts() { return readTimeouts_; }
+  net::TimerList& upstreamIdleTimeouts() { return upstreamIdleTimeouts_; }
+
+  std::unique_ptr<http::HttpParser> takeParser();
+  void giveParser(std::unique_ptr<http::HttpParser> parser);
+  std::unique_ptr<Exchange> takeExchange();
+  /// Released after the current batch of events (the caller may still be inside its methods).
+  void recycle(std::unique_ptr<Exchange> exchange);
+  void release(std::unique_ptr<UpstreamChannel> channel);
+  void closed(ClientSession& connection);
+  /// Takes over a client connection (a TLS connection that negotiated HTTP/2).
+  void adopt(std::unique_ptr<ClientSession> connection);
+
+ private:
+  class Acceptor;
+  void acceptSome(bool tls);
+  void endOfBatch();
+  void updateAccepting();
+
+  const std::size_t index_;
+  const ProxyContext& context_;
+  const RouteTableSlot& slot_;
+  const ClientLimits limits_;
+  const int listenFd_;
+  const int tlsListenFd_;
+  const TlsConfigSlot* tls_;
+  std::shared_ptr<const net::TlsServerConfig> tlsConfig_;  // this loop's copy
+  std::uint64_t tlsVersion_{0};
+  net::EventLoop events_;
+  std::unique_ptr<Acceptor> acceptor_;
+  std::unique_ptr<Acceptor> tlsAcceptor_;
+  bool accepting_{false};
+  std::int64_t acceptPausedUntil_{0};
+  bool draining_{false};
+  std::atomic<bool> acceptStopped_{false};
+  std::int64_t drainDeadline_{0};
+
+  net::TimerList headerTimeouts_;
+  net::TimerList bodyTimeouts_;
+  net::TimerList sendTimeouts_;
+  net::TimerList keepAliveTimeouts_;
+  net::TimerList lingerTimeouts_;
+  net::TimerList connectTimeouts_;
+  net::TimerList readTimeouts_;
+  net::TimerList upstreamIdleTimeouts_;
+
+  net::BufferPool buffers_;
+  std::string scratch_;
+  PickStates picks_;
+  std::vector<std::unique_ptr<http::HttpParser>> parsers_;
+  std::vector<std::unique_ptr<Exchange>> exchanges_;
+
+  net::IntrusiveList clients_;  // every open client connection (owned, see closed())
+  std::atomic<std::size_t> clientCount_{0};
+  std::vector<std::unique_ptr<ClientSession>> closedClients_;
+  std::vector<std::unique_ptr<Exchange>> finishedExchanges_;
+  std::vector<std::unique_ptr<UpstreamChannel>> closedChannels_;
+};
+
+}  // namespace portico

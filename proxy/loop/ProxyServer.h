@@ -1,0 +1,64 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/Settings.h"
+#include "loop/ProxyLoop.h"
+#include "loop/TlsConfigSlot.h"
+#include "net/Socket.h"
+#include "runtime/ProxyRuntime.h"
+
+namespace portico {
+
+/// The standalone data-plane server: `proxy.workers` event loops (one per core by default) on
+/// one listening socket, each serving its own clients with its own upstream pools.
+class ProxyServer {
+ public:
+  /// Binds the listener (reuse-port off: a second instance fails here) and reads the first
+  /// route table. Throws std::system_error (address in use), StoreError or ConfigError.
+  explicit ProxyServer(const Settings& settings);
+  ~ProxyServer();
+  ProxyServer(const ProxyServer&) = delete;
+  ProxyServer& operator=(const ProxyServer&) = delete;
+
+  void start();
+  /// Stops accepting (new connections are refused), closes idle connections and lets requests
+  /// in flight finish within `grace`. False when some were still running at the end (the
+  /// caller should then exit rather than wait for them).
+  bool stop(std::chrono::milliseconds grace);
+  std::uint16_t port() const { return port_; }
+  /// The HTTPS listener's port (0 without one).
+  std::uint16_t tlsPort() const { return tlsPort_; }
+  /// SIGHUP: reads the certificates again; new connections get them, open ones keep theirs. A
+  /// file that does not load keeps the old certificates (and logs one line why).
+  void reloadCertificates();
+  std::size_t workers() const { return loops_.size(); }
+  /// Reopens the access-log file by its name; returns the error ("" when done).
+  std::string reopenLogs() { return runtime_->reopenLogs(); }
+  /// For the status listener: the data plane's metrics and readiness.
+  ProxyMetrics& metrics() { return runtime_->metrics(); }
+  bool ready() const { return runtime_->ready(); }
+
+ private:
+  void dropTargets(const std::vector<std::shared_ptr<TargetState>>& targets);
+
+  std::vector<std::unique_ptr<ProxyLoop>> loops_;
+  std::unique_ptr<ProxyRuntime> runtime_;
+  std::vector<net::FileDescriptor> listeners_;  // one per loop (SO_REUSEPORT)
+  std::uint16_t port_{0};
+  std::vector<net::FileDescriptor> tlsListeners_;
+  std::uint16_t tlsPort_{0};
+  std::vector<net::CertificateFiles> certificateFiles_;
+  bool http2_{true};
+  std::unique_ptr<TlsConfigSlot> tls_;
+  std::vector<std::thread> threads_;
+  bool stopped_{false};
+  bool drained_{true};
+};
+
+}  // namespace portico

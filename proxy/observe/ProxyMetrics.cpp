@@ -1,0 +1,183 @@
+#include "observe/ProxyMetrics.h"
+
+#include <sys/time.h>
+
+#include <chrono>
+
+namespace portico {
+namespace {
+
+double nowSeconds() {
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+void ProxyStatusCounters::count(metrics::Shard& shard, int status) {
+  const int code = status >= 100 && status < kCodes ? status : 0;
+  for (std::size_t i = 0; i < kSlots; ++i) {
+    const int held = codes_[i].load(std::memory_order_acquire);
+    if (held == code + 1) return counters_[i].add(shard);
+    if (held == 0) break;  // slots fill in order: the code has none yet
+  }
+  std::lock_guard<std::mutex> lock(creating_);
+  for (std::size_t i = 0; i < kSlots; ++i) {
+    const int held = codes_[i].load(std::memory_order_relaxed);
+    if (held == code + 1) return counters_[i].add(shard);
+    if (held != 0) continue;
+    counters_[i] = family_.with({route_, target_, std::to_string(code)});
+    codes_[i].store(code + 1, std::memory_order_release);
+    return counters_[i].add(shard);
+  }
+  auto it = more_.find(code);
+  if (it == more_.end())
+    it = more_.emplace(code, family_.with({route_, target_, std::to_string(code)})).first;
+  it->second.add(shard);
+}
+
+ProxyMetrics::RouteHandle::RouteHandle(ProxyMetrics& m, const std::string& prefix)
+    : duration_(m.duration_.with({prefix})),
+      // Unmatched requests are never retried: no series for them (a default Counter is a sink).
+      retries_(prefix == kNone ? metrics::Counter() : m.retries_.with({prefix})),
+      withoutTarget_(m.requests_, prefix, kNone) {}
+
+ProxyMetrics::TargetHandle::TargetHandle(ProxyMetrics& m, const std::string& prefix,
+                                         const std::string& url)
+    : connectFailures_(m.connectFailures_.with({prefix, url})),
+      timeouts_(m.timeouts_.with({prefix, url})),
+      requests_(m.requests_, prefix, url) {}
+
+// Threads without a loop of their own share this many shards: many for a POCO server's threads
+// running the module; one when event loops serve every request (the rest, such as the reloader,
+// count rarely). Every series takes its cells in every shard: with 25,000 routes each shard
+// costs megabytes.
+constexpr std::size_t kSharedShards = 16;
+constexpr std::size_t kSharedShardsBesideLoops = 1;
+
+ProxyMetrics::ProxyMetrics(std::size_t loops)
+    : registry_(loops, loops > 0 ? kSharedShardsBesideLoops : kSharedShards),
+      requests_(registry_.counter("portico_requests_total",
+                                  "Requests answered, by route prefix, target URL and status code "
+                                  "sent (499: the client went away first).",
+                                  {"route", "target", "code"})),
+      duration_(registry_.histogram("portico_request_duration_seconds",
+                                    "Time from routing a request to its last byte sent, by route.",
+                                    {"route"}, metrics::Registry::latencyBuckets())),
+      connectFailures_(registry_.counter(
+          "portico_upstream_connect_failures_total",
+          "Connections to a target refused or not accepted within proxy.connect_timeout.",
+          {"route", "target"})),
+      timeouts_(
+          registry_.counter("portico_upstream_timeouts_total",
+                            "Requests a target did not answer within proxy.read_timeout (504).",
+                            {"route", "target"})),
+      retries_(registry_.counter("portico_upstream_retries_total",
+                                 "Requests sent again: to another target after a refused "
+                                 "connect, or on a fresh connection after a stale pooled one.",
+                                 {"route"})),
+      tlsHandshakes_(registry_.counter("portico_upstream_tls_handshakes_total",
+                                       "TLS handshakes with https targets, by whether an "
+                                       "earlier session was resumed.",
+                                       {"resumed"})),
+      tlsFull_(tlsHandshakes_.with({"false"})),
+      tlsResumed_(tlsHandshakes_.with({"true"})),
+      clientConnections_(registry_
+                             .gauge("portico_client_connections",
+                                    "Client connections open on the data-plane listener.")
+                             .with()),
+      revision_(registry_
+                    .gauge("portico_route_table_revision",
+                           "Store revision of the route table in use (-1: none loaded yet).")
+                    .with()),
+      reloads_(registry_
+                   .counter("portico_route_table_reloads_total",
+                            "Route tables read from the store and published.")
+                   .with()),
+      lastReload_(registry_
+                      .gauge("portico_route_table_last_reload_timestamp_seconds",
+                             "Unix time the last route table was published (0: never).")
+                      .with()),
+      storeReadErrors_(registry_
+                           .counter("portico_store_read_errors_total",
+                                    "Failed reads of the store (the last route table keeps "
+                                    "serving).")
+                           .with()) {
+  revision_.set(-1);
+  unmatched_ = std::make_shared<RouteHandle>(*this, kNone);
+  registry_.addCollector([this](metrics::Exposition& out) {
+    if (table_.collect) table_.collect(out);
+  });
+  registry_.addCollector([this](metrics::Exposition& out) { process_.collect(out); });
+}
+
+ProxyMetrics::~ProxyMetrics() = default;
+
+std::shared_ptr<ProxyMetrics::RouteHandle> ProxyMetrics::route(const std::string& prefix) {
+  return std::make_shared<RouteHandle>(*this, prefix);
+}
+
+std::shared_ptr<ProxyMetrics::TargetHandle> ProxyMetrics::target(const std::string& prefix,
+                                                                 const std::string& url) {
+  return std::make_shared<TargetHandle>(*this, prefix, url);
+}
+
+void ProxyMetrics::requestDone(metrics::Shard& shard, RouteHandle* route, TargetHandle* target,
+                               int status, double seconds) {
+  if (!route) route = unmatched_.get();
+  if (target) {
+    target->requests_.count(shard, status);
+  } else {
+    route->withoutTarget_.count(shard, status);
+  }
+  route->duration_.observe(shard, seconds);
+}
+
+void ProxyMetrics::connectFailed(metrics::Shard& shard, TargetHandle& target) {
+  target.connectFailures_.add(shard);
+}
+
+void ProxyMetrics::upstreamTimedOut(metrics::Shard& shard, TargetHandle& target) {
+  target.timeouts_.add(shard);
+}
+
+void ProxyMetrics::retried(metrics::Shard& shard, RouteHandle& route) {
+  route.retries_.add(shard);
+}
+
+void ProxyMetrics::upstreamTlsHandshake(metrics::Shard& shard, bool resumed) {
+  (resumed ? tlsResumed_ : tlsFull_).add(shard);
+}
+
+void ProxyMetrics::clientConnectionOpened(metrics::Shard& shard) {
+  clientConnections_.add(shard, 1);
+}
+
+void ProxyMetrics::clientConnectionClosed(metrics::Shard& shard) {
+  clientConnections_.add(shard, -1);
+}
+
+void ProxyMetrics::tableLoaded(std::int64_t revision) {
+  revision_.set(static_cast<double>(revision));
+  reloads_.add(registry_.shard(0));
+  lastReload_.set(nowSeconds());
+}
+
+void ProxyMetrics::storeReadFailed() {
+  storeReadErrors_.add(registry_.threadShard());
+}
+
+void ProxyMetrics::watch(TableView view) {
+  table_ = std::move(view);
+}
+
+bool ProxyMetrics::ready() const {
+  return table_.ready && table_.ready();
+}
+
+std::string ProxyMetrics::scrape() const {
+  return registry_.scrape();
+}
+
+}  // namespace portico

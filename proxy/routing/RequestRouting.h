@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "routing/RouteTable.h"
+
+namespace portico {
+
+/// Which route serves a request target, decided the same way for HTTP/1.1, HTTP/2 and the
+/// module: "." and ".." segments are resolved first, as nginx does, so "/api/../admin" cannot
+/// reach the /api/ targets as "/../admin" (which their servers would resolve above the route).
+struct RequestRouting {
+  const Route* route{nullptr};
+  /// The target with dot segments resolved; empty when it had none (use the target as is).
+  std::string resolved;
+  /// No route: the status and message to answer (400 for a path above the root, 404).
+  int status{0};
+  std::string message;
+
+  static RequestRouting of(const RouteTable& table, std::string_view target);
+};
+
+}  // namespace portico

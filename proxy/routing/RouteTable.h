@@ -1,0 +1,109 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "balance/Balancer.h"
+#include "balance/TargetState.h"
+#include "model/Model.h"
+
+namespace portico {
+
+/// One route of a snapshot: its prefix, every stored target with its verdict, weight and
+/// state, and the balancer over those that may get new requests. Immutable once built (runtime
+/// state lives in TargetState; each event loop's pick state in its PickStates, at `slot`).
+struct Route {
+  std::string prefix;  // normalised, ends with '/'
+  BalancerKind balancer{BalancerKind::RoundRobin};
+  std::chrono::milliseconds slowStart{0};
+  /// Where each loop keeps this route's PickState: stable for a prefix across snapshots, and
+  /// unique within one.
+  std::size_t slot{0};
+  std::vector<std::shared_ptr<TargetState>> targets;  // every stored target, in stored order
+  std::vector<bool> healthy;                          // the store's verdict, parallel to targets
+  std::vector<int> weights;                           // parallel to targets
+  std::vector<ServingState> states;                   // parallel to targets
+  /// The targets in rotation (healthy, active, weight > 0): the balancer's indexes.
+  std::vector<std::shared_ptr<TargetState>> candidates;
+  std::unique_ptr<const Balancer> picker;  // over `candidates`, with their weights and ramps
+  std::shared_ptr<ProxyMetrics::RouteHandle> metrics;  // null without metrics
+};
+
+/// The two clocks at the moment a table is built: slow-start ramps, stored as wall-clock times,
+/// become steady-clock times (the clock requests pick with) once, here.
+struct SnapshotClock {
+  std::int64_t systemMs{};  // milliseconds since the Unix epoch
+  std::int64_t steadyMs{};  // std::chrono::steady_clock, in milliseconds
+  static SnapshotClock now();
+};
+
+/// An immutable snapshot of the store's routes, answering "which route serves this request"
+/// by longest prefix. Built off the request path whenever the store's revision changes: whole
+/// (build) at start and after a gap in the change history, else patched (patch) from the
+/// previous table with only the routes a change touched rebuilt, the others shared. TargetState
+/// objects carry over by (prefix, canonical URL) and route slots by prefix, so in-flight
+/// counts, cooldowns, connection pools and rotations survive reloads.
+class RouteTable {
+ public:
+  /// The empty table: every request is unmatched.
+  RouteTable() = default;
+  RouteTable(const RouteTable&) = delete;
+  RouteTable& operator=(const RouteTable&) = delete;
+
+  /// Builds a table from the store's routes, reusing state from `previous` (may be null).
+  /// Target URLs that do not parse are skipped and described in `problems` (if given).
+  /// `loops`: how many event loops keep per-loop state in each new TargetState. With `metrics`,
+  /// new routes and targets get their counter handles (carried over like the rest). `clock`:
+  /// the moment of building, when stored slow-start times become steady-clock ones.
+  static std::shared_ptr<const RouteTable> build(const std::vector<RouteRecord>& records,
+                                                 const RouteTable* previous, std::int64_t revision,
+                                                 std::vector<std::string>* problems = nullptr,
+                                                 std::size_t loops = 0,
+                                                 ProxyMetrics* metrics = nullptr,
+                                                 SnapshotClock clock = SnapshotClock::now());
+
+  /// `previous` with the routes of `changed` rebuilt from their records (or added) and the
+  /// prefixes of `removed` dropped; every other route is shared with `previous`, not copied.
+  /// Gives what build() would give from the whole store (the property the unit tests check),
+  /// at the cost of the routes touched plus a copy of the route pointers. The target states
+  /// the touched routes no longer carry go to `dropped` (if given).
+  static std::shared_ptr<const RouteTable> patch(
+      const RouteTable& previous, const std::vector<RouteRecord>& changed,
+      const std::vector<std::string>& removed, std::int64_t revision,
+      std::vector<std::string>* problems = nullptr, std::size_t loops = 0,
+      ProxyMetrics* metrics = nullptr, SnapshotClock clock = SnapshotClock::now(),
+      std::vector<std::shared_ptr<TargetState>>* dropped = nullptr);
+
+  /// The route with the longest prefix matching the request target (origin or absolute form),
+  /// or null.
+  const Route* match(std::string_view requestTarget) const;
+  const Route* find(std::string_view prefix) const;
+
+  /// In prefix order.
+  const std::vector<std::shared_ptr<const Route>>& routes() const { return routes_; }
+  std::int64_t revision() const { return revision_; }
+  std::size_t targetCount() const { return targetCount_; }
+  std::size_t inRotationCount() const { return inRotationCount_; }
+
+  /// The target states of this table that `next` does not carry over (removed targets).
+  std::vector<std::shared_ptr<TargetState>> droppedBy(const RouteTable& next) const;
+
+ private:
+  void index();  // byKey_ and the counts, from routes_
+
+  std::vector<std::shared_ptr<const Route>> routes_;
+  std::unordered_map<std::string_view, const Route*> byKey_;  // prefix minus its trailing slash
+  std::set<std::size_t> freeSlots_;                           // below slotEnd_ and held by no route
+  std::size_t slotEnd_{0};
+  std::size_t targetCount_{0};
+  std::size_t inRotationCount_{0};
+  std::int64_t revision_{-1};
+};
+
+}  // namespace portico

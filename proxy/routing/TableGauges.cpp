@@ -1,0 +1,87 @@
+#include "routing/TableGauges.h"
+
+#include <chrono>
+#include <map>
+
+#include "metrics/Exposition.h"
+
+namespace portico {
+namespace {
+
+void collectTargets(const RouteTable* table, metrics::Exposition& out) {
+  out.family("portico_target_healthy",
+             "1 when the store's health verdict admits the target, as this proxy last read it.",
+             "gauge");
+  if (table) {
+    for (const auto& r : table->routes())
+      for (std::size_t i = 0; i < r->targets.size(); ++i)
+        out.sample("portico_target_healthy",
+                   {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
+                   std::uint64_t{r->healthy[i] ? 1u : 0u});
+  }
+  out.family("portico_target_in_rotation",
+             "1 when the target may get new requests (healthy, active, weight above 0).", "gauge");
+  if (table) {
+    for (const auto& r : table->routes())
+      for (std::size_t i = 0; i < r->targets.size(); ++i)
+        out.sample(
+            "portico_target_in_rotation",
+            {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
+            std::uint64_t{r->healthy[i] && r->states[i] == ServingState::Active && r->weights[i] > 0
+                              ? 1u
+                              : 0u});
+  }
+  out.family("portico_target_weight", "The target's stored weight (0-1000).", "gauge");
+  if (table) {
+    for (const auto& r : table->routes())
+      for (std::size_t i = 0; i < r->targets.size(); ++i)
+        out.sample("portico_target_weight",
+                   {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
+                   static_cast<std::uint64_t>(r->weights[i]));
+  }
+  out.family("portico_target_in_cooldown",
+             "1 while this proxy passes the target over after a refused connection.", "gauge");
+  const auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+  if (table) {
+    for (const auto& r : table->routes())
+      for (const auto& t : r->targets)
+        out.sample(
+            "portico_target_in_cooldown", {{"route", r->prefix}, {"target", t->url.canonical}},
+            std::uint64_t{t->avoidUntilMs.load(std::memory_order_relaxed) > nowMs ? 1u : 0u});
+  }
+  // A URL on several routes has a state (and a pool) per route; the connections are summed.
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> byUrl;  // busy, idle
+  if (table) {
+    for (const auto& r : table->routes())
+      for (const auto& t : r->targets) {
+        auto& counts = byUrl[t->url.canonical];
+        counts.first += t->inFlight.load(std::memory_order_relaxed);
+        // The loops' idle lists, and the pool of the module's blocking handler.
+        counts.second += t->idleConnections.load(std::memory_order_relaxed) +
+                         static_cast<std::int64_t>(t->pool.idleCount());
+      }
+  }
+  out.family("portico_upstream_connections",
+             "Connections to a target: busy (carrying a request) or idle (kept alive in the pool).",
+             "gauge");
+  for (const auto& [url, counts] : byUrl) {
+    out.sample("portico_upstream_connections", {{"target", url}, {"state", "busy"}}, counts.first);
+    out.sample("portico_upstream_connections", {{"target", url}, {"state", "idle"}}, counts.second);
+  }
+}
+
+}  // namespace
+
+ProxyMetrics::TableView tableView(std::function<std::shared_ptr<const RouteTable>()> current) {
+  ProxyMetrics::TableView view;
+  view.ready = [current] {
+    const auto table = current();
+    return table && table->revision() >= 0;
+  };
+  view.collect = [current](metrics::Exposition& out) { collectTargets(current().get(), out); };
+  return view;
+}
+
+}  // namespace portico

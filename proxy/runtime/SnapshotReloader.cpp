@@ -1,0 +1,126 @@
+#include "runtime/SnapshotReloader.h"
+
+#include "balance/TargetState.h"
+#include "base/Errors.h"
+#include "base/Log.h"
+#include "observe/ProxyMetrics.h"
+#include "store/factory/StoreFactory.h"
+
+namespace portico {
+
+SnapshotReloader::SnapshotReloader(StoreLocation store, std::chrono::milliseconds interval,
+                                   RouteTableSlot& slot, std::size_t loops, DroppedTargets dropped,
+                                   ProxyMetrics* metrics)
+    : where_(std::move(store)),
+      interval_(interval),
+      slot_(slot),
+      loops_(loops),
+      dropped_(std::move(dropped)),
+      metrics_(metrics),
+      feed_(openChangeFeed(where_)) {}
+
+SnapshotReloader::~SnapshotReloader() {
+  stop();
+}
+
+void SnapshotReloader::failed(const std::string& message) {
+  store_.reset();  // reopen next time: the file may have been replaced or upgraded
+  if (message == failure_) return;
+  failure_ = message;
+  logWarn(message + (loadedRevision_ >= 0 ? " (serving the last snapshot)" : " (no routes yet)"));
+}
+
+void SnapshotReloader::pollOnce(bool strict) {
+  try {
+    if (!store_) store_ = openStore(where_, Store::Access::ReadOnly);
+    const std::int64_t revision = store_->revision();
+    if (revision != loadedRevision_) {
+      // Only what changed since the table we hold, patched into a copy that shares every other
+      // route; everything when the history does not reach back (or at the first load).
+      const auto changes = store_->routesChangedSince(loadedRevision_);
+      const auto previous = slot_.latest();
+      std::vector<std::string> problems;
+      std::shared_ptr<const RouteTable> next;
+      std::vector<std::shared_ptr<TargetState>> gone;
+      if (changes.complete && previous->revision() == loadedRevision_) {
+        next = RouteTable::patch(*previous, changes.routes, changes.removed, changes.revision,
+                                 &problems, loops_, metrics_, SnapshotClock::now(), &gone);
+      } else {
+        next = RouteTable::build(changes.routes, previous.get(), changes.revision, &problems,
+                                 loops_, metrics_);
+        gone = previous->droppedBy(*next);
+      }
+      slot_.publish(next);
+      loadedRevision_ = changes.revision;
+      if (metrics_) metrics_->tableLoaded(changes.revision);
+      // Idle connections to removed targets close now; in-flight ones finish and are not kept.
+      for (const auto& t : gone) {
+        t->retired.store(true, std::memory_order_relaxed);
+        t->pool.retire();
+      }
+      if (dropped_ && !gone.empty()) dropped_(gone);
+      for (const auto& p : problems) logWarn(p);
+      const std::size_t targets = next->targetCount();
+      const std::size_t inRotation = next->inRotationCount();
+      logLine("store revision " + std::to_string(changes.revision) +
+              (changes.complete
+                   ? ", " + std::to_string(changes.routes.size() + changes.removed.size()) +
+                         " routes changed: "
+                   : ": ") +
+              std::to_string(next->routes().size()) + " routes, " + std::to_string(targets) +
+              " targets (" + std::to_string(inRotation) + " in rotation)");
+    }
+    if (!failure_.empty()) {
+      logLine(where_.describe() + " is readable again");
+      failure_.clear();
+    }
+  } catch (const StoreNotReady& e) {
+    failed(std::string("waiting for the store: ") + e.what());
+  } catch (const StoreUnavailable& e) {
+    // Not strict: a database that is down at start comes back; the proxy waits for it.
+    if (metrics_) metrics_->storeReadFailed();
+    failed(where_.describe() + " unavailable: " + e.what());
+  } catch (const StoreError& e) {
+    if (strict) throw;
+    if (metrics_) metrics_->storeReadFailed();
+    failed(where_.describe() + " unreadable: " + e.what());
+  } catch (const std::exception& e) {
+    if (strict) throw StoreError(where_.describe() + ": " + e.what());
+    if (metrics_) metrics_->storeReadFailed();
+    failed(where_.describe() + " unreadable: " + e.what());
+  }
+  // Between reloads, idle upstream connections past their age are closed here, off the request
+  // path.
+  // Once a second is enough (connections idle for seconds are the ones closed), and 50,000
+  // targets every poll would not be.
+  const auto now = std::chrono::steady_clock::now();
+  if (now < nextPrune_) return;
+  nextPrune_ = now + std::chrono::seconds(1);
+  const auto table = slot_.latest();
+  for (const auto& r : table->routes()) {
+    for (const auto& t : r->targets) t->pool.prune();
+  }
+}
+
+void SnapshotReloader::start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void SnapshotReloader::stop() {
+  stopping_ = true;
+  feed_->interrupt();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable()) thread_.join();
+}
+
+void SnapshotReloader::run() {
+  while (!stopping_) {
+    feed_->wait(interval_);
+    if (stopping_) break;
+    pollOnce();
+  }
+}
+
+}  // namespace portico

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "routing/RouteTableSlot.h"
+#include "store/ChangeFeed.h"
+#include "store/StoreLocation.h"
+
+namespace portico {
+
+class ProxyMetrics;
+class Store;
+struct TargetState;
+
+/// Keeps a RouteTableSlot in step with the store: checks its revision on its own thread as soon
+/// as the store announces a change (PostgreSQL's NOTIFY) and at least every interval, and on a
+/// change reads every route in one transaction and publishes a new table. Until the store
+/// exists (or while it is unreachable or unreadable) the last table keeps serving; the failure
+/// is logged once per streak and the store reopened at the next check.
+class SnapshotReloader {
+ public:
+  /// Told which targets a new table dropped, after it is published (their idle connections
+  /// close; in-flight requests finish).
+  using DroppedTargets = std::function<void(const std::vector<std::shared_ptr<TargetState>>&)>;
+
+  /// `loops`: event loops that keep per-loop state in each target (0 for the module alone).
+  /// With `metrics`, tables get counter handles and reloads and read errors are counted.
+  SnapshotReloader(StoreLocation store, std::chrono::milliseconds interval, RouteTableSlot& slot,
+                   std::size_t loops = 0, DroppedTargets dropped = nullptr,
+                   ProxyMetrics* metrics = nullptr);
+  ~SnapshotReloader();
+  SnapshotReloader(const SnapshotReloader&) = delete;
+  SnapshotReloader& operator=(const SnapshotReloader&) = delete;
+
+  /// One check now. With `strict`, a store that exists but cannot be used (a schema newer than
+  /// this binary, a file that is not a store) throws StoreError instead of being retried.
+  void pollOnce(bool strict = false);
+  void start();
+  void stop();
+
+ private:
+  void run();
+  void failed(const std::string& message);
+
+  const StoreLocation where_;
+  const std::chrono::milliseconds interval_;
+  RouteTableSlot& slot_;
+  const std::size_t loops_;
+  DroppedTargets dropped_;
+  ProxyMetrics* const metrics_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<ChangeFeed> feed_;
+  std::int64_t loadedRevision_{-1};
+  std::chrono::steady_clock::time_point nextPrune_{};
+  std::string failure_;  // the failure being repeated, logged once per streak
+
+  std::mutex mutex_;  // guards thread_
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace portico

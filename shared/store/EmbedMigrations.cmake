@@ -1,0 +1,11 @@
+# Writes a C++ source holding every NNNN_name.sql of SRC_DIR, in order, as the function FUNCTION.
+file(GLOB files ${SRC_DIR}/*.sql)
+list(SORT files)
+set(body "")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} sql)
+  string(APPEND body "    {\"${name}\", R\"portico_sql(${sql})portico_sql\"},\n")
+endforeach()
+file(WRITE ${OUT}.tmp "// Generated from migrations/*.sql; do not edit.\n#include \"store/Migrations.h\"\n\nnamespace portico {\n\nconst std::vector<Migration>& ${FUNCTION}() {\n  static const std::vector<Migration> all{\n${body}  };\n  return all;\n}\n\n} // namespace portico\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,459 @@
+#include "admin/AdminApi.h"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+
+#include <limits>
+
+#include "admin/AdminInput.h"
+#include "admin/AdminJson.h"
+#include "admin/ApiError.h"
+#include "admin/TargetInput.h"
+#include "base/Duration.h"
+#include "base/Errors.h"
+#include "base/Log.h"
+#include "base/Utf8.h"
+#include "store/Store.h"
+
+namespace portico {
+namespace {
+
+AdminResponse jsonAnswer(int status, const Poco::JSON::Object::Ptr& object,
+                         std::int64_t revision = -1) {
+  AdminResponse r;
+  r.status = status;
+  r.body = toJsonText(object);
+  r.revision = revision;
+  return r;
+}
+
+AdminResponse messageAnswer(const std::string& message, std::int64_t revision) {
+  auto o = jsonObject();
+  o->set("message", message);
+  return jsonAnswer(200, o, revision);
+}
+
+std::vector<std::string> urlsOf(const std::vector<TargetSpec>& targets) {
+  std::vector<std::string> urls;
+  for (const auto& t : targets)
+    urls.push_back(t.weight == kDefaultWeight ? t.url
+                                              : t.url + " weight " + std::to_string(t.weight));
+  return urls;
+}
+
+/// A query parameter that must be a whole number in [min, max].
+std::int64_t integerParam(const std::string& name, const std::string& value, std::int64_t min,
+                          std::int64_t max) {
+  std::int64_t n = 0;
+  if (value.empty() || value.size() > 18 ||
+      value.find_first_not_of("0123456789") != std::string::npos)
+    throw ApiError(400, "invalid query parameter '" + name + "': '" + printable(value, 64) +
+                            "' is not a whole number");
+  n = std::stoll(value);
+  if (n < min || n > max)
+    throw ApiError(400, "invalid query parameter '" + name + "': " + value + " is out of range " +
+                            std::to_string(min) + "-" + std::to_string(max));
+  return n;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out.empty() ? "none" : out;
+}
+
+std::string describe(const HealthSpec& h) {
+  return "interval " + formatDuration(h.interval) + ", timeout " + formatDuration(h.timeout) +
+         ", " + toString(h.type) + (h.type == ProbeType::Http ? " " + h.path : "") + ", fall " +
+         std::to_string(h.fall) + ", rise " + std::to_string(h.rise) +
+         (h.slowStart.count() > 0 ? ", slow start " + formatDuration(h.slowStart) : "");
+}
+
+std::string plural(int n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+ApiError routeNotFound(const std::string& prefix) {
+  return ApiError(404, "route " + prefix + " not found");
+}
+
+}  // namespace
+
+AdminApi::AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
+                   std::function<void()> changed)
+    : store_(store),
+      prefix_(std::move(prefix)),
+      healthDefaults_(std::move(healthDefaults)),
+      changed_(std::move(changed)) {}
+
+AdminResponse AdminApi::errorAnswer(int status, const std::string& message,
+                                    const std::string& allow) {
+  auto o = jsonObject();
+  o->set("error", printable(message));  // quotes what the client sent: escaped, valid UTF-8
+  AdminResponse r = jsonAnswer(status, o);
+  r.allow = allow;
+  return r;
+}
+
+AdminResponse AdminApi::handle(const AdminRequest& request) {
+  try {
+    auto answer = dispatch(request);
+    if (storeDown_.exchange(false)) logLine("admin: the store is reachable again");
+    return answer;
+  } catch (const ApiError& e) {
+    return current(errorAnswer(e.status(), e.what(), e.allow()));
+  } catch (const PreconditionFailed& e) {
+    AdminResponse r = errorAnswer(412, e.what());
+    r.revision = e.revision();
+    return r;
+  } catch (const InvalidInput& e) {
+    return current(errorAnswer(400, e.what()));
+  } catch (const NotFound& e) {
+    return current(errorAnswer(404, e.what()));
+  } catch (const Conflict& e) {
+    return current(errorAnswer(409, e.what()));
+  } catch (const StoreUnavailable& e) {
+    // No revision header: reading it would fail the same way.
+    if (!storeDown_.exchange(true))
+      logWarn(std::string("admin: store unavailable (answering 503 until it is back): ") +
+              e.what());
+    return errorAnswer(503, std::string("store unavailable: ") + e.what());
+  } catch (const StoreBusy& e) {
+    logWarn(std::string("admin: store busy on ") + request.method + " " + request.path + ": " +
+            e.what());
+    return errorAnswer(503, std::string("store busy, try again: ") + e.what());
+  } catch (const StoreError& e) {
+    logError(std::string("admin: store error on ") + request.method + " " + request.path + ": " +
+             e.what());
+    return errorAnswer(500, std::string("store error: ") + e.what());
+  } catch (const Poco::Exception& e) {
+    logError("admin: internal error on " + request.method + " " + request.path + ": " +
+             e.displayText());
+    return errorAnswer(500, "internal error: " + e.displayText());
+  } catch (const std::exception& e) {
+    logError(std::string("admin: internal error on ") + request.method + " " + request.path + ": " +
+             e.what());
+    return errorAnswer(500, std::string("internal error: ") + e.what());
+  }
+}
+
+std::string AdminApi::endpointOf(const std::string& path) const {
+  std::string p = path;
+  if (p.size() > 1 && p.back() == '/') p.pop_back();
+  for (const char* suffix : {"", "/changes", "/list", "/add", "/remove", "/routes"})
+    if (p == prefix_ + suffix) return p;
+  return "other";
+}
+
+AdminResponse AdminApi::current(AdminResponse answer) {
+  // An error answer reflects the store as it is now, so a client can retry from its ETag.
+  try {
+    answer.revision = store_.revision();
+  } catch (const std::exception&) {
+    answer.revision = -1;
+  }
+  return answer;
+}
+
+WriteContext AdminApi::writer(const AdminRequest& request) {
+  IfMatch ifMatch;
+  if (request.ifMatch) {
+    try {
+      ifMatch = IfMatch::parse(*request.ifMatch);
+    } catch (const InvalidInput& e) {
+      throw ApiError(400, e.what());
+    }
+  }
+  return WriteContext::api(request.client, std::move(ifMatch));
+}
+
+AdminResponse AdminApi::dispatch(const AdminRequest& request) {
+  std::string path = request.path;
+  if (path.size() > 1 && path.back() == '/') path.pop_back();
+  const std::string& m = request.method;
+  const bool get = m == "GET" || m == "HEAD";
+  auto wrongMethod = [&](const std::string& allow) {
+    return ApiError(405, "method " + m + " not allowed on " + path + " (allowed: " + allow + ")",
+                    allow);
+  };
+  if (path == prefix_) {
+    if (get) return getTarget(request);
+    if (m == "PATCH") return patchTarget(request);
+    throw wrongMethod("GET, HEAD, PATCH");
+  }
+  if (path == prefix_ + "/changes") {
+    if (get) return listChanges(request);
+    throw wrongMethod("GET, HEAD");
+  }
+  if (path == prefix_ + "/list") {
+    if (get) return listRoute(request);
+    throw wrongMethod("GET, HEAD");
+  }
+  if (path == prefix_ + "/add") {
+    if (m == "POST") return addTargets(request);
+    throw wrongMethod("POST");
+  }
+  if (path == prefix_ + "/remove") {
+    if (m == "POST") return removeTargets(request);
+    throw wrongMethod("POST");
+  }
+  if (path == prefix_ + "/routes") {
+    if (get) return listRoutes(request);
+    if (m == "POST") return createRoute(request);
+    if (m == "DELETE") return deleteRoute(request);
+    throw wrongMethod("GET, HEAD, POST, DELETE");
+  }
+  throw ApiError(404, "no such path: " + request.path);
+}
+
+AdminApi::Params AdminApi::queryParams(const AdminRequest& request,
+                                       const std::set<std::string>& known) {
+  Params params;
+  for (const auto& [name, value] : request.query) {
+    if (!known.count(name))
+      throw ApiError(400, "unknown query parameter '" + printable(name, 64) + "'");
+    if (!params.emplace(name, value).second)
+      throw ApiError(400, "query parameter '" + name + "' given more than once");
+  }
+  return params;
+}
+
+std::string AdminApi::requiredParam(const Params& params, const std::string& name) {
+  const auto it = params.find(name);
+  if (it == params.end() || it->second.empty())
+    throw ApiError(400, "missing query parameter '" + name + "'");
+  return it->second;
+}
+
+void AdminApi::written() {
+  if (changed_) changed_();
+}
+
+AdminResponse AdminApi::listRoute(const AdminRequest& request) {
+  const auto params = queryParams(request, {"prefixPath", "limit", "after"});
+  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto limit = pageLimit(params);
+  std::string after;
+  if (auto it = params.find("after"); it != params.end())
+    after = canonicalTarget(it->second, "after");
+  std::int64_t revision = -1;
+  auto route = store_.findRoute(prefix, &revision);
+  if (!route) throw routeNotFound(prefix);
+  if (limit == 0 && after.empty()) return jsonAnswer(200, routeJson(*route), revision);
+  // A page of the targets in stored order: those after `after`, at most `limit`.
+  auto& targets = route->targets;
+  auto from = targets.begin();
+  if (!after.empty()) {
+    from = std::find_if(targets.begin(), targets.end(),
+                        [&](const TargetRecord& t) { return t.url == after; });
+    if (from == targets.end())
+      throw ApiError(
+          400, "invalid query parameter 'after': " + after + " is not a target of route " + prefix);
+    ++from;
+  }
+  const std::size_t left = static_cast<std::size_t>(targets.end() - from);
+  const bool more = limit > 0 && left > limit;
+  std::vector<TargetRecord> page(from, more ? from + static_cast<long>(limit) : targets.end());
+  targets = std::move(page);
+  auto answer = routeJson(*route);
+  if (more) answer->set("next", route->targets.back().url);
+  return jsonAnswer(200, answer, revision);
+}
+
+std::size_t AdminApi::pageLimit(const Params& params) {
+  auto it = params.find("limit");
+  if (it == params.end()) return 0;
+  return static_cast<std::size_t>(integerParam("limit", it->second, 1, kMaxListPage));
+}
+
+AdminResponse AdminApi::getTarget(const AdminRequest& request) {
+  const auto params = queryParams(request, {"prefixPath", "target"});
+  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto url = canonicalTarget(requiredParam(params, "target"), "target");
+  std::int64_t revision = -1;
+  const auto route = store_.findRoute(prefix, &revision);
+  if (!route) throw routeNotFound(prefix);
+  for (const auto& t : route->targets)
+    if (t.url == url) return jsonAnswer(200, targetJson(t), revision);
+  throw ApiError(404, "target " + url + " not found on route " + prefix);
+}
+
+AdminResponse AdminApi::patchTarget(const AdminRequest& request) {
+  const auto params = queryParams(request, {"prefixPath", "target"});
+  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto url = canonicalTarget(requiredParam(params, "target"), "target");
+  const auto who = writer(request);
+  const auto update = readTargetUpdate(*parseJsonObject(request.body));
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  const auto before = store_.findRoute(prefix);
+  if (!before) throw routeNotFound(prefix);
+  std::int64_t revision = -1;
+  TargetRecord target;
+  try {
+    target = store_.updateTarget(prefix, url, update, who, &revision);
+  } catch (const NotFound&) {
+    throw ApiError(404, "target " + url + " not found on route " + prefix);
+  }
+  written();
+  std::vector<std::string> changes;
+  for (const auto& t : before->targets) {
+    if (t.url != url) continue;
+    if (t.weight != target.weight)
+      changes.push_back("weight " + std::to_string(t.weight) + " -> " +
+                        std::to_string(target.weight));
+    if (t.state != target.state)
+      changes.push_back("state " + toString(t.state) + " -> " + toString(target.state));
+  }
+  logLine("target " + url + " of " + prefix + ": " +
+          (changes.empty() ? std::string("unchanged") : joined(changes)) + " (by " +
+          request.client + ")");
+  return jsonAnswer(200, targetJson(target), revision);
+}
+
+AdminResponse AdminApi::listChanges(const AdminRequest& request) {
+  const auto params = queryParams(request, {"since", "limit", "route", "target"});
+  ChangeQuery query;
+  if (auto it = params.find("since"); it != params.end())
+    query.since = integerParam("since", it->second, 0, std::numeric_limits<std::int64_t>::max());
+  if (auto it = params.find("limit"); it != params.end())
+    query.limit = static_cast<int>(integerParam("limit", it->second, 1, kMaxChangesPage));
+  if (auto it = params.find("route"); it != params.end())
+    query.route = normalizePrefixValue(it->second, "route");
+  if (auto it = params.find("target"); it != params.end())
+    query.target = canonicalTarget(it->second, "target");
+  std::int64_t revision = -1;
+  const auto page = store_.changes(query, &revision);
+  auto changes = Poco::makeShared<Poco::JSON::Array>();
+  for (const auto& c : page.changes) changes->add(changeJson(c));
+  auto answer = jsonObject();
+  answer->set("changes", changes);
+  answer->set("nextSince", page.nextSince);
+  return jsonAnswer(200, answer, revision);
+}
+
+AdminResponse AdminApi::addTargets(const AdminRequest& request) {
+  const auto body = parseJsonObject(request.body);
+  rejectUnknownFields(*body, {"prefixPath", "targets", "healthCheck"});
+  const auto prefix = readPrefixField(*body);
+  const auto targets = readTargetSpecsField(*body, true);
+  // Checked against the defaults first so a bad healthCheck is a 400 whether or not the route
+  // exists; the checks are per field, so the merge below cannot fail where this passed.
+  readHealthCheckField(*body, healthDefaults_);
+  const auto who = writer(request);
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  const auto route = store_.findRoute(prefix);
+  if (!route) throw routeNotFound(prefix);
+  const auto health = readHealthCheckField(*body, route->health);
+  std::int64_t revision = -1;
+  const int added = store_.addTargets(prefix, targets, health, who, &revision);
+  written();
+  const int skipped = static_cast<int>(targets.size()) - added;
+  std::string line = "added " + plural(added, "target") + " to " + prefix + " (" +
+                     joined(urlsOf(targets)) +
+                     (skipped ? "; " + std::to_string(skipped) + " already present" : "") + ")";
+  if (health && !(*health == route->health)) line += "; health check now " + describe(*health);
+  logLine(line);
+  auto answer = jsonObject();
+  answer->set("message", "added " + plural(added, "target") + " to " + prefix +
+                             (skipped ? " (" + std::to_string(skipped) + " already present)" : ""));
+  answer->set("addedCount", added);
+  return jsonAnswer(200, answer, revision);
+}
+
+AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
+  const auto body = parseJsonObject(request.body);
+  rejectUnknownFields(*body, {"prefixPath", "targets"});
+  const auto prefix = readPrefixField(*body);
+  const auto urls = readTargetsField(*body, true);
+  const auto who = writer(request);
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  int removed = 0;
+  std::int64_t revision = -1;
+  try {
+    removed = store_.removeTargets(prefix, urls, who, &revision);
+  } catch (const NotFound&) {
+    throw routeNotFound(prefix);
+  }
+  written();
+  const int absent = static_cast<int>(urls.size()) - removed;
+  logLine("removed " + plural(removed, "target") + " from " + prefix + " (" + joined(urls) +
+          (absent ? "; " + std::to_string(absent) + " not present" : "") + ")");
+  auto answer = jsonObject();
+  answer->set("message", "removed " + plural(removed, "target") + " from " + prefix +
+                             (absent ? " (" + std::to_string(absent) + " not present)" : ""));
+  answer->set("removedCount", removed);
+  return jsonAnswer(200, answer, revision);
+}
+
+AdminResponse AdminApi::listRoutes(const AdminRequest& request) {
+  const auto params = queryParams(request, {"limit", "after"});
+  const auto limit = pageLimit(params);
+  std::string after;
+  if (auto it = params.find("after"); it != params.end())
+    after = normalizePrefixValue(it->second, "after");
+  auto routes = Poco::makeShared<Poco::JSON::Array>();
+  std::int64_t revision = -1;
+  auto answer = jsonObject();
+  if (limit == 0 && after.empty()) {
+    for (const auto& r : store_.loadRoutes(&revision)) routes->add(routeJson(r));
+  } else {
+    // One more than asked tells whether another page follows.
+    auto page = store_.loadRoutePage(after, limit == 0 ? 0 : limit + 1, &revision);
+    const bool more = limit > 0 && page.size() > limit;
+    if (more) page.pop_back();
+    for (const auto& r : page) routes->add(routeJson(r));
+    answer->set("routes", routes);
+    if (more) answer->set("next", page.back().prefix);
+  }
+  if (!answer->has("routes")) answer->set("routes", routes);
+  return jsonAnswer(200, answer, revision);
+}
+
+AdminResponse AdminApi::createRoute(const AdminRequest& request) {
+  const auto body = parseJsonObject(request.body);
+  rejectUnknownFields(*body, {"prefixPath", "targets", "balancer", "healthCheck"});
+  RouteSpec spec;
+  spec.prefix = readPrefixField(*body);
+  spec.targets = readTargetSpecsField(*body, false);
+  spec.balancer = readBalancerField(*body);
+  spec.health = readHealthCheckField(*body, healthDefaults_).value_or(healthDefaults_);
+  const auto who = writer(request);
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  RouteRecord route;
+  std::int64_t revision = -1;
+  try {
+    route = store_.createRoute(spec, who, &revision);
+  } catch (const Conflict&) {
+    throw ApiError(409, "route " + spec.prefix + " already exists");
+  }
+  written();
+  logLine("created route " + spec.prefix + " (" + toString(spec.balancer) + ", " +
+          plural(static_cast<int>(spec.targets.size()), "target") + ": " +
+          joined(urlsOf(spec.targets)) + "; health check " + describe(spec.health) + ")");
+  return jsonAnswer(201, routeJson(route), revision);
+}
+
+AdminResponse AdminApi::deleteRoute(const AdminRequest& request) {
+  const auto params = queryParams(request, {"prefixPath"});
+  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto who = writer(request);
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  const auto route = store_.findRoute(prefix);
+  std::int64_t revision = -1;
+  try {
+    store_.deleteRoute(prefix, who, &revision);
+  } catch (const NotFound&) {
+    throw routeNotFound(prefix);
+  }
+  written();
+  const int targets = route ? static_cast<int>(route->targets.size()) : 0;
+  logLine("deleted route " + prefix + " with " + plural(targets, "target"));
+  return messageAnswer("deleted route " + prefix, revision);
+}
+
+}  // namespace portico

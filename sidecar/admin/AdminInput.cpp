@@ -1,0 +1,174 @@
+#include "admin/AdminInput.h"
+
+#include <Poco/JSON/Array.h>
+
+#include <cmath>
+#include <limits>
+
+#include "admin/ApiError.h"
+#include "admin/StrictJson.h"
+#include "base/Duration.h"
+#include "base/Errors.h"
+#include "base/Utf8.h"
+#include "model/Normalize.h"
+
+namespace portico {
+namespace {
+
+using Poco::Dynamic::Var;
+using Poco::JSON::Object;
+
+ApiError badRequest(const std::string& message) {
+  return ApiError(400, message);
+}
+
+ApiError invalidField(const std::string& field, const std::string& why) {
+  return badRequest("invalid field '" + field + "': " + why);
+}
+
+/// Null counts as absent: `"healthCheck": null` is the same as leaving it out.
+bool present(const Object& object, const std::string& name) {
+  return object.has(name) && !object.isNull(name);
+}
+
+std::string stringField(const Object& object, const std::string& name, const std::string& field) {
+  const Var v = object.get(name);
+  if (!v.isString()) throw invalidField(field, "must be a string");
+  return v.extract<std::string>();
+}
+
+// A week, as parseDuration allows; also keeps nanosecond numbers far from overflow.
+constexpr double kMaxDurationMs = 7 * 24 * 3600000.0;
+
+std::chrono::milliseconds durationField(const Object& object, const std::string& name,
+                                        const std::string& field) {
+  const Var v = object.get(name);
+  if (v.isString()) {
+    try {
+      return parseDuration(v.extract<std::string>());
+    } catch (const InvalidInput& e) {
+      throw invalidField(field, e.what());
+    }
+  }
+  if (v.isNumeric() && !v.isBoolean()) {
+    // Go clients marshal time.Duration as an integer count of nanoseconds.
+    const double ms = v.convert<double>() / 1e6;
+    if (!std::isfinite(ms) || ms < 0) throw invalidField(field, "must not be negative");
+    if (ms > kMaxDurationMs) throw invalidField(field, "longer than a week");
+    return std::chrono::milliseconds(std::llround(ms));
+  }
+  throw invalidField(field, "must be a duration string like \"5s\" or a number of nanoseconds");
+}
+
+int countField(const Object& object, const std::string& name, const std::string& field) {
+  const Var v = object.get(name);
+  if (v.isBoolean() || !v.isInteger()) throw invalidField(field, "must be an integer");
+  const double n = v.convert<double>();
+  if (n < 1 || n > 1000) throw invalidField(field, "must be between 1 and 1000");
+  return static_cast<int>(n);
+}
+
+}  // namespace
+
+Object::Ptr parseJsonObject(const std::string& body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw badRequest("request body is empty; expected a JSON object");
+  Var parsed;
+  try {
+    parsed = parseStrictJson(body, 32);
+  } catch (const InvalidInput& e) {
+    throw badRequest(e.what());
+  }
+  if (parsed.type() != typeid(Object::Ptr)) throw badRequest("request body must be a JSON object");
+  return parsed.extract<Object::Ptr>();
+}
+
+void rejectUnknownFields(const Object& object, const std::set<std::string>& known,
+                         const std::string& where) {
+  for (const auto& [name, value] : object) {
+    if (!known.count(name)) throw badRequest("unknown field '" + where + printable(name, 64) + "'");
+  }
+}
+
+std::string normalizePrefixValue(const std::string& value, const std::string& field) {
+  try {
+    return normalizePrefix(value);
+  } catch (const InvalidInput& e) {
+    throw invalidField(field, e.what());
+  }
+}
+
+std::string canonicalTarget(const std::string& value, const std::string& field) {
+  try {
+    return parseTargetUrl(value).canonical;
+  } catch (const InvalidInput& e) {
+    throw invalidField(field, e.what());
+  }
+}
+
+std::string readPrefixField(const Object& object) {
+  if (!present(object, "prefixPath")) throw badRequest("missing field 'prefixPath'");
+  return normalizePrefixValue(stringField(object, "prefixPath", "prefixPath"), "prefixPath");
+}
+
+std::vector<std::string> readTargetsField(const Object& object, bool required) {
+  if (!present(object, "targets")) {
+    if (required) throw badRequest("missing field 'targets'");
+    return {};
+  }
+  const auto array = object.getArray("targets");
+  if (!array) throw invalidField("targets", "must be an array of target URLs");
+  if (required && array->size() == 0) throw invalidField("targets", "must not be empty");
+  std::vector<std::string> urls;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const std::string field = "targets[" + std::to_string(i) + "]";
+    const Var v = array->get(static_cast<unsigned>(i));
+    if (!v.isString()) throw invalidField(field, "must be a string");
+    std::string url = canonicalTarget(v.extract<std::string>(), field);
+    if (seen.insert(url).second) urls.push_back(std::move(url));
+  }
+  return urls;
+}
+
+BalancerKind readBalancerField(const Object& object) {
+  if (!present(object, "balancer")) return BalancerKind::RoundRobin;
+  try {
+    return parseBalancer(stringField(object, "balancer", "balancer"));
+  } catch (const InvalidInput& e) {
+    throw invalidField("balancer", e.what());
+  }
+}
+
+std::optional<HealthSpec> readHealthCheckField(const Object& object, const HealthSpec& base) {
+  if (!present(object, "healthCheck")) return std::nullopt;
+  const auto check = object.getObject("healthCheck");
+  if (!check) throw invalidField("healthCheck", "must be an object");
+  rejectUnknownFields(*check, {"interval", "timeout", "type", "path", "fall", "rise", "slowStart"},
+                      "healthCheck.");
+  HealthSpec spec = base;
+  if (present(*check, "interval"))
+    spec.interval = durationField(*check, "interval", "healthCheck.interval");
+  if (present(*check, "timeout"))
+    spec.timeout = durationField(*check, "timeout", "healthCheck.timeout");
+  if (present(*check, "type")) {
+    try {
+      spec.type = parseProbeType(stringField(*check, "type", "healthCheck.type"));
+    } catch (const InvalidInput& e) {
+      throw invalidField("healthCheck.type", e.what());
+    }
+  }
+  if (present(*check, "path")) spec.path = stringField(*check, "path", "healthCheck.path");
+  if (present(*check, "fall")) spec.fall = countField(*check, "fall", "healthCheck.fall");
+  if (present(*check, "rise")) spec.rise = countField(*check, "rise", "healthCheck.rise");
+  if (present(*check, "slowStart"))
+    spec.slowStart = durationField(*check, "slowStart", "healthCheck.slowStart");
+  try {
+    spec.validate();
+  } catch (const InvalidInput& e) {
+    throw invalidField("healthCheck", e.what());
+  }
+  return spec;
+}
+
+}  // namespace portico

@@ -1,0 +1,71 @@
+#include "admin/AdminJson.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
+
+#include "base/Utf8.h"
+
+namespace portico {
+namespace {
+
+Poco::Dynamic::Var textOrNull(const std::string& text) {
+  if (text.empty()) return Poco::Dynamic::Var();
+  return text;
+}
+
+}  // namespace
+
+Poco::JSON::Object::Ptr targetJson(const TargetRecord& target) {
+  auto o = jsonObject();
+  o->set("target", target.url);
+  o->set("healthy", target.healthy);
+  o->set("lastCheckedAt", textOrNull(target.lastCheckedAt));
+  o->set("lastChangedAt", textOrNull(target.lastChangedAt));
+  o->set("lastError", textOrNull(target.lastError));
+  o->set("weight", target.weight);
+  o->set("state", toString(target.state));
+  o->set("servingSince", textOrNull(target.servingSince));
+  o->set("modifiedAt", textOrNull(target.modifiedAt));
+  o->set("checkedBy", textOrNull(target.checkedBy));
+  return o;
+}
+
+Poco::JSON::Object::Ptr routeJson(const RouteRecord& route) {
+  auto o = jsonObject();
+  o->set("prefixPath", route.prefix);
+  o->set("balancer", toString(route.balancer));
+  o->set("healthCheck", healthCheckJson(route.health));
+  auto targets = Poco::makeShared<Poco::JSON::Array>();
+  for (const auto& t : route.targets) targets->add(targetJson(t));
+  o->set("targets", targets);
+  return o;
+}
+
+Poco::JSON::Object::Ptr changeJson(const ChangeRecord& change) {
+  auto o = jsonObject();
+  o->set("revision", change.revision);
+  o->set("time", change.time);
+  o->set("actor", change.actor);
+  o->set("client", textOrNull(change.client));
+  o->set("action", change.action);
+  o->set("route", change.route);
+  o->set("target", textOrNull(change.target));
+  // Written by the store as JSON objects; parsed back (fields in their stored order) so the
+  // answer nests them.
+  auto parsed = [](const std::string& text) -> Poco::Dynamic::Var {
+    if (text.empty()) return Poco::Dynamic::Var();
+    try {
+      Poco::JSON::Parser parser(Poco::makeShared<Poco::JSON::ParseHandler>(true));
+      return parser.parse(text);
+    } catch (const Poco::Exception&) {
+      // A row someone edited by hand: shown as the text it holds rather than failing the page.
+      return toValidUtf8(text);
+    }
+  };
+  o->set("before", parsed(change.before));
+  o->set("after", parsed(change.after));
+  return o;
+}
+
+}  // namespace portico

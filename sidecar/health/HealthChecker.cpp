@@ -1,0 +1,141 @@
+#include "health/HealthChecker.h"
+
+#include <algorithm>
+
+#include "health/ProbeLoops.h"
+#include "observe/SidecarMetrics.h"
+#include "store/Store.h"
+
+namespace portico {
+
+HealthChecker::HealthChecker(Store& store, std::shared_ptr<const net::TlsClientConfig> tls,
+                             HealthCheckerOptions options)
+    : HealthChecker(store, std::make_shared<ProbeLoops>(options.loops, std::move(tls)), options) {}
+
+HealthChecker::HealthChecker(Store& store, std::shared_ptr<ProbeRunner> runner,
+                             HealthCheckerOptions options)
+    : batchWindow_(options.batchWindow),
+      runner_(std::move(runner)),
+      link_(store, HealthStoreLink::Options{options.revisionPoll, options.checkedFlush}) {}
+
+HealthChecker::~HealthChecker() {
+  stop();
+}
+
+void HealthChecker::observe(SidecarMetrics* metrics) {
+  metrics_ = metrics;
+  link_.observe(metrics);
+}
+
+void HealthChecker::start() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (running_) return;
+    running_ = true;
+    stopping_ = false;
+  }
+  link_.start(*this);  // the first load is done when it returns
+  runner_->start(*this);
+  scheduler_ = std::thread([this] { schedulerLoop(); });
+}
+
+void HealthChecker::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!running_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (scheduler_.joinable()) scheduler_.join();
+  runner_->stop();  // no outcome arrives after this
+  link_.stop();     // verdicts reached so far are written
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Probes dropped in flight are due again at their old time, for a later start().
+  schedule_.releaseInFlight();
+  running_ = false;
+}
+
+void HealthChecker::notifyChanged() {
+  link_.notifyChanged();
+}
+
+void HealthChecker::loaded(const std::vector<RouteRecord>& routes) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    schedule_.sync(routes, Clock::now());
+    scheduleChanged_ = true;
+  }
+  wake_.notify_one();
+}
+
+void HealthChecker::changed(const std::vector<RouteRecord>& routes,
+                            const std::vector<std::string>& removed) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    schedule_.apply(routes, removed, Clock::now());
+    scheduleChanged_ = true;
+  }
+  wake_.notify_one();
+}
+
+void HealthChecker::notStored(const HealthVerdict& verdict) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  schedule_.storeFailed(verdict.targetId, verdict.generation);
+}
+
+void HealthChecker::probed(std::vector<ProbeOutcome>& outcomes) {
+  if (metrics_) {
+    for (const auto& o : outcomes)
+      metrics_->probed(o.job.prefix, o.job.target.canonical, o.result.ok, o.seconds);
+  }
+  std::vector<std::int64_t> checked;
+  checked.reserve(outcomes.size());
+  std::vector<HealthVerdict> verdicts;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto now = Clock::now();
+    for (const auto& o : outcomes) {
+      checked.push_back(o.job.targetId);
+      if (auto verdict = schedule_.complete(o.job, o.result, now))
+        verdicts.push_back(std::move(*verdict));
+      // The scheduler may be asleep past this target's next turn (it was in flight when it
+      // planned): wake it so the phase holds.
+      if (auto due = schedule_.dueOf(o.job.targetId); due && *due < plannedWake_) {
+        plannedWake_ = *due;
+        scheduleChanged_ = true;
+        wake = true;
+      }
+    }
+    // Handed over under the lock: two batches completing the same target must reach the link
+    // in the order the schedule decided them.
+    for (auto& v : verdicts) link_.write(std::move(v));
+  }
+  if (wake) wake_.notify_one();
+  link_.checked(checked);
+}
+
+void HealthChecker::schedulerLoop() {
+  // Without due probes, look again at least this often (a safety net: every change of the
+  // schedule notifies).
+  constexpr auto kIdleWake = std::chrono::seconds(1);
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    scheduleChanged_ = false;
+    auto jobs = schedule_.takeDue(Clock::now());
+    if (!jobs.empty()) {
+      // Outside the lock: a runner may complete a probe (a fake, a refused connect) at once.
+      lock.unlock();
+      runner_->run(std::move(jobs));
+      lock.lock();
+      continue;  // more may have become due meanwhile
+    }
+    const auto now = Clock::now();
+    plannedWake_ = now + kIdleWake;
+    if (auto due = schedule_.nextDue())
+      plannedWake_ = std::min(plannedWake_, std::max(*due, now + batchWindow_));
+    wake_.wait_until(lock, plannedWake_, [this] { return stopping_ || scheduleChanged_; });
+  }
+}
+
+}  // namespace portico

@@ -1,0 +1,216 @@
+#include "health/HealthSchedule.h"
+
+#include <cmath>
+#include <unordered_set>
+
+#include "base/Log.h"
+
+namespace portico {
+
+std::chrono::milliseconds HealthSchedule::phase(std::int64_t targetId,
+                                                std::chrono::milliseconds interval) {
+  constexpr double kGolden = 0.6180339887498949;
+  double whole = 0;
+  const double fraction = std::modf(static_cast<double>(targetId) * kGolden, &whole);
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(std::fabs(fraction) * static_cast<double>(interval.count())));
+}
+
+void HealthSchedule::add(const RouteRecord& route, const TargetRecord& target, TimePoint due) {
+  Entry entry;
+  try {
+    entry.target = parseTargetUrl(target.url);
+  } catch (const std::exception& e) {
+    // The store only holds validated URLs; a bad one is skipped, not allowed to stop the rest.
+    logWarn("health: skipping target " + target.url + " of route " + route.prefix + ": " +
+            e.what());
+    return;
+  }
+  entry.generation = nextGeneration_++;
+  entry.routeId = route.id;
+  entry.prefix = route.prefix;
+  entry.spec = route.health;
+  entry.state = HealthState(target.healthy);
+  entry.stored = target.healthy;
+  auto& placed = entries_[target.id] = std::move(entry);
+  setDue(placed, target.id, due);
+}
+
+void HealthSchedule::setDue(Entry& entry, std::int64_t id, TimePoint due) {
+  if (!entry.inFlight) dueIndex_.erase({entry.due, id});
+  entry.due = due;
+  if (!entry.inFlight) dueIndex_.insert({due, id});
+}
+
+namespace {
+
+/// Stored URLs are canonical; one that is not (an old store) is compared by what it parses to.
+bool sameUrl(const TargetUrl& held, const std::string& stored) {
+  if (held.canonical == stored) return true;
+  try {
+    return parseTargetUrl(stored).canonical == held.canonical;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::vector<std::int64_t> HealthSchedule::syncRoute(const RouteRecord& route, TimePoint now) {
+  std::vector<std::int64_t> kept;
+  kept.reserve(route.targets.size());
+  for (const auto& target : route.targets) {
+    // A disabled target is not checked: dropped like a removed one, due at once when
+    // re-enabled (its stored verdict may be stale by then).
+    if (target.state == ServingState::Disabled) continue;
+    kept.push_back(target.id);
+    auto it = entries_.find(target.id);
+    if (it != entries_.end() &&
+        (!sameUrl(it->second.target, target.url) || it->second.routeId != route.id)) {
+      // SQLite may hand a deleted row's id to a new row: a different target, fresh state.
+      drop(target.id);
+      it = entries_.end();
+    }
+    if (it == entries_.end()) {
+      const bool resumed = !synced_ && !target.lastCheckedAt.empty();
+      add(route, target, resumed ? now + phase(target.id, route.health.interval) : now);
+      continue;
+    }
+    Entry& entry = it->second;
+    entry.prefix = route.prefix;
+    if (entry.spec.interval != route.health.interval && !entry.inFlight) {
+      // A new interval takes effect now rather than after the old one has run out.
+      setDue(entry, target.id, now + phase(target.id, route.health.interval));
+    }
+    entry.spec = route.health;
+  }
+  return kept;
+}
+
+void HealthSchedule::drop(std::int64_t id, const std::string* onlyOn) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  // A reused id may name a target of another route by now: that one stays.
+  if (onlyOn && it->second.prefix != *onlyOn) return;
+  if (!it->second.inFlight) dueIndex_.erase({it->second.due, id});
+  entries_.erase(it);
+}
+
+void HealthSchedule::sync(const std::vector<RouteRecord>& routes, TimePoint now) {
+  std::unordered_set<std::int64_t> seen;
+  byRoute_.clear();
+  for (const auto& route : routes) {
+    auto kept = syncRoute(route, now);
+    seen.insert(kept.begin(), kept.end());
+    byRoute_[route.prefix] = std::move(kept);
+  }
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (seen.count(it->first)) {
+      ++it;
+      continue;
+    }
+    if (!it->second.inFlight) dueIndex_.erase({it->second.due, it->first});
+    it = entries_.erase(it);
+  }
+  synced_ = true;
+}
+
+void HealthSchedule::apply(const std::vector<RouteRecord>& routes,
+                           const std::vector<std::string>& removed, TimePoint now) {
+  for (const auto& prefix : removed) {
+    auto it = byRoute_.find(prefix);
+    if (it == byRoute_.end()) continue;
+    for (const auto id : it->second) drop(id, &prefix);
+    byRoute_.erase(it);
+  }
+  for (const auto& route : routes) {
+    auto kept = syncRoute(route, now);
+    auto& held = byRoute_[route.prefix];
+    const std::unordered_set<std::int64_t> keep(kept.begin(), kept.end());
+    for (const auto id : held) {
+      // Gone from the route, unless the id now names a target kept (a reused id, re-added).
+      if (!keep.count(id)) drop(id, &route.prefix);
+    }
+    held = std::move(kept);
+  }
+  synced_ = true;
+}
+
+std::vector<HealthJob> HealthSchedule::takeDue(TimePoint now) {
+  std::vector<HealthJob> jobs;
+  while (!dueIndex_.empty() && dueIndex_.begin()->first <= now) {
+    const auto id = dueIndex_.begin()->second;
+    dueIndex_.erase(dueIndex_.begin());
+    Entry& entry = entries_.at(id);
+    entry.inFlight = true;
+    jobs.push_back(
+        HealthJob{id, entry.generation, entry.target, entry.spec, entry.due, entry.prefix});
+  }
+  return jobs;
+}
+
+std::optional<HealthVerdict> HealthSchedule::complete(const HealthJob& job,
+                                                      const ProbeResult& result, TimePoint now) {
+  auto it = entries_.find(job.targetId);
+  if (it == entries_.end() || it->second.generation != job.generation) return std::nullopt;
+  Entry& entry = it->second;
+  entry.inFlight = false;
+  TimePoint next = entry.due + entry.spec.interval;
+  if (next < now) next = now;  // fell behind (slow probe or busy pool): probe again soon
+  entry.due = next;
+  dueIndex_.insert({next, job.targetId});
+
+  entry.state.record(result.ok, entry.spec.fall, entry.spec.rise);
+  if (entry.state.healthy() == entry.stored) return std::nullopt;
+  entry.stored = entry.state.healthy();
+  HealthVerdict verdict;
+  verdict.targetId = job.targetId;
+  verdict.generation = entry.generation;
+  verdict.prefix = entry.prefix;
+  verdict.url = entry.target.canonical;
+  verdict.healthy = entry.state.healthy();
+  if (!verdict.healthy) verdict.error = result.error.empty() ? "probe failed" : result.error;
+  return verdict;
+}
+
+void HealthSchedule::release(const HealthJob& job) {
+  auto it = entries_.find(job.targetId);
+  if (it == entries_.end() || it->second.generation != job.generation || !it->second.inFlight)
+    return;
+  it->second.inFlight = false;
+  dueIndex_.insert({it->second.due, job.targetId});
+}
+
+void HealthSchedule::releaseInFlight() {
+  for (auto& [id, entry] : entries_) {
+    if (!entry.inFlight) continue;
+    entry.inFlight = false;
+    dueIndex_.insert({entry.due, id});
+  }
+}
+
+void HealthSchedule::storeFailed(std::int64_t targetId, std::uint64_t generation) {
+  auto it = entries_.find(targetId);
+  if (it == entries_.end() || it->second.generation != generation) return;
+  // Whatever the store holds, it is not the in-memory verdict: the next probe writes again.
+  it->second.stored = !it->second.state.healthy();
+}
+
+std::optional<HealthSchedule::TimePoint> HealthSchedule::nextDue() const {
+  if (dueIndex_.empty()) return std::nullopt;
+  return dueIndex_.begin()->first;
+}
+
+std::optional<HealthSchedule::TimePoint> HealthSchedule::dueOf(std::int64_t targetId) const {
+  auto it = entries_.find(targetId);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.due;
+}
+
+std::optional<bool> HealthSchedule::healthyOf(std::int64_t targetId) const {
+  auto it = entries_.find(targetId);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.state.healthy();
+}
+
+}  // namespace portico

@@ -1,0 +1,112 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "health/HealthState.h"
+#include "health/Probe.h"
+#include "model/Model.h"
+#include "model/Normalize.h"
+
+namespace portico {
+
+/// One probe to run: which target, with which settings, for which due time.
+struct HealthJob {
+  std::int64_t targetId{};
+  std::uint64_t generation{};  // tells a result for a replaced target from a current one
+  TargetUrl target;
+  HealthSpec spec;
+  std::chrono::steady_clock::time_point due;
+  std::string prefix;  // the route's, for metrics labels
+};
+
+/// A verdict the store does not hold yet (a transition to write and log).
+struct HealthVerdict {
+  std::int64_t targetId{};
+  std::uint64_t generation{};
+  std::string prefix;
+  std::string url;
+  bool healthy{true};
+  std::string error;  // empty when healthy
+};
+
+/// What is due when, and each target's fall/rise state: the checker's decisions as pure logic
+/// over explicit time points (no threads, no clock, no I/O), so tests drive it step by step.
+///
+/// Targets are keyed by store id. Targets present at the first sync that were checked before
+/// (a restart) keep their stored verdict and are spread over their interval by a fixed phase
+/// derived from the id; every target that appears later, or was never checked, is due at once.
+/// After a probe the next one is due one interval after the previous due time (never in the
+/// past), so phases hold and probes stay spread.
+class HealthSchedule {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using TimePoint = Clock::time_point;
+
+  /// Brings the targets in line with a store snapshot: adds new ones, drops removed and disabled
+  /// ones (a probe in flight for them is ignored when it completes), takes new health settings.
+  /// Draining targets are checked like active ones.
+  void sync(const std::vector<RouteRecord>& routes, TimePoint now);
+  /// The same for part of the store: `routes` changed (their targets are brought in line as
+  /// sync() would), `removed` are gone; other routes are not looked at, so a change costs what
+  /// it touches however many targets there are.
+  void apply(const std::vector<RouteRecord>& routes, const std::vector<std::string>& removed,
+             TimePoint now);
+  /// The probes due at `now`, marked in flight (a target never has two probes at once).
+  std::vector<HealthJob> takeDue(TimePoint now);
+  /// Counts a finished probe and schedules the next one. Returns the verdict to store when
+  /// the target's verdict differs from the stored one (assumed written from then on).
+  std::optional<HealthVerdict> complete(const HealthJob& job, const ProbeResult& result,
+                                        TimePoint now);
+  /// A job that will not run after all (the checker stopped): due again at its old time.
+  void release(const HealthJob& job);
+  /// Every job in flight will not finish (the runner stopped): each due again at its old time.
+  void releaseInFlight();
+  /// A verdict could not be written: retry after the target's next probe.
+  void storeFailed(std::int64_t targetId, std::uint64_t generation);
+
+  /// The earliest due time of a target not in flight.
+  std::optional<TimePoint> nextDue() const;
+  std::size_t size() const { return entries_.size(); }
+  bool contains(std::int64_t targetId) const { return entries_.count(targetId) != 0; }
+  std::optional<TimePoint> dueOf(std::int64_t targetId) const;
+  std::optional<bool> healthyOf(std::int64_t targetId) const;
+
+  /// Where in its interval a target's probes fall: the fractional part of id × golden ratio,
+  /// so consecutive ids land far apart and any n ids cover the interval nearly evenly.
+  static std::chrono::milliseconds phase(std::int64_t targetId, std::chrono::milliseconds interval);
+
+ private:
+  struct Entry {
+    std::uint64_t generation{};
+    std::int64_t routeId{};
+    std::string prefix;
+    TargetUrl target;  // its canonical form is the stored URL
+    HealthSpec spec;
+    HealthState state;
+    bool stored{true};  // the verdict the store holds, as far as we know
+    TimePoint due;
+    bool inFlight{false};
+  };
+
+  void add(const RouteRecord& route, const TargetRecord& target, TimePoint due);
+  void setDue(Entry& entry, std::int64_t id, TimePoint due);
+  /// Brings one route's targets in line; returns the ids it keeps.
+  std::vector<std::int64_t> syncRoute(const RouteRecord& route, TimePoint now);
+  /// Forgets a target (only if it is on route `onlyOn`, when given).
+  void drop(std::int64_t id, const std::string* onlyOn = nullptr);
+
+  std::unordered_map<std::int64_t, Entry> entries_;
+  std::set<std::pair<TimePoint, std::int64_t>> dueIndex_;  // entries not in flight, by due time
+  std::unordered_map<std::string, std::vector<std::int64_t>> byRoute_;  // prefix -> target ids
+  std::uint64_t nextGeneration_{1};
+  bool synced_{false};
+};
+
+}  // namespace portico

@@ -1,0 +1,144 @@
+#include "health/ProbeLoops.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <unordered_map>
+
+#include "base/Log.h"
+#include "health/ProbeConnection.h"
+#include "net/EventLoop.h"
+#include "net/TimerList.h"
+#include "net/Tls.h"
+
+namespace portico {
+
+/// One event loop and the probes on it. Touched only on its thread, except for the counter.
+class ProbeLoops::Loop final : public ProbeDone {
+ public:
+  Loop(ProbeSink& sink, const net::TlsClientConfig* tls) : sink_(sink), tls_(tls) {
+    loop_.setBatchEnd([this] { endBatch(); });
+  }
+  ~Loop() override {
+    // The thread has returned: close what is still open without outcomes.
+    for (auto& [probe, owned] : live_) owned->cancel();
+  }
+
+  net::EventLoop& loop() { return loop_; }
+  std::size_t inFlight() const { return inFlight_.load(std::memory_order_relaxed); }
+
+  /// On the loop's thread.
+  void startJobs(std::vector<HealthJob>& jobs) {
+    for (auto& job : jobs) {
+      auto& timeouts = timeoutList(job.spec.timeout.count());
+      auto probe = std::make_unique<ProbeConnection>(loop_, *this, std::move(job));
+      ProbeConnection& started = *probe;
+      live_.emplace(&started, std::move(probe));
+      inFlight_.fetch_add(1, std::memory_order_relaxed);
+      try {
+        started.start(timeouts, tls_);
+      } catch (const std::exception& e) {
+        // epoll refused the descriptor (out of memory, a limit): this probe fails, not the loop.
+        if (!started.done()) {
+          started.cancel();
+          finished(started, ProbeResult::failure(std::string("probe: ") + e.what()));
+        }
+      }
+    }
+    // A refused connect finishes inside start(): its outcome goes with this batch.
+  }
+
+  void finished(ProbeConnection& probe, ProbeResult result) override {
+    const double seconds = static_cast<double>(loop_.refreshNow() - probe.startedMs()) / 1000.0;
+    outcomes_.push_back(ProbeOutcome{probe.job(), std::move(result), seconds});
+    closed_.push_back(&probe);
+  }
+
+ private:
+  net::TimerList& timeoutList(std::int64_t ms) {
+    auto it = timeouts_.find(ms);
+    if (it != timeouts_.end()) return *it->second;
+    // Routes share a few timeouts, so a list per distinct value keeps arming O(1); lists are
+    // kept for the loop's life (there are as many as distinct timeouts ever configured).
+    auto list = std::make_unique<net::TimerList>(ms);
+    loop_.watch(*list);
+    return *timeouts_.emplace(ms, std::move(list)).first->second;
+  }
+
+  void endBatch() {
+    for (ProbeConnection* probe : closed_) live_.erase(probe);
+    inFlight_.fetch_sub(closed_.size(), std::memory_order_relaxed);
+    closed_.clear();
+    if (outcomes_.empty()) return;
+    std::vector<ProbeOutcome> batch;
+    batch.swap(outcomes_);
+    sink_.probed(batch);
+  }
+
+  ProbeSink& sink_;
+  const net::TlsClientConfig* tls_;
+  net::EventLoop loop_;
+  std::map<std::int64_t, std::unique_ptr<net::TimerList>> timeouts_;
+  std::unordered_map<ProbeConnection*, std::unique_ptr<ProbeConnection>> live_;
+  std::vector<ProbeConnection*> closed_;
+  std::vector<ProbeOutcome> outcomes_;
+  std::atomic<std::size_t> inFlight_{0};
+};
+
+ProbeLoops::ProbeLoops(std::size_t loops, std::shared_ptr<const net::TlsClientConfig> tls)
+    : count_(std::max<std::size_t>(1, loops)), tls_(std::move(tls)) {}
+
+ProbeLoops::~ProbeLoops() {
+  stop();
+}
+
+void ProbeLoops::start(ProbeSink& sink) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!loops_.empty()) return;
+  for (std::size_t i = 0; i < count_; ++i)
+    loops_.push_back(std::make_unique<Loop>(sink, tls_.get()));
+  for (auto& loop : loops_) {
+    Loop* l = loop.get();
+    threads_.emplace_back([l] {
+      try {
+        l->loop().run();
+      } catch (const std::exception& e) {
+        logError(std::string("health: probe loop stopped: ") + e.what());
+      }
+    });
+  }
+}
+
+void ProbeLoops::run(std::vector<HealthJob> jobs) {
+  if (jobs.empty()) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (loops_.empty()) return;
+  // Whole batches in turn: one post per loop, not one per probe.
+  const std::size_t n = loops_.size();
+  std::vector<std::vector<HealthJob>> shares(n);
+  std::size_t at = next_.fetch_add(1, std::memory_order_relaxed);
+  for (auto& job : jobs) shares[at++ % n].push_back(std::move(job));
+  for (std::size_t i = 0; i < n; ++i) {
+    if (shares[i].empty()) continue;
+    Loop* loop = loops_[i].get();
+    auto share = std::make_shared<std::vector<HealthJob>>(std::move(shares[i]));
+    loop->loop().post([loop, share] { loop->startJobs(*share); });
+  }
+}
+
+void ProbeLoops::stop() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& loop : loops_) loop->loop().stop();
+  for (auto& thread : threads_) thread.join();
+  threads_.clear();
+  loops_.clear();
+}
+
+std::size_t ProbeLoops::inFlight() const {
+  std::size_t n = 0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& loop : loops_) n += loop->inFlight();
+  return n;
+}
+
+}  // namespace portico

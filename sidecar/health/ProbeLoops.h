@@ -1,0 +1,49 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "health/ProbeRunner.h"
+
+namespace portico::net {
+class TlsClientConfig;
+}
+
+namespace portico {
+
+/// The production ProbeRunner: a small fixed set of event loops (one thread each) on which
+/// every probe is a non-blocking ProbeConnection, so 50,000 targets take as many threads as
+/// 5. Jobs are spread over the loops in turn; each loop hands its finished probes to the sink
+/// once per turn, as one batch.
+class ProbeLoops : public ProbeRunner {
+ public:
+  /// `tls`: how https targets are spoken to by http checks (may be null: they fail).
+  explicit ProbeLoops(std::size_t loops = 1,
+                      std::shared_ptr<const net::TlsClientConfig> tls = nullptr);
+  ~ProbeLoops() override;
+  ProbeLoops(const ProbeLoops&) = delete;
+  ProbeLoops& operator=(const ProbeLoops&) = delete;
+
+  void start(ProbeSink& sink) override;
+  void run(std::vector<HealthJob> jobs) override;
+  void stop() override;
+
+  /// Probes in flight now, summed over the loops (for tests and metrics).
+  std::size_t inFlight() const;
+
+ private:
+  class Loop;
+
+  const std::size_t count_;
+  std::shared_ptr<const net::TlsClientConfig> tls_;
+  mutable std::mutex mutex_;  // start/stop against run()
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> next_{0};
+};
+
+}  // namespace portico

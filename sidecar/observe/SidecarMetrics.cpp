@@ -1,0 +1,102 @@
+#include "observe/SidecarMetrics.h"
+
+#include "base/Log.h"
+
+namespace portico {
+namespace {
+
+// Probe workers and admin threads (a few dozen) share these shards.
+constexpr std::size_t kShards = 8;
+
+}  // namespace
+
+SidecarMetrics::SidecarMetrics(Store& store)
+    : store_(store),
+      registry_(kShards, metrics::ShardWriters::Many),
+      checks_(registry_.counter("portico_health_checks_total",
+                                "Health probes run, by route, target and result (success, "
+                                "failure).",
+                                {"route", "target", "result"})),
+      checkDuration_(registry_
+                         .histogram("portico_health_check_duration_seconds",
+                                    "Time a health probe took (connect, or connect and response).",
+                                    {}, metrics::Registry::latencyBuckets())
+                         .with()),
+      transitions_(registry_.counter("portico_health_transitions_total",
+                                     "Health verdicts changed and stored, by the state entered.",
+                                     {"route", "target", "to"})),
+      admin_(registry_.counter("portico_admin_requests_total",
+                               "Admin API requests answered, by method, endpoint and status code.",
+                               {"method", "endpoint", "code"})),
+      writeDuration_(registry_
+                         .histogram("portico_store_write_duration_seconds",
+                                    "Time a store write transaction took, waiting for the lock "
+                                    "included.",
+                                    {}, metrics::Registry::latencyBuckets())
+                         .with()),
+      busy_(registry_
+                .counter("portico_store_busy_total",
+                         "Store writes that gave up on the lock after the busy timeout.")
+                .with()) {
+  registry_.addCollector([this](metrics::Exposition& out) { collectStore(out); });
+  registry_.addCollector([this](metrics::Exposition& out) { process_.collect(out); });
+}
+
+void SidecarMetrics::probed(const std::string& route, const std::string& target, bool ok,
+                            double seconds) {
+  auto& shard = registry_.threadShard();
+  // A family look-up per probe (a lock and a map search): probes run at most a few thousand
+  // a second, off any data path.
+  checks_.with({route, target, ok ? "success" : "failure"}).add(shard);
+  checkDuration_.observe(shard, seconds);
+}
+
+void SidecarMetrics::transitioned(const std::string& route, const std::string& target,
+                                  bool healthy) {
+  transitions_.with({route, target, healthy ? "healthy" : "unhealthy"})
+      .add(registry_.threadShard());
+}
+
+void SidecarMetrics::adminRequest(const std::string& method, const std::string& endpoint,
+                                  int status) {
+  admin_.with({methodLabel(method), endpoint, std::to_string(status)}).add(registry_.threadShard());
+}
+
+void SidecarMetrics::written(double seconds) {
+  writeDuration_.observe(registry_.threadShard(), seconds);
+}
+
+void SidecarMetrics::busy() {
+  busy_.add(registry_.threadShard());
+}
+
+std::string SidecarMetrics::methodLabel(const std::string& method) {
+  for (const char* known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+    if (method == known) return method;
+  return "other";
+}
+
+std::string SidecarMetrics::scrape() const {
+  return registry_.scrape();
+}
+
+void SidecarMetrics::collectStore(metrics::Exposition& out) const {
+  std::vector<RouteRecord> routes;
+  std::int64_t revision = -1;
+  try {
+    revision = store_.revision();
+    routes = store_.loadRoutes();
+  } catch (const std::exception& e) {
+    logWarn(std::string("metrics: cannot read the store: ") + e.what());
+  }
+  out.family("portico_target_healthy", "1 when the stored health verdict admits the target.",
+             "gauge");
+  for (const auto& r : routes)
+    for (const auto& t : r.targets)
+      out.sample("portico_target_healthy", {{"route", r.prefix}, {"target", t.url}},
+                 std::uint64_t{t.healthy ? 1u : 0u});
+  out.family("portico_store_revision", "The store's revision counter (-1: unreadable).", "gauge");
+  out.sample("portico_store_revision", {}, revision);
+}
+
+}  // namespace portico

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "metrics/ProcessMetrics.h"
+#include "metrics/Registry.h"
+#include "store/Store.h"
+
+namespace portico {
+
+/// The sidecar's metrics, named in one place: health checks, admin requests and store writes
+/// as events, the store's verdicts and revision read at scrape time. Served at /metrics on the
+/// admin listener. Events come from the probe workers and admin threads (shared shards).
+class SidecarMetrics : public StoreObserver {
+ public:
+  /// `store` is read at scrape time for target health and the revision.
+  explicit SidecarMetrics(Store& store);
+  SidecarMetrics(const SidecarMetrics&) = delete;
+  SidecarMetrics& operator=(const SidecarMetrics&) = delete;
+
+  /// One probe finished.
+  void probed(const std::string& route, const std::string& target, bool ok, double seconds);
+  /// A target's verdict changed and was stored.
+  void transitioned(const std::string& route, const std::string& target, bool healthy);
+  /// An admin request was answered. `endpoint` is one of the API's paths or "other".
+  void adminRequest(const std::string& method, const std::string& endpoint, int status);
+
+  // StoreObserver
+  void written(double seconds) override;
+  void busy() override;
+
+  std::string scrape() const;
+
+  /// The method label: the methods the API knows, else "other" (labels stay few).
+  static std::string methodLabel(const std::string& method);
+
+ private:
+  void collectStore(metrics::Exposition& out) const;
+
+  Store& store_;
+  metrics::Registry registry_;
+  metrics::CounterFamily& checks_;
+  metrics::Histogram checkDuration_;
+  metrics::CounterFamily& transitions_;
+  metrics::CounterFamily& admin_;
+  metrics::Histogram writeDuration_;
+  metrics::Counter busy_;
+  metrics::ProcessMetrics process_;
+};
+
+}  // namespace portico
