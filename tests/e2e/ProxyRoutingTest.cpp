@@ -497,8 +497,15 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
       std::ifstream in(accessLog);
       return std::string(std::istreambuf_iterator<char>(in), {});
     };
-    CPPUNIT_ASSERT(
-        waitUntil([&] { return fileText().find("/unrouted") != std::string::npos; }, 5s));
+    // Each loop writes its line once the answer is out: the two requests may be served by
+    // different loops, so the second line can land before the first.
+    CPPUNIT_ASSERT(waitUntil(
+        [&] {
+          const std::string t = fileText();
+          return t.find("/unrouted") != std::string::npos &&
+                 t.find("/proxy/logged") != std::string::npos;
+        },
+        5s));
     const std::string text = fileText();
     CPPUNIT_ASSERT_MESSAGE(text, text.find("127.0.0.1 GET /proxy/logged?x=1 /proxy/ " +
                                            s.url("e1") + " 200 ") != std::string::npos);
