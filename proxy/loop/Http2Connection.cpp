@@ -77,16 +77,13 @@ struct Http2Connection::Callbacks {
     return 0;
   }
 
-  static int onFrame(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+  static int onFrame(nghttp2_session*, const nghttp2_frame* frame, void* user) {
     Http2Connection& c = self(user);
     const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     if (frame->hd.type == NGHTTP2_DATA) {
       c.emptyFrames_ = frame->hd.length == 0 && !end ? c.emptyFrames_ + 1 : 0;
-      if (c.emptyFrames_ > kMaxEmptyFrames) {
-        // The rest of the input is ignored; the connection closes once the GOAWAY is out.
-        nghttp2_session_terminate_session(session, NGHTTP2_ENHANCE_YOUR_CALM);
-        return 0;
-      }
+      // Ended after this input (nghttp2 must not be terminated inside its DATA handling).
+      if (c.emptyFrames_ > kMaxEmptyFrames) c.flooded_ = true;
     }
     Http2Stream* s = stream(c, frame->hd.stream_id);
     if (!s) return 0;
@@ -242,6 +239,8 @@ std::size_t Http2Connection::readOnce() {
     close();
     return 0;
   }
+  // The rest of the input is ignored from now on; the connection closes once GOAWAY is out.
+  if (flooded_) nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
   pump();
   return n;
 }

@@ -85,6 +85,7 @@ class Http2Connection final : public ClientSession,
   // Streams whose request head came in the current turn, dispatched at its end.
   std::vector<std::int32_t> ready_;
   unsigned emptyFrames_{0};  // DATA frames in a row with neither payload nor END_STREAM
+  bool flooded_{false};      // too many of them: GOAWAY ENHANCE_YOUR_CALM
   std::uint32_t interest_{0};
   bool registered_{false};
   bool writeBlocked_{false};

@@ -5,6 +5,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -71,7 +72,9 @@ struct AbuseStack {
     const std::string log = client.log();
     CPPUNIT_ASSERT_EQUAL_MESSAGE(log, 0, status.value_or(-1));
     const auto last = log.rfind("\n{");
-    return json(log.substr(last == std::string::npos ? 0 : last + 1));
+    const std::string outcome = log.substr(last == std::string::npos ? 0 : last + 1);
+    std::cerr << scenario << ": " << outcome;  // what was measured, for the record
+    return json(outcome);
   }
 
   std::string proxyLog() { return stack.lastProxy().log(); }
@@ -204,6 +207,7 @@ class Http2AbuseTest : public CppUnit::TestFixture {
     const auto r = t.play("rapid-reset", {"--count=500", "--seconds=5"});
     CPPUNIT_ASSERT_EQUAL_MESSAGE(text(r), 200, number(r, "after_status"));
     const std::size_t opened = backend.connections().size() - before;
+    std::cerr << " upstream connections opened: " << opened;
     // Streams reset before their target was chosen cost no connection (at most 10 % may have
     // been dispatched before their reset arrived).
     CPPUNIT_ASSERT_MESSAGE(std::to_string(opened) + " upstream connections for 500 reset streams",
