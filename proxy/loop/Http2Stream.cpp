@@ -138,6 +138,7 @@ void Http2Stream::closed() {
     exchange_->clientGone();
     if (!logged_) log(499, exchange_->bytesSent());
   }
+  releaseBody();
 }
 
 ssize_t Http2Stream::read(std::uint8_t* buffer, std::size_t length, std::uint32_t* flags) {
@@ -239,6 +240,7 @@ void Http2Stream::responseEnd() {
 
 void Http2Stream::answer(const ProxyAnswer& a) {
   answered_ = true;
+  releaseBody();
   status_ = a.status;
   const std::string body = JsonError::body(a.message);
   std::vector<std::string> fields = statusFields(a.status);
@@ -315,18 +317,29 @@ void Http2Stream::deliverMore() {
   // The client's window opens only for what the target took, so a slow target slows the client
   // down instead of filling memory.
   const bool flowing = exchange_->flushRequest();
+  // Queued for the target either way (written, or copied into its outbox by a blocked flush):
+  // requestBodyWanted() must not queue these bytes a second time.
+  pendingBody_.clear();
   if (!flowing) {
     bodyWanted_ = false;  // requestBodyWanted() comes again when the target drained
     if (!requestEnded_) phase_.bodyBacklogged();  // the target is slow, not the client
     apply();
     return;
   }
-  pendingBody_.clear();
   if (unconsumed_ > 0) {
     nghttp2_session_consume(conn_.session(), id_, unconsumed_);
     unconsumed_ = 0;
     conn_.pump();
   }
+}
+
+void Http2Stream::releaseBody() {
+  // Body bytes nobody forwards any more: the connection's window must open for them again, or
+  // each refused upload would shrink it for good.
+  pendingBody_.clear();
+  if (unconsumed_ == 0) return;
+  nghttp2_session_consume(conn_.session(), id_, unconsumed_);
+  unconsumed_ = 0;
 }
 
 void Http2Stream::apply() {
@@ -363,6 +376,7 @@ void Http2Stream::reset(std::uint32_t errorCode) {
 void Http2Stream::abandon() {
   answered_ = true;  // body bytes still arriving are dropped
   if (exchange_ && !exchange_->finished()) exchange_->clientGone();
+  releaseBody();
 }
 
 void Http2Stream::log(int status, std::uint64_t bytes) {

@@ -69,6 +69,7 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   /// stream's output as its body.
   void submit(const std::vector<std::string>& fields, bool body);
   void deliverMore();
+  void releaseBody();
   /// Arms the timeout the phase says runs now (O(1), no allocation).
   void apply();
   /// The response bytes not yet taken by nghttp2 decide whether the send timeout runs.

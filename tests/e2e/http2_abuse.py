@@ -50,6 +50,8 @@ class Client:
         self.closed_at = None
         self.remote_settings = None
         self.settings_acked = False
+        self.send_window = {0: 65535}  # stream (0: the connection) -> bytes we may send
+        self.bodies = {}  # stream -> response body
         self.send(PREFACE + SettingsFrame(0, settings or {}).serialize())
 
     def send(self, data):
@@ -102,6 +104,11 @@ class Client:
                 self.settings_acked = True
             else:
                 self.remote_settings = dict(frame.settings)
+                initial = self.remote_settings.get(SettingsFrame.INITIAL_WINDOW_SIZE)
+                if initial is not None:
+                    for stream in self.send_window:
+                        if stream:
+                            self.send_window[stream] = initial
                 self.send(SettingsFrame(0, flags=["ACK"]).serialize())
         elif isinstance(frame, PingFrame) and "ACK" not in frame.flags:
             self.send(PingFrame(0, frame.opaque_data, flags=["ACK"]).serialize())
@@ -116,11 +123,15 @@ class Client:
         elif isinstance(frame, DataFrame):
             size = len(frame.data) + frame.pad_length
             self.data[frame.stream_id] = self.data.get(frame.stream_id, 0) + len(frame.data)
+            self.bodies[frame.stream_id] = self.bodies.get(frame.stream_id, b"") + frame.data
             if self.window_updates and size:
                 self.send(WindowUpdateFrame(0, size).serialize() +
                           WindowUpdateFrame(frame.stream_id, size).serialize())
             if "END_STREAM" in frame.flags:
                 self.ended[frame.stream_id] = now
+        elif isinstance(frame, WindowUpdateFrame):
+            self.send_window[frame.stream_id] = (self.send_window.get(frame.stream_id, 0) +
+                                                 frame.window_increment)
         elif isinstance(frame, RstStreamFrame):
             self.resets[frame.stream_id] = (frame.error_code, now)
         elif isinstance(frame, GoAwayFrame):
@@ -304,7 +315,45 @@ def rapid_reset(args):
             "goaway": c.goaway and c.goaway[0]}
 
 
-SCENARIOS = {"empty-data-flood": empty_data_flood, "zero-window": zero_window,
+def fnv1a(data):
+    h = 14695981039346656037
+    for b in data:
+        h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return "%016x" % h
+
+
+def upload(args):
+    """Not an attack: a large POST that obeys flow control, to a target that reads it late, so
+    the proxy's back-pressure stops and resumes the body several times."""
+    c = Client(args.port)
+    c.ready()
+    body = bytes((i * 7 + i // 4096) % 251 for i in range(args.count))
+    c.send_window[1] = c.remote_settings.get(SettingsFrame.INITIAL_WINDOW_SIZE, 65535)
+    c.send(c.request(1, "/proxy/upload?delay=300ms", "POST",
+                     [("content-length", str(len(body)))], end_stream=False))
+    sent = 0
+    deadline = time.monotonic() + args.seconds
+    while sent < len(body) and time.monotonic() < deadline and not c.finished(1):
+        room = min(c.send_window[0], c.send_window[1], 16384, len(body) - sent)
+        if room <= 0:
+            c.poll(0.05)
+            continue
+        frame = DataFrame(1, body[sent:sent + room])
+        if sent + room == len(body):
+            frame.flags.add("END_STREAM")
+        c.send(frame.serialize())
+        c.send_window[0] -= room
+        c.send_window[1] -= room
+        sent += room
+        c.poll(0)
+    c.run_until(lambda: c.finished(1), max(0.1, deadline - time.monotonic()))
+    echoed = json.loads(c.bodies.get(1, b"{}") or b"{}")
+    return {"sent": sent, "status": c.statuses.get(1, (0,))[0],
+            "body_length": echoed.get("bodyLength"), "fnv_ok": echoed.get("bodyFnv1a") == fnv1a(body),
+            "reset": c.resets.get(1, (None,))[0]}
+
+
+SCENARIOS = {"upload": upload, "empty-data-flood": empty_data_flood, "zero-window": zero_window,
              "stalled-body": stalled_body, "stalled-head": stalled_head,
              "stream-burst": stream_burst, "many-headers": many_headers,
              "rapid-reset": rapid_reset}
