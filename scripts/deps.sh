@@ -28,11 +28,13 @@ portico_install_deps() {
   # HTTP/2 and the tests' certificates. libpq-dev: the PostgreSQL store (store.url); postgresql:
   # the server its end-to-end tests start (initdb, pg_ctl) and the several-proxies walk-through.
   # varnish: varnishtest runs the conformance suite (tests/conformance/*.vtc). clang-format and
-  # clang-tidy: the format check (scripts/format.sh) and scripts/tidy.sh.
+  # clang-tidy: the format check (scripts/format.sh) and scripts/tidy.sh. python3-h2 (with its
+  # hyperframe and hpack): the HTTP/2 abuse tests write raw frames with them
+  # (tests/e2e/http2_abuse.py).
   local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
               libpq-dev postgresql
               node-llhttp libssl-dev libnghttp2-dev openssl prometheus python3-jsonschema
-              python3-yaml clang clang-format clang-tidy libclang-rt-dev varnish "$@")
+              python3-yaml python3-h2 clang clang-format clang-tidy libclang-rt-dev varnish "$@")
   # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.
   command -v npm >/dev/null || pkgs+=(nodejs npm)
   local missing

@@ -2,6 +2,7 @@
 portico_test(proxy_unit_tests unit
   unit/RoutePathTest.cpp unit/RouteTableTest.cpp unit/HeaderFilterTest.cpp unit/HeaderForwardedTest.cpp
   unit/ProxyBodyReaderTest.cpp unit/MessageFramingTest.cpp unit/ClientPhaseTest.cpp
+  unit/Http2RequestHeadTest.cpp
   unit/AccessLogTest.cpp unit/RequestIdTest.cpp unit/ProxyMetricsTest.cpp unit/ForwardingPolicyTest.cpp
   unit/RouteTablePatchTest.cpp unit/StoreChangesTest.cpp
   LIBS portico_proxy TIMEOUT 120)
@@ -19,3 +20,6 @@ portico_test(operations_e2e_tests e2e e2e/OperationsTest.cpp LIBS Poco::JSON TIM
 portico_test(proxy_e2e_tls_tests e2e e2e/ProxyTlsTest.cpp TIMEOUT 240)
 # https targets: TLS to targets, pooled and resumed, verification failures as 502s.
 portico_test(proxy_e2e_https_target_tests e2e e2e/ProxyHttpsTargetTest.cpp TIMEOUT 180)
+# HTTP/2 under attack (floods, zero windows, stalled streams, stream and header limits, rapid
+# reset), played by tests/e2e/http2_abuse.py with python3-h2's frame and HPACK modules.
+portico_test(proxy_e2e_http2_abuse_tests e2e e2e/Http2AbuseTest.cpp TIMEOUT 240)

@@ -23,10 +23,12 @@ class ProxyLoop;
 class Http2Stream;
 
 /// One client's HTTP/2 connection (ALPN "h2" on the TLS listener). nghttp2 does the framing,
-/// HPACK, flow control and the protocol's limits (128 concurrent streams, the header list size,
-/// the reset and CONTINUATION flood guards); each stream becomes an Exchange through the same
-/// forwarding policy as an HTTP/1.1 request, with back-pressure both ways through the flow
-/// control windows.
+/// HPACK, flow control and its flood guards (rapid reset, CONTINUATION, SETTINGS); the
+/// connection adds what nghttp2 leaves to it: streams over the 128 it advertises refused one by
+/// one (REFUSED_STREAM, never the whole connection), a GOAWAY for floods of empty DATA frames,
+/// and a bounded amount of input per turn of the loop. Each stream (Http2Stream) becomes an
+/// Exchange through the same forwarding policy as an HTTP/1.1 request, with back-pressure both
+/// ways through the flow control windows and HTTP/1.1's client timeouts per stream.
 class Http2Connection final : public ClientSession,
                               public net::EventHandler,
                               public net::TimerHandler {
@@ -62,6 +64,9 @@ class Http2Connection final : public ClientSession,
   enum Tag { kIdle, kSend };
 
   void readInput();
+  /// One read and what nghttp2 makes of it; the bytes read (0: nothing more now, or closed).
+  std::size_t readOnce();
+  void dispatchReady();
   void updateInterest();
   void armTimer();
   void close();
@@ -77,12 +82,18 @@ class Http2Connection final : public ClientSession,
   // Streams closed while one of their own methods may be on the stack: released on the next
   // event of the connection (or with it).
   std::vector<std::unique_ptr<Http2Stream>> closedStreams_;
+  // Streams whose request head came in the current turn, dispatched at its end.
+  std::vector<std::int32_t> ready_;
+  unsigned emptyFrames_{0};  // DATA frames in a row with neither payload nor END_STREAM
+  bool flooded_{false};      // too many of them: GOAWAY ENHANCE_YOUR_CALM
   std::uint32_t interest_{0};
   bool registered_{false};
   bool writeBlocked_{false};
   bool closed_{false};
   bool draining_{false};
   bool pumping_{false};
+  bool settingsSent_{false};
+  bool resumeRead_{false};  // input left over from a turn's budget: read again next turn
 };
 
 }  // namespace portico

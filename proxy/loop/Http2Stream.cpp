@@ -1,0 +1,389 @@
+#include "loop/Http2Stream.h"
+
+#include <nghttp2/nghttp2.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "base/Duration.h"
+#include "forward/JsonError.h"
+#include "http/HttpDate.h"
+#include "http/NumberText.h"
+#include "loop/Http2Connection.h"
+#include "loop/ProxyLoop.h"
+#include "loop/RequestLog.h"
+#include "routing/RequestRouting.h"
+
+namespace portico {
+namespace {
+
+constexpr std::size_t kStreamHighWater = 64 * 1024;  // response bytes a stream buffers
+
+using Timeout = ClientPhase::Timeout;
+
+std::string lowerCase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+/// The loop's list for a stream's timeout: the client timeouts of HTTP/1.1 that apply to a
+/// stream (keep-alive and linger belong to the connection, tunnels do not exist on HTTP/2).
+net::TimerList* timerList(ProxyLoop& loop, Timeout timeout) {
+  switch (timeout) {
+    case Timeout::Header:
+      return &loop.headerTimeouts();
+    case Timeout::Body:
+      return &loop.bodyTimeouts();
+    case Timeout::Send:
+      return &loop.sendTimeouts();
+    default:
+      return nullptr;
+  }
+}
+
+/// The fields every answer of the proxy's own carries, and the status line.
+std::vector<std::string> statusFields(int status) {
+  char digits[24];
+  return {":status", std::string(http::decimalText(static_cast<std::uint64_t>(status), digits)),
+          "date",    std::string(http::httpDate()),
+          "server",  "portico"};
+}
+
+}  // namespace
+
+Http2Stream::Http2Stream(Http2Connection& connection, std::int32_t id)
+    : conn_(connection),
+      id_(id),
+      started_(std::chrono::steady_clock::now()),
+      request_(connection.loop().limits().maxHeaderBytes),
+      timer_(*this, 0) {
+  // The header timeout bounds the whole header block (HEADERS and its CONTINUATIONs).
+  phase_.headStarted();
+  apply();
+}
+
+Http2Stream::~Http2Stream() {
+  timer_.cancel();
+  if (exchange_) {
+    if (!exchange_->finished()) exchange_->clientGone();
+    conn_.loop().recycle(std::move(exchange_));
+  }
+}
+
+void Http2Stream::headersDone(bool endStream) {
+  requestEnded_ = endStream;
+  headComplete_ = true;
+  request_.finish(endStream);
+  phase_.headComplete(endStream);
+  apply();
+  // Over SETTINGS_MAX_HEADER_LIST_SIZE (= proxy.max_header_bytes): as HTTP/1.1 refuses a head
+  // over the limit, before any target sees it.
+  if (request_.tooLarge()) answer({431, "request header fields too large"});
+}
+
+void Http2Stream::dispatch() {
+  if (closed_ || answered_ || exchange_ || !headComplete_) return;
+  const std::shared_ptr<const RouteTable>& table = conn_.loop().table();
+  RequestRouting routing = RequestRouting::of(*table, request_.head().target());
+  if (!routing.route) {
+    answer({routing.status, routing.message});
+    return;
+  }
+  exchange_ = conn_.loop().takeExchange();
+  exchange_->start(*this, table, *routing.route, request_.head(), std::move(routing.resolved),
+                   conn_.peer(), conn_.peerTrusted(), true);
+}
+
+void Http2Stream::data(const std::uint8_t* bytes, std::size_t size) {
+  if (!exchange_ || exchange_->finished() || answered_) {
+    if (!exchange_ && !answered_ && !closed_) {
+      // Not dispatched yet (the head came in this very input): kept until the target is ready.
+      pendingBody_.append(reinterpret_cast<const char*>(bytes), size);
+      unconsumed_ += size;
+      return;
+    }
+    // Nobody takes them any more: drop them but keep the connection's window open.
+    nghttp2_session_consume(conn_.session(), id_, size);
+    return;
+  }
+  phase_.bodyProgress();
+  apply();
+  if (!bodyWanted_) {
+    pendingBody_.append(reinterpret_cast<const char*>(bytes), size);
+    unconsumed_ += size;
+    return;
+  }
+  exchange_->requestBody(std::string_view(reinterpret_cast<const char*>(bytes), size));
+  unconsumed_ += size;
+  deliverMore();
+}
+
+void Http2Stream::endOfRequest() {
+  requestEnded_ = true;
+  phase_.requestComplete();
+  apply();
+  if (exchange_ && bodyWanted_ && !exchange_->finished()) {
+    exchange_->requestBodyEnd();
+    exchange_->flushRequest();
+  }
+}
+
+void Http2Stream::closed() {
+  closed_ = true;
+  timer_.cancel();
+  if (exchange_ && !exchange_->finished()) {
+    exchange_->clientGone();
+    if (!logged_) log(499, exchange_->bytesSent());
+  }
+  releaseBody();
+}
+
+ssize_t Http2Stream::read(std::uint8_t* buffer, std::size_t length, std::uint32_t* flags) {
+  const std::size_t available = out_.size() - outPos_;
+  if (available == 0 && !outEnd_) return NGHTTP2_ERR_DEFERRED;
+  const std::size_t n = std::min(length, available);
+  std::memcpy(buffer, out_.data() + outPos_, n);
+  outPos_ += n;
+  if (outPos_ == out_.size()) {
+    out_.clear();
+    outPos_ = 0;
+    if (outEnd_) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      eofQueued_ = true;
+    }
+  } else if (outPos_ > 32 * 1024) {
+    out_.erase(0, outPos_);
+    outPos_ = 0;
+  }
+  outputChanged(n > 0 || (*flags & NGHTTP2_DATA_FLAG_EOF));
+  if (paused_ && out_.size() - outPos_ < kStreamHighWater) {
+    // The client took enough: the exchange reads the target again.
+    paused_ = false;
+    if (exchange_ && !exchange_->finished()) exchange_->clientDrained();
+  }
+  return static_cast<ssize_t>(n);
+}
+
+void Http2Stream::requestBodyWanted() {
+  bodyWanted_ = true;
+  if (!requestEnded_) phase_.bodyWanted();
+  apply();
+  if (!pendingBody_.empty()) exchange_->requestBody(pendingBody_);
+  if (requestEnded_) exchange_->requestBodyEnd();
+  deliverMore();
+}
+
+void Http2Stream::responseHead(const http::HttpHead& upstream,
+                               const ForwardingPolicy::Response& plan) {
+  status_ = upstream.status();
+  std::vector<std::string> fields = statusFields(status_);
+  if (upstream.has(http::KnownHeader::Date)) fields.erase(fields.begin() + 2, fields.begin() + 4);
+  if (upstream.has(http::KnownHeader::Server)) fields.resize(fields.size() - 2);
+  exchange_->policy().forEachResponseHeader(upstream,
+                                            [&](std::string_view name, std::string_view value) {
+                                              fields.push_back(lowerCase(name));
+                                              fields.emplace_back(value);
+                                            });
+  bool body = true;
+  std::uint64_t length = 0;
+  bool haveLength = false;
+  if (plan.client == http::BodyFraming::Empty) {
+    body = false;
+    if (const auto announced = http::MessageFraming::announcedLength(upstream)) {
+      length = *announced;
+      haveLength = true;
+    }
+  } else if (plan.client == http::BodyFraming::Length) {
+    length = plan.length;
+    haveLength = true;
+    body = plan.length > 0;
+  }
+  if (haveLength) {
+    char digits[24];
+    fields.push_back("content-length");
+    fields.emplace_back(http::decimalText(length, digits));
+  }
+  submit(fields, body);
+  if (!body) outEnd_ = true;
+}
+
+void Http2Stream::responseBody(std::string_view bytes) {
+  out_.append(bytes);
+  bytes_ += bytes.size();
+}
+
+bool Http2Stream::flushResponse() {
+  if (closed_) return false;
+  nghttp2_session_resume_data(conn_.session(), id_);
+  conn_.pump();
+  if (closed_) return false;
+  outputChanged(false);
+  if (out_.size() - outPos_ >= kStreamHighWater) {
+    paused_ = true;
+    return false;
+  }
+  return true;
+}
+
+void Http2Stream::responseEnd() {
+  outEnd_ = true;
+  if (!closed_) {
+    nghttp2_session_resume_data(conn_.session(), id_);
+    conn_.pump();
+    if (!closed_) outputChanged(false);
+  }
+  log(status_, bytes_);
+}
+
+void Http2Stream::answer(const ProxyAnswer& a) {
+  answered_ = true;
+  releaseBody();
+  status_ = a.status;
+  const std::string body = JsonError::body(a.message);
+  std::vector<std::string> fields = statusFields(a.status);
+  fields.insert(fields.end(), {"content-type", "application/json", "content-length",
+                               std::to_string(body.size())});
+  out_ = body;
+  outPos_ = 0;
+  outEnd_ = true;
+  submit(fields, true);
+  log(a.status, body.size());
+  conn_.pump();
+  if (!closed_) outputChanged(false);
+}
+
+void Http2Stream::abortResponse() {
+  reset(NGHTTP2_INTERNAL_ERROR);
+}
+
+void Http2Stream::tunnel(const http::HttpHead&, const ForwardingPolicy::Response&,
+                         std::unique_ptr<UpstreamChannel> channel) {
+  // No WebSocket over HTTP/2 (RFC 8441 is not offered): clients use HTTP/1.1 for it.
+  channel->abort();
+  abortResponse();
+}
+
+void Http2Stream::onTimeout(int tag) {
+  armed_ = Timeout::None;
+  if (closed_) return;
+  const ClientLimits& limits = conn_.loop().limits();
+  switch (static_cast<Timeout>(tag)) {
+    case Timeout::Header:
+      answer({408, "request head not received within " + formatDuration(limits.headerTimeout)});
+      return;
+    case Timeout::Body:
+      // The client stopped sending its body: the target must not take what came as complete.
+      abandon();
+      if (status_ != 0) {
+        reset(NGHTTP2_CANCEL);
+      } else {
+        answer({408, "request body not received within " + formatDuration(limits.bodyTimeout)});
+      }
+      return;
+    case Timeout::Send:
+      // The client does not take the response (its window stays closed): it pays with the
+      // stream, not the loop with memory or the target with a connection held open.
+      abandon();
+      reset(NGHTTP2_CANCEL);
+      return;
+    default:
+      return;
+  }
+}
+
+void Http2Stream::submit(const std::vector<std::string>& fields, bool body) {
+  if (closed_) return;
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(fields.size() / 2);
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+    nva.push_back({reinterpret_cast<std::uint8_t*>(const_cast<char*>(fields[i].data())),
+                   reinterpret_cast<std::uint8_t*>(const_cast<char*>(fields[i + 1].data())),
+                   fields[i].size(), fields[i + 1].size(), NGHTTP2_NV_FLAG_NONE});
+  }
+  nghttp2_data_provider provider{};
+  provider.source.ptr = this;
+  provider.read_callback = [](nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
+                              std::uint32_t* flags, nghttp2_data_source* src, void*) -> ssize_t {
+    return static_cast<Http2Stream*>(src->ptr)->read(buf, length, flags);
+  };
+  nghttp2_submit_response(conn_.session(), id_, nva.data(), nva.size(), body ? &provider : nullptr);
+  if (!body) eofQueued_ = true;
+}
+
+void Http2Stream::deliverMore() {
+  // The client's window opens only for what the target took, so a slow target slows the client
+  // down instead of filling memory.
+  const bool flowing = exchange_->flushRequest();
+  // Queued for the target either way (written, or copied into its outbox by a blocked flush):
+  // requestBodyWanted() must not queue these bytes a second time.
+  pendingBody_.clear();
+  if (!flowing) {
+    bodyWanted_ = false;  // requestBodyWanted() comes again when the target drained
+    if (!requestEnded_) phase_.bodyBacklogged();  // the target is slow, not the client
+    apply();
+    return;
+  }
+  if (unconsumed_ > 0) {
+    nghttp2_session_consume(conn_.session(), id_, unconsumed_);
+    unconsumed_ = 0;
+    conn_.pump();
+  }
+}
+
+void Http2Stream::releaseBody() {
+  // Body bytes nobody forwards any more: the connection's window must open for them again, or
+  // each refused upload would shrink it for good.
+  pendingBody_.clear();
+  if (unconsumed_ == 0) return;
+  nghttp2_session_consume(conn_.session(), id_, unconsumed_);
+  unconsumed_ = 0;
+}
+
+void Http2Stream::apply() {
+  if (closed_) return;
+  const Timeout timeout = phase_.timeout();
+  const bool restart = phase_.takeRestart();
+  if (timeout == armed_ && !restart) return;
+  armed_ = timeout;
+  timer_.tag = static_cast<int>(timeout);
+  if (net::TimerList* list = timerList(conn_.loop(), timeout)) {
+    list->arm(timer_, conn_.loop().events().now());
+  } else {
+    timer_.cancel();
+  }
+}
+
+void Http2Stream::outputChanged(bool progress) {
+  const bool unsent = out_.size() > outPos_ || (outEnd_ && !eofQueued_);
+  if (unsent) {
+    if (progress) phase_.writeProgress();
+    phase_.writeBlocked();
+  } else {
+    phase_.writeDrained();
+  }
+  apply();
+}
+
+void Http2Stream::reset(std::uint32_t errorCode) {
+  if (!closed_) nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, errorCode);
+  log(status_, bytes_);
+  conn_.pump();
+}
+
+void Http2Stream::abandon() {
+  answered_ = true;  // body bytes still arriving are dropped
+  if (exchange_ && !exchange_->finished()) exchange_->clientGone();
+  releaseBody();
+}
+
+void Http2Stream::log(int status, std::uint64_t bytes) {
+  if (logged_) return;
+  logged_ = true;
+  logRequest(conn_.loop(), request_.empty() ? nullptr : &request_.head(), "HTTP/2.0",
+             exchange_.get(), conn_.peer(), status, bytes, started_);
+}
+
+}  // namespace portico
