@@ -6,13 +6,15 @@
 
 namespace portico {
 
-class SqliteConnection;
+class SqlTransaction;
+
+/// The SQL of the `changes` table, the same on both databases.
 
 /// Inserts `log`'s rows as `revision`, then deletes the oldest rows beyond `limit`.
-void writeChanges(SqliteConnection& conn, const ChangeLog& log, std::int64_t revision,
+void writeChanges(SqlTransaction& tx, const ChangeLog& log, std::int64_t revision,
                   std::int64_t limit);
 /// One page of history after `query.since`, oldest first, within the caller's read
 /// transaction; `revision` is the store's revision in that transaction.
-ChangePage readChanges(SqliteConnection& conn, const ChangeQuery& query, std::int64_t revision);
+ChangePage readChanges(SqlTransaction& tx, const ChangeQuery& query, std::int64_t revision);
 
 }  // namespace portico

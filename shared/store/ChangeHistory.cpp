@@ -1,0 +1,87 @@
+#include "store/ChangeHistory.h"
+
+#include "store/SqlTransaction.h"
+
+namespace portico {
+namespace {
+
+constexpr const char* kColumns =
+    "SELECT revision, time, actor, COALESCE(client, ''), action, route, COALESCE(target, ''), "
+    "COALESCE(before, ''), COALESCE(after, '') FROM changes ";
+
+/// The rows at `revision` (`where` compares it with $1) matching the query's filters.
+std::vector<ChangeRecord> readRows(SqlTransaction& tx, const std::string& where,
+                                   const std::string& order, std::int64_t revision,
+                                   const ChangeQuery& query) {
+  std::string sql = kColumns + where;
+  SqlParams params{revision};
+  if (!query.route.empty()) {
+    params.emplace_back(query.route);
+    sql += " AND route = $" + std::to_string(params.size());
+  }
+  if (!query.target.empty()) {
+    params.emplace_back(query.target);
+    sql += " AND target = $" + std::to_string(params.size());
+  }
+  const auto r = tx.query(sql + order, params);
+  std::vector<ChangeRecord> rows;
+  rows.reserve(r.size());
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    ChangeRecord c;
+    c.revision = r.integer(i, 0);
+    c.time = r.text(i, 1);
+    c.actor = r.text(i, 2);
+    c.client = r.text(i, 3);
+    c.action = r.text(i, 4);
+    c.route = r.text(i, 5);
+    c.target = r.text(i, 6);
+    c.before = r.text(i, 7);
+    c.after = r.text(i, 8);
+    rows.push_back(std::move(c));
+  }
+  return rows;
+}
+
+}  // namespace
+
+void writeChanges(SqlTransaction& tx, const ChangeLog& log, std::int64_t revision,
+                  std::int64_t limit) {
+  const auto& who = log.who();
+  for (const auto& row : log.rows()) {
+    tx.exec(
+        "INSERT INTO changes (revision, time, actor, client, action, route, target, before, "
+        "after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        {revision, log.now(), who.actor, textOrNull(who.client), row.action, row.route,
+         textOrNull(row.target), textOrNull(row.before), textOrNull(row.after)});
+  }
+  // Ids only grow and only the oldest are deleted, so the newest `limit` rows are the ids above
+  // max(id) - limit: one index range, however large the table.
+  tx.exec("DELETE FROM changes WHERE id <= (SELECT MAX(id) FROM changes) - $1", {limit});
+}
+
+ChangePage readChanges(SqlTransaction& tx, const ChangeQuery& query, std::int64_t revision) {
+  ChangePage page;
+  page.changes = readRows(
+      tx, "WHERE revision > $1",
+      " ORDER BY revision, id LIMIT " + std::to_string(static_cast<std::int64_t>(query.limit) + 1),
+      query.since, query);
+  const auto limit = static_cast<std::size_t>(query.limit);
+  if (page.changes.size() <= limit) {
+    // Everything up to the revision this read sees has been read: writers commit revisions in
+    // order, so none below it can still appear. (A client ahead of the store, one that followed
+    // a store since replaced, is brought back to it.)
+    page.nextSince = revision;
+    return page;
+  }
+  // Full page: end it at a revision boundary, so the next page (revision > nextSince) neither
+  // repeats nor skips rows of a revision split here.
+  const std::int64_t cut = page.changes[limit].revision;
+  while (!page.changes.empty() && page.changes.back().revision == cut) page.changes.pop_back();
+  // One revision has more rows than the limit: it comes whole, a page larger than asked.
+  if (page.changes.empty())
+    page.changes = readRows(tx, "WHERE revision = $1", " ORDER BY id", cut, query);
+  page.nextSince = page.changes.back().revision;
+  return page;
+}
+
+}  // namespace portico
