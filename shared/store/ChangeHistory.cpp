@@ -84,4 +84,35 @@ ChangePage readChanges(SqlTransaction& tx, const ChangeQuery& query, std::int64_
   return page;
 }
 
+RouteChanges readRouteChanges(SqlTransaction& tx, std::int64_t since) {
+  RouteChanges changes;
+  changes.revision = tx.queryInt("SELECT value FROM revision WHERE id = 1");
+  if (since == changes.revision) return changes;
+  // Writers commit in revision order and history ids grow with it, the oldest trimmed first:
+  // when the oldest row kept is at or below `since`, every row after it is still there.
+  // Otherwise some may be gone (or the store is not the one `since` came from): read everything.
+  bool reaches = since >= 0 && since < changes.revision;
+  if (reaches) {
+    // -1 when the history is empty.
+    const auto oldest = tx.queryInt("SELECT COALESCE(MIN(revision), -1) FROM changes");
+    reaches = oldest >= 0 && oldest <= since;
+  }
+  if (!reaches) {
+    changes.complete = false;
+    changes.routes = tx.routes();
+    return changes;
+  }
+  const auto touched =
+      tx.query("SELECT DISTINCT route FROM changes WHERE revision > $1 ORDER BY route", {since});
+  for (std::size_t i = 0; i < touched.size(); ++i) {
+    const std::string& prefix = touched.text(i, 0);
+    if (auto found = tx.route(prefix)) {
+      changes.routes.push_back(std::move(*found));
+    } else {
+      changes.removed.push_back(prefix);
+    }
+  }
+  return changes;
+}
+
 }  // namespace portico

@@ -47,6 +47,8 @@ class SqlTransaction {
   virtual std::int64_t insert(const std::string& sql, const SqlParams& params) = 0;
   /// The route with `prefix` and its targets as this transaction sees them (the store's reader).
   virtual std::optional<RouteRecord> route(const std::string& prefix) = 0;
+  /// Every route with its targets, in prefix order.
+  virtual std::vector<RouteRecord> routes() = 0;
   virtual void commit() = 0;
 
   /// The first column of the first row; throws StoreError when there is none.

@@ -162,6 +162,7 @@ class PostgresStore::Transaction final : public SqlTransaction {
     if (routes.empty()) return std::nullopt;
     return std::move(routes.front());
   }
+  std::vector<RouteRecord> routes() override { return loadRoutesOn(conn_, std::nullopt); }
   void commit() override { tx_.commit(); }
 
  private:
@@ -186,7 +187,10 @@ class PostgresStore::Transaction final : public SqlTransaction {
 
 PostgresStore::PostgresStore(const std::string& url, Access access,
                              const std::vector<Migration>& migrations)
-    : StoreWriter(access, kDialect), pool_(url, access == Access::ReadOnly) {
+    : StoreWriter(access, kDialect),
+      pool_(
+          [url, access] { return std::make_unique<PgConnection>(url, access == Access::ReadOnly); },
+          [](PgConnection& conn) { return conn.reusable(); }) {
   auto conn = pool_.acquire();
   migrate(*conn, migrations, access == Access::ReadWrite);
 }
@@ -253,37 +257,8 @@ std::vector<RouteRecord> PostgresStore::loadRoutes(std::int64_t* revision) {
 
 RouteChanges PostgresStore::routesChangedSince(std::int64_t since) {
   return withConnection([&](PgConnection& conn) {
-    PgTransaction tx(conn, kReadSnapshot);
-    RouteChanges changes;
-    changes.revision = conn.queryInt("SELECT value FROM revision WHERE id = 1");
-    if (since == changes.revision) {
-      tx.commit();
-      return changes;
-    }
-    // Writers commit in revision order and history ids grow with it, the oldest trimmed
-    // first: when the oldest row kept is at or below `since`, every row after it is there.
-    bool reaches = since >= 0 && since < changes.revision;
-    if (reaches) {
-      const auto oldest = conn.queryInt("SELECT COALESCE(MIN(revision), -1) FROM changes");
-      reaches = oldest >= 0 && oldest <= since;
-    }
-    if (!reaches) {
-      changes.complete = false;
-      changes.routes = loadRoutesOn(conn, std::nullopt);
-      tx.commit();
-      return changes;
-    }
-    const auto touched = conn.exec(
-        "SELECT DISTINCT route FROM changes WHERE revision > $1 ORDER BY route", {num(since)});
-    for (int i = 0; i < touched.rows(); ++i) {
-      const std::string prefix = touched.text(i, 0);
-      auto found = loadRoutesOn(conn, prefix);
-      if (found.empty()) {
-        changes.removed.push_back(prefix);
-      } else {
-        changes.routes.push_back(std::move(found.front()));
-      }
-    }
+    Transaction tx(conn, kReadSnapshot);
+    auto changes = readRouteChanges(tx, since);
     tx.commit();
     return changes;
   });

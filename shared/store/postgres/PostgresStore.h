@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "store/ConnectionPool.h"
 #include "store/Migrations.h"
 #include "store/StoreWriter.h"
-#include "store/postgres/PostgresPool.h"
+#include "store/postgres/Postgres.h"
 
 namespace portico {
 
@@ -57,7 +58,7 @@ class PostgresStore final : public StoreWriter {
   template <typename F>
   auto withConnection(F&& body) -> decltype(body(std::declval<PgConnection&>()));
 
-  PostgresPool pool_;
+  ConnectionPool<PgConnection> pool_;  // a connection per concurrent operation
 };
 
 }  // namespace portico

@@ -9,10 +9,10 @@
 
 #include "base/Errors.h"
 #include "store/ChangeHistory.h"
+#include "store/ConnectionPool.h"
 #include "store/SqlTransaction.h"
 #include "store/sqlite/Sqlite.h"
 #include "store/sqlite/SqliteMigrations.h"
-#include "store/sqlite/SqliteReaders.h"
 
 namespace portico {
 namespace {
@@ -43,6 +43,18 @@ class BusyTimeout {
  private:
   SqliteConnection& conn_;
 };
+
+/// A connection for reads. With WAL, a read on its own connection sees the last committed state
+/// while another connection (this process's writer or another process) holds the write lock,
+/// so a read waits neither for a write nor for another read; only the busy timeout bounds it.
+std::unique_ptr<SqliteConnection> openReader(const std::string& path) {
+  // Opened read-write but query-only: a read-only open of a WAL database fails when its -shm
+  // file is absent, and query_only still makes every write an error.
+  auto conn = std::make_unique<SqliteConnection>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+  sqlite3_busy_timeout(conn->get(), kBusyTimeoutMs);
+  conn->exec("PRAGMA query_only = ON");
+  return conn;
+}
 
 std::int64_t revisionOf(SqliteConnection& conn) {
   return conn.queryInt("SELECT value FROM revision WHERE id = 1");
@@ -104,6 +116,7 @@ class SqliteStore::Transaction final : public SqlTransaction {
     if (routes.empty()) return std::nullopt;
     return std::move(routes.front());
   }
+  std::vector<RouteRecord> routes() override { return loadRoutesLocked(conn_, "", ""); }
   void commit() override { tx_.commit(); }
 
  private:
@@ -160,7 +173,10 @@ SqliteStore::SqliteStore(const std::string& path, Access access,
   migrate(*conn_, migrations, writable);
   if (writable) checkCanWrite(*conn_);
   if (!writable) conn_->exec("PRAGMA query_only = ON");
-  readers_ = std::make_unique<SqliteReaders>(path, kBusyTimeoutMs);
+  readers_ = std::make_unique<ConnectionPool<SqliteConnection>>(
+      [path] { return openReader(path); },
+      // A connection left inside a transaction (a failed read) would pin an old snapshot.
+      [](SqliteConnection& conn) { return sqlite3_get_autocommit(conn.get()) != 0; });
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -286,43 +302,8 @@ std::optional<RouteRecord> SqliteStore::findRoute(const std::string& prefix,
 
 RouteChanges SqliteStore::routesChangedSince(std::int64_t since) {
   auto reader = readers_->acquire();
-  SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
-  RouteChanges changes;
-  changes.revision = revisionOf(*reader);
-  if (since == changes.revision) {
-    tx.commit();
-    return changes;
-  }
-  // History rows go oldest first (by id, which grows with the revision): when the oldest row
-  // kept is at or below `since`, every row after `since` is still there. Otherwise some may be
-  // gone (or the store is not the one `since` came from): read everything.
-  bool reaches = since >= 0 && since < changes.revision;
-  if (reaches) {
-    // -1 when the history is empty.
-    SqliteStatement oldest(reader->get(), "SELECT COALESCE(MIN(revision), -1) FROM changes");
-    reaches = oldest.step() && oldest.columnInt(0) >= 0 && oldest.columnInt(0) <= since;
-  }
-  if (!reaches) {
-    changes.complete = false;
-    changes.routes = loadRoutesLocked(*reader, "", "");
-    tx.commit();
-    return changes;
-  }
-  std::vector<std::string> touched;
-  {
-    SqliteStatement st(reader->get(),
-                       "SELECT DISTINCT route FROM changes WHERE revision > ? ORDER BY route");
-    st.bind(1, since);
-    while (st.step()) touched.push_back(st.columnText(0));
-  }
-  for (const auto& prefix : touched) {
-    auto found = loadRoutesLocked(*reader, "WHERE prefix = ?", prefix);
-    if (found.empty()) {
-      changes.removed.push_back(prefix);
-    } else {
-      changes.routes.push_back(std::move(found.front()));
-    }
-  }
+  Transaction tx(*reader, SqliteTransaction::Kind::Deferred);
+  auto changes = readRouteChanges(tx, since);
   tx.commit();
   return changes;
 }

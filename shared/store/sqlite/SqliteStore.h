@@ -14,14 +14,15 @@
 namespace portico {
 
 class SqliteConnection;
-class SqliteReaders;
+template <typename Connection>
+class ConnectionPool;
 
 /// The store in one SQLite file (WAL), the embedded default (`store.path`). Writes go through
 /// one connection under a process-wide mutex and SQLite's write lock (BEGIN IMMEDIATE), so
 /// several processes may share the file; reads run on connections of their own
-/// (SqliteReaders): they see the last committed state and never wait for a write, this
-/// process's or another's. The writes are StoreWriter's. A ReadWrite store checks at opening that
-/// it can write (StoreError otherwise). Leases use the clock of the machine the file is on.
+/// (query-only, lent from a pool): they see the last committed state and never wait for a write,
+/// this process's or another's. The writes are StoreWriter's. A ReadWrite store checks at opening
+/// that it can write (StoreError otherwise). Leases use the clock of the machine the file is on.
 class SqliteStore final : public StoreWriter {
  public:
   explicit SqliteStore(const std::string& path, Access access = Access::ReadWrite,
@@ -56,7 +57,8 @@ class SqliteStore final : public StoreWriter {
 
   std::mutex mutex_;  // one connection; SQLite transactions must not interleave across threads
   std::unique_ptr<SqliteConnection> conn_;
-  std::unique_ptr<SqliteReaders> readers_;  // the reads: schema, revision, routes, changes
+  // The reads: schema, revision, routes, changes.
+  std::unique_ptr<ConnectionPool<SqliteConnection>> readers_;
 };
 
 }  // namespace portico
