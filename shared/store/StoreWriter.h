@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/SqlDialect.h"
@@ -64,8 +65,6 @@ class StoreWriter : public Store {
   /// Called inside a change's transaction after its revision bump and history rows, just
   /// before the commit (PostgreSQL announces the change to its followers here).
   virtual void announce(SqlTransaction& tx, std::int64_t revision);
-
-  Access access() const { return access_; }
 
  private:
   class Change;
