@@ -23,8 +23,8 @@ class StoreObserver {
 
 /// The store both programs share: routes, targets, health verdicts, the revision counter, the
 /// change history and the health-check leases. Two implementations: SqliteStore (a file,
-/// `store.path`) and PostgresStore (a server, `store.url`); openStore() picks one from the
-/// settings and the code above never knows which it has.
+/// `store.path`) and PostgresStore (a server, `store.url`), whose writes StoreWriter writes once
+/// for both; openStore() picks one from the settings and the code above never knows which it has.
 ///
 /// The sidecar opens it ReadWrite (creates, migrates, writes); the proxy opens it ReadOnly
 /// (never writes, refuses a schema it does not know). Every change commits in one transaction

@@ -23,6 +23,7 @@ class PgResult {
   PgResult& operator=(PgResult&&) = delete;
 
   int rows() const { return PQntuples(result_); }
+  int columns() const { return PQnfields(result_); }
   bool isNull(int row, int col) const { return PQgetisnull(result_, row, col) != 0; }
   std::string text(int row, int col) const;
   /// Throws StoreError for a value that is not an integer.

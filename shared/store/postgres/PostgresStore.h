@@ -1,15 +1,15 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "store/ConnectionPool.h"
 #include "store/Migrations.h"
-#include "store/Store.h"
-#include "store/postgres/PostgresPool.h"
+#include "store/StoreWriter.h"
+#include "store/postgres/Postgres.h"
 
 namespace portico {
 
@@ -20,12 +20,12 @@ namespace portico {
 /// of several rows run in one REPEATABLE READ READ ONLY transaction (a consistent snapshot).
 /// Leases and their expiry use the server's clock. An unreachable server is StoreUnavailable;
 /// an operation that failed on a connection idle since before a server restart is retried
-/// once on a new connection, unless its COMMIT was already sent.
+/// once on a new connection, unless its COMMIT was already sent. The writes are StoreWriter's.
 ///
 /// The schema version lives in portico_schema; a ReadWrite store upgrades an older schema
 /// under an advisory lock (several sidecars starting together upgrade once), a ReadOnly one
 /// refuses it (StoreNotReady), and both refuse a newer one (StoreError).
-class PostgresStore final : public Store {
+class PostgresStore final : public StoreWriter {
  public:
   explicit PostgresStore(const std::string& url, Access access = Access::ReadWrite,
                          const std::vector<Migration>& migrations = embeddedPostgresMigrations());
@@ -36,7 +36,6 @@ class PostgresStore final : public Store {
   static int checkSchema(const std::string& url,
                          const std::vector<Migration>& migrations = embeddedPostgresMigrations());
 
-  void setHistoryLimit(std::int64_t rows) override;
   int schemaVersion() override;
   std::int64_t revision() override;
   std::vector<RouteRecord> loadRoutes(std::int64_t* revision = nullptr) override;
@@ -46,41 +45,20 @@ class PostgresStore final : public Store {
   std::optional<RouteRecord> findRoute(const std::string& prefix,
                                        std::int64_t* revision = nullptr) override;
   ChangePage changes(const ChangeQuery& query, std::int64_t* revision = nullptr) override;
-  RouteRecord createRoute(const RouteSpec& spec, const WriteContext& who = {},
-                          std::int64_t* revision = nullptr) override;
-  void deleteRoute(const std::string& prefix, const WriteContext& who = {},
-                   std::int64_t* revision = nullptr) override;
-  int addTargets(const std::string& prefix, const std::vector<TargetSpec>& targets,
-                 const std::optional<HealthSpec>& health = std::nullopt,
-                 const WriteContext& who = {}, std::int64_t* revision = nullptr) override;
-  int removeTargets(const std::string& prefix, const std::vector<std::string>& urls,
-                    const WriteContext& who = {}, std::int64_t* revision = nullptr) override;
-  TargetRecord updateTarget(const std::string& prefix, const std::string& url,
-                            const TargetUpdate& update, const WriteContext& who = {},
-                            std::int64_t* revision = nullptr) override;
-  std::vector<std::string> seed(const std::vector<RouteSpec>& routes) override;
-  bool recordVerdict(std::int64_t targetId, bool healthy, const std::string& error,
-                     const std::string& holder = "") override;
-  void recordChecked(const std::vector<std::int64_t>& targetIds) override;
-  std::vector<std::int64_t> renewLeases(const std::string& holder,
-                                        std::chrono::milliseconds ttl) override;
-  void releaseLeases(const std::string& holder) override;
 
   /// The channel every committed change is announced on.
   static constexpr const char* kChannel = "portico_changes";
 
  private:
-  class Write;
+  class Transaction;
 
+  void transact(WriteKind kind, const std::function<void(SqlTransaction&)>& body) override;
+  /// NOTIFY kChannel, delivered when the change commits.
+  void announce(SqlTransaction& tx, std::int64_t revision) override;
   template <typename F>
   auto withConnection(F&& body) -> decltype(body(std::declval<PgConnection&>()));
-  template <typename F>
-  auto timedWrite(F&& body) -> decltype(body(std::declval<PgConnection&>()));
-  void requireWritable() const;
 
-  PostgresPool pool_;
-  Access access_;
-  std::atomic<std::int64_t> historyLimit_{kDefaultHistoryLimit};
+  ConnectionPool<PgConnection> pool_;  // a connection per concurrent operation
 };
 
 }  // namespace portico

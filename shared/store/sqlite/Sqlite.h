@@ -39,6 +39,7 @@ class SqliteStatement {
   /// True while a row is available; false when done. Throws StoreError on failure.
   bool step();
   void reset();
+  int columns() const { return sqlite3_column_count(stmt_); }
   std::int64_t columnInt(int col) const;
   std::string columnText(int col) const;
 

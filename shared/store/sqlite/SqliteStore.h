@@ -9,20 +9,21 @@
 #include <vector>
 
 #include "store/Migrations.h"
-#include "store/Store.h"
+#include "store/StoreWriter.h"
 
 namespace portico {
 
 class SqliteConnection;
-class SqliteReaders;
+template <typename Connection>
+class ConnectionPool;
 
 /// The store in one SQLite file (WAL), the embedded default (`store.path`). Writes go through
 /// one connection under a process-wide mutex and SQLite's write lock (BEGIN IMMEDIATE), so
 /// several processes may share the file; reads run on connections of their own
-/// (SqliteReaders): they see the last committed state and never wait for a write, this
-/// process's or another's. A ReadWrite store checks at opening that it can write (StoreError
-/// otherwise). Leases use the clock of the machine the file is on.
-class SqliteStore final : public Store {
+/// (query-only, lent from a pool): they see the last committed state and never wait for a write,
+/// this process's or another's. The writes are StoreWriter's. A ReadWrite store checks at opening
+/// that it can write (StoreError otherwise). Leases use the clock of the machine the file is on.
+class SqliteStore final : public StoreWriter {
  public:
   explicit SqliteStore(const std::string& path, Access access = Access::ReadWrite,
                        const std::vector<Migration>& migrations = embeddedMigrations());
@@ -34,7 +35,6 @@ class SqliteStore final : public Store {
   static int checkSchema(const std::string& path,
                          const std::vector<Migration>& migrations = embeddedMigrations());
 
-  void setHistoryLimit(std::int64_t rows) override;
   int schemaVersion() override;
   std::int64_t revision() override;
   std::vector<RouteRecord> loadRoutes(std::int64_t* revision = nullptr) override;
@@ -44,43 +44,21 @@ class SqliteStore final : public Store {
   RouteChanges routesChangedSince(std::int64_t since) override;
   std::vector<RouteRecord> loadRoutePage(const std::string& after, std::size_t limit,
                                          std::int64_t* revision = nullptr) override;
-  RouteRecord createRoute(const RouteSpec& spec, const WriteContext& who = {},
-                          std::int64_t* revision = nullptr) override;
-  void deleteRoute(const std::string& prefix, const WriteContext& who = {},
-                   std::int64_t* revision = nullptr) override;
-  int addTargets(const std::string& prefix, const std::vector<TargetSpec>& targets,
-                 const std::optional<HealthSpec>& health = std::nullopt,
-                 const WriteContext& who = {}, std::int64_t* revision = nullptr) override;
-  int removeTargets(const std::string& prefix, const std::vector<std::string>& urls,
-                    const WriteContext& who = {}, std::int64_t* revision = nullptr) override;
-  TargetRecord updateTarget(const std::string& prefix, const std::string& url,
-                            const TargetUpdate& update, const WriteContext& who = {},
-                            std::int64_t* revision = nullptr) override;
-  std::vector<std::string> seed(const std::vector<RouteSpec>& routes) override;
-  bool recordVerdict(std::int64_t targetId, bool healthy, const std::string& error,
-                     const std::string& holder = "") override;
-  void recordChecked(const std::vector<std::int64_t>& targetIds) override;
-  std::vector<std::int64_t> renewLeases(const std::string& holder,
-                                        std::chrono::milliseconds ttl) override;
-  void releaseLeases(const std::string& holder) override;
 
  private:
-  class Write;
+  class Transaction;
 
+  void transact(WriteKind kind, const std::function<void(SqlTransaction&)>& body) override;
   /// Every route matching `where` (a WHERE clause with one parameter, or "") with its targets,
   /// in prefix order (the first `limit` when given), read on `conn` (the writer's, inside a
-  /// Write, or a reader's).
-  std::vector<RouteRecord> loadRoutesLocked(SqliteConnection& conn, const std::string& where,
-                                            const std::string& arg, std::size_t limit = 0);
-  void requireWritable() const;
-  template <typename F>
-  auto timedWrite(F&& body) -> decltype(body());
+  /// write, or a reader's).
+  static std::vector<RouteRecord> loadRoutesLocked(SqliteConnection& conn, const std::string& where,
+                                                   const std::string& arg, std::size_t limit = 0);
 
   std::mutex mutex_;  // one connection; SQLite transactions must not interleave across threads
   std::unique_ptr<SqliteConnection> conn_;
-  std::unique_ptr<SqliteReaders> readers_;  // the reads: schema, revision, routes, changes
-  Access access_;
-  std::int64_t historyLimit_{kDefaultHistoryLimit};
+  // The reads: schema, revision, routes, changes.
+  std::unique_ptr<ConnectionPool<SqliteConnection>> readers_;
 };
 
 }  // namespace portico

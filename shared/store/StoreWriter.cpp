@@ -1,0 +1,424 @@
+#include "store/StoreWriter.h"
+
+#include <cassert>
+#include <set>
+#include <type_traits>
+
+#include "base/Errors.h"
+#include "model/ModelJson.h"
+#include "store/ChangeHistory.h"
+#include "store/SqlTransaction.h"
+
+namespace portico {
+namespace {
+
+void requireWeight(int weight) {
+  if (weight < 0 || weight > kMaxWeight)
+    throw InvalidInput("weight " + std::to_string(weight) + " is out of range 0-" +
+                       std::to_string(kMaxWeight));
+}
+
+Poco::JSON::Object::Ptr one(const std::string& name, const Poco::Dynamic::Var& value) {
+  auto o = jsonObject();
+  o->set(name, value);
+  return o;
+}
+
+Poco::JSON::Object::Ptr verdictJson(bool healthy, const std::string& error) {
+  auto o = one("healthy", healthy);
+  if (!healthy && !error.empty()) o->set("error", error);
+  return o;
+}
+
+SqlParams healthParams(const HealthSpec& health) {
+  return {static_cast<std::int64_t>(health.interval.count()),
+          static_cast<std::int64_t>(health.timeout.count()),
+          toString(health.type),
+          health.path,
+          static_cast<std::int64_t>(health.fall),
+          static_cast<std::int64_t>(health.rise),
+          static_cast<std::int64_t>(health.slowStart.count())};
+}
+
+RouteRecord requireRoute(SqlTransaction& tx, const std::string& prefix) {
+  auto route = tx.route(prefix);
+  if (!route) throw NotFound("route " + prefix + " not found");
+  return std::move(*route);
+}
+
+}  // namespace
+
+/// One change: the revision read (and locked, where the dialect must) inside the transaction,
+/// the writer's If-Match checked against it, the history rows of what it changes collected
+/// and, when there are any, the revision bumped and the rows written before the commit. A
+/// change without a history row cannot bump the revision, and the reverse.
+class StoreWriter::Change {
+ public:
+  Change(StoreWriter& writer, SqlTransaction& tx, const WriteContext& who)
+      : writer_(writer),
+        tx_(tx),
+        revision_(tx.queryInt(std::string("SELECT value FROM revision WHERE id = 1") +
+                              writer.dialect_.lockRevision)),
+        log_(who, tx.queryText(std::string("SELECT ") + writer.dialect_.now)) {
+    if (!who.ifMatch.matches(revision_))
+      throw PreconditionFailed("the store is at revision " + std::to_string(revision_) +
+                                   ", not at the one If-Match names (" + who.ifMatch.text() +
+                                   "); nothing was changed: read it again and retry",
+                               revision_);
+  }
+
+  SqlTransaction& tx() { return tx_; }
+  ChangeLog& log() { return log_; }
+  /// The transaction's time, the same for every row and timestamp it writes.
+  const std::string& now() const { return log_.now(); }
+
+  /// Commits; returns the revision after (unchanged when nothing changed).
+  std::int64_t commit() {
+    if (!log_.empty()) {
+      tx_.exec("UPDATE revision SET value = value + 1 WHERE id = 1");
+      ++revision_;
+      writeChanges(tx_, log_, revision_, writer_.historyLimit_.load());
+      writer_.announce(tx_, revision_);
+    }
+    tx_.commit();
+    return revision_;
+  }
+
+  /// Inserts the route `spec` describes, with its targets and their history rows.
+  void insertRoute(const RouteSpec& spec) {
+    SqlParams params{spec.prefix, toString(spec.balancer)};
+    for (auto& p : healthParams(spec.health)) params.push_back(std::move(p));
+    const std::int64_t id = tx_.insert(
+        "INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms, "
+        "health_type, health_path, health_fall, health_rise, slow_start_ms) VALUES "
+        "($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        params);
+    log_.add("route.create", spec.prefix, "", nullptr,
+             ChangeLog::routeJson(toString(spec.balancer), spec.health));
+    insertTargets(id, spec.prefix, spec.targets);
+  }
+
+  /// Inserts `targets` on route `routeId` (those present are skipped) with their history rows.
+  int insertTargets(std::int64_t routeId, const std::string& prefix,
+                    const std::vector<TargetSpec>& targets) {
+    int added = 0;
+    for (const auto& t : targets) {
+      requireWeight(t.weight);
+      if (tx_.exec("INSERT INTO targets (route_id, url, healthy, weight, serving_since, "
+                   "modified_at) VALUES ($1, $2, 1, $3, $4, $4) ON CONFLICT (route_id, url) DO "
+                   "NOTHING",
+                   {routeId, t.url, static_cast<std::int64_t>(t.weight), now()}) == 0)
+        continue;
+      ++added;
+      TargetRecord fresh;
+      fresh.weight = t.weight;
+      log_.add("target.add", prefix, t.url, nullptr, ChangeLog::targetJson(fresh));
+    }
+    return added;
+  }
+
+ private:
+  StoreWriter& writer_;
+  SqlTransaction& tx_;
+  std::int64_t revision_;
+  ChangeLog log_;
+};
+
+template <typename F>
+auto StoreWriter::inTransaction(WriteKind kind, F&& body)
+    -> decltype(body(std::declval<SqlTransaction&>())) {
+  using Result = decltype(body(std::declval<SqlTransaction&>()));
+  if constexpr (std::is_void_v<Result>) {
+    transact(kind, body);
+  } else {
+    std::optional<Result> result;
+    transact(kind, [&](SqlTransaction& tx) { result.emplace(body(tx)); });
+    return std::move(*result);
+  }
+}
+
+template <typename F>
+auto StoreWriter::timed(WriteKind kind, F&& body)
+    -> decltype(body(std::declval<SqlTransaction&>())) {
+  // Timed from before the lock: what a writer waits for is part of what the metric shows.
+  const auto start = std::chrono::steady_clock::now();
+  const auto report = [&] {
+    if (observer_)
+      observer_->written(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  };
+  try {
+    if constexpr (std::is_void_v<decltype(body(std::declval<SqlTransaction&>()))>) {
+      inTransaction(kind, body);
+      report();
+    } else {
+      auto result = inTransaction(kind, body);
+      report();
+      return result;
+    }
+  } catch (const StoreBusy&) {
+    if (observer_) observer_->busy();
+    throw;
+  }
+}
+
+void StoreWriter::announce(SqlTransaction& /*tx*/, std::int64_t /*revision*/) {}
+
+void StoreWriter::requireWritable() const {
+  if (access_ != Access::ReadWrite) throw StoreError("store opened read-only");
+}
+
+void StoreWriter::setHistoryLimit(std::int64_t rows) {
+  if (rows < 1) throw InvalidInput("the history limit must be at least 1 row");
+  historyLimit_ = rows;
+}
+
+RouteRecord StoreWriter::createRoute(const RouteSpec& spec, const WriteContext& who,
+                                     std::int64_t* revision) {
+  requireWritable();
+  return timed(WriteKind::Change, [&](SqlTransaction& tx) {
+    Change c(*this, tx, who);
+    if (!tx.query("SELECT 1 FROM routes WHERE prefix = $1", {spec.prefix}).empty())
+      throw Conflict("route " + spec.prefix + " already exists");
+    c.insertRoute(spec);
+    auto route = tx.route(spec.prefix);
+    assert(route);
+    const auto after = c.commit();
+    if (revision) *revision = after;
+    return std::move(*route);
+  });
+}
+
+void StoreWriter::deleteRoute(const std::string& prefix, const WriteContext& who,
+                              std::int64_t* revision) {
+  requireWritable();
+  timed(WriteKind::Change, [&](SqlTransaction& tx) {
+    Change c(*this, tx, who);
+    const RouteRecord route = requireRoute(tx, prefix);
+    tx.exec("DELETE FROM routes WHERE id = $1", {route.id});
+    for (const auto& t : route.targets)
+      c.log().add("target.remove", prefix, t.url, ChangeLog::targetJson(t), nullptr);
+    c.log().add("route.delete", prefix, "",
+                ChangeLog::routeJson(toString(route.balancer), route.health), nullptr);
+    const auto after = c.commit();
+    if (revision) *revision = after;
+  });
+}
+
+int StoreWriter::addTargets(const std::string& prefix, const std::vector<TargetSpec>& targets,
+                            const std::optional<HealthSpec>& health, const WriteContext& who,
+                            std::int64_t* revision) {
+  requireWritable();
+  return timed(WriteKind::Change, [&](SqlTransaction& tx) {
+    Change c(*this, tx, who);
+    const RouteRecord route = requireRoute(tx, prefix);
+    const int added = c.insertTargets(route.id, prefix, targets);
+    if (health && !(*health == route.health)) {
+      auto params = healthParams(*health);
+      params.emplace_back(route.id);
+      tx.exec(
+          "UPDATE routes SET health_interval_ms = $1, health_timeout_ms = $2, health_type = $3, "
+          "health_path = $4, health_fall = $5, health_rise = $6, slow_start_ms = $7 WHERE id = "
+          "$8",
+          params);
+      c.log().add("route.health_check", prefix, "", healthCheckJson(route.health),
+                  healthCheckJson(*health));
+    }
+    const auto after = c.commit();
+    if (revision) *revision = after;
+    return added;
+  });
+}
+
+int StoreWriter::removeTargets(const std::string& prefix, const std::vector<std::string>& urls,
+                               const WriteContext& who, std::int64_t* revision) {
+  requireWritable();
+  return timed(WriteKind::Change, [&](SqlTransaction& tx) {
+    Change c(*this, tx, who);
+    const RouteRecord route = requireRoute(tx, prefix);
+    int removed = 0;
+    std::set<std::int64_t> gone;
+    for (const auto& url : urls) {
+      for (const auto& t : route.targets) {
+        if (t.url != url || !gone.insert(t.id).second) continue;
+        tx.exec("DELETE FROM targets WHERE id = $1", {t.id});
+        ++removed;
+        c.log().add("target.remove", prefix, url, ChangeLog::targetJson(t), nullptr);
+        break;
+      }
+    }
+    const auto after = c.commit();
+    if (revision) *revision = after;
+    return removed;
+  });
+}
+
+TargetRecord StoreWriter::updateTarget(const std::string& prefix, const std::string& url,
+                                       const TargetUpdate& update, const WriteContext& who,
+                                       std::int64_t* revision) {
+  requireWritable();
+  if (update.weight) requireWeight(*update.weight);
+  return timed(WriteKind::Change, [&](SqlTransaction& tx) {
+    Change c(*this, tx, who);
+    const RouteRecord route = requireRoute(tx, prefix);
+    const TargetRecord* found = nullptr;
+    for (const auto& t : route.targets) {
+      if (t.url == url) found = &t;
+    }
+    if (!found) throw NotFound("target " + url + " not found on route " + prefix);
+    const TargetRecord& before = *found;
+    if (update.weight && *update.weight != before.weight) {
+      tx.exec("UPDATE targets SET weight = $1, modified_at = $2 WHERE id = $3",
+              {static_cast<std::int64_t>(*update.weight), c.now(), before.id});
+      c.log().add("target.weight", prefix, url, one("weight", before.weight),
+                  one("weight", *update.weight));
+    }
+    if (update.state && *update.state != before.state) {
+      // Back in rotation: slow start ramps from now.
+      const bool resumes = *update.state == ServingState::Active;
+      tx.exec(
+          "UPDATE targets SET state = $1, modified_at = $2, serving_since = CASE WHEN $3 = 1 "
+          "THEN $2 ELSE serving_since END WHERE id = $4",
+          {toString(*update.state), c.now(), std::int64_t{resumes ? 1 : 0}, before.id});
+      c.log().add("target.state", prefix, url, one("state", toString(before.state)),
+                  one("state", toString(*update.state)));
+    }
+    TargetRecord result;
+    for (auto& t : requireRoute(tx, prefix).targets) {
+      if (t.id == before.id) result = std::move(t);
+    }
+    const auto committed = c.commit();
+    if (revision) *revision = committed;
+    return result;
+  });
+}
+
+std::vector<std::string> StoreWriter::seed(const std::vector<RouteSpec>& routes) {
+  requireWritable();
+  return timed(WriteKind::Change, [&](SqlTransaction& tx) {
+    Change c(*this, tx, WriteContext::config());
+    std::vector<std::string> created;
+    for (const auto& spec : routes) {
+      const bool firstSeed =
+          tx.exec("INSERT INTO config_seeds (prefix) VALUES ($1) ON CONFLICT DO NOTHING",
+                  {spec.prefix}) > 0;
+      if (firstSeed && tx.query("SELECT 1 FROM routes WHERE prefix = $1", {spec.prefix}).empty()) {
+        c.insertRoute(spec);
+        created.push_back(spec.prefix);
+      }
+    }
+    c.commit();
+    return created;
+  });
+}
+
+bool StoreWriter::recordVerdict(std::int64_t targetId, bool healthy, const std::string& error,
+                                const std::string& holder) {
+  requireWritable();
+  return timed(WriteKind::Change, [&](SqlTransaction& tx) {
+    Change c(*this, tx, WriteContext{"health", holder, {}});
+    if (!holder.empty() &&
+        tx.query(std::string("SELECT 1 FROM health_leases WHERE target_id = $1 AND holder = $2 "
+                             "AND expires_at > ") +
+                     dialect_.nowMs,
+                 {targetId, holder})
+            .empty())
+      return false;
+    const auto found = tx.query(
+        "SELECT t.url, r.prefix, t.healthy, COALESCE(t.last_error, ''), t.state FROM targets t "
+        "JOIN routes r ON r.id = t.route_id WHERE t.id = $1",
+        {targetId});
+    if (found.empty()) return false;
+    const std::string url = found.text(0, 0);
+    const std::string prefix = found.text(0, 1);
+    const bool wasHealthy = found.integer(0, 2) != 0;
+    const std::string previousError = found.text(0, 3);
+    if (wasHealthy == healthy || parseServingState(found.text(0, 4)) == ServingState::Disabled)
+      return false;
+    tx.exec(
+        "UPDATE targets SET healthy = $1, last_error = $2, last_changed_at = $3, last_checked_at "
+        "= $3, modified_at = $3, serving_since = CASE WHEN $1 = 1 THEN $3 ELSE serving_since END "
+        "WHERE id = $4",
+        {std::int64_t{healthy ? 1 : 0}, textOrNull(error), c.now(), targetId});
+    c.log().add("target.health", prefix, url, verdictJson(wasHealthy, previousError),
+                verdictJson(healthy, error));
+    c.commit();
+    return true;
+  });
+}
+
+void StoreWriter::recordChecked(const std::vector<std::int64_t>& targetIds) {
+  requireWritable();
+  if (targetIds.empty()) return;
+  std::string ids;
+  for (auto id : targetIds) {
+    if (!ids.empty()) ids += ',';
+    ids += std::to_string(id);
+  }
+  timed(WriteKind::Stamp, [&](SqlTransaction& tx) {
+    tx.exec(std::string("UPDATE targets SET last_checked_at = ") + dialect_.now + " WHERE " +
+                dialect_.idAmongParam1 + " AND state != 'disabled'",
+            {ids});
+    tx.commit();
+  });
+}
+
+std::vector<std::int64_t> StoreWriter::renewLeases(const std::string& holder,
+                                                   std::chrono::milliseconds ttl) {
+  requireWritable();
+  return inTransaction(WriteKind::LeaseRenewal, [&](SqlTransaction& tx) {
+    const std::int64_t now = tx.queryInt(std::string("SELECT ") + dialect_.nowMs);
+    const std::int64_t expires = now + static_cast<std::int64_t>(ttl.count());
+    tx.exec(
+        "INSERT INTO sidecars (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET "
+        "expires_at = excluded.expires_at",
+        {holder, expires});
+    tx.exec("DELETE FROM sidecars WHERE expires_at <= $1", {now});
+    // Expired leases, and those of targets nobody checks (disabled since they were taken).
+    tx.exec(
+        "DELETE FROM health_leases WHERE expires_at <= $1 OR target_id IN (SELECT id FROM "
+        "targets WHERE state = 'disabled')",
+        {now});
+    tx.exec("UPDATE health_leases SET expires_at = $1 WHERE holder = $2", {expires, holder});
+    balanceLeases(tx, holder, expires);
+    const auto r = tx.query(
+        "SELECT target_id FROM health_leases WHERE holder = $1 ORDER BY target_id", {holder});
+    std::vector<std::int64_t> held;
+    held.reserve(r.size());
+    for (std::size_t i = 0; i < r.size(); ++i) held.push_back(r.integer(i, 0));
+    tx.commit();
+    return held;
+  });
+}
+
+void StoreWriter::balanceLeases(SqlTransaction& tx, const std::string& holder,
+                                std::int64_t expires) {
+  const std::int64_t live = tx.queryInt("SELECT count(*) FROM sidecars");
+  const std::int64_t total = tx.queryInt("SELECT count(*) FROM targets WHERE state != 'disabled'");
+  const std::int64_t share = live > 0 ? (total + live - 1) / live : total;
+  const std::int64_t mine =
+      tx.queryInt("SELECT count(*) FROM health_leases WHERE holder = $1", {holder});
+  if (mine > share) {
+    tx.exec(
+        "DELETE FROM health_leases WHERE target_id IN (SELECT target_id FROM health_leases "
+        "WHERE holder = $1 ORDER BY target_id DESC LIMIT $2)",
+        {holder, mine - share});
+  } else if (mine < share) {
+    tx.exec(
+        "INSERT INTO health_leases (target_id, holder, expires_at) SELECT t.id, $1, $2 FROM "
+        "targets t WHERE t.state != 'disabled' AND NOT EXISTS (SELECT 1 FROM health_leases l "
+        "WHERE l.target_id = t.id) ORDER BY t.id LIMIT $3",
+        {holder, expires, share - mine});
+  }
+}
+
+void StoreWriter::releaseLeases(const std::string& holder) {
+  requireWritable();
+  inTransaction(WriteKind::LeaseRelease, [&](SqlTransaction& tx) {
+    tx.exec("DELETE FROM health_leases WHERE holder = $1", {holder});
+    tx.exec("DELETE FROM sidecars WHERE id = $1", {holder});
+    tx.commit();
+  });
+}
+
+}  // namespace portico
