@@ -151,6 +151,7 @@ void ClientConnection::onEvent(std::uint32_t events) {
 }
 
 void ClientConnection::readInput() {
+  // Reachable closed: start() reads after apply(), which may have failed to watch the socket.
   if (state_ == State::Closed || peerClosed_ || reading_) return;
   struct Guard {
     bool& flag;
@@ -163,7 +164,8 @@ void ClientConnection::readInput() {
 }
 
 bool ClientConnection::readOnce() {
-  if (state_ == State::Closed || peerClosed_) return false;
+  // readInput() checks both before each turn; a turn that closes or sees the end returns false.
+  assert(state_ != State::Closed && !peerClosed_);
   if (!in_) in_ = loop_.buffers().take();
   if (in_->space() == 0 && !makeRoom()) return false;
   std::size_t n = 0;
