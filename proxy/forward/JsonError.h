@@ -11,7 +11,8 @@ class HTTPServerResponse;
 
 namespace portico {
 
-/// The proxy's own answers: a status with the body {"error": "..."}.
+/// The former entry points of the proxy's own answers, kept while callers move to ErrorReply
+/// (which they forward to): Http2Stream still calls body().
 class JsonError {
  public:
   /// The body {"error":"<message>"} followed by a newline.

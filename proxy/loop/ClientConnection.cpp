@@ -2,14 +2,11 @@
 
 #include <sys/epoll.h>
 
-#include <cstdio>
+#include <cassert>
 
 #include "base/Duration.h"
 #include "base/Log.h"
-#include "forward/JsonError.h"
-#include "http/HttpDate.h"
-#include "http/NumberText.h"
-#include "loop/Http2Connection.h"
+#include "forward/ErrorReply.h"
 #include "loop/ProxyLoop.h"
 #include "loop/RequestLog.h"
 #include "observe/AccessLog.h"
@@ -21,41 +18,50 @@ namespace {
 
 using Status = http::HttpParser::Status;
 
-void appendChunkSize(net::Outbox& out, std::size_t n) {
-  char text[24];
-  out.append(http::chunkSizeLine(n, text));
-}
-
 }  // namespace
 
 ClientConnection::ClientConnection(ProxyLoop& loop, net::FileDescriptor fd,
-                                   const sockaddr_storage& peer, net::SslPtr tls)
-    : loop_(loop), stream_(std::move(fd)), timer_(*this, 0) {
-  if (tls) {
-    stream_.startTls(std::move(tls));
-    handshaking_ = true;  // within the header timeout, like the first request head
-  }
-  peer_ = net::addressText(peer);
-  peerTrusted_ = loop_.context().trusted.contains(reinterpret_cast<const sockaddr&>(peer));
-  if (ProxyMetrics* m = loop_.context().metrics) m->clientConnectionOpened(m->threadShard());
+                                   const sockaddr_storage& peer)
+    : loop_(loop),
+      stream_(std::move(fd)),
+      peer_(net::addressText(peer)),
+      peerTrusted_(loop.context().trusted.contains(reinterpret_cast<const sockaddr&>(peer))),
+      count_(loop.context().metrics),
+      timer_(*this, 0),
+      relay_(loop) {}
+
+ClientConnection::ClientConnection(ProxyLoop& loop, net::Stream stream, std::string peer,
+                                   bool peerTrusted, ConnectionCount count, net::Timer& headerTimer)
+    : loop_(loop),
+      stream_(std::move(stream)),
+      peer_(std::move(peer)),
+      peerTrusted_(peerTrusted),
+      count_(std::move(count)),
+      timer_(*this, 0),
+      relay_(loop) {
+  // The header timeout has run since the accept; the handshake counted within it.
+  timer_.takeOver(headerTimer);
+  armed_ = ClientPhase::Timeout::Header;
+  timer_.tag = static_cast<int>(armed_);
+  assert(phase_.timeout() == armed_);
+  phase_.takeRestart();
 }
 
 ClientConnection::~ClientConnection() {
-  if (ProxyMetrics* m = loop_.context().metrics) m->clientConnectionClosed(m->threadShard());
   timer_.cancel();
   if (exchange_) {
-    if (!exchange_->finished()) exchange_->clientGone();
+    if (exchange_->inFlight()) exchange_->clientGone();
     loop_.recycle(std::move(exchange_));
   }
-  if (tunnel_) loop_.release(std::move(tunnel_));
+  relay_.stop();
   if (in_) loop_.buffers().give(std::move(in_));
   if (parser_) loop_.giveParser(std::move(parser_));
 }
 
 void ClientConnection::start() {
   // A new connection has the header timeout for its first request, as in nginx.
-  started_ = std::chrono::steady_clock::now();
   apply();
+  if (stream_.tls()) readInput();
 }
 
 void ClientConnection::drain() {
@@ -85,6 +91,7 @@ net::TimerList* ClientConnection::timerList(ClientPhase::Timeout timeout) {
 }
 
 void ClientConnection::apply() {
+  // Reachable closed: the I/O before an apply() may have found the client gone.
   if (state_ == State::Closed) return;
   const ClientPhase::Timeout timeout = phase_.timeout();
   const bool restart = phase_.takeRestart();
@@ -99,19 +106,15 @@ void ClientConnection::apply() {
   }
   updateInterest();
   // Reading resumed while TLS holds decrypted bytes: no socket event will announce them.
-  if (!reading_ && !handshaking_ && phase_.reading() && stream_.pending()) readInput();
+  if (!reading_ && phase_.reading() && stream_.pending()) readInput();
 }
 
 void ClientConnection::updateInterest() {
   if (state_ == State::Closed || !stream_.open()) return;
   std::uint32_t events = 0;
-  if (handshaking_) {
-    events = stream_.wantsWrite() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
-  } else {
-    // TLS may need to write to go on reading (a key update): that is a write wait too.
-    if (phase_.reading()) events |= stream_.wantsWrite() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
-    if (phase_.writing()) events |= EPOLLOUT;
-  }
+  // TLS may need to write to go on reading (a key update): that is a write wait too.
+  if (phase_.reading()) events |= stream_.wantsWrite() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+  if (phase_.writing()) events |= EPOLLOUT;
   if (events == 0) {
     // Level-triggered HUP would be reported on every turn: the descriptor leaves the loop until
     // there is something to wait for again.
@@ -136,10 +139,6 @@ void ClientConnection::updateInterest() {
 
 void ClientConnection::onEvent(std::uint32_t events) {
   if (state_ == State::Closed) return;  // closed earlier in this batch
-  if (handshaking_) {
-    continueHandshake();
-    return;
-  }
   if (stream_.wantsWrite() && (events & EPOLLOUT) && phase_.reading()) {
     readInput();  // TLS wanted to write before it could read on
     if (state_ == State::Closed) return;
@@ -151,37 +150,8 @@ void ClientConnection::onEvent(std::uint32_t events) {
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readInput();
 }
 
-void ClientConnection::continueHandshake() {
-  std::string error;
-  const net::Io io = stream_.handshake(error);
-  if (io == net::Io::Again) {
-    updateInterest();
-    return;
-  }
-  if (io == net::Io::Failed) {
-    // Scanners and clients that do not trust the certificate end here; not worth a log line
-    // each (the metrics count closed connections).
-    abort();
-    return;
-  }
-  handshaking_ = false;
-  if (net::negotiatedProtocol(stream_.ssl()) == "h2") {
-    // HTTP/2 from here on: the connection's socket moves to an Http2Connection, which registers
-    // it anew, and this connection goes away without closing it.
-    if (registered_) loop_.events().remove(stream_.fd());
-    registered_ = false;
-    auto h2 = std::make_unique<Http2Connection>(loop_, std::move(stream_), peer_, peerTrusted_);
-    Http2Connection& c = *h2;
-    loop_.adopt(std::move(h2));
-    close();
-    c.start();
-    return;
-  }
-  updateInterest();
-  readInput();  // the first request may have come with the handshake
-}
-
 void ClientConnection::readInput() {
+  // Reachable closed: start() reads after apply(), which may have failed to watch the socket.
   if (state_ == State::Closed || peerClosed_ || reading_) return;
   struct Guard {
     bool& flag;
@@ -194,25 +164,10 @@ void ClientConnection::readInput() {
 }
 
 bool ClientConnection::readOnce() {
-  if (state_ == State::Closed || peerClosed_) return false;
+  // readInput() checks both before each turn; a turn that closes or sees the end returns false.
+  assert(state_ != State::Closed && !peerClosed_);
   if (!in_) in_ = loop_.buffers().take();
-  if (in_->space() == 0) {
-    if (state_ == State::Head) {
-      // A head longer than one buffer: up to the limit (the parser answers 431 past it).
-      const std::size_t limit = loop_.limits().maxHeaderBytes + 1024;
-      if (in_->capacity() < limit) in_->grow(limit);
-    } else if (state_ == State::Lingering) {
-      in_->reset();
-    } else if (in_->begin() > 0 && state_ != State::Head) {
-      in_->compact();
-    }
-    if (in_->space() == 0) {
-      // Full of pipelined requests or body bytes the target cannot take yet: read on later.
-      phase_.inputFull(true);
-      apply();
-      return false;
-    }
-  }
+  if (in_->space() == 0 && !makeRoom()) return false;
   std::size_t n = 0;
   const net::Io io = stream_.read(in_->writePtr(), in_->space(), n);
   switch (io) {
@@ -235,6 +190,23 @@ bool ClientConnection::readOnce() {
   return stream_.pending() && state_ != State::Closed && phase_.reading();
 }
 
+bool ClientConnection::makeRoom() {
+  if (state_ == State::Head) {
+    // A head longer than one buffer: up to the limit (the parser answers 431 past it).
+    const std::size_t limit = loop_.limits().maxHeaderBytes + 1024;
+    if (in_->capacity() < limit) in_->grow(limit);
+  } else if (state_ == State::Lingering) {
+    in_->reset();
+  } else if (in_->begin() > 0) {
+    in_->compact();
+  }
+  if (in_->space() > 0) return true;
+  // Full of pipelined requests or body bytes the target cannot take yet: read on later.
+  phase_.inputFull(true);
+  apply();
+  return false;
+}
+
 void ClientConnection::process() {
   if (processing_) {
     processAgain_ = true;
@@ -249,120 +221,143 @@ void ClientConnection::process() {
 }
 
 void ClientConnection::processOnce() {
-  for (;;) {
-    switch (state_) {
-      case State::Waiting:
-      case State::Head: {
-        if (!in_ || in_->unconsumed() == 0) {
-          if (peerClosed_) close();  // between requests, or inside a head: nothing to answer
-          return;
+  switch (state_) {
+    case State::Waiting:
+    case State::Head:
+      // A request ending at once (and a pipelined one after it) comes round again through
+      // processAgain_.
+      if (processHead() && state_ == State::Forwarding) {
+        while (processBody()) {
         }
-        if (state_ == State::Waiting) {
-          state_ = State::Head;
-          started_ = std::chrono::steady_clock::now();
-          phase_.headStarted();
-          apply();
-        }
-        if (!parser_) parser_ = loop_.takeParser();
-        std::size_t used = 0;
-        const Status status = parser_->feed(in_->data(), in_->begin(), in_->end(), nullptr, used);
-        in_->consumed(used);
-        if (status == Status::Error) {
-          ownAnswer(parser_->errorStatus(), parser_->errorMessage());
-          return;
-        }
-        if (status == Status::NeedMore) {
-          if (peerClosed_) close();
-          return;
-        }
-        dispatch();
-        continue;
       }
-      case State::Forwarding: {
-        if (exchangeEnded_) return;  // flushing the response; pipelined input waits
-        if (!requestComplete_) {
-          if (!bodyWanted_) return;  // the target is not ready for the body yet
-          std::size_t used = 0;
-          const Status status = parser_->feed(in_->data(), in_->begin(), in_->end(), this, used);
-          in_->consumed(used);
-          if (used > 0) {
-            bodyStarted_ = true;
-            phase_.bodyProgress();
-          }
-          if (status == Status::NeedMore && in_->unconsumed() == 0 && peerClosed_) {
-            // The client went away before its body was complete: the target must see an
-            // aborted connection, never a complete-looking request.
-            clientGone();
-            return;
-          }
-          if (status == Status::Error) {
-            const std::string why = parser_->errorMessage();
-            if (exchange_) exchange_->clientGone();
-            if (exchange_ && exchange_->status() != 0 && exchange_->status() != 499) {
-              abort();
-            } else {
-              ownAnswer(parser_->errorStatus(), "malformed request body: " + why);
-            }
-            return;
-          }
-          if (status == Status::MessageComplete) {
-            requestComplete_ = true;
-            phase_.requestComplete();  // the target owes the answer now; its read timeout runs
-            exchange_->requestBodyEnd();
-          }
-          const bool flowing = exchange_->flushRequest();
-          if (state_ != State::Forwarding || exchangeEnded_ || !exchange_) return;
-          if (in_->unconsumed() == 0) in_->reset();
-          if (!flowing) {
-            bodyWanted_ = false;
-            if (!requestComplete_) phase_.bodyBacklogged();  // the target is slow, not the client
-            apply();
-            return;
-          }
-          phase_.inputFull(false);
-          apply();
-          if (!requestComplete_ && in_->unconsumed() > 0) continue;
-          return;
-        }
-        // The request is in; the response is on its way. A client that hangs up now is gone.
-        if (peerClosed_ && (!in_ || in_->unconsumed() == 0)) clientGone();
-        return;
+      return;
+    case State::Forwarding:
+      while (processBody()) {
       }
-      case State::Tunnel:
-        tunnelPump();
-        return;
-      case State::Lingering:
-        if (in_) in_->reset();
-        if (peerClosed_) close();
-        return;
-      case State::Closed:
-        return;
-    }
+      return;
+    case State::Finishing:  // flushing the response; pipelined input waits
+    case State::Closed:
+      return;
+    case State::Tunnel:
+      tunnelPump();
+      return;
+    case State::Lingering:
+      if (in_) in_->reset();
+      if (peerClosed_) close();
+      return;
   }
+}
+
+bool ClientConnection::processHead() {
+  if (!in_ || in_->unconsumed() == 0) {
+    if (peerClosed_) close();  // between requests, or inside a head: nothing to answer
+    return false;
+  }
+  if (state_ == State::Waiting) beginRequest();
+  if (!parser_) parser_ = loop_.takeParser();
+  std::size_t used = 0;
+  const Status status = parser_->feed(in_->data(), in_->begin(), in_->end(), nullptr, used);
+  in_->consumed(used);
+  if (status == Status::Error) {
+    answerOwn(parser_->errorStatus(), parser_->errorMessage());
+    return false;
+  }
+  if (status == Status::NeedMore) {
+    if (peerClosed_) close();
+    return false;
+  }
+  dispatch();
+  return true;
+}
+
+bool ClientConnection::processBody() {
+  if (body_ == Body::Complete) {
+    // The request is in; the response is on its way. A client that hangs up now is gone.
+    if (peerClosed_ && (!in_ || in_->unconsumed() == 0)) clientGone();
+    return false;
+  }
+  if (body_ == Body::Held) return false;  // the target is not ready for the body yet
+  feedBody();
+  return state_ == State::Forwarding && body_ == Body::Flowing && in_->unconsumed() > 0;
+}
+
+void ClientConnection::feedBody() {
+  std::size_t used = 0;
+  const Status status = parser_->feed(in_->data(), in_->begin(), in_->end(), this, used);
+  in_->consumed(used);
+  if (used > 0) {
+    continueDone_ = true;
+    phase_.bodyProgress();
+  }
+  if (status == Status::NeedMore && in_->unconsumed() == 0 && peerClosed_) {
+    // The client went away before its body was complete: the target must see an aborted
+    // connection, never a complete-looking request.
+    clientGone();
+    return;
+  }
+  if (status == Status::Error) {
+    const std::string why = parser_->errorMessage();
+    exchange_->clientGone();
+    if (responseUnderway()) {
+      abort();
+    } else {
+      answerOwn(parser_->errorStatus(), "malformed request body: " + why);
+    }
+    return;
+  }
+  if (status == Status::MessageComplete) {
+    body_ = Body::Complete;
+    phase_.requestComplete();  // the target owes the answer now; its read timeout runs
+    exchange_->requestBodyEnd();
+  }
+  bodyFlushed(exchange_->flushRequest());
+}
+
+void ClientConnection::bodyFlushed(bool flowing) {
+  if (state_ != State::Forwarding) return;  // the flush ended the exchange
+  if (in_->unconsumed() == 0) in_->reset();
+  if (!flowing) {
+    if (body_ != Body::Complete) {
+      body_ = Body::Held;
+      phase_.bodyBacklogged();  // the target is slow, not the client
+    }
+    apply();
+    return;
+  }
+  phase_.inputFull(false);
+  apply();
+}
+
+void ClientConnection::beginRequest() {
+  state_ = State::Head;
+  exchange_ = loop_.takeExchange();
+  exchange_->context().begin(RequestContext::Clock::now(), peer_, "HTTP/1.1");
+  phase_.headStarted();
+  apply();
 }
 
 void ClientConnection::dispatch() {
   http::HttpHead& head = parser_->head();
   parser_->detachHead();
+  RequestContext& context = exchange_->context();
+  context.headParsed(head);
+  if (head.versionMinor() == 0) context.protocol("HTTP/1.0");
   // A request without a body is complete with its head.
   std::size_t used = 0;
-  requestComplete_ = parser_->feed(in_->data(), in_->begin(), in_->begin(), nullptr, used) ==
-                     Status::MessageComplete;
-  phase_.headComplete(requestComplete_);
+  const bool complete = parser_->feed(in_->data(), in_->begin(), in_->begin(), nullptr, used) ==
+                        Status::MessageComplete;
+  body_ = complete ? Body::Complete : Body::Held;
+  phase_.headComplete(complete);
   apply();
   state_ = State::Forwarding;
-  exchangeEnded_ = bodyWanted_ = continueSent_ = bodyStarted_ = false;
-  chunkedResponse_ = closeAfter_ = false;
-  ownStatus_ = 0;
-  ownBytes_ = 0;
+  continueDone_ = false;
 
   const std::shared_ptr<const RouteTable>& table = loop_.table();
   RequestRouting routing = RequestRouting::of(*table, head.target());
   if (!routing.route) {
-    ownAnswer(routing.status, routing.message);
+    answerOwn(routing.status, routing.message);
     return;
   }
-  exchange_ = loop_.takeExchange();
   exchange_->start(*this, table, *routing.route, head, std::move(routing.resolved), peer_,
                    peerTrusted_, stream_.tls());
 }
@@ -372,14 +367,13 @@ void ClientConnection::data(const char* bytes, std::size_t size) {
 }
 
 void ClientConnection::requestBodyWanted() {
-  if (state_ != State::Forwarding || requestComplete_ || exchangeEnded_) return;
-  bodyWanted_ = true;
+  if (state_ != State::Forwarding || body_ == Body::Complete) return;
+  body_ = Body::Flowing;
   // The client waits for a go-ahead before sending its body (RFC 9110 10.1.1): now that a
   // target is ready to take it.
-  if (exchange_ && exchange_->policy().expectsContinue() && !continueSent_ && !bodyStarted_ &&
-      (!in_ || in_->unconsumed() == 0)) {
-    continueSent_ = true;
-    out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+  if (exchange_->policy().expectsContinue() && !continueDone_ && (!in_ || in_->unconsumed() == 0)) {
+    continueDone_ = true;
+    writer_.interimContinue();
     if (!flushOut()) return;
   }
   phase_.bodyWanted();
@@ -388,27 +382,12 @@ void ClientConnection::requestBodyWanted() {
   process();
 }
 
-void ClientConnection::responseHead(const http::HttpHead& upstream,
-                                    const ForwardingPolicy::Response& plan) {
-  const bool keepAlive = parser_->keepAlive() && !plan.closeClient && requestComplete_ &&
-                         !draining_ && !loop_.draining();
-  closeAfter_ = !keepAlive;
-  chunkedResponse_ = plan.client == http::BodyFraming::Chunked;
-  std::string& head = loop_.scratch();
-  head.clear();
-  exchange_->policy().writeResponseHead(upstream, plan, keepAlive, head);
-  out_.append(head);
+void ClientConnection::respond(const ResponseHead& head) {
+  writer_.head(head, keepsAlive(), loop_.scratch());
 }
 
 void ClientConnection::responseBody(std::string_view bytes) {
-  if (bytes.empty()) return;
-  if (chunkedResponse_) {
-    appendChunkSize(out_, bytes.size());
-    out_.reference(bytes);
-    out_.append("\r\n");
-  } else {
-    out_.reference(bytes);
-  }
+  writer_.body(bytes);
 }
 
 bool ClientConnection::flushResponse() {
@@ -416,48 +395,46 @@ bool ClientConnection::flushResponse() {
 }
 
 void ClientConnection::responseEnd() {
+  // Reachable closed: the exchange's last flushResponse() may have found the client gone.
   if (state_ == State::Closed) return;
-  if (chunkedResponse_) out_.append("0\r\n\r\n");
-  exchangeEnded_ = true;
+  writer_.end();
+  state_ = State::Finishing;
   flushOut();
 }
 
 void ClientConnection::answer(const ProxyAnswer& a) {
-  if (state_ == State::Closed) return;
-  ownAnswer(a.status, a.message);
+  // The exchange answers only while it runs, and close() ends it first.
+  assert(state_ == State::Forwarding);
+  answerOwn(a.status, a.message);
 }
 
-void ClientConnection::ownAnswer(int status, std::string_view message) {
+bool ClientConnection::keepsAlive() const {
   // Without the whole request read, where the next one would start is unknown: close after.
-  const bool keepAlive =
-      requestComplete_ && parser_ && parser_->keepAlive() && !draining_ && !loop_.draining();
-  const std::string body = JsonError::body(message);
-  std::string& head = loop_.scratch();
-  head.clear();
-  char line[64];
-  const int n = std::snprintf(line, sizeof line, "HTTP/1.1 %d ", status);
-  head.append(line, static_cast<std::size_t>(n));
-  head.append(http::reasonPhrase(status)).append("\r\nDate: ").append(http::httpDate());
-  head.append("\r\nServer: portico\r\nContent-Type: application/json\r\nContent-Length: ");
-  head.append(std::to_string(body.size())).append("\r\n");
-  if (!keepAlive) head.append("Connection: close\r\n");
-  head.append("\r\n").append(body);
-  out_.append(head);
-  closeAfter_ = !keepAlive;
-  chunkedResponse_ = false;
-  ownStatus_ = status;
-  ownBytes_ = body.size();
-  state_ = State::Forwarding;
-  exchangeEnded_ = true;
+  return body_ == Body::Complete && parser_ && parser_->keepAlive() && !draining_ &&
+         !loop_.draining();
+}
+
+bool ClientConnection::responseUnderway() const {
+  const int status = exchange_->context().status();
+  return status != 0 && status != RequestContext::kClientClosed;
+}
+
+void ClientConnection::answerOwn(int status, std::string_view message) {
+  const ErrorReply reply(status, message);
+  writer_.error(reply, keepsAlive(), loop_.scratch());
+  exchange_->context().proxyAnswered(status, reply.body().size());
+  state_ = State::Finishing;
   flushOut();
 }
 
 void ClientConnection::abortResponse() {
-  if (state_ == State::Closed) return;
+  // The exchange breaks off only while it runs, and close() ends it first.
+  assert(state_ == State::Forwarding);
   abort();
 }
 
 bool ClientConnection::flushOut() {
+  // Reachable closed: an exchange flushing after the client went away in the same turn.
   if (state_ == State::Closed) return false;
   const net::Io io = out_.flush(stream_);
   if (io == net::Io::Failed || io == net::Io::Closed) {
@@ -474,28 +451,25 @@ bool ClientConnection::flushOut() {
   if (phase_.writing()) {
     phase_.writeDrained();
     apply();
-    if (state_ == State::Forwarding && !exchangeEnded_ && exchange_) {
+    if (state_ == State::Forwarding) {
       exchange_->clientDrained();
       if (state_ == State::Closed) return false;
     }
     if (state_ == State::Tunnel) tunnelPump();
   }
-  if (state_ == State::Forwarding && exchangeEnded_) exchangeDone();
+  if (state_ == State::Finishing) exchangeDone();
   return true;
 }
 
 void ClientConnection::exchangeDone() {
-  const int status = ownStatus_ != 0 ? ownStatus_ : (exchange_ ? exchange_->status() : 0);
-  const std::uint64_t bytes =
-      ownStatus_ != 0 ? ownBytes_ : (exchange_ ? exchange_->bytesSent() : 0);
-  logAccess(status, bytes);
-  if (exchange_) loop_.recycle(std::move(exchange_));
-  if (!requestComplete_) {
+  logRequest(loop_.context(), exchange_->context());
+  loop_.recycle(std::move(exchange_));
+  if (body_ != Body::Complete) {
     // The body was never read: whatever the client still sends is drained, not parsed.
     lingerClose();
     return;
   }
-  if (closeAfter_ || draining_ || loop_.draining()) {
+  if (writer_.closeAfter() || draining_ || loop_.draining()) {
     close();
     return;
   }
@@ -504,7 +478,7 @@ void ClientConnection::exchangeDone() {
 
 void ClientConnection::nextRequest() {
   state_ = State::Waiting;
-  requestComplete_ = exchangeEnded_ = bodyWanted_ = false;
+  body_ = Body::Held;
   parser_->reset();
   if (in_ && in_->unconsumed() > 0) {
     // Pipelined: the next request is already here.
@@ -529,22 +503,16 @@ void ClientConnection::releaseIdleResources() {
   out_.clear();
 }
 
-void ClientConnection::logAccess(int status, std::uint64_t bytes) {
-  const bool haveHead = parser_ && parser_->headComplete();
-  logRequest(loop_, haveHead ? &parser_->head() : nullptr,
-             haveHead && parser_->head().versionMinor() == 0 ? "HTTP/1.0" : "HTTP/1.1",
-             exchange_.get(), peer_, status, bytes, started_);
-}
-
 void ClientConnection::clientGone() {
+  // Reachable closed: a later write or read of the same turn finding the client gone again.
   if (state_ == State::Closed) return;
   if (state_ == State::Tunnel) {
     endTunnel();
     return;
   }
-  if (exchange_ && !exchange_->finished()) {
+  if (exchange_ && exchange_->inFlight()) {
     exchange_->clientGone();
-    logAccess(499, exchange_->bytesSent());
+    logRequest(loop_.context(), exchange_->context());
   }
   close();
 }
@@ -562,17 +530,15 @@ void ClientConnection::lingerClose() {
 }
 
 void ClientConnection::close() {
+  // Reachable closed: every ending path funnels here, some after an earlier one.
   if (state_ == State::Closed) return;
   state_ = State::Closed;
   timer_.cancel();
   if (exchange_) {
-    if (!exchange_->finished()) exchange_->clientGone();
+    if (exchange_->inFlight()) exchange_->clientGone();
     loop_.recycle(std::move(exchange_));
   }
-  if (tunnel_) {
-    tunnel_->abort();
-    loop_.release(std::move(tunnel_));
-  }
+  relay_.stop();
   // Closing the descriptor takes it out of the epoll set (nothing else holds it): no
   // epoll_ctl of its own, one system call less per connection.
   registered_ = false;
@@ -598,25 +564,18 @@ void ClientConnection::onTimeout(int tag) {
       return;
     case T::Header:
       if (state_ == State::Head) {
-        ownAnswer(408, "request head not received within " +
+        answerOwn(408, "request head not received within " +
                            formatDuration(loop_.limits().headerTimeout));
       } else {
         close();  // never sent a byte
       }
       return;
     case T::Body:
-      // The client stopped sending its body: the target must not take what came as complete.
-      if (exchange_ && !exchange_->finished()) exchange_->clientGone();
-      if (exchange_ && exchange_->status() != 0 && exchange_->status() != 499) {
-        abort();
-      } else {
-        ownAnswer(408,
-                  "request body not received within " + formatDuration(loop_.limits().bodyTimeout));
-      }
+      bodyTimedOut();
       return;
     case T::Send:
       // The client stopped reading: it pays with its connection, not the loop with memory.
-      if (exchange_ && !exchange_->finished()) exchange_->clientGone();
+      if (exchange_ && exchange_->inFlight()) exchange_->clientGone();
       abort();
       return;
     case T::Tunnel:
@@ -625,20 +584,24 @@ void ClientConnection::onTimeout(int tag) {
   }
 }
 
+void ClientConnection::bodyTimedOut() {
+  // The client stopped sending its body: the target must not take what came as complete.
+  if (exchange_ && exchange_->inFlight()) exchange_->clientGone();
+  if (exchange_ && responseUnderway()) {
+    abort();
+  } else {
+    answerOwn(408,
+              "request body not received within " + formatDuration(loop_.limits().bodyTimeout));
+  }
+}
+
 // --- WebSocket tunnel ---------------------------------------------------------------------
 
-void ClientConnection::tunnel(const http::HttpHead& upstream,
-                              const ForwardingPolicy::Response& plan,
-                              std::unique_ptr<UpstreamChannel> upstreamChannel) {
-  std::string& head = loop_.scratch();
-  head.clear();
-  exchange_->policy().writeResponseHead(upstream, plan, true, head);
-  out_.append(head);
-  tunnel_ = std::move(upstreamChannel);
-  tunnel_->adopt(*this);
+void ClientConnection::switchProtocols(const ResponseHead& head,
+                                       std::unique_ptr<UpstreamChannel> upstreamChannel) {
+  writer_.switching(head, loop_.scratch());
+  relay_.start(std::move(upstreamChannel), *this);
   state_ = State::Tunnel;
-  ownStatus_ = 101;
-  ownBytes_ = 0;
   phase_.tunnel();
   phase_.inputFull(false);
   apply();
@@ -658,56 +621,26 @@ void ClientConnection::upstreamFailed(UpstreamChannel::Failure, const std::strin
 }
 
 void ClientConnection::tunnelPump() {
-  if (state_ != State::Tunnel || !tunnel_) return;
-  // Client to target.
-  if (in_ && in_->unconsumed() > 0) {
-    tunnel_->outbox().append(std::string_view(in_->data() + in_->begin(), in_->unconsumed()));
-    in_->reset();
-  }
-  if (tunnel_->flush() == net::Io::Failed) {
+  if (state_ != State::Tunnel || !relay_.active()) return;
+  const WebSocketRelay::Turn turn = relay_.pump(in_.get(), out_, stream_, peerClosed_);
+  exchange_->context().bodySent(turn.toClient);
+  if (turn.ended) {
     endTunnel();
     return;
   }
-  // Target to client.
-  net::Buffer& up = tunnel_->input();
-  if (up.unconsumed() > 0) {
-    ownBytes_ += up.unconsumed();
-    out_.append(std::string_view(up.data() + up.begin(), up.unconsumed()));
-    up.reset();
-  }
-  const net::Io io = out_.flush(stream_);
-  if (io == net::Io::Failed || io == net::Io::Closed) {
-    endTunnel();
-    return;
-  }
-  const bool clientBlocked = io == net::Io::Again;
-  if (clientBlocked) {
+  if (turn.clientBlocked) {
     phase_.writeBlocked();
   } else {
     phase_.writeDrained();
   }
   // Each side reads only while the other can take the bytes.
-  phase_.inputFull(!tunnel_->outbox().empty());
-  tunnel_->pauseReading(clientBlocked);
-  // A side's end is passed on as a half-close once everything before it went through.
-  if (peerClosed_ && !tunnelClientEof_ && tunnel_->outbox().empty()) {
-    tunnelClientEof_ = true;
-    tunnel_->shutdownWrite();
-  }
-  if (tunnel_->closedByPeer() && !tunnelUpstreamEof_ && out_.empty()) {
-    tunnelUpstreamEof_ = true;
-    stream_.shutdownWrite();
-  }
-  if (tunnelClientEof_ && tunnelUpstreamEof_) {
-    endTunnel();
-    return;
-  }
+  phase_.inputFull(turn.targetBacklogged);
   phase_.tunnelActivity();
   apply();
 }
 
 void ClientConnection::endTunnel() {
-  logAccess(101, ownBytes_);
+  logRequest(loop_.context(), exchange_->context());
   close();
 }
 

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -8,7 +7,10 @@
 #include "http/ClientPhase.h"
 #include "http/HttpParser.h"
 #include "loop/ClientSession.h"
+#include "loop/ConnectionCount.h"
 #include "loop/Exchange.h"
+#include "loop/Http1ResponseWriter.h"
+#include "loop/WebSocketRelay.h"
 #include "net/Buffer.h"
 #include "net/EventLoop.h"
 #include "net/IntrusiveList.h"
@@ -24,8 +26,8 @@ class ProxyLoop;
 /// refuses malformed ones with a JSON answer, hands each to an Exchange, writes the response back
 /// with back-pressure, keeps the connection alive between requests and enforces the client
 /// timeouts (head, body, send, keep-alive). After a 101 it relays bytes both ways. It holds an
-/// input buffer and a parser only while a request is in progress, so an idle keep-alive client
-/// costs a few hundred bytes.
+/// input buffer, a parser and an exchange (with the request's RequestContext) only while a
+/// request is in progress, so an idle keep-alive client costs a few hundred bytes.
 class ClientConnection final : public ClientSession,
                                public net::EventHandler,
                                public net::TimerHandler,
@@ -33,15 +35,18 @@ class ClientConnection final : public ClientSession,
                                public http::BodySink,
                                public UpstreamChannel::Owner {
  public:
-  /// `peer`: the address accept() gave; `tls`: the session of a TLS listener's connection (null
-  /// for plain HTTP), whose handshake comes first.
-  ClientConnection(ProxyLoop& loop, net::FileDescriptor fd, const sockaddr_storage& peer,
-                   net::SslPtr tls = net::SslPtr());
+  /// A plain HTTP connection; `peer`: the address accept() gave.
+  ClientConnection(ProxyLoop& loop, net::FileDescriptor fd, const sockaddr_storage& peer);
+  /// A TLS connection whose handshake negotiated HTTP/1.1 (TlsHandshake): takes over its
+  /// stream, its count in the metrics and its running header timeout.
+  ClientConnection(ProxyLoop& loop, net::Stream stream, std::string peer, bool peerTrusted,
+                   ConnectionCount count, net::Timer& headerTimer);
   ~ClientConnection() override;
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;
 
-  /// Registers with the loop and waits for the first request.
+  /// Registers with the loop and waits for the first request (reads it at once after a TLS
+  /// handshake: it may have come with the handshake's last flight).
   void start();
   /// The proxy is stopping: close now when idle, else once the current response is complete.
   void drain() override;
@@ -51,15 +56,14 @@ class ClientConnection final : public ClientSession,
 
   // ExchangeClient
   void requestBodyWanted() override;
-  void responseHead(const http::HttpHead& upstream,
-                    const ForwardingPolicy::Response& plan) override;
+  void respond(const ResponseHead& head) override;
   void responseBody(std::string_view bytes) override;
   bool flushResponse() override;
   void responseEnd() override;
   void answer(const ProxyAnswer& answer) override;
   void abortResponse() override;
-  void tunnel(const http::HttpHead& upstream, const ForwardingPolicy::Response& plan,
-              std::unique_ptr<UpstreamChannel> upstreamChannel) override;
+  void switchProtocols(const ResponseHead& head,
+                       std::unique_ptr<UpstreamChannel> upstreamChannel) override;
 
   // BodySink: the request body, on its way to the exchange.
   void data(const char* bytes, std::size_t size) override;
@@ -71,19 +75,35 @@ class ClientConnection final : public ClientSession,
   void upstreamFailed(UpstreamChannel::Failure failure, const std::string& error) override;
 
  private:
-  enum class State { Waiting, Head, Forwarding, Tunnel, Lingering, Closed };
+  /// Waiting: between requests. Head: reading a request head. Forwarding: the exchange runs
+  /// (request body and response in flight). Finishing: the whole response (or the proxy's own
+  /// answer) is queued; it is being flushed and pipelined input waits. Tunnel: after a 101.
+  /// Lingering: half-closed after an answer that left the request unread.
+  enum class State { Waiting, Head, Forwarding, Finishing, Tunnel, Lingering, Closed };
+  /// The request body, while Forwarding: Held until the target is ready for it, Flowing while
+  /// it takes it, Complete once all of it was read (or there was none).
+  enum class Body { Held, Flowing, Complete };
 
   void readInput();
   bool readOnce();  // true: TLS holds more decrypted bytes, read again
-  void continueHandshake();
+  bool makeRoom();  // false: the input buffer is full, reading paused
   void process();
   void processOnce();
+  bool processHead();  // true: a request was dispatched, process on
+  bool processBody();  // true: more body bytes wait to be fed
+  void feedBody();
+  void bodyFlushed(bool flowing);
+  void beginRequest();
   void dispatch();
-  void ownAnswer(int status, std::string_view message);
+  void answerOwn(int status, std::string_view message);
+  /// The client allows another request after this one.
+  bool keepsAlive() const;
+  /// A status other than the client's 499 is recorded: the target's head (or an answer) went
+  /// out, so only cutting the connection can tell the client something is wrong.
+  bool responseUnderway() const;
   bool flushOut();
   void exchangeDone();
   void nextRequest();
-  void logAccess(int status, std::uint64_t bytes);
   /// Arms the timeout ClientPhase says runs now and watches for what it says.
   void apply();
   void updateInterest();
@@ -95,40 +115,32 @@ class ClientConnection final : public ClientSession,
   void clientGone();
   void tunnelPump();
   void endTunnel();
+  void bodyTimedOut();
 
   ProxyLoop& loop_;
   net::Stream stream_;
   std::string peer_;
   bool peerTrusted_{false};
+  ConnectionCount count_;
   net::Timer timer_;  // tag: the ClientPhase::Timeout it runs for
   ClientPhase phase_;
   ClientPhase::Timeout armed_{ClientPhase::Timeout::None};
   std::unique_ptr<net::Buffer> in_;
   std::unique_ptr<http::HttpParser> parser_;
   net::Outbox out_;
-  std::unique_ptr<Exchange> exchange_;
-  std::unique_ptr<UpstreamChannel> tunnel_;
+  Http1ResponseWriter writer_{out_};
+  std::unique_ptr<Exchange> exchange_;  // from a request's first byte until its response is out
+  WebSocketRelay relay_;
   State state_{State::Waiting};
+  Body body_{Body::Held};
   std::uint32_t interest_{0};
   bool registered_{false};
   bool peerClosed_{false};
-  bool handshaking_{false};
   bool reading_{false};
-  bool requestComplete_{false};  // the whole request (body included) has been read
-  bool bodyWanted_{false};       // the exchange takes body bytes now
-  bool continueSent_{false};
-  bool bodyStarted_{false};
-  bool exchangeEnded_{false};  // the response (or the proxy's answer) is queued in full
-  bool closeAfter_{false};
-  bool chunkedResponse_{false};
+  bool continueDone_{false};  // a 100 Continue went out, or body bytes came without one
   bool draining_{false};
   bool processing_{false};
   bool processAgain_{false};
-  bool tunnelClientEof_{false};
-  bool tunnelUpstreamEof_{false};
-  int ownStatus_{0};
-  std::uint64_t ownBytes_{0};
-  std::chrono::steady_clock::time_point started_{};
 };
 
 }  // namespace portico

@@ -4,9 +4,9 @@
 
 namespace portico {
 
-/// A client connection an event loop owns, whatever it speaks (HTTP/1.1, HTTP/2): the loop
-/// keeps them in one list, drains them when the proxy stops and releases each after the batch
-/// of events that closed it.
+/// A client connection an event loop owns, whatever stage it is at (a TLS handshake, HTTP/1.1,
+/// HTTP/2): the loop keeps them in one list, drains them when the proxy stops and releases each
+/// after the batch of events that closed it.
 class ClientSession {
  public:
   ClientSession() = default;

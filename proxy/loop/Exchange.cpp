@@ -37,6 +37,7 @@ void Exchange::clear() {
   client_ = nullptr;
   routed_.clear();
   phase_ = Phase::Idle;
+  context_ = RequestContext();
 }
 
 std::string_view Exchange::upstream() const {
@@ -55,9 +56,8 @@ void Exchange::start(ExchangeClient& client, std::shared_ptr<const RouteTable> t
   phase_ = Phase::Idle;
   bodyComplete_ = !policy_->hasBody();
   responseStarted_ = responseBytes_ = retried_ = false;
-  responseHeadAt_ = {};
-  status_ = 0;
-  bytes_ = 0;
+  context_.routed(route);
+  context_.requestId(policy_->requestId());
   if (policy_->framing().refused()) {
     fail({policy_->framing().refusal, policy_->framing().reason});
     return;
@@ -67,6 +67,7 @@ void Exchange::start(ExchangeClient& client, std::shared_ptr<const RouteTable> t
 
 void Exchange::attempt() {
   TargetState* target = policy_->nextTarget(loop_.picks(), loop_.events().now());
+  context_.targetChosen(target);
   if (!target) {
     fail(policy_->exhausted());
     return;
@@ -107,6 +108,7 @@ void Exchange::sendHead() {
 }
 
 void Exchange::requestBody(std::string_view bytes) {
+  context_.bodyReceived(bytes.size());
   if (phase_ != Phase::Forwarding || !channel_ || bytes.empty()) return;
   net::Outbox& out = channel_->outbox();
   if (policy_->framing().framing == BodyFraming::Chunked) {
@@ -191,17 +193,7 @@ void Exchange::upstreamReadable() {
       onResponseComplete();
       return;
     }
-    // A response the proxy cannot read.
-    const std::string why = "target " + std::string(upstream()) +
-                            " sent a malformed response: " + response_.errorMessage();
-    if (responseStarted_) {
-      logLine(why);
-      dropChannel(true);
-      client_->abortResponse();
-      finish();
-    } else {
-      fail({502, why});
-    }
+    responseMalformed();
     return;
   }
   if (in.unconsumed() == 0) in.reset();
@@ -216,8 +208,21 @@ void Exchange::upstreamReadable() {
   if (bodyComplete_ || responseStarted_) channel.armReadTimeout();
 }
 
+void Exchange::responseMalformed() {
+  const std::string why = "target " + std::string(upstream()) +
+                          " sent a malformed response: " + response_.errorMessage();
+  if (responseStarted_) {
+    logLine(why);
+    dropChannel(true);
+    client_->abortResponse();
+    finish();
+  } else {
+    fail({502, why});
+  }
+}
+
 void Exchange::onResponseHead() {
-  responseHeadAt_ = std::chrono::steady_clock::now();
+  context_.responseHeadArrived(RequestContext::Clock::now());
   const http::HttpHead& head = response_.head();
   plan_ = policy_->planResponse(head);
   if (plan_.refusal != 0) {
@@ -226,19 +231,20 @@ void Exchange::onResponseHead() {
     fail({plan_.refusal, plan_.reason});
     return;
   }
-  status_ = head.status();
+  context_.targetAnswered(head.status());
+  const ResponseHead ready(*policy_, head, plan_);
   if (plan_.upgrade) {
     channel_->cancelTimer();
     phase_ = Phase::Done;
-    client_->tunnel(head, plan_, std::move(channel_));
+    client_->switchProtocols(ready, std::move(channel_));
     return;
   }
   responseStarted_ = true;
-  client_->responseHead(head, plan_);
+  client_->respond(ready);
 }
 
 void Exchange::data(const char* bytes, std::size_t size) {
-  bytes_ += size;
+  context_.bodySent(size);
   client_->responseBody(std::string_view(bytes, size));
 }
 
@@ -303,15 +309,14 @@ void Exchange::upstreamFailed(UpstreamChannel::Failure failure, const std::strin
 
 void Exchange::fail(const ProxyAnswer& answer) {
   dropChannel(true);
-  status_ = answer.status;
-  bytes_ = 0;
+  context_.proxyAnswered(answer.status, 0);
   finish();
   client_->answer(answer);
 }
 
 void Exchange::clientGone() {
   if (phase_ == Phase::Done) return;
-  status_ = 499;  // nginx's "client closed request"
+  context_.clientGone();
   // A request cut short must reach the target as an aborted connection, never as a
   // complete-looking one; a response in flight is of no use any more either.
   dropChannel(true);

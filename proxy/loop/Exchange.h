@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -8,6 +9,8 @@
 #include <string_view>
 
 #include "forward/ForwardingPolicy.h"
+#include "forward/RequestContext.h"
+#include "forward/ResponseHead.h"
 #include "http/HttpParser.h"
 #include "loop/UpstreamChannel.h"
 
@@ -16,17 +19,17 @@ namespace portico {
 class ProxyLoop;
 
 /// What an exchange needs from the client side it answers: an HTTP/1.1 connection today, an
-/// HTTP/2 stream as well. Exactly one of answer(), responseEnd(), abortResponse() and tunnel()
-/// ends each exchange; the client releases the exchange after that, never inside the call.
+/// HTTP/2 stream as well. Exactly one of answer(), responseEnd(), abortResponse() and
+/// switchProtocols() ends each exchange; the client releases the exchange after that, never
+/// inside the call.
 class ExchangeClient {
  public:
   virtual ~ExchangeClient() = default;
   /// The target is ready for the request body: from now on the client delivers it through
   /// Exchange::requestBody() (after a 100 Continue if the client waits for one).
   virtual void requestBodyWanted() = 0;
-  /// The target's response head, as the policy judged it.
-  virtual void responseHead(const http::HttpHead& upstream,
-                            const ForwardingPolicy::Response& plan) = 0;
+  /// The target's response head, ready for the client's codec to write.
+  virtual void respond(const ResponseHead& head) { responseHead(head.upstream(), head.plan()); }
   /// Response body bytes (framing removed); valid until flushResponse() returns.
   virtual void responseBody(std::string_view bytes) = 0;
   /// Writes what was queued. False when the client cannot take it all now: the exchange stops
@@ -40,8 +43,20 @@ class ExchangeClient {
   virtual void abortResponse() = 0;
   /// 101 to a WebSocket request: the target's connection (with any bytes it sent after its
   /// head still in its input) is handed over; bytes flow both ways from now on.
-  virtual void tunnel(const http::HttpHead& upstream, const ForwardingPolicy::Response& plan,
-                      std::unique_ptr<UpstreamChannel> upstreamChannel) = 0;
+  virtual void switchProtocols(const ResponseHead& head,
+                               std::unique_ptr<UpstreamChannel> upstreamChannel) {
+    tunnel(head.upstream(), head.plan(), std::move(upstreamChannel));
+  }
+
+  // The former forms of respond() and switchProtocols(), which read the policy themselves:
+  // kept only until every client side overrides the new ones (Http2Stream still uses them).
+  virtual void responseHead(const http::HttpHead&, const ForwardingPolicy::Response&) {
+    assert(!"override respond()");
+  }
+  virtual void tunnel(const http::HttpHead&, const ForwardingPolicy::Response&,
+                      std::unique_ptr<UpstreamChannel>) {
+    assert(!"override switchProtocols()");
+  }
 };
 
 /// One request's trip through an event loop: asks the policy for a target, takes a pooled
@@ -73,19 +88,21 @@ class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
   /// The client took what was waiting: read the target again.
   void clientDrained();
 
+  /// Started and not finished: the target or the client still owes something.
+  bool inFlight() const { return route_ && phase_ != Phase::Done; }
   bool finished() const { return phase_ == Phase::Done; }
   /// Forgets the finished request (the loop keeps the object for the next one).
   void clear();
   const ForwardingPolicy& policy() const { return *policy_; }
-  /// For the access log: the status sent (499 when the client left first), response body bytes,
-  /// the target last tried.
-  int status() const { return status_; }
-  std::uint64_t bytesSent() const { return bytes_; }
+  /// The request's record, which the client side begins (HTTP/1.1: at its first byte, before
+  /// start()) and the access log and metrics read at its end.
+  RequestContext& context() { return context_; }
+  const RequestContext& context() const { return context_; }
+  /// The status sent (499 when the client left first) and response body bytes.
+  int status() const { return context_.status(); }
+  std::uint64_t bytesSent() const { return context_.bytesOut(); }
   std::string_view upstream() const;
   const Route* route() const { return route_; }
-  /// When the target's response head arrived (the epoch when none did): the access log's
-  /// upstream time.
-  std::chrono::steady_clock::time_point responseHeadAt() const { return responseHeadAt_; }
 
   // UpstreamChannel::Owner
   void upstreamConnected() override;
@@ -103,6 +120,8 @@ class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
   void sendHead();
   void requestSent();
   void onResponseHead();
+  /// A response the proxy cannot read: 502, or cut off when its head already went out.
+  void responseMalformed();
   void onResponseComplete();
   void fail(const ProxyAnswer& answer);
   void dropChannel(bool abort);
@@ -122,9 +141,7 @@ class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
   bool responseStarted_{false};  // the response head went to the client
   bool responseBytes_{false};    // the target sent something
   bool retried_{false};
-  int status_{0};
-  std::uint64_t bytes_{0};
-  std::chrono::steady_clock::time_point responseHeadAt_{};
+  RequestContext context_;
 };
 
 }  // namespace portico

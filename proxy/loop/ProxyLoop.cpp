@@ -8,6 +8,7 @@
 #include "base/Log.h"
 #include "loop/ClientConnection.h"
 #include "loop/Exchange.h"
+#include "loop/TlsHandshake.h"
 #include "loop/UpstreamChannel.h"
 
 namespace portico {
@@ -127,8 +128,16 @@ void ProxyLoop::acceptSome(bool tls) {
       }
       break;
     }
-    auto connection = std::make_unique<ClientConnection>(
-        *this, net::FileDescriptor(fd), peer, tls ? tlsConfig_->newSession() : net::SslPtr());
+    if (tls) {
+      // The handshake first; it hands the connection to HTTP/1.1 or HTTP/2 (ALPN).
+      auto handshake = std::make_unique<TlsHandshake>(*this, net::FileDescriptor(fd), peer,
+                                                      tlsConfig_->newSession());
+      TlsHandshake& h = *handshake;
+      adopt(std::move(handshake));
+      h.start();
+      continue;
+    }
+    auto connection = std::make_unique<ClientConnection>(*this, net::FileDescriptor(fd), peer);
     ClientConnection& c = *connection;
     clients_.pushBack(c.node());
     connection.release();  // owned through clients_ until closed()

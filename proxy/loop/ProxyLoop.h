@@ -97,7 +97,7 @@ class ProxyLoop {
   void recycle(std::unique_ptr<Exchange> exchange);
   void release(std::unique_ptr<UpstreamChannel> channel);
   void closed(ClientSession& connection);
-  /// Takes over a client connection (a TLS connection that negotiated HTTP/2).
+  /// Takes over a client connection (a TLS handshake, or what it hands its connection to).
   void adopt(std::unique_ptr<ClientSession> connection);
 
  private:

@@ -13,8 +13,8 @@
 #include "balance/PickState.h"
 #include "balance/TargetState.h"
 #include "base/Log.h"
+#include "forward/ErrorReply.h"
 #include "forward/ForwardingPolicy.h"
-#include "forward/JsonError.h"
 #include "http/HttpParser.h"
 #include "module/BodyReader.h"
 #include "module/UpstreamConnection.h"
@@ -399,8 +399,9 @@ void BlockingForwarder::reply(int code, const std::string& message) {
   // An unread request body would be parsed as the next request: close the connection then.
   const bool keepAlive = !policy_.hasBody() || bodyDone_;
   try {
-    JsonError::send(resp_, static_cast<HTTPResponse::HTTPStatus>(code), message, keepAlive);
-    bytes = JsonError::body(message).size();
+    const ErrorReply reply(code, message);
+    reply.send(resp_, keepAlive);
+    bytes = reply.body().size();
   } catch (const Poco::Exception&) {
     status = 499;
   }
@@ -434,8 +435,8 @@ void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResp
     logLine(std::string("unexpected error proxying ") + request.getURI() + ": " + e.what());
     if (!response.sent()) {
       try {
-        JsonError::send(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal proxy error",
-                        false);
+        ErrorReply(HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal proxy error")
+            .send(response, false);
       } catch (const std::exception&) {
       }
     }

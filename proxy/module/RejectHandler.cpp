@@ -5,7 +5,7 @@
 
 #include <chrono>
 
-#include "forward/JsonError.h"
+#include "forward/ErrorReply.h"
 #include "forward/RequestId.h"
 #include "observe/AccessLog.h"
 
@@ -27,9 +27,10 @@ void RejectHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse
   // (judged from the raw headers: a malformed length must not throw here).
   const bool hasBody = request.has(HTTPMessage::TRANSFER_ENCODING) ||
                        request.get(HTTPMessage::CONTENT_LENGTH, "0") != "0";
+  const ErrorReply reply(status_, message_);
   int status = status_;
   try {
-    JsonError::send(response, status_, message_, !hasBody);
+    reply.send(response, !hasBody);
   } catch (const Poco::Exception&) {
     status = 499;
   }
@@ -54,7 +55,7 @@ void RejectHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse
     record.route = "-";
     record.upstream = "-";
     record.status = status;
-    record.bytes = JsonError::body(message_).size();
+    record.bytes = reply.body().size();
     record.durationMs = ms;
     context_.accessLog->write(record);
   }

@@ -20,6 +20,19 @@ struct Timer : ListNode {
   Timer(TimerHandler& owner, int tag) : owner(&owner), tag(tag) {}
   void cancel() { unlink(); }
   bool armed() const { return linked(); }
+  /// Takes `other`'s place in its list, deadline included, leaving `other` unarmed: a timeout
+  /// keeps running when the object it times hands over to another (a TLS handshake becoming a
+  /// client connection).
+  void takeOver(Timer& other) {
+    cancel();
+    deadline = other.deadline;
+    if (!other.armed()) return;
+    prev = other.prev;
+    next = other.next;
+    prev->next = this;
+    next->prev = this;
+    other.prev = other.next = &other;
+  }
 
   TimerHandler* owner;
   int tag;

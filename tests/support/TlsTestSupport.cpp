@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 namespace portico::test {
 namespace {
@@ -48,8 +49,8 @@ void TestCertificates::issue(const std::string& name, const std::vector<std::str
   ::chmod((base + ".key").c_str(), 0600);
 }
 
-TlsClient::TlsClient(int port, const std::string& serverName,
-                     const std::vector<std::string>& alpn) {
+TlsClient::TlsClient(int port, const std::string& serverName, const std::vector<std::string>& alpn,
+                     std::chrono::milliseconds handshakeAfter) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -61,6 +62,7 @@ TlsClient::TlsClient(int port, const std::string& serverName,
   }
   timeval tv{5, 0};
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (handshakeAfter.count() > 0) std::this_thread::sleep_for(handshakeAfter);
   ctx_ = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
   ssl_ = SSL_new(ctx_);

@@ -34,8 +34,11 @@ class TestCertificates {
 /// One TLS connection to 127.0.0.1:port: the handshake, then raw bytes.
 class TlsClient {
  public:
-  /// `serverName`: SNI (empty: none); `alpn`: protocols offered (empty: no ALPN).
-  TlsClient(int port, const std::string& serverName, const std::vector<std::string>& alpn);
+  /// `serverName`: SNI (empty: none); `alpn`: protocols offered (empty: no ALPN);
+  /// `handshakeAfter`: how long the client stays silent between connecting and its hello (a
+  /// slow client).
+  TlsClient(int port, const std::string& serverName, const std::vector<std::string>& alpn,
+            std::chrono::milliseconds handshakeAfter = std::chrono::milliseconds(0));
   ~TlsClient();
   TlsClient(const TlsClient&) = delete;
   TlsClient& operator=(const TlsClient&) = delete;

@@ -80,6 +80,7 @@ class ClientPhaseTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testSendTimeoutForASlowReader);
   CPPUNIT_TEST(testNoClientTimeoutWhileTheTargetWorks);
   CPPUNIT_TEST(testLingerAndTunnel);
+  CPPUNIT_TEST(testHandedOverTimerKeepsItsDeadlineAndPlace);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -247,6 +248,33 @@ class ClientPhaseTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(t.fired.empty());
     t.at(50000);
     CPPUNIT_ASSERT(t.firedOnly(Timeout::Tunnel));
+  }
+
+  void testHandedOverTimerKeepsItsDeadlineAndPlace() {
+    // A TLS handshake hands its connection to a ClientConnection: the header timeout that has
+    // run since the accept goes on, in its place among the other connections' timers.
+    struct Recorder : TimerHandler {
+      std::vector<int> fired;
+      void onTimeout(int tag) override { fired.push_back(tag); }
+    } r;
+    TimerList list(60000);
+    Timer first(r, 1), handshake(r, 2), later(r, 3), connection(r, 4);
+    list.arm(first, 0);
+    list.arm(handshake, 100);
+    list.arm(later, 200);
+    connection.takeOver(handshake);
+    CPPUNIT_ASSERT(!handshake.armed());
+    CPPUNIT_ASSERT(connection.armed());
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(60100), connection.deadline);
+    list.expire(60100);
+    CPPUNIT_ASSERT((std::vector<int>{1, 4}) == r.fired);
+    list.expire(60200);
+    CPPUNIT_ASSERT((std::vector<int>{1, 4, 3}) == r.fired);
+    // An unarmed timer hands over nothing.
+    Timer idle(r, 5), heir(r, 6);
+    list.arm(heir, 70000);
+    heir.takeOver(idle);
+    CPPUNIT_ASSERT(!heir.armed());
   }
 };
 
