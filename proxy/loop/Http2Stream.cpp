@@ -3,6 +3,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <vector>
 
@@ -28,21 +29,6 @@ std::string lowerCase(std::string_view s) {
   for (char& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
-}
-
-/// The loop's list for a stream's timeout: the client timeouts of HTTP/1.1 that apply to a
-/// stream (keep-alive and linger belong to the connection, tunnels do not exist on HTTP/2).
-net::TimerList* timerList(ProxyLoop& loop, Timeout timeout) {
-  switch (timeout) {
-    case Timeout::Header:
-      return &loop.headerTimeouts();
-    case Timeout::Body:
-      return &loop.bodyTimeouts();
-    case Timeout::Send:
-      return &loop.sendTimeouts();
-    default:
-      return nullptr;
-  }
 }
 
 std::string statusText(int status) {
@@ -346,9 +332,12 @@ void Http2Stream::apply() {
   const Timeout timeout = phase_.timeout();
   const bool restart = phase_.takeRestart();
   if (timeout == armed_ && !restart) return;
+  // Keep-alive and linger belong to the connection, and tunnels do not exist on HTTP/2: a
+  // stream's phase never asks for them.
+  assert(timeout != Timeout::KeepAlive && timeout != Timeout::Linger && timeout != Timeout::Tunnel);
   armed_ = timeout;
   timer_.tag = static_cast<int>(timeout);
-  if (net::TimerList* list = timerList(conn_.loop(), timeout)) {
+  if (net::TimerList* list = conn_.loop().clientTimers(timeout)) {
     list->arm(timer_, conn_.loop().events().now());
   } else {
     timer_.cancel();

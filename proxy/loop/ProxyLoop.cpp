@@ -190,6 +190,27 @@ void ProxyLoop::giveParser(std::unique_ptr<http::HttpParser> parser) {
   if (parsers_.size() < kKeptParsers) parsers_.push_back(std::move(parser));
 }
 
+net::TimerList* ProxyLoop::clientTimers(ClientPhase::Timeout timeout) {
+  using T = ClientPhase::Timeout;
+  switch (timeout) {
+    case T::Header:
+      return &headerTimeouts_;
+    case T::Body:
+      return &bodyTimeouts_;
+    case T::Send:
+      return &sendTimeouts_;
+    case T::KeepAlive:
+      return &keepAliveTimeouts_;
+    case T::Linger:
+      return &lingerTimeouts_;
+    case T::Tunnel:
+      return &readTimeouts_;  // a WebSocket's silence is bounded like a target's
+    case T::None:
+      break;
+  }
+  return nullptr;
+}
+
 std::unique_ptr<Exchange> ProxyLoop::takeExchange() {
   if (exchanges_.empty()) return std::make_unique<Exchange>(*this);
   auto e = std::move(exchanges_.back());
