@@ -15,6 +15,7 @@
 #include "loop/Http2Connection.h"
 #include "loop/ProxyLoop.h"
 #include "loop/RequestLog.h"
+#include "observe/ProxyMetrics.h"
 #include "routing/RequestRouting.h"
 
 namespace portico {
@@ -119,6 +120,11 @@ void Http2Stream::closed() {
   if (exchange_->inFlight()) {
     exchange_->clientGone();
     if (!logged_) log(499, exchange_->bytesSent());
+  } else if (!dispatched() && !logged_) {
+    // Never processed: as nginx, no access-log line and no request counted, but an operator
+    // under a rapid-reset attack (CVE-2023-44487) sees these streams in their own counter.
+    if (ProxyMetrics* m = conn_.loop().context().metrics)
+      m->http2StreamRefused(m->threadShard(), ProxyMetrics::StreamRefusal::ResetBeforeStart);
   }
   releaseBody();
 }
