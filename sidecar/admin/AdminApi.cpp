@@ -137,11 +137,28 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
   }
 }
 
+const std::vector<AdminApi::Endpoint>& AdminApi::endpoints() {
+  // Each path with the methods it answers; GET answers HEAD too. Dispatch, the 405's Allow
+  // header and the metrics' endpoint label all come from here.
+  static const std::vector<Endpoint> table{
+      {"", "GET", &AdminApi::getTarget},
+      {"", "PATCH", &AdminApi::patchTarget},
+      {"/changes", "GET", &AdminApi::listChanges},
+      {"/list", "GET", &AdminApi::listRoute},
+      {"/add", "POST", &AdminApi::addTargets},
+      {"/remove", "POST", &AdminApi::removeTargets},
+      {"/routes", "GET", &AdminApi::listRoutes},
+      {"/routes", "POST", &AdminApi::createRoute},
+      {"/routes", "DELETE", &AdminApi::deleteRoute},
+  };
+  return table;
+}
+
 std::string AdminApi::endpointOf(const std::string& path) const {
   std::string p = path;
   if (p.size() > 1 && p.back() == '/') p.pop_back();
-  for (const char* suffix : {"", "/changes", "/list", "/add", "/remove", "/routes"})
-    if (p == prefix_ + suffix) return p;
+  for (const auto& e : endpoints())
+    if (p == prefix_ + std::string(e.suffix)) return p;
   return "other";
 }
 
@@ -171,39 +188,17 @@ AdminResponse AdminApi::dispatch(const AdminRequest& request) {
   std::string path = request.path;
   if (path.size() > 1 && path.back() == '/') path.pop_back();
   const std::string& m = request.method;
-  const bool get = m == "GET" || m == "HEAD";
-  auto wrongMethod = [&](const std::string& allow) {
-    return ApiError(405, "method " + m + " not allowed on " + path + " (allowed: " + allow + ")",
-                    allow);
-  };
-  if (path == prefix_) {
-    if (get) return getTarget(request);
-    if (m == "PATCH") return patchTarget(request);
-    throw wrongMethod("GET, HEAD, PATCH");
+  const std::string_view asked = m == "HEAD" ? std::string_view("GET") : std::string_view(m);
+  std::string allow;
+  for (const auto& e : endpoints()) {
+    if (path != prefix_ + std::string(e.suffix)) continue;
+    if (e.method == asked) return (this->*e.handler)(request);
+    allow += (allow.empty() ? "" : ", ") + std::string(e.method);
+    if (e.method == "GET") allow += ", HEAD";
   }
-  if (path == prefix_ + "/changes") {
-    if (get) return listChanges(request);
-    throw wrongMethod("GET, HEAD");
-  }
-  if (path == prefix_ + "/list") {
-    if (get) return listRoute(request);
-    throw wrongMethod("GET, HEAD");
-  }
-  if (path == prefix_ + "/add") {
-    if (m == "POST") return addTargets(request);
-    throw wrongMethod("POST");
-  }
-  if (path == prefix_ + "/remove") {
-    if (m == "POST") return removeTargets(request);
-    throw wrongMethod("POST");
-  }
-  if (path == prefix_ + "/routes") {
-    if (get) return listRoutes(request);
-    if (m == "POST") return createRoute(request);
-    if (m == "DELETE") return deleteRoute(request);
-    throw wrongMethod("GET, HEAD, POST, DELETE");
-  }
-  throw ApiError(404, "no such path: " + request.path);
+  if (allow.empty()) throw ApiError(404, "no such path: " + request.path);
+  throw ApiError(405, "method " + m + " not allowed on " + path + " (allowed: " + allow + ")",
+                 allow);
 }
 
 AdminApi::Params AdminApi::queryParams(const AdminRequest& request,
