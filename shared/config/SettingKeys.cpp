@@ -33,7 +33,7 @@ const std::vector<SettingKey> kKeys{
    "a whole request head, from its first byte (then 408)"},
   {"proxy.client_body_timeout", T::Duration, "60s", 1, kNoMax, "between two reads of a body"},
   {"proxy.send_timeout", T::Duration, "60s", 1, kNoMax, "a client that reads nothing"},
-  {"proxy.max_header_bytes", T::Integer, "32768", 1024, 1024 * 1024,
+  {"proxy.max_header_bytes", T::Integer, "32768", 1024, std::int64_t{1024} * 1024,
    "largest request head (then 431, or 414 for the line)"},
   {"proxy.drain_timeout", T::Duration, "10s", 0, kNoMax,
    "on SIGTERM, how long requests in flight may finish"},

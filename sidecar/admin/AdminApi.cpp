@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 
+#include <cassert>
 #include <limits>
 
 #include "admin/AdminInput.h"
@@ -84,7 +85,10 @@ AdminApi::AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
     : store_(store),
       prefix_(std::move(prefix)),
       healthDefaults_(std::move(healthDefaults)),
-      changed_(std::move(changed)) {}
+      changed_(std::move(changed)) {
+  // Paths are matched as prefix_ + suffix: a trailing slash would match none of them.
+  assert(prefix_.size() > 1 && prefix_.front() == '/' && prefix_.back() != '/');
+}
 
 AdminResponse AdminApi::errorAnswer(int status, const std::string& message,
                                     const std::string& allow) {
