@@ -75,7 +75,8 @@ void collectTargets(const RouteTable* table, metrics::Exposition& out) {
 
 }  // namespace
 
-ProxyMetrics::TableView tableView(std::function<std::shared_ptr<const RouteTable>()> current) {
+ProxyMetrics::TableView tableView(
+    const std::function<std::shared_ptr<const RouteTable>()>& current) {
   ProxyMetrics::TableView view;
   view.ready = [current] {
     const auto table = current();

@@ -36,6 +36,7 @@ AdminResponse messageAnswer(const std::string& message, std::int64_t revision) {
 
 std::vector<std::string> urlsOf(const std::vector<TargetSpec>& targets) {
   std::vector<std::string> urls;
+  urls.reserve(targets.size());
   for (const auto& t : targets)
     urls.push_back(t.weight == kDefaultWeight ? t.url
                                               : t.url + " weight " + std::to_string(t.weight));
@@ -73,6 +74,27 @@ std::string describe(const HealthSpec& h) {
 std::string plural(int n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
+
+/// What an add or a remove did: "added 2 targets to /a/", and the targets it left alone.
+struct TargetsChange {
+  std::string done;  // "added 2 targets to /a/"
+  int untouched;     // already present / not present
+  std::string untouchedAs;
+
+  /// The log line: what was done, the targets named, how many were left alone.
+  std::string logLine(const std::string& targets) const {
+    return done + " (" + targets +
+           (untouched ? "; " + std::to_string(untouched) + " " + untouchedAs : "") + ")";
+  }
+  /// The answer's {"message", <countField>}.
+  Poco::JSON::Object::Ptr answer(const std::string& countField, int count) const {
+    auto o = jsonObject();
+    o->set("message",
+           done + (untouched ? " (" + std::to_string(untouched) + " " + untouchedAs + ")" : ""));
+    o->set(countField, count);
+    return o;
+  }
+};
 
 ApiError routeNotFound(const std::string& prefix) {
   return ApiError(404, "route " + prefix + " not found");
@@ -348,17 +370,12 @@ AdminResponse AdminApi::addTargets(const AdminRequest& request) {
   std::int64_t revision = -1;
   const int added = store_.addTargets(prefix, targets, health, who, &revision);
   written();
-  const int skipped = static_cast<int>(targets.size()) - added;
-  std::string line = "added " + plural(added, "target") + " to " + prefix + " (" +
-                     joined(urlsOf(targets)) +
-                     (skipped ? "; " + std::to_string(skipped) + " already present" : "") + ")";
+  const TargetsChange change{"added " + plural(added, "target") + " to " + prefix,
+                             static_cast<int>(targets.size()) - added, "already present"};
+  std::string line = change.logLine(joined(urlsOf(targets)));
   if (health && !(*health == route->health)) line += "; health check now " + describe(*health);
   logLine(line);
-  auto answer = jsonObject();
-  answer->set("message", "added " + plural(added, "target") + " to " + prefix +
-                             (skipped ? " (" + std::to_string(skipped) + " already present)" : ""));
-  answer->set("addedCount", added);
-  return jsonAnswer(200, answer, revision);
+  return jsonAnswer(200, change.answer("addedCount", added), revision);
 }
 
 AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
@@ -377,14 +394,10 @@ AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
     throw routeNotFound(prefix);
   }
   written();
-  const int absent = static_cast<int>(urls.size()) - removed;
-  logLine("removed " + plural(removed, "target") + " from " + prefix + " (" + joined(urls) +
-          (absent ? "; " + std::to_string(absent) + " not present" : "") + ")");
-  auto answer = jsonObject();
-  answer->set("message", "removed " + plural(removed, "target") + " from " + prefix +
-                             (absent ? " (" + std::to_string(absent) + " not present)" : ""));
-  answer->set("removedCount", removed);
-  return jsonAnswer(200, answer, revision);
+  const TargetsChange change{"removed " + plural(removed, "target") + " from " + prefix,
+                             static_cast<int>(urls.size()) - removed, "not present"};
+  logLine(change.logLine(joined(urls)));
+  return jsonAnswer(200, change.answer("removedCount", removed), revision);
 }
 
 AdminResponse AdminApi::listRoutes(const AdminRequest& request) {
