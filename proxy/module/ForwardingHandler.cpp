@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NetException.h>
 
+#include <cassert>
 #include <chrono>
 #include <cstdio>
 
@@ -355,6 +356,7 @@ bool BlockingForwarder::streamBody(UpstreamConnection& conn, TargetState& target
 void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetState& target,
                               http::HttpParser& parser, char* buffer, std::size_t begin,
                               std::size_t end) {
+  assert(begin < end && end <= kBufferSize && "relay() starts with the bytes of a read");
   // The head first (a head larger than one read is collected in `head`).
   std::string head(buffer + begin, end - begin);
   std::size_t parsed = 0;
