@@ -2,7 +2,10 @@
 
 #include <sys/epoll.h>
 
+#include <cassert>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "base/Duration.h"
 #include "base/Log.h"
@@ -30,7 +33,7 @@ void appendChunkSize(net::Outbox& out, std::size_t n) {
 
 ClientConnection::ClientConnection(ProxyLoop& loop, net::FileDescriptor fd,
                                    const sockaddr_storage& peer, net::SslPtr tls)
-    : loop_(loop), stream_(std::move(fd)), timer_(*this, 0) {
+    : loop_(loop), stream_(std::move(fd)), timer_(*this, 0), registration_(loop.events(), *this) {
   if (tls) {
     stream_.startTls(std::move(tls));
     handshaking_ = true;  // within the header timeout, like the first request head
@@ -103,7 +106,7 @@ void ClientConnection::apply() {
 }
 
 void ClientConnection::updateInterest() {
-  if (state_ == State::Closed || !stream_.open()) return;
+  assert(state_ != State::Closed && stream_.open());  // apply() and the handshake check first
   std::uint32_t events = 0;
   if (handshaking_) {
     events = stream_.wantsWrite() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
@@ -112,24 +115,9 @@ void ClientConnection::updateInterest() {
     if (phase_.reading()) events |= stream_.wantsWrite() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
     if (phase_.writing()) events |= EPOLLOUT;
   }
-  if (events == 0) {
-    // Level-triggered HUP would be reported on every turn: the descriptor leaves the loop until
-    // there is something to wait for again.
-    if (registered_) loop_.events().remove(stream_.fd());
-    registered_ = false;
-    return;
-  }
-  if (registered_ && events == interest_) return;
-  try {
-    if (registered_) {
-      loop_.events().modify(stream_.fd(), events, *this);
-    } else {
-      loop_.events().add(stream_.fd(), events, *this);
-      registered_ = true;
-    }
-    interest_ = events;
-  } catch (const std::exception& e) {
-    logLine(std::string("proxy: cannot watch a client connection: ") + e.what());
+  // No events: out of the loop until there is something to wait for again (Registration).
+  if (!registration_.want(stream_.fd(), events)) {
+    logLine(std::string("proxy: cannot watch a client connection: ") + std::strerror(errno));
     abort();
   }
 }
@@ -168,8 +156,7 @@ void ClientConnection::continueHandshake() {
   if (net::negotiatedProtocol(stream_.ssl()) == "h2") {
     // HTTP/2 from here on: the connection's socket moves to an Http2Connection, which registers
     // it anew, and this connection goes away without closing it.
-    if (registered_) loop_.events().remove(stream_.fd());
-    registered_ = false;
+    registration_.leave();
     auto h2 = std::make_unique<Http2Connection>(loop_, std::move(stream_), peer_, peerTrusted_);
     Http2Connection& c = *h2;
     loop_.adopt(std::move(h2));
@@ -562,7 +549,7 @@ void ClientConnection::lingerClose() {
 }
 
 void ClientConnection::close() {
-  if (state_ == State::Closed) return;
+  if (state_ == State::Closed) return;  // reachable: apply() aborted (epoll refused), then close()
   state_ = State::Closed;
   timer_.cancel();
   if (exchange_) {
@@ -575,7 +562,7 @@ void ClientConnection::close() {
   }
   // Closing the descriptor takes it out of the epoll set (nothing else holds it): no
   // epoll_ctl of its own, one system call less per connection.
-  registered_ = false;
+  registration_.forget();
   stream_.close();
   releaseIdleResources();
   loop_.closed(*this);

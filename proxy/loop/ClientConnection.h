@@ -13,6 +13,7 @@
 #include "net/EventLoop.h"
 #include "net/IntrusiveList.h"
 #include "net/Outbox.h"
+#include "net/Registration.h"
 #include "net/Stream.h"
 #include "net/TimerList.h"
 
@@ -109,8 +110,7 @@ class ClientConnection final : public ClientSession,
   std::unique_ptr<Exchange> exchange_;
   std::unique_ptr<UpstreamChannel> tunnel_;
   State state_{State::Waiting};
-  std::uint32_t interest_{0};
-  bool registered_{false};
+  net::Registration registration_;  // stream_'s descriptor on the loop
   bool peerClosed_{false};
   bool handshaking_{false};
   bool reading_{false};
