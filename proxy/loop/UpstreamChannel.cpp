@@ -302,7 +302,7 @@ void UpstreamChannel::onEvent(std::uint32_t events) {
     }
     if (io == net::Io::Ok) {
       owner_->upstreamDrained();
-      if (closed_ || !owner_) return;
+      if (closed_ || !owner_) return;  // the owner let the channel go (or parked it)
     }
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readInput();
@@ -319,6 +319,7 @@ void UpstreamChannel::readInput() {
     if (io == net::Io::Ok) {
       in.produced(n);
       owner_->upstreamReadable();
+      // The owner may have let the channel go, parked or paused it.
       if (closed_ || !owner_ || readingPaused_ || !stream_.pending()) return;
       if (input().space() == 0 && input().unconsumed() == input().capacity()) return;
       continue;

@@ -134,7 +134,7 @@ void HttpServerConnection::onEvent(std::uint32_t events) {
   if (state_ == State::Closed) return;  // closed earlier in this batch
   if ((events & EPOLLOUT) && state_ == State::Writing) {
     flush();
-    if (state_ == State::Closed) return;
+    if (state_ == State::Closed) return;  // the write failed, or the answer ended the connection
   }
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && phase_.reading()) readInput();
 }
