@@ -40,10 +40,40 @@ class ProxyApplication : public PorticoApplication {
   }
 
   int run(const Settings& settings) override {
-    // The status listener is bound first: a port it cannot have ends the program before the
-    // data plane exists. It serves once the data plane is up (start() below).
     std::unique_ptr<ProxyServer> server;
     std::unique_ptr<StatusServer> status;
+    if (const int failed = open(settings, server, status)) return failed;
+    if (status) status->start();
+    server->start();
+    const SignalWatcher signals({{SIGUSR1,
+                                  [&server] {
+                                    const std::string error = server->reopenLogs();
+                                    if (error.empty()) {
+                                      logLine("access log reopened");
+                                    } else {
+                                      logError("access log not reopened: " + error);
+                                    }
+                                  }},
+                                 {SIGHUP, [&server] { server->reloadCertificates(); }}});
+    logStarted(settings, *server, status.get());
+    waitForTerminationRequest();
+    logLine("stopping");
+    if (status) status->stop();
+    if (!server->stop(settings.proxy.drainTimeout)) {
+      logWarn("requests still waiting on upstreams after the grace period; exiting");
+      std::fflush(nullptr);
+      std::_Exit(EXIT_OK);
+    }
+    return EXIT_OK;
+  }
+
+ private:
+  /// Binds the status listener and makes the server; 0, or the exit status after one line
+  /// on stderr.
+  int open(const Settings& settings, std::unique_ptr<ProxyServer>& server,
+           std::unique_ptr<StatusServer>& status) {
+    // The status listener is bound first: a port it cannot have ends the program before the
+    // data plane exists. It serves once the data plane is up (start() in run()).
     if (settings.proxy.statusEnabled) {
       try {
         status = std::make_unique<StatusServer>(
@@ -72,23 +102,16 @@ class ProxyApplication : public PorticoApplication {
                 << std::endl;
       return EXIT_UNAVAILABLE;
     }
-    if (status) status->start();
-    server->start();
-    const SignalWatcher signals({{SIGUSR1,
-                                  [&server] {
-                                    const std::string error = server->reopenLogs();
-                                    if (error.empty()) {
-                                      logLine("access log reopened");
-                                    } else {
-                                      logError("access log not reopened: " + error);
-                                    }
-                                  }},
-                                 {SIGHUP, [&server] { server->reloadCertificates(); }}});
-    logLine("listening on " + settings.proxy.host + ":" + std::to_string(server->port()) + ", " +
-            settings.storeLocation().describe() + ", " + std::to_string(server->workers()) +
+    return 0;
+  }
+
+  static void logStarted(const Settings& settings, const ProxyServer& server,
+                         const StatusServer* status) {
+    logLine("listening on " + settings.proxy.host + ":" + std::to_string(server.port()) + ", " +
+            settings.storeLocation().describe() + ", " + std::to_string(server.workers()) +
             " event loops, " +
-            (server->tlsPort()
-                 ? "TLS on " + settings.proxy.tls.host + ":" + std::to_string(server->tlsPort()) +
+            (server.tlsPort()
+                 ? "TLS on " + settings.proxy.tls.host + ":" + std::to_string(server.tlsPort()) +
                        (settings.proxy.tls.http2 ? " (h2, http/1.1), " : " (http/1.1), ")
                  : std::string()) +
             (status ? "status on http://" + settings.proxy.statusHost + ":" +
@@ -100,15 +123,6 @@ class ProxyApplication : public PorticoApplication {
       logWarn(
           "upstream_tls.verify=false: certificates of https targets are not checked; "
           "anyone on the path can impersonate them");
-    waitForTerminationRequest();
-    logLine("stopping");
-    if (status) status->stop();
-    if (!server->stop(settings.proxy.drainTimeout)) {
-      logWarn("requests still waiting on upstreams after the grace period; exiting");
-      std::fflush(nullptr);
-      std::_Exit(EXIT_OK);
-    }
-    return EXIT_OK;
   }
 };
 

@@ -3,6 +3,9 @@
 #include <sys/epoll.h>
 
 #include <cassert>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "base/Duration.h"
 #include "base/Log.h"
@@ -28,7 +31,8 @@ ClientConnection::ClientConnection(ProxyLoop& loop, net::FileDescriptor fd,
       peerTrusted_(loop.context().trusted.contains(reinterpret_cast<const sockaddr&>(peer))),
       count_(loop.context().metrics),
       timer_(*this, 0),
-      relay_(loop) {}
+      relay_(loop),
+      registration_(loop.events(), *this) {}
 
 ClientConnection::ClientConnection(ProxyLoop& loop, net::Stream stream, std::string peer,
                                    bool peerTrusted, ConnectionCount count, net::Timer& headerTimer)
@@ -38,7 +42,8 @@ ClientConnection::ClientConnection(ProxyLoop& loop, net::Stream stream, std::str
       peerTrusted_(peerTrusted),
       count_(std::move(count)),
       timer_(*this, 0),
-      relay_(loop) {
+      relay_(loop),
+      registration_(loop.events(), *this) {
   // The header timeout has run since the accept; the handshake counted within it.
   timer_.takeOver(headerTimer);
   armed_ = ClientPhase::Timeout::Header;
@@ -89,29 +94,14 @@ void ClientConnection::apply() {
 }
 
 void ClientConnection::updateInterest() {
-  if (state_ == State::Closed || !stream_.open()) return;
+  assert(state_ != State::Closed && stream_.open());  // apply() and the handshake check first
   std::uint32_t events = 0;
   // TLS may need to write to go on reading (a key update): that is a write wait too.
   if (phase_.reading()) events |= stream_.wantsWrite() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
   if (phase_.writing()) events |= EPOLLOUT;
-  if (events == 0) {
-    // Level-triggered HUP would be reported on every turn: the descriptor leaves the loop until
-    // there is something to wait for again.
-    if (registered_) loop_.events().remove(stream_.fd());
-    registered_ = false;
-    return;
-  }
-  if (registered_ && events == interest_) return;
-  try {
-    if (registered_) {
-      loop_.events().modify(stream_.fd(), events, *this);
-    } else {
-      loop_.events().add(stream_.fd(), events, *this);
-      registered_ = true;
-    }
-    interest_ = events;
-  } catch (const std::exception& e) {
-    logLine(std::string("proxy: cannot watch a client connection: ") + e.what());
+  // No events: out of the loop until there is something to wait for again (Registration).
+  if (!registration_.want(stream_.fd(), events)) {
+    logLine(std::string("proxy: cannot watch a client connection: ") + std::strerror(errno));
     abort();
   }
 }
@@ -520,7 +510,7 @@ void ClientConnection::close() {
   relay_.stop();
   // Closing the descriptor takes it out of the epoll set (nothing else holds it): no
   // epoll_ctl of its own, one system call less per connection.
-  registered_ = false;
+  registration_.forget();
   stream_.close();
   releaseIdleResources();
   loop_.closed(*this);

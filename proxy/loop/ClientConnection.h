@@ -15,6 +15,7 @@
 #include "net/EventLoop.h"
 #include "net/IntrusiveList.h"
 #include "net/Outbox.h"
+#include "net/Registration.h"
 #include "net/Stream.h"
 #include "net/TimerList.h"
 
@@ -132,8 +133,7 @@ class ClientConnection final : public ClientSession,
   WebSocketRelay relay_;
   State state_{State::Waiting};
   Body body_{Body::Held};
-  std::uint32_t interest_{0};
-  bool registered_{false};
+  net::Registration registration_;  // stream_'s descriptor on the loop
   bool peerClosed_{false};
   bool reading_{false};
   bool continueDone_{false};  // a 100 Continue went out, or body bytes came without one

@@ -1,13 +1,14 @@
 #pragma once
 
 #include "net/IntrusiveList.h"
+#include "net/Releasable.h"
 
 namespace portico {
 
 /// A client connection an event loop owns, whatever stage it is at (a TLS handshake, HTTP/1.1,
 /// HTTP/2): the loop keeps them in one list, drains them when the proxy stops and releases each
-/// after the batch of events that closed it.
-class ClientSession {
+/// after the batch of events that closed it (EventLoop::releaseLater).
+class ClientSession : public net::Releasable {
  public:
   ClientSession() = default;
   virtual ~ClientSession() = default;

@@ -1,28 +1,13 @@
 #include "loop/ProxyLoop.h"
 
-#include <sys/epoll.h>
-#include <sys/socket.h>
+#include <cassert>
 
-#include <cerrno>
-
-#include "base/Log.h"
 #include "loop/ClientConnection.h"
 #include "loop/Exchange.h"
 #include "loop/TlsHandshake.h"
 #include "loop/UpstreamChannel.h"
 
 namespace portico {
-
-/// The shared listening socket as this loop's event source.
-class ProxyLoop::Acceptor final : public net::EventHandler {
- public:
-  Acceptor(ProxyLoop& loop, bool tls) : loop_(loop), tls_(tls) {}
-  void onEvent(std::uint32_t) override { loop_.acceptSome(tls_); }
-
- private:
-  ProxyLoop& loop_;
-  bool tls_;
-};
 
 namespace {
 
@@ -36,6 +21,26 @@ constexpr int kAcceptBatch = 16;
 
 }  // namespace
 
+/// One of the shared listening sockets (plain or HTTPS) as this loop's source of clients.
+class ProxyLoop::Listener final : public net::Acceptor::Sink {
+ public:
+  Listener(ProxyLoop& loop, int fd, bool tls)
+      : loop_(loop), tls_(tls), acceptor_(loop.events_, fd, *this, kAcceptBatch, "proxy") {}
+  net::Acceptor& acceptor() { return acceptor_; }
+
+  bool full() const override {
+    return loop_.clientCount_.load(std::memory_order_relaxed) >= loop_.limits_.maxConnections;
+  }
+  void accepted(net::FileDescriptor fd, const sockaddr_storage& peer) override {
+    loop_.accepted(std::move(fd), peer, tls_);
+  }
+
+ private:
+  ProxyLoop& loop_;
+  const bool tls_;
+  net::Acceptor acceptor_;
+};
+
 ProxyLoop::ProxyLoop(std::size_t index, const ProxyContext& context, const RouteTableSlot& slot,
                      const ClientLimits& limits, int listenFd, int tlsListenFd,
                      const TlsConfigSlot* tls)
@@ -43,11 +48,10 @@ ProxyLoop::ProxyLoop(std::size_t index, const ProxyContext& context, const Route
       context_(context),
       slot_(slot),
       limits_(limits),
-      listenFd_(listenFd),
-      tlsListenFd_(tlsListenFd),
       tls_(tls),
-      acceptor_(std::make_unique<Acceptor>(*this, false)),
-      tlsAcceptor_(std::make_unique<Acceptor>(*this, true)),
+      listener_(std::make_unique<Listener>(*this, listenFd, false)),
+      tlsListener_(tlsListenFd >= 0 ? std::make_unique<Listener>(*this, tlsListenFd, true)
+                                    : nullptr),
       headerTimeouts_(limits.headerTimeout.count()),
       bodyTimeouts_(limits.bodyTimeout.count()),
       sendTimeouts_(limits.sendTimeout.count()),
@@ -74,6 +78,7 @@ ProxyLoop::~ProxyLoop() {
   }
   upstreamIdleTimeouts_.expire(std::numeric_limits<std::int64_t>::max());
   endOfBatch();
+  events_.releaseClosed();  // the channels the recycled exchanges let go
 }
 
 void ProxyLoop::run() {
@@ -81,70 +86,38 @@ void ProxyLoop::run() {
   if (context_.metrics) context_.metrics->bindLoop(index_);
   updateAccepting();
   events_.run();
-  if (accepting_) {
-    events_.remove(listenFd_);
-    if (tlsListenFd_ >= 0) events_.remove(tlsListenFd_);
-  }
-  accepting_ = false;
+  listener_->acceptor().enable(false);
+  if (tlsListener_) tlsListener_->acceptor().enable(false);
   acceptStopped_.store(true, std::memory_order_release);
 }
 
 void ProxyLoop::updateAccepting() {
-  const bool want = !draining_ &&
-                    clientCount_.load(std::memory_order_relaxed) < limits_.maxConnections &&
-                    events_.now() >= acceptPausedUntil_;
-  if (want == accepting_) return;
-  if (want) {
-    events_.add(listenFd_, EPOLLIN, *acceptor_);
-    if (tlsListenFd_ >= 0) events_.add(tlsListenFd_, EPOLLIN, *tlsAcceptor_);
-  } else {
-    events_.remove(listenFd_);
-    if (tlsListenFd_ >= 0) events_.remove(tlsListenFd_);
-  }
-  accepting_ = want;
+  // Past the connection limit new clients wait in the kernel's queue (Listener::full).
+  const bool want =
+      !draining_ && clientCount_.load(std::memory_order_relaxed) < limits_.maxConnections;
+  listener_->acceptor().enable(want);
+  if (tlsListener_) tlsListener_->acceptor().enable(want);
 }
 
-void ProxyLoop::acceptSome(bool tls) {
-  const int listenFd = tls ? tlsListenFd_ : listenFd_;
+void ProxyLoop::accepted(net::FileDescriptor fd, const sockaddr_storage& peer, bool tls) {
   if (tls && tls_->version() != tlsVersion_) {
     // Certificates re-read (SIGHUP): new clients get the new ones.
     tlsVersion_ = tls_->version();
     tlsConfig_ = tls_->get();
   }
-  for (int i = 0; i < kAcceptBatch; ++i) {
-    if (clientCount_.load(std::memory_order_relaxed) >= limits_.maxConnections) break;
-    sockaddr_storage peer{};
-    socklen_t peerLength = sizeof peer;
-    const int fd = ::accept4(listenFd, reinterpret_cast<sockaddr*>(&peer), &peerLength,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        // Out of descriptors: the waiting clients stay in the accept queue a little longer
-        // rather than the loop spinning on a listener it cannot serve.
-        logLine("proxy: cannot accept a connection (out of file descriptors); pausing accepts");
-        acceptPausedUntil_ = events_.now() + 100;
-        events_.wakeBy(acceptPausedUntil_);
-      }
-      break;
-    }
-    if (tls) {
-      // The handshake first; it hands the connection to HTTP/1.1 or HTTP/2 (ALPN).
-      auto handshake = std::make_unique<TlsHandshake>(*this, net::FileDescriptor(fd), peer,
-                                                      tlsConfig_->newSession());
-      TlsHandshake& h = *handshake;
-      adopt(std::move(handshake));
-      h.start();
-      continue;
-    }
-    auto connection = std::make_unique<ClientConnection>(*this, net::FileDescriptor(fd), peer);
-    ClientConnection& c = *connection;
-    clients_.pushBack(c.node());
-    connection.release();  // owned through clients_ until closed()
-    clientCount_.fetch_add(1, std::memory_order_relaxed);
-    c.start();
+  if (tls) {
+    // The handshake first; it hands the connection to HTTP/1.1 or HTTP/2 (ALPN).
+    auto handshake =
+        std::make_unique<TlsHandshake>(*this, std::move(fd), peer, tlsConfig_->newSession());
+    TlsHandshake& h = *handshake;
+    adopt(std::move(handshake));
+    h.start();
+    return;
   }
-  updateAccepting();
+  auto connection = std::make_unique<ClientConnection>(*this, std::move(fd), peer);
+  ClientConnection& c = *connection;
+  adopt(std::move(connection));
+  c.start();
 }
 
 void ProxyLoop::beginDrain() {
@@ -225,7 +198,7 @@ void ProxyLoop::recycle(std::unique_ptr<Exchange> exchange) {
 void ProxyLoop::release(std::unique_ptr<UpstreamChannel> channel) {
   if (!channel) return;
   channel->close();  // no event of this batch may reach its former owner
-  closedChannels_.push_back(std::move(channel));
+  events_.releaseLater(std::move(channel));
 }
 
 void ProxyLoop::adopt(std::unique_ptr<ClientSession> connection) {
@@ -235,16 +208,16 @@ void ProxyLoop::adopt(std::unique_ptr<ClientSession> connection) {
 }
 
 void ProxyLoop::closed(ClientSession& connection) {
+  assert(connection.node().linked());  // closed once
   connection.node().unlink();
-  closedClients_.push_back(std::unique_ptr<ClientSession>(&connection));
+  events_.releaseLater(std::unique_ptr<ClientSession>(&connection));
   clientCount_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void ProxyLoop::endOfBatch() {
-  // Whatever this batch closed is released only now: a later event of the same batch may have
-  // named it (it ignores events once closed).
-  closedClients_.clear();
-  closedChannels_.clear();
+  // What this batch closed goes first: the connections hand their exchanges back to be recycled
+  // below (the loop releases what is left after this hook).
+  events_.releaseClosed();
   for (auto& e : finishedExchanges_) {
     e->clear();
     if (exchanges_.size() < kKeptExchanges) exchanges_.push_back(std::move(e));

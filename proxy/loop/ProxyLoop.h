@@ -13,6 +13,7 @@
 #include "http/ClientPhase.h"
 #include "http/HttpParser.h"
 #include "loop/TlsConfigSlot.h"
+#include "net/Acceptor.h"
 #include "net/Buffer.h"
 #include "net/EventLoop.h"
 #include "net/IntrusiveList.h"
@@ -99,14 +100,16 @@ class ProxyLoop {
   std::unique_ptr<Exchange> takeExchange();
   /// Released after the current batch of events (the caller may still be inside its methods).
   void recycle(std::unique_ptr<Exchange> exchange);
+  /// Closes `channel` now (no event reaches its owner any more) and destroys it after the batch.
   void release(std::unique_ptr<UpstreamChannel> channel);
+  /// `connection` closed itself: it leaves the loop's clients and is destroyed after the batch.
   void closed(ClientSession& connection);
   /// Takes over a client connection (a TLS handshake, or what it hands its connection to).
   void adopt(std::unique_ptr<ClientSession> connection);
 
  private:
-  class Acceptor;
-  void acceptSome(bool tls);
+  class Listener;
+  void accepted(net::FileDescriptor fd, const sockaddr_storage& peer, bool tls);
   void endOfBatch();
   void updateAccepting();
 
@@ -114,16 +117,12 @@ class ProxyLoop {
   const ProxyContext& context_;
   const RouteTableSlot& slot_;
   const ClientLimits limits_;
-  const int listenFd_;
-  const int tlsListenFd_;
   const TlsConfigSlot* tls_;
   std::shared_ptr<const net::TlsServerConfig> tlsConfig_;  // this loop's copy
   std::uint64_t tlsVersion_{0};
   net::EventLoop events_;
-  std::unique_ptr<Acceptor> acceptor_;
-  std::unique_ptr<Acceptor> tlsAcceptor_;
-  bool accepting_{false};
-  std::int64_t acceptPausedUntil_{0};
+  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<Listener> tlsListener_;  // null without an HTTPS listener
   bool draining_{false};
   std::atomic<bool> acceptStopped_{false};
   std::int64_t drainDeadline_{0};
@@ -145,9 +144,7 @@ class ProxyLoop {
 
   net::IntrusiveList clients_;  // every open client connection (owned, see closed())
   std::atomic<std::size_t> clientCount_{0};
-  std::vector<std::unique_ptr<ClientSession>> closedClients_;
   std::vector<std::unique_ptr<Exchange>> finishedExchanges_;
-  std::vector<std::unique_ptr<UpstreamChannel>> closedChannels_;
 };
 
 }  // namespace portico

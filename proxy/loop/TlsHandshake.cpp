@@ -2,6 +2,8 @@
 
 #include <sys/epoll.h>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include "base/Log.h"
@@ -18,7 +20,8 @@ TlsHandshake::TlsHandshake(ProxyLoop& loop, net::FileDescriptor fd, const sockad
       peer_(net::addressText(peer)),
       peerTrusted_(loop.context().trusted.contains(reinterpret_cast<const sockaddr&>(peer))),
       count_(loop.context().metrics),
-      timer_(*this, 0) {
+      timer_(*this, 0),
+      registration_(loop.events(), *this) {
   stream_.startTls(std::move(tls));
 }
 
@@ -58,8 +61,7 @@ void TlsHandshake::advance() {
 void TlsHandshake::handOver() {
   // The socket moves to its new owner, which registers it anew; this object goes away without
   // closing it.
-  if (registered_) loop_.events().remove(stream_.fd());
-  registered_ = false;
+  registration_.leave();
   closed_ = true;
   if (net::negotiatedProtocol(stream_.ssl()) == "h2") {
     timer_.cancel();
@@ -80,17 +82,8 @@ void TlsHandshake::handOver() {
 
 void TlsHandshake::updateInterest() {
   const std::uint32_t events = stream_.wantsWrite() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
-  if (registered_ && events == interest_) return;
-  try {
-    if (registered_) {
-      loop_.events().modify(stream_.fd(), events, *this);
-    } else {
-      loop_.events().add(stream_.fd(), events, *this);
-      registered_ = true;
-    }
-    interest_ = events;
-  } catch (const std::exception& e) {
-    logLine(std::string("proxy: cannot watch a client connection: ") + e.what());
+  if (!registration_.want(stream_.fd(), events)) {
+    logLine(std::string("proxy: cannot watch a client connection: ") + std::strerror(errno));
     stream_.abort();
     close();
   }
@@ -101,7 +94,7 @@ void TlsHandshake::close() {
   closed_ = true;
   timer_.cancel();
   // Closing the descriptor takes it out of the epoll set (nothing else holds it).
-  registered_ = false;
+  registration_.forget();
   stream_.close();
   loop_.closed(*this);
 }

@@ -8,6 +8,7 @@
 #include "loop/ClientSession.h"
 #include "loop/ConnectionCount.h"
 #include "net/EventLoop.h"
+#include "net/Registration.h"
 #include "net/Socket.h"
 #include "net/Stream.h"
 #include "net/TimerList.h"
@@ -54,8 +55,7 @@ class TlsHandshake final : public ClientSession,
   bool peerTrusted_{false};
   ConnectionCount count_;
   net::Timer timer_;
-  std::uint32_t interest_{0};
-  bool registered_{false};
+  net::Registration registration_;  // stream_'s descriptor on the loop
   bool closed_{false};
 };
 

@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <sys/epoll.h>
 
+#include <cassert>
+
 #include "balance/TargetState.h"
 #include "loop/ProxyLoop.h"
 
@@ -16,7 +18,10 @@ struct UpstreamIdle {
 };
 
 UpstreamChannel::UpstreamChannel(ProxyLoop& loop, std::shared_ptr<TargetState> target)
-    : loop_(loop), target_(std::move(target)), timer_(*this, kConnect) {}
+    : loop_(loop),
+      target_(std::move(target)),
+      timer_(*this, kConnect),
+      registration_(loop.events(), *this) {}
 
 UpstreamChannel::~UpstreamChannel() {
   closeNow();
@@ -208,49 +213,37 @@ void UpstreamChannel::armReadTimeout() {
 }
 
 void UpstreamChannel::abort() {
-  if (closed_) return;
+  if (closed_) return;  // reachable: an exchange aborts a channel that failed (and closed) first
   stream_.abort();
   closeNow();
 }
 
 void UpstreamChannel::updateInterest() {
-  if (closed_ || !stream_.open()) return;
+  // Reachable: an exchange pauses a channel it let go within the same call (the client left).
+  if (closed_) return;
+  assert(stream_.open());
+  std::uint32_t events = 0;
   if (peerClosed_) {
     // Level-triggered HUP would be reported on every turn from now on: the owner has been told
     // (or will look when it resumes), so the descriptor leaves the loop.
-    if (registered_) loop_.events().remove(stream_.fd());
-    registered_ = false;
-    return;
-  }
-  std::uint32_t events = 0;
-  if (handshaking_) {
+    events = 0;
+  } else if (handshaking_) {
     events = stream_.wantsWrite() ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
   } else {
     if (!connected_ || writeBlocked_ || stream_.wantsWrite()) events |= EPOLLOUT;
     if (connected_ && !readingPaused_) events |= EPOLLIN | EPOLLRDHUP;
   }
-  if (registered_ && events == interest_) return;
-  try {
-    if (registered_) {
-      loop_.events().modify(stream_.fd(), events, *this);
-    } else {
-      loop_.events().add(stream_.fd(), events, *this);
-      registered_ = true;
-    }
-    interest_ = events;
-  } catch (const std::exception&) {
-    // Out of kernel memory for epoll: treated like a broken connection on the next turn.
-    peerClosed_ = true;
-  }
+  // Out of kernel memory for epoll: treated like a broken connection on the next turn.
+  if (!registration_.want(stream_.fd(), events)) peerClosed_ = true;
 }
 
 void UpstreamChannel::closeNow() {
   owner_ = nullptr;
-  if (closed_) return;
+  if (closed_) return;  // reachable: the destructor of a channel closed when it was released
   closed_ = true;
   timer_.cancel();
   leaveIdle();
-  registered_ = false;  // closing the descriptor takes it out of the epoll set
+  registration_.forget();  // closing the descriptor takes it out of the epoll set
   stream_.close();
   if (in_) loop_.buffers().give(std::move(in_));
   out_.clear();
@@ -309,7 +302,7 @@ void UpstreamChannel::onEvent(std::uint32_t events) {
     }
     if (io == net::Io::Ok) {
       owner_->upstreamDrained();
-      if (closed_ || !owner_) return;
+      if (closed_ || !owner_) return;  // the owner let the channel go (or parked it)
     }
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readInput();
@@ -326,6 +319,7 @@ void UpstreamChannel::readInput() {
     if (io == net::Io::Ok) {
       in.produced(n);
       owner_->upstreamReadable();
+      // The owner may have let the channel go, parked or paused it.
       if (closed_ || !owner_ || readingPaused_ || !stream_.pending()) return;
       if (input().space() == 0 && input().unconsumed() == input().capacity()) return;
       continue;

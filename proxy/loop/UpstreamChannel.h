@@ -8,6 +8,8 @@
 #include "net/EventLoop.h"
 #include "net/IntrusiveList.h"
 #include "net/Outbox.h"
+#include "net/Registration.h"
+#include "net/Releasable.h"
 #include "net/Stream.h"
 #include "net/TimerList.h"
 
@@ -21,7 +23,9 @@ struct TargetState;
 /// recently used first) or it ages out. An idle connection stays registered for reading, so a
 /// target that closes it is noticed at once and the connection dropped: a request never starts
 /// on a connection known to be dead. Only the loop's thread touches it.
-class UpstreamChannel final : public net::EventHandler, public net::TimerHandler {
+class UpstreamChannel final : public net::EventHandler,
+                              public net::TimerHandler,
+                              public net::Releasable {
  public:
   /// Handshake: the TLS handshake with an https target failed (the error says why, e.g. its
   /// certificate did not verify); like a refused connect, the request may go elsewhere.
@@ -107,8 +111,7 @@ class UpstreamChannel final : public net::EventHandler, public net::TimerHandler
   // Expires with the channel: a task posted to the loop checks it first (made on first need).
   std::shared_ptr<char> alive_;
   static constexpr std::size_t kMaxIdle = 1024;  // per target and loop
-  std::uint32_t interest_{0};
-  bool registered_{false};
+  net::Registration registration_;               // stream_'s descriptor on the loop
   bool connected_{false};  // ready for HTTP: TCP up and, for https, the handshake done
   bool handshaking_{false};
   bool sessionKept_{false};

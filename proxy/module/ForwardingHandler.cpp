@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NetException.h>
 
+#include <cassert>
 #include <chrono>
 #include <cstdio>
 
@@ -93,6 +94,14 @@ class BlockingForwarder {
   bool sendRequest(UpstreamConnection& conn, std::string& detail);
   void relay(std::unique_ptr<UpstreamConnection> conn, TargetState& target,
              http::HttpParser& parser, char* buffer, std::size_t begin, std::size_t end);
+  /// Reads until the final response head is parsed (interim 1xx skipped); false when it
+  /// answered the client with the failure instead.
+  bool readResponseHead(UpstreamConnection& conn, TargetState& target, http::HttpParser& parser,
+                        char* buffer, std::string& head, std::size_t& parsed);
+  void sendResponseHead(const http::HttpHead& upstreamHead, const ForwardingPolicy::Response& plan);
+  /// Relays the body from `pending` on; false when the client or the target broke off.
+  bool streamBody(UpstreamConnection& conn, TargetState& target, http::HttpParser& parser,
+                  char* buffer, std::string_view pending, std::ostream& out);
   void tunnel(std::unique_ptr<UpstreamConnection> conn, const http::HttpHead& head,
               const ForwardingPolicy::Response& plan, const char* rest, std::size_t restSize);
   void reply(int code, const std::string& message);
@@ -225,13 +234,9 @@ BlockingForwarder::Outcome BlockingForwarder::tryTarget(TargetState& target) {
   }
 }
 
-void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetState& target,
-                              http::HttpParser& parser, char* buffer, std::size_t begin,
-                              std::size_t end) {
-  // The head first (a head larger than one read is collected in `head`).
-  std::string head(buffer + begin, end - begin);
-  std::size_t parsed = 0;
-  ForwardingPolicy::Response plan;
+bool BlockingForwarder::readResponseHead(UpstreamConnection& conn, TargetState& target,
+                                         http::HttpParser& parser, char* buffer, std::string& head,
+                                         std::size_t& parsed) {
   for (;;) {
     std::size_t used = 0;
     const Status s = parser.feed(head.data(), parsed, head.size(), nullptr, used);
@@ -239,7 +244,7 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
     if (s == Status::Error) {
       reply(502, "target " + target.url.canonical +
                      " sent a malformed response: " + parser.errorMessage());
-      return;
+      return false;
     }
     if (s == Status::HeadComplete || s == Status::MessageComplete) {
       const int code = parser.head().status();
@@ -252,34 +257,25 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
         if (policy_.headRequest()) parser.expectNoBody();
         continue;
       }
-      break;
+      return true;
     }
-    const int n = conn->receive(buffer, kBufferSize);
+    const int n = conn.receive(buffer, kBufferSize);
     if (n <= 0) {
-      if (conn->timedOut()) {
+      if (conn.timedOut()) {
         policy_.upstreamTimedOut();
         reply(504, "target " + target.url.canonical + " did not answer in time");
       } else {
         reply(502, "target " + target.url.canonical + " failed before answering: " +
-                       (n == 0 ? std::string("connection closed") : conn->error()));
+                       (n == 0 ? std::string("connection closed") : conn.error()));
       }
-      return;
+      return false;
     }
     head.append(buffer, static_cast<std::size_t>(n));
   }
-  parser.detachHead();
-  responseHeadAt = std::chrono::steady_clock::now();
-  const http::HttpHead& upstreamHead = parser.head();
-  plan = policy_.planResponse(upstreamHead);
-  if (plan.refusal != 0) {
-    logLine("target " + target.url.canonical + ": " + plan.reason);
-    reply(plan.refusal, plan.reason);
-    return;
-  }
-  if (plan.upgrade) {
-    tunnel(std::move(conn), upstreamHead, plan, head.data() + parsed, head.size() - parsed);
-    return;
-  }
+}
+
+void BlockingForwarder::sendResponseHead(const http::HttpHead& upstreamHead,
+                                         const ForwardingPolicy::Response& plan) {
   status = upstreamHead.status();
   resp_.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status),
                            std::string(upstreamHead.reason()));
@@ -309,10 +305,12 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
       resp_.setKeepAlive(false);
       break;
   }
-  std::ostream& out = resp_.send();
+}
+
+bool BlockingForwarder::streamBody(UpstreamConnection& conn, TargetState& target,
+                                   http::HttpParser& parser, char* buffer, std::string_view pending,
+                                   std::ostream& out) {
   ResponseSink sink(out);
-  std::size_t pos = parsed;
-  std::string_view pending(head.data() + pos, head.size() - pos);
   for (;;) {
     std::size_t used = 0;
     Status s = Status::NeedMore;
@@ -326,16 +324,16 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
               " sent a malformed response body: " + parser.errorMessage());
       abortClient();
       bytes = sink.written;
-      return;
+      return false;
     }
     if (!pending.empty()) continue;
     out.flush();  // a streamed body streams
     if (!out) {
       status = 499;
       bytes = sink.written;
-      return;
+      return false;
     }
-    const int n = conn->receive(buffer, kBufferSize);
+    const int n = conn.receive(buffer, kBufferSize);
     if (n == 0) {
       if (parser.finish(&sink) == Status::MessageComplete) break;
     }
@@ -345,16 +343,41 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
               " " + req_.getURI());
       abortClient();
       bytes = sink.written;
-      return;
+      return false;
     }
     pending = std::string_view(buffer, static_cast<std::size_t>(n));
   }
   out.flush();
   bytes = sink.written;
-  if (!out) {
-    status = 499;
+  if (!out) status = 499;
+  return static_cast<bool>(out);
+}
+
+void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetState& target,
+                              http::HttpParser& parser, char* buffer, std::size_t begin,
+                              std::size_t end) {
+  assert(begin < end && end <= kBufferSize && "relay() starts with the bytes of a read");
+  // The head first (a head larger than one read is collected in `head`).
+  std::string head(buffer + begin, end - begin);
+  std::size_t parsed = 0;
+  if (!readResponseHead(*conn, target, parser, buffer, head, parsed)) return;
+  parser.detachHead();
+  responseHeadAt = std::chrono::steady_clock::now();
+  const http::HttpHead& upstreamHead = parser.head();
+  const ForwardingPolicy::Response plan = policy_.planResponse(upstreamHead);
+  if (plan.refusal != 0) {
+    logLine("target " + target.url.canonical + ": " + plan.reason);
+    reply(plan.refusal, plan.reason);
     return;
   }
+  if (plan.upgrade) {
+    tunnel(std::move(conn), upstreamHead, plan, head.data() + parsed, head.size() - parsed);
+    return;
+  }
+  sendResponseHead(upstreamHead, plan);
+  std::ostream& out = resp_.send();
+  const std::string_view pending(head.data() + parsed, head.size() - parsed);
+  if (!streamBody(*conn, target, parser, buffer, pending, out)) return;
   if (parser.keepAlive() && plan.upstream != BodyFraming::UntilClose &&
       bodyDone_ == policy_.hasBody())
     target.pool.give(std::move(conn));

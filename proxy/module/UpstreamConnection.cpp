@@ -78,6 +78,15 @@ bool UpstreamConnection::sendAll(std::string_view bytes) {
       bytes.remove_prefix(static_cast<std::size_t>(n));
     }
     return true;
+  } catch (...) {
+    noteFailure();
+  }
+  return false;
+}
+
+void UpstreamConnection::noteFailure() {
+  try {
+    throw;  // the exception being handled; other kinds than these go on to the caller
   } catch (const Poco::TimeoutException&) {
     timedOut_ = true;
     error_ = "timed out";
@@ -86,19 +95,13 @@ bool UpstreamConnection::sendAll(std::string_view bytes) {
   } catch (const std::exception& e) {
     error_ = e.what();
   }
-  return false;
 }
 
 int UpstreamConnection::receive(char* buffer, std::size_t capacity) {
   try {
     return receiveSome(buffer, capacity);
-  } catch (const Poco::TimeoutException&) {
-    timedOut_ = true;
-    error_ = "timed out";
-  } catch (const Poco::Exception& e) {
-    error_ = e.displayText();
-  } catch (const std::exception& e) {
-    error_ = e.what();
+  } catch (...) {
+    noteFailure();
   }
   return -1;
 }

@@ -44,6 +44,8 @@ class UpstreamConnection : public PooledConnection {
  private:
   int sendSome(const char* data, std::size_t size);
   int receiveSome(char* buffer, std::size_t capacity);
+  /// From inside a catch block: the I/O exception being handled into error_ (and timedOut_).
+  void noteFailure();
 
  private:
   const TargetUrl& url_;

@@ -27,9 +27,11 @@ bool sendAll(int fd, const char* data, std::size_t n) {
 
 }  // namespace
 
-WebSocketTunnel::WebSocketTunnel(Poco::Net::StreamSocket client, Poco::Net::StreamSocket upstream,
+// POCO sockets are counted handles without move constructors: a copy shares the socket.
+WebSocketTunnel::WebSocketTunnel(const Poco::Net::StreamSocket& client,
+                                 const Poco::Net::StreamSocket& upstream,
                                  std::chrono::milliseconds idleTimeout)
-    : client_(std::move(client)), upstream_(std::move(upstream)), idleTimeout_(idleTimeout) {}
+    : client_(client), upstream_(upstream), idleTimeout_(idleTimeout) {}
 
 std::uint64_t WebSocketTunnel::run(const std::string& toUpstream, const std::string& toClient) {
   const int cfd = client_.impl()->sockfd();

@@ -13,7 +13,7 @@ namespace portico {
 /// half-close), either fails, or nothing moves for `idleTimeout`.
 class WebSocketTunnel {
  public:
-  WebSocketTunnel(Poco::Net::StreamSocket client, Poco::Net::StreamSocket upstream,
+  WebSocketTunnel(const Poco::Net::StreamSocket& client, const Poco::Net::StreamSocket& upstream,
                   std::chrono::milliseconds idleTimeout);
 
   /// `toUpstream`/`toClient`: bytes already read past the HTTP headers on either side.

@@ -1,6 +1,7 @@
 #include "routing/RouteTable.h"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <set>
 #include <unordered_set>
@@ -43,19 +44,68 @@ std::vector<std::size_t> assignSlots(const std::vector<RouteRecord>& records,
   return slots;
 }
 
+/// What every route of one table is built with.
+struct Building {
+  std::vector<std::string>* problems;
+  std::size_t loops;
+  ProxyMetrics* metrics;
+  SnapshotClock clock;
+
+  void problem(std::string line) const {
+    if (problems) problems->push_back(std::move(line));
+  }
+};
+
+/// The run-time state of target `url` (entry `t` of route `record`): `before`'s, at index
+/// `earlier` (or npos), when it can be kept, else a fresh one.
+std::shared_ptr<TargetState> targetState(TargetUrl url, const TargetRecord& t,
+                                         const RouteRecord& record, const Route* before,
+                                         std::size_t earlier, const Building& b) {
+  std::shared_ptr<TargetState> state;
+  // A target whose name did not resolve gets a fresh state (and lookup) with each table.
+  if (earlier != std::string::npos &&
+      (b.loops == 0 || !before->targets[earlier]->addresses.empty())) {
+    state = before->targets[earlier];
+    // The store has just brought the target back: its word beats an older passive cooldown.
+    if (t.healthy && !before->healthy[earlier])
+      state->avoidUntilMs.store(0, std::memory_order_relaxed);
+  } else {
+    state = std::make_shared<TargetState>(std::move(url), b.loops);
+    if (b.loops > 0 && state->addresses.empty())
+      b.problem("route " + record.prefix + ": target " + state->url.canonical + ": " +
+                state->resolveError + " (tried again with the next table)");
+  }
+  if (b.metrics && !state->metrics)
+    state->metrics = b.metrics->target(record.prefix, state->url.canonical);
+  return state;
+}
+
+/// A target in rotation as its balancer sees it.
+Candidate candidateOf(std::shared_ptr<TargetState> state, const TargetRecord& t, const Route& route,
+                      const SnapshotClock& clock) {
+  Candidate candidate;
+  candidate.target = std::move(state);
+  candidate.weight = t.weight;
+  if (route.slowStart.count() > 0) {
+    // The ramp began at a wall-clock time; on the steady clock that is as long before
+    // clock.steadyMs as it was before clock.systemMs.
+    if (const auto since = storeTimeMs(t.servingSince))
+      candidate.warmFromMs = clock.steadyMs - (clock.systemMs - *since);
+  }
+  return candidate;
+}
+
 /// One route from its record, carrying over what `before` (the route of the same prefix in the
 /// previous table, or null) holds at run time.
 std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* before,
-                                        std::size_t slot, std::vector<std::string>* problems,
-                                        std::size_t loops, ProxyMetrics* metrics,
-                                        const SnapshotClock& clock) {
+                                        std::size_t slot, const Building& b) {
   auto route = std::make_shared<Route>();
   route->prefix = record.prefix;
   route->balancer = record.balancer;
   route->slowStart = record.health.slowStart;
   route->slot = slot;
-  if (metrics)
-    route->metrics = before && before->metrics ? before->metrics : metrics->route(record.prefix);
+  if (b.metrics)
+    route->metrics = before && before->metrics ? before->metrics : b.metrics->route(record.prefix);
 
   std::unordered_map<std::string_view, std::size_t> earlier;  // canonical URL -> index in `before`
   if (before) {
@@ -71,50 +121,54 @@ std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* 
     try {
       url = parseTargetUrl(t.url);
     } catch (const InvalidInput& e) {
-      if (problems)
-        problems->push_back("route " + record.prefix + ": skipping target '" + t.url +
-                            "': " + e.what());
+      b.problem("route " + record.prefix + ": skipping target '" + t.url + "': " + e.what());
       continue;
     }
     if (!seen.insert(url.canonical).second) continue;
-    std::shared_ptr<TargetState> state;
     const auto it = earlier.find(url.canonical);
-    // A target whose name did not resolve gets a fresh state (and lookup) with each table.
-    if (it != earlier.end() && (loops == 0 || !before->targets[it->second]->addresses.empty())) {
-      state = before->targets[it->second];
-      // The store has just brought the target back: its word beats an older passive cooldown.
-      if (t.healthy && !before->healthy[it->second])
-        state->avoidUntilMs.store(0, std::memory_order_relaxed);
-    } else {
-      state = std::make_shared<TargetState>(std::move(url), loops);
-      if (loops > 0 && state->addresses.empty() && problems)
-        problems->push_back("route " + record.prefix + ": target " + state->url.canonical + ": " +
-                            state->resolveError + " (tried again with the next table)");
-    }
-    if (metrics && !state->metrics)
-      state->metrics = metrics->target(record.prefix, state->url.canonical);
+    auto state = targetState(std::move(url), t, record, before,
+                             it == earlier.end() ? std::string::npos : it->second, b);
     route->targets.push_back(state);
     route->healthy.push_back(t.healthy);
     route->weights.push_back(t.weight);
     route->states.push_back(t.state);
     if (!t.healthy || t.state != ServingState::Active || t.weight <= 0) continue;
-    Candidate candidate;
-    candidate.target = state;
-    candidate.weight = t.weight;
-    if (route->slowStart.count() > 0) {
-      // The ramp began at a wall-clock time; on the steady clock that is as long before
-      // clock.steadyMs as it was before clock.systemMs.
-      if (const auto since = storeTimeMs(t.servingSince))
-        candidate.warmFromMs = clock.steadyMs - (clock.systemMs - *since);
-    }
+    candidates.push_back(candidateOf(state, t, *route, b.clock));
     route->candidates.push_back(std::move(state));
-    candidates.push_back(std::move(candidate));
   }
+  assert(route->targets.size() == route->healthy.size() &&
+         route->targets.size() == route->weights.size() &&
+         route->targets.size() == route->states.size());
+  assert(route->candidates.size() == candidates.size());
   int weightScale = 0;
   for (const int w : route->weights) weightScale = std::max(weightScale, w);
   route->picker = makeBalancer(route->balancer, std::move(candidates), SlowStart(route->slowStart),
                                weightScale);
   return route;
+}
+
+/// `changed` in prefix order, one record per prefix.
+std::vector<const RouteRecord*> byPrefixOnce(const std::vector<RouteRecord>& changed) {
+  std::vector<const RouteRecord*> rebuilt;
+  rebuilt.reserve(changed.size());
+  for (const auto& r : changed) rebuilt.push_back(&r);
+  std::sort(rebuilt.begin(), rebuilt.end(),
+            [](const RouteRecord* a, const RouteRecord* b) { return a->prefix < b->prefix; });
+  rebuilt.erase(std::unique(rebuilt.begin(), rebuilt.end(),
+                            [](const RouteRecord* a, const RouteRecord* b) {
+                              return a->prefix == b->prefix;
+                            }),
+                rebuilt.end());
+  return rebuilt;
+}
+
+/// The targets of `old` that `now` no longer holds.
+void droppedTargets(const Route& old, const Route& now,
+                    std::vector<std::shared_ptr<TargetState>>& dropped) {
+  std::unordered_set<const TargetState*> kept;
+  for (const auto& t : now.targets) kept.insert(t.get());
+  for (const auto& t : old.targets)
+    if (!kept.count(t.get())) dropped.push_back(t);
 }
 
 }  // namespace
@@ -125,6 +179,7 @@ void RouteTable::index() {
   targetCount_ = 0;
   inRotationCount_ = 0;
   for (const auto& r : routes_) {
+    assert(r->slot < slotEnd_ && !freeSlots_.count(r->slot) && "a route's slot is its own");
     byKey_.emplace(RoutePath::key(r->prefix), r.get());
     targetCount_ += r->targets.size();
     inRotationCount_ += r->candidates.size();
@@ -151,12 +206,13 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
     source = &ordered;
   }
   const auto slots = assignSlots(*source, previous);
+  const Building building{problems, loops, metrics, clock};
   table->routes_.reserve(source->size());
   std::set<std::size_t> used;
   for (std::size_t r = 0; r < source->size(); ++r) {
     const RouteRecord& record = (*source)[r];
     const Route* before = previous ? previous->find(record.prefix) : nullptr;
-    table->routes_.push_back(buildRoute(record, before, slots[r], problems, loops, metrics, clock));
+    table->routes_.push_back(buildRoute(record, before, slots[r], building));
     used.insert(slots[r]);
     table->slotEnd_ = std::max(table->slotEnd_, slots[r] + 1);
   }
@@ -177,16 +233,7 @@ std::shared_ptr<const RouteTable> RouteTable::patch(
   table->slotEnd_ = previous.slotEnd_;
 
   // The touched prefixes, in order: those rebuilt and those dropped.
-  std::vector<const RouteRecord*> rebuilt;
-  rebuilt.reserve(changed.size());
-  for (const auto& r : changed) rebuilt.push_back(&r);
-  std::sort(rebuilt.begin(), rebuilt.end(),
-            [](const RouteRecord* a, const RouteRecord* b) { return a->prefix < b->prefix; });
-  rebuilt.erase(std::unique(rebuilt.begin(), rebuilt.end(),
-                            [](const RouteRecord* a, const RouteRecord* b) {
-                              return a->prefix == b->prefix;
-                            }),
-                rebuilt.end());
+  const std::vector<const RouteRecord*> rebuilt = byPrefixOnce(changed);
   std::unordered_set<std::string_view> gone;
   for (const auto& prefix : removed) {
     const Route* before = previous.find(prefix);
@@ -194,56 +241,47 @@ std::shared_ptr<const RouteTable> RouteTable::patch(
     gone.insert(before->prefix);
     table->freeSlots_.insert(before->slot);
   }
-  // Slots first, as build() assigns them: a route that stays keeps its own, then new ones take
-  // the lowest free in prefix order.
-  std::vector<std::size_t> slots(rebuilt.size());
   std::vector<const Route*> befores(rebuilt.size());
-  for (std::size_t i = 0; i < rebuilt.size(); ++i) {
-    befores[i] = previous.find(rebuilt[i]->prefix);
-    if (befores[i]) slots[i] = befores[i]->slot;
-  }
-  for (std::size_t i = 0; i < rebuilt.size(); ++i) {
-    if (befores[i]) continue;
-    if (!table->freeSlots_.empty()) {
-      slots[i] = *table->freeSlots_.begin();
-      table->freeSlots_.erase(table->freeSlots_.begin());
-    } else {
-      slots[i] = table->slotEnd_++;
-    }
-  }
+  for (std::size_t i = 0; i < rebuilt.size(); ++i) befores[i] = previous.find(rebuilt[i]->prefix);
+  const std::vector<std::size_t> slots = table->takeSlots(befores);
   // Merge the previous routes (minus those touched) with the rebuilt ones, in prefix order.
+  const Building building{problems, loops, metrics, clock};
+  const auto rebuild = [&](std::size_t i) {
+    table->routes_.push_back(buildRoute(*rebuilt[i], befores[i], slots[i], building));
+  };
   table->routes_.reserve(previous.routes_.size() + rebuilt.size());
   std::size_t next = 0;
   for (const auto& route : previous.routes_) {
-    while (next < rebuilt.size() && rebuilt[next]->prefix < route->prefix) {
-      table->routes_.push_back(
-          buildRoute(*rebuilt[next], befores[next], slots[next], problems, loops, metrics, clock));
-      ++next;
-    }
+    while (next < rebuilt.size() && rebuilt[next]->prefix < route->prefix) rebuild(next++);
     if (next < rebuilt.size() && rebuilt[next]->prefix == route->prefix) {
-      table->routes_.push_back(
-          buildRoute(*rebuilt[next], befores[next], slots[next], problems, loops, metrics, clock));
-      ++next;
-      if (dropped) {
-        const Route& now = *table->routes_.back();
-        std::unordered_set<const TargetState*> kept;
-        for (const auto& t : now.targets) kept.insert(t.get());
-        for (const auto& t : route->targets)
-          if (!kept.count(t.get())) dropped->push_back(t);
-      }
-      continue;
-    }
-    if (gone.count(route->prefix)) {
+      rebuild(next++);
+      if (dropped) droppedTargets(*route, *table->routes_.back(), *dropped);
+    } else if (gone.count(route->prefix)) {
       if (dropped) dropped->insert(dropped->end(), route->targets.begin(), route->targets.end());
-      continue;
+    } else {
+      table->routes_.push_back(route);
     }
-    table->routes_.push_back(route);
   }
-  for (; next < rebuilt.size(); ++next)
-    table->routes_.push_back(
-        buildRoute(*rebuilt[next], befores[next], slots[next], problems, loops, metrics, clock));
+  while (next < rebuilt.size()) rebuild(next++);
   table->index();
   return table;
+}
+
+std::vector<std::size_t> RouteTable::takeSlots(const std::vector<const Route*>& befores) {
+  // As build() assigns them: a route that stays keeps its own, then new ones take the lowest
+  // free in prefix order.
+  std::vector<std::size_t> slots(befores.size());
+  for (std::size_t i = 0; i < befores.size(); ++i) {
+    if (befores[i]) {
+      slots[i] = befores[i]->slot;
+    } else if (!freeSlots_.empty()) {
+      slots[i] = *freeSlots_.begin();
+      freeSlots_.erase(freeSlots_.begin());
+    } else {
+      slots[i] = slotEnd_++;
+    }
+  }
+  return slots;
 }
 
 const Route* RouteTable::find(std::string_view prefix) const {

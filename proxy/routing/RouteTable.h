@@ -96,6 +96,9 @@ class RouteTable {
 
  private:
   void index();  // byKey_ and the counts, from routes_
+  /// Slots for the rebuilt routes whose previous versions are `befores` (null: new), taken
+  /// from freeSlots_ or past slotEnd_.
+  std::vector<std::size_t> takeSlots(const std::vector<const Route*>& befores);
 
   std::vector<std::shared_ptr<const Route>> routes_;
   std::unordered_map<std::string_view, const Route*> byKey_;  // prefix minus its trailing slash

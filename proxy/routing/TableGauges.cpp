@@ -8,49 +8,35 @@
 namespace portico {
 namespace {
 
-void collectTargets(const RouteTable* table, metrics::Exposition& out) {
-  out.family("portico_target_healthy",
-             "1 when the store's health verdict admits the target, as this proxy last read it.",
-             "gauge");
-  if (table) {
-    for (const auto& r : table->routes())
-      for (std::size_t i = 0; i < r->targets.size(); ++i)
-        out.sample("portico_target_healthy",
-                   {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
-                   std::uint64_t{r->healthy[i] ? 1u : 0u});
-  }
-  out.family("portico_target_in_rotation",
-             "1 when the target may get new requests (healthy, active, weight above 0).", "gauge");
-  if (table) {
-    for (const auto& r : table->routes())
-      for (std::size_t i = 0; i < r->targets.size(); ++i)
-        out.sample(
-            "portico_target_in_rotation",
-            {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
-            std::uint64_t{r->healthy[i] && r->states[i] == ServingState::Active && r->weights[i] > 0
-                              ? 1u
-                              : 0u});
-  }
-  out.family("portico_target_weight", "The target's stored weight (0-1000).", "gauge");
-  if (table) {
-    for (const auto& r : table->routes())
-      for (std::size_t i = 0; i < r->targets.size(); ++i)
-        out.sample("portico_target_weight",
-                   {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
-                   static_cast<std::uint64_t>(r->weights[i]));
-  }
-  out.family("portico_target_in_cooldown",
-             "1 while this proxy passes the target over after a refused connection.", "gauge");
-  const auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::steady_clock::now().time_since_epoch())
-                         .count();
-  if (table) {
-    for (const auto& r : table->routes())
-      for (const auto& t : r->targets)
-        out.sample(
-            "portico_target_in_cooldown", {{"route", r->prefix}, {"target", t->url.canonical}},
-            std::uint64_t{t->avoidUntilMs.load(std::memory_order_relaxed) > nowMs ? 1u : 0u});
-  }
+/// One gauge with a sample per route and target.
+struct TargetGauge {
+  const char* name;
+  const char* help;
+  std::uint64_t (*value)(const Route& route, std::size_t target, std::int64_t nowMs);
+};
+
+const TargetGauge kTargetGauges[] = {
+    {"portico_target_healthy",
+     "1 when the store's health verdict admits the target, as this proxy last read it.",
+     [](const Route& r, std::size_t i, std::int64_t) { return std::uint64_t{r.healthy[i]}; }},
+    {"portico_target_in_rotation",
+     "1 when the target may get new requests (healthy, active, weight above 0).",
+     [](const Route& r, std::size_t i, std::int64_t) {
+       return std::uint64_t{r.healthy[i] && r.states[i] == ServingState::Active &&
+                            r.weights[i] > 0};
+     }},
+    {"portico_target_weight", "The target's stored weight (0-1000).",
+     [](const Route& r, std::size_t i, std::int64_t) {
+       return static_cast<std::uint64_t>(r.weights[i]);
+     }},
+    {"portico_target_in_cooldown",
+     "1 while this proxy passes the target over after a refused connection.",
+     [](const Route& r, std::size_t i, std::int64_t nowMs) {
+       return std::uint64_t{r.targets[i]->avoidUntilMs.load(std::memory_order_relaxed) > nowMs};
+     }},
+};
+
+void collectConnections(const RouteTable* table, metrics::Exposition& out) {
   // A URL on several routes has a state (and a pool) per route; the connections are summed.
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> byUrl;  // busy, idle
   if (table) {
@@ -72,9 +58,25 @@ void collectTargets(const RouteTable* table, metrics::Exposition& out) {
   }
 }
 
+void collectTargets(const RouteTable* table, metrics::Exposition& out) {
+  const auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+  for (const auto& gauge : kTargetGauges) {
+    out.family(gauge.name, gauge.help, "gauge");
+    if (!table) continue;
+    for (const auto& r : table->routes())
+      for (std::size_t i = 0; i < r->targets.size(); ++i)
+        out.sample(gauge.name, {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
+                   gauge.value(*r, i, nowMs));
+  }
+  collectConnections(table, out);
+}
+
 }  // namespace
 
-ProxyMetrics::TableView tableView(std::function<std::shared_ptr<const RouteTable>()> current) {
+ProxyMetrics::TableView tableView(
+    const std::function<std::shared_ptr<const RouteTable>()>& current) {
   ProxyMetrics::TableView view;
   view.ready = [current] {
     const auto table = current();

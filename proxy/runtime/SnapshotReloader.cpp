@@ -1,5 +1,7 @@
 #include "runtime/SnapshotReloader.h"
 
+#include <cassert>
+
 #include "balance/TargetState.h"
 #include "base/Errors.h"
 #include "base/Log.h"
@@ -30,46 +32,59 @@ void SnapshotReloader::failed(const std::string& message) {
   logWarn(message + (loadedRevision_ >= 0 ? " (serving the last snapshot)" : " (no routes yet)"));
 }
 
+void SnapshotReloader::reload() {
+  // Only what changed since the table we hold, patched into a copy that shares every other
+  // route; everything when the history does not reach back (or at the first load).
+  const auto changes = store_->routesChangedSince(loadedRevision_);
+  const auto previous = slot_.latest();
+  std::vector<std::string> problems;
+  std::shared_ptr<const RouteTable> next;
+  std::vector<std::shared_ptr<TargetState>> gone;
+  if (changes.complete && previous->revision() == loadedRevision_) {
+    next = RouteTable::patch(*previous, changes.routes, changes.removed, changes.revision,
+                             &problems, loops_, metrics_, SnapshotClock::now(), &gone);
+  } else {
+    next = RouteTable::build(changes.routes, previous.get(), changes.revision, &problems, loops_,
+                             metrics_);
+    gone = previous->droppedBy(*next);
+  }
+  assert(next->revision() == changes.revision);
+  slot_.publish(next);
+  loadedRevision_ = changes.revision;
+  if (metrics_) metrics_->tableLoaded(changes.revision);
+  // Idle connections to removed targets close now; in-flight ones finish and are not kept.
+  for (const auto& t : gone) {
+    t->retired.store(true, std::memory_order_relaxed);
+    t->pool.retire();
+  }
+  if (dropped_ && !gone.empty()) dropped_(gone);
+  for (const auto& p : problems) logWarn(p);
+  logLine(
+      "store revision " + std::to_string(changes.revision) +
+      (changes.complete ? ", " + std::to_string(changes.routes.size() + changes.removed.size()) +
+                              " routes changed: "
+                        : ": ") +
+      std::to_string(next->routes().size()) + " routes, " + std::to_string(next->targetCount()) +
+      " targets (" + std::to_string(next->inRotationCount()) + " in rotation)");
+}
+
+void SnapshotReloader::pruneIdle() {
+  // Between reloads, idle upstream connections past their age are closed here, off the request
+  // path. Once a second is enough (connections idle for seconds are the ones closed), and
+  // 50,000 targets every poll would not be.
+  const auto now = std::chrono::steady_clock::now();
+  if (now < nextPrune_) return;
+  nextPrune_ = now + std::chrono::seconds(1);
+  const auto table = slot_.latest();
+  for (const auto& r : table->routes()) {
+    for (const auto& t : r->targets) t->pool.prune();
+  }
+}
+
 void SnapshotReloader::pollOnce(bool strict) {
   try {
     if (!store_) store_ = openStore(where_, Store::Access::ReadOnly);
-    const std::int64_t revision = store_->revision();
-    if (revision != loadedRevision_) {
-      // Only what changed since the table we hold, patched into a copy that shares every other
-      // route; everything when the history does not reach back (or at the first load).
-      const auto changes = store_->routesChangedSince(loadedRevision_);
-      const auto previous = slot_.latest();
-      std::vector<std::string> problems;
-      std::shared_ptr<const RouteTable> next;
-      std::vector<std::shared_ptr<TargetState>> gone;
-      if (changes.complete && previous->revision() == loadedRevision_) {
-        next = RouteTable::patch(*previous, changes.routes, changes.removed, changes.revision,
-                                 &problems, loops_, metrics_, SnapshotClock::now(), &gone);
-      } else {
-        next = RouteTable::build(changes.routes, previous.get(), changes.revision, &problems,
-                                 loops_, metrics_);
-        gone = previous->droppedBy(*next);
-      }
-      slot_.publish(next);
-      loadedRevision_ = changes.revision;
-      if (metrics_) metrics_->tableLoaded(changes.revision);
-      // Idle connections to removed targets close now; in-flight ones finish and are not kept.
-      for (const auto& t : gone) {
-        t->retired.store(true, std::memory_order_relaxed);
-        t->pool.retire();
-      }
-      if (dropped_ && !gone.empty()) dropped_(gone);
-      for (const auto& p : problems) logWarn(p);
-      const std::size_t targets = next->targetCount();
-      const std::size_t inRotation = next->inRotationCount();
-      logLine("store revision " + std::to_string(changes.revision) +
-              (changes.complete
-                   ? ", " + std::to_string(changes.routes.size() + changes.removed.size()) +
-                         " routes changed: "
-                   : ": ") +
-              std::to_string(next->routes().size()) + " routes, " + std::to_string(targets) +
-              " targets (" + std::to_string(inRotation) + " in rotation)");
-    }
+    if (store_->revision() != loadedRevision_) reload();
     if (!failure_.empty()) {
       logLine(where_.describe() + " is readable again");
       failure_.clear();
@@ -89,17 +104,7 @@ void SnapshotReloader::pollOnce(bool strict) {
     if (metrics_) metrics_->storeReadFailed();
     failed(where_.describe() + " unreadable: " + e.what());
   }
-  // Between reloads, idle upstream connections past their age are closed here, off the request
-  // path.
-  // Once a second is enough (connections idle for seconds are the ones closed), and 50,000
-  // targets every poll would not be.
-  const auto now = std::chrono::steady_clock::now();
-  if (now < nextPrune_) return;
-  nextPrune_ = now + std::chrono::seconds(1);
-  const auto table = slot_.latest();
-  for (const auto& r : table->routes()) {
-    for (const auto& t : r->targets) t->pool.prune();
-  }
+  pruneIdle();
 }
 
 void SnapshotReloader::start() {

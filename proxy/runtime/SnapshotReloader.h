@@ -49,6 +49,10 @@ class SnapshotReloader {
  private:
   void run();
   void failed(const std::string& message);
+  /// Builds or patches the table for the store's new revision and publishes it.
+  void reload();
+  /// Closes idle upstream connections past their age, at most once a second.
+  void pruneIdle();
 
   const StoreLocation where_;
   const std::chrono::milliseconds interval_;

@@ -20,6 +20,7 @@ constexpr int kExitConfig = 78;
 class PorticoApplication : public Poco::Util::ServerApplication {
  public:
   explicit PorticoApplication(std::string description);
+  using Poco::Util::ServerApplication::run;  // run(argc, argv), not hidden by run(settings)
 
  protected:
   void defineOptions(Poco::Util::OptionSet& options) override;

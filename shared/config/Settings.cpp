@@ -8,12 +8,16 @@
 #include <Poco/Util/AbstractConfiguration.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <cassert>
 #include <cctype>
+#include <optional>
 #include <set>
 
 #include "base/Duration.h"
 #include "base/Errors.h"
 #include "base/Utf8.h"
+#include "config/SettingKeys.h"
 #include "model/Normalize.h"
 
 namespace portico {
@@ -21,7 +25,16 @@ namespace {
 
 using Poco::Util::AbstractConfiguration;
 
-/// Reads one key at a time, turning every parse failure into a ConfigError naming the key.
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  Poco::StringTokenizer tok(
+      s, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+  for (const auto& t : tok) out.push_back(t);
+  return out;
+}
+
+/// Reads one key at a time, turning every parse failure into a ConfigError naming the key. A
+/// key given by name alone takes its type, default and range from config/SettingKeys.
 class Reader {
  public:
   explicit Reader(const AbstractConfiguration& c) : c_(c) {}
@@ -37,28 +50,58 @@ class Reader {
     }
   }
 
-  bool boolean(const std::string& key, bool def) const {
-    if (!has(key)) return def;
-    const std::string v = Poco::toLower(text(key, ""));
+  std::string text(std::string_view name) const {
+    const SettingKey& k = entry(name, SettingType::Text);
+    return text(std::string(k.name), std::string(k.byDefault));
+  }
+
+  /// A text that may not be empty; `hint` follows "is empty" in the error.
+  std::string nonEmpty(std::string_view name, const std::string& hint = "") const {
+    std::string v = text(name);
+    if (v.empty()) throw ConfigError(std::string(name), "is empty" + hint);
+    return v;
+  }
+
+  bool boolean(std::string_view name) const {
+    const SettingKey& k = entry(name, SettingType::Boolean);
+    const std::string key(k.name);
+    const std::string v = Poco::toLower(text(key, std::string(k.byDefault)));
     if (v == "true" || v == "on" || v == "yes" || v == "1") return true;
     if (v == "false" || v == "off" || v == "no" || v == "0") return false;
     throw ConfigError(key, "'" + v + "' is not true or false");
   }
 
-  int integer(const std::string& key, int def, int min, int max) const {
-    if (!has(key)) return def;
-    const std::string v = text(key, "");
-    int n = 0;
-    if (!Poco::NumberParser::tryParse(v, n))
-      throw ConfigError(key, "'" + v + "' is not an integer");
-    if (n < min || n > max)
-      throw ConfigError(key, std::to_string(n) + " is out of range " + std::to_string(min) + "-" +
-                                 std::to_string(max));
-    return n;
+  int integer(std::string_view name) const {
+    const SettingKey& k = entry(name, SettingType::Integer);
+    const std::string key(k.name);
+    return integer(key, text(key, std::string(k.byDefault)), k);
+  }
+
+  /// `key` as the table's `name` says (a route's health.fall is read as health.fall), with
+  /// `def` when absent.
+  int integer(const std::string& key, int def, std::string_view name) const {
+    const SettingKey& k = entry(name, SettingType::Integer);
+    return has(key) ? integer(key, text(key, ""), k) : def;
+  }
+
+  /// A port, or nothing for "off".
+  std::optional<int> portOrOff(std::string_view name) const {
+    const SettingKey& k = entry(name, SettingType::PortOrOff);
+    const std::string key(k.name);
+    const std::string v = text(key, std::string(k.byDefault));
+    if (v == "off") return std::nullopt;
+    return integer(key, v, k);
+  }
+
+  std::chrono::milliseconds duration(std::string_view name) const {
+    const SettingKey& k = entry(name, SettingType::Duration);
+    const std::string key(k.name);
+    return duration(key, parseDuration(k.byDefault), name);
   }
 
   std::chrono::milliseconds duration(const std::string& key, std::chrono::milliseconds def,
-                                     std::chrono::milliseconds min) const {
+                                     std::string_view name) const {
+    const SettingKey& k = entry(name, SettingType::Duration);
     if (!has(key)) return def;
     std::chrono::milliseconds d;
     try {
@@ -66,8 +109,14 @@ class Reader {
     } catch (const InvalidInput& e) {
       throw ConfigError(key, e.what());
     }
+    const std::chrono::milliseconds min(k.min);
     if (d < min) throw ConfigError(key, "must be at least " + formatDuration(min));
     return d;
+  }
+
+  std::vector<std::string> list(std::string_view name) const {
+    const SettingKey& k = entry(name, SettingType::List);
+    return splitList(text(std::string(k.name), std::string(k.byDefault)));
   }
 
   template <typename F>
@@ -79,17 +128,32 @@ class Reader {
     }
   }
 
+  template <typename F>
+  auto parsed(std::string_view name, F parse) const {
+    const SettingKey& k = entry(name, SettingType::Text);
+    return parsed(std::string(k.name), std::string(k.byDefault), parse);
+  }
+
  private:
+  static const SettingKey& entry(std::string_view name, SettingType type) {
+    const SettingKey& k = settingKey(name);
+    assert(k.type == type && "read as another type than config/SettingKeys.cpp declares");
+    (void)type;
+    return k;
+  }
+
+  static int integer(const std::string& key, const std::string& v, const SettingKey& k) {
+    int n = 0;
+    if (!Poco::NumberParser::tryParse(v, n))
+      throw ConfigError(key, "'" + v + "' is not an integer");
+    if (n < k.min || n > k.max)
+      throw ConfigError(key, std::to_string(n) + " is out of range " + std::to_string(k.min) + "-" +
+                                 std::to_string(k.max));
+    return n;
+  }
+
   const AbstractConfiguration& c_;
 };
-
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  Poco::StringTokenizer tok(
-      s, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
-  for (const auto& t : tok) out.push_back(t);
-  return out;
-}
 
 /// One item of route.<name>.targets: a URL, optionally followed by `weight=N` as in nginx.
 TargetSpec parseTargetItem(const std::string& item, const std::string& key) {
@@ -116,15 +180,16 @@ TargetSpec parseTargetItem(const std::string& item, const std::string& key) {
   return target;
 }
 
+/// `base`.interval ... (`health` or `route.<name>.health`), with `def` for what is absent.
 HealthSpec readHealth(const Reader& r, const std::string& base, const HealthSpec& def) {
   HealthSpec h;
-  h.interval = r.duration(base + ".interval", def.interval, std::chrono::milliseconds(10));
-  h.timeout = r.duration(base + ".timeout", def.timeout, std::chrono::milliseconds(1));
-  h.fall = r.integer(base + ".fall", def.fall, 1, 1000);
-  h.rise = r.integer(base + ".rise", def.rise, 1, 1000);
+  h.interval = r.duration(base + ".interval", def.interval, "health.interval");
+  h.timeout = r.duration(base + ".timeout", def.timeout, "health.timeout");
+  h.fall = r.integer(base + ".fall", def.fall, "health.fall");
+  h.rise = r.integer(base + ".rise", def.rise, "health.rise");
   h.type = r.parsed(base + ".type", toString(def.type), parseProbeType);
   h.path = r.text(base + ".path", def.path);
-  h.slowStart = r.duration(base + ".slow_start", def.slowStart, std::chrono::milliseconds(0));
+  h.slowStart = r.duration(base + ".slow_start", def.slowStart, "health.slow_start");
   // The other fields were range-checked as they were read, so only the path is left to fail.
   try {
     h.validate();
@@ -134,24 +199,218 @@ HealthSpec readHealth(const Reader& r, const std::string& base, const HealthSpec
   return h;
 }
 
-void rejectUnknown(const AbstractConfiguration& c, const std::string& section,
-                   const std::set<std::string>& known) {
+/// Throws ConfigError for a key directly under `parent` that config/SettingKeys does not know.
+void rejectUnknown(const AbstractConfiguration& c, const std::string& parent,
+                   const std::string& tableParent) {
+  const auto children = settingChildren(tableParent);
   AbstractConfiguration::Keys keys;
-  c.keys(section, keys);
+  c.keys(parent, keys);
   for (const auto& k : keys)
-    if (!known.count(k)) throw ConfigError(section + "." + k, "unknown configuration key");
+    if (std::find(children.begin(), children.end(), k) == children.end())
+      throw ConfigError(parent + "." + k, "unknown configuration key");
+}
+
+/// Every parent of a key outside routes (store, proxy, proxy.tls, ...): their children are
+/// checked against the table; route.<name>.* is checked route by route.
+void rejectUnknownKeys(const AbstractConfiguration& c) {
+  std::vector<std::string> parents;
+  for (const auto& key : settingKeys()) {
+    if (key.name.rfind("route.", 0) == 0) continue;
+    for (auto dot = key.name.find('.'); dot != std::string_view::npos;
+         dot = key.name.find('.', dot + 1)) {
+      const std::string parent(key.name.substr(0, dot));
+      if (std::find(parents.begin(), parents.end(), parent) == parents.end())
+        parents.push_back(parent);
+    }
+  }
+  for (const auto& parent : parents) rejectUnknown(c, parent, parent);
+}
+
+/// health.* as the table gives them, the base every route's checks inherit from.
+HealthSpec tableHealth() {
+  const auto number = [](std::string_view name) {
+    return std::stoi(std::string(settingKey(name).byDefault));
+  };
+  HealthSpec h;
+  h.interval = parseDuration(settingKey("health.interval").byDefault);
+  h.timeout = parseDuration(settingKey("health.timeout").byDefault);
+  h.fall = number("health.fall");
+  h.rise = number("health.rise");
+  h.type = parseProbeType(std::string(settingKey("health.type").byDefault));
+  h.path = std::string(settingKey("health.path").byDefault);
+  h.slowStart = parseDuration(settingKey("health.slow_start").byDefault);
+  return h;
+}
+
+/// libpq's own parser decides, so --check refuses what the store would fail to connect with.
+void checkPostgresUri(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (!options) {
+    std::string why = error ? error : "out of memory";
+    PQfreemem(error);
+    while (!why.empty() && std::isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
+    throw ConfigError("store.url", "not a PostgreSQL connection URI (" + why +
+                                       "); expected postgresql://user:password@host:port/dbname");
+  }
+  PQconninfoFree(options);
+}
+
+void readStore(const Reader& r, Settings& s) {
+  s.storePath = r.nonEmpty("store.path");
+  s.storeUrl = r.text("store.url");
+  if (!s.storeUrl.empty()) checkPostgresUri(s.storeUrl);
+  s.historyLimit = r.integer("store.history_limit");
+}
+
+void readProxyTimeouts(const Reader& r, ProxySettings& p) {
+  p.reloadInterval = r.duration("proxy.reload_interval");
+  p.connectTimeout = r.duration("proxy.connect_timeout");
+  p.readTimeout = r.duration("proxy.read_timeout");
+  p.keepAliveTimeout = r.duration("proxy.keepalive_timeout");
+  p.clientHeaderTimeout = r.duration("proxy.client_header_timeout");
+  p.clientBodyTimeout = r.duration("proxy.client_body_timeout");
+  p.sendTimeout = r.duration("proxy.send_timeout");
+  p.drainTimeout = r.duration("proxy.drain_timeout");
+}
+
+void readAccessLog(const Reader& r, ProxySettings& p) {
+  p.accessLog = r.nonEmpty("proxy.access_log", " (use stdout, off or a file path)");
+  p.accessLogFormat = r.text("proxy.access_log_format");
+  if (p.accessLogFormat != "portico" && p.accessLogFormat != "combined" &&
+      p.accessLogFormat != "json")
+    throw ConfigError("proxy.access_log_format",
+                      "'" + p.accessLogFormat + "' is not portico, combined or json");
+}
+
+void readStatusListener(const Reader& r, ProxySettings& p) {
+  p.statusHost = r.nonEmpty("proxy.status_host", " (use an address, or off)");
+  const auto port = p.statusHost == "off" ? std::nullopt : r.portOrOff("proxy.status_port");
+  p.statusEnabled = port.has_value();
+  if (!port) return;
+  p.statusPort = *port;
+  if (p.statusPort == p.port)
+    throw ConfigError("proxy.status_port",
+                      std::to_string(p.statusPort) +
+                          " is the data-plane port (proxy.port); metrics need their own");
+}
+
+/// proxy.tls.*: read only when the HTTPS listener is on.
+void readTlsListener(const Reader& r, ProxySettings& p) {
+  const auto port = r.portOrOff("proxy.tls.port");
+  if (!port) return;
+  p.tls.enabled = true;
+  p.tls.port = *port;
+  if (p.tls.port == p.port)
+    throw ConfigError("proxy.tls.port",
+                      r.text("proxy.tls.port", "") + " is the plain listener's port (proxy.port)");
+  p.tls.host = r.text("proxy.tls.host", p.host);
+  if (p.tls.host.empty()) throw ConfigError("proxy.tls.host", "is empty");
+  for (const auto& pair : r.list("proxy.tls.certificates")) {
+    const auto colon = pair.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size())
+      throw ConfigError("proxy.tls.certificates",
+                        "'" + pair + "' is not CERTIFICATE:KEY (two PEM files)");
+    p.tls.certificates.emplace_back(Poco::trim(pair.substr(0, colon)),
+                                    Poco::trim(pair.substr(colon + 1)));
+  }
+  if (p.tls.certificates.empty())
+    throw ConfigError("proxy.tls.certificates",
+                      "is required with proxy.tls.port (CERTIFICATE:KEY, ...)");
+  p.tls.http2 = r.boolean("proxy.tls.http2");
+}
+
+void readProxy(const Reader& r, ProxySettings& p) {
+  p.host = r.nonEmpty("proxy.host");
+  p.port = r.integer("proxy.port");
+  readProxyTimeouts(r, p);
+  p.threads = r.integer("proxy.threads");
+  p.workers = r.integer("proxy.workers");
+  p.queue = r.integer("proxy.queue");
+  p.maxConnections = r.integer("proxy.max_connections");
+  p.maxHeaderBytes = r.integer("proxy.max_header_bytes");
+  readAccessLog(r, p);
+  readStatusListener(r, p);
+  p.trustedProxies = r.list("proxy.trusted_proxies");
+  readTlsListener(r, p);
+}
+
+void readAdmin(const Reader& r, AdminSettings& a) {
+  a.host = r.nonEmpty("admin.host");
+  a.port = r.integer("admin.port");
+  a.prefix = r.parsed("admin.prefix", [](const std::string& p) {
+    std::string n = normalizePrefix(p);
+    if (n == "/") throw InvalidInput("may not be '/'");
+    if (n == "/metrics/") throw InvalidInput("may not be '/metrics' (the sidecar's metrics)");
+    n.pop_back();
+    return n;
+  });
+  a.token = r.text("admin.token");
+  a.clientHeaderTimeout = r.duration("admin.client_header_timeout");
+  a.clientBodyTimeout = r.duration("admin.client_body_timeout");
+}
+
+void readSidecar(const Reader& r, int adminPort, SidecarSettings& sidecar) {
+  sidecar.leaseTimeout = r.duration("health.lease_timeout");
+  sidecar.id =
+      r.text("sidecar.id", Poco::Environment::nodeName() + ":" + std::to_string(adminPort));
+  if (sidecar.id.empty()) throw ConfigError("sidecar.id", "is empty");
+  if (sidecar.id.size() > 200) throw ConfigError("sidecar.id", "is longer than 200 characters");
+}
+
+/// route.<name>.*: a key outside the table (route.<name>.weight) is refused.
+void rejectUnknownRouteKeys(const AbstractConfiguration& config, const std::string& base) {
+  const auto known = settingChildren("route.<name>");
+  AbstractConfiguration::Keys sub;
+  config.keys(base, sub);
+  for (const auto& k : sub) {
+    if (std::find(known.begin(), known.end(), k) == known.end())
+      throw ConfigError(base + "." + k, "unknown configuration key");
+    if (k == "health") rejectUnknown(config, base + ".health", "route.<name>.health");
+  }
+}
+
+RouteSeed readRoute(const Reader& r, const std::string& name, const HealthSpec& health) {
+  const std::string base = "route." + name;
+  RouteSeed seed;
+  seed.name = name;
+  if (!r.has(base + ".prefix"))
+    throw ConfigError(base + ".prefix", "is required for route '" + name + "'");
+  seed.spec.prefix = r.parsed(base + ".prefix", "", normalizePrefix);
+  const auto& balancer = settingKey("route.<name>.balancer");
+  seed.spec.balancer = r.parsed(base + ".balancer", std::string(balancer.byDefault), parseBalancer);
+  seed.spec.health = readHealth(r, base + ".health", health);
+  std::set<std::string> seen;
+  for (const auto& t : splitList(r.text(base + ".targets", ""))) {
+    TargetSpec target = parseTargetItem(t, base + ".targets");
+    if (seen.insert(target.url).second) seed.spec.targets.push_back(std::move(target));
+  }
+  return seed;
+}
+
+void readRoutes(const AbstractConfiguration& config, const Reader& r, Settings& s) {
+  AbstractConfiguration::Keys names;
+  config.keys("route", names);
+  std::set<std::string> prefixes;
+  for (const auto& name : names) {
+    rejectUnknownRouteKeys(config, "route." + name);
+    RouteSeed seed = readRoute(r, name, s.health);
+    if (!prefixes.insert(seed.spec.prefix).second)
+      throw ConfigError("route." + name + ".prefix",
+                        "'" + seed.spec.prefix + "' is declared by another route");
+    s.routes.push_back(std::move(seed));
+  }
 }
 
 }  // namespace
 
 void Settings::rejectUnknownSections(const AbstractConfiguration& layer) {
-  static const std::set<std::string> known{"store",  "proxy", "admin",        "sidecar",
-                                           "health", "log",   "upstream_tls", "route"};
+  static const std::vector<std::string> known = settingSections();
   AbstractConfiguration::Keys roots;
   layer.keys(roots);
   for (const auto& root : roots)
-    if (!known.count(root))
-      // A line "= value" in a file has an empty key; it must still be named.
+    if (std::find(known.begin(), known.end(), root) == known.end())
+      // A line "= value" in a file has an empty key: it must still be named.
       throw ConfigError(
           root.empty() ? "''" : root,
           "unknown configuration key (sections: store, proxy, admin, sidecar, health, log, "
@@ -168,190 +427,17 @@ std::pair<std::string, std::string> Settings::parseDefine(const std::string& def
 Settings Settings::load(const AbstractConfiguration& config) {
   const Reader r(config);
   Settings s;
-  rejectUnknown(config, "store", {"path", "url", "history_limit"});
-  rejectUnknown(config, "sidecar", {"id"});
-  rejectUnknown(config, "proxy",
-                {"host",
-                 "port",
-                 "reload_interval",
-                 "connect_timeout",
-                 "read_timeout",
-                 "threads",
-                 "queue",
-                 "access_log",
-                 "access_log_format",
-                 "trusted_proxies",
-                 "status_host",
-                 "status_port",
-                 "workers",
-                 "max_connections",
-                 "keepalive_timeout",
-                 "client_header_timeout",
-                 "client_body_timeout",
-                 "send_timeout",
-                 "drain_timeout",
-                 "max_header_bytes",
-                 "tls"});
-  rejectUnknown(config, "proxy.tls", {"port", "host", "certificates", "http2"});
-  rejectUnknown(config, "upstream_tls", {"verify", "ca_file"});
-  rejectUnknown(config, "log", {"level", "format"});
-  rejectUnknown(
-      config, "admin",
-      {"host", "port", "prefix", "token", "client_header_timeout", "client_body_timeout"});
-  rejectUnknown(
-      config, "health",
-      {"interval", "timeout", "fall", "rise", "type", "path", "slow_start", "lease_timeout"});
-
-  s.storePath = r.text("store.path", s.storePath);
-  if (s.storePath.empty()) throw ConfigError("store.path", "is empty");
-  s.storeUrl = Poco::trim(r.text("store.url", ""));
-  if (!s.storeUrl.empty()) {
-    char* error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(s.storeUrl.c_str(), &error);
-    if (!options) {
-      std::string why = error ? error : "out of memory";
-      PQfreemem(error);
-      while (!why.empty() && std::isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
-      throw ConfigError("store.url", "not a PostgreSQL connection URI (" + why +
-                                         "); expected postgresql://user:password@host:port/dbname");
-    }
-    PQconninfoFree(options);
-  }
-  s.historyLimit = r.integer("store.history_limit", static_cast<int>(s.historyLimit), 1, 100000000);
-
-  s.proxy.host = r.text("proxy.host", s.proxy.host);
-  if (s.proxy.host.empty()) throw ConfigError("proxy.host", "is empty");
-  s.proxy.port = r.integer("proxy.port", s.proxy.port, 1, 65535);
-  s.proxy.reloadInterval =
-      r.duration("proxy.reload_interval", s.proxy.reloadInterval, std::chrono::milliseconds(10));
-  s.proxy.connectTimeout =
-      r.duration("proxy.connect_timeout", s.proxy.connectTimeout, std::chrono::milliseconds(1));
-  s.proxy.readTimeout =
-      r.duration("proxy.read_timeout", s.proxy.readTimeout, std::chrono::milliseconds(1));
-  s.proxy.threads = r.integer("proxy.threads", s.proxy.threads, 0, 20000);
-  s.proxy.workers = r.integer("proxy.workers", s.proxy.workers, 0, 256);
-  s.proxy.queue = r.integer("proxy.queue", s.proxy.queue, 1, 100000);
-  s.proxy.maxConnections = r.integer("proxy.max_connections", s.proxy.maxConnections, 1, 1000000);
-  s.proxy.keepAliveTimeout =
-      r.duration("proxy.keepalive_timeout", s.proxy.keepAliveTimeout, std::chrono::milliseconds(1));
-  s.proxy.clientHeaderTimeout = r.duration(
-      "proxy.client_header_timeout", s.proxy.clientHeaderTimeout, std::chrono::milliseconds(1));
-  s.proxy.clientBodyTimeout = r.duration("proxy.client_body_timeout", s.proxy.clientBodyTimeout,
-                                         std::chrono::milliseconds(1));
-  s.proxy.sendTimeout =
-      r.duration("proxy.send_timeout", s.proxy.sendTimeout, std::chrono::milliseconds(1));
-  s.proxy.drainTimeout =
-      r.duration("proxy.drain_timeout", s.proxy.drainTimeout, std::chrono::milliseconds(0));
-  s.proxy.maxHeaderBytes =
-      r.integer("proxy.max_header_bytes", s.proxy.maxHeaderBytes, 1024, 1024 * 1024);
-  s.proxy.accessLog = r.text("proxy.access_log", s.proxy.accessLog);
-  if (s.proxy.accessLog.empty())
-    throw ConfigError("proxy.access_log", "is empty (use stdout, off or a file path)");
-  s.proxy.accessLogFormat = r.text("proxy.access_log_format", s.proxy.accessLogFormat);
-  if (s.proxy.accessLogFormat != "portico" && s.proxy.accessLogFormat != "combined" &&
-      s.proxy.accessLogFormat != "json")
-    throw ConfigError("proxy.access_log_format",
-                      "'" + s.proxy.accessLogFormat + "' is not portico, combined or json");
-  s.proxy.statusHost = r.text("proxy.status_host", s.proxy.statusHost);
-  if (s.proxy.statusHost.empty())
-    throw ConfigError("proxy.status_host", "is empty (use an address, or off)");
-  if (s.proxy.statusHost == "off" || r.text("proxy.status_port", "") == "off") {
-    s.proxy.statusEnabled = false;
-  } else {
-    s.proxy.statusPort = r.integer("proxy.status_port", s.proxy.statusPort, 1, 65535);
-    if (s.proxy.statusPort == s.proxy.port)
-      throw ConfigError("proxy.status_port",
-                        std::to_string(s.proxy.statusPort) +
-                            " is the data-plane port (proxy.port); metrics need their own");
-  }
-  if (r.has("proxy.trusted_proxies"))
-    s.proxy.trustedProxies = splitList(r.text("proxy.trusted_proxies", ""));
-
-  const std::string tlsPort = r.text("proxy.tls.port", "off");
-  if (tlsPort != "off") {
-    s.proxy.tls.enabled = true;
-    s.proxy.tls.port = r.integer("proxy.tls.port", 0, 1, 65535);
-    if (s.proxy.tls.port == s.proxy.port)
-      throw ConfigError("proxy.tls.port", tlsPort + " is the plain listener's port (proxy.port)");
-    s.proxy.tls.host = r.text("proxy.tls.host", s.proxy.host);
-    if (s.proxy.tls.host.empty()) throw ConfigError("proxy.tls.host", "is empty");
-    for (const auto& pair : splitList(r.text("proxy.tls.certificates", ""))) {
-      const auto colon = pair.find(':');
-      if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size())
-        throw ConfigError("proxy.tls.certificates",
-                          "'" + pair + "' is not CERTIFICATE:KEY (two PEM files)");
-      s.proxy.tls.certificates.emplace_back(Poco::trim(pair.substr(0, colon)),
-                                            Poco::trim(pair.substr(colon + 1)));
-    }
-    if (s.proxy.tls.certificates.empty())
-      throw ConfigError("proxy.tls.certificates",
-                        "is required with proxy.tls.port (CERTIFICATE:KEY, ...)");
-    s.proxy.tls.http2 = r.boolean("proxy.tls.http2", true);
-  }
-  s.upstreamTls.verify = r.boolean("upstream_tls.verify", true);
-  s.upstreamTls.caFile = r.text("upstream_tls.ca_file", "");
-
-  s.admin.host = r.text("admin.host", s.admin.host);
-  if (s.admin.host.empty()) throw ConfigError("admin.host", "is empty");
-  s.admin.port = r.integer("admin.port", s.admin.port, 1, 65535);
-  s.admin.prefix = r.parsed("admin.prefix", s.admin.prefix, [](const std::string& p) {
-    std::string n = normalizePrefix(p);
-    if (n == "/") throw InvalidInput("may not be '/'");
-    if (n == "/metrics/") throw InvalidInput("may not be '/metrics' (the sidecar's metrics)");
-    n.pop_back();
-    return n;
-  });
-  s.admin.token = r.text("admin.token", "");
-  s.admin.clientHeaderTimeout = r.duration(
-      "admin.client_header_timeout", s.admin.clientHeaderTimeout, std::chrono::milliseconds(1));
-  s.admin.clientBodyTimeout = r.duration("admin.client_body_timeout", s.admin.clientBodyTimeout,
-                                         std::chrono::milliseconds(1));
-
-  s.health = readHealth(r, "health", s.health);
-  s.sidecar.leaseTimeout =
-      r.duration("health.lease_timeout", s.sidecar.leaseTimeout, std::chrono::milliseconds(100));
-  s.sidecar.id = Poco::trim(
-      r.text("sidecar.id", Poco::Environment::nodeName() + ":" + std::to_string(s.admin.port)));
-  if (s.sidecar.id.empty()) throw ConfigError("sidecar.id", "is empty");
-  if (s.sidecar.id.size() > 200) throw ConfigError("sidecar.id", "is longer than 200 characters");
-
-  s.log.level = r.parsed("log.level", "info", parseLogLevel);
-  s.log.format = r.parsed("log.format", "text", parseLogFormat);
-
-  {
-    AbstractConfiguration::Keys names;
-    config.keys("route", names);
-    std::set<std::string> prefixes;
-    for (const auto& name : names) {
-      const std::string base = "route." + name;
-      AbstractConfiguration::Keys sub;
-      config.keys(base, sub);
-      for (const auto& k : sub) {
-        if (k == "health") {
-          rejectUnknown(config, base + ".health",
-                        {"interval", "timeout", "fall", "rise", "type", "path", "slow_start"});
-        } else if (k != "prefix" && k != "targets" && k != "balancer") {
-          throw ConfigError(base + "." + k, "unknown configuration key");
-        }
-      }
-      RouteSeed seed;
-      seed.name = name;
-      if (!r.has(base + ".prefix"))
-        throw ConfigError(base + ".prefix", "is required for route '" + name + "'");
-      seed.spec.prefix = r.parsed(base + ".prefix", "", normalizePrefix);
-      if (!prefixes.insert(seed.spec.prefix).second)
-        throw ConfigError(base + ".prefix",
-                          "'" + seed.spec.prefix + "' is declared by another route");
-      seed.spec.balancer = r.parsed(base + ".balancer", "round_robin", parseBalancer);
-      seed.spec.health = readHealth(r, base + ".health", s.health);
-      std::set<std::string> seen;
-      for (const auto& t : splitList(r.text(base + ".targets", ""))) {
-        TargetSpec target = parseTargetItem(t, base + ".targets");
-        if (seen.insert(target.url).second) seed.spec.targets.push_back(std::move(target));
-      }
-      s.routes.push_back(std::move(seed));
-    }
-  }
+  rejectUnknownKeys(config);
+  readStore(r, s);
+  readProxy(r, s.proxy);
+  s.upstreamTls.verify = r.boolean("upstream_tls.verify");
+  s.upstreamTls.caFile = r.text("upstream_tls.ca_file");
+  readAdmin(r, s.admin);
+  s.health = readHealth(r, "health", tableHealth());
+  readSidecar(r, s.admin.port, s.sidecar);
+  s.log.level = r.parsed("log.level", parseLogLevel);
+  s.log.format = r.parsed("log.format", parseLogFormat);
+  readRoutes(config, r, s);
   return s;
 }
 

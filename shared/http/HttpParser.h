@@ -7,7 +7,7 @@
 
 #include "http/HttpHead.h"
 
-struct llhttp__internal_s;
+struct llhttp__internal_s;  // NOLINT(bugprone-reserved-identifier): llhttp's own name
 
 namespace portico::http {
 

@@ -1,60 +1,76 @@
 #include "model/Model.h"
 
+#include <cassert>
 #include <cctype>
+#include <cstddef>
 
 #include "base/Errors.h"
 #include "base/Utf8.h"
 
 namespace portico {
 
+namespace {
+
+/// An enum value and the name configuration, the API and the store spell it with.
+template <typename E>
+struct Named {
+  E value;
+  const char* name;
+};
+
+constexpr Named<BalancerKind> kBalancers[] = {{BalancerKind::RoundRobin, "round_robin"},
+                                              {BalancerKind::LeastConn, "least_conn"},
+                                              {BalancerKind::IpHash, "ip_hash"}};
+constexpr Named<ServingState> kServingStates[] = {{ServingState::Active, "active"},
+                                                  {ServingState::Draining, "draining"},
+                                                  {ServingState::Disabled, "disabled"}};
+constexpr Named<ProbeType> kProbeTypes[] = {{ProbeType::Tcp, "tcp"}, {ProbeType::Http, "http"}};
+
+/// The value named `name`; InvalidInput "unknown <what> '<name>' (use a, b or c)" otherwise.
+template <typename E, std::size_t N>
+E parseNamed(const Named<E> (&names)[N], const std::string& name, const std::string& what) {
+  static_assert(N >= 2, "a choice of one is no choice");
+  std::string choices;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (name == names[i].name) return names[i].value;
+    choices += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + std::string(names[i].name);
+  }
+  throw InvalidInput("unknown " + what + " '" + printable(name, 64) + "' (use " + choices + ")");
+}
+
+/// The name of `value`; the first (the default) for a value outside the table.
+template <typename E, std::size_t N>
+std::string nameOf(const Named<E> (&names)[N], E value) {
+  for (const auto& n : names)
+    if (n.value == value) return n.name;
+  assert(false && "an enum value missing from its name table");
+  return names[0].name;
+}
+
+}  // namespace
+
 BalancerKind parseBalancer(const std::string& name) {
-  if (name == "round_robin") return BalancerKind::RoundRobin;
-  if (name == "least_conn") return BalancerKind::LeastConn;
-  if (name == "ip_hash") return BalancerKind::IpHash;
-  throw InvalidInput("unknown balancer '" + printable(name, 64) +
-                     "' (use round_robin, least_conn or ip_hash)");
+  return parseNamed(kBalancers, name, "balancer");
 }
 
 std::string toString(BalancerKind kind) {
-  switch (kind) {
-    case BalancerKind::RoundRobin:
-      return "round_robin";
-    case BalancerKind::LeastConn:
-      return "least_conn";
-    case BalancerKind::IpHash:
-      return "ip_hash";
-  }
-  return "round_robin";
+  return nameOf(kBalancers, kind);
 }
 
 ServingState parseServingState(const std::string& name) {
-  if (name == "active") return ServingState::Active;
-  if (name == "draining") return ServingState::Draining;
-  if (name == "disabled") return ServingState::Disabled;
-  throw InvalidInput("unknown target state '" + printable(name, 64) +
-                     "' (use active, draining or disabled)");
+  return parseNamed(kServingStates, name, "target state");
 }
 
 std::string toString(ServingState state) {
-  switch (state) {
-    case ServingState::Draining:
-      return "draining";
-    case ServingState::Disabled:
-      return "disabled";
-    case ServingState::Active:
-      break;
-  }
-  return "active";
+  return nameOf(kServingStates, state);
 }
 
 ProbeType parseProbeType(const std::string& name) {
-  if (name == "tcp") return ProbeType::Tcp;
-  if (name == "http") return ProbeType::Http;
-  throw InvalidInput("unknown health check type '" + printable(name, 64) + "' (use tcp or http)");
+  return parseNamed(kProbeTypes, name, "health check type");
 }
 
 std::string toString(ProbeType type) {
-  return type == ProbeType::Http ? "http" : "tcp";
+  return nameOf(kProbeTypes, type);
 }
 
 void HealthSpec::validate() const {

@@ -1,6 +1,7 @@
 #include "model/Normalize.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <optional>
 
@@ -94,16 +95,75 @@ std::string TargetUrl::authority() const {
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-TargetUrl parseTargetUrl(std::string_view raw) {
-  const std::string shown = printable(raw, 80);
-  auto bad = [&](const std::string& why) {
-    return InvalidInput("target '" + shown + "' is not http(s)://host[:port][/base]: " + why);
-  };
+namespace {
+
+/// Builds the refusal of one target URL: "target '<url>' is not http(s)://...: <why>".
+class UrlRefusal {
+ public:
+  explicit UrlRefusal(std::string_view raw) : shown_(printable(raw, 80)) {}
+  InvalidInput operator()(const std::string& why) const {
+    return InvalidInput("target '" + shown_ + "' is not http(s)://host[:port][/base]: " + why);
+  }
+
+ private:
+  std::string shown_;
+};
+
+/// The host of `authority` into url.host; returns the port's text ("" when none is given).
+std::string parseAuthority(const std::string& authority, TargetUrl& url, const UrlRefusal& bad) {
+  std::string portText;
+  if (!authority.empty() && authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string::npos) throw bad("unclosed '[' in IPv6 host");
+    url.host = lower(authority.substr(1, close - 1));
+    const std::string rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') throw bad("unexpected text after IPv6 host");
+      portText = rest.substr(1);
+      if (portText.empty()) throw bad("empty port");
+    }
+    if (url.host.empty() || url.host.find_first_not_of("0123456789abcdef:.") != std::string::npos)
+      throw bad("invalid IPv6 host");
+    return portText;
+  }
+  const std::size_t colon = authority.rfind(':');
+  url.host = lower(authority.substr(0, colon));
+  if (colon != std::string::npos) {
+    portText = authority.substr(colon + 1);
+    if (portText.empty()) throw bad("empty port");
+  }
+  for (char c : url.host) {
+    if (static_cast<unsigned char>(c) >= 0x80)
+      throw bad("the host must be ASCII (write an international name in its xn-- form)");
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'))
+      throw bad("invalid character in host");
+  }
+  return portText;
+}
+
+std::uint16_t parsePort(const std::string& portText, std::uint16_t defaultPort,
+                        const UrlRefusal& bad) {
+  if (portText.empty()) return defaultPort;
+  if (portText.size() > 5 || portText.find_first_not_of("0123456789") != std::string::npos)
+    throw bad("port is not a number");
+  const long port = std::stol(portText);
+  if (port < 1 || port > 65535) throw bad("port out of range 1-65535");
+  return static_cast<std::uint16_t>(port);
+}
+
+void rejectUnsafeText(std::string_view raw, const UrlRefusal& bad) {
   if (raw.size() > 2048) throw bad("longer than 2048 characters");
   if (!isValidUtf8(raw)) throw bad("not valid UTF-8");
   for (char c : raw)
     if (isUnsafe(c)) throw bad("contains a space or control character");
   if (!isValidTextWithoutControls(raw)) throw bad("contains a space or control character");
+}
+
+}  // namespace
+
+TargetUrl parseTargetUrl(std::string_view raw) {
+  const UrlRefusal bad(raw);
+  rejectUnsafeText(raw, bad);
   const std::string s(raw);
   const std::size_t schemeEnd = s.find("://");
   if (schemeEnd == std::string::npos) throw bad("missing scheme");
@@ -121,43 +181,9 @@ TargetUrl parseTargetUrl(std::string_view raw) {
   TargetUrl url;
   url.tls = scheme == "https";
   const std::uint16_t defaultPort = url.tls ? 443 : 80;
-  std::string portText;
-  if (!authority.empty() && authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string::npos) throw bad("unclosed '[' in IPv6 host");
-    url.host = lower(authority.substr(1, close - 1));
-    const std::string rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') throw bad("unexpected text after IPv6 host");
-      portText = rest.substr(1);
-      if (portText.empty()) throw bad("empty port");
-    }
-    if (url.host.empty() || url.host.find_first_not_of("0123456789abcdef:.") != std::string::npos)
-      throw bad("invalid IPv6 host");
-  } else {
-    const std::size_t colon = authority.rfind(':');
-    url.host = lower(authority.substr(0, colon));
-    if (colon != std::string::npos) {
-      portText = authority.substr(colon + 1);
-      if (portText.empty()) throw bad("empty port");
-    }
-    for (char c : url.host) {
-      if (static_cast<unsigned char>(c) >= 0x80)
-        throw bad("the host must be ASCII (write an international name in its xn-- form)");
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'))
-        throw bad("invalid character in host");
-    }
-  }
+  const std::string portText = parseAuthority(authority, url, bad);
   if (url.host.empty()) throw bad("no host");
-  if (!portText.empty()) {
-    if (portText.size() > 5 || portText.find_first_not_of("0123456789") != std::string::npos)
-      throw bad("port is not a number");
-    const long port = std::stol(portText);
-    if (port < 1 || port > 65535) throw bad("port out of range 1-65535");
-    url.port = static_cast<std::uint16_t>(port);
-  } else {
-    url.port = defaultPort;
-  }
+  url.port = parsePort(portText, defaultPort, bad);
   while (!path.empty() && path.back() == '/') path.pop_back();
   // Stored and sent upstream in ASCII, one spelling: what a path may not hold as it is gets
   // percent-encoded here ("/café" is "/caf%C3%A9"), as a browser would.
@@ -167,6 +193,7 @@ TargetUrl parseTargetUrl(std::string_view raw) {
   const bool v6 = url.host.find(':') != std::string::npos;
   url.canonical = scheme + "://" + (v6 ? "[" + url.host + "]" : url.host) +
                   (url.port == defaultPort ? "" : ":" + std::to_string(url.port)) + url.basePath;
+  assert(url.port != 0 && !url.host.empty());
   return url;
 }
 

@@ -47,23 +47,32 @@ EventLoop::EventLoop() : now_(monotonicMs()) {
 }
 
 EventLoop::~EventLoop() {
+  releaseClosed();
   ::close(wake_);
   ::close(epoll_);
 }
 
-void EventLoop::add(int fd, std::uint32_t events, EventHandler& handler) {
+bool EventLoop::tryAdd(int fd, std::uint32_t events, EventHandler& handler) noexcept {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = &handler;
-  if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0)
+  return ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+bool EventLoop::tryModify(int fd, std::uint32_t events, EventHandler& handler) noexcept {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = &handler;
+  return ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+void EventLoop::add(int fd, std::uint32_t events, EventHandler& handler) {
+  if (!tryAdd(fd, events, handler))
     throw std::system_error(errno, std::generic_category(), "epoll_ctl add");
 }
 
 void EventLoop::modify(int fd, std::uint32_t events, EventHandler& handler) {
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.ptr = &handler;
-  if (::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev) != 0)
+  if (!tryModify(fd, events, handler))
     throw std::system_error(errno, std::generic_category(), "epoll_ctl mod");
 }
 
@@ -98,6 +107,14 @@ void EventLoop::post(std::function<void()> task) {
 
 void EventLoop::wakeBy(std::int64_t deadlineMs) {
   if (extraDeadline_ == 0 || deadlineMs < extraDeadline_) extraDeadline_ = deadlineMs;
+}
+
+void EventLoop::releaseClosed() {
+  // A destructor may release more (a connection its upstream channel): they go in this round.
+  while (ListNode* node = released_.front()) {
+    node->unlink();
+    delete owner<Releasable, &Releasable::releaseNode_>(node);
+  }
 }
 
 void EventLoop::runPosted() {
@@ -136,6 +153,7 @@ void EventLoop::run() {
     for (TimerList* list : timers_) list->expire(now_);
     runPosted();
     if (batchEnd_) batchEnd_();
+    releaseClosed();
   }
   remove(wake_);
 }

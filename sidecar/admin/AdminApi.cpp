@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 
+#include <cassert>
 #include <limits>
 
 #include "admin/AdminInput.h"
@@ -35,6 +36,7 @@ AdminResponse messageAnswer(const std::string& message, std::int64_t revision) {
 
 std::vector<std::string> urlsOf(const std::vector<TargetSpec>& targets) {
   std::vector<std::string> urls;
+  urls.reserve(targets.size());
   for (const auto& t : targets)
     urls.push_back(t.weight == kDefaultWeight ? t.url
                                               : t.url + " weight " + std::to_string(t.weight));
@@ -73,6 +75,27 @@ std::string plural(int n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
+/// What an add or a remove did: "added 2 targets to /a/", and the targets it left alone.
+struct TargetsChange {
+  std::string done;  // "added 2 targets to /a/"
+  int untouched;     // already present / not present
+  std::string untouchedAs;
+
+  /// The log line: what was done, the targets named, how many were left alone.
+  std::string logLine(const std::string& targets) const {
+    return done + " (" + targets +
+           (untouched ? "; " + std::to_string(untouched) + " " + untouchedAs : "") + ")";
+  }
+  /// The answer's {"message", <countField>}.
+  Poco::JSON::Object::Ptr answer(const std::string& countField, int count) const {
+    auto o = jsonObject();
+    o->set("message",
+           done + (untouched ? " (" + std::to_string(untouched) + " " + untouchedAs + ")" : ""));
+    o->set(countField, count);
+    return o;
+  }
+};
+
 ApiError routeNotFound(const std::string& prefix) {
   return ApiError(404, "route " + prefix + " not found");
 }
@@ -84,7 +107,10 @@ AdminApi::AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
     : store_(store),
       prefix_(std::move(prefix)),
       healthDefaults_(std::move(healthDefaults)),
-      changed_(std::move(changed)) {}
+      changed_(std::move(changed)) {
+  // Paths are matched as prefix_ + suffix: a trailing slash would match none of them.
+  assert(prefix_.size() > 1 && prefix_.front() == '/' && prefix_.back() != '/');
+}
 
 AdminResponse AdminApi::errorAnswer(int status, const std::string& message,
                                     const std::string& allow) {
@@ -137,11 +163,28 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
   }
 }
 
+const std::vector<AdminApi::Endpoint>& AdminApi::endpoints() {
+  // Each path with the methods it answers; GET answers HEAD too. Dispatch, the 405's Allow
+  // header and the metrics' endpoint label all come from here.
+  static const std::vector<Endpoint> table{
+      {"", "GET", &AdminApi::getTarget},
+      {"", "PATCH", &AdminApi::patchTarget},
+      {"/changes", "GET", &AdminApi::listChanges},
+      {"/list", "GET", &AdminApi::listRoute},
+      {"/add", "POST", &AdminApi::addTargets},
+      {"/remove", "POST", &AdminApi::removeTargets},
+      {"/routes", "GET", &AdminApi::listRoutes},
+      {"/routes", "POST", &AdminApi::createRoute},
+      {"/routes", "DELETE", &AdminApi::deleteRoute},
+  };
+  return table;
+}
+
 std::string AdminApi::endpointOf(const std::string& path) const {
   std::string p = path;
   if (p.size() > 1 && p.back() == '/') p.pop_back();
-  for (const char* suffix : {"", "/changes", "/list", "/add", "/remove", "/routes"})
-    if (p == prefix_ + suffix) return p;
+  for (const auto& e : endpoints())
+    if (p == prefix_ + std::string(e.suffix)) return p;
   return "other";
 }
 
@@ -171,39 +214,17 @@ AdminResponse AdminApi::dispatch(const AdminRequest& request) {
   std::string path = request.path;
   if (path.size() > 1 && path.back() == '/') path.pop_back();
   const std::string& m = request.method;
-  const bool get = m == "GET" || m == "HEAD";
-  auto wrongMethod = [&](const std::string& allow) {
-    return ApiError(405, "method " + m + " not allowed on " + path + " (allowed: " + allow + ")",
-                    allow);
-  };
-  if (path == prefix_) {
-    if (get) return getTarget(request);
-    if (m == "PATCH") return patchTarget(request);
-    throw wrongMethod("GET, HEAD, PATCH");
+  const std::string_view asked = m == "HEAD" ? std::string_view("GET") : std::string_view(m);
+  std::string allow;
+  for (const auto& e : endpoints()) {
+    if (path != prefix_ + std::string(e.suffix)) continue;
+    if (e.method == asked) return (this->*e.handler)(request);
+    allow += (allow.empty() ? "" : ", ") + std::string(e.method);
+    if (e.method == "GET") allow += ", HEAD";
   }
-  if (path == prefix_ + "/changes") {
-    if (get) return listChanges(request);
-    throw wrongMethod("GET, HEAD");
-  }
-  if (path == prefix_ + "/list") {
-    if (get) return listRoute(request);
-    throw wrongMethod("GET, HEAD");
-  }
-  if (path == prefix_ + "/add") {
-    if (m == "POST") return addTargets(request);
-    throw wrongMethod("POST");
-  }
-  if (path == prefix_ + "/remove") {
-    if (m == "POST") return removeTargets(request);
-    throw wrongMethod("POST");
-  }
-  if (path == prefix_ + "/routes") {
-    if (get) return listRoutes(request);
-    if (m == "POST") return createRoute(request);
-    if (m == "DELETE") return deleteRoute(request);
-    throw wrongMethod("GET, HEAD, POST, DELETE");
-  }
-  throw ApiError(404, "no such path: " + request.path);
+  if (allow.empty()) throw ApiError(404, "no such path: " + request.path);
+  throw ApiError(405, "method " + m + " not allowed on " + path + " (allowed: " + allow + ")",
+                 allow);
 }
 
 AdminApi::Params AdminApi::queryParams(const AdminRequest& request,
@@ -349,17 +370,12 @@ AdminResponse AdminApi::addTargets(const AdminRequest& request) {
   std::int64_t revision = -1;
   const int added = store_.addTargets(prefix, targets, health, who, &revision);
   written();
-  const int skipped = static_cast<int>(targets.size()) - added;
-  std::string line = "added " + plural(added, "target") + " to " + prefix + " (" +
-                     joined(urlsOf(targets)) +
-                     (skipped ? "; " + std::to_string(skipped) + " already present" : "") + ")";
+  const TargetsChange change{"added " + plural(added, "target") + " to " + prefix,
+                             static_cast<int>(targets.size()) - added, "already present"};
+  std::string line = change.logLine(joined(urlsOf(targets)));
   if (health && !(*health == route->health)) line += "; health check now " + describe(*health);
   logLine(line);
-  auto answer = jsonObject();
-  answer->set("message", "added " + plural(added, "target") + " to " + prefix +
-                             (skipped ? " (" + std::to_string(skipped) + " already present)" : ""));
-  answer->set("addedCount", added);
-  return jsonAnswer(200, answer, revision);
+  return jsonAnswer(200, change.answer("addedCount", added), revision);
 }
 
 AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
@@ -378,14 +394,10 @@ AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
     throw routeNotFound(prefix);
   }
   written();
-  const int absent = static_cast<int>(urls.size()) - removed;
-  logLine("removed " + plural(removed, "target") + " from " + prefix + " (" + joined(urls) +
-          (absent ? "; " + std::to_string(absent) + " not present" : "") + ")");
-  auto answer = jsonObject();
-  answer->set("message", "removed " + plural(removed, "target") + " from " + prefix +
-                             (absent ? " (" + std::to_string(absent) + " not present)" : ""));
-  answer->set("removedCount", removed);
-  return jsonAnswer(200, answer, revision);
+  const TargetsChange change{"removed " + plural(removed, "target") + " from " + prefix,
+                             static_cast<int>(urls.size()) - removed, "not present"};
+  logLine(change.logLine(joined(urls)));
+  return jsonAnswer(200, change.answer("removedCount", removed), revision);
 }
 
 AdminResponse AdminApi::listRoutes(const AdminRequest& request) {

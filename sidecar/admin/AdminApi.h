@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -56,7 +57,7 @@ class AdminApi {
   AdminResponse handle(const AdminRequest& request);
 
   /// The endpoint a request path names (one of the API's paths, trailing slash ignored), or
-  /// "other": the `endpoint` label of the admin metrics. Extend it with dispatch().
+  /// "other": the `endpoint` label of the admin metrics.
   std::string endpointOf(const std::string& path) const;
 
   /// `answer` tagged with the store's current revision (left untagged if the store cannot say):
@@ -69,6 +70,15 @@ class AdminApi {
 
  private:
   using Params = std::map<std::string, std::string>;
+  using Handler = AdminResponse (AdminApi::*)(const AdminRequest&);
+  /// One method on one path (prefix + suffix).
+  struct Endpoint {
+    std::string_view suffix;
+    std::string_view method;
+    Handler handler;
+  };
+  /// The API's endpoints, in the order a 405's Allow header lists their methods.
+  static const std::vector<Endpoint>& endpoints();
 
   AdminResponse dispatch(const AdminRequest& request);
   static Params queryParams(const AdminRequest& request, const std::set<std::string>& known);

@@ -60,7 +60,7 @@ http::ServerResponse AdminRequestHandler::toHttp(const AdminResponse& answer) {
 AdminResponse AdminRequestHandler::answer(const http::ServerRequest& request,
                                           std::string& endpoint) {
   const Poco::URI uri(request.target);
-  const std::string path = uri.getPath();
+  const std::string& path = uri.getPath();
   endpoint = metrics_ && path == kMetricsPath ? kMetricsPath : api_.endpointOf(path);
   if (auto page = dashboard_.answer(request.method, path)) {
     // The page's files hold no data, so a browser gets them without the token it is about to

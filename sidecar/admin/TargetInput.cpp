@@ -51,7 +51,7 @@ std::vector<TargetSpec> readTargetSpecsField(const Object& object, bool required
     if (v.isString()) {
       target.url = canonicalTarget(v.extract<std::string>(), field);
     } else if (v.type() == typeid(Object::Ptr)) {
-      const auto item = v.extract<Object::Ptr>();
+      const auto& item = v.extract<Object::Ptr>();
       rejectUnknownFields(*item, {"target", "weight"}, field + ".");
       if (!present(*item, "target")) throw ApiError(400, "missing field '" + field + ".target'");
       const Var url = item->get("target");

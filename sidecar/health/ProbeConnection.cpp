@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 
@@ -17,7 +18,11 @@ constexpr std::size_t kReadChunk = 4096;
 }  // namespace
 
 ProbeConnection::ProbeConnection(net::EventLoop& loop, ProbeDone& done, HealthJob job)
-    : loop_(loop), done_(done), job_(std::move(job)), timer_(*this, 0) {}
+    : loop_(loop),
+      done_(done),
+      job_(std::move(job)),
+      timer_(*this, 0),
+      registration_(loop, *this) {}
 
 ProbeConnection::~ProbeConnection() {
   cancel();
@@ -37,26 +42,23 @@ void ProbeConnection::start(net::TimerList& timeouts, const net::TlsClientConfig
 }
 
 void ProbeConnection::cancel() {
-  if (phase_ == Phase::Done) return;
+  if (phase_ == Phase::Done) return;  // reachable: the destructor of a finished probe
   phase_ = Phase::Done;
   timer_.cancel();
-  if (watching_ != 0) loop_.remove(stream_.fd());
-  watching_ = 0;
+  registration_.forget();  // closing the descriptor takes it out of the epoll set
   stream_.abort();
 }
 
 void ProbeConnection::watch(std::uint32_t events) {
-  if (watching_ == events) return;
-  if (watching_ == 0) {
-    loop_.add(stream_.fd(), events, *this);
-  } else {
-    loop_.modify(stream_.fd(), events, *this);
-  }
-  watching_ = events;
+  assert(events != 0 && phase_ != Phase::Done);
+  // epoll refused the descriptor (out of memory, a limit): this probe fails, not the loop.
+  if (!registration_.want(stream_.fd(), events))
+    finish(ProbeResult::failure(std::string("probe: epoll_ctl: ") + std::strerror(errno)));
 }
 
 void ProbeConnection::onTimeout(int) {
-  if (phase_ != Phase::Done) finish(ProbeRequest::timedOut(job_.spec));
+  assert(phase_ != Phase::Done);  // cancel() stops the timer
+  finish(ProbeRequest::timedOut(job_.spec));
 }
 
 void ProbeConnection::onEvent(std::uint32_t events) {
@@ -126,7 +128,7 @@ void ProbeConnection::send() {
   parser_ = std::make_unique<http::HttpParser>(http::HttpParser::Kind::Response);
   watch(EPOLLIN);
   // TLS may already hold the answer's first bytes.
-  if (stream_.pending()) receive();
+  if (phase_ == Phase::Receiving && stream_.pending()) receive();
 }
 
 void ProbeConnection::receive() {
@@ -163,7 +165,7 @@ void ProbeConnection::receive() {
 }
 
 void ProbeConnection::finish(ProbeResult result) {
-  if (phase_ == Phase::Done) return;
+  assert(phase_ != Phase::Done);  // one result per probe
   cancel();
   done_.finished(*this, std::move(result));
 }

@@ -8,6 +8,8 @@
 #include "health/Probe.h"
 #include "http/HttpParser.h"
 #include "net/EventLoop.h"
+#include "net/Registration.h"
+#include "net/Releasable.h"
 #include "net/Stream.h"
 #include "net/TimerList.h"
 #include "net/Tls.h"
@@ -17,7 +19,7 @@ namespace portico {
 class ProbeConnection;
 
 /// Told once when a probe has its result; the connection is closed by then and may be released
-/// at the end of the loop's batch (not inside the call: its events may still be dispatched).
+/// with EventLoop::releaseLater (not inside the call: its events may still be dispatched).
 class ProbeDone {
  public:
   virtual ~ProbeDone() = default;
@@ -29,7 +31,9 @@ class ProbeDone {
 /// request, and the response's status line and headers (the body is not read). The timer in
 /// `timeouts` (a list of the route's timeout) ends it at the deadline. Every way out closes with
 /// RST: a checker opening thousands of connections a second must not leave them in TIME_WAIT.
-class ProbeConnection final : public net::EventHandler, public net::TimerHandler {
+class ProbeConnection final : public net::EventHandler,
+                              public net::TimerHandler,
+                              public net::Releasable {
  public:
   ProbeConnection(net::EventLoop& loop, ProbeDone& done, HealthJob job);
   ~ProbeConnection() override;
@@ -56,7 +60,7 @@ class ProbeConnection final : public net::EventHandler, public net::TimerHandler
   void handshake();
   void send();
   void receive();
-  void watch(std::uint32_t events);
+  void watch(std::uint32_t events);  // finishes the probe when epoll refuses
   void finish(ProbeResult result);
 
   net::EventLoop& loop_;
@@ -66,7 +70,7 @@ class ProbeConnection final : public net::EventHandler, public net::TimerHandler
   net::Stream stream_;
   net::Timer timer_;
   Phase phase_{Phase::Connecting};
-  std::uint32_t watching_{0};  // events registered with the loop (0: not registered)
+  net::Registration registration_;  // stream_'s descriptor on the loop
   std::int64_t startedMs_{0};
   std::string request_;
   std::size_t sent_{0};

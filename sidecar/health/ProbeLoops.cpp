@@ -1,6 +1,7 @@
 #include "health/ProbeLoops.h"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <map>
 #include <unordered_map>
@@ -22,6 +23,7 @@ class ProbeLoops::Loop final : public ProbeDone {
   ~Loop() override {
     // The thread has returned: close what is still open without outcomes.
     for (auto& [probe, owned] : live_) owned->cancel();
+    loop_.releaseClosed();
   }
 
   net::EventLoop& loop() { return loop_; }
@@ -38,7 +40,7 @@ class ProbeLoops::Loop final : public ProbeDone {
       try {
         started.start(timeouts, tls_);
       } catch (const std::exception& e) {
-        // epoll refused the descriptor (out of memory, a limit): this probe fails, not the loop.
+        // Out of memory building the request: this probe fails, not the loop.
         if (!started.done()) {
           started.cancel();
           finished(started, ProbeResult::failure(std::string("probe: ") + e.what()));
@@ -51,7 +53,11 @@ class ProbeLoops::Loop final : public ProbeDone {
   void finished(ProbeConnection& probe, ProbeResult result) override {
     const double seconds = static_cast<double>(loop_.refreshNow() - probe.startedMs()) / 1000.0;
     outcomes_.push_back(ProbeOutcome{probe.job(), std::move(result), seconds});
-    closed_.push_back(&probe);
+    const auto it = live_.find(&probe);
+    assert(it != live_.end());  // one result per probe
+    loop_.releaseLater(std::move(it->second));
+    live_.erase(it);
+    ++finished_;
   }
 
  private:
@@ -66,9 +72,9 @@ class ProbeLoops::Loop final : public ProbeDone {
   }
 
   void endBatch() {
-    for (ProbeConnection* probe : closed_) live_.erase(probe);
-    inFlight_.fetch_sub(closed_.size(), std::memory_order_relaxed);
-    closed_.clear();
+    // Counted once per batch, with the outcomes handed over.
+    inFlight_.fetch_sub(finished_, std::memory_order_relaxed);
+    finished_ = 0;
     if (outcomes_.empty()) return;
     std::vector<ProbeOutcome> batch;
     batch.swap(outcomes_);
@@ -80,7 +86,7 @@ class ProbeLoops::Loop final : public ProbeDone {
   net::EventLoop loop_;
   std::map<std::int64_t, std::unique_ptr<net::TimerList>> timeouts_;
   std::unordered_map<ProbeConnection*, std::unique_ptr<ProbeConnection>> live_;
-  std::vector<ProbeConnection*> closed_;
+  std::size_t finished_{0};  // in this batch
   std::vector<ProbeOutcome> outcomes_;
   std::atomic<std::size_t> inFlight_{0};
 };

@@ -1,9 +1,7 @@
 #include "http/server/HttpServer.h"
 
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <exception>
 
 #include "base/Log.h"
@@ -12,15 +10,12 @@
 
 namespace portico::http {
 
-/// The listening socket as the loop's event source.
-class HttpServer::Acceptor final : public net::EventHandler {
- public:
-  explicit Acceptor(HttpServer& server) : server_(server) {}
-  void onEvent(std::uint32_t) override { server_.acceptSome(); }
+namespace {
 
- private:
-  HttpServer& server_;
-};
+// Accepted per readiness event; past the connection limit each is answered 503 right away.
+constexpr int kAcceptBatch = 64;
+
+}  // namespace
 
 HttpServer::HttpServer(net::FileDescriptor listener, HttpService& service, HttpServerLimits limits,
                        std::string serverName)
@@ -28,7 +23,7 @@ HttpServer::HttpServer(net::FileDescriptor listener, HttpService& service, HttpS
       service_(service),
       limits_(limits),
       serverName_(std::move(serverName)),
-      acceptor_(std::make_unique<Acceptor>(*this)),
+      acceptor_(loop_, listener_.get(), *this, kAcceptBatch, "http server"),
       headerTimeouts_(limits.headerTimeout.count()),
       bodyTimeouts_(limits.bodyTimeout.count()),
       sendTimeouts_(limits.sendTimeout.count()),
@@ -47,7 +42,7 @@ HttpServer::~HttpServer() {
 
 void HttpServer::start() {
   if (started_.exchange(true)) return;
-  loop_.add(listener_.get(), EPOLLIN, *acceptor_);
+  acceptor_.enable(true);
   thread_ = std::thread([this] {
     try {
       loop_.run();
@@ -67,7 +62,8 @@ void HttpServer::stop() {
   // The loop has ended: what is still open is closed now (answers that did not make it in
   // time are lost, as the drain timeout says).
   connections_.clear();
-  released_.clear();
+  loop_.releaseClosed();
+  acceptor_.enable(false);
   listener_.reset();
 }
 
@@ -110,50 +106,36 @@ void HttpServer::submit(std::uint64_t id, std::function<ServerResponse()> work) 
 void HttpServer::closed(std::uint64_t id) {
   const auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  released_.push_back(std::move(it->second));
+  loop_.releaseLater(std::move(it->second));
   connections_.erase(it);
 }
 
-void HttpServer::acceptSome() {
-  for (int i = 0; i < 64; ++i) {
-    sockaddr_storage peer{};
-    socklen_t length = sizeof peer;
-    const int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &length,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        logWarn("http server: cannot accept a connection (out of file descriptors)");
-      }
-      return;
-    }
-    net::FileDescriptor socket(fd);
-    if (connections_.size() >= limits_.maxConnections) {
-      // Told why rather than reset: one write on a fresh socket, which its buffer takes.
-      const ServerResponse r = ServerResponse::error(503, "too many connections, try again");
-      const std::string answer =
-          "HTTP/1.1 503 Service Unavailable\r\nServer: " + serverName_ +
-          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(r.body.size()) +
-          "\r\nConnection: close\r\n\r\n" + r.body;
-      [[maybe_unused]] const auto n =
-          ::send(socket.get(), answer.data(), answer.size(), MSG_NOSIGNAL);
-      ::shutdown(socket.get(), SHUT_WR);
-      service_.refusedUnparsed(503);
-      continue;
-    }
-    const std::uint64_t id = nextId_++;
-    auto connection = std::make_unique<HttpServerConnection>(*this, id, std::move(socket),
-                                                             net::addressText(peer));
-    HttpServerConnection& c = *connection;
-    connections_.emplace(id, std::move(connection));
-    c.start();
+void HttpServer::accepted(net::FileDescriptor socket, const sockaddr_storage& peer) {
+  if (connections_.size() >= limits_.maxConnections) {
+    // Told why rather than reset: one write on a fresh socket, which its buffer takes.
+    const ServerResponse r = ServerResponse::error(503, "too many connections, try again");
+    const std::string answer =
+        "HTTP/1.1 503 Service Unavailable\r\nServer: " + serverName_ +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(r.body.size()) +
+        "\r\nConnection: close\r\n\r\n" + r.body;
+    [[maybe_unused]] const auto n =
+        ::send(socket.get(), answer.data(), answer.size(), MSG_NOSIGNAL);
+    ::shutdown(socket.get(), SHUT_WR);
+    service_.refusedUnparsed(503);
+    return;
   }
+  const std::uint64_t id = nextId_++;
+  auto connection =
+      std::make_unique<HttpServerConnection>(*this, id, std::move(socket), net::addressText(peer));
+  HttpServerConnection& c = *connection;
+  connections_.emplace(id, std::move(connection));
+  c.start();
 }
 
 void HttpServer::beginDrain() {
   draining_ = true;
   drainDeadline_ = loop_.now() + limits_.drainTimeout.count();
-  loop_.remove(listener_.get());
+  acceptor_.enable(false);
   loop_.wakeBy(drainDeadline_);
   std::vector<HttpServerConnection*> all;
   for (auto& [id, c] : connections_) all.push_back(c.get());
@@ -161,7 +143,7 @@ void HttpServer::beginDrain() {
 }
 
 void HttpServer::batchEnd() {
-  released_.clear();
+  if (!draining_) acceptor_.enable(true);  // after a pause for want of descriptors
   if (draining_ && (connections_.empty() || loop_.now() >= drainDeadline_)) loop_.stop();
 }
 

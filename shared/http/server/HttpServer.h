@@ -13,6 +13,7 @@
 
 #include "http/ClientPhase.h"
 #include "http/server/HttpService.h"
+#include "net/Acceptor.h"
 #include "net/EventLoop.h"
 #include "net/Socket.h"
 #include "net/TimerList.h"
@@ -48,7 +49,7 @@ struct HttpServerLimits {
 /// malformed request or ambiguous framing, 408 for a head or body that does not arrive in time,
 /// 413, 414, 417, 431, 501, 505 and 503 past the connection limit; a connection whose framing
 /// is in doubt is closed after the answer (lingering, so the answer is not lost to a reset).
-class HttpServer {
+class HttpServer : private net::Acceptor::Sink {
  public:
   /// `listener`: a bound, listening, non-blocking socket (see net::listenTcp). `serverName` is
   /// the Server header.
@@ -80,9 +81,7 @@ class HttpServer {
   void closed(std::uint64_t id);
 
  private:
-  class Acceptor;
-
-  void acceptSome();
+  void accepted(net::FileDescriptor fd, const sockaddr_storage& peer) override;
   void beginDrain();
   void batchEnd();
 
@@ -91,14 +90,13 @@ class HttpServer {
   const HttpServerLimits limits_;
   const std::string serverName_;
   net::EventLoop loop_;
-  std::unique_ptr<Acceptor> acceptor_;
+  net::Acceptor acceptor_;
   net::TimerList headerTimeouts_;
   net::TimerList bodyTimeouts_;
   net::TimerList sendTimeouts_;
   net::TimerList keepAliveTimeouts_;
   net::TimerList lingerTimeouts_;
   std::unordered_map<std::uint64_t, std::unique_ptr<HttpServerConnection>> connections_;
-  std::vector<std::unique_ptr<HttpServerConnection>> released_;
   std::uint64_t nextId_{1};
   bool draining_{false};
   std::int64_t drainDeadline_{0};

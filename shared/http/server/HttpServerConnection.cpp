@@ -2,6 +2,9 @@
 
 #include <sys/epoll.h>
 
+#include <cassert>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 
 #include "base/Duration.h"
@@ -41,11 +44,12 @@ HttpServerConnection::HttpServerConnection(HttpServer& server, std::uint64_t id,
       stream_(std::move(fd)),
       peer_(std::move(peer)),
       timer_(*this, 0),
-      parser_(HttpParser::Kind::Request, parserLimits(server.limits())) {}
+      parser_(HttpParser::Kind::Request, parserLimits(server.limits())),
+      registration_(server.loop(), *this) {}
 
+// Still open (the server stopped with it): registration_ leaves the loop on its way out.
 HttpServerConnection::~HttpServerConnection() {
   timer_.cancel();
-  if (registered_ && stream_.open()) server_.loop().remove(stream_.fd());
 }
 
 void HttpServerConnection::start() {
@@ -66,7 +70,8 @@ void HttpServerConnection::drain() {
 // --- timers and interest ------------------------------------------------------------------
 
 void HttpServerConnection::apply() {
-  if (state_ == State::Closed) return;
+  if (state_ == State::Closed)
+    return;  // reachable: readInput() and answered() apply after process()
   const ClientPhase::Timeout timeout = phase_.timeout();
   const bool restart = phase_.takeRestart();
   if (timeout != armed_ || restart) {
@@ -82,28 +87,13 @@ void HttpServerConnection::apply() {
 }
 
 void HttpServerConnection::updateInterest() {
-  if (state_ == State::Closed || !stream_.open()) return;
+  assert(state_ != State::Closed && stream_.open());  // apply() checks first
   std::uint32_t events = 0;
   if (phase_.reading()) events |= EPOLLIN | EPOLLRDHUP;
   if (phase_.writing()) events |= EPOLLOUT;
-  if (events == 0) {
-    // Nothing to wait for (the service is working): out of the epoll set, or a hang-up would be
-    // reported on every turn of the loop.
-    if (registered_) server_.loop().remove(stream_.fd());
-    registered_ = false;
-    return;
-  }
-  if (registered_ && events == interest_) return;
-  try {
-    if (registered_) {
-      server_.loop().modify(stream_.fd(), events, *this);
-    } else {
-      server_.loop().add(stream_.fd(), events, *this);
-      registered_ = true;
-    }
-    interest_ = events;
-  } catch (const std::exception& e) {
-    logWarn(std::string("http server: cannot watch a client connection: ") + e.what());
+  // None while the service is working: the descriptor leaves the loop (Registration).
+  if (!registration_.want(stream_.fd(), events)) {
+    logWarn(std::string("http server: cannot watch a client connection: ") + std::strerror(errno));
     abort();
   }
 }
@@ -141,10 +131,10 @@ void HttpServerConnection::onTimeout(int tag) {
 // --- reading ------------------------------------------------------------------------------
 
 void HttpServerConnection::onEvent(std::uint32_t events) {
-  if (state_ == State::Closed) return;
+  if (state_ == State::Closed) return;  // closed earlier in this batch
   if ((events & EPOLLOUT) && state_ == State::Writing) {
     flush();
-    if (state_ == State::Closed) return;
+    if (state_ == State::Closed) return;  // the write failed, or the answer ended the connection
   }
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && phase_.reading()) readInput();
 }
@@ -422,11 +412,11 @@ void HttpServerConnection::lingerClose() {
 }
 
 void HttpServerConnection::close() {
-  if (state_ == State::Closed) return;
+  assert(state_ != State::Closed);  // every caller checks or follows a state that is open
   state_ = State::Closed;
   timer_.cancel();
   // Closing the descriptor takes it out of the epoll set.
-  registered_ = false;
+  registration_.forget();
   stream_.close();
   server_.closed(id_);
 }

@@ -8,6 +8,8 @@
 #include "http/server/HttpService.h"
 #include "net/EventLoop.h"
 #include "net/Outbox.h"
+#include "net/Registration.h"
+#include "net/Releasable.h"
 #include "net/Stream.h"
 #include "net/TimerList.h"
 
@@ -24,6 +26,7 @@ class HttpServer;
 /// answer is not destroyed by a reset).
 class HttpServerConnection final : public net::EventHandler,
                                    public net::TimerHandler,
+                                   public net::Releasable,
                                    public BodySink {
  public:
   HttpServerConnection(HttpServer& server, std::uint64_t id, net::FileDescriptor fd,
@@ -78,8 +81,7 @@ class HttpServerConnection final : public net::EventHandler,
   ServerRequest request_;
   net::Outbox out_;
   State state_{State::Head};
-  std::uint32_t interest_{0};
-  bool registered_{false};
+  net::Registration registration_;  // stream_'s descriptor on the server's loop
   bool headStarted_{false};
   bool peerClosed_{false};
   bool tooLarge_{false};

@@ -1,0 +1,143 @@
+#include "config/SettingKeys.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace portico {
+namespace {
+
+using T = SettingType;
+constexpr std::int64_t kPortMin = 1;
+constexpr std::int64_t kPortMax = 65535;
+constexpr std::int64_t kNoMax = std::numeric_limits<std::int64_t>::max();
+constexpr std::string_view kRoute = "route.<name>.";
+
+// clang-format off
+const std::vector<SettingKey> kKeys{
+  {"store.path", T::Text, "data/portico.db", 0, kNoMax, "the SQLite file both programs share"},
+  {"store.url", T::Text, "", 0, kNoMax,
+   "a PostgreSQL connection URI; when set, used over store.path",
+   "postgresql://portico:secret@db.example.com:5432/portico"},
+  {"store.history_limit", T::Integer, "100000", 1, 100000000, "rows the change history keeps"},
+  {"proxy.host", T::Text, "0.0.0.0", 0, kNoMax, "the data-plane listener's address"},
+  {"proxy.port", T::Integer, "8080", kPortMin, kPortMax, "the data-plane listener's port"},
+  {"proxy.reload_interval", T::Duration, "100ms", 10, kNoMax,
+   "how often the proxy checks the store's revision"},
+  {"proxy.connect_timeout", T::Duration, "2s", 1, kNoMax, "connect to a target (then 502)"},
+  {"proxy.read_timeout", T::Duration, "30s", 1, kNoMax, "a target's answer (then 504)"},
+  {"proxy.workers", T::Integer, "0", 0, 256, "event loops; 0: one per CPU core"},
+  {"proxy.queue", T::Integer, "4096", 1, 100000, "listen backlog"},
+  {"proxy.max_connections", T::Integer, "16384", 1, 1000000, "client connections held at once"},
+  {"proxy.keepalive_timeout", T::Duration, "75s", 1, kNoMax, "an idle keep-alive connection"},
+  {"proxy.client_header_timeout", T::Duration, "60s", 1, kNoMax,
+   "a whole request head, from its first byte (then 408)"},
+  {"proxy.client_body_timeout", T::Duration, "60s", 1, kNoMax, "between two reads of a body"},
+  {"proxy.send_timeout", T::Duration, "60s", 1, kNoMax, "a client that reads nothing"},
+  {"proxy.max_header_bytes", T::Integer, "32768", 1024, std::int64_t{1024} * 1024,
+   "largest request head (then 431, or 414 for the line)"},
+  {"proxy.drain_timeout", T::Duration, "10s", 0, kNoMax,
+   "on SIGTERM, how long requests in flight may finish"},
+  {"proxy.threads", T::Integer, "0", 0, 20000,
+   "obsolete (the thread-per-connection server): accepted and ignored"},
+  {"proxy.access_log", T::Text, "stdout", 0, kNoMax, "stdout, off or a file path"},
+  {"proxy.access_log_format", T::Text, "portico", 0, kNoMax, "portico, combined or json"},
+  {"proxy.trusted_proxies", T::List, "127.0.0.1, ::1", 0, kNoMax,
+   "peers whose X-Forwarded-For is believed"},
+  {"proxy.status_host", T::Text, "127.0.0.1", 0, kNoMax,
+   "the status listener's address (/metrics, /healthz, /readyz), or off"},
+  {"proxy.status_port", T::PortOrOff, "9091", kPortMin, kPortMax,
+   "the status listener's port, or off"},
+  {"proxy.tls.port", T::PortOrOff, "off", kPortMin, kPortMax, "the HTTPS listener's port, or off"},
+  {"proxy.tls.host", T::Text, "(proxy.host)", 0, kNoMax, "the HTTPS listener's address"},
+  {"proxy.tls.certificates", T::List, "", 0, kNoMax,
+   "CERTIFICATE:KEY pairs of PEM files, chosen by SNI; the first is the default",
+   "certs/a.pem:certs/a.key, certs/b.pem:certs/b.key"},
+  {"proxy.tls.http2", T::Boolean, "true", 0, kNoMax, "offer h2 through ALPN"},
+  {"upstream_tls.verify", T::Boolean, "true", 0, kNoMax,
+   "verify the certificates of https targets"},
+  {"upstream_tls.ca_file", T::Text, "", 0, kNoMax, "a PEM bundle; empty: the system's CA store"},
+  {"admin.host", T::Text, "127.0.0.1", 0, kNoMax, "the admin API's address"},
+  {"admin.port", T::Integer, "9090", kPortMin, kPortMax, "the admin API's port"},
+  {"admin.prefix", T::Text, "/endpoints", 0, kNoMax, "the admin API's path prefix"},
+  {"admin.token", T::Text, "", 0, kNoMax, "when set, every admin request needs it as a Bearer"},
+  {"sidecar.id", T::Text, "<hostname>:<admin.port>", 0, kNoMax,
+   "this sidecar's name among several on one store"},
+  {"admin.client_header_timeout", T::Duration, "10s", 1, kNoMax,
+   "a whole admin request head (then 408)"},
+  {"admin.client_body_timeout", T::Duration, "10s", 1, kNoMax,
+   "between two reads of an admin request body (then 408)"},
+  {"log.level", T::Text, "info", 0, kNoMax, "error, warn, info or debug"},
+  {"log.format", T::Text, "text", 0, kNoMax, "text or json"},
+  {"health.lease_timeout", T::Duration, "10s", 100, kNoMax,
+   "a health-check lease not renewed this long is taken over"},
+  {"health.interval", T::Duration, "5s", 10, kNoMax, "between two probes of a target", {}, true},
+  {"health.timeout", T::Duration, "3s", 1, kNoMax, "one probe", {}, true},
+  {"health.fall", T::Integer, "1", 1, 1000, "failures that mark a target down", {}, true},
+  {"health.rise", T::Integer, "1", 1, 1000, "successes that bring it back", {}, true},
+  {"health.type", T::Text, "tcp", 0, kNoMax, "tcp (connect) or http (GET of the path)", {}, true},
+  {"health.path", T::Text, "/", 0, kNoMax, "what an http probe asks for", {}, true},
+  {"health.slow_start", T::Duration, "0s", 0, kNoMax,
+   "a target back in rotation ramps up to its weight over this (0s: off)", {}, true},
+  {"route.<name>.prefix", T::Text, "", 0, kNoMax, "the route's path prefix (required)"},
+  {"route.<name>.targets", T::List, "", 0, kNoMax,
+   "http(s) URLs, each optionally followed by weight=N (0-1000)"},
+  {"route.<name>.balancer", T::Text, "round_robin", 0, kNoMax,
+   "round_robin, least_conn or ip_hash"},
+};
+// clang-format on
+
+/// `name` up to its last '.', or "" when it has none.
+std::string_view parentOf(std::string_view name) {
+  const auto dot = name.rfind('.');
+  return dot == std::string_view::npos ? std::string_view() : name.substr(0, dot);
+}
+
+/// Every key name, the per-route copies of the health checks included.
+std::vector<std::string> allNames() {
+  std::vector<std::string> names;
+  for (const auto& key : kKeys) {
+    names.emplace_back(key.name);
+    if (key.perRoute) names.push_back(std::string(kRoute) + std::string(key.name));
+  }
+  return names;
+}
+
+}  // namespace
+
+const std::vector<SettingKey>& settingKeys() {
+  return kKeys;
+}
+
+const SettingKey& settingKey(std::string_view name) {
+  const auto it =
+      std::find_if(kKeys.begin(), kKeys.end(), [&](const SettingKey& k) { return k.name == name; });
+  if (it == kKeys.end())
+    throw std::logic_error(std::string(name) + " is missing from config/SettingKeys.cpp");
+  return *it;
+}
+
+std::vector<std::string> settingSections() {
+  std::vector<std::string> sections;
+  for (const auto& key : kKeys) {
+    const std::string section(key.name.substr(0, key.name.find('.')));
+    if (std::find(sections.begin(), sections.end(), section) == sections.end())
+      sections.push_back(section);
+  }
+  return sections;
+}
+
+std::vector<std::string> settingChildren(std::string_view parent) {
+  std::vector<std::string> children;
+  for (const auto& full : allNames()) {
+    std::string_view name = full;
+    // Walk up until the name's parent is `parent`: proxy.tls.port is `tls` under `proxy`.
+    while (!name.empty() && parentOf(name) != parent) name = parentOf(name);
+    if (name.empty()) continue;
+    const std::string child(name.substr(parent.size() + 1));
+    if (std::find(children.begin(), children.end(), child) == children.end())
+      children.push_back(child);
+  }
+  return children;
+}
+
+}  // namespace portico
