@@ -164,24 +164,10 @@ void ProxyLoop::giveParser(std::unique_ptr<http::HttpParser> parser) {
 }
 
 net::TimerList* ProxyLoop::clientTimers(ClientPhase::Timeout timeout) {
-  using T = ClientPhase::Timeout;
-  switch (timeout) {
-    case T::Header:
-      return &headerTimeouts_;
-    case T::Body:
-      return &bodyTimeouts_;
-    case T::Send:
-      return &sendTimeouts_;
-    case T::KeepAlive:
-      return &keepAliveTimeouts_;
-    case T::Linger:
-      return &lingerTimeouts_;
-    case T::Tunnel:
-      return &readTimeouts_;  // a WebSocket's silence is bounded like a target's
-    case T::None:
-      break;
-  }
-  return nullptr;
+  // A WebSocket's silence is bounded like a target's (proxy.read_timeout).
+  return ClientTimerLists{&headerTimeouts_,    &bodyTimeouts_,   &sendTimeouts_,
+                          &keepAliveTimeouts_, &lingerTimeouts_, &readTimeouts_}
+      .of(timeout);
 }
 
 std::unique_ptr<Exchange> ProxyLoop::takeExchange() {

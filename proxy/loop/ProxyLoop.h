@@ -10,7 +10,7 @@
 
 #include "balance/PickState.h"
 #include "forward/ProxyContext.h"
-#include "http/ClientPhase.h"
+#include "http/ClientTimerLists.h"
 #include "http/HttpParser.h"
 #include "loop/TlsConfigSlot.h"
 #include "net/Acceptor.h"
