@@ -42,10 +42,9 @@ std::string statusText(int status) {
 Http2Stream::Http2Stream(Http2Connection& connection, std::int32_t id)
     : conn_(connection),
       id_(id),
+      started_(RequestContext::Clock::now()),
       request_(connection.loop().limits().maxHeaderBytes),
-      exchange_(connection.loop().takeExchange()),
       timer_(*this, 0) {
-  exchange_->context().begin(RequestContext::Clock::now(), conn_.peer(), "HTTP/2.0");
   // The header timeout bounds the whole header block (HEADERS and its CONTINUATIONs).
   phase_.headStarted();
   apply();
@@ -53,8 +52,17 @@ Http2Stream::Http2Stream(Http2Connection& connection, std::int32_t id)
 
 Http2Stream::~Http2Stream() {
   timer_.cancel();
+  if (!exchange_) return;
   if (exchange_->inFlight()) exchange_->clientGone();
   conn_.loop().recycle(std::move(exchange_));
+}
+
+Exchange& Http2Stream::exchange() {
+  if (!exchange_) {
+    exchange_ = conn_.loop().takeExchange();
+    exchange_->context().begin(started_, conn_.peer(), "HTTP/2.0");
+  }
+  return *exchange_;
 }
 
 void Http2Stream::headersDone(bool endStream) {
@@ -69,20 +77,20 @@ void Http2Stream::headersDone(bool endStream) {
 }
 
 void Http2Stream::dispatch() {
-  if (closed_ || answered_ || dispatched() || !headComplete_) return;
+  if (closed_ || answered_ || exchange_ || !headComplete_) return;
   const std::shared_ptr<const RouteTable>& table = conn_.loop().table();
   RequestRouting routing = RequestRouting::of(*table, request_.head().target());
   if (!routing.route) {
     answer({routing.status, routing.message});
     return;
   }
-  exchange_->start(*this, table, *routing.route, request_.head(), std::move(routing.resolved),
+  exchange().start(*this, table, *routing.route, request_.head(), std::move(routing.resolved),
                    conn_.peer(), conn_.peerTrusted(), true);
 }
 
 void Http2Stream::data(const std::uint8_t* bytes, std::size_t size) {
-  if (!exchange_->inFlight() || answered_) {
-    if (!dispatched() && !answered_ && !closed_) {
+  if (!exchange_ || !exchange_->inFlight() || answered_) {
+    if (!exchange_ && !answered_ && !closed_) {
       // Not dispatched yet (the head came in this very input): kept until the target is ready.
       pendingBody_.append(reinterpret_cast<const char*>(bytes), size);
       unconsumed_ += size;
@@ -108,7 +116,7 @@ void Http2Stream::endOfRequest() {
   requestEnded_ = true;
   phase_.requestComplete();
   apply();
-  if (exchange_->inFlight() && bodyWanted_) {
+  if (exchange_ && exchange_->inFlight() && bodyWanted_) {
     exchange_->requestBodyEnd();
     exchange_->flushRequest();
   }
@@ -117,10 +125,10 @@ void Http2Stream::endOfRequest() {
 void Http2Stream::closed() {
   closed_ = true;
   timer_.cancel();
-  if (exchange_->inFlight()) {
+  if (exchange_ && exchange_->inFlight()) {
     exchange_->clientGone();
     if (!logged_) log(499, exchange_->bytesSent());
-  } else if (!dispatched() && !logged_) {
+  } else if (!exchange_ && !logged_) {
     // Never processed: as nginx, no access-log line and no request counted, but an operator
     // under a rapid-reset attack (CVE-2023-44487) sees these streams in their own counter.
     if (ProxyMetrics* m = conn_.loop().context().metrics)
@@ -150,7 +158,7 @@ ssize_t Http2Stream::read(std::uint8_t* buffer, std::size_t length, std::uint32_
   if (paused_ && out_.size() - outPos_ < kStreamHighWater) {
     // The client took enough: the exchange reads the target again.
     paused_ = false;
-    if (exchange_->inFlight()) exchange_->clientDrained();
+    if (exchange_ && exchange_->inFlight()) exchange_->clientDrained();
   }
   return static_cast<ssize_t>(n);
 }
@@ -369,7 +377,7 @@ void Http2Stream::reset(std::uint32_t errorCode) {
 
 void Http2Stream::abandon() {
   answered_ = true;  // body bytes still arriving are dropped
-  if (exchange_->inFlight()) exchange_->clientGone();
+  if (exchange_ && exchange_->inFlight()) exchange_->clientGone();
   releaseBody();
 }
 
@@ -378,7 +386,7 @@ void Http2Stream::log(int status, std::uint64_t bytes) {
   logged_ = true;
   // The stream counts status and bytes itself: a reset keeps the target's status where the
   // exchange would record 499, and an answer of its own has the ErrorReply's body length.
-  RequestContext& context = exchange_->context();
+  RequestContext& context = exchange().context();
   if (!request_.empty()) context.headParsed(request_.head());
   context.outcome(status, bytes);
   logRequest(conn_.loop().context(), context);

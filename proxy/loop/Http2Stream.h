@@ -74,16 +74,17 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   void outputChanged(bool progress);
   void reset(std::uint32_t errorCode);
   void abandon();
-  /// Routed and handed to the exchange (until then the stream may still answer by itself).
-  bool dispatched() const { return exchange_->route() != nullptr; }
+  /// The stream's exchange, taken from the loop's pool at its first use (dispatch, or the log
+  /// line of an answer of the stream's own), its RequestContext begun at the stream's start: a
+  /// stream reset before it started (rapid reset) never takes one.
+  Exchange& exchange();
   void log(int status, std::uint64_t bytes);
 
   Http2Connection& conn_;
   std::int32_t id_;
+  RequestContext::Clock::time_point started_;
   Http2RequestHead request_;
-  // Taken when the stream begins, as an HTTP/1.1 connection takes one at a request's first
-  // byte: its RequestContext records the stream from then on, dispatched or not.
-  std::unique_ptr<Exchange> exchange_;
+  std::unique_ptr<Exchange> exchange_;  // null until exchange()
   ClientPhase phase_;
   ClientPhase::Timeout armed_{ClientPhase::Timeout::None};
   net::Timer timer_;
