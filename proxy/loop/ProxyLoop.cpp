@@ -189,7 +189,7 @@ void ProxyLoop::release(std::unique_ptr<UpstreamChannel> channel) {
 
 void ProxyLoop::adopt(std::unique_ptr<ClientSession> connection) {
   clients_.pushBack(connection->node());
-  connection.release();  // owned through clients_ until closed()
+  (void)connection.release();  // owned through clients_ until closed()
   clientCount_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -168,7 +168,7 @@ void UpstreamChannel::park(std::unique_ptr<UpstreamChannel> channel) {
   target.idle[loop.index()].list.pushBack(c.idleNode_);
   ++target.idle[loop.index()].count;
   target.idleConnections.fetch_add(1, std::memory_order_relaxed);
-  channel.release();  // owned by the idle list (and its timer) until taken or closed
+  (void)channel.release();  // owned by the idle list (and its timer) until taken or closed
 }
 
 void UpstreamChannel::closeIdle(ProxyLoop& loop, TargetState& target) {

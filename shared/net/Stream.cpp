@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 namespace portico::net {
 
@@ -78,43 +79,58 @@ Io Stream::tlsRead(char* buffer, std::size_t capacity, std::size_t& n) {
   return Io::Ok;
 }
 
+namespace {
+
+constexpr std::size_t kRecord = 16 * 1024;
+
+/// The next TLS record's bytes from position (`i`, `offset`) of `iov`: the piece itself when it
+/// fills a record (or is the last), else small pieces coalesced into `scratch` (a head, a chunk
+/// size, the body) so that one SSL_write makes one record.
+std::string_view nextRecord(const iovec* iov, int count, int i, std::size_t offset, char* scratch) {
+  if (iov[i].iov_len - offset >= kRecord || i + 1 == count)
+    return {static_cast<const char*>(iov[i].iov_base) + offset,
+            std::min(iov[i].iov_len - offset, kRecord)};
+  std::size_t size = 0;
+  for (int j = i; j < count && size < kRecord; ++j, offset = 0) {
+    const std::size_t take = std::min(iov[j].iov_len - offset, kRecord - size);
+    std::memcpy(scratch + size, static_cast<const char*>(iov[j].iov_base) + offset, take);
+    size += take;
+    if (offset + take < iov[j].iov_len) break;  // the record is full inside this piece
+  }
+  return {scratch, size};
+}
+
+/// Moves (`i`, `offset`) past `done` written bytes.
+void advance(const iovec* iov, int count, std::size_t done, int& i, std::size_t& offset) {
+  while (done > 0 && i < count) {
+    const std::size_t left = iov[i].iov_len - offset;
+    if (done < left) {
+      offset += done;
+      return;
+    }
+    done -= left;
+    ++i;
+    offset = 0;
+  }
+}
+
+}  // namespace
+
 Io Stream::tlsWrite(const iovec* iov, int count, std::size_t& n) {
   n = 0;
   wantWrite_ = false;
-  // One record per call: coalesce small pieces (a head, a chunk size, the body) first.
-  constexpr std::size_t kRecord = 16 * 1024;
   thread_local char scratch[kRecord];
   int i = 0;
   std::size_t offset = 0;  // into iov[i]
   while (i < count) {
-    const char* data;
-    std::size_t size;
-    if (iov[i].iov_len - offset >= kRecord || i + 1 == count) {
-      data = static_cast<const char*>(iov[i].iov_base) + offset;
-      size = std::min(iov[i].iov_len - offset, kRecord);
-    } else {
-      size = 0;
-      int j = i;
-      std::size_t off = offset;
-      while (j < count && size < kRecord) {
-        const std::size_t take = std::min(iov[j].iov_len - off, kRecord - size);
-        std::memcpy(scratch + size, static_cast<const char*>(iov[j].iov_base) + off, take);
-        size += take;
-        off += take;
-        if (off == iov[j].iov_len) {
-          ++j;
-          off = 0;
-        }
-      }
-      data = scratch;
-    }
-    if (size == 0) {
+    const std::string_view record = nextRecord(iov, count, i, offset, scratch);
+    if (record.empty()) {
       ++i;
       offset = 0;
       continue;
     }
     ERR_clear_error();
-    const int rc = SSL_write(ssl_.get(), data, static_cast<int>(size));
+    const int rc = SSL_write(ssl_.get(), record.data(), static_cast<int>(record.size()));
     if (rc <= 0) {
       const int err = SSL_get_error(ssl_.get(), rc);
       if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
@@ -124,20 +140,8 @@ Io Stream::tlsWrite(const iovec* iov, int count, std::size_t& n) {
       ERR_clear_error();
       return Io::Failed;
     }
-    // Advance past what was written.
-    std::size_t done = static_cast<std::size_t>(rc);
-    n += done;
-    while (done > 0 && i < count) {
-      const std::size_t left = iov[i].iov_len - offset;
-      if (done >= left) {
-        done -= left;
-        ++i;
-        offset = 0;
-      } else {
-        offset += done;
-        done = 0;
-      }
-    }
+    n += static_cast<std::size_t>(rc);
+    advance(iov, count, static_cast<std::size_t>(rc), i, offset);
   }
   return Io::Ok;
 }

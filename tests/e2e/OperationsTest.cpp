@@ -69,6 +69,32 @@ std::string listing(const std::string& dir) {
   return names;
 }
 
+/// How many requests /metrics counted on `route`, every target and code together.
+double countedOn(const std::string& scrape, const std::string& route) {
+  const std::string head = "portico_requests_total{route=\"" + route + "\"";
+  double sum = 0;
+  for (const auto& line : lines(scrape))
+    if (line.compare(0, head.size(), head) == 0) sum += std::stod(line.substr(line.rfind(' ') + 1));
+  return sum;
+}
+
+/// A scrape of the status port `status` taken once every route of `routes` has counted a
+/// request: awaitStatusChange's last request was answered there, and the proxy counts a request
+/// only after its answer is out, so a scrape taken at once may miss it.
+std::string scrapeAfterCounted(int status, const std::vector<std::string>& routes) {
+  std::string scrape;
+  const bool counted = waitUntil(
+      [&] {
+        scrape = http(status, "GET", "/metrics").body;
+        for (const auto& r : routes)
+          if (countedOn(scrape, r) < 1) return false;
+        return true;
+      },
+      5s);
+  if (!counted) CPPUNIT_FAIL("the requests awaitStatusChange sent were never counted: " + scrape);
+  return scrape;
+}
+
 }  // namespace
 
 class OperationsTest : public CppUnit::TestFixture {
@@ -97,7 +123,7 @@ class OperationsTest : public CppUnit::TestFixture {
     s.awaitStatusChange(proxy, "/proxy/", 404);
     s.awaitStatusChange(proxy, "/other/", 404);
     // Counts from here on (awaitStatusChange sent requests of its own).
-    const std::string before = http(status, "GET", "/metrics").body;
+    const std::string before = scrapeAfterCounted(status, {"/proxy/", "/other/"});
     const auto delta = [&](const std::string& m, const std::string& series) {
       const double was = metric(before, series);
       return metric(m, series) - (std::isnan(was) ? 0 : was);
@@ -187,7 +213,7 @@ class OperationsTest : public CppUnit::TestFixture {
     s.route("/dead/", {dead}, "round_robin", lazyChecks);
     s.route("/mixed/", {dead, s.url("e1")}, "round_robin", lazyChecks);
     s.awaitStatusChange(proxy, "/mixed/", 404);
-    const std::string before = http(status, "GET", "/metrics").body;
+    const std::string before = scrapeAfterCounted(status, {"/mixed/"});
     const std::string mixedOk =
         "portico_requests_total{route=\"/mixed/\",target=\"" + s.url("e1") + "\",code=\"200\"}";
     const double okBefore = std::isnan(metric(before, mixedOk)) ? 0 : metric(before, mixedOk);

@@ -86,7 +86,7 @@ void HttpServer::submit(std::uint64_t id, std::function<ServerResponse()> work) 
     }
     loop_.post([this, id, answer = std::move(answer)]() mutable {
       const auto it = connections_.find(id);
-      if (it != connections_.end()) it->second->respond(std::move(answer));
+      if (it != connections_.end()) it->second->respond(answer);
     });
   });
 }

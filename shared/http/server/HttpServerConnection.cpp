@@ -166,68 +166,63 @@ void HttpServerConnection::readInput() {
 }
 
 void HttpServerConnection::process() {
-  for (;;) {
-    switch (state_) {
-      case State::Head: {
-        if (pos_ == in_.size()) {
-          if (peerClosed_) {
-            if (headStarted_) {
-              refuseUnparsed(400, "connection closed inside the request head");
-            } else {
-              close();  // between requests: nothing to answer
-            }
-          }
-          return;
-        }
-        if (!headStarted_) {
-          headStarted_ = true;
-          phase_.headStarted();
-        }
-        std::size_t used = 0;
-        const Status status = parser_.feed(in_.data(), pos_, in_.size(), nullptr, used);
-        pos_ += used;
-        if (status == Status::Error) {
-          refuseUnparsed(parser_.errorStatus(), parser_.errorMessage());
-          return;
-        }
-        if (status == Status::NeedMore) {
-          if (peerClosed_) refuseUnparsed(400, "connection closed inside the request head");
-          return;
-        }
-        headComplete();
-        continue;
-      }
-      case State::Body: {
-        // Fed even with nothing new: a request without a body completes here.
-        std::size_t used = 0;
-        const Status status = parser_.feed(in_.data(), pos_, in_.size(), this, used);
-        pos_ += used;
-        // The head was copied out (detachHead): what the parser used can go.
-        in_.erase(0, pos_);
-        pos_ = 0;
-        if (tooLarge_) {
-          refuse(413, "request body is larger than " + sizeText(server_.limits().maxBodyBytes));
-          return;
-        }
-        if (status == Status::Error) {
-          refuse(parser_.errorStatus(), "malformed request body: " + parser_.errorMessage());
-          return;
-        }
-        if (status == Status::MessageComplete) {
-          dispatch();
-          return;
-        }
-        if (used > 0) phase_.bodyProgress();
-        if (peerClosed_) refuse(400, "connection closed before the end of the request body");
-        return;
-      }
-      case State::Working:
-      case State::Writing:
-      case State::Lingering:
-      case State::Closed:
-        return;
-    }
+  while (state_ == State::Head && readHead()) {
   }
+  if (state_ == State::Body) readBody();
+}
+
+bool HttpServerConnection::readHead() {
+  if (pos_ == in_.size()) {
+    if (peerClosed_) {
+      if (headStarted_) {
+        refuseUnparsed(400, "connection closed inside the request head");
+      } else {
+        close();  // between requests: nothing to answer
+      }
+    }
+    return false;
+  }
+  if (!headStarted_) {
+    headStarted_ = true;
+    phase_.headStarted();
+  }
+  std::size_t used = 0;
+  const Status status = parser_.feed(in_.data(), pos_, in_.size(), nullptr, used);
+  pos_ += used;
+  if (status == Status::Error) {
+    refuseUnparsed(parser_.errorStatus(), parser_.errorMessage());
+    return false;
+  }
+  if (status == Status::NeedMore) {
+    if (peerClosed_) refuseUnparsed(400, "connection closed inside the request head");
+    return false;
+  }
+  headComplete();
+  return true;
+}
+
+void HttpServerConnection::readBody() {
+  // Fed even with nothing new: a request without a body completes here.
+  std::size_t used = 0;
+  const Status status = parser_.feed(in_.data(), pos_, in_.size(), this, used);
+  pos_ += used;
+  // The head was copied out (detachHead): what the parser used can go.
+  in_.erase(0, pos_);
+  pos_ = 0;
+  if (tooLarge_) {
+    refuse(413, "request body is larger than " + sizeText(server_.limits().maxBodyBytes));
+    return;
+  }
+  if (status == Status::Error) {
+    refuse(parser_.errorStatus(), "malformed request body: " + parser_.errorMessage());
+    return;
+  }
+  if (status == Status::MessageComplete) {
+    dispatch();
+    return;
+  }
+  if (used > 0) phase_.bodyProgress();
+  if (peerClosed_) refuse(400, "connection closed before the end of the request body");
 }
 
 void HttpServerConnection::headComplete() {
@@ -325,7 +320,7 @@ void HttpServerConnection::refuseUnparsed(int status, const std::string& message
 
 // --- writing ------------------------------------------------------------------------------
 
-void HttpServerConnection::respond(ServerResponse response) {
+void HttpServerConnection::respond(const ServerResponse& response) {
   if (state_ != State::Working) return;
   const bool keepAlive =
       keepAlive_ && !closeAfter_ && !response.close && !draining_ && !server_.draining();

@@ -41,7 +41,7 @@ class HttpServerConnection final : public net::EventHandler,
   /// close after the answer in progress.
   void drain();
   /// The service's answer to the request handed over last.
-  void respond(ServerResponse response);
+  void respond(const ServerResponse& response);
 
   void onEvent(std::uint32_t events) override;
   void onTimeout(int tag) override;
@@ -52,6 +52,9 @@ class HttpServerConnection final : public net::EventHandler,
 
   void readInput();
   void process();
+  /// One step of reading the request head; true when the head is complete (read on).
+  bool readHead();
+  void readBody();
   void headComplete();
   void dispatch();
   /// The request (head known) is refused: the service sees the answer, then the connection
