@@ -130,6 +130,9 @@ class ProxyTlsTest : public CppUnit::TestFixture {
       const double v = metric(http(status, "GET", "/metrics").body, series);
       return std::isnan(v) ? 0.0 : v;
     };
+    // awaitStatusChange's last request went to /proxy/, and the proxy counts a request after its
+    // answer is out: the baseline waits for it.
+    CPPUNIT_ASSERT(waitUntil([&] { return count(routed) >= 1; }, 5s));
     const double routedBefore = count(routed);
     const double unmatchedBefore = count(unmatched);
     TlsClient c(t.tlsPort, "a.test", {"h2"});
