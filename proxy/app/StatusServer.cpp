@@ -8,7 +8,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/URI.h>
 
-#include "forward/JsonError.h"
+#include "forward/ErrorReply.h"
 #include "metrics/Exposition.h"
 
 namespace portico {
@@ -27,15 +27,16 @@ class StatusHandler : public Poco::Net::HTTPRequestHandler {
     const std::string& method = request.getMethod();
     const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz";
     if (!known) {
-      JsonError::send(response, HTTPResponse::HTTP_NOT_FOUND,
-                      "no such path: " + path + " (try /metrics, /healthz, /readyz)", true);
+      ErrorReply(HTTPResponse::HTTP_NOT_FOUND,
+                 "no such path: " + path + " (try /metrics, /healthz, /readyz)")
+          .send(response);
       return;
     }
     if (method != "GET" && method != "HEAD") {
       response.set("Allow", "GET, HEAD");
-      JsonError::send(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
-                      "method " + method + " not allowed on " + path + " (allowed: GET, HEAD)",
-                      true);
+      ErrorReply(HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
+                 "method " + method + " not allowed on " + path + " (allowed: GET, HEAD)")
+          .send(response);
       return;
     }
     response.set("Cache-Control", "no-store");

@@ -74,27 +74,6 @@ void ClientConnection::drain() {
   if (state_ == State::Waiting && (!in_ || in_->unconsumed() == 0)) close();
 }
 
-net::TimerList* ClientConnection::timerList(ClientPhase::Timeout timeout) {
-  using T = ClientPhase::Timeout;
-  switch (timeout) {
-    case T::Header:
-      return &loop_.headerTimeouts();
-    case T::Body:
-      return &loop_.bodyTimeouts();
-    case T::Send:
-      return &loop_.sendTimeouts();
-    case T::KeepAlive:
-      return &loop_.keepAliveTimeouts();
-    case T::Linger:
-      return &loop_.lingerTimeouts();
-    case T::Tunnel:
-      return &loop_.readTimeouts();
-    case T::None:
-      break;
-  }
-  return nullptr;
-}
-
 void ClientConnection::apply() {
   // Reachable closed: the I/O before an apply() may have found the client gone.
   if (state_ == State::Closed) return;
@@ -103,7 +82,7 @@ void ClientConnection::apply() {
   if (timeout != armed_ || restart) {
     armed_ = timeout;
     timer_.tag = static_cast<int>(timeout);
-    if (net::TimerList* list = timerList(timeout)) {
+    if (net::TimerList* list = loop_.clientTimers(timeout)) {
       list->arm(timer_, loop_.events().now());
     } else {
       timer_.cancel();

@@ -108,7 +108,6 @@ class ClientConnection final : public ClientSession,
   /// Arms the timeout ClientPhase says runs now and watches for what it says.
   void apply();
   void updateInterest();
-  net::TimerList* timerList(ClientPhase::Timeout timeout);
   void releaseIdleResources();
   void lingerClose();
   void close();

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -29,7 +28,7 @@ class ExchangeClient {
   /// Exchange::requestBody() (after a 100 Continue if the client waits for one).
   virtual void requestBodyWanted() = 0;
   /// The target's response head, ready for the client's codec to write.
-  virtual void respond(const ResponseHead& head) { responseHead(head.upstream(), head.plan()); }
+  virtual void respond(const ResponseHead& head) = 0;
   /// Response body bytes (framing removed); valid until flushResponse() returns.
   virtual void responseBody(std::string_view bytes) = 0;
   /// Writes what was queued. False when the client cannot take it all now: the exchange stops
@@ -44,19 +43,7 @@ class ExchangeClient {
   /// 101 to a WebSocket request: the target's connection (with any bytes it sent after its
   /// head still in its input) is handed over; bytes flow both ways from now on.
   virtual void switchProtocols(const ResponseHead& head,
-                               std::unique_ptr<UpstreamChannel> upstreamChannel) {
-    tunnel(head.upstream(), head.plan(), std::move(upstreamChannel));
-  }
-
-  // The former forms of respond() and switchProtocols(), which read the policy themselves:
-  // kept only until every client side overrides the new ones (Http2Stream still uses them).
-  virtual void responseHead(const http::HttpHead&, const ForwardingPolicy::Response&) {
-    assert(!"override respond()");
-  }
-  virtual void tunnel(const http::HttpHead&, const ForwardingPolicy::Response&,
-                      std::unique_ptr<UpstreamChannel>) {
-    assert(!"override switchProtocols()");
-  }
+                               std::unique_ptr<UpstreamChannel> upstreamChannel) = 0;
 };
 
 /// One request's trip through an event loop: asks the policy for a target, takes a pooled

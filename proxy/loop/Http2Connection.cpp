@@ -8,6 +8,7 @@
 #include "base/Log.h"
 #include "loop/Http2Stream.h"
 #include "loop/ProxyLoop.h"
+#include "observe/ProxyMetrics.h"
 
 namespace portico {
 namespace {
@@ -61,6 +62,8 @@ struct Http2Connection::Callbacks {
       // RFC 9113 5.1.2: over the advertised limit is this stream's error, and REFUSED_STREAM
       // tells the client nothing of it was processed (it may retry).
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+      if (ProxyMetrics* m = c.loop_.context().metrics)
+        m->http2StreamRefused(m->threadShard(), ProxyMetrics::StreamRefusal::Concurrency);
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     c.streams_[id] = std::make_unique<Http2Stream>(c, id);

@@ -33,8 +33,8 @@ class Http2Connection final : public ClientSession,
                               public net::EventHandler,
                               public net::TimerHandler {
  public:
-  /// `stream`: the TLS connection, handshake done. Takes the place of the HTTP/1.1 connection
-  /// that negotiated it (the loop owns it from then on).
+  /// `stream`: the TLS connection, handshake done and "h2" chosen by ALPN; TlsHandshake hands
+  /// it over and the loop owns the connection from then on.
   Http2Connection(ProxyLoop& loop, net::Stream stream, std::string peer, bool peerTrusted);
   ~Http2Connection() override;
   Http2Connection(const Http2Connection&) = delete;

@@ -3,16 +3,19 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <vector>
 
 #include "base/Duration.h"
-#include "forward/JsonError.h"
+#include "forward/ErrorReply.h"
+#include "forward/ResponseHead.h"
 #include "http/HttpDate.h"
 #include "http/NumberText.h"
 #include "loop/Http2Connection.h"
 #include "loop/ProxyLoop.h"
 #include "loop/RequestLog.h"
+#include "observe/ProxyMetrics.h"
 #include "routing/RequestRouting.h"
 
 namespace portico {
@@ -29,27 +32,9 @@ std::string lowerCase(std::string_view s) {
   return out;
 }
 
-/// The loop's list for a stream's timeout: the client timeouts of HTTP/1.1 that apply to a
-/// stream (keep-alive and linger belong to the connection, tunnels do not exist on HTTP/2).
-net::TimerList* timerList(ProxyLoop& loop, Timeout timeout) {
-  switch (timeout) {
-    case Timeout::Header:
-      return &loop.headerTimeouts();
-    case Timeout::Body:
-      return &loop.bodyTimeouts();
-    case Timeout::Send:
-      return &loop.sendTimeouts();
-    default:
-      return nullptr;
-  }
-}
-
-/// The fields every answer of the proxy's own carries, and the status line.
-std::vector<std::string> statusFields(int status) {
+std::string statusText(int status) {
   char digits[24];
-  return {":status", std::string(http::decimalText(static_cast<std::uint64_t>(status), digits)),
-          "date",    std::string(http::httpDate()),
-          "server",  "portico"};
+  return std::string(http::decimalText(static_cast<std::uint64_t>(status), digits));
 }
 
 }  // namespace
@@ -57,7 +42,7 @@ std::vector<std::string> statusFields(int status) {
 Http2Stream::Http2Stream(Http2Connection& connection, std::int32_t id)
     : conn_(connection),
       id_(id),
-      started_(std::chrono::steady_clock::now()),
+      started_(RequestContext::Clock::now()),
       request_(connection.loop().limits().maxHeaderBytes),
       timer_(*this, 0) {
   // The header timeout bounds the whole header block (HEADERS and its CONTINUATIONs).
@@ -67,10 +52,17 @@ Http2Stream::Http2Stream(Http2Connection& connection, std::int32_t id)
 
 Http2Stream::~Http2Stream() {
   timer_.cancel();
-  if (exchange_) {
-    if (!exchange_->finished()) exchange_->clientGone();
-    conn_.loop().recycle(std::move(exchange_));
+  if (!exchange_) return;
+  if (exchange_->inFlight()) exchange_->clientGone();
+  conn_.loop().recycle(std::move(exchange_));
+}
+
+Exchange& Http2Stream::exchange() {
+  if (!exchange_) {
+    exchange_ = conn_.loop().takeExchange();
+    exchange_->context().begin(started_, conn_.peer(), "HTTP/2.0");
   }
+  return *exchange_;
 }
 
 void Http2Stream::headersDone(bool endStream) {
@@ -92,13 +84,12 @@ void Http2Stream::dispatch() {
     answer({routing.status, routing.message});
     return;
   }
-  exchange_ = conn_.loop().takeExchange();
-  exchange_->start(*this, table, *routing.route, request_.head(), std::move(routing.resolved),
+  exchange().start(*this, table, *routing.route, request_.head(), std::move(routing.resolved),
                    conn_.peer(), conn_.peerTrusted(), true);
 }
 
 void Http2Stream::data(const std::uint8_t* bytes, std::size_t size) {
-  if (!exchange_ || exchange_->finished() || answered_) {
+  if (!exchange_ || !exchange_->inFlight() || answered_) {
     if (!exchange_ && !answered_ && !closed_) {
       // Not dispatched yet (the head came in this very input): kept until the target is ready.
       pendingBody_.append(reinterpret_cast<const char*>(bytes), size);
@@ -125,7 +116,7 @@ void Http2Stream::endOfRequest() {
   requestEnded_ = true;
   phase_.requestComplete();
   apply();
-  if (exchange_ && bodyWanted_ && !exchange_->finished()) {
+  if (exchange_ && exchange_->inFlight() && bodyWanted_) {
     exchange_->requestBodyEnd();
     exchange_->flushRequest();
   }
@@ -134,9 +125,14 @@ void Http2Stream::endOfRequest() {
 void Http2Stream::closed() {
   closed_ = true;
   timer_.cancel();
-  if (exchange_ && !exchange_->finished()) {
+  if (exchange_ && exchange_->inFlight()) {
     exchange_->clientGone();
     if (!logged_) log(499, exchange_->bytesSent());
+  } else if (!exchange_ && !logged_) {
+    // Never processed: as nginx, no access-log line and no request counted, but an operator
+    // under a rapid-reset attack (CVE-2023-44487) sees these streams in their own counter.
+    if (ProxyMetrics* m = conn_.loop().context().metrics)
+      m->http2StreamRefused(m->threadShard(), ProxyMetrics::StreamRefusal::ResetBeforeStart);
   }
   releaseBody();
 }
@@ -162,7 +158,7 @@ ssize_t Http2Stream::read(std::uint8_t* buffer, std::size_t length, std::uint32_
   if (paused_ && out_.size() - outPos_ < kStreamHighWater) {
     // The client took enough: the exchange reads the target again.
     paused_ = false;
-    if (exchange_ && !exchange_->finished()) exchange_->clientDrained();
+    if (exchange_ && exchange_->inFlight()) exchange_->clientDrained();
   }
   return static_cast<ssize_t>(n);
 }
@@ -176,17 +172,18 @@ void Http2Stream::requestBodyWanted() {
   deliverMore();
 }
 
-void Http2Stream::responseHead(const http::HttpHead& upstream,
-                               const ForwardingPolicy::Response& plan) {
-  status_ = upstream.status();
-  std::vector<std::string> fields = statusFields(status_);
-  if (upstream.has(http::KnownHeader::Date)) fields.erase(fields.begin() + 2, fields.begin() + 4);
-  if (upstream.has(http::KnownHeader::Server)) fields.resize(fields.size() - 2);
-  exchange_->policy().forEachResponseHeader(upstream,
-                                            [&](std::string_view name, std::string_view value) {
-                                              fields.push_back(lowerCase(name));
-                                              fields.emplace_back(value);
-                                            });
+void Http2Stream::respond(const ResponseHead& head) {
+  const http::HttpHead& upstream = head.upstream();
+  const ForwardingPolicy::Response& plan = head.plan();
+  status_ = head.status();
+  std::vector<std::string> fields{":status", statusText(status_)};
+  if (!upstream.has(http::KnownHeader::Date))
+    fields.insert(fields.end(), {"date", std::string(http::httpDate())});
+  if (!upstream.has(http::KnownHeader::Server)) fields.insert(fields.end(), {"server", "portico"});
+  head.forEachHeader([&](std::string_view name, std::string_view value) {
+    fields.push_back(lowerCase(name));
+    fields.emplace_back(value);
+  });
   bool body = true;
   std::uint64_t length = 0;
   bool haveLength = false;
@@ -242,15 +239,17 @@ void Http2Stream::answer(const ProxyAnswer& a) {
   answered_ = true;
   releaseBody();
   status_ = a.status;
-  const std::string body = JsonError::body(a.message);
-  std::vector<std::string> fields = statusFields(a.status);
-  fields.insert(fields.end(), {"content-type", "application/json", "content-length",
-                               std::to_string(body.size())});
-  out_ = body;
+  const ErrorReply reply(a.status, a.message);
+  std::vector<std::string> fields{":status", statusText(a.status)};
+  reply.forEachHttp2Header([&](std::string_view name, std::string_view value) {
+    fields.emplace_back(name);
+    fields.emplace_back(value);
+  });
+  out_ = reply.body();
   outPos_ = 0;
   outEnd_ = true;
   submit(fields, true);
-  log(a.status, body.size());
+  log(a.status, reply.body().size());
   conn_.pump();
   if (!closed_) outputChanged(false);
 }
@@ -259,10 +258,10 @@ void Http2Stream::abortResponse() {
   reset(NGHTTP2_INTERNAL_ERROR);
 }
 
-void Http2Stream::tunnel(const http::HttpHead&, const ForwardingPolicy::Response&,
-                         std::unique_ptr<UpstreamChannel> channel) {
+void Http2Stream::switchProtocols(const ResponseHead&,
+                                  std::unique_ptr<UpstreamChannel> upstreamChannel) {
   // No WebSocket over HTTP/2 (RFC 8441 is not offered): clients use HTTP/1.1 for it.
-  channel->abort();
+  upstreamChannel->abort();
   abortResponse();
 }
 
@@ -347,9 +346,12 @@ void Http2Stream::apply() {
   const Timeout timeout = phase_.timeout();
   const bool restart = phase_.takeRestart();
   if (timeout == armed_ && !restart) return;
+  // Keep-alive and linger belong to the connection, and tunnels do not exist on HTTP/2: a
+  // stream's phase never asks for them.
+  assert(timeout != Timeout::KeepAlive && timeout != Timeout::Linger && timeout != Timeout::Tunnel);
   armed_ = timeout;
   timer_.tag = static_cast<int>(timeout);
-  if (net::TimerList* list = timerList(conn_.loop(), timeout)) {
+  if (net::TimerList* list = conn_.loop().clientTimers(timeout)) {
     list->arm(timer_, conn_.loop().events().now());
   } else {
     timer_.cancel();
@@ -375,15 +377,19 @@ void Http2Stream::reset(std::uint32_t errorCode) {
 
 void Http2Stream::abandon() {
   answered_ = true;  // body bytes still arriving are dropped
-  if (exchange_ && !exchange_->finished()) exchange_->clientGone();
+  if (exchange_ && exchange_->inFlight()) exchange_->clientGone();
   releaseBody();
 }
 
 void Http2Stream::log(int status, std::uint64_t bytes) {
   if (logged_) return;
   logged_ = true;
-  logRequest(conn_.loop(), request_.empty() ? nullptr : &request_.head(), "HTTP/2.0",
-             exchange_.get(), conn_.peer(), status, bytes, started_);
+  // The stream counts status and bytes itself: a reset keeps the target's status where the
+  // exchange would record 499, and an answer of its own has the ErrorReply's body length.
+  RequestContext& context = exchange().context();
+  if (!request_.empty()) context.headParsed(request_.head());
+  context.outcome(status, bytes);
+  logRequest(conn_.loop().context(), context);
 }
 
 }  // namespace portico

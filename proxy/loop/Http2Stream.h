@@ -2,7 +2,6 @@
 
 #include <sys/types.h>
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -51,15 +50,14 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
 
   // ExchangeClient
   void requestBodyWanted() override;
-  void responseHead(const http::HttpHead& upstream,
-                    const ForwardingPolicy::Response& plan) override;
+  void respond(const ResponseHead& head) override;
   void responseBody(std::string_view bytes) override;
   bool flushResponse() override;
   void responseEnd() override;
   void answer(const ProxyAnswer& answer) override;
   void abortResponse() override;
-  void tunnel(const http::HttpHead& upstream, const ForwardingPolicy::Response& plan,
-              std::unique_ptr<UpstreamChannel> channel) override;
+  void switchProtocols(const ResponseHead& head,
+                       std::unique_ptr<UpstreamChannel> upstreamChannel) override;
 
   // TimerHandler: tag is the ClientPhase::Timeout that ran out.
   void onTimeout(int tag) override;
@@ -76,13 +74,17 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   void outputChanged(bool progress);
   void reset(std::uint32_t errorCode);
   void abandon();
+  /// The stream's exchange, taken from the loop's pool at its first use (dispatch, or the log
+  /// line of an answer of the stream's own), its RequestContext begun at the stream's start: a
+  /// stream reset before it started (rapid reset) never takes one.
+  Exchange& exchange();
   void log(int status, std::uint64_t bytes);
 
   Http2Connection& conn_;
   std::int32_t id_;
-  std::chrono::steady_clock::time_point started_;
+  RequestContext::Clock::time_point started_;
   Http2RequestHead request_;
-  std::unique_ptr<Exchange> exchange_;
+  std::unique_ptr<Exchange> exchange_;  // null until exchange()
   ClientPhase phase_;
   ClientPhase::Timeout armed_{ClientPhase::Timeout::None};
   net::Timer timer_;

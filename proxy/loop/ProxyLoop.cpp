@@ -163,6 +163,13 @@ void ProxyLoop::giveParser(std::unique_ptr<http::HttpParser> parser) {
   if (parsers_.size() < kKeptParsers) parsers_.push_back(std::move(parser));
 }
 
+net::TimerList* ProxyLoop::clientTimers(ClientPhase::Timeout timeout) {
+  // A WebSocket's silence is bounded like a target's (proxy.read_timeout).
+  return ClientTimerLists{&headerTimeouts_,    &bodyTimeouts_,   &sendTimeouts_,
+                          &keepAliveTimeouts_, &lingerTimeouts_, &readTimeouts_}
+      .of(timeout);
+}
+
 std::unique_ptr<Exchange> ProxyLoop::takeExchange() {
   if (exchanges_.empty()) return std::make_unique<Exchange>(*this);
   auto e = std::move(exchanges_.back());

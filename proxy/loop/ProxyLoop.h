@@ -10,6 +10,7 @@
 
 #include "balance/PickState.h"
 #include "forward/ProxyContext.h"
+#include "http/ClientTimerLists.h"
 #include "http/HttpParser.h"
 #include "loop/TlsConfigSlot.h"
 #include "net/Acceptor.h"
@@ -90,6 +91,9 @@ class ProxyLoop {
   net::TimerList& connectTimeouts() { return connectTimeouts_; }
   net::TimerList& readTimeouts() { return readTimeouts_; }
   net::TimerList& upstreamIdleTimeouts() { return upstreamIdleTimeouts_; }
+  /// The list that keeps a client's `timeout` (the one ClientPhase says runs), for HTTP/1.1
+  /// connections and HTTP/2 streams alike; null for none.
+  net::TimerList* clientTimers(ClientPhase::Timeout timeout);
 
   std::unique_ptr<http::HttpParser> takeParser();
   void giveParser(std::unique_ptr<http::HttpParser> parser);

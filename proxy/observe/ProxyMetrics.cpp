@@ -87,6 +87,13 @@ ProxyMetrics::ProxyMetrics(std::size_t loops)
                              .gauge("portico_client_connections",
                                     "Client connections open on the data-plane listener.")
                              .with()),
+      streamsRefused_(registry_.counter(
+          "portico_http2_streams_refused_total",
+          "HTTP/2 streams never processed, so neither counted as requests nor logged: "
+          "refused over the concurrent stream limit, or reset by the client before they started.",
+          {"reason"})),
+      refusedForConcurrency_(streamsRefused_.with({"concurrency"})),
+      resetBeforeStart_(streamsRefused_.with({"reset_before_start"})),
       revision_(registry_
                     .gauge("portico_route_table_revision",
                            "Store revision of the route table in use (-1: none loaded yet).")
@@ -156,6 +163,10 @@ void ProxyMetrics::clientConnectionOpened(metrics::Shard& shard) {
 
 void ProxyMetrics::clientConnectionClosed(metrics::Shard& shard) {
   clientConnections_.add(shard, -1);
+}
+
+void ProxyMetrics::http2StreamRefused(metrics::Shard& shard, StreamRefusal reason) {
+  (reason == StreamRefusal::Concurrency ? refusedForConcurrency_ : resetBeforeStart_).add(shard);
 }
 
 void ProxyMetrics::tableLoaded(std::int64_t revision) {

@@ -69,6 +69,11 @@ class ProxyMetrics {
   /// A client connection opened or closed (may be called on different shards).
   void clientConnectionOpened(metrics::Shard& shard);
   void clientConnectionClosed(metrics::Shard& shard);
+  /// Why an HTTP/2 stream ended without the proxy ever processing it.
+  enum class StreamRefusal { Concurrency, ResetBeforeStart };
+  /// An HTTP/2 stream was refused (over MAX_CONCURRENT_STREAMS) or reset by the client before
+  /// the proxy started it: no request was counted and no access-log line written for it.
+  void http2StreamRefused(metrics::Shard& shard, StreamRefusal reason);
 
   // --- control-plane events ----------------------------------------------------------------
   /// A new route table from the store at `revision` was published.
@@ -100,6 +105,9 @@ class ProxyMetrics {
   metrics::Counter tlsFull_;
   metrics::Counter tlsResumed_;
   metrics::Gauge clientConnections_;
+  metrics::CounterFamily& streamsRefused_;
+  metrics::Counter refusedForConcurrency_;
+  metrics::Counter resetBeforeStart_;
   metrics::Gauge revision_;
   metrics::Counter reloads_;
   metrics::Gauge lastReload_;

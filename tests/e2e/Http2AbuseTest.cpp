@@ -78,7 +78,20 @@ struct AbuseStack {
   }
 
   std::string proxyLog() { return stack.lastProxy().log(); }
+
+  /// portico_http2_streams_refused_total{reason=`reason`} as the proxy's /metrics shows it.
+  double refusedStreams(const std::string& reason) {
+    return metric(http(stack.statusPort(proxy), "GET", "/metrics").body,
+                  "portico_http2_streams_refused_total{reason=\"" + reason + "\"}");
+  }
 };
+
+/// Lines of `log` holding `text`.
+std::size_t linesWith(const std::string& log, const std::string& text) {
+  std::size_t n = 0;
+  for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+  return n;
+}
 
 int number(const Poco::JSON::Object::Ptr& o, const std::string& name) {
   return o->isNull(name) ? -1 : o->getValue<int>(name);
@@ -186,6 +199,9 @@ class Http2AbuseTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL_MESSAGE(text(r), 128, number(r, "answered"));
     CPPUNIT_ASSERT_EQUAL_MESSAGE(text(r), 10, number(r, "refused"));
     (void)kRefusedStream;
+    // The refused streams are never processed: counted apart, not as requests.
+    CPPUNIT_ASSERT_EQUAL(10.0, t.refusedStreams("concurrency"));
+    CPPUNIT_ASSERT_EQUAL(0.0, t.refusedStreams("reset_before_start"));
   }
 
   void testOversizedHeaderListIs431AndNeverForwarded() {
@@ -213,6 +229,16 @@ class Http2AbuseTest : public CppUnit::TestFixture {
     // been dispatched before their reset arrived).
     CPPUNIT_ASSERT_MESSAGE(std::to_string(opened) + " upstream connections for 500 reset streams",
                            opened <= 50);
+    // Streams reset before they started are counted apart and write no access-log line (as
+    // nginx); each of the others logs its one line (499 or its answer).
+    const double beforeStart = t.refusedStreams("reset_before_start");
+    std::cerr << ", reset before start: " << beforeStart;
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(beforeStart), beforeStart >= 450 && beforeStart <= 500);
+    CPPUNIT_ASSERT_EQUAL(0.0, t.refusedStreams("concurrency"));
+    CPPUNIT_ASSERT_MESSAGE(
+        "one access-log line per stream processed",
+        waitUntil([&] { return linesWith(t.proxyLog(), " GET /proxy/reset") + beforeStart == 500; },
+                  3s));
   }
 
   void testUploadThroughBackPressureArrivesIntact() {

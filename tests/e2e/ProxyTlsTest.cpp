@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "e2e/ProxyTestHarness.h"
@@ -37,6 +39,17 @@ struct TlsStack {
   }
 };
 
+/// The access-log lines (JSON) in `file` by their path.
+std::map<std::string, Poco::JSON::Object::Ptr> loggedByPath(const std::string& file) {
+  std::map<std::string, Poco::JSON::Object::Ptr> byPath;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    const auto entry = json(line);
+    byPath[entry->getValue<std::string>("path")] = entry;
+  }
+  return byPath;
+}
+
 std::string request(const std::string& path) {
   return "GET " + path + " HTTP/1.1\r\nHost: a.test\r\n\r\n";
 }
@@ -49,6 +62,7 @@ class ProxyTlsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(ProxyTlsTest);
   CPPUNIT_TEST(testSniPicksTheCertificate);
   CPPUNIT_TEST(testAlpnChoosesHttp2OrHttp11);
+  CPPUNIT_TEST(testHttp2RequestsAreLoggedAndCounted);
   CPPUNIT_TEST(testSighupRenewsCertificatesWithoutDroppingConnections);
   CPPUNIT_TEST(testUnusableCertificatesOnStartAndOnSighup);
   CPPUNIT_TEST(testManyStreamsToASlowTarget);
@@ -100,6 +114,69 @@ class ProxyTlsTest : public CppUnit::TestFixture {
       TlsClient c(noH2.tlsPort, "a.test", {"h2", "http/1.1"});
       CPPUNIT_ASSERT_EQUAL(std::string("http/1.1"), c.protocol());
     }
+  }
+
+  void testHttp2RequestsAreLoggedAndCounted() {
+    // An HTTP/2 request is one access-log line and one count, as an HTTP/1.1 request is.
+    TempDir dir;
+    const std::string log = dir.file("access.json");
+    TlsStack t({"proxy.access_log=" + log, "proxy.access_log_format=json"});
+    const int status = t.stack.statusPort(t.proxy);
+    const std::string routed = "portico_requests_total{route=\"/proxy/\",target=\"" +
+                               t.stack.url("e1") + "\",code=\"200\"}";
+    const std::string unmatched =
+        "portico_requests_total{route=\"none\",target=\"none\",code=\"404\"}";
+    const auto count = [&](const std::string& series) {
+      const double v = metric(http(status, "GET", "/metrics").body, series);
+      return std::isnan(v) ? 0.0 : v;
+    };
+    // awaitStatusChange's last request went to /proxy/, and the proxy counts a request after its
+    // answer is out: the baseline waits for it.
+    CPPUNIT_ASSERT(waitUntil([&] { return count(routed) >= 1; }, 5s));
+    const double routedBefore = count(routed);
+    const double unmatchedBefore = count(unmatched);
+    TlsClient c(t.tlsPort, "a.test", {"h2"});
+    Http2TestClient h2(c);
+    const auto ok = h2.get("/proxy/logged-h2", "a.test");
+    const auto none = h2.get("/unrouted-h2", "a.test");
+    CPPUNIT_ASSERT(h2.runUntilDone(5s));
+    CPPUNIT_ASSERT_EQUAL(200, h2.statuses().at(ok));
+    CPPUNIT_ASSERT_EQUAL(404, h2.statuses().at(none));
+
+    std::map<std::string, Poco::JSON::Object::Ptr> byPath;
+    CPPUNIT_ASSERT(waitUntil(
+        [&] {
+          byPath = loggedByPath(log);
+          return byPath.count("/proxy/logged-h2") && byPath.count("/unrouted-h2");
+        },
+        5s));
+    const auto o = byPath.at("/proxy/logged-h2");
+    CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), o->getValue<std::string>("client"));
+    CPPUNIT_ASSERT_EQUAL(std::string("GET"), o->getValue<std::string>("method"));
+    CPPUNIT_ASSERT_EQUAL(std::string("HTTP/2.0"), o->getValue<std::string>("protocol"));
+    CPPUNIT_ASSERT_EQUAL(200, o->getValue<int>("status"));
+    CPPUNIT_ASSERT(o->getValue<int>("bytes_sent") > 0);
+    CPPUNIT_ASSERT_EQUAL(std::string("/proxy/"), o->getValue<std::string>("route"));
+    CPPUNIT_ASSERT_EQUAL(t.stack.url("e1"), o->getValue<std::string>("target"));
+    CPPUNIT_ASSERT(!o->isNull("upstream_time"));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{32}, o->getValue<std::string>("request_id").size());
+    const auto u = byPath.at("/unrouted-h2");
+    CPPUNIT_ASSERT_EQUAL(std::string("HTTP/2.0"), u->getValue<std::string>("protocol"));
+    CPPUNIT_ASSERT_EQUAL(404, u->getValue<int>("status"));
+    // The proxy's own answer: its body {"error":"no route for /unrouted-h2"} and a newline.
+    CPPUNIT_ASSERT_EQUAL(
+        static_cast<int>(std::string("{\"error\":\"no route for /unrouted-h2\"}\n").size()),
+        u->getValue<int>("bytes_sent"));
+    CPPUNIT_ASSERT(u->isNull("route"));
+    CPPUNIT_ASSERT(u->isNull("target"));
+    CPPUNIT_ASSERT(u->isNull("upstream_time"));
+
+    // Counted as the line is written, which may come just after the client has its answer.
+    CPPUNIT_ASSERT(waitUntil(
+        [&] {
+          return count(routed) == routedBefore + 1 && count(unmatched) == unmatchedBefore + 1;
+        },
+        3s));
   }
 
   void testSighupRenewsCertificatesWithoutDroppingConnections() {

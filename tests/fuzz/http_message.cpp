@@ -85,7 +85,7 @@ std::vector<Outcome> parse(HttpParser::Kind kind, std::string_view bytes, std::s
       }
       current.refusal = framing.refusal;
       if (framing.refused()) {
-        // The reason quotes the header as sent (raw bytes); JsonError and the log make it
+        // The reason quotes the header as sent (raw bytes); ErrorReply and the log make it
         // printable where it is written.
         require(!framing.reason.empty(), "a refusal without a reason");
         out.push_back(current);

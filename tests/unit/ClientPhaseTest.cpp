@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "http/ClientPhase.h"
+#include "http/ClientTimerLists.h"
 #include "net/TimerList.h"
 
 using portico::ClientPhase;
@@ -81,6 +82,7 @@ class ClientPhaseTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testNoClientTimeoutWhileTheTargetWorks);
   CPPUNIT_TEST(testLingerAndTunnel);
   CPPUNIT_TEST(testHandedOverTimerKeepsItsDeadlineAndPlace);
+  CPPUNIT_TEST(testEachTimeoutRunsOnItsOwnList);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -275,6 +277,22 @@ class ClientPhaseTest : public CppUnit::TestFixture {
     list.arm(heir, 70000);
     heir.takeOver(idle);
     CPPUNIT_ASSERT(!heir.armed());
+  }
+
+  void testEachTimeoutRunsOnItsOwnList() {
+    using T = portico::ClientPhase::Timeout;
+    TimerList header(1), body(2), send(3), keepAlive(4), linger(5), tunnel(6);
+    const portico::ClientTimerLists lists{&header, &body, &send, &keepAlive, &linger, &tunnel};
+    CPPUNIT_ASSERT(lists.of(T::None) == nullptr);
+    CPPUNIT_ASSERT(lists.of(T::Header) == &header);
+    CPPUNIT_ASSERT(lists.of(T::Body) == &body);
+    CPPUNIT_ASSERT(lists.of(T::Send) == &send);
+    CPPUNIT_ASSERT(lists.of(T::KeepAlive) == &keepAlive);
+    CPPUNIT_ASSERT(lists.of(T::Linger) == &linger);
+    CPPUNIT_ASSERT(lists.of(T::Tunnel) == &tunnel);
+    // A timeout a listener does not have (the admin server's tunnel) runs nowhere.
+    const portico::ClientTimerLists admin{&header, &body, &send, &keepAlive, &linger, nullptr};
+    CPPUNIT_ASSERT(admin.of(T::Tunnel) == nullptr);
   }
 };
 

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "forward/ErrorReply.h"
-#include "forward/JsonError.h"
 
 using portico::ErrorReply;
 
@@ -17,7 +16,6 @@ class ErrorReplyTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testHttp1AnswerKeptAlive);
   CPPUNIT_TEST(testHttp1AnswerClosing);
   CPPUNIT_TEST(testHttp2Headers);
-  CPPUNIT_TEST(testFormerEntryPointSameBody);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -63,10 +61,6 @@ class ErrorReplyTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(headers[2].second.size() == 29);  // IMF-fixdate
     CPPUNIT_ASSERT_EQUAL(std::string("server"), headers[3].first);
     CPPUNIT_ASSERT_EQUAL(std::string("portico"), headers[3].second);
-  }
-
-  void testFormerEntryPointSameBody() {
-    CPPUNIT_ASSERT_EQUAL(ErrorReply(500, "x").body(), portico::JsonError::body("x"));
   }
 };
 

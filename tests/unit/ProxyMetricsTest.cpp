@@ -100,6 +100,9 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     m.clientConnectionOpened(shard);
     m.clientConnectionOpened(shard);
     m.clientConnectionClosed(shard);
+    m.http2StreamRefused(shard, ProxyMetrics::StreamRefusal::Concurrency);
+    m.http2StreamRefused(shard, ProxyMetrics::StreamRefusal::ResetBeforeStart);
+    m.http2StreamRefused(shard, ProxyMetrics::StreamRefusal::ResetBeforeStart);
     const std::string text = m.scrape();
     CPPUNIT_ASSERT(has(
         text, "portico_upstream_connect_failures_total{route=\"/api/\",target=\"http://a:1\"} 2"));
@@ -107,6 +110,9 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
         has(text, "portico_upstream_timeouts_total{route=\"/api/\",target=\"http://a:1\"} 1"));
     CPPUNIT_ASSERT(has(text, "portico_upstream_retries_total{route=\"/api/\"} 1"));
     CPPUNIT_ASSERT(has(text, "portico_client_connections 1"));
+    CPPUNIT_ASSERT(has(text, "portico_http2_streams_refused_total{reason=\"concurrency\"} 1"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_http2_streams_refused_total{reason=\"reset_before_start\"} 2"));
   }
 
   void testTargetStateFromTheTable() {

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "base/Log.h"
+#include "http/ClientTimerLists.h"
 #include "http/HttpDate.h"
 #include "http/server/HttpServerConnection.h"
 
@@ -68,23 +69,10 @@ void HttpServer::stop() {
 }
 
 net::TimerList* HttpServer::timers(ClientPhase::Timeout timeout) {
-  using T = ClientPhase::Timeout;
-  switch (timeout) {
-    case T::Header:
-      return &headerTimeouts_;
-    case T::Body:
-      return &bodyTimeouts_;
-    case T::Send:
-      return &sendTimeouts_;
-    case T::KeepAlive:
-      return &keepAliveTimeouts_;
-    case T::Linger:
-      return &lingerTimeouts_;
-    case T::Tunnel:
-    case T::None:
-      break;
-  }
-  return nullptr;
+  // No tunnels on the admin listener.
+  return ClientTimerLists{&headerTimeouts_,    &bodyTimeouts_,   &sendTimeouts_,
+                          &keepAliveTimeouts_, &lingerTimeouts_, nullptr}
+      .of(timeout);
 }
 
 void HttpServer::submit(std::uint64_t id, std::function<ServerResponse()> work) {
