@@ -10,6 +10,7 @@
 #include "base/Duration.h"
 #include "base/Log.h"
 #include "forward/ErrorReply.h"
+#include "http/ClientTimerLists.h"
 #include "loop/ProxyLoop.h"
 #include "loop/RequestLog.h"
 #include "observe/AccessLog.h"
@@ -77,17 +78,9 @@ void ClientConnection::drain() {
 void ClientConnection::apply() {
   // Reachable closed: the I/O before an apply() may have found the client gone.
   if (state_ == State::Closed) return;
-  const ClientPhase::Timeout timeout = phase_.timeout();
-  const bool restart = phase_.takeRestart();
-  if (timeout != armed_ || restart) {
-    armed_ = timeout;
-    timer_.tag = static_cast<int>(timeout);
-    if (net::TimerList* list = loop_.clientTimers(timeout)) {
-      list->arm(timer_, loop_.events().now());
-    } else {
-      timer_.cancel();
-    }
-  }
+  followPhase(
+      phase_, armed_, timer_, [this](ClientPhase::Timeout t) { return loop_.clientTimers(t); },
+      loop_.events().now());
   updateInterest();
   // Reading resumed while TLS holds decrypted bytes: no socket event will announce them.
   if (!reading_ && phase_.reading() && stream_.pending()) readInput();

@@ -10,6 +10,7 @@
 #include "base/Duration.h"
 #include "forward/ErrorReply.h"
 #include "forward/ResponseHead.h"
+#include "http/ClientTimerLists.h"
 #include "http/HttpDate.h"
 #include "http/NumberText.h"
 #include "loop/Http2Connection.h"
@@ -343,19 +344,14 @@ void Http2Stream::releaseBody() {
 
 void Http2Stream::apply() {
   if (closed_) return;
-  const Timeout timeout = phase_.timeout();
-  const bool restart = phase_.takeRestart();
-  if (timeout == armed_ && !restart) return;
-  // Keep-alive and linger belong to the connection, and tunnels do not exist on HTTP/2: a
-  // stream's phase never asks for them.
-  assert(timeout != Timeout::KeepAlive && timeout != Timeout::Linger && timeout != Timeout::Tunnel);
-  armed_ = timeout;
-  timer_.tag = static_cast<int>(timeout);
-  if (net::TimerList* list = conn_.loop().clientTimers(timeout)) {
-    list->arm(timer_, conn_.loop().events().now());
-  } else {
-    timer_.cancel();
-  }
+  const auto listOf = [this](Timeout timeout) {
+    // Keep-alive and linger belong to the connection, and tunnels do not exist on HTTP/2: a
+    // stream's phase never asks for them.
+    assert(timeout != Timeout::KeepAlive && timeout != Timeout::Linger &&
+           timeout != Timeout::Tunnel);
+    return conn_.loop().clientTimers(timeout);
+  };
+  followPhase(phase_, armed_, timer_, listOf, conn_.loop().events().now());
 }
 
 void Http2Stream::outputChanged(bool progress) {

@@ -39,4 +39,25 @@ struct ClientTimerLists {
   }
 };
 
+/// Keeps a client's `timer` on the list of the timeout `phase` says runs (`listOf(timeout)`;
+/// null: none runs, the timer comes off its list): re-armed when that timeout changed or the
+/// phase asks for a restart, else left alone. `armed` is the timeout the timer runs for, and
+/// its tag. HTTP/1.1 connections, HTTP/2 streams and the admin listener's connections all
+/// follow their phase this way. False when nothing changed.
+template <typename ListOf>
+bool followPhase(ClientPhase& phase, ClientPhase::Timeout& armed, net::Timer& timer,
+                 ListOf&& listOf, std::int64_t now) {
+  const ClientPhase::Timeout timeout = phase.timeout();
+  const bool restart = phase.takeRestart();
+  if (timeout == armed && !restart) return false;
+  armed = timeout;
+  timer.tag = static_cast<int>(timeout);
+  if (net::TimerList* list = listOf(timeout)) {
+    list->arm(timer, now);
+  } else {
+    timer.cancel();
+  }
+  return true;
+}
+
 }  // namespace portico

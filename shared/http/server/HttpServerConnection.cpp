@@ -9,6 +9,7 @@
 
 #include "base/Duration.h"
 #include "base/Log.h"
+#include "http/ClientTimerLists.h"
 #include "http/HttpDate.h"
 #include "http/MessageFraming.h"
 #include "http/server/HttpServer.h"
@@ -72,17 +73,9 @@ void HttpServerConnection::drain() {
 void HttpServerConnection::apply() {
   if (state_ == State::Closed)
     return;  // reachable: readInput() and answered() apply after process()
-  const ClientPhase::Timeout timeout = phase_.timeout();
-  const bool restart = phase_.takeRestart();
-  if (timeout != armed_ || restart) {
-    armed_ = timeout;
-    timer_.tag = static_cast<int>(timeout);
-    if (net::TimerList* list = server_.timers(timeout)) {
-      list->arm(timer_, server_.loop().now());
-    } else {
-      timer_.cancel();
-    }
-  }
+  followPhase(
+      phase_, armed_, timer_, [this](ClientPhase::Timeout t) { return server_.timers(t); },
+      server_.loop().now());
   updateInterest();
 }
 
