@@ -4,6 +4,8 @@
 #include <sys/epoll.h>
 
 #include <cassert>
+#include <cerrno>
+#include <cstring>
 
 #include "base/Log.h"
 #include "loop/Http2Stream.h"
@@ -119,6 +121,7 @@ Http2Connection::Http2Connection(ProxyLoop& loop, net::Stream stream, std::strin
                                  bool peerTrusted)
     : loop_(loop),
       stream_(std::move(stream)),
+      registration_(loop.events(), *this),
       peer_(std::move(peer)),
       peerTrusted_(peerTrusted),
       timer_(*this, kIdle) {}
@@ -183,7 +186,7 @@ void Http2Connection::drain() {
 }
 
 void Http2Connection::onEvent(std::uint32_t events) {
-  if (closed_) return;
+  if (closed_) return;     // closed earlier in this batch, released after it
   closedStreams_.clear();  // no stream method is on the stack here
   if ((events & EPOLLOUT) && writeBlocked_) {
     const net::Io io = out_.flush(stream_);
@@ -316,26 +319,18 @@ void Http2Connection::streamClosed(std::int32_t id) {
 }
 
 void Http2Connection::updateInterest() {
+  // Reachable closed: pump() asks after its write, which may have closed the connection.
   if (closed_) return;
   std::uint32_t events = EPOLLIN | EPOLLRDHUP;
   if (writeBlocked_ || stream_.wantsWrite() || resumeRead_) events |= EPOLLOUT;
-  if (registered_ && events == interest_) return;
-  try {
-    if (registered_) {
-      loop_.events().modify(stream_.fd(), events, *this);
-    } else {
-      loop_.events().add(stream_.fd(), events, *this);
-      registered_ = true;
-    }
-    interest_ = events;
-  } catch (const std::exception& e) {
-    logLine(std::string("proxy: cannot watch an HTTP/2 connection: ") + e.what());
+  if (!registration_.want(stream_.fd(), events)) {
+    logLine(std::string("proxy: cannot watch an HTTP/2 connection: ") + std::strerror(errno));
     close();
   }
 }
 
 void Http2Connection::armTimer() {
-  if (closed_) return;
+  if (closed_) return;  // reachable: pump() may have closed the connection before it re-arms
   if (writeBlocked_) {
     timer_.tag = kSend;
     loop_.sendTimeouts().arm(timer_, loop_.events().now());
@@ -352,7 +347,7 @@ void Http2Connection::onTimeout(int) {
 }
 
 void Http2Connection::close() {
-  if (closed_) return;
+  if (closed_) return;  // reachable: a failed write inside pump() and its caller both close
   closed_ = true;
   timer_.cancel();
   for (auto& [id, s] : streams_) {
@@ -360,7 +355,8 @@ void Http2Connection::close() {
     closedStreams_.push_back(std::move(s));
   }
   streams_.clear();
-  registered_ = false;
+  // Closing the descriptor takes it out of the epoll set: no epoll_ctl of its own.
+  registration_.forget();
   stream_.close();
   loop_.closed(*this);
 }

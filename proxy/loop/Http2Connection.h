@@ -12,6 +12,7 @@
 #include "net/EventLoop.h"
 #include "net/IntrusiveList.h"
 #include "net/Outbox.h"
+#include "net/Registration.h"
 #include "net/Stream.h"
 #include "net/TimerList.h"
 
@@ -73,6 +74,7 @@ class Http2Connection final : public ClientSession,
 
   ProxyLoop& loop_;
   net::Stream stream_;
+  net::Registration registration_;  // stream_'s descriptor on the loop
   std::string peer_;
   bool peerTrusted_;
   nghttp2_session* session_{nullptr};
@@ -80,14 +82,13 @@ class Http2Connection final : public ClientSession,
   net::Timer timer_;
   std::map<std::int32_t, std::unique_ptr<Http2Stream>> streams_;
   // Streams closed while one of their own methods may be on the stack: released on the next
-  // event of the connection (or with it).
+  // event of the connection (or with it). Kept here rather than on EventLoop::releaseLater: a
+  // stream's destructor uses its connection (session, loop), so it must not outlive it.
   std::vector<std::unique_ptr<Http2Stream>> closedStreams_;
   // Streams whose request head came in the current turn, dispatched at its end.
   std::vector<std::int32_t> ready_;
   unsigned emptyFrames_{0};  // DATA frames in a row with neither payload nor END_STREAM
   bool flooded_{false};      // too many of them: GOAWAY ENHANCE_YOUR_CALM
-  std::uint32_t interest_{0};
-  bool registered_{false};
   bool writeBlocked_{false};
   bool closed_{false};
   bool draining_{false};

@@ -214,6 +214,7 @@ void Http2Stream::responseBody(std::string_view bytes) {
 }
 
 bool Http2Stream::flushResponse() {
+  // Reachable closed: the client reset the stream while its exchange still forwards.
   if (closed_) return false;
   nghttp2_session_resume_data(conn_.session(), id_);
   conn_.pump();
@@ -268,7 +269,7 @@ void Http2Stream::switchProtocols(const ResponseHead&,
 
 void Http2Stream::onTimeout(int tag) {
   armed_ = Timeout::None;
-  if (closed_) return;
+  if (closed_) return;  // reachable: closed earlier in the batch whose timers expire now
   const ClientLimits& limits = conn_.loop().limits();
   switch (static_cast<Timeout>(tag)) {
     case Timeout::Header:
@@ -295,7 +296,7 @@ void Http2Stream::onTimeout(int tag) {
 }
 
 void Http2Stream::submit(const std::vector<std::string>& fields, bool body) {
-  if (closed_) return;
+  if (closed_) return;  // reachable: the exchange answers a stream the client already reset
   std::vector<nghttp2_nv> nva;
   nva.reserve(fields.size() / 2);
   for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
@@ -343,7 +344,7 @@ void Http2Stream::releaseBody() {
 }
 
 void Http2Stream::apply() {
-  if (closed_) return;
+  if (closed_) return;  // reachable: every handler ends in apply(), also after closed()
   const auto listOf = [this](Timeout timeout) {
     // Keep-alive and linger belong to the connection, and tunnels do not exist on HTTP/2: a
     // stream's phase never asks for them.
