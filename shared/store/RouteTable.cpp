@@ -61,6 +61,7 @@ std::vector<RouteRecord> readWith(SqlTransaction& tx, const std::string& routeFi
                                   const SqlParams& params, const std::string& targetFilter) {
   const auto r = tx.query(kRouteColumns + routeFilter, params);
   std::vector<RouteRecord> routes;
+  routes.reserve(r.size());
   std::map<std::int64_t, std::size_t> index;
   for (std::size_t i = 0; i < r.size(); ++i) {
     routes.push_back(routeOf(r, i));

@@ -90,6 +90,7 @@ class PostgresStore::Transaction final : public SqlTransaction {
     SqlRows rows;
     for (int i = 0; i < r.rows(); ++i) {
       std::vector<std::string> row;
+      row.reserve(static_cast<std::size_t>(r.columns()));
       for (int col = 0; col < r.columns(); ++col) row.push_back(r.text(i, col));
       rows.add(std::move(row));
     }

@@ -93,6 +93,7 @@ class SqliteStore::Transaction final : public SqlTransaction {
     SqlRows rows;
     while (st.step()) {
       std::vector<std::string> row;
+      row.reserve(static_cast<std::size_t>(st.columns()));
       for (int col = 0; col < st.columns(); ++col) row.push_back(st.columnText(col));
       rows.add(std::move(row));
     }
