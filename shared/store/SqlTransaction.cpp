@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "base/Errors.h"
+#include "store/RouteTable.h"
 
 namespace portico {
 
@@ -30,6 +31,14 @@ std::string SqlTransaction::queryText(const std::string& sql, const SqlParams& p
   const auto rows = query(sql, params);
   if (rows.empty()) throw StoreError("store: no row for " + sql);
   return rows.text(0, 0);
+}
+
+std::optional<RouteRecord> SqlTransaction::route(const std::string& prefix) {
+  return readRoute(*this, prefix);
+}
+
+std::vector<RouteRecord> SqlTransaction::routes() {
+  return readRoutes(*this);
 }
 
 }  // namespace portico

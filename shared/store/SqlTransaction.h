@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/Model.h"
+#include "store/SqlDialect.h"
 
 namespace portico {
 
@@ -33,27 +34,37 @@ class SqlRows {
 };
 
 /// One open transaction of a store, as the SQL written once for both databases (StoreWriter,
-/// ChangeHistory) sees it. Statements number their parameters $1, $2, ... whatever the
-/// database; the adapter translates. Errors are the store's (StoreError, StoreBusy,
-/// StoreUnavailable). Rolled back when it ends without commit().
+/// StoreReader, ChangeHistory, RouteTable) sees it. Statements number their parameters $1, $2,
+/// ... whatever the database; the adapter translates, and says what the database's SQL spells
+/// differently (dialect). Errors are the store's (StoreError, StoreBusy, StoreUnavailable).
+/// Rolled back when it ends without commit().
 class SqlTransaction {
  public:
+  explicit SqlTransaction(const SqlDialect& dialect) : dialect_(dialect) {}
   virtual ~SqlTransaction() = default;
+  SqlTransaction(const SqlTransaction&) = delete;
+  SqlTransaction& operator=(const SqlTransaction&) = delete;
 
   virtual SqlRows query(const std::string& sql, const SqlParams& params = {}) = 0;
   /// Runs an INSERT, UPDATE or DELETE; returns how many rows it touched.
   virtual std::int64_t exec(const std::string& sql, const SqlParams& params = {}) = 0;
   /// Runs an INSERT of one row into a table with an `id` key; returns the row's id.
   virtual std::int64_t insert(const std::string& sql, const SqlParams& params) = 0;
-  /// The route with `prefix` and its targets as this transaction sees them (the store's reader).
-  virtual std::optional<RouteRecord> route(const std::string& prefix) = 0;
-  /// Every route with its targets, in prefix order.
-  virtual std::vector<RouteRecord> routes() = 0;
+  /// Ends the transaction; a no-op for a read of one statement outside a transaction.
   virtual void commit() = 0;
+
+  const SqlDialect& dialect() const { return dialect_; }
+  /// The route with `prefix` and its targets as this transaction sees them (RouteTable).
+  std::optional<RouteRecord> route(const std::string& prefix);
+  /// Every route with its targets, in prefix order.
+  std::vector<RouteRecord> routes();
 
   /// The first column of the first row; throws StoreError when there is none.
   std::int64_t queryInt(const std::string& sql, const SqlParams& params = {});
   std::string queryText(const std::string& sql, const SqlParams& params = {});
+
+ private:
+  const SqlDialect& dialect_;
 };
 
 }  // namespace portico

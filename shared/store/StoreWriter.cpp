@@ -58,8 +58,8 @@ class StoreWriter::Change {
       : writer_(writer),
         tx_(tx),
         revision_(tx.queryInt(std::string("SELECT value FROM revision WHERE id = 1") +
-                              writer.dialect_.lockRevision)),
-        log_(who, tx.queryText(std::string("SELECT ") + writer.dialect_.now)) {
+                              tx.dialect().lockRevision)),
+        log_(who, tx.queryText(std::string("SELECT ") + tx.dialect().now)) {
     if (!who.ifMatch.matches(revision_))
       throw PreconditionFailed("the store is at revision " + std::to_string(revision_) +
                                    ", not at the one If-Match names (" + who.ifMatch.text() +
@@ -320,7 +320,7 @@ bool StoreWriter::recordVerdict(std::int64_t targetId, bool healthy, const std::
     if (!holder.empty() &&
         tx.query(std::string("SELECT 1 FROM health_leases WHERE target_id = $1 AND holder = $2 "
                              "AND expires_at > ") +
-                     dialect_.nowMs,
+                     tx.dialect().nowMs,
                  {targetId, holder})
             .empty())
       return false;
@@ -356,8 +356,8 @@ void StoreWriter::recordChecked(const std::vector<std::int64_t>& targetIds) {
     ids += std::to_string(id);
   }
   timed(WriteKind::Stamp, [&](SqlTransaction& tx) {
-    tx.exec(std::string("UPDATE targets SET last_checked_at = ") + dialect_.now + " WHERE " +
-                dialect_.idAmongParam1 + " AND state != 'disabled'",
+    tx.exec(std::string("UPDATE targets SET last_checked_at = ") + tx.dialect().now + " WHERE " +
+                tx.dialect().idAmongParam1 + " AND state != 'disabled'",
             {ids});
     tx.commit();
   });
@@ -367,7 +367,7 @@ std::vector<std::int64_t> StoreWriter::renewLeases(const std::string& holder,
                                                    std::chrono::milliseconds ttl) {
   requireWritable();
   return inTransaction(WriteKind::LeaseRenewal, [&](SqlTransaction& tx) {
-    const std::int64_t now = tx.queryInt(std::string("SELECT ") + dialect_.nowMs);
+    const std::int64_t now = tx.queryInt(std::string("SELECT ") + tx.dialect().nowMs);
     const std::int64_t expires = now + static_cast<std::int64_t>(ttl.count());
     tx.exec(
         "INSERT INTO sidecars (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET "

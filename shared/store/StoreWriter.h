@@ -9,8 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/SqlDialect.h"
-#include "store/Store.h"
+#include "store/StoreReader.h"
 
 namespace portico {
 
@@ -20,11 +19,12 @@ class SqlTransaction;
 /// changes with their history rows (ChangeLog), the If-Match check, the revision bump and the
 /// history trim; verdicts, check-time stamps and leases. SqliteStore and PostgresStore derive
 /// from it: they open its transactions (transact, with the locks and timeouts of their
-/// database), say what their SQL spells differently (SqlDialect) and implement the reads.
+/// database) and its reads (StoreReader::read), whose adapters say what their SQL spells
+/// differently (SqlTransaction::dialect).
 ///
 /// A write on a ReadOnly store throws StoreError before anything else. Changes and stamps are
 /// reported to the observer (timed from before the lock wait); lease renewals are not.
-class StoreWriter : public Store {
+class StoreWriter : public StoreReader {
  public:
   void setHistoryLimit(std::int64_t rows) override;
 
@@ -57,7 +57,7 @@ class StoreWriter : public Store {
     LeaseRelease,  // serialised with other lease writes
   };
 
-  StoreWriter(Access access, const SqlDialect& dialect) : access_(access), dialect_(dialect) {}
+  explicit StoreWriter(Access access) : access_(access) {}
 
   /// Runs `body` in a new write transaction of `kind`, rolled back unless `body` commits it.
   /// May run `body` again on a new connection when the first failed before its commit was sent.
@@ -80,7 +80,6 @@ class StoreWriter : public Store {
   void balanceLeases(SqlTransaction& tx, const std::string& holder, std::int64_t expires);
 
   const Access access_;
-  const SqlDialect dialect_;
   std::atomic<std::int64_t> historyLimit_{kDefaultHistoryLimit};
 };
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -48,6 +49,12 @@ class Backend {
   std::string name() const {
     return "postgres";
   }
+  /// Sorts route prefixes by a language's rules (ICU "und"), unlike the test server's C
+  /// locale: punctuation and case weigh less than letters there.
+  void sortPrefixesByLanguage() {
+    portico::test::PostgresServer::query(
+        location_.url, "ALTER TABLE routes ALTER COLUMN prefix TYPE TEXT COLLATE \"und-x-icu\"");
+  }
 #else
   Backend() : location_{dir_.file("p.db"), ""} {}
   void setSchemaVersion(int version) {
@@ -57,6 +64,7 @@ class Backend {
   std::string name() const {
     return "sqlite";
   }
+  void sortPrefixesByLanguage() {}  // SQLite compares text byte by byte (BINARY)
 #endif
   std::unique_ptr<Store> open(Store::Access access = Store::Access::ReadWrite) {
     return portico::openStore(location_, access);
@@ -106,6 +114,7 @@ class StoreConformanceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testVerdictsAndHistory);
   CPPUNIT_TEST(testHistoryPagesAndLimit);
   CPPUNIT_TEST(testRoutesChangedSinceAndPages);
+  CPPUNIT_TEST(testRoutePagesInByteOrder);
   CPPUNIT_TEST(testSchemaVersions);
   CPPUNIT_TEST(testReadOnlyNeverWrites);
   CPPUNIT_TEST(testTwoWritersOneRoute);
@@ -307,6 +316,31 @@ class StoreConformanceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), page.size());
     CPPUNIT_ASSERT_EQUAL(std::string("/d/"), page[0].prefix);
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), page[0].targets.size());
+  }
+
+  /// Pages follow the bytes of the prefixes (SQLite's order), whatever the database's collation,
+  /// and each route brings its own targets only.
+  void testRoutePagesInByteOrder() {
+    Backend b;
+    auto store = b.open();
+    b.sortPrefixesByLanguage();
+    const std::map<std::string, std::string> targets{{"/ab/", "http://ab:1"},
+                                                     {"/a/", "http://a:1"},
+                                                     {"/a-b/", "http://a-b:1"},
+                                                     {"/B/", "http://b:1"}};
+    for (const auto& [prefix, url] : targets) store->createRoute(spec(prefix, {url}));
+    std::vector<std::string> seen;
+    std::string after;
+    for (auto page = store->loadRoutePage(after, 3); !page.empty();
+         page = store->loadRoutePage(after, 3)) {
+      for (const auto& route : page) {
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), route.targets.size());
+        CPPUNIT_ASSERT_EQUAL(targets.at(route.prefix), route.targets.front().url);
+        seen.push_back(route.prefix);
+      }
+      after = page.back().prefix;
+    }
+    CPPUNIT_ASSERT((std::vector<std::string>{"/B/", "/a-b/", "/a/", "/ab/"}) == seen);
   }
 
   void testHistoryPagesAndLimit() {

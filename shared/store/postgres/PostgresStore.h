@@ -20,7 +20,8 @@ namespace portico {
 /// of several rows run in one REPEATABLE READ READ ONLY transaction (a consistent snapshot).
 /// Leases and their expiry use the server's clock. An unreachable server is StoreUnavailable;
 /// an operation that failed on a connection idle since before a server restart is retried
-/// once on a new connection, unless its COMMIT was already sent. The writes are StoreWriter's.
+/// once on a new connection, unless its COMMIT was already sent. The reads are StoreReader's,
+/// the writes StoreWriter's.
 ///
 /// The schema version lives in portico_schema; a ReadWrite store upgrades an older schema
 /// under an advisory lock (several sidecars starting together upgrade once), a ReadOnly one
@@ -37,14 +38,6 @@ class PostgresStore final : public StoreWriter {
                          const std::vector<Migration>& migrations = embeddedPostgresMigrations());
 
   int schemaVersion() override;
-  std::int64_t revision() override;
-  std::vector<RouteRecord> loadRoutes(std::int64_t* revision = nullptr) override;
-  RouteChanges routesChangedSince(std::int64_t since) override;
-  std::vector<RouteRecord> loadRoutePage(const std::string& after, std::size_t limit,
-                                         std::int64_t* revision = nullptr) override;
-  std::optional<RouteRecord> findRoute(const std::string& prefix,
-                                       std::int64_t* revision = nullptr) override;
-  ChangePage changes(const ChangeQuery& query, std::int64_t* revision = nullptr) override;
 
   /// The channel every committed change is announced on.
   static constexpr const char* kChannel = "portico_changes";
@@ -55,6 +48,8 @@ class PostgresStore final : public StoreWriter {
   void transact(WriteKind kind, const std::function<void(SqlTransaction&)>& body) override;
   /// NOTIFY kChannel, delivered when the change commits.
   void announce(SqlTransaction& tx, std::int64_t revision) override;
+  /// A snapshot is REPEATABLE READ READ ONLY; a statement runs without a transaction.
+  void read(ReadKind kind, const std::function<void(SqlTransaction&)>& body) override;
   template <typename F>
   auto withConnection(F&& body) -> decltype(body(std::declval<PgConnection&>()));
 

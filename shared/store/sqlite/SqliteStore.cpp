@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "base/Errors.h"
 #include "store/ChangeHistory.h"
@@ -21,7 +22,7 @@ namespace {
 // the file's write lock already.
 constexpr SqlDialect kDialect{"strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
                               "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)", "",
-                              "id IN (SELECT value FROM json_each('[' || $1 || ']'))"};
+                              "id IN (SELECT value FROM json_each('[' || $1 || ']'))", ""};
 // How long a statement waits for another connection's lock before failing with StoreBusy:
 // long enough to ride out a checkpoint or an operator's short sqlite3 session, short enough
 // that an admin request answers well within a client's usual timeout.
@@ -56,10 +57,6 @@ std::unique_ptr<SqliteConnection> openReader(const std::string& path) {
   return conn;
 }
 
-std::int64_t revisionOf(SqliteConnection& conn) {
-  return conn.queryInt("SELECT value FROM revision WHERE id = 1");
-}
-
 /// Throws StoreError when this process cannot write the store: the sidecar would otherwise
 /// start, say it listens, and fail every change with a 500.
 void checkCanWrite(SqliteConnection& conn) {
@@ -82,17 +79,21 @@ void checkCanWrite(SqliteConnection& conn) {
 
 /// A transaction on one of the store's connections as the SQL written once sees it
 /// (SqlTransaction): its $N placeholders become SQLite's ?N, and each statement is prepared
-/// once per transaction (a route's targets and history rows reuse theirs).
+/// once per transaction (a route's targets and history rows reuse theirs). Without a kind,
+/// its one statement runs on its own (autocommit).
 class SqliteStore::Transaction final : public SqlTransaction {
  public:
-  Transaction(SqliteConnection& conn, SqliteTransaction::Kind kind)
-      : conn_(conn), tx_(conn, kind) {}
+  explicit Transaction(SqliteConnection& conn) : SqlTransaction(kDialect), conn_(conn) {}
+  Transaction(SqliteConnection& conn, SqliteTransaction::Kind kind) : Transaction(conn) {
+    tx_.emplace(conn, kind);
+  }
 
   SqlRows query(const std::string& sql, const SqlParams& params) override {
     SqliteStatement& st = prepare(sql, params);
     SqlRows rows;
     while (st.step()) {
       std::vector<std::string> row;
+      row.reserve(static_cast<std::size_t>(st.columns()));
       for (int col = 0; col < st.columns(); ++col) row.push_back(st.columnText(col));
       rows.add(std::move(row));
     }
@@ -111,13 +112,9 @@ class SqliteStore::Transaction final : public SqlTransaction {
     exec(sql, params);
     return sqlite3_last_insert_rowid(conn_.get());
   }
-  std::optional<RouteRecord> route(const std::string& prefix) override {
-    auto routes = loadRoutesLocked(conn_, "WHERE prefix = ?", prefix);
-    if (routes.empty()) return std::nullopt;
-    return std::move(routes.front());
+  void commit() override {
+    if (tx_) tx_->commit();
   }
-  std::vector<RouteRecord> routes() override { return loadRoutesLocked(conn_, "", ""); }
-  void commit() override { tx_.commit(); }
 
  private:
   SqliteStatement& prepare(const std::string& sql, const SqlParams& params) {
@@ -144,14 +141,14 @@ class SqliteStore::Transaction final : public SqlTransaction {
   }
 
   SqliteConnection& conn_;
-  SqliteTransaction tx_;
+  std::optional<SqliteTransaction> tx_;
   // Reset after each use, so none is running when the transaction ends.
   std::map<std::string, std::unique_ptr<SqliteStatement>> statements_;
 };
 
 SqliteStore::SqliteStore(const std::string& path, Access access,
                          const std::vector<Migration>& migrations)
-    : StoreWriter(access, kDialect) {
+    : StoreWriter(access) {
   const bool writable = access == Access::ReadWrite;
   if (writable) {
     const Poco::Path parent = Poco::Path(path).parent();
@@ -214,118 +211,20 @@ void SqliteStore::transact(WriteKind kind, const std::function<void(SqlTransacti
   body(tx);
 }
 
+void SqliteStore::read(ReadKind kind, const std::function<void(SqlTransaction&)>& body) {
+  auto reader = readers_->acquire();
+  if (kind == ReadKind::Statement) {
+    Transaction tx(*reader);
+    body(tx);
+  } else {
+    Transaction tx(*reader, SqliteTransaction::Kind::Deferred);
+    body(tx);
+  }
+}
+
 int SqliteStore::schemaVersion() {
   auto reader = readers_->acquire();
   return static_cast<int>(reader->queryInt("PRAGMA user_version"));
-}
-
-std::int64_t SqliteStore::revision() {
-  auto reader = readers_->acquire();
-  return revisionOf(*reader);
-}
-
-std::vector<RouteRecord> SqliteStore::loadRoutesLocked(SqliteConnection& conn,
-                                                       const std::string& where,
-                                                       const std::string& arg, std::size_t limit) {
-  std::vector<RouteRecord> routes;
-  {
-    SqliteStatement st(
-        conn.get(),
-        "SELECT id, prefix, balancer, health_interval_ms, health_timeout_ms, health_type, "
-        "health_path, health_fall, health_rise, slow_start_ms FROM routes " +
-            where + " ORDER BY prefix" +
-            (limit > 0 ? " LIMIT " + std::to_string(limit) : std::string()));
-    if (!where.empty()) st.bind(1, arg);
-    while (st.step()) {
-      RouteRecord r;
-      r.id = st.columnInt(0);
-      r.prefix = st.columnText(1);
-      r.balancer = parseBalancer(st.columnText(2));
-      r.health.interval = std::chrono::milliseconds(st.columnInt(3));
-      r.health.timeout = std::chrono::milliseconds(st.columnInt(4));
-      r.health.type = parseProbeType(st.columnText(5));
-      r.health.path = st.columnText(6);
-      r.health.fall = static_cast<int>(st.columnInt(7));
-      r.health.rise = static_cast<int>(st.columnInt(8));
-      r.health.slowStart = std::chrono::milliseconds(st.columnInt(9));
-      routes.push_back(std::move(r));
-    }
-  }
-  SqliteStatement st(
-      conn.get(),
-      "SELECT id, url, healthy, COALESCE(last_checked_at, ''), COALESCE(last_changed_at, ''), "
-      "COALESCE(last_error, ''), weight, state, COALESCE(serving_since, ''), "
-      "COALESCE(modified_at, ''), COALESCE((SELECT holder FROM health_leases l WHERE "
-      "l.target_id = targets.id AND l.expires_at > " +
-          std::string(kDialect.nowMs) + "), '') FROM targets WHERE route_id = ? ORDER BY id");
-  for (auto& r : routes) {
-    st.bind(1, r.id);
-    while (st.step()) {
-      TargetRecord t;
-      t.id = st.columnInt(0);
-      t.url = st.columnText(1);
-      t.healthy = st.columnInt(2) != 0;
-      t.lastCheckedAt = st.columnText(3);
-      t.lastChangedAt = st.columnText(4);
-      t.lastError = st.columnText(5);
-      t.weight = static_cast<int>(st.columnInt(6));
-      t.state = parseServingState(st.columnText(7));
-      t.servingSince = st.columnText(8);
-      t.modifiedAt = st.columnText(9);
-      t.checkedBy = st.columnText(10);
-      r.targets.push_back(std::move(t));
-    }
-    st.reset();
-  }
-  return routes;
-}
-
-std::vector<RouteRecord> SqliteStore::loadRoutes(std::int64_t* revision) {
-  auto reader = readers_->acquire();
-  SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
-  auto routes = loadRoutesLocked(*reader, "", "");
-  if (revision) *revision = revisionOf(*reader);
-  tx.commit();
-  return routes;
-}
-
-std::optional<RouteRecord> SqliteStore::findRoute(const std::string& prefix,
-                                                  std::int64_t* revision) {
-  auto reader = readers_->acquire();
-  SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
-  auto routes = loadRoutesLocked(*reader, "WHERE prefix = ?", prefix);
-  if (revision) *revision = revisionOf(*reader);
-  tx.commit();
-  if (routes.empty()) return std::nullopt;
-  return std::move(routes.front());
-}
-
-RouteChanges SqliteStore::routesChangedSince(std::int64_t since) {
-  auto reader = readers_->acquire();
-  Transaction tx(*reader, SqliteTransaction::Kind::Deferred);
-  auto changes = readRouteChanges(tx, since);
-  tx.commit();
-  return changes;
-}
-
-std::vector<RouteRecord> SqliteStore::loadRoutePage(const std::string& after, std::size_t limit,
-                                                    std::int64_t* revision) {
-  auto reader = readers_->acquire();
-  SqliteTransaction tx(*reader, SqliteTransaction::Kind::Deferred);
-  auto routes = loadRoutesLocked(*reader, "WHERE prefix > ?", after, limit);
-  if (revision) *revision = revisionOf(*reader);
-  tx.commit();
-  return routes;
-}
-
-ChangePage SqliteStore::changes(const ChangeQuery& query, std::int64_t* revision) {
-  auto reader = readers_->acquire();
-  Transaction tx(*reader, SqliteTransaction::Kind::Deferred);
-  const std::int64_t current = revisionOf(*reader);
-  auto page = readChanges(tx, query, current);
-  if (revision) *revision = current;
-  tx.commit();
-  return page;
 }
 
 }  // namespace portico

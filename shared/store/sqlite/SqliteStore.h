@@ -21,8 +21,9 @@ class ConnectionPool;
 /// one connection under a process-wide mutex and SQLite's write lock (BEGIN IMMEDIATE), so
 /// several processes may share the file; reads run on connections of their own
 /// (query-only, lent from a pool): they see the last committed state and never wait for a write,
-/// this process's or another's. The writes are StoreWriter's. A ReadWrite store checks at opening
-/// that it can write (StoreError otherwise). Leases use the clock of the machine the file is on.
+/// this process's or another's. The reads are StoreReader's, the writes StoreWriter's. A
+/// ReadWrite store checks at opening that it can write (StoreError otherwise). Leases use the
+/// clock of the machine the file is on.
 class SqliteStore final : public StoreWriter {
  public:
   explicit SqliteStore(const std::string& path, Access access = Access::ReadWrite,
@@ -36,24 +37,14 @@ class SqliteStore final : public StoreWriter {
                          const std::vector<Migration>& migrations = embeddedMigrations());
 
   int schemaVersion() override;
-  std::int64_t revision() override;
-  std::vector<RouteRecord> loadRoutes(std::int64_t* revision = nullptr) override;
-  std::optional<RouteRecord> findRoute(const std::string& prefix,
-                                       std::int64_t* revision = nullptr) override;
-  ChangePage changes(const ChangeQuery& query, std::int64_t* revision = nullptr) override;
-  RouteChanges routesChangedSince(std::int64_t since) override;
-  std::vector<RouteRecord> loadRoutePage(const std::string& after, std::size_t limit,
-                                         std::int64_t* revision = nullptr) override;
 
  private:
   class Transaction;
 
   void transact(WriteKind kind, const std::function<void(SqlTransaction&)>& body) override;
-  /// Every route matching `where` (a WHERE clause with one parameter, or "") with its targets,
-  /// in prefix order (the first `limit` when given), read on `conn` (the writer's, inside a
-  /// write, or a reader's).
-  static std::vector<RouteRecord> loadRoutesLocked(SqliteConnection& conn, const std::string& where,
-                                                   const std::string& arg, std::size_t limit = 0);
+  /// On a reader of the pool: a snapshot is a deferred transaction, which takes no lock a
+  /// write waits for.
+  void read(ReadKind kind, const std::function<void(SqlTransaction&)>& body) override;
 
   std::mutex mutex_;  // one connection; SQLite transactions must not interleave across threads
   std::unique_ptr<SqliteConnection> conn_;
