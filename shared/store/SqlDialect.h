@@ -2,7 +2,7 @@
 
 namespace portico {
 
-/// What the SQL written once for both databases (StoreWriter, RouteTable) must say differently
+/// What the SQL written once for both databases (StoreWriter, RouteReads) must say differently
 /// on each: SQL fragments, spliced into its statements. Placeholders ($1 vs ?1) and the ids of
 /// inserted rows (RETURNING vs last_insert_rowid) are the transaction adapter's (SqlTransaction).
 struct SqlDialect {

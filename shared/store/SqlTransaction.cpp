@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "base/Errors.h"
-#include "store/RouteTable.h"
+#include "store/RouteReads.h"
 
 namespace portico {
 

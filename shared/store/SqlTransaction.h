@@ -34,7 +34,7 @@ class SqlRows {
 };
 
 /// One open transaction of a store, as the SQL written once for both databases (StoreWriter,
-/// StoreReader, ChangeHistory, RouteTable) sees it. Statements number their parameters $1, $2,
+/// StoreReader, ChangeHistory, RouteReads) sees it. Statements number their parameters $1, $2,
 /// ... whatever the database; the adapter translates, and says what the database's SQL spells
 /// differently (dialect). Errors are the store's (StoreError, StoreBusy, StoreUnavailable).
 /// Rolled back when it ends without commit().
@@ -54,7 +54,7 @@ class SqlTransaction {
   virtual void commit() = 0;
 
   const SqlDialect& dialect() const { return dialect_; }
-  /// The route with `prefix` and its targets as this transaction sees them (RouteTable).
+  /// The route with `prefix` and its targets as this transaction sees them (RouteReads).
   std::optional<RouteRecord> route(const std::string& prefix);
   /// Every route with its targets, in prefix order.
   std::vector<RouteRecord> routes();

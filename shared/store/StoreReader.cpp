@@ -1,7 +1,7 @@
 #include "store/StoreReader.h"
 
 #include "store/ChangeHistory.h"
-#include "store/RouteTable.h"
+#include "store/RouteReads.h"
 #include "store/SqlTransaction.h"
 
 namespace portico {

@@ -14,7 +14,7 @@ namespace portico {
 
 class SqlTransaction;
 
-/// The reads of a Store, written once in SQL both databases run (RouteTable, ChangeHistory):
+/// The reads of a Store, written once in SQL both databases run (RouteReads, ChangeHistory):
 /// the revision, the routes with their targets, a page of them, one route, the history and
 /// the routes changed since a revision. SqliteStore and PostgresStore implement `read`: where a
 /// read runs and how it is isolated on their database. A read of several rows sees one

@@ -329,10 +329,10 @@ bool StoreWriter::recordVerdict(std::int64_t targetId, bool healthy, const std::
         "JOIN routes r ON r.id = t.route_id WHERE t.id = $1",
         {targetId});
     if (found.empty()) return false;
-    const std::string url = found.text(0, 0);
-    const std::string prefix = found.text(0, 1);
+    const std::string& url = found.text(0, 0);
+    const std::string& prefix = found.text(0, 1);
     const bool wasHealthy = found.integer(0, 2) != 0;
-    const std::string previousError = found.text(0, 3);
+    const std::string& previousError = found.text(0, 3);
     if (wasHealthy == healthy || parseServingState(found.text(0, 4)) == ServingState::Disabled)
       return false;
     tx.exec(

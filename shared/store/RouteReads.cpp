@@ -1,4 +1,4 @@
-#include "store/RouteTable.h"
+#include "store/RouteReads.h"
 
 #include <chrono>
 #include <cstdint>
