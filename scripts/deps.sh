@@ -65,7 +65,9 @@ portico_build() {
   dir=$(portico_build_dir)
   # Sanitizer reports need symbols; optimised code keeps the instrumented suite quick enough.
   [ -n "${SANITIZE:-}" ] && type=RelWithDebInfo
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=$type -DPORTICO_SANITIZE="${SANITIZE:-}" >/dev/null
+  # compile_commands.json: scripts/tidy.sh reads it.
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=$type -DPORTICO_SANITIZE="${SANITIZE:-}" \
+    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
   cmake --build "$dir" -j2
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test (unit, end-to-end, fuzz) through CTest.
+# Installs what is missing, builds, and runs every test (unit, end-to-end, fuzz) through CTest;
+# the whole run (no arguments) first holds the sources to scripts/tidy.sh (clang-tidy).
 # Extra arguments go to ctest, e.g. scripts/test.sh -L unit   or   scripts/test.sh -R store
 # SANITIZE=address (ASan+UBSan) or SANITIZE=thread (TSan) builds and tests an instrumented copy
 # in build-asan/ or build-tsan/; a sanitizer report fails the test it happens in.
@@ -15,4 +16,8 @@ supp="$PWD/tests/sanitizers"
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp:${TSAN_OPTIONS:-}"
+# The whole run (no ctest arguments) also holds the sources to clang-tidy's checks (about 2 min).
+if [ $# -eq 0 ] && [ -z "${SANITIZE:-}" ]; then
+  BUILD_DIR="$dir" scripts/tidy.sh
+fi
 ctest --test-dir "$dir" --output-on-failure --timeout 600 "$@"
