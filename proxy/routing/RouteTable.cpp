@@ -100,7 +100,9 @@ Candidate candidateOf(std::shared_ptr<TargetState> state, const TargetRecord& t,
 std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* before,
                                         std::size_t slot, const Building& b) {
   auto route = std::make_shared<Route>();
+  route->host = record.host;
   route->prefix = record.prefix;
+  route->policies = record.policies;
   route->balancer = record.balancer;
   route->slowStart = record.health.slowStart;
   route->slot = slot;

@@ -19,8 +19,10 @@ namespace portico {
 /// state, and the balancer over those that may get new requests. Immutable once built (runtime
 /// state lives in TargetState; each event loop's pick state in its PickStates, at `slot`).
 struct Route {
+  std::string host;    // "" for any host
   std::string prefix;  // normalised, ends with '/'
   BalancerKind balancer{BalancerKind::RoundRobin};
+  RoutePolicies policies;
   std::chrono::milliseconds slowStart{0};
   /// Where each loop keeps this route's PickState: stable for a prefix across snapshots, and
   /// unique within one.

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "model/RoutePolicies.h"
+
 namespace portico {
 
 /// How a route spreads requests over its healthy targets.
@@ -83,20 +85,25 @@ struct TargetUpdate {
   std::optional<ServingState> state;
 };
 
-/// A route as stored: a normalised prefix, its balancer, health settings and targets.
+/// A route as stored: its host ("" for any host) and normalised prefix, its balancer, health
+/// settings, policies and targets.
 struct RouteRecord {
   std::int64_t id{};
+  std::string host;
   std::string prefix;
   BalancerKind balancer{BalancerKind::RoundRobin};
   HealthSpec health;
+  RoutePolicies policies;
   std::vector<TargetRecord> targets;  // ordered by id (insertion order)
 };
 
 /// A route to create: from the configuration seed or from the admin API.
 struct RouteSpec {
+  std::string host;    // "" for any host
   std::string prefix;  // normalised
   BalancerKind balancer{BalancerKind::RoundRobin};
   HealthSpec health;
+  RoutePolicies policies;
   std::vector<TargetSpec> targets;  // canonical target URLs with their weights
 };
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/Model.h"
@@ -46,7 +47,12 @@ class ChangeLog {
 
   // The JSON the rows hold for a target and a route.
   static Poco::JSON::Object::Ptr targetJson(const TargetRecord& target);
-  static Poco::JSON::Object::Ptr routeJson(const std::string& balancer, const HealthSpec& health);
+  static Poco::JSON::Object::Ptr routeJson(BalancerKind balancer, const HealthSpec& health,
+                                           const RoutePolicies& policies);
+  /// The route fields (routeJson's) whose values differ between `before` and `after`, as they
+  /// were and as they are: a route.update row's before/after. Both empty when nothing differs.
+  static std::pair<Poco::JSON::Object::Ptr, Poco::JSON::Object::Ptr> routeDifference(
+      const RouteRecord& before, const RouteRecord& after);
 
  private:
   WriteContext who_;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 
+#include "base/Errors.h"
 #include "store/SqlTransaction.h"
 
 namespace portico {
@@ -11,7 +12,7 @@ namespace {
 
 constexpr const char* kRouteColumns =
     "SELECT id, prefix, balancer, health_interval_ms, health_timeout_ms, health_type, "
-    "health_path, health_fall, health_rise, slow_start_ms FROM routes ";
+    "health_path, health_fall, health_rise, slow_start_ms, host, policies FROM routes ";
 
 std::string targetColumns(const SqlDialect& dialect) {
   return std::string(
@@ -35,6 +36,13 @@ RouteRecord routeOf(const SqlRows& r, std::size_t i) {
   route.health.fall = static_cast<int>(r.integer(i, 7));
   route.health.rise = static_cast<int>(r.integer(i, 8));
   route.health.slowStart = std::chrono::milliseconds(r.integer(i, 9));
+  route.host = r.text(i, 10);
+  try {
+    route.policies = parseStoredPolicies(r.text(i, 11));
+  } catch (const InvalidInput& e) {
+    throw StoreError("route " + route.host + route.prefix +
+                     " has policies this version cannot read (" + e.what() + ")");
+  }
   return route;
 }
 

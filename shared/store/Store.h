@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,14 @@ class Store {
   /// Throws NotFound when the prefix is absent.
   virtual void deleteRoute(const std::string& prefix, const WriteContext& who = {},
                            std::int64_t* revision = nullptr) = 0;
+  /// Changes a route's balancer, health settings or policies in one transaction: `change` is
+  /// given the route as stored (it may throw InvalidInput, and nothing is written) and what it
+  /// leaves different becomes one revision and one `route.update` history row holding the
+  /// changed fields before and after. Returns the route as stored after. Throws NotFound.
+  virtual RouteRecord updateRoute(const std::string& prefix,
+                                  const std::function<void(RouteRecord&)>& change,
+                                  const WriteContext& who = {},
+                                  std::int64_t* revision = nullptr) = 0;
   /// Adds targets not yet on the route (others skipped, their weight untouched) and, when given,
   /// replaces the route's health settings. Returns how many targets were added. Throws NotFound.
   virtual int addTargets(const std::string& prefix, const std::vector<TargetSpec>& targets,

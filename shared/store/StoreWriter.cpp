@@ -88,13 +88,15 @@ class StoreWriter::Change {
   void insertRoute(const RouteSpec& spec) {
     SqlParams params{spec.prefix, toString(spec.balancer)};
     for (auto& p : healthParams(spec.health)) params.push_back(std::move(p));
+    params.emplace_back(spec.host);
+    params.emplace_back(storedPolicies(spec.policies));
     const std::int64_t id = tx_.insert(
         "INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms, "
-        "health_type, health_path, health_fall, health_rise, slow_start_ms) VALUES "
-        "($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "health_type, health_path, health_fall, health_rise, slow_start_ms, host, policies) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         params);
     log_.add("route.create", spec.prefix, "", nullptr,
-             ChangeLog::routeJson(toString(spec.balancer), spec.health));
+             ChangeLog::routeJson(spec.balancer, spec.health, spec.policies));
     insertTargets(id, spec.prefix, spec.targets);
   }
 
@@ -199,9 +201,38 @@ void StoreWriter::deleteRoute(const std::string& prefix, const WriteContext& who
     for (const auto& t : route.targets)
       c.log().add("target.remove", prefix, t.url, ChangeLog::targetJson(t), nullptr);
     c.log().add("route.delete", prefix, "",
-                ChangeLog::routeJson(toString(route.balancer), route.health), nullptr);
+                ChangeLog::routeJson(route.balancer, route.health, route.policies), nullptr);
     const auto after = c.commit();
     if (revision) *revision = after;
+  });
+}
+
+RouteRecord StoreWriter::updateRoute(const std::string& prefix,
+                                     const std::function<void(RouteRecord&)>& change,
+                                     const WriteContext& who, std::int64_t* revision) {
+  requireWritable();
+  return timed(WriteKind::Change, [&](SqlTransaction& tx) {
+    Change c(*this, tx, who);
+    const RouteRecord before = requireRoute(tx, prefix);
+    RouteRecord after = before;
+    change(after);
+    after.health.validate();
+    const auto [was, is] = ChangeLog::routeDifference(before, after);
+    if (is->size() > 0) {
+      auto params = healthParams(after.health);
+      params.emplace_back(toString(after.balancer));
+      params.emplace_back(storedPolicies(after.policies));
+      params.emplace_back(before.id);
+      tx.exec(
+          "UPDATE routes SET health_interval_ms = $1, health_timeout_ms = $2, health_type = $3, "
+          "health_path = $4, health_fall = $5, health_rise = $6, slow_start_ms = $7, "
+          "balancer = $8, policies = $9 WHERE id = $10",
+          params);
+      c.log().add("route.update", prefix, "", was, is);
+    }
+    const auto committed = c.commit();
+    if (revision) *revision = committed;
+    return requireRoute(tx, prefix);
   });
 }
 

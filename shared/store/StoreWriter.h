@@ -32,6 +32,9 @@ class StoreWriter : public StoreReader {
                           std::int64_t* revision = nullptr) override;
   void deleteRoute(const std::string& prefix, const WriteContext& who = {},
                    std::int64_t* revision = nullptr) override;
+  RouteRecord updateRoute(const std::string& prefix,
+                          const std::function<void(RouteRecord&)>& change,
+                          const WriteContext& who = {}, std::int64_t* revision = nullptr) override;
   int addTargets(const std::string& prefix, const std::vector<TargetSpec>& targets,
                  const std::optional<HealthSpec>& health = std::nullopt,
                  const WriteContext& who = {}, std::int64_t* revision = nullptr) override;

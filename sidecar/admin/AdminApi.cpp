@@ -14,6 +14,8 @@
 #include "base/Errors.h"
 #include "base/Log.h"
 #include "base/Utf8.h"
+#include "model/JsonFields.h"
+#include "model/ModelJson.h"
 #include "store/Store.h"
 
 namespace portico {
@@ -176,6 +178,7 @@ const std::vector<AdminApi::Endpoint>& AdminApi::endpoints() {
       {"/routes", "GET", &AdminApi::listRoutes},
       {"/routes", "POST", &AdminApi::createRoute},
       {"/routes", "DELETE", &AdminApi::deleteRoute},
+      {"/routes", "PATCH", &AdminApi::patchRoute},
   };
   return table;
 }
@@ -426,12 +429,15 @@ AdminResponse AdminApi::listRoutes(const AdminRequest& request) {
 
 AdminResponse AdminApi::createRoute(const AdminRequest& request) {
   const auto body = parseJsonObject(request.body);
-  rejectUnknownFields(*body, {"prefixPath", "targets", "balancer", "healthCheck"});
+  std::set<std::string> known{"prefixPath", "targets", "balancer", "healthCheck"};
+  known.insert(routePolicyFields().begin(), routePolicyFields().end());
+  rejectUnknownFields(*body, known);
   RouteSpec spec;
   spec.prefix = readPrefixField(*body);
   spec.targets = readTargetSpecsField(*body, false);
   spec.balancer = readBalancerField(*body);
   spec.health = readHealthCheckField(*body, healthDefaults_).value_or(healthDefaults_);
+  readRoutePolicies(*body, spec.policies);
   const auto who = writer(request);
 
   std::lock_guard<std::mutex> lock(writeMutex_);
@@ -466,6 +472,46 @@ AdminResponse AdminApi::deleteRoute(const AdminRequest& request) {
   const int targets = route ? static_cast<int>(route->targets.size()) : 0;
   logLine("deleted route " + prefix + " with " + plural(targets, "target"));
   return messageAnswer("deleted route " + prefix, revision);
+}
+
+AdminResponse AdminApi::patchRoute(const AdminRequest& request) {
+  const auto params = queryParams(request, {"prefixPath"});
+  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto body = parseJsonObject(request.body);
+  std::set<std::string> known{"balancer", "healthCheck"};
+  known.insert(routePolicyFields().begin(), routePolicyFields().end());
+  rejectUnknownFields(*body, known);
+  bool any = false;
+  for (const auto& field : known) any = any || present(*body, field);
+  if (!any)
+    throw ApiError(400, "nothing to change: give balancer, healthCheck or a route policy field");
+  const auto who = writer(request);
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  std::int64_t revision = -1;
+  RouteRecord before;
+  RouteRecord after;
+  try {
+    // Applied to the route as the write transaction reads it, so a concurrent change of
+    // another field is never undone.
+    after = store_.updateRoute(
+        prefix,
+        [&](RouteRecord& route) {
+          before = route;
+          if (present(*body, "balancer")) route.balancer = readBalancerField(*body);
+          if (auto health = readHealthCheckField(*body, route.health)) route.health = *health;
+          readRoutePolicies(*body, route.policies);
+        },
+        who, &revision);
+  } catch (const NotFound&) {
+    throw routeNotFound(prefix);
+  }
+  written();
+  const auto [was, is] = ChangeLog::routeDifference(before, after);
+  logLine("route " + prefix + ": " +
+          (is->size() == 0 ? std::string("unchanged") : toJsonText(was) + " -> " + toJsonText(is)) +
+          " (by " + request.client + ")");
+  return jsonAnswer(200, routeJson(after), revision);
 }
 
 }  // namespace portico

@@ -93,6 +93,7 @@ class AdminApi {
   AdminResponse listRoutes(const AdminRequest& request);
   AdminResponse createRoute(const AdminRequest& request);
   AdminResponse deleteRoute(const AdminRequest& request);
+  AdminResponse patchRoute(const AdminRequest& request);
   AdminResponse patchTarget(const AdminRequest& request);
   AdminResponse listChanges(const AdminRequest& request);
   static WriteContext writer(const AdminRequest& request);

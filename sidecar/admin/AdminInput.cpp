@@ -10,6 +10,7 @@
 #include "base/Duration.h"
 #include "base/Errors.h"
 #include "base/Utf8.h"
+#include "model/JsonFields.h"
 #include "model/Normalize.h"
 
 namespace portico {
@@ -23,49 +24,11 @@ ApiError badRequest(const std::string& message) {
 }
 
 ApiError invalidField(const std::string& field, const std::string& why) {
-  return badRequest("invalid field '" + field + "': " + why);
-}
-
-/// Null counts as absent: `"healthCheck": null` is the same as leaving it out.
-bool present(const Object& object, const std::string& name) {
-  return object.has(name) && !object.isNull(name);
-}
-
-std::string stringField(const Object& object, const std::string& name, const std::string& field) {
-  const Var v = object.get(name);
-  if (!v.isString()) throw invalidField(field, "must be a string");
-  return v.extract<std::string>();
-}
-
-// A week, as parseDuration allows; also keeps nanosecond numbers far from overflow.
-constexpr double kMaxDurationMs = 7 * 24 * 3600000.0;
-
-std::chrono::milliseconds durationField(const Object& object, const std::string& name,
-                                        const std::string& field) {
-  const Var v = object.get(name);
-  if (v.isString()) {
-    try {
-      return parseDuration(v.extract<std::string>());
-    } catch (const InvalidInput& e) {
-      throw invalidField(field, e.what());
-    }
-  }
-  if (v.isNumeric() && !v.isBoolean()) {
-    // Go clients marshal time.Duration as an integer count of nanoseconds.
-    const double ms = v.convert<double>() / 1e6;
-    if (!std::isfinite(ms) || ms < 0) throw invalidField(field, "must not be negative");
-    if (ms > kMaxDurationMs) throw invalidField(field, "longer than a week");
-    return std::chrono::milliseconds(std::llround(ms));
-  }
-  throw invalidField(field, "must be a duration string like \"5s\" or a number of nanoseconds");
+  return badRequest(invalidFieldMessage(field, why));
 }
 
 int countField(const Object& object, const std::string& name, const std::string& field) {
-  const Var v = object.get(name);
-  if (v.isBoolean() || !v.isInteger()) throw invalidField(field, "must be an integer");
-  const double n = v.convert<double>();
-  if (n < 1 || n > 1000) throw invalidField(field, "must be between 1 and 1000");
-  return static_cast<int>(n);
+  return static_cast<int>(integerField(object, name, field, 1, 1000));
 }
 
 }  // namespace
@@ -85,9 +48,7 @@ Object::Ptr parseJsonObject(const std::string& body) {
 
 void rejectUnknownFields(const Object& object, const std::set<std::string>& known,
                          const std::string& where) {
-  for (const auto& [name, value] : object) {
-    if (!known.count(name)) throw badRequest("unknown field '" + where + printable(name, 64) + "'");
-  }
+  requireKnownFields(object, known, where);
 }
 
 std::string normalizePrefixValue(const std::string& value, const std::string& field) {

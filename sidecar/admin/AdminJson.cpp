@@ -34,8 +34,10 @@ Poco::JSON::Object::Ptr targetJson(const TargetRecord& target) {
 Poco::JSON::Object::Ptr routeJson(const RouteRecord& route) {
   auto o = jsonObject();
   o->set("prefixPath", route.prefix);
+  o->set("host", route.host);
   o->set("balancer", toString(route.balancer));
   o->set("healthCheck", healthCheckJson(route.health));
+  writeRoutePolicies(route.policies, *o);
   auto targets = Poco::makeShared<Poco::JSON::Array>();
   for (const auto& t : route.targets) targets->add(targetJson(t));
   o->set("targets", targets);

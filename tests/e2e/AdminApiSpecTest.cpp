@@ -193,6 +193,19 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     expect(401, api.call("PATCH", "/endpoints", one, "{\"weight\":5}", false));
     expect(413, api.call("PATCH", "/endpoints", one, tooBig));
 
+    // PATCH /endpoints/routes: a route's balancer, health check or policies.
+    const std::string route = "/endpoints/routes?prefixPath=/weighted/";
+    expect(200, api.call("PATCH", "/endpoints/routes", route, "{\"balancer\":\"least_conn\"}"));
+    expect(200, conditional("PATCH", "/endpoints/routes", route,
+                            "{\"healthCheck\":{\"path\":\"/up\"}}"));
+    expect(400, api.call("PATCH", "/endpoints/routes", route, "{\"balancer\":\"random\"}"));
+    expect(404, api.call("PATCH", "/endpoints/routes", "/endpoints/routes?prefixPath=/nope/",
+                         "{\"balancer\":\"ip_hash\"}"));
+    expect(401, api.call("PATCH", "/endpoints/routes", route, "{\"balancer\":\"ip_hash\"}", false));
+    expect(412, api.call("PATCH", "/endpoints/routes", route, "{\"balancer\":\"ip_hash\"}", true,
+                         10s, stale));
+    expect(413, api.call("PATCH", "/endpoints/routes", route, tooBig));
+
     // GET /endpoints/changes: the history, paged and filtered.
     expect(200, api.call("GET", "/endpoints/changes", "/endpoints/changes"));
     expect(200, api.call("GET", "/endpoints/changes",
@@ -208,27 +221,30 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     expect(405, api.call("POST", "/metrics", "/metrics", "{}"));
 
     // 503: another connection holds the store's write lock past the busy timeout (5 s). The
-    // API serialises its writes, so the five requests take their turns: about 25 s (the health
+    // API serialises its writes, so the six requests take their turns: about 30 s (the health
     // checker's own writes give up sooner and do not stretch it much).
     expect(201, api.call("POST", "/endpoints/routes", "/endpoints/routes",
                          "{\"prefixPath\":\"/gone/\",\"targets\":[\"" + t1 + "\"]}"));
     {
       ExternalWriteLock holder(sidecar.db());
       std::vector<std::thread> writers;
-      std::vector<HttpResult> busy(5);
+      std::vector<HttpResult> busy(6);
       const std::vector<std::tuple<std::string, std::string, std::string>> requests{
           {"POST", "/endpoints/add", "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t2 + "\"]}"},
           {"POST", "/endpoints/remove", "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t1 + "\"]}"},
           {"POST", "/endpoints/routes", "{\"prefixPath\":\"/new/\"}"},
           {"DELETE", "/endpoints/routes", ""},
-          {"PATCH", "/endpoints", "{\"weight\":20}"}};
+          {"PATCH", "/endpoints", "{\"weight\":20}"},
+          {"PATCH", "/endpoints/routes", "{\"balancer\":\"ip_hash\"}"}};
       for (std::size_t i = 0; i < requests.size(); ++i) {
         writers.emplace_back([&, i] {
           const auto& [method, path, body] = requests[i];
           const std::string target = method == "DELETE"  ? path + "?prefixPath=/gone/"
                                      : method == "PATCH" ? one
                                                          : path;
-          busy[i] = api.call(method, path, target, body, true, 60s);
+          busy[i] = api.call(method, path,
+                             path == "/endpoints/routes" && method == "PATCH" ? route : target,
+                             body, true, 60s);
         });
       }
       for (auto& w : writers) w.join();

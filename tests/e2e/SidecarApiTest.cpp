@@ -331,7 +331,7 @@ class SidecarApiTest : public CppUnit::TestFixture {
 
     // 405 with the methods the path allows.
     const std::vector<std::pair<std::pair<std::string, std::string>, std::string>> wrong = {
-        {{"PUT", "/endpoints/routes"}, "GET, HEAD, POST, DELETE"},
+        {{"PUT", "/endpoints/routes"}, "GET, HEAD, POST, DELETE, PATCH"},
         {{"GET", "/endpoints/add"}, "POST"},
         {{"DELETE", "/endpoints/remove"}, "POST"},
         {{"POST", "/endpoints/list?prefixPath=/api/"}, "GET, HEAD"},

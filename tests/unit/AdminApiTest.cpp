@@ -35,6 +35,7 @@ class AdminApiTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testBusyStoreIs503);
   CPPUNIT_TEST(testTargetsWithWeights);
   CPPUNIT_TEST(testPatchTarget);
+  CPPUNIT_TEST(testPatchRoute);
   CPPUNIT_TEST(testSlowStartField);
   CPPUNIT_TEST(testEveryAnswerCarriesItsRevision);
   CPPUNIT_TEST(testIfMatch);
@@ -195,9 +196,9 @@ class AdminApiTest : public CppUnit::TestFixture {
         200, call("GET", "/endpoints/", "", {{"prefixPath", "a"}, {"target", "HTTP://H/"}}).status);
     auto r = call("GET", "/endpoints/list", "", {{"prefixPath", "/a/"}, {"prefixPath", "/b/"}});
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 400, r.status);
-    r = call("PATCH", "/endpoints/routes");
+    r = call("PUT", "/endpoints/routes");
     CPPUNIT_ASSERT_EQUAL(405, r.status);
-    CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD, POST, DELETE"), r.allow);
+    CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD, POST, DELETE, PATCH"), r.allow);
     CPPUNIT_ASSERT_EQUAL(404, call("GET", "/endpointsx/list").status);
     CPPUNIT_ASSERT_EQUAL(404, call("GET", "/other/endpoints/list").status);
   }
@@ -257,6 +258,55 @@ class AdminApiTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_MESSAGE(targets + " -> " + r.body, contains(r.body, "'" + field));
     }
     CPPUNIT_ASSERT_EQUAL(before, sqlite(dir_->file("p.db"), "SELECT * FROM targets"));
+  }
+
+  void testPatchRoute() {
+    CPPUNIT_ASSERT_EQUAL(
+        201, call("POST", "/endpoints/routes", R"({"prefixPath":"/a/","targets":["http://h:1"]})")
+                 .status);
+    const std::vector<std::pair<std::string, std::string>> at = {{"prefixPath", "a"}};
+    const std::string db = dir_->file("p.db");
+    auto r = call("PATCH", "/endpoints/routes", R"({"balancer":"least_conn",
+        "healthCheck":{"type":"http","path":"/up"}})",
+                  at);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    CPPUNIT_ASSERT_MESSAGE(
+        r.body, contains(r.body, R"("prefixPath":"/a/","host":"","balancer":"least_conn")"));
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"("type":"http","path":"/up")"));
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, R"("targets":[{"target":"http://h:1")"));
+    // One history row holds the fields that changed, before and after; the rest keep theirs.
+    CPPUNIT_ASSERT_EQUAL(
+        std::string(
+            "route.update|/a/|{\"balancer\":\"round_robin\",\"healthCheck\":{\"interval\":\"5s\","
+            "\"timeout\":\"3s\",\"type\":\"tcp\",\"path\":\"/\",\"fall\":1,\"rise\":1,"
+            "\"slowStart\":\"0ms\"}}|{\"balancer\":\"least_conn\",\"healthCheck\":{\"interval\":"
+            "\"5s\",\"timeout\":\"3s\",\"type\":\"http\",\"path\":\"/up\",\"fall\":1,\"rise\":1,"
+            "\"slowStart\":\"0ms\"}}"),
+        sqlite(db,
+               "SELECT action, route, before, after FROM changes WHERE action = 'route.update'"));
+    const std::string revision = sqlite(db, "SELECT value FROM revision");
+    // The same values again change nothing: no revision, no row.
+    r = call("PATCH", "/endpoints/routes", R"({"balancer":"least_conn"})", at);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    CPPUNIT_ASSERT_EQUAL(revision, sqlite(db, "SELECT value FROM revision"));
+    const std::vector<
+        std::tuple<std::string, std::vector<std::pair<std::string, std::string>>, int, std::string>>
+        bad = {
+            {R"({})", at, 400, "nothing to change"},
+            {R"({"balancer":null})", at, 400, "nothing to change"},
+            {R"({"balancer":"random"})", at, 400, "'balancer'"},
+            {R"({"healthCheck":{"fall":0}})", at, 400, "'healthCheck.fall'"},
+            {R"({"prefixPath":"/b/"})", at, 400, "unknown field 'prefixPath'"},
+            {R"({"targets":[]})", at, 400, "unknown field 'targets'"},
+            {R"({"balancer":"ip_hash"})", {}, 400, "'prefixPath'"},
+            {R"({"balancer":"ip_hash"})", {{"prefixPath", "/b/"}}, 404, "/b/"},
+        };
+    for (const auto& [body, query, status, error] : bad) {
+      r = call("PATCH", "/endpoints/routes", body, query);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(body + " -> " + r.body, status, r.status);
+      CPPUNIT_ASSERT_MESSAGE(body + " -> " + r.body, contains(r.body, error));
+    }
+    CPPUNIT_ASSERT_EQUAL(revision, sqlite(db, "SELECT value FROM revision"));
   }
 
   void testPatchTarget() {

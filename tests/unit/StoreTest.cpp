@@ -128,10 +128,19 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(routes[0].health.slowStart == 0ms);
     // A route that existed before config seeding was tracked counts as seeded.
     CPPUNIT_ASSERT_EQUAL(std::string("/old/"), sqlite(db, "SELECT prefix FROM config_seeds"));
+    // Routes stored before routes had hosts serve any host; their targets still point home
+    // after the table was rebuilt, and no policy differs from today's behaviour.
+    CPPUNIT_ASSERT_EQUAL(std::string(""), routes[0].host);
+    CPPUNIT_ASSERT(routes[0].policies == portico::RoutePolicies{});
+    CPPUNIT_ASSERT_EQUAL(std::string("0"),
+                         sqlite(db, "SELECT count(*) FROM pragma_foreign_key_check"));
     // The history starts empty; an unhealthy target has no serving time to ramp from.
     CPPUNIT_ASSERT_EQUAL(std::string("0"), sqlite(db, "SELECT count(*) FROM changes"));
     CPPUNIT_ASSERT(routes[0].targets[0].servingSince.empty());
     CPPUNIT_ASSERT(!routes[0].targets[0].modifiedAt.empty());
+    // Foreign keys are back on once the migrations ran: a delete still cascades.
+    store.deleteRoute("/old/");
+    CPPUNIT_ASSERT_EQUAL(std::string("0"), sqlite(db, "SELECT count(*) FROM targets"));
   }
 
   void testRefusesNewerStore() {

@@ -1,0 +1,47 @@
+#include "model/RoutePolicies.h"
+
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
+
+#include "base/Errors.h"
+#include "model/JsonFields.h"
+#include "model/ModelJson.h"
+
+namespace portico {
+
+const std::set<std::string>& routePolicyFields() {
+  static const std::set<std::string> fields = [] {
+    std::set<std::string> all;
+    return all;
+  }();
+  return fields;
+}
+
+void readRoutePolicies(const Poco::JSON::Object& /*body*/, RoutePolicies& /*policies*/) {}
+
+void writeRoutePolicies(const RoutePolicies& /*policies*/, Poco::JSON::Object& /*out*/) {}
+
+std::string storedPolicies(const RoutePolicies& policies) {
+  auto o = jsonObject();
+  writeRoutePolicies(policies, *o);
+  return toJsonText(o);
+}
+
+RoutePolicies parseStoredPolicies(const std::string& text) {
+  Poco::Dynamic::Var parsed;
+  try {
+    Poco::JSON::Parser parser(Poco::makeShared<Poco::JSON::ParseHandler>(true));
+    parsed = parser.parse(text);
+  } catch (const Poco::Exception& e) {
+    throw InvalidInput("route policies are not JSON: " + e.displayText());
+  }
+  if (parsed.type() != typeid(Poco::JSON::Object::Ptr))
+    throw InvalidInput("route policies must be a JSON object");
+  const auto object = parsed.extract<Poco::JSON::Object::Ptr>();
+  requireKnownFields(*object, routePolicyFields());
+  RoutePolicies policies;
+  readRoutePolicies(*object, policies);
+  return policies;
+}
+
+}  // namespace portico
