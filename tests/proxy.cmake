@@ -24,3 +24,6 @@ portico_test(proxy_e2e_https_target_tests e2e e2e/ProxyHttpsTargetTest.cpp TIMEO
 # HTTP/2 under attack (floods, zero windows, stalled streams, stream and header limits, rapid
 # reset), played by tests/e2e/http2_abuse.py with python3-h2's frame and HPACK modules.
 portico_test(proxy_e2e_http2_abuse_tests e2e e2e/Http2AbuseTest.cpp TIMEOUT 240)
+# Binary upgrades (kill -USR2) under wrk, a new binary that fails, socket activation of both
+# programs (systemd-socket-activate).
+portico_test(upgrade_e2e_tests e2e e2e/UpgradeTest.cpp TIMEOUT 180)
