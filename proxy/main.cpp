@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "app/BinaryUpgrade.h"
+#include "app/CertificateMetrics.h"
 #include "app/PorticoApplication.h"
 #include "app/ServiceManager.h"
 #include "app/SignalWatcher.h"
@@ -156,7 +157,9 @@ class ProxyApplication : public PorticoApplication {
 
   int openStatus(const Settings& settings, std::vector<net::FileDescriptor> inherited,
                  std::unique_ptr<ProxyServer>& server, std::unique_ptr<StatusServer>& status) {
-    auto scrape = [&server] { return server->metrics().scrape(); };
+    auto scrape = [&server] {
+      return server->metrics().scrape() + certificateMetrics(server->tlsConfig().get());
+    };
     auto ready = [&server] { return server->ready(); };
     if (!inherited.empty()) {
       status = std::make_unique<StatusServer>(std::move(inherited.front()), scrape, ready);

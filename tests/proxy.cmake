@@ -27,3 +27,5 @@ portico_test(proxy_e2e_http2_abuse_tests e2e e2e/Http2AbuseTest.cpp TIMEOUT 240)
 # Binary upgrades (kill -USR2) under wrk, a new binary that fails, socket activation of both
 # programs (systemd-socket-activate).
 portico_test(upgrade_e2e_tests e2e e2e/UpgradeTest.cpp TIMEOUT 180)
+# The TLS certificates' expiry as a metric (for the certificate alert of docs/monitoring).
+portico_test(certificate_metrics_e2e_tests e2e e2e/CertificateMetricsTest.cpp TIMEOUT 60)

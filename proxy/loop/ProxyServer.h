@@ -49,6 +49,10 @@ class ProxyServer {
   /// SIGHUP: reads the certificates again; new connections get them, open ones keep theirs. A
   /// file that does not load keeps the old certificates (and logs one line why).
   void reloadCertificates();
+  /// The certificates in use (null without a TLS listener), for their expiry metric.
+  std::shared_ptr<const net::TlsServerConfig> tlsConfig() const {
+    return tls_ ? tls_->get() : nullptr;
+  }
   std::size_t workers() const { return loops_.size(); }
   /// The listening sockets (plain, then HTTPS), for a binary upgrade to pass on.
   std::vector<int> listenerFds() const { return fds(listeners_); }
