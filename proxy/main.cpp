@@ -1,6 +1,7 @@
 // portico-proxy: the data plane as a program, a thin shell around ProxyServer (event loops).
 
 #include <Poco/Exception.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -68,7 +69,7 @@ class ProxyApplication : public PorticoApplication {
     service.stopWatchdog();
     // A replaced process is no longer the service's: STOPPING=1 would stop its successor.
     if (!replaced) ServiceManager::stopping();
-    logLine(replaced ? "draining: the new process serves" : "stopping");
+    if (!replaced) logLine("stopping");
     if (status) status->stop();
     // After an upgrade idle keep-alive clients get a second (at most half the drain) to send
     // what may already be on its way to this process.
@@ -102,15 +103,17 @@ class ProxyApplication : public PorticoApplication {
     for (int fd : server.tlsListenerFds()) listeners.push_back({"https", fd});
     if (status) listeners.push_back({"status", status->fd()});
     ServiceManager::reloading();
-    logLine("binary upgrade: starting " + upgrade_->program());
+    const std::string self = "pid " + std::to_string(::getpid());
+    logLine("binary upgrade: " + self + " starts " + upgrade_->program());
     const auto outcome = upgrade_->run(listeners, kUpgradeTimeout);
     if (!outcome.ready) {
-      logError("binary upgrade failed, this process serves on: " + outcome.why);
+      logError("binary upgrade failed, " + self + " serves on: " + outcome.why);
       ServiceManager::ready("serving on port " + std::to_string(server.port()) +
                             " (the last binary upgrade failed)");
       return;
     }
-    logLine("binary upgrade: pid " + std::to_string(outcome.pid) + " serves now; draining");
+    logLine("binary upgrade: pid " + std::to_string(outcome.pid) + " serves now; " + self +
+            " drains");
     replaced = true;
     terminate();
   }

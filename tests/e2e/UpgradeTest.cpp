@@ -213,8 +213,9 @@ class UpgradeTest : public CppUnit::TestFixture {
     const std::string report = load.finish();
     const std::string log = f.proxy->log();
     CPPUNIT_ASSERT_MESSAGE(log, logged);
-    CPPUNIT_ASSERT_MESSAGE(log, log.find("binary upgrade failed, this process serves on: " +
-                                         f.program) != std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(log,
+                           log.find("binary upgrade failed, pid " + std::to_string(f.proxy->pid()) +
+                                    " serves on: " + f.program) != std::string::npos);
     CPPUNIT_ASSERT_MESSAGE(
         log, log.find("exited with status 3 before it was ready") != std::string::npos);
     CPPUNIT_ASSERT_MESSAGE(log, log.find("simulated broken build") != std::string::npos);
