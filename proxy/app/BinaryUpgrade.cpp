@@ -80,13 +80,15 @@ BinaryUpgrade::Outcome BinaryUpgrade::run(
   int pipe[2];
   if (::pipe2(pipe, O_CLOEXEC) != 0) return {false, -1, std::string("pipe: ") + strerror(errno)};
   // Everything the child needs is built before fork(): after it, no allocation.
-  std::vector<int> keep;
-  for (const auto& l : listeners) keep.push_back(l.fd);
+  std::vector<int> keep(listeners.size());
+  for (std::size_t i = 0; i < listeners.size(); ++i) keep[i] = listeners[i].fd;
   std::vector<std::string> args{program_};
   args.insert(args.end(), args_.begin(), args_.end());
   const std::vector<std::string> env =
       environment(net::InheritedListeners::format(listeners), pipe[1]);
   std::vector<char*> argv, envp;
+  argv.reserve(args.size() + 1);
+  envp.reserve(env.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   argv.push_back(nullptr);

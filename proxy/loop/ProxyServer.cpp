@@ -84,6 +84,7 @@ ProxyServer::ProxyServer(const Settings& settings, ProxyListeners inherited) {
 
 std::vector<int> ProxyServer::fds(const std::vector<net::FileDescriptor>& sockets) {
   std::vector<int> out;
+  out.reserve(sockets.size());
   for (const auto& s : sockets) out.push_back(s.get());
   return out;
 }
