@@ -25,7 +25,7 @@ STAGE=$ROOT/portico
 
 install -d "$STAGE/DEBIAN" "$STAGE/usr/bin" "$STAGE/lib/systemd/system" \
   "$STAGE/etc/portico" "$STAGE/etc/logrotate.d" "$STAGE/usr/lib/sysusers.d" \
-  "$STAGE/usr/share/doc/portico/docs"
+  "$STAGE/usr/share/doc/portico/docs" "$STAGE/usr/share/man/man8"
 for program in portico-proxy portico-sidecar; do
   install -m 0755 "$BUILD/bin/$program" "$STAGE/usr/bin/$program"
   strip --strip-unneeded --remove-section=.comment --remove-section=.note "$STAGE/usr/bin/$program"
@@ -43,6 +43,9 @@ DOC=$STAGE/usr/share/doc/portico
 install -m 0644 README.md docs/openapi.yaml "$DOC/"
 install -m 0644 docs/*.md docs/*.png "$DOC/docs/"
 install -m 0644 packaging/debian/copyright "$DOC/copyright"
+for page in portico-proxy.8 portico-sidecar.8; do
+  gzip -9n < "packaging/debian/$page" > "$STAGE/usr/share/man/man8/$page.gz"
+done
 printf 'portico (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- Portico developers <portico@example.org>  %s\n' \
   "$VERSION" "$(git rev-parse --short HEAD 2>/dev/null || echo 'a source tree')" \
   "$(date -R -d "@$(git log -1 --format=%ct 2>/dev/null || date +%s)")" | gzip -9n > "$DOC/changelog.gz"

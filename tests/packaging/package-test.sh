@@ -24,7 +24,8 @@ for f in ./usr/bin/portico-proxy ./usr/bin/portico-sidecar \
          ./lib/systemd/system/portico-proxy.socket ./lib/systemd/system/portico-sidecar.socket \
          ./etc/portico/portico.properties ./etc/logrotate.d/portico \
          ./usr/lib/sysusers.d/portico.conf ./usr/share/doc/portico/copyright \
-         ./usr/share/doc/portico/changelog.gz; do
+         ./usr/share/doc/portico/changelog.gz ./usr/share/man/man8/portico-proxy.8.gz \
+         ./usr/share/man/man8/portico-sidecar.8.gz; do
   grep -q " $f\$" <<<"$contents" || fail "the package lacks $f"
 done
 grep -q ' root/root .* ./usr/bin/portico-proxy$' <<<"$contents" || fail "files not owned by root"
