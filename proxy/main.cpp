@@ -138,6 +138,7 @@ class ProxyApplication : public PorticoApplication {
     ProxyListeners listeners;
     listeners.tls = inherited.take("https");
     listeners.plain = inherited.takeRest();  // "http", or a socket unit without a name
+    if (!listeners.plain.empty()) inheritedFrom_ = inherited.source();
     for (auto& fd : listeners.plain) net::setNonBlocking(fd.get(), true);
     for (auto& fd : listeners.tls) net::setNonBlocking(fd.get(), true);
     try {
@@ -185,12 +186,17 @@ class ProxyApplication : public PorticoApplication {
   // table read from a remote store included).
   static constexpr std::chrono::seconds kUpgradeTimeout{30};
   std::unique_ptr<BinaryUpgrade> upgrade_;
+  std::string inheritedFrom_;  // who handed the listening sockets over ("" when bound here)
 
-  static void logStarted(const Settings& settings, const ProxyServer& server,
-                         const StatusServer* status) {
-    logLine("listening on " + settings.proxy.host + ":" + std::to_string(server.port()) + ", " +
-            settings.storeLocation().describe() + ", " + std::to_string(server.workers()) +
-            " event loops, " +
+  void logStarted(const Settings& settings, const ProxyServer& server,
+                  const StatusServer* status) const {
+    // Handed-over sockets are wherever systemd or the previous process bound them.
+    const std::string where =
+        inheritedFrom_.empty()
+            ? settings.proxy.host + ":" + std::to_string(server.port())
+            : "port " + std::to_string(server.port()) + " (the sockets of " + inheritedFrom_ + ")";
+    logLine("listening on " + where + ", " + settings.storeLocation().describe() + ", " +
+            std::to_string(server.workers()) + " event loops, " +
             (server.tlsPort()
                  ? "TLS on " + settings.proxy.tls.host + ":" + std::to_string(server.tlsPort()) +
                        (settings.proxy.tls.http2 ? " (h2, http/1.1), " : " (http/1.1), ")
