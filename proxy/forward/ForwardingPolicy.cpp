@@ -51,6 +51,14 @@ void appendNumber(std::string& out, std::uint64_t n) {
   http::appendDecimal(out, n);
 }
 
+/// The client's traceparent when it sent exactly one (two make the request's trace invalid).
+std::string_view incomingTrace(const http::HttpHead& request) {
+  std::string_view value;
+  if (request.count(TraceContext::kParentHeader) != 1) return {};
+  request.find(TraceContext::kParentHeader, value);
+  return value;
+}
+
 }  // namespace
 
 const std::vector<http::KnownHeader>& ForwardingPolicy::responseComputed() {
@@ -68,7 +76,8 @@ ForwardingPolicy::ForwardingPolicy(const ProxyContext& context, const Route& rou
       peer_(peer),
       peerTrusted_(peerTrusted),
       tls_(tls),
-      framing_(http::MessageFraming::ofRequest(request)) {
+      framing_(http::MessageFraming::ofRequest(request)),
+      trace_(incomingTrace(request), context.traceSample, RequestIdGenerator::forThisThread()) {
   const std::string_view method = request.method();
   head_ = method == "HEAD";
   idempotent_ = method != "POST" && method != "PATCH" && method != "LOCK";
@@ -196,8 +205,12 @@ void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
   RoutePath::appendUpstreamTarget(out, target_, route_.prefix, target.url.basePath);
   out.append(" HTTP/1.1\r\n");
   const HeaderFilter filter(request_, &kRequestComputed);
-  filter.forEachForwarded(
-      [&out](std::string_view name, std::string_view value) { appendHeader(out, name, value); });
+  // A trace the proxy started replaces the client's traceparent and tracestate (TraceContext).
+  const bool ownTrace = trace_.started();
+  filter.forEachForwarded([&out, ownTrace](std::string_view name, std::string_view value) {
+    if (!ownTrace || !TraceContext::isTraceHeader(name)) appendHeader(out, name, value);
+  });
+  if (ownTrace) appendHeader(out, TraceContext::kParentHeader, trace_.traceparent());
   // An HTTP/1.0 client may leave Host out; HTTP/1.1 upstream needs one.
   std::string_view host;
   const bool hasHost = request_.find(http::KnownHeader::Host, host);

@@ -58,6 +58,7 @@ void Exchange::start(ExchangeClient& client, std::shared_ptr<const RouteTable> t
   responseStarted_ = responseBytes_ = retried_ = false;
   context_.routed(route);
   context_.requestId(policy_->requestId());
+  context_.traceId(policy_->trace().traceId());
   if (policy_->framing().refused()) {
     fail({policy_->framing().refusal, policy_->framing().reason});
     return;
