@@ -1,0 +1,89 @@
+#include "runtime/ProxyHeartbeat.h"
+
+#include "base/Errors.h"
+#include "base/Log.h"
+#include "store/factory/StoreFactory.h"
+
+namespace portico {
+
+ProxyHeartbeat::ProxyHeartbeat(StoreLocation store, ProxyReport report)
+    : where_(std::move(store)), interval_(report.heartbeatMs), report_(std::move(report)) {}
+
+ProxyHeartbeat::~ProxyHeartbeat() {
+  stop();
+}
+
+void ProxyHeartbeat::applied(std::int64_t revision) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (revision == report_.revision) return;
+    report_.revision = revision;
+    due_ = true;
+  }
+  wake_.notify_one();
+}
+
+void ProxyHeartbeat::start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void ProxyHeartbeat::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ProxyHeartbeat::failed(const std::string& message) {
+  store_.reset();  // reopened at the next beat: the file may have been replaced or upgraded
+  if (message == failure_) return;
+  failure_ = message;
+  logWarn("proxy row not written to " + where_.describe() + ": " + message +
+          " (serving goes on; retried every heartbeat)");
+}
+
+bool ProxyHeartbeat::beat(const ProxyReport& report) {
+  try {
+    if (!store_) store_ = openStore(where_, Store::Access::ReadOnly);
+    store_->reportProxy(report);
+    if (!failure_.empty()) {
+      logLine("proxy row written to " + where_.describe() + " again");
+      failure_.clear();
+    }
+    return true;
+  } catch (const StoreBusy&) {
+    return false;  // another writer holds the store: the next beat catches up
+  } catch (const std::exception& e) {
+    failed(e.what());
+    return false;
+  }
+}
+
+void ProxyHeartbeat::run() {
+  auto next = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    wake_.wait_until(lock, next, [this] { return stopping_ || due_; });
+    if (stopping_) return;
+    if (report_.revision < 0) {  // nothing served yet: nothing to say
+      next = std::chrono::steady_clock::now() + interval_;
+      due_ = false;
+      continue;
+    }
+    const ProxyReport report = report_;
+    due_ = false;
+    lock.unlock();
+    const bool written = beat(report);
+    lock.lock();
+    // A skipped beat (even one for a new revision) waits for the next interval like any other:
+    // trying again at once would add to the load of a store that is busy already.
+    (void)written;
+    next = std::chrono::steady_clock::now() + interval_;
+  }
+}
+
+}  // namespace portico
