@@ -5,52 +5,18 @@
 
 #include "base/Errors.h"
 #include "store/factory/StoreFactory.h"
-#include "support/TestSupport.h"
-#ifdef PORTICO_STORE_POSTGRES
-#include "support/PostgresServer.h"
-#else
-#include "store/sqlite/Sqlite.h"
+#include "support/StoreBackend.h"
+#ifndef PORTICO_STORE_POSTGRES
 #include "support/ExternalWriteLock.h"
 #endif
 
 using portico::ProxyReport;
 using portico::RouteSpec;
 using portico::Store;
-using portico::StoreLocation;
 
 namespace {
 
-/// A fresh store per test, and SQL on it from outside.
-class Backend {
- public:
-#ifdef PORTICO_STORE_POSTGRES
-  Backend() : location_{"", server().createDatabase()} {}
-  static portico::test::PostgresServer& server() {
-    static portico::test::PostgresServer instance;
-    return instance;
-  }
-  void sql(const std::string& statement) {
-    portico::test::PostgresServer::query(location_.url, statement);
-  }
-#else
-  Backend() : location_{dir_.file("p.db"), ""} {}
-  void sql(const std::string& statement) {
-    portico::SqliteConnection(location_.path, SQLITE_OPEN_READWRITE).exec(statement);
-  }
-#endif
-  std::unique_ptr<Store> open(Store::Access access = Store::Access::ReadWrite) {
-    return portico::openStore(location_, access);
-  }
-  const StoreLocation& location() const {
-    return location_;
-  }
-
- private:
-#ifndef PORTICO_STORE_POSTGRES
-  portico::test::TempDir dir_;
-#endif
-  StoreLocation location_;
-};
+using Backend = portico::test::StoreBackend;
 
 ProxyReport report(const std::string& id, std::int64_t revision) {
   ProxyReport r;
