@@ -5,6 +5,11 @@
 #include "store/factory/StoreFactory.h"
 
 namespace portico {
+namespace {
+
+constexpr std::chrono::milliseconds kMinGap{20};
+
+}  // namespace
 
 ProxyHeartbeat::ProxyHeartbeat(StoreLocation store, ProxyReport report)
     : where_(std::move(store)), interval_(report.heartbeatMs), report_(std::move(report)) {}
@@ -46,7 +51,7 @@ void ProxyHeartbeat::failed(const std::string& message) {
           " (serving goes on; retried every heartbeat)");
 }
 
-bool ProxyHeartbeat::beat(const ProxyReport& report) {
+void ProxyHeartbeat::beat(const ProxyReport& report) {
   try {
     if (!store_) store_ = openStore(where_, Store::Access::ReadOnly);
     store_->reportProxy(report);
@@ -54,21 +59,24 @@ bool ProxyHeartbeat::beat(const ProxyReport& report) {
       logLine("proxy row written to " + where_.describe() + " again");
       failure_.clear();
     }
-    return true;
   } catch (const StoreBusy&) {
-    return false;  // another writer holds the store: the next beat catches up
+    // Another writer holds the store: the next beat catches up.
   } catch (const std::exception& e) {
     failed(e.what());
-    return false;
   }
 }
 
 void ProxyHeartbeat::run() {
   auto next = std::chrono::steady_clock::now();
+  auto written = next - kMinGap;
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     wake_.wait_until(lock, next, [this] { return stopping_ || due_; });
     if (stopping_) return;
+    // Rows at least kMinGap apart, each with the latest revision: a store taking hundreds of
+    // changes a second (each announced to every proxy on PostgreSQL) gets a few dozen rows a
+    // second from each proxy, not one per change.
+    if (wake_.wait_until(lock, written + kMinGap, [this] { return stopping_; })) return;
     if (report_.revision < 0) {  // nothing served yet: nothing to say
       next = std::chrono::steady_clock::now() + interval_;
       due_ = false;
@@ -77,12 +85,12 @@ void ProxyHeartbeat::run() {
     const ProxyReport report = report_;
     due_ = false;
     lock.unlock();
-    const bool written = beat(report);
-    lock.lock();
     // A skipped beat (even one for a new revision) waits for the next interval like any other:
     // trying again at once would add to the load of a store that is busy already.
-    (void)written;
-    next = std::chrono::steady_clock::now() + interval_;
+    beat(report);
+    lock.lock();
+    written = std::chrono::steady_clock::now();
+    next = written + interval_;
   }
 }
 

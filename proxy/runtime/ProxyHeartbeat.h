@@ -30,8 +30,9 @@ class ProxyHeartbeat {
   ProxyHeartbeat(const ProxyHeartbeat&) = delete;
   ProxyHeartbeat& operator=(const ProxyHeartbeat&) = delete;
 
-  /// The proxy now serves `revision`: the row is written at once (coalesced with a write in
-  /// progress). Any thread; never blocks on the store.
+  /// The proxy now serves `revision`: the row is written at once, or 20 ms after the last
+  /// write (revisions applied meanwhile coalesce into one row). Any thread; never blocks on
+  /// the store.
   void applied(std::int64_t revision);
   void start();
   /// Joins the thread (a write in progress finishes first).
@@ -39,8 +40,8 @@ class ProxyHeartbeat {
 
  private:
   void run();
-  /// Writes the row once; false when the store refused it.
-  bool beat(const ProxyReport& report);
+  /// Writes the row once (a busy store: not at all; a refusal: logged).
+  void beat(const ProxyReport& report);
   void failed(const std::string& message);
 
   const StoreLocation where_;
