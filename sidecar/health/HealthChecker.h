@@ -31,7 +31,7 @@ struct HealthCheckerOptions {
   // late): 10,000 probes a second take 200 wake-ups, not 10,000.
   std::chrono::milliseconds batchWindow{5};
   // Probes in flight at once; 0: half the process's descriptor limit (RLIMIT_NOFILE), at most
-  // 8192. Targets due beyond it wait for probes to finish instead of failing for want of a
+  // 1024. Targets due beyond it wait for probes to finish instead of failing for want of a
   // descriptor (50,000 targets created together fall due together).
   std::size_t maxInFlight{0};
 };
