@@ -35,7 +35,8 @@ class ProxyHeartbeat {
   /// the store.
   void applied(std::int64_t revision);
   void start();
-  /// Joins the thread (a write in progress finishes first).
+  /// Joins the thread (a write in progress finishes first), then writes the row once more as
+  /// leaving: stale at once. Idempotent.
   void stop();
 
  private:

@@ -18,6 +18,9 @@ struct ProxyReport {
   std::int64_t revision{-1};            // the revision of the table it serves
   std::int64_t heartbeatMs{2000};       // proxy.heartbeat_interval
   std::int64_t forgetAfterMs{3600000};  // rows unseen this long are deleted
+  /// The proxy is stopping: its row is written as last seen three beats ago (stale at once), so
+  /// writes stop waiting for it while it drains.
+  bool leaving{false};
 };
 
 /// One row of the `proxies` table as the sidecar reads it. Times are milliseconds since the

@@ -29,16 +29,17 @@ std::vector<std::string> splitAddresses(const std::string& text) {
 
 void writeProxyReport(SqlTransaction& tx, const ProxyReport& report) {
   const std::int64_t now = tx.queryInt(std::string("SELECT ") + tx.dialect().nowMs);
+  const std::int64_t seen = report.leaving ? now - 3 * report.heartbeatMs - 1 : now;
   // applied_at keeps its time while the revision stays: it says when the proxy first served it.
   tx.exec(
       "INSERT INTO proxies (id, addresses, version, started_at, revision, applied_at, last_seen, "
-      "heartbeat_ms) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT (id) DO UPDATE SET "
+      "heartbeat_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET "
       "addresses = excluded.addresses, version = excluded.version, started_at = "
       "excluded.started_at, applied_at = CASE WHEN proxies.revision = excluded.revision THEN "
       "proxies.applied_at ELSE excluded.applied_at END, revision = excluded.revision, last_seen = "
       "excluded.last_seen, heartbeat_ms = excluded.heartbeat_ms",
       {report.id, joinAddresses(report.addresses), report.version, report.startedAtMs,
-       report.revision, now, report.heartbeatMs});
+       report.revision, now, seen, report.heartbeatMs});
   tx.exec("DELETE FROM proxies WHERE last_seen < $1 AND id != $2",
           {now - report.forgetAfterMs, report.id});
 }

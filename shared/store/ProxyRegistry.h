@@ -10,7 +10,8 @@ class SqlTransaction;
 /// transaction: a proxy's report (its own row, and rows unseen for longer than it forgets),
 /// and every row with the store's revision and clock.
 
-/// Inserts or updates `report.id`'s row: last seen now; applied now when the revision moved.
+/// Inserts or updates `report.id`'s row: last seen now (three beats ago when it is leaving);
+/// applied now when the revision moved.
 /// Then deletes rows not seen for `report.forgetAfterMs`.
 void writeProxyReport(SqlTransaction& tx, const ProxyReport& report);
 /// Every row, by id, with the store's revision and its clock's now.

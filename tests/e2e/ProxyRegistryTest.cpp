@@ -234,15 +234,18 @@ class ProxyRegistryTest : public CppUnit::TestFixture {
     Fleet fleet;
     const std::string echo = fleet.echo("e1");
     startThree(fleet);
+    // A clean stop says so (stale at once); a killed proxy is stale after three missed beats.
     CPPUNIT_ASSERT(fleet.proxyProcess(2).stop());
-    CPPUNIT_ASSERT(waitUntil([&] { return fleet.stateOf("p3") == "stale"; }, 10s));
+    CPPUNIT_ASSERT_EQUAL(std::string("stale"), fleet.stateOf("p3"));
+    fleet.proxyProcess(1).kill9();
+    CPPUNIT_ASSERT(waitUntil([&] { return fleet.stateOf("p2") == "stale"; }, 10s));
     const auto start = std::chrono::steady_clock::now();
     const auto r = fleet.createRoute("/after/", echo, "?wait=10s");
     CPPUNIT_ASSERT_EQUAL(201, r.status);
-    CPPUNIT_ASSERT_EQUAL(std::string("2/2"), r.header("portico-applied-by"));
-    CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < 8s);  // not held for p3
+    CPPUNIT_ASSERT_EQUAL(std::string("1/1"), r.header("portico-applied-by"));
+    CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < 8s);  // not held for p2, p3
     const auto metrics = fleet.sidecar().request("GET", "/metrics");
-    CPPUNIT_ASSERT(metrics.body.find("portico_proxies{state=\"stale\"} 1\n") != std::string::npos);
+    CPPUNIT_ASSERT(metrics.body.find("portico_proxies{state=\"stale\"} 2\n") != std::string::npos);
   }
 
   void testFrozenProxyIsWaitedForUntilTheDuration() {

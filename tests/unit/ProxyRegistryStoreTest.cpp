@@ -45,6 +45,7 @@ class ProxyRegistryStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testBehindSinceTheFirstChangeItLacks);
   CPPUNIT_TEST(testRowsUnseenForForgetAfterAreDeleted);
   CPPUNIT_TEST(testReportIsNoChange);
+  CPPUNIT_TEST(testLeavingIsSeenThreeBeatsAgo);
 #ifndef PORTICO_STORE_POSTGRES
   CPPUNIT_TEST(testBusyStoreGivesUpQuickly);
 #endif
@@ -147,6 +148,21 @@ class ProxyRegistryStoreTest : public CppUnit::TestFixture {
     proxy->reportProxy(report("p1", 1));
     CPPUNIT_ASSERT_EQUAL(std::int64_t(1), sidecar->revision());
     CPPUNIT_ASSERT(sidecar->changes({}).changes.empty());
+  }
+
+  void testLeavingIsSeenThreeBeatsAgo() {
+    Backend b;
+    auto sidecar = b.open();
+    auto proxy = b.open(Store::Access::ReadOnly);
+    auto r = report("p1", 1);
+    r.leaving = true;
+    proxy->reportProxy(r);
+    const auto roster = sidecar->proxies();
+    const auto& p = roster.proxies.at(0);
+    // Past three beats of 500 ms: stale by the sidecar's rules at once.
+    CPPUNIT_ASSERT(roster.nowMs - p.lastSeenMs > 1500);
+    CPPUNIT_ASSERT(roster.nowMs - p.lastSeenMs < 60000);
+    CPPUNIT_ASSERT(p.appliedAtMs >= p.lastSeenMs);
   }
 
 #ifndef PORTICO_STORE_POSTGRES
