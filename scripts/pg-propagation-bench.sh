@@ -43,7 +43,13 @@ admin=$(port)
 "$bin/portico-sidecar" -Dstore.url="$url" -Dadmin.port="$admin" >"$work/sidecar.log" 2>&1 &
 pids+=($!)
 echoport=$(port)
-"$bin/portico-echo" --port="$echoport" --name=bench --threads=256 >"$work/echo.log" 2>&1 &
+# The echo backend spends a thread on each connection, idle ones too. Every change is a new
+# route, and each route keeps its own idle connections to the backend (per proxy and event loop,
+# up to 8 s): with 256 threads they filled the echo's pool after some 40 changes, and a request
+# for the next new route then waited in the echo's queue until an idle connection timed out,
+# seconds later (the 3-7 s "propagation" outliers, though every proxy had applied the change in
+# milliseconds). Enough threads for every idle connection keep the backend out of the measure.
+"$bin/portico-echo" --port="$echoport" --name=bench --threads=4096 >"$work/echo.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do curl -fs "localhost:$admin/endpoints/routes" >/dev/null && break; sleep 0.1; done
 proxies=()

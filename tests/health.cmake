@@ -1,7 +1,7 @@
 # Active health checks (sidecar/health/).
 portico_test(health_unit_tests unit
   unit/HealthStateTest.cpp unit/HealthScheduleTest.cpp unit/HealthProbeTest.cpp
-  unit/HealthCheckerTest.cpp
+  unit/HealthCheckerTest.cpp unit/HealthProbeBudgetTest.cpp
   LIBS portico_sidecar Poco::Net TIMEOUT 60)
 portico_test(health_scale_tests unit unit/HealthScaleTest.cpp
   LIBS portico_sidecar Poco::Net TIMEOUT 180)

@@ -62,9 +62,12 @@ ProxyServer::ProxyServer(const Settings& settings, ProxyListeners inherited) {
                                            std::max(4096, settings.proxy.queue), workers);
     tlsPort_ = net::localPort(tlsListeners_.front().get());
   }
+  std::vector<std::string> addresses{settings.proxy.host + ":" + std::to_string(port_)};
+  if (tls_) addresses.push_back(settings.proxy.tls.host + ":" + std::to_string(tlsPort_));
   runtime_ = std::make_unique<ProxyRuntime>(
       settings, workers,
-      [this](const std::vector<std::shared_ptr<TargetState>>& gone) { dropTargets(gone); });
+      [this](const std::vector<std::shared_ptr<TargetState>>& gone) { dropTargets(gone); },
+      addresses);
   ClientLimits limits;
   limits.headerTimeout = settings.proxy.clientHeaderTimeout;
   limits.bodyTimeout = settings.proxy.clientBodyTimeout;

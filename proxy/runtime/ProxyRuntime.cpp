@@ -1,5 +1,8 @@
 #include "runtime/ProxyRuntime.h"
 
+#include <Poco/Environment.h>
+
+#include <chrono>
 #include <csignal>
 #include <stdexcept>
 
@@ -7,9 +10,35 @@
 #include "routing/TableGauges.h"
 
 namespace portico {
+namespace {
+
+// The version a proxy reports in its row (PORTICO_VERSION from the build, else "dev").
+#ifndef PORTICO_VERSION
+#define PORTICO_VERSION "dev"
+#endif
+
+ProxyReport proxyReport(const Settings& settings, const std::vector<std::string>& addresses) {
+  ProxyReport r;
+  r.addresses = addresses;
+  r.id = settings.proxy.id;
+  if (r.id.empty()) {
+    const auto& first = addresses.front();
+    r.id = Poco::Environment::nodeName() + first.substr(first.rfind(':'));
+  }
+  r.version = PORTICO_VERSION;
+  r.startedAtMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  r.heartbeatMs = settings.proxy.heartbeatInterval.count();
+  r.forgetAfterMs = settings.proxy.forgetAfter.count();
+  return r;
+}
+
+}  // namespace
 
 ProxyRuntime::ProxyRuntime(const Settings& settings, std::size_t loops,
-                           SnapshotReloader::DroppedTargets dropped)
+                           SnapshotReloader::DroppedTargets dropped,
+                           const std::vector<std::string>& addresses)
     : metrics_(std::make_unique<ProxyMetrics>(loops)),
       context_{UpstreamTimeouts{settings.proxy.connectTimeout, settings.proxy.readTimeout},
                TrustedProxies(settings.proxy.trustedProxies),
@@ -28,9 +57,15 @@ ProxyRuntime::ProxyRuntime(const Settings& settings, std::size_t loops,
   metrics_->watch(tableView([this] { return slot_.latest(); }));
   // A client or backend that hangs up mid-write must cost an error code, not the process.
   std::signal(SIGPIPE, SIG_IGN);
+  if (!addresses.empty()) {
+    heartbeat_ = std::make_unique<ProxyHeartbeat>(settings.storeLocation(),
+                                                  proxyReport(settings, addresses));
+    reloader_.onApplied([this](std::int64_t revision) { heartbeat_->applied(revision); });
+  }
   // The first snapshot is read before serving, so a ready store routes the first request.
   reloader_.pollOnce(true);
   reloader_.start();
+  if (heartbeat_) heartbeat_->start();
 }
 
 ProxyRuntime::~ProxyRuntime() {
@@ -39,6 +74,7 @@ ProxyRuntime::~ProxyRuntime() {
 
 void ProxyRuntime::stopReloading() {
   reloader_.stop();
+  if (heartbeat_) heartbeat_->stop();
 }
 
 std::string ProxyRuntime::reopenLogs() {

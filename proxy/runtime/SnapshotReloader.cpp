@@ -52,6 +52,7 @@ void SnapshotReloader::reload() {
   slot_.publish(next);
   loadedRevision_ = changes.revision;
   if (metrics_) metrics_->tableLoaded(changes.revision);
+  if (applied_) applied_(changes.revision);
   // Idle connections to removed targets close now; in-flight ones finish and are not kept.
   for (const auto& t : gone) {
     t->retired.store(true, std::memory_order_relaxed);

@@ -30,6 +30,8 @@ class SnapshotReloader {
   /// Told which targets a new table dropped, after it is published (their idle connections
   /// close; in-flight requests finish).
   using DroppedTargets = std::function<void(const std::vector<std::shared_ptr<TargetState>>&)>;
+  /// Told the revision of each table published, on the reloader's thread.
+  using Applied = std::function<void(std::int64_t revision)>;
 
   /// `loops`: event loops that keep per-loop state in each target (0 for the module alone).
   /// With `metrics`, tables get counter handles and reloads and read errors are counted.
@@ -43,6 +45,8 @@ class SnapshotReloader {
   /// One check now. With `strict`, a store that exists but cannot be used (a schema newer than
   /// this binary, a file that is not a store) throws StoreError instead of being retried.
   void pollOnce(bool strict = false);
+  /// Set before the first poll; null tells nobody.
+  void onApplied(Applied applied) { applied_ = std::move(applied); }
   void start();
   void stop();
 
@@ -59,6 +63,7 @@ class SnapshotReloader {
   RouteTableSlot& slot_;
   const std::size_t loops_;
   DroppedTargets dropped_;
+  Applied applied_;
   ProxyMetrics* const metrics_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<ChangeFeed> feed_;

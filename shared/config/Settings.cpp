@@ -329,10 +329,20 @@ void readTlsListener(const Reader& r, ProxySettings& p) {
   p.tls.http2 = r.boolean("proxy.tls.http2");
 }
 
+/// The proxy's row in the store's proxies table (the bound port completes the default id).
+void readProxyRegistry(const Reader& r, ProxySettings& p) {
+  p.id = r.text("proxy.id", "");
+  if (p.id.size() > 200) throw ConfigError("proxy.id", "is longer than 200 characters");
+  p.heartbeatInterval = r.duration("proxy.heartbeat_interval");
+  // Shorter than three heartbeats, a silent proxy is forgotten without being shown stale first.
+  p.forgetAfter = r.duration("proxy.forget_after");
+}
+
 void readProxy(const Reader& r, ProxySettings& p) {
   p.host = r.nonEmpty("proxy.host");
   p.port = r.integer("proxy.port");
   readProxyTimeouts(r, p);
+  readProxyRegistry(r, p);
   p.threads = r.integer("proxy.threads");
   p.workers = r.integer("proxy.workers");
   p.queue = r.integer("proxy.queue");

@@ -21,6 +21,9 @@ struct ProxySettings {
   std::string host{"0.0.0.0"};
   int port{8080};
   std::chrono::milliseconds reloadInterval{100};
+  std::string id;  // proxy.id; empty: <hostname>:<the port it listens on>
+  std::chrono::milliseconds heartbeatInterval{2000};
+  std::chrono::milliseconds forgetAfter{3600000};
   std::chrono::milliseconds connectTimeout{2000};
   std::chrono::milliseconds readTimeout{30000};
   int workers{0};             // event loops; 0: one per core

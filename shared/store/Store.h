@@ -9,6 +9,7 @@
 
 #include "model/Model.h"
 #include "store/ChangeLog.h"
+#include "store/ProxyRecord.h"
 
 namespace portico {
 
@@ -127,6 +128,13 @@ class Store {
   /// Gives up every lease of `holder` and its live-sidecar record (a clean shutdown: the others
   /// take its targets over at their next renewal instead of after the lease timeout).
   virtual void releaseLeases(const std::string& holder) = 0;
+
+  /// The proxies table: every proxy's row with the store's revision and clock (one snapshot).
+  virtual ProxyRoster proxies() = 0;
+  /// A proxy's report of itself: the one write a ReadOnly store makes (its own row, and rows
+  /// unseen for report.forgetAfterMs deleted). No revision bump, no history. Gives up quickly
+  /// (StoreBusy) under another writer's lock: the next heartbeat catches up.
+  virtual void reportProxy(const ProxyReport& report) = 0;
 
   /// Set before the store is shared between threads; null stops reporting.
   void setObserver(StoreObserver* observer) { observer_ = observer; }

@@ -1,6 +1,7 @@
 #include "store/StoreReader.h"
 
 #include "store/ChangeHistory.h"
+#include "store/ProxyRegistry.h"
 #include "store/RouteReads.h"
 #include "store/SqlTransaction.h"
 
@@ -65,6 +66,10 @@ ChangePage StoreReader::changes(const ChangeQuery& query, std::int64_t* revision
 RouteChanges StoreReader::routesChangedSince(std::int64_t since) {
   return reading(ReadKind::Snapshot,
                  [&](SqlTransaction& tx) { return readRouteChanges(tx, since); });
+}
+
+ProxyRoster StoreReader::proxies() {
+  return reading(ReadKind::Snapshot, readProxyRoster);
 }
 
 }  // namespace portico

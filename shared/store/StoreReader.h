@@ -29,6 +29,7 @@ class StoreReader : public Store {
   RouteChanges routesChangedSince(std::int64_t since) override;
   std::vector<RouteRecord> loadRoutePage(const std::string& after, std::size_t limit,
                                          std::int64_t* revision = nullptr) override;
+  ProxyRoster proxies() override;
 
  protected:
   /// What a read is; each database gives it its isolation.

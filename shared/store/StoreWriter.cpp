@@ -7,6 +7,7 @@
 #include "base/Errors.h"
 #include "model/ModelJson.h"
 #include "store/ChangeHistory.h"
+#include "store/ProxyRegistry.h"
 #include "store/SqlTransaction.h"
 
 namespace portico {
@@ -448,6 +449,14 @@ void StoreWriter::releaseLeases(const std::string& holder) {
   inTransaction(WriteKind::LeaseRelease, [&](SqlTransaction& tx) {
     tx.exec("DELETE FROM health_leases WHERE holder = $1", {holder});
     tx.exec("DELETE FROM sidecars WHERE id = $1", {holder});
+    tx.commit();
+  });
+}
+
+void StoreWriter::reportProxy(const ProxyReport& report) {
+  // No requireWritable(): the proxy opens the store ReadOnly, and this row is its one write.
+  inTransaction(WriteKind::Heartbeat, [&](SqlTransaction& tx) {
+    writeProxyReport(tx, report);
     tx.commit();
   });
 }

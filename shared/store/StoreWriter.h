@@ -22,8 +22,10 @@ class SqlTransaction;
 /// database) and its reads (StoreReader::read), whose adapters say what their SQL spells
 /// differently (SqlTransaction::dialect).
 ///
-/// A write on a ReadOnly store throws StoreError before anything else. Changes and stamps are
-/// reported to the observer (timed from before the lock wait); lease renewals are not.
+/// A write on a ReadOnly store throws StoreError before anything else, but for a proxy's
+/// report of itself (reportProxy), the one write a proxy makes. Changes and stamps are
+/// reported to the observer (timed from before the lock wait); lease renewals and reports are
+/// not.
 class StoreWriter : public StoreReader {
  public:
   void setHistoryLimit(std::int64_t rows) override;
@@ -50,6 +52,7 @@ class StoreWriter : public StoreReader {
   std::vector<std::int64_t> renewLeases(const std::string& holder,
                                         std::chrono::milliseconds ttl) override;
   void releaseLeases(const std::string& holder) override;
+  void reportProxy(const ProxyReport& report) override;
 
  protected:
   /// What a write transaction is for; each database gives it its locks and timeouts.
@@ -58,6 +61,7 @@ class StoreWriter : public StoreReader {
     Stamp,         // check-time stamps: bookkeeping that gives up quickly under another's lock
     LeaseRenewal,  // serialised with other lease writes; comes again soon, so may give up early
     LeaseRelease,  // serialised with other lease writes
+    Heartbeat,     // a proxy's own row, on a ReadOnly store too: gives up quickly, not durable
   };
 
   explicit StoreWriter(Access access) : access_(access) {}

@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 
+#include <algorithm>
 #include <cassert>
 #include <limits>
 
@@ -98,6 +99,20 @@ struct TargetsChange {
   }
 };
 
+/// `?wait=`: a duration of at most RevisionWait::kMaxWait.
+std::chrono::milliseconds waitParam(const std::string& value) {
+  std::chrono::milliseconds wait{0};
+  try {
+    wait = parseDuration(value);
+  } catch (const InvalidInput& e) {
+    throw ApiError(400, "invalid query parameter 'wait': " + std::string(e.what()));
+  }
+  if (wait > RevisionWait::kMaxWait)
+    throw ApiError(400, "invalid query parameter 'wait': " + printable(value, 64) +
+                            " is longer than " + formatDuration(RevisionWait::kMaxWait));
+  return wait;
+}
+
 ApiError routeNotFound(const std::string& prefix) {
   return ApiError(404, "route " + prefix + " not found");
 }
@@ -109,7 +124,8 @@ AdminApi::AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
     : store_(store),
       prefix_(std::move(prefix)),
       healthDefaults_(std::move(healthDefaults)),
-      changed_(std::move(changed)) {
+      changed_(std::move(changed)),
+      revisionWait_(store) {
   // Paths are matched as prefix_ + suffix: a trailing slash would match none of them.
   assert(prefix_.size() > 1 && prefix_.front() == '/' && prefix_.back() != '/');
 }
@@ -165,6 +181,8 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
   }
 }
 
+const char* const AdminApi::kAppliedByHeader = "Portico-Applied-By";
+
 const std::vector<AdminApi::Endpoint>& AdminApi::endpoints() {
   // Each path with the methods it answers; GET answers HEAD too. Dispatch, the 405's Allow
   // header and the metrics' endpoint label all come from here.
@@ -179,6 +197,7 @@ const std::vector<AdminApi::Endpoint>& AdminApi::endpoints() {
       {"/routes", "POST", &AdminApi::createRoute},
       {"/routes", "DELETE", &AdminApi::deleteRoute},
       {"/routes", "PATCH", &AdminApi::patchRoute},
+      {"/proxies", "GET", &AdminApi::listProxies},
   };
   return table;
 }
@@ -221,7 +240,8 @@ AdminResponse AdminApi::dispatch(const AdminRequest& request) {
   std::string allow;
   for (const auto& e : endpoints()) {
     if (path != prefix_ + std::string(e.suffix)) continue;
-    if (e.method == asked) return (this->*e.handler)(request);
+    if (e.method == asked)
+      return asked == "GET" ? (this->*e.handler)(request) : write(e.handler, request);
     allow += (allow.empty() ? "" : ", ") + std::string(e.method);
     if (e.method == "GET") allow += ", HEAD";
   }
@@ -247,6 +267,39 @@ std::string AdminApi::requiredParam(const Params& params, const std::string& nam
   if (it == params.end() || it->second.empty())
     throw ApiError(400, "missing query parameter '" + name + "'");
   return it->second;
+}
+
+AdminResponse AdminApi::write(Handler handler, const AdminRequest& request) {
+  std::chrono::milliseconds wait{0};
+  int waits = 0;
+  for (const auto& [name, value] : request.query) {
+    if (name != "wait") continue;
+    if (++waits > 1) throw ApiError(400, "query parameter 'wait' given more than once");
+    wait = waitParam(value);
+  }
+  AdminResponse answer;
+  if (waits == 0) {
+    answer = (this->*handler)(request);
+  } else {
+    AdminRequest rest = request;
+    rest.query.erase(std::remove_if(rest.query.begin(), rest.query.end(),
+                                    [](const auto& p) { return p.first == "wait"; }),
+                     rest.query.end());
+    answer = (this->*handler)(rest);
+  }
+  if (answer.status < 300 && answer.revision >= 0) tellAppliedBy(answer, answer.revision, wait);
+  return answer;
+}
+
+void AdminApi::tellAppliedBy(AdminResponse& answer, std::int64_t revision,
+                             std::chrono::milliseconds wait) {
+  // The write is committed whatever happens here: a store that cannot say who serves it costs
+  // the header, not the answer.
+  try {
+    answer.headers.emplace_back(kAppliedByHeader, revisionWait_.await(revision, wait).text());
+  } catch (const std::exception& e) {
+    logWarn(std::string("admin: cannot read the proxies table: ") + e.what());
+  }
 }
 
 void AdminApi::written() {
@@ -354,6 +407,24 @@ AdminResponse AdminApi::listChanges(const AdminRequest& request) {
   answer->set("changes", changes);
   answer->set("nextSince", page.nextSince);
   return jsonAnswer(200, answer, revision);
+}
+
+AdminResponse AdminApi::listProxies(const AdminRequest& request) {
+  const auto params = queryParams(request, {"revision", "wait"});
+  std::optional<std::int64_t> revision;
+  std::chrono::milliseconds wait{0};
+  if (auto it = params.find("revision"); it != params.end())
+    revision = integerParam("revision", it->second, 0, std::numeric_limits<std::int64_t>::max());
+  if (auto it = params.find("wait"); it != params.end()) {
+    wait = waitParam(it->second);
+    if (!revision) revision = store_.revision();  // the store's as it is now
+  }
+  AdminResponse waited;
+  if (revision) tellAppliedBy(waited, *revision, wait);
+  const auto roster = store_.proxies();
+  auto answer = jsonAnswer(200, proxiesJson(roster, revisionWait_.rules()), roster.revision);
+  answer.headers = std::move(waited.headers);
+  return answer;
 }
 
 AdminResponse AdminApi::addTargets(const AdminRequest& request) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin/RevisionWait.h"
 #include "model/Model.h"
 #include "store/ChangeLog.h"
 
@@ -64,6 +66,13 @@ class AdminApi {
   /// for answers given before the store was asked anything.
   AdminResponse current(AdminResponse answer);
 
+  /// The rules of the proxies' states (staleness, proxy.forget_after); set before serving.
+  void setProxyRules(const ProxyStateRules& rules) { revisionWait_.setRules(rules); }
+
+  /// The header of every successful write: how many of the proxies that follow the store serve
+  /// its revision, "<applied>/<following>", when the answer leaves (after `?wait=`).
+  static const char* const kAppliedByHeader;
+
   /// An error answer: `status` with `{"error": message}` (and `Allow` for a 405).
   static AdminResponse errorAnswer(int status, const std::string& message,
                                    const std::string& allow = "");
@@ -81,6 +90,11 @@ class AdminApi {
   static const std::vector<Endpoint>& endpoints();
 
   AdminResponse dispatch(const AdminRequest& request);
+  /// A write endpoint's answer: `?wait=` taken off the request (checked before the write), the
+  /// answer held per it and told who serves the write (kAppliedByHeader).
+  AdminResponse write(Handler handler, const AdminRequest& request);
+  /// Adds kAppliedByHeader to a successful answer for its revision, after waiting up to `wait`.
+  void tellAppliedBy(AdminResponse& answer, std::int64_t revision, std::chrono::milliseconds wait);
   static Params queryParams(const AdminRequest& request, const std::set<std::string>& known);
   static std::string requiredParam(const Params& params, const std::string& name);
   /// `limit` (1 to kMaxListPage), or 0 when absent.
@@ -96,6 +110,7 @@ class AdminApi {
   AdminResponse patchRoute(const AdminRequest& request);
   AdminResponse patchTarget(const AdminRequest& request);
   AdminResponse listChanges(const AdminRequest& request);
+  AdminResponse listProxies(const AdminRequest& request);
   static WriteContext writer(const AdminRequest& request);
   void written();
 
@@ -103,6 +118,7 @@ class AdminApi {
   std::string prefix_;
   HealthSpec healthDefaults_;
   std::function<void()> changed_;
+  RevisionWait revisionWait_;
   // Serialises read-modify-write requests (an add merges its healthCheck over the stored one).
   std::mutex writeMutex_;
   std::atomic<bool> storeDown_{false};  // logged once per outage, not once per request

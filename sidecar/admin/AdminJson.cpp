@@ -5,6 +5,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "base/Utf8.h"
+#include "store/StoreTime.h"
 
 namespace portico {
 namespace {
@@ -68,6 +69,30 @@ Poco::JSON::Object::Ptr changeJson(const ChangeRecord& change) {
   o->set("before", parsed(change.before));
   o->set("after", parsed(change.after));
   return o;
+}
+
+Poco::JSON::Object::Ptr proxiesJson(const ProxyRoster& roster, const ProxyStateRules& rules) {
+  auto list = Poco::makeShared<Poco::JSON::Array>();
+  for (const auto& p : roster.proxies) {
+    const ProxyState state = proxyState(p, roster, rules);
+    if (state == ProxyState::Forgotten) continue;
+    auto addresses = Poco::makeShared<Poco::JSON::Array>();
+    for (const auto& a : p.addresses) addresses->add(a);
+    auto o = jsonObject();
+    o->set("id", p.id);
+    o->set("addresses", addresses);
+    o->set("version", p.version);
+    o->set("startedAt", storeTimeText(p.startedAtMs));
+    o->set("revision", p.revision);
+    o->set("appliedAt", storeTimeText(p.appliedAtMs));
+    o->set("lastSeen", storeTimeText(p.lastSeenMs));
+    o->set("state", toString(state));
+    list->add(o);
+  }
+  auto answer = jsonObject();
+  answer->set("revision", roster.revision);
+  answer->set("proxies", list);
+  return answer;
 }
 
 }  // namespace portico

@@ -6,6 +6,7 @@
 
 #include "model/Model.h"
 #include "model/ModelJson.h"
+#include "observe/ProxyStates.h"
 
 namespace portico {
 
@@ -20,5 +21,9 @@ Poco::JSON::Object::Ptr routeJson(const RouteRecord& route);
 
 /// {"revision","time","actor","client","action","route","target","before","after"}
 Poco::JSON::Object::Ptr changeJson(const ChangeRecord& change);
+
+/// {"revision","proxies":[{"id","addresses","version","startedAt","revision","appliedAt",
+///  "lastSeen","state"}...]}: the roster without the proxies it has forgotten.
+Poco::JSON::Object::Ptr proxiesJson(const ProxyRoster& roster, const ProxyStateRules& rules);
 
 }  // namespace portico

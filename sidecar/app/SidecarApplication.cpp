@@ -147,7 +147,10 @@ int SidecarApplication::run(const Settings& settings) {
 void SidecarApplication::serve(const Settings& settings, Store& store,
                                std::shared_ptr<const net::TlsClientConfig> tls,
                                net::FileDescriptor socket) {
+  ProxyStateRules proxyRules;
+  proxyRules.forgetAfter = settings.proxy.forgetAfter;
   SidecarMetrics metrics(store);
+  metrics.setProxyRules(proxyRules);
   store.setObserver(&metrics);
   HealthChecker checker(store, std::move(tls));
   checker.observe(&metrics);
@@ -160,6 +163,7 @@ void SidecarApplication::serve(const Settings& settings, Store& store,
 
   AdminApi api(store, settings.admin.prefix, settings.health,
                [&checker] { checker.notifyChanged(); });
+  api.setProxyRules(proxyRules);
   const Dashboard dashboard(settings.admin.prefix);
   AdminRequestHandler handler(api, dashboard, settings.admin.token, &metrics);
   const int port = net::localPort(socket.get());

@@ -287,6 +287,17 @@
     $("revision").textContent = `revision ${r}`;
   }
 
+  /** "revision 42 served by 3 of 3 proxies": live and behind ones count, stale ones are named. */
+  async function readProxies() {
+    const { data } = await api("GET", "/proxies");
+    const following = data.proxies.filter((p) => p.state !== "stale");
+    const serving = following.filter((p) => p.revision >= data.revision).length;
+    const stale = data.proxies.length - following.length;
+    $("proxies").textContent = `revision ${data.revision} served by ${serving} of ${following.length} ` +
+      `prox${following.length === 1 ? "y" : "ies"}` + (stale ? ` (${stale} stale)` : "");
+    $("proxies").classList.toggle("down", serving < following.length);
+  }
+
   /** Reads what changed since the last poll and, when anything did, the routes again. */
   async function pollOnce() {
     try {
@@ -302,6 +313,7 @@
         renderChanges(first ? 0 : data.changes.length);
       }
       if (revision < nextSince || Date.now() - lastRoutesAt > ROUTES_EVERY_MS) await readRoutes();
+      await readProxies();
       setStatus(`live · ${new Date().toLocaleTimeString()}`, false);
     } catch (e) {
       if (e instanceof Unauthorized) askForToken();

@@ -30,6 +30,10 @@ struct HealthCheckerOptions {
   // Probes due within this window of each other start together (a probe starts at most this
   // late): 10,000 probes a second take 200 wake-ups, not 10,000.
   std::chrono::milliseconds batchWindow{5};
+  // Probes in flight at once; 0: half the process's descriptor limit (RLIMIT_NOFILE), at most
+  // 1024. Targets due beyond it wait for probes to finish instead of failing for want of a
+  // descriptor (50,000 targets created together fall due together).
+  std::size_t maxInFlight{0};
 };
 
 /// Probes every target of every route at its route's interval and writes verdict transitions
@@ -73,6 +77,7 @@ class HealthChecker : private ProbeSink, private HealthStoreListener {
   void notStored(const HealthVerdict& verdict) override;
 
   const std::chrono::milliseconds batchWindow_;
+  const std::size_t maxInFlight_;
   std::shared_ptr<ProbeRunner> runner_;
   HealthStoreLink link_;
   SidecarMetrics* metrics_{nullptr};
@@ -82,6 +87,7 @@ class HealthChecker : private ProbeSink, private HealthStoreListener {
   HealthSchedule schedule_;
   Clock::time_point plannedWake_{};
   bool scheduleChanged_{false};  // the scheduler must plan again
+  std::size_t inFlight_{0};      // probes handed to the runner without an outcome yet
   bool stopping_{false};
   bool running_{false};
   std::thread scheduler_;

@@ -136,9 +136,9 @@ void HealthSchedule::apply(const std::vector<RouteRecord>& routes,
   synced_ = true;
 }
 
-std::vector<HealthJob> HealthSchedule::takeDue(TimePoint now) {
+std::vector<HealthJob> HealthSchedule::takeDue(TimePoint now, std::size_t limit) {
   std::vector<HealthJob> jobs;
-  while (!dueIndex_.empty() && dueIndex_.begin()->first <= now) {
+  while (jobs.size() < limit && !dueIndex_.empty() && dueIndex_.begin()->first <= now) {
     const auto id = dueIndex_.begin()->second;
     dueIndex_.erase(dueIndex_.begin());
     Entry& entry = entries_.at(id);
@@ -160,6 +160,7 @@ std::optional<HealthVerdict> HealthSchedule::complete(const HealthJob& job,
   entry.due = next;
   dueIndex_.insert({next, job.targetId});
 
+  if (result.local) return std::nullopt;  // the checker's own trouble, not the target's
   entry.state.record(result.ok, entry.spec.fall, entry.spec.rise);
   if (entry.state.healthy() == entry.stored) return std::nullopt;
   entry.stored = entry.state.healthy();

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -58,10 +59,13 @@ class HealthSchedule {
   /// it touches however many targets there are.
   void apply(const std::vector<RouteRecord>& routes, const std::vector<std::string>& removed,
              TimePoint now);
-  /// The probes due at `now`, marked in flight (a target never has two probes at once).
-  std::vector<HealthJob> takeDue(TimePoint now);
-  /// Counts a finished probe and schedules the next one. Returns the verdict to store when
-  /// the target's verdict differs from the stored one (assumed written from then on).
+  /// The probes due at `now`, earliest first and at most `limit`, marked in flight (a target
+  /// never has two probes at once). Those left over stay due.
+  std::vector<HealthJob> takeDue(TimePoint now,
+                                 std::size_t limit = std::numeric_limits<std::size_t>::max());
+  /// Counts a finished probe (a local failure not at all) and schedules the next one. Returns the
+  /// verdict to store when the target's verdict differs from the stored one (assumed written from
+  /// then on).
   std::optional<HealthVerdict> complete(const HealthJob& job, const ProbeResult& result,
                                         TimePoint now);
   /// A job that will not run after all (the checker stopped): due again at its old time.

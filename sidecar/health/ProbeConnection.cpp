@@ -35,7 +35,13 @@ void ProbeConnection::start(net::TimerList& timeouts, const net::TlsClientConfig
   net::FileDescriptor fd;
   std::string error;
   const net::Io io = net::connectTcp(job_.target.host, job_.target.port, fd, error);
-  if (io == net::Io::Failed) return finish(ProbeResult::failure("connect: " + error));
+  if (io == net::Io::Failed) {
+    // Out of descriptors or buffers here: no verdict on the target (the next round tries).
+    const int why = errno;
+    if (why == EMFILE || why == ENFILE || why == ENOBUFS || why == ENOMEM)
+      return finish(ProbeResult::localFailure("connect: " + error));
+    return finish(ProbeResult::failure("connect: " + error));
+  }
   stream_ = net::Stream(std::move(fd));
   if (io == net::Io::Ok) return connected();
   watch(EPOLLOUT);
@@ -53,7 +59,7 @@ void ProbeConnection::watch(std::uint32_t events) {
   assert(events != 0 && phase_ != Phase::Done);
   // epoll refused the descriptor (out of memory, a limit): this probe fails, not the loop.
   if (!registration_.want(stream_.fd(), events))
-    finish(ProbeResult::failure(std::string("probe: epoll_ctl: ") + std::strerror(errno)));
+    finish(ProbeResult::localFailure(std::string("probe: epoll_ctl: ") + std::strerror(errno)));
 }
 
 void ProbeConnection::onTimeout(int) {

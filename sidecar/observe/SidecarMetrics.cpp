@@ -39,6 +39,7 @@ SidecarMetrics::SidecarMetrics(Store& store)
                          "Store writes that gave up on the lock after the busy timeout.")
                 .with()) {
   registry_.addCollector([this](metrics::Exposition& out) { collectStore(out); });
+  registry_.addCollector([this](metrics::Exposition& out) { collectProxies(out); });
   registry_.addCollector([this](metrics::Exposition& out) { process_.collect(out); });
 }
 
@@ -97,6 +98,26 @@ void SidecarMetrics::collectStore(metrics::Exposition& out) const {
                  std::uint64_t{t.healthy ? 1u : 0u});
   out.family("portico_store_revision", "The store's revision counter (-1: unreadable).", "gauge");
   out.sample("portico_store_revision", {}, revision);
+}
+
+void SidecarMetrics::collectProxies(metrics::Exposition& out) const {
+  ProxyCensus census;
+  try {
+    census = ProxyCensus::of(store_.proxies(), proxyRules_);
+  } catch (const std::exception& e) {
+    logWarn(std::string("metrics: cannot read the proxies table: ") + e.what());
+  }
+  out.family("portico_proxies",
+             "Proxies in the store's proxies table, by state (live, behind, stale).", "gauge");
+  out.sample("portico_proxies", {{"state", "live"}}, static_cast<std::int64_t>(census.live));
+  out.sample("portico_proxies", {{"state", "behind"}}, static_cast<std::int64_t>(census.behind));
+  out.sample("portico_proxies", {{"state", "stale"}}, static_cast<std::int64_t>(census.stale));
+  out.family("portico_proxy_lag_revisions",
+             "The largest number of revisions a live or behind proxy lacks.", "gauge");
+  out.sample("portico_proxy_lag_revisions", {}, census.lagRevisions);
+  out.family("portico_proxy_lag_seconds",
+             "The longest time a live or behind proxy has lacked the store's revision.", "gauge");
+  out.sample("portico_proxy_lag_seconds", {}, census.lagSeconds);
 }
 
 }  // namespace portico

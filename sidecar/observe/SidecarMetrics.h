@@ -5,13 +5,15 @@
 
 #include "metrics/ProcessMetrics.h"
 #include "metrics/Registry.h"
+#include "observe/ProxyStates.h"
 #include "store/Store.h"
 
 namespace portico {
 
 /// The sidecar's metrics, named in one place: health checks, admin requests and store writes
-/// as events, the store's verdicts and revision read at scrape time. Served at /metrics on the
-/// admin listener. Events come from the probe workers and admin threads (shared shards).
+/// as events, the store's verdicts and revision and the proxies' states read at scrape time. Served
+/// at /metrics on the admin listener. Events come from the probe workers and admin threads (shared
+/// shards).
 class SidecarMetrics : public StoreObserver {
  public:
   /// `store` is read at scrape time for target health and the revision.
@@ -31,12 +33,16 @@ class SidecarMetrics : public StoreObserver {
   void busy() override;
 
   std::string scrape() const;
+  /// The rules the proxies are counted by (proxy.forget_after); set before the first scrape.
+  void setProxyRules(const ProxyStateRules& rules) { proxyRules_ = rules; }
 
   /// The method label: the methods the API knows, else "other" (labels stay few).
   static std::string methodLabel(const std::string& method);
 
  private:
   void collectStore(metrics::Exposition& out) const;
+  /// The proxies table: proxies by state and the largest lag.
+  void collectProxies(metrics::Exposition& out) const;
 
   Store& store_;
   metrics::Registry registry_;
@@ -47,6 +53,7 @@ class SidecarMetrics : public StoreObserver {
   metrics::Histogram writeDuration_;
   metrics::Counter busy_;
   metrics::ProcessMetrics process_;
+  ProxyStateRules proxyRules_;
 };
 
 }  // namespace portico

@@ -220,6 +220,23 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     expect(401, api.call("GET", "/metrics", "/metrics", "", false));
     expect(405, api.call("POST", "/metrics", "/metrics", "{}"));
 
+    // /endpoints/proxies: one row as a proxy writes it (live, then stale), and waits.
+    portico::SqliteConnection(sidecar.db(), SQLITE_OPEN_READWRITE)
+        .exec(
+            "INSERT INTO proxies (id, addresses, version, started_at, revision, applied_at, "
+            "last_seen, heartbeat_ms) SELECT 'edge-a:8080', '0.0.0.0:8080 0.0.0.0:8443', '1.4.0', "
+            "1764950000000, value, 1764950000000, CAST((julianday('now') - 2440587.5) * 86400000.0 "
+            "AS INTEGER), 60000 FROM revision");
+    expect(200, api.call("GET", "/endpoints/proxies", "/endpoints/proxies"));
+    expect(200, api.call("GET", "/endpoints/proxies", "/endpoints/proxies?revision=1&wait=10ms"));
+    expect(201, api.call("POST", "/endpoints/routes", "/endpoints/routes?wait=10ms",
+                         "{\"prefixPath\":\"/waited/\"}"));
+    expect(400, api.call("GET", "/endpoints/proxies", "/endpoints/proxies?wait=2m"));
+    expect(400, api.call("POST", "/endpoints/routes", "/endpoints/routes?wait=soon",
+                         "{\"prefixPath\":\"/late/\"}"));
+    expect(401, api.call("GET", "/endpoints/proxies", "/endpoints/proxies", "", false));
+    expect(405, api.call("POST", "/endpoints/proxies", "/endpoints/proxies", "{}"));
+
     // 503: another connection holds the store's write lock past the busy timeout (5 s). The
     // API serialises its writes, so the six requests take their turns: about 30 s (the health
     // checker's own writes give up sooner and do not stretch it much).

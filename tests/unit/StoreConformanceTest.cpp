@@ -11,13 +11,10 @@
 #include <thread>
 
 #include "base/Errors.h"
+#include "store/Migrations.h"
 #include "store/factory/StoreFactory.h"
+#include "support/StoreBackend.h"
 #include "support/TestSupport.h"
-#ifdef PORTICO_STORE_POSTGRES
-#include "support/PostgresServer.h"
-#else
-#include "store/sqlite/Sqlite.h"
-#endif
 
 using namespace std::chrono_literals;
 using portico::ChangeQuery;
@@ -32,53 +29,10 @@ using portico::WriteContext;
 
 namespace {
 
-/// Where the suite's stores live: a fresh one per test.
-class Backend {
- public:
-#ifdef PORTICO_STORE_POSTGRES
-  Backend() : location_{"", server().createDatabase()} {}
-  static portico::test::PostgresServer& server() {
-    static portico::test::PostgresServer instance;
-    return instance;
-  }
-  /// Makes the recorded schema version `version`.
-  void setSchemaVersion(int version) {
-    portico::test::PostgresServer::query(
-        location_.url, "UPDATE portico_schema SET version = " + std::to_string(version));
-  }
-  std::string name() const {
-    return "postgres";
-  }
-  /// Sorts route prefixes by a language's rules (ICU "und"), unlike the test server's C
-  /// locale: punctuation and case weigh less than letters there.
-  void sortPrefixesByLanguage() {
-    portico::test::PostgresServer::query(
-        location_.url, "ALTER TABLE routes ALTER COLUMN prefix TYPE TEXT COLLATE \"und-x-icu\"");
-  }
-#else
-  Backend() : location_{dir_.file("p.db"), ""} {}
-  void setSchemaVersion(int version) {
-    portico::SqliteConnection conn(location_.path, SQLITE_OPEN_READWRITE);
-    conn.exec("PRAGMA user_version = " + std::to_string(version));
-  }
-  std::string name() const {
-    return "sqlite";
-  }
-  void sortPrefixesByLanguage() {}  // SQLite compares text byte by byte (BINARY)
-#endif
-  std::unique_ptr<Store> open(Store::Access access = Store::Access::ReadWrite) {
-    return portico::openStore(location_, access);
-  }
-  const StoreLocation& location() const {
-    return location_;
-  }
+using Backend = portico::test::StoreBackend;
 
- private:
-#ifndef PORTICO_STORE_POSTGRES
-  portico::test::TempDir dir_;
-#endif
-  StoreLocation location_;
-};
+// Every migration of the source tree, applied (each store has the same number of steps).
+const int kSchemaVersion = static_cast<int>(portico::embeddedMigrations().size());
 
 RouteSpec spec(const std::string& prefix, std::vector<portico::TargetSpec> targets = {}) {
   RouteSpec s;
@@ -129,10 +83,10 @@ class StoreConformanceTest : public CppUnit::TestFixture {
       auto store = b.open();
       CPPUNIT_ASSERT_EQUAL(std::int64_t(1), store->revision());
       CPPUNIT_ASSERT(store->loadRoutes().empty());
-      CPPUNIT_ASSERT_EQUAL(5, store->schemaVersion());
+      CPPUNIT_ASSERT_EQUAL(kSchemaVersion, store->schemaVersion());
       CPPUNIT_ASSERT(!store->findRoute("/none/"));
     }
-    CPPUNIT_ASSERT_EQUAL(5, portico::checkStoreSchema(b.location()));
+    CPPUNIT_ASSERT_EQUAL(kSchemaVersion, portico::checkStoreSchema(b.location()));
   }
 
   void testRoutesAndTargets() {

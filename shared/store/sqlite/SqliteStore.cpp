@@ -45,6 +45,29 @@ class BusyTimeout {
   SqliteConnection& conn_;
 };
 
+/// Lets a query-only connection (the proxy's) write for a scope: the proxy's report of itself.
+class WritableScope {
+ public:
+  explicit WritableScope(SqliteConnection& conn)
+      : conn_(conn), queryOnly_(conn.queryInt("PRAGMA query_only") != 0) {
+    if (queryOnly_) conn_.exec("PRAGMA query_only = OFF");
+  }
+  ~WritableScope() {
+    if (!queryOnly_) return;
+    try {
+      conn_.exec("PRAGMA query_only = ON");
+    } catch (const StoreError&) {
+      // A pragma on an open connection does not fail but for a closed one.
+    }
+  }
+  WritableScope(const WritableScope&) = delete;
+  WritableScope& operator=(const WritableScope&) = delete;
+
+ private:
+  SqliteConnection& conn_;
+  const bool queryOnly_;
+};
+
 /// A connection for reads. With WAL, a read on its own connection sees the last committed state
 /// while another connection (this process's writer or another process) holds the write lock,
 /// so a read waits neither for a write nor for another read; only the busy timeout bounds it.
@@ -169,7 +192,11 @@ SqliteStore::SqliteStore(const std::string& path, Access access,
   }
   migrate(*conn_, migrations, writable);
   if (writable) checkCanWrite(*conn_);
-  if (!writable) conn_->exec("PRAGMA query_only = ON");
+  if (!writable) {
+    conn_->exec("PRAGMA query_only = ON");
+    // Its one write is its heartbeat row, which the next beat rewrites: no fsync per commit.
+    conn_->exec("PRAGMA synchronous = NORMAL");
+  }
   readers_ = std::make_unique<ConnectionPool<SqliteConnection>>(
       [path] { return openReader(path); },
       // A connection left inside a transaction (a failed read) would pin an old snapshot.
@@ -205,8 +232,12 @@ void SqliteStore::transact(WriteKind kind, const std::function<void(SqlTransacti
   std::lock_guard<std::mutex> lock(mutex_);
   // Check-time stamps, and lease renewals (one every quarter of the lease: the next will do),
   // give up quickly under another process's lock rather than hold up the writes queued here.
-  const bool quick = kind == WriteKind::Stamp || kind == WriteKind::LeaseRenewal;
+  // A proxy's heartbeat too: a busy store skips a beat, the next one catches up.
+  const bool quick =
+      kind == WriteKind::Stamp || kind == WriteKind::LeaseRenewal || kind == WriteKind::Heartbeat;
   const BusyTimeout timeout(*conn_, quick ? kStampBusyTimeoutMs : kBusyTimeoutMs);
+  std::optional<WritableScope> writable;
+  if (kind == WriteKind::Heartbeat) writable.emplace(*conn_);
   Transaction tx(*conn_, SqliteTransaction::Kind::Immediate);
   body(tx);
 }
