@@ -12,7 +12,7 @@ portico_test(proxy_e2e_streaming_tests e2e e2e/ProxyStreamingTest.cpp TIMEOUT 18
 portico_test(proxy_e2e_changes_tests e2e e2e/ProxyChangesTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_module_tests e2e e2e/ProxyModuleTest.cpp LIBS portico_proxy TIMEOUT 180)
 # The shared HTTP layer (shared/http): the llhttp adaptor and framing rules.
-portico_test(http_unit_tests unit unit/HttpParserTest.cpp TIMEOUT 60)
+portico_test(http_unit_tests unit unit/HttpParserTest.cpp unit/Http2PrefaceTest.cpp TIMEOUT 60)
 portico_test(proxy_e2e_eventloop_tests e2e e2e/ProxyEventLoopTest.cpp TIMEOUT 240)
 # What an operator runs it with: status listener and sidecar /metrics (promtool), --check,
 # access-log formats and request ids, log level and format.
@@ -24,3 +24,5 @@ portico_test(proxy_e2e_https_target_tests e2e e2e/ProxyHttpsTargetTest.cpp TIMEO
 # HTTP/2 under attack (floods, zero windows, stalled streams, stream and header limits, rapid
 # reset), played by tests/e2e/http2_abuse.py with python3-h2's frame and HPACK modules.
 portico_test(proxy_e2e_http2_abuse_tests e2e e2e/Http2AbuseTest.cpp TIMEOUT 240)
+# h2c with prior knowledge on the plain listener (curl --http2-prior-knowledge, h2load).
+portico_test(proxy_e2e_h2c_tests e2e e2e/H2cTest.cpp TIMEOUT 180)

@@ -86,7 +86,7 @@ void Http2Stream::dispatch() {
     return;
   }
   exchange().start(*this, table, *routing.route, request_.head(), std::move(routing.resolved),
-                   conn_.peer(), conn_.peerTrusted(), true);
+                   conn_.peer(), conn_.peerTrusted(), conn_.secure());
 }
 
 void Http2Stream::data(const std::uint8_t* bytes, std::size_t size) {
