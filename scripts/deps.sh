@@ -30,11 +30,12 @@ portico_install_deps() {
   # varnish: varnishtest runs the conformance suite (tests/conformance/*.vtc). clang-format and
   # clang-tidy: the format check (scripts/format.sh) and scripts/tidy.sh. python3-h2 (with its
   # hyperframe and hpack): the HTTP/2 abuse tests write raw frames with them
-  # (tests/e2e/http2_abuse.py).
+  # (tests/e2e/http2_abuse.py). python3-grpcio: the gRPC server and client of the gRPC tests
+  # (tests/e2e/grpc_peer.py); nghttp2-client: h2load (h2c and gRPC load, scripts/bench.sh).
   local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
               libpq-dev postgresql
               node-llhttp libssl-dev libnghttp2-dev openssl prometheus python3-jsonschema
-              python3-yaml python3-h2 clang clang-format clang-tidy libclang-rt-dev varnish "$@")
+              python3-yaml python3-h2 python3-grpcio nghttp2-client clang clang-format clang-tidy libclang-rt-dev varnish "$@")
   # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.
   command -v npm >/dev/null || pkgs+=(nodejs npm)
   local missing

@@ -5,7 +5,7 @@ portico_test(proxy_unit_tests unit
   unit/Http2RequestHeadTest.cpp
   unit/AccessLogTest.cpp unit/RequestIdTest.cpp unit/ProxyMetricsTest.cpp unit/ForwardingPolicyTest.cpp
   unit/RouteTablePatchTest.cpp unit/StoreChangesTest.cpp unit/RequestContextTest.cpp
-  unit/ErrorReplyTest.cpp unit/Http1ResponseWriterTest.cpp
+  unit/ErrorReplyTest.cpp unit/Http1ResponseWriterTest.cpp unit/GrpcStatusTest.cpp
   LIBS portico_proxy TIMEOUT 120)
 portico_test(proxy_e2e_routing_tests e2e e2e/ProxyRoutingTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_streaming_tests e2e e2e/ProxyStreamingTest.cpp TIMEOUT 180)
@@ -26,3 +26,6 @@ portico_test(proxy_e2e_https_target_tests e2e e2e/ProxyHttpsTargetTest.cpp TIMEO
 portico_test(proxy_e2e_http2_abuse_tests e2e e2e/Http2AbuseTest.cpp TIMEOUT 240)
 # h2c with prior knowledge on the plain listener (curl --http2-prior-knowledge, h2load).
 portico_test(proxy_e2e_h2c_tests e2e e2e/H2cTest.cpp TIMEOUT 180)
+# gRPC through the proxy (python3-grpcio server and client, tests/e2e/grpc_peer.py), HTTP/2 to
+# the target (upstreamProtocol h2).
+portico_test(proxy_e2e_grpc_tests e2e e2e/GrpcTest.cpp LIBS Poco::JSON TIMEOUT 300)

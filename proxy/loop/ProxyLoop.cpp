@@ -76,6 +76,7 @@ ProxyLoop::~ProxyLoop() {
     node->unlink();
     std::unique_ptr<ClientSession>(ClientSession::of(node));
   }
+  http2Upstreams_.clear();  // their channels go back to this loop, released below
   upstreamIdleTimeouts_.expire(std::numeric_limits<std::int64_t>::max());
   endOfBatch();
   events_.releaseClosed();  // the channels the recycled exchanges let go
