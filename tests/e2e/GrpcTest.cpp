@@ -8,7 +8,9 @@
 #include <Poco/JSON/Object.h>
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,6 +84,7 @@ class GrpcTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testStatusAndDeadline);
   CPPUNIT_TEST(testManyStreamsShareFewConnections);
   CPPUNIT_TEST(testProxyErrorsAreGrpcStatuses);
+  CPPUNIT_TEST(testHttp11ClientOnAnHttp2Route);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -121,6 +124,26 @@ class GrpcTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE(
         g.server->log(),
         waitUntil([&] { return g.server->log().find("cancelled") != std::string::npos; }, 4s));
+  }
+
+  void testHttp11ClientOnAnHttp2Route() {
+    // The same request path serves an HTTP/1.1 client: the route's HTTP/2 is the last hop only.
+    GrpcStack g;
+    const std::string body = g.stack.dir().file("unary.bin");
+    writeFile(body, std::string("\0\0\0\0\5hello", 10));
+    const std::string answer = g.stack.dir().file("answer.bin");
+    ChildProcess curl("/usr/bin/curl",
+                      {"-sS", "--http1.1", "--data-binary", "@" + body, "-H",
+                       "content-type: application/grpc", "-H", "te: trailers", "-o", answer, "-w",
+                       "%{http_version} %{response_code} %{content_type}",
+                       "http://127.0.0.1:" + std::to_string(g.proxy) + "/portico.test.Echo/Unary"},
+                      g.stack.dir().file("curl.log"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(curl.log(), 0, curl.wait(30s).value_or(-1));
+    CPPUNIT_ASSERT_EQUAL(std::string("1.1 200 application/grpc"), curl.log());
+    std::ifstream in(answer, std::ios::binary);
+    const std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(std::to_string(got.size()), std::size_t{10}, got.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("hello"), got.substr(5));
   }
 
   void testProxyErrorsAreGrpcStatuses() {
