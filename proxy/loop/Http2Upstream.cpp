@@ -159,6 +159,17 @@ void Http2Upstream::attach(ProxyLoop& loop, const std::shared_ptr<TargetState>& 
   u.channel_->connect(u);  // may report at once
 }
 
+void Http2Upstream::retireAll(ProxyLoop& loop, const TargetState& target) {
+  auto found = loop.http2Upstreams().find(&target);
+  if (found == loop.http2Upstreams().end()) return;
+  std::vector<Http2Upstream*> sessions;
+  for (auto& u : found->second) sessions.push_back(u.get());
+  for (Http2Upstream* u : sessions) {
+    u->goaway_ = true;  // as if the target had said GOAWAY: no new stream goes there
+    if (u->streams_.empty() && u->waiting_.empty()) u->failAll(UF::Reset, "target removed");
+  }
+}
+
 bool Http2Upstream::startSession() {
   nghttp2_session_callbacks* callbacks = nullptr;
   if (nghttp2_session_callbacks_new(&callbacks) != 0) return false;

@@ -61,6 +61,9 @@ class Http2Upstream final : public UpstreamChannel::Owner, public net::Releasabl
   /// when none has); `stream` is told h2Ready() (at once when the connection is up) or
   /// h2Failed() (possibly at once too).
   static void attach(ProxyLoop& loop, const std::shared_ptr<TargetState>& target, Stream& stream);
+  /// `target` left the configuration: `loop`'s connections to it take no new streams and close
+  /// once their streams are done (at once when they have none).
+  static void retireAll(ProxyLoop& loop, const TargetState& target);
   /// Submits the request head (`fields`: nghttp2 name/value pairs, pseudo-headers first);
   /// `body`: DATA follows through Stream::h2Body(). Returns the stream id (<0: refused).
   std::int32_t submit(Stream& stream, const nghttp2_nv* fields, std::size_t count, bool body);

@@ -143,7 +143,10 @@ void ProxyLoop::stop() {
 
 void ProxyLoop::closeIdleTo(std::vector<std::shared_ptr<TargetState>> targets) {
   events_.post([this, targets = std::move(targets)] {
-    for (const auto& t : targets) UpstreamChannel::closeIdle(*this, *t);
+    for (const auto& t : targets) {
+      UpstreamChannel::closeIdle(*this, *t);
+      Http2Upstream::retireAll(*this, *t);
+    }
   });
 }
 

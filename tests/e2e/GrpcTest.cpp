@@ -85,6 +85,7 @@ class GrpcTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testManyStreamsShareFewConnections);
   CPPUNIT_TEST(testProxyErrorsAreGrpcStatuses);
   CPPUNIT_TEST(testHttp11ClientOnAnHttp2Route);
+  CPPUNIT_TEST(testRemovedTargetLosesItsConnections);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -144,6 +145,16 @@ class GrpcTest : public CppUnit::TestFixture {
     const std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CPPUNIT_ASSERT_EQUAL_MESSAGE(std::to_string(got.size()), std::size_t{10}, got.size());
     CPPUNIT_ASSERT_EQUAL(std::string("hello"), got.substr(5));
+  }
+
+  void testRemovedTargetLosesItsConnections() {
+    GrpcStack g;
+    CPPUNIT_ASSERT(connectionsTo(g.grpcPort) >= 1);  // the setup's calls left one open
+    g.stack.remove("/portico.test.Echo/",
+                   {"http://127.0.0.1:" + std::to_string(g.grpcPort) + "/portico.test.Echo"});
+    // The proxy's HTTP/2 connections to a target that left close (no stream was open).
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(connectionsTo(g.grpcPort)),
+                           waitUntil([&] { return connectionsTo(g.grpcPort) == 0; }, 10s));
   }
 
   void testProxyErrorsAreGrpcStatuses() {
