@@ -33,11 +33,13 @@ portico_install_deps() {
   # (tests/e2e/http2_abuse.py). libsystemd-dev: socket activation and sd_notify (both programs);
   # systemd: systemd-socket-activate and systemd-analyze for the tests; wrk: the load under
   # which the binary-upgrade test upgrades; dpkg-dev and lintian: scripts/package.sh and its test.
+  # python3-grpcio: the gRPC server and client of the gRPC tests (tests/e2e/grpc_peer.py);
+  # nghttp2-client: h2load (h2c and gRPC load, scripts/bench.sh).
   local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
               libpq-dev postgresql
               node-llhttp libssl-dev libnghttp2-dev openssl prometheus python3-jsonschema
-              python3-yaml python3-h2 clang clang-format clang-tidy libclang-rt-dev varnish
-              libsystemd-dev systemd wrk dpkg-dev lintian "$@")
+              python3-yaml python3-h2 python3-grpcio nghttp2-client clang clang-format clang-tidy
+              libclang-rt-dev varnish libsystemd-dev systemd wrk dpkg-dev lintian "$@")
   # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.
   command -v npm >/dev/null || pkgs+=(nodejs npm)
   local missing

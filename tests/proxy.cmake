@@ -6,13 +6,14 @@ portico_test(proxy_unit_tests unit
   unit/AccessLogTest.cpp unit/RequestIdTest.cpp unit/ProxyMetricsTest.cpp unit/ForwardingPolicyTest.cpp
   unit/RouteTablePatchTest.cpp unit/StoreChangesTest.cpp unit/RequestContextTest.cpp
   unit/ErrorReplyTest.cpp unit/Http1ResponseWriterTest.cpp unit/TraceContextTest.cpp
+  unit/GrpcStatusTest.cpp
   LIBS portico_proxy TIMEOUT 120)
 portico_test(proxy_e2e_routing_tests e2e e2e/ProxyRoutingTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_streaming_tests e2e e2e/ProxyStreamingTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_changes_tests e2e e2e/ProxyChangesTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_module_tests e2e e2e/ProxyModuleTest.cpp LIBS portico_proxy TIMEOUT 180)
 # The shared HTTP layer (shared/http): the llhttp adaptor and framing rules.
-portico_test(http_unit_tests unit unit/HttpParserTest.cpp TIMEOUT 60)
+portico_test(http_unit_tests unit unit/HttpParserTest.cpp unit/Http2PrefaceTest.cpp TIMEOUT 60)
 portico_test(proxy_e2e_eventloop_tests e2e e2e/ProxyEventLoopTest.cpp TIMEOUT 240)
 # What an operator runs it with: status listener and sidecar /metrics (promtool), --check,
 # access-log formats and request ids, log level and format.
@@ -31,3 +32,8 @@ portico_test(upgrade_e2e_tests e2e e2e/UpgradeTest.cpp TIMEOUT 180)
 portico_test(certificate_metrics_e2e_tests e2e e2e/CertificateMetricsTest.cpp TIMEOUT 60)
 # W3C traceparent/tracestate end to end (forwarded, started, replaced; in the access log).
 portico_test(trace_context_e2e_tests e2e e2e/TraceContextE2ETest.cpp LIBS portico_proxy TIMEOUT 60)
+# h2c with prior knowledge on the plain listener (curl --http2-prior-knowledge, h2load).
+portico_test(proxy_e2e_h2c_tests e2e e2e/H2cTest.cpp TIMEOUT 180)
+# gRPC through the proxy (python3-grpcio server and client, tests/e2e/grpc_peer.py), HTTP/2 to
+# the target (upstreamProtocol h2).
+portico_test(proxy_e2e_grpc_tests e2e e2e/GrpcTest.cpp LIBS Poco::JSON TIMEOUT 300)

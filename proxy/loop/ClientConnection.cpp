@@ -11,6 +11,8 @@
 #include "base/Log.h"
 #include "forward/ErrorReply.h"
 #include "http/ClientTimerLists.h"
+#include "http/Http2Preface.h"
+#include "loop/Http2Connection.h"
 #include "loop/ProxyLoop.h"
 #include "loop/RequestLog.h"
 #include "observe/AccessLog.h"
@@ -215,6 +217,7 @@ bool ClientConnection::processHead() {
     if (peerClosed_) close();  // between requests, or inside a head: nothing to answer
     return false;
   }
+  if (state_ == State::Waiting && fresh_ && !stillHttp1()) return false;
   if (state_ == State::Waiting) beginRequest();
   if (!parser_) parser_ = loop_.takeParser();
   std::size_t used = 0;
@@ -290,7 +293,46 @@ void ClientConnection::bodyFlushed(bool flowing) {
   apply();
 }
 
+bool ClientConnection::stillHttp1() {
+  // RFC 9113 3.3 (h2c with prior knowledge, as nginx's `listen … http2` and Envoy take it): on
+  // the plain listener a connection that opens with the HTTP/2 preface is HTTP/2. Over TLS, ALPN
+  // alone decides (RFC 9113 3.2), so there the preface stays a malformed HTTP/1.1 request.
+  if (stream_.tls()) return true;
+  switch (
+      http::matchHttp2Preface(std::string_view(in_->data() + in_->begin(), in_->unconsumed()))) {
+    case http::PrefaceMatch::Http1:
+      return true;
+    case http::PrefaceMatch::Partial:
+      // The header timeout, running since the accept, bounds the wait for the rest.
+      if (peerClosed_) close();
+      return false;
+    case http::PrefaceMatch::Http2:
+      becomeHttp2();
+      return false;
+  }
+  return true;
+}
+
+void ClientConnection::becomeHttp2() {
+  // The socket moves to the HTTP/2 connection, which registers it anew; this object goes away
+  // without closing it, and hands over what it read (the preface and whatever followed it).
+  registration_.leave();
+  timer_.cancel();
+  armed_ = ClientPhase::Timeout::None;
+  state_ = State::Closed;
+  auto h2 = std::make_unique<Http2Connection>(loop_, std::move(stream_), std::move(peer_),
+                                              peerTrusted_, std::move(count_));
+  Http2Connection& c = *h2;
+  loop_.adopt(std::move(h2));
+  std::unique_ptr<net::Buffer> received = std::move(in_);
+  releaseIdleResources();
+  loop_.closed(*this);
+  c.start(std::string_view(received->data() + received->begin(), received->unconsumed()));
+  loop_.buffers().give(std::move(received));
+}
+
 void ClientConnection::beginRequest() {
+  fresh_ = false;
   state_ = State::Head;
   exchange_ = loop_.takeExchange();
   exchange_->context().begin(RequestContext::Clock::now(), peer_, "HTTP/1.1");

@@ -91,6 +91,10 @@ class ClientConnection final : public ClientSession,
   void process();
   void processOnce();
   bool processHead();  // true: a request was dispatched, process on
+  /// A plain connection's first bytes: false while they may still be HTTP/2's preface, or once
+  /// they were and the connection became an Http2Connection.
+  bool stillHttp1();
+  void becomeHttp2();
   bool processBody();  // true: more body bytes wait to be fed
   void feedBody();
   void bodyFlushed(bool flowing);
@@ -137,6 +141,7 @@ class ClientConnection final : public ClientSession,
   bool peerClosed_{false};
   bool reading_{false};
   bool continueDone_{false};  // a 100 Continue went out, or body bytes came without one
+  bool fresh_{true};          // no request began yet (only then may the HTTP/2 preface come)
   bool draining_{false};
   bool processing_{false};
   bool processAgain_{false};

@@ -1,6 +1,9 @@
 #include "loop/Exchange.h"
 
+#include <nghttp2/nghttp2.h>
+
 #include <cstdio>
+#include <cstring>
 
 #include "balance/TargetState.h"
 #include "base/Duration.h"
@@ -17,6 +20,33 @@ using Status = http::HttpParser::Status;
 void appendHex(net::Outbox& out, std::size_t n) {
   char text[24];
   out.append(http::chunkSizeLine(n, text));
+}
+
+// Request body bytes queued for an HTTP/2 target before the client is held back.
+constexpr std::size_t kHttp2BodyHighWater = 64 * 1024;
+
+/// Connection-specific fields, which RFC 9113 8.2.2 forbids in HTTP/2 (TE but "trailers").
+bool connectionSpecific(http::KnownHeader k) {
+  using K = http::KnownHeader;
+  return k == K::Host || k == K::Connection || k == K::KeepAlive || k == K::TransferEncoding ||
+         k == K::Upgrade || k == K::Te || k == K::ProxyAny || k == K::Expect;
+}
+
+/// The client asked for trailers (gRPC always does): the HTTP/2 target is told so.
+bool wantsTrailers(const http::HttpHead& request) {
+  bool wanted = false;
+  request.forEach(http::KnownHeader::Te, [&](std::string_view value) {
+    http::forEachListItem(value, [&](std::string_view item) {
+      if (item.size() == 8 && strncasecmp(item.data(), "trailers", 8) == 0) wanted = true;
+    });
+  });
+  return wanted;
+}
+
+nghttp2_nv field(std::string_view name, std::string_view value) {
+  return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
+          reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
+          value.size(), NGHTTP2_NV_FLAG_NONE};
 }
 
 }  // namespace
@@ -73,6 +103,11 @@ void Exchange::attempt() {
     fail(policy_->exhausted());
     return;
   }
+  if (http2Target()) {
+    phase_ = Phase::Connecting;
+    Http2Upstream::attach(loop_, policy_->targetHandle(), *this);  // may report at once
+    return;
+  }
   channel_ = UpstreamChannel::takeIdle(loop_, *target);
   if (channel_) {
     channel_->adopt(*this);
@@ -110,6 +145,10 @@ void Exchange::sendHead() {
 
 void Exchange::requestBody(std::string_view bytes) {
   context_.bodyReceived(bytes.size());
+  if (h2_) {
+    h2Body_.append(bytes);
+    return;
+  }
   if (phase_ != Phase::Forwarding || !channel_ || bytes.empty()) return;
   net::Outbox& out = channel_->outbox();
   if (policy_->framing().framing == BodyFraming::Chunked) {
@@ -123,11 +162,21 @@ void Exchange::requestBody(std::string_view bytes) {
 
 void Exchange::requestBodyEnd() {
   bodyComplete_ = true;
+  if (h2_) {
+    h2_->resume(h2Id_);  // h2Body() ends the DATA once it has given everything
+    return;
+  }
   if (phase_ != Phase::Forwarding || !channel_) return;
   if (policy_->framing().framing == BodyFraming::Chunked) channel_->outbox().append("0\r\n\r\n");
 }
 
 bool Exchange::flushRequest() {
+  if (h2_ && phase_ == Phase::Forwarding) {
+    Http2Upstream& h2 = *h2_;
+    h2.resume(h2Id_);
+    h2BodyHeld_ = h2_ && h2Body_.size() - h2BodyPos_ >= kHttp2BodyHighWater;
+    return h2_ && !h2BodyHeld_;
+  }
   if (phase_ != Phase::Forwarding || !channel_) return false;
   const net::Io io = channel_->flush();
   if (io == net::Io::Failed) {
@@ -325,12 +374,28 @@ void Exchange::clientGone() {
 }
 
 void Exchange::clientDrained() {
+  if (h2_ && phase_ == Phase::Forwarding) {
+    const std::size_t taken = h2Unconsumed_;
+    h2Unconsumed_ = 0;
+    h2_->consume(h2Id_, taken);
+    return;
+  }
   if (phase_ != Phase::Forwarding || !channel_) return;
   channel_->pauseReading(false);
   channel_->armReadTimeout();
 }
 
 void Exchange::dropChannel(bool abort) {
+  if (h2_) {
+    // RST_STREAM CANCEL unless the stream already ended (h2End() forgot it then).
+    Http2Upstream* h2 = h2_;
+    h2_ = nullptr;
+    h2->cancel(*this, h2Id_);
+    h2Id_ = 0;
+  }
+  h2Body_.clear();
+  h2BodyPos_ = 0;
+  h2Unconsumed_ = 0;
   if (!channel_) return;
   if (abort) channel_->abort();
   loop_.release(std::move(channel_));
@@ -339,6 +404,165 @@ void Exchange::dropChannel(bool abort) {
 void Exchange::finish() {
   phase_ = Phase::Done;
   if (policy_) policy_->release();
+}
+
+}  // namespace portico
+
+namespace portico {
+
+bool Exchange::http2Target() const {
+  // https targets keep HTTP/1.1 until the upstream TLS offers h2 by ALPN; a WebSocket needs
+  // HTTP/1.1's Upgrade.
+  const TargetState& target = *policy_->target();
+  return !target.url.tls && !policy_->websocket() &&
+         route_->policies.upstream.http2For(target.url.tls);
+}
+
+void Exchange::h2Ready(Http2Upstream& connection) {
+  h2_ = &connection;
+  phase_ = Phase::Forwarding;
+  if (!submitHttp2()) {
+    h2_ = nullptr;
+    fail({502, "target " + std::string(upstream()) + " refused an HTTP/2 stream"});
+    return;
+  }
+  if (!bodyComplete_) {
+    client_->requestBodyWanted();
+    if (phase_ != Phase::Forwarding) return;
+  }
+  if (h2_) h2_->pump();
+}
+
+bool Exchange::submitHttp2() {
+  // The upstream head is written once, by the policy, as HTTP/1.1 would carry it; read back, it
+  // becomes the HTTP/2 fields (pseudo-headers, lower-case names, no connection-specific ones).
+  std::string& text = loop_.scratch();
+  text.clear();
+  policy_->writeUpstreamHead(text);
+  std::unique_ptr<http::HttpParser> parser = loop_.takeParser();
+  std::size_t used = 0;
+  const auto status = parser->feed(text.data(), 0, text.size(), nullptr, used);
+  if (status == Status::Error || status == Status::NeedMore) {
+    loop_.giveParser(std::move(parser));
+    return false;
+  }
+  const http::HttpHead& head = parser->head();
+  std::string names;  // lower-case names, one after the other
+  names.reserve(text.size());
+  for (std::size_t i = 0; i < head.fieldCount(); ++i) {
+    if (connectionSpecific(head.known(i))) continue;
+    for (char c : head.name(i)) names += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  std::vector<nghttp2_nv> fields;
+  fields.reserve(head.fieldCount() + 5);
+  fields.push_back(field(":method", head.method()));
+  fields.push_back(field(":scheme", "http"));
+  fields.push_back(
+      field(":authority", head.get(http::KnownHeader::Host, policy_->target()->authority)));
+  fields.push_back(field(":path", head.target()));
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < head.fieldCount(); ++i) {
+    if (connectionSpecific(head.known(i))) continue;
+    const std::size_t n = head.name(i).size();
+    fields.push_back(field(std::string_view(names).substr(at, n), head.value(i)));
+    at += n;
+  }
+  if (wantsTrailers(policy_->request())) fields.push_back(field("te", "trailers"));
+  h2Id_ = h2_->submit(*this, fields.data(), fields.size(), policy_->hasBody());
+  loop_.giveParser(std::move(parser));
+  return h2Id_ > 0;
+}
+
+long Exchange::h2Body(std::uint8_t* buffer, std::size_t length, bool& end) {
+  const std::size_t n = std::min(length, h2Body_.size() - h2BodyPos_);
+  std::memcpy(buffer, h2Body_.data() + h2BodyPos_, n);
+  h2BodyPos_ += n;
+  if (h2BodyPos_ == h2Body_.size()) {
+    h2Body_.clear();
+    h2BodyPos_ = 0;
+  }
+  if (n == 0 && !bodyComplete_) return -1;
+  end = bodyComplete_ && h2Body_.empty();
+  if (h2BodyHeld_ && h2Body_.size() - h2BodyPos_ < kHttp2BodyHighWater) {
+    h2BodyHeld_ = false;
+    client_->requestBodyWanted();  // the target took it: the client may send more
+  }
+  return static_cast<long>(n);
+}
+
+void Exchange::h2Head(const http::HttpHead& head, bool endStream) {
+  context_.responseHeadArrived(RequestContext::Clock::now());
+  // A deep copy: the target's head lives only as long as this call.
+  h2Response_.clear();
+  h2Response_.setStatus(head.status());
+  h2Response_.setVersion(1, 1);
+  for (std::size_t i = 0; i < head.fieldCount(); ++i)
+    h2Response_.addOwned(head.name(i), head.value(i));
+  const int code = head.status();
+  // HTTP/2 delimits a body by END_STREAM; the client side is told as HTTP/1.1 would say it.
+  if (!head.has(http::KnownHeader::ContentLength) && code != 204 && code != 304) {
+    if (endStream) {
+      h2Response_.addOwned("Content-Length", "0");
+    } else if (!policy_->headRequest()) {
+      h2Response_.addOwned("Transfer-Encoding", "chunked");
+    }
+  }
+  plan_ = policy_->planResponse(h2Response_);
+  if (plan_.refusal != 0) {
+    fail({plan_.refusal, plan_.reason});
+    return;
+  }
+  context_.targetAnswered(code);
+  responseStarted_ = true;
+  client_->respond(ResponseHead(*policy_, h2Response_, plan_));
+}
+
+void Exchange::h2Data(std::string_view bytes) {
+  if (!responseStarted_ || phase_ == Phase::Done) return;
+  responseBytes_ = true;
+  data(bytes.data(), bytes.size());
+  if (client_->flushResponse()) {
+    if (h2_) h2_->consume(h2Id_, bytes.size());
+  } else {
+    h2Unconsumed_ += bytes.size();  // given back in clientDrained()
+  }
+}
+
+void Exchange::h2Trailers(const http::HttpHead& trailers) {
+  if (responseStarted_ && phase_ != Phase::Done) client_->responseTrailers(trailers);
+}
+
+void Exchange::h2End() {
+  h2_ = nullptr;  // the stream is over; the connection forgot it
+  h2Id_ = 0;
+  if (phase_ == Phase::Done) return;
+  // Done before the flush: an HTTP/2 client's stream may close inside it, which must not read
+  // as the client leaving.
+  finish();
+  client_->flushResponse();
+  client_->responseEnd();
+}
+
+void Exchange::h2Failed(UpstreamChannel::Failure failure, const std::string& error,
+                        bool unprocessed) {
+  h2_ = nullptr;
+  h2Id_ = 0;
+  if (phase_ == Phase::Done) return;
+  using F = UpstreamChannel::Failure;
+  const bool connectFailure =
+      failure == F::ConnectRefused || failure == F::ConnectTimeout || failure == F::Handshake;
+  if (unprocessed && !responseStarted_ && !connectFailure && !retried_ && !policy_->hasBody()) {
+    // Refused by a target that is up (REFUSED_STREAM, beyond its GOAWAY): nothing was
+    // processed, so the request goes again, once, on another connection to the same target
+    // (a body already handed to the stream is gone, so only a request without one).
+    retried_ = true;
+    phase_ = Phase::Connecting;
+    Http2Upstream::attach(loop_, policy_->targetHandle(), *this);
+    return;
+  }
+  // A connect that failed: another target may take it (upstreamFailed, as for HTTP/1.1).
+  if (unprocessed && !responseStarted_ && connectFailure) phase_ = Phase::Connecting;
+  upstreamFailed(failure, error);
 }
 
 }  // namespace portico

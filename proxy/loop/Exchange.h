@@ -11,6 +11,7 @@
 #include "forward/RequestContext.h"
 #include "forward/ResponseHead.h"
 #include "http/HttpParser.h"
+#include "loop/Http2Upstream.h"
 #include "loop/UpstreamChannel.h"
 
 namespace portico {
@@ -34,6 +35,9 @@ class ExchangeClient {
   /// Writes what was queued. False when the client cannot take it all now: the exchange stops
   /// reading the target until Exchange::clientDrained().
   virtual bool flushResponse() = 0;
+  /// The target's trailer fields (HTTP/2 targets), before responseEnd(); a client that cannot
+  /// carry them (HTTP/1.1 here) lets them go.
+  virtual void responseTrailers(const http::HttpHead& /*trailers*/) {}
   /// The response is complete.
   virtual void responseEnd() = 0;
   /// The proxy's own answer (nothing of a response went out yet).
@@ -51,7 +55,9 @@ class ExchangeClient {
 /// side with back-pressure both ways, and turns every failure into the policy's answer. No I/O
 /// of the client's own happens here, so an HTTP/2 stream can drive it like an HTTP/1.1
 /// connection.
-class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
+class Exchange final : public UpstreamChannel::Owner,
+                       public http::BodySink,
+                       public Http2Upstream::Stream {
  public:
   explicit Exchange(ProxyLoop& loop);
   ~Exchange() override;
@@ -100,10 +106,24 @@ class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
   // BodySink (the response body)
   void data(const char* bytes, std::size_t size) override;
 
+  // Http2Upstream::Stream (a route whose upstreamProtocol speaks HTTP/2 to the target)
+  void h2Ready(Http2Upstream& connection) override;
+  void h2Failed(UpstreamChannel::Failure failure, const std::string& error,
+                bool unprocessed) override;
+  void h2Head(const http::HttpHead& head, bool endStream) override;
+  void h2Data(std::string_view bytes) override;
+  void h2Trailers(const http::HttpHead& trailers) override;
+  void h2End() override;
+  long h2Body(std::uint8_t* buffer, std::size_t length, bool& end) override;
+
  private:
   enum class Phase { Idle, Connecting, Forwarding, Done };
 
   void attempt();
+  /// The current target is spoken to in HTTP/2 (the route's upstreamProtocol).
+  bool http2Target() const;
+  /// The request head as HTTP/2 fields, submitted on `h2_`.
+  bool submitHttp2();
   void sendHead();
   void requestSent();
   void onResponseHead();
@@ -129,6 +149,15 @@ class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
   bool responseBytes_{false};    // the target sent something
   bool retried_{false};
   RequestContext context_;
+  // HTTP/2 to the target: the connection and stream, the request body not yet framed, the
+  // response bytes the client has not taken (the target's window stays closed for them).
+  Http2Upstream* h2_{nullptr};
+  std::int32_t h2Id_{0};
+  std::string h2Body_;
+  std::size_t h2BodyPos_{0};
+  bool h2BodyHeld_{false};  // the client waits for requestBodyWanted()
+  std::size_t h2Unconsumed_{0};
+  http::HttpHead h2Response_;
 };
 
 }  // namespace portico

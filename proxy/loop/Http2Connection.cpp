@@ -118,12 +118,13 @@ struct Http2Connection::Callbacks {
 };
 
 Http2Connection::Http2Connection(ProxyLoop& loop, net::Stream stream, std::string peer,
-                                 bool peerTrusted)
+                                 bool peerTrusted, ConnectionCount count)
     : loop_(loop),
       stream_(std::move(stream)),
       registration_(loop.events(), *this),
       peer_(std::move(peer)),
       peerTrusted_(peerTrusted),
+      count_(std::move(count)),
       timer_(*this, kIdle) {}
 
 Http2Connection::~Http2Connection() {
@@ -132,7 +133,7 @@ Http2Connection::~Http2Connection() {
   if (session_) nghttp2_session_del(session_);
 }
 
-bool Http2Connection::start() {
+bool Http2Connection::start(std::string_view received) {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_option* options = nullptr;
   if (nghttp2_session_callbacks_new(&callbacks) != 0 || nghttp2_option_new(&options) != 0) {
@@ -171,6 +172,7 @@ bool Http2Connection::start() {
   armTimer();
   pump();
   if (closed_) return false;
+  if (!received.empty() && !receive(received.data(), received.size())) return false;
   // Bytes may already wait inside TLS (the client's preface came with the handshake).
   readInput();
   return !closed_;
@@ -236,19 +238,24 @@ std::size_t Http2Connection::readOnce() {
   }
   // DATA frames reach the exchanges as pointers into `in`; each exchange writes or copies them
   // before the callback returns, so the buffer is free again afterwards.
-  const ssize_t used =
-      nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(in->data()), n);
+  const bool open = receive(in->data(), n);
   loop_.buffers().give(std::move(in));
+  return open ? n : 0;
+}
+
+bool Http2Connection::receive(const char* bytes, std::size_t n) {
+  const ssize_t used =
+      nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(bytes), n);
   if (used < 0) {
     // A protocol error: nghttp2 has queued GOAWAY; send it, then close.
     pump();
     close();
-    return 0;
+    return false;
   }
   // The rest of the input is ignored from now on; the connection closes once GOAWAY is out.
   if (flooded_) nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
   pump();
-  return n;
+  return !closed_;
 }
 
 void Http2Connection::dispatchReady() {

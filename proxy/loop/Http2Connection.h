@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "loop/ClientSession.h"
+#include "loop/ConnectionCount.h"
 #include "net/Buffer.h"
 #include "net/EventLoop.h"
 #include "net/IntrusiveList.h"
@@ -23,7 +24,8 @@ namespace portico {
 class ProxyLoop;
 class Http2Stream;
 
-/// One client's HTTP/2 connection (ALPN "h2" on the TLS listener). nghttp2 does the framing,
+/// One client's HTTP/2 connection: ALPN "h2" on the TLS listener, or the connection preface with
+/// prior knowledge on the plain one (h2c, RFC 9113 3.3). nghttp2 does the framing,
 /// HPACK, flow control and its flood guards (rapid reset, CONTINUATION, SETTINGS); the
 /// connection adds what nghttp2 leaves to it: streams over the 128 it advertises refused one by
 /// one (REFUSED_STREAM, never the whole connection), a GOAWAY for floods of empty DATA frames,
@@ -34,16 +36,20 @@ class Http2Connection final : public ClientSession,
                               public net::EventHandler,
                               public net::TimerHandler {
  public:
-  /// `stream`: the TLS connection, handshake done and "h2" chosen by ALPN; TlsHandshake hands
-  /// it over and the loop owns the connection from then on.
-  Http2Connection(ProxyLoop& loop, net::Stream stream, std::string peer, bool peerTrusted);
+  /// `stream`: the TLS connection, handshake done and "h2" chosen by ALPN (TlsHandshake hands
+  /// it over), or a plain one whose first bytes were the preface (ClientConnection); the loop
+  /// owns the connection from then on, and `count` keeps it in the open-connections gauge.
+  Http2Connection(ProxyLoop& loop, net::Stream stream, std::string peer, bool peerTrusted,
+                  ConnectionCount count);
   ~Http2Connection() override;
   Http2Connection(const Http2Connection&) = delete;
   Http2Connection& operator=(const Http2Connection&) = delete;
 
-  /// Sends the server's SETTINGS and waits for the client's preface. False when nghttp2 could
-  /// not be set up (the connection is closed then).
-  bool start();
+  /// Sends the server's SETTINGS and waits for the client's preface. `received`: what the
+  /// client already sent, read by the connection this one takes over (the preface and what
+  /// followed it). False when nghttp2 could not be set up or the input ended the connection
+  /// (it is closed then).
+  bool start(std::string_view received = {});
   /// The proxy is stopping: GOAWAY, streams in flight finish, then the connection closes.
   void drain() override;
 
@@ -55,6 +61,8 @@ class Http2Connection final : public ClientSession,
   nghttp2_session* session() { return session_; }
   const std::string& peer() const { return peer_; }
   bool peerTrusted() const { return peerTrusted_; }
+  /// The client came over TLS (h2), not in the clear (h2c).
+  bool secure() const { return stream_.tls(); }
   /// Writes what nghttp2 has to send (after a stream queued a response or data).
   void pump();
   void streamClosed(std::int32_t id);
@@ -67,6 +75,8 @@ class Http2Connection final : public ClientSession,
   void readInput();
   /// One read and what nghttp2 makes of it; the bytes read (0: nothing more now, or closed).
   std::size_t readOnce();
+  /// Hands `n` bytes of input to nghttp2; false when that ended the connection.
+  bool receive(const char* bytes, std::size_t n);
   void dispatchReady();
   void updateInterest();
   void armTimer();
@@ -77,6 +87,7 @@ class Http2Connection final : public ClientSession,
   net::Registration registration_;  // stream_'s descriptor on the loop
   std::string peer_;
   bool peerTrusted_;
+  ConnectionCount count_;
   nghttp2_session* session_{nullptr};
   net::Outbox out_;
   net::Timer timer_;

@@ -9,6 +9,7 @@
 
 #include "base/Duration.h"
 #include "forward/ErrorReply.h"
+#include "forward/GrpcStatus.h"
 #include "forward/ResponseHead.h"
 #include "http/ClientTimerLists.h"
 #include "http/HttpDate.h"
@@ -86,7 +87,7 @@ void Http2Stream::dispatch() {
     return;
   }
   exchange().start(*this, table, *routing.route, request_.head(), std::move(routing.resolved),
-                   conn_.peer(), conn_.peerTrusted(), true);
+                   conn_.peer(), conn_.peerTrusted(), conn_.secure());
 }
 
 void Http2Stream::data(const std::uint8_t* bytes, std::size_t size) {
@@ -150,6 +151,7 @@ ssize_t Http2Stream::read(std::uint8_t* buffer, std::size_t length, std::uint32_
     if (outEnd_) {
       *flags |= NGHTTP2_DATA_FLAG_EOF;
       eofQueued_ = true;
+      if (!trailers_.empty()) sendTrailers(flags);
     }
   } else if (outPos_ > 32 * 1024) {
     out_.erase(0, outPos_);
@@ -227,6 +229,25 @@ bool Http2Stream::flushResponse() {
   return true;
 }
 
+void Http2Stream::responseTrailers(const http::HttpHead& trailers) {
+  for (std::size_t i = 0; i < trailers.fieldCount(); ++i) {
+    trailers_.push_back(lowerCase(trailers.name(i)));
+    trailers_.emplace_back(trailers.value(i));
+  }
+}
+
+void Http2Stream::sendTrailers(std::uint32_t* flags) {
+  // RFC 9113 8.1: the trailers' HEADERS frame ends the stream instead of the last DATA frame.
+  std::vector<nghttp2_nv> fields;
+  for (std::size_t i = 0; i + 1 < trailers_.size(); i += 2)
+    fields.push_back({reinterpret_cast<std::uint8_t*>(trailers_[i].data()),
+                      reinterpret_cast<std::uint8_t*>(trailers_[i + 1].data()), trailers_[i].size(),
+                      trailers_[i + 1].size(), NGHTTP2_NV_FLAG_NONE});
+  if (nghttp2_submit_trailer(conn_.session(), id_, fields.data(), fields.size()) == 0)
+    *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+  trailers_.clear();
+}
+
 void Http2Stream::responseEnd() {
   outEnd_ = true;
   if (!closed_) {
@@ -241,6 +262,10 @@ void Http2Stream::answer(const ProxyAnswer& a) {
   answered_ = true;
   releaseBody();
   status_ = a.status;
+  if (GrpcStatus::isGrpc(request_.head())) {
+    answerGrpc(a);
+    return;
+  }
   const ErrorReply reply(a.status, a.message);
   std::vector<std::string> fields{":status", statusText(a.status)};
   reply.forEachHttp2Header([&](std::string_view name, std::string_view value) {
@@ -252,6 +277,30 @@ void Http2Stream::answer(const ProxyAnswer& a) {
   outEnd_ = true;
   submit(fields, true);
   log(a.status, reply.body().size());
+  conn_.pump();
+  if (!closed_) outputChanged(false);
+}
+
+void Http2Stream::answerGrpc(const ProxyAnswer& a) {
+  // Trailers-only (gRPC over HTTP/2): HTTP 200 and the status in the one HEADERS frame that ends
+  // the stream; the access log keeps the proxy's HTTP status, which says more to an operator.
+  char code[24];
+  const std::vector<std::string> fields{
+      ":status",
+      "200",
+      "content-type",
+      "application/grpc",
+      "grpc-status",
+      std::string(
+          http::decimalText(static_cast<std::uint64_t>(GrpcStatus::codeFor(a.status)), code)),
+      "grpc-message",
+      GrpcStatus::encodeMessage(a.message),
+      "date",
+      std::string(http::httpDate()),
+      "server",
+      "portico"};
+  submit(fields, false);
+  log(a.status, 0);
   conn_.pump();
   if (!closed_) outputChanged(false);
 }

@@ -53,6 +53,7 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   void respond(const ResponseHead& head) override;
   void responseBody(std::string_view bytes) override;
   bool flushResponse() override;
+  void responseTrailers(const http::HttpHead& trailers) override;
   void responseEnd() override;
   void answer(const ProxyAnswer& answer) override;
   void abortResponse() override;
@@ -67,6 +68,10 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   /// stream's output as its body.
   void submit(const std::vector<std::string>& fields, bool body);
   void deliverMore();
+  /// The proxy's own answer to a gRPC request: trailers-only, grpc-status and grpc-message.
+  void answerGrpc(const ProxyAnswer& answer);
+  /// Submits trailers_ as the stream's last HEADERS (from read(), at the end of the body).
+  void sendTrailers(std::uint32_t* flags);
   void releaseBody();
   /// Arms the timeout the phase says runs now (O(1), no allocation).
   void apply();
@@ -95,6 +100,7 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   std::size_t unconsumed_{0};
   std::string out_;
   std::size_t outPos_{0};
+  std::vector<std::string> trailers_;  // name, value, ...: sent after the body (gRPC status)
   bool outEnd_{false};
   bool eofQueued_{false};  // nghttp2 has (or will send) the response's END_STREAM
   bool paused_{false};

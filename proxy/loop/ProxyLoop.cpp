@@ -76,6 +76,7 @@ ProxyLoop::~ProxyLoop() {
     node->unlink();
     std::unique_ptr<ClientSession>(ClientSession::of(node));
   }
+  http2Upstreams_.clear();  // their channels go back to this loop, released below
   upstreamIdleTimeouts_.expire(std::numeric_limits<std::int64_t>::max());
   endOfBatch();
   events_.releaseClosed();  // the channels the recycled exchanges let go
@@ -153,7 +154,10 @@ void ProxyLoop::stop() {
 
 void ProxyLoop::closeIdleTo(std::vector<std::shared_ptr<TargetState>> targets) {
   events_.post([this, targets = std::move(targets)] {
-    for (const auto& t : targets) UpstreamChannel::closeIdle(*this, *t);
+    for (const auto& t : targets) {
+      UpstreamChannel::closeIdle(*this, *t);
+      Http2Upstream::retireAll(*this, *t);
+    }
   });
 }
 

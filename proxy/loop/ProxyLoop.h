@@ -12,6 +12,7 @@
 #include "forward/ProxyContext.h"
 #include "http/ClientTimerLists.h"
 #include "http/HttpParser.h"
+#include "loop/Http2Upstream.h"
 #include "loop/TlsConfigSlot.h"
 #include "net/Acceptor.h"
 #include "net/Buffer.h"
@@ -84,6 +85,8 @@ class ProxyLoop {
   std::string& scratch() { return scratch_; }
   /// This loop's balancer state for every route (rotations, by Route::slot).
   PickStates& picks() { return picks_; }
+  /// This loop's HTTP/2 connections to targets (upstreamProtocol h2), by target.
+  Http2Upstreams& http2Upstreams() { return http2Upstreams_; }
 
   net::TimerList& headerTimeouts() { return headerTimeouts_; }
   net::TimerList& bodyTimeouts() { return bodyTimeouts_; }
@@ -145,6 +148,7 @@ class ProxyLoop {
   PickStates picks_;
   std::vector<std::unique_ptr<http::HttpParser>> parsers_;
   std::vector<std::unique_ptr<Exchange>> exchanges_;
+  Http2Upstreams http2Upstreams_;
 
   net::IntrusiveList clients_;  // every open client connection (owned, see closed())
   std::atomic<std::size_t> clientCount_{0};

@@ -65,7 +65,8 @@ void TlsHandshake::handOver() {
   closed_ = true;
   if (net::negotiatedProtocol(stream_.ssl()) == "h2") {
     timer_.cancel();
-    auto h2 = std::make_unique<Http2Connection>(loop_, std::move(stream_), peer_, peerTrusted_);
+    auto h2 = std::make_unique<Http2Connection>(loop_, std::move(stream_), peer_, peerTrusted_,
+                                                std::move(count_));
     Http2Connection& c = *h2;
     loop_.adopt(std::move(h2));
     loop_.closed(*this);

@@ -91,6 +91,8 @@ const std::vector<SettingKey> kKeys{
    "http(s) URLs, each optionally followed by weight=N (0-1000)"},
   {"route.<name>.balancer", T::Text, "round_robin", 0, kNoMax,
    "round_robin, least_conn or ip_hash"},
+  {"route.<name>.upstream_protocol", T::Text, "http/1.1", 0, kNoMax,
+   "http/1.1, h2 (HTTP/2 to every target) or auto (https targets: ALPN decides)"},
 };
 // clang-format on
 

@@ -399,6 +399,10 @@ RouteSeed readRoute(const Reader& r, const std::string& name, const HealthSpec& 
   const auto& balancer = settingKey("route.<name>.balancer");
   seed.spec.balancer = r.parsed(base + ".balancer", std::string(balancer.byDefault), parseBalancer);
   seed.spec.health = readHealth(r, base + ".health", health);
+  const auto& protocol = settingKey("route.<name>.upstream_protocol");
+  seed.spec.policies.upstream.protocol =
+      r.parsed(base + ".upstream_protocol", std::string(protocol.byDefault),
+               [](const std::string& text) { return parseUpstreamProtocol(text); });
   std::set<std::string> seen;
   for (const auto& t : splitList(r.text(base + ".targets", ""))) {
     TargetSpec target = parseTargetItem(t, base + ".targets");

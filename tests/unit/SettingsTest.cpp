@@ -180,7 +180,8 @@ class SettingsTest : public CppUnit::TestFixture {
               {"route.api.balancer", "ip_hash"},
               {"route.api.health.type", "http"},
               {"route.api.health.path", "/healthz"},
-              {"route.api.health.fall", "3"}});
+              {"route.api.health.fall", "3"},
+              {"route.api.upstream_protocol", "h2"}});
     CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(s.routes.size()));
     const auto& api = s.routes[0].name == "api" ? s.routes[0] : s.routes[1];
     const auto& proxy = s.routes[0].name == "api" ? s.routes[1] : s.routes[0];
@@ -195,6 +196,9 @@ class SettingsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(3, api.spec.health.fall);
     CPPUNIT_ASSERT_EQUAL(1, api.spec.health.rise);
     CPPUNIT_ASSERT(api.spec.health.slowStart == 0ms);  // off unless asked for
+    CPPUNIT_ASSERT(api.spec.policies.upstream.protocol == portico::UpstreamPolicy::Protocol::H2);
+    CPPUNIT_ASSERT(proxy.spec.policies.upstream.protocol ==
+                   portico::UpstreamPolicy::Protocol::Http11);
   }
 
   void testTrafficKeys() {
@@ -254,6 +258,9 @@ class SettingsTest : public CppUnit::TestFixture {
                          failingKey({{"route.a.prefix", "/a/"}, {"route.a.targets", "ftp://x:1"}}));
     CPPUNIT_ASSERT_EQUAL(std::string("route.a.balancer"),
                          failingKey({{"route.a.prefix", "/a/"}, {"route.a.balancer", "random"}}));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("route.a.upstream_protocol"),
+        failingKey({{"route.a.prefix", "/a/"}, {"route.a.upstream_protocol", "h2c"}}));
     CPPUNIT_ASSERT_EQUAL(
         std::string("route.a.health.interval"),
         failingKey({{"route.a.prefix", "/a/"}, {"route.a.health.interval", "soon"}}));
