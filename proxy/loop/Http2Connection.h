@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "loop/CertificateCover.h"
 #include "loop/ClientSession.h"
 #include "net/Buffer.h"
 #include "net/EventLoop.h"
@@ -55,6 +56,8 @@ class Http2Connection final : public ClientSession,
   nghttp2_session* session() { return session_; }
   const std::string& peer() const { return peer_; }
   bool peerTrusted() const { return peerTrusted_; }
+  /// Whether this connection's certificate covers `host` (a routing host, RequestHost's form).
+  bool certificateCovers(std::string_view host) { return cover_.covers(host); }
   /// Writes what nghttp2 has to send (after a stream queued a response or data).
   void pump();
   void streamClosed(std::int32_t id);
@@ -74,6 +77,7 @@ class Http2Connection final : public ClientSession,
 
   ProxyLoop& loop_;
   net::Stream stream_;
+  CertificateCover cover_;
   net::Registration registration_;  // stream_'s descriptor on the loop
   std::string peer_;
   bool peerTrusted_;
