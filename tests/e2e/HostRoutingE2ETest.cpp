@@ -93,7 +93,7 @@ class HostRoutingE2ETest : public CppUnit::TestFixture {
     const auto m = http(s.statusPort(proxy), "GET", "/metrics").body;
     const std::string a = "portico_requests_total{route=\"/api/\",host=\"a.test\",target=\"" +
                           s.url("a") + "\",code=\"200\"}";
-    CPPUNIT_ASSERT_MESSAGE(m, metric(m, a) >= 3);
+    CPPUNIT_ASSERT_MESSAGE(m, metric(m, a) == 2);
     CPPUNIT_ASSERT_MESSAGE(m, metric(m,
                                      "portico_request_duration_seconds_count{route=\"/api/\","
                                      "host=\"*.wild.test\"}") >= 2);
@@ -149,10 +149,13 @@ class HostRoutingE2ETest : public CppUnit::TestFixture {
     // The history names the host in every row of the route's changes.
     r = s.admin("GET", "/endpoints/changes?route=/api/&host=a.test");
     auto changes = json(r.body)->getArray("changes");
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::size_t(6), changes->size());
-    for (std::size_t i = 0; i < changes->size(); ++i)
-      CPPUNIT_ASSERT_EQUAL(std::string("a.test"),
-                           changes->getObject(i)->getValue<std::string>("host"));
+    std::size_t written = 0;  // besides the checker's verdict on :9, which may come any time
+    for (std::size_t i = 0; i < changes->size(); ++i) {
+      const auto row = changes->getObject(i);
+      CPPUNIT_ASSERT_EQUAL(std::string("a.test"), row->getValue<std::string>("host"));
+      written += row->getValue<std::string>("action") != "target.health" ? 1 : 0;
+    }
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::size_t(6), written);
     r = s.admin("DELETE", "/endpoints/routes?prefixPath=/api/&host=a.test");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
     CPPUNIT_ASSERT_EQUAL(std::string("deleted route a.test/api/"), field(r.body, "message"));
