@@ -9,7 +9,9 @@
 #     threads, and RSS over each process's baseline (per target)
 #   - GET /endpoints/routes: size and time, whole and one page of 100
 # BUILD=dir picks the binaries (default build/); SCALE_INTERVAL=1h takes the probe load away (to
-# see the cost of writes and reloads alone). Needs python3 (a test dependency already).
+# see the cost of writes and reloads alone). SCALE_HOSTS=H gives route i the host
+# h<i mod H>.example.com and sends that Host with its requests (25,000 routes over 5,000 hosts:
+# SCALE_HOSTS=5000 scripts/scale-bench.sh 25000). Needs python3 (a test dependency already).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-}
@@ -25,6 +27,11 @@ exec python3 - "$N" "$BIN" <<'PY'
 import http.client, json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
 N = int(sys.argv[1]); BIN = os.path.abspath(sys.argv[2])
+HOSTS = int(os.environ.get("SCALE_HOSTS", "0"))  # 0: any-host routes, as before
+def host(i): return "h%d.example.com" % (i % HOSTS) if HOSTS else None
+def named(i, body):
+    if HOSTS: body["host"] = host(i)
+    return body
 INTERVAL = os.environ.get("SCALE_INTERVAL", "5s")  # e.g. 1h: writes and reloads without probe load
 work = tempfile.mkdtemp(prefix="portico-scale-")
 procs = []
@@ -68,11 +75,13 @@ def stat(pid):
 
 class Client:
     def __init__(self, port): self.port = port; self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    def req(self, method, path, body=None):
+    def req(self, method, path, body=None, host=None):
         for attempt in (0, 1):
             try:
+                headers = {"Content-Type": "application/json"} if body is not None else {}
+                if host: headers["Host"] = host
                 self.c.request(method, path, body=json.dumps(body) if body is not None else None,
-                               headers={"Content-Type": "application/json"} if body is not None else {})
+                               headers=headers)
                 r = self.c.getresponse(); data = r.read(); return r.status, data
             except (http.client.HTTPException, OSError):
                 self.c.close(); self.c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -100,8 +109,8 @@ try:
     times = []
     t0 = time.time()
     for i in range(N):
-        s, data = api.req("POST", "/endpoints/routes", {"prefixPath": "/r%d/" % i, "targets": [
-            "http://127.0.0.1:%d/r%d" % (echo[0], i), "http://127.0.0.1:%d/r%d" % (echo[1], i)]})
+        s, data = api.req("POST", "/endpoints/routes", named(i, {"prefixPath": "/r%d/" % i, "targets": [
+            "http://127.0.0.1:%d/r%d" % (echo[0], i), "http://127.0.0.1:%d/r%d" % (echo[1], i)]}))
         if s != 201: sys.exit("scale-bench: create /r%d/ answered %d %s" % (i, s, data[:200]))
         times.append(time.time())
     total = time.time() - t0
@@ -111,7 +120,7 @@ try:
 
     pc = Client(proxy_port)
     end = time.time() + 120
-    while pc.req("GET", "/r%d/" % (N - 1))[0] != 200:
+    while pc.req("GET", "/r%d/" % (N - 1), host=host(N - 1))[0] != 200:
         if time.time() > end: sys.exit("scale-bench: the proxy never served /r%d/" % (N - 1))
         time.sleep(0.01)
 
@@ -120,13 +129,13 @@ try:
     for j in range(50):
         r = rng.randrange(N); marker = "/added%d" % j
         t = time.time()
-        s, data = api.req("POST", "/endpoints/add", {"prefixPath": "/r%d/" % r,
-                                                      "targets": ["http://127.0.0.1:%d%s" % (echo[j % 2], marker)]})
+        s, data = api.req("POST", "/endpoints/add", named(r, {"prefixPath": "/r%d/" % r,
+                                                      "targets": ["http://127.0.0.1:%d%s" % (echo[j % 2], marker)]}))
         if s != 200: sys.exit("scale-bench: add answered %d %s" % (s, data[:200]))
         added = time.time()
         deadline = t + 30
         while True:
-            s, data = pc.req("GET", "/r%d/x" % r)
+            s, data = pc.req("GET", "/r%d/x" % r, host=host(r))
             if marker.encode() in data: break
             if time.time() > deadline: sys.exit("scale-bench: change %d never served" % j)
         lags.append((time.time() - t) * 1000)
@@ -146,7 +155,7 @@ try:
     t = time.time(); s2, page = api.req("GET", "/endpoints/routes?limit=100&after=/r5000/"); list_page = time.time() - t
 
     targets = 2 * N + 50
-    print("## scale-bench: %d routes / %d targets (health.interval=%s tcp, two live backends)\n" % (N, targets, INTERVAL))
+    print("## scale-bench: %d routes / %d targets%s (health.interval=%s tcp, two live backends)\n" % (N, targets, " over %d hosts" % HOSTS if HOSTS else "", INTERVAL))
     print("| figure | value |\n|---|---|")
     print("| route creates/s, one client (overall / first %d / last %d) | %.0f / %.0f / %.0f |" % ((k, k) + created))
     print("| change -> served by the proxy, p50 / p99 / max over 50 (ms) | %.0f / %.0f / %.0f |" % (pct(lags, 50), pct(lags, 99), max(lags)))

@@ -38,6 +38,7 @@ AccessRecord RequestContext::record(Clock::time_point now,
   if (responseHeadAt_ != Clock::time_point{})
     r.upstreamMs = std::chrono::duration<double, std::milli>(responseHeadAt_ - started_).count();
   r.route = route_ ? std::string_view(route_->prefix) : std::string_view("-");
+  if (route_) r.host = route_->host;
   r.upstream = target_ ? std::string_view(target_->url.canonical) : std::string_view("-");
   r.status = status_;
   r.bytes = bytesOut_;

@@ -357,7 +357,8 @@ void ClientConnection::dispatch() {
   continueDone_ = false;
 
   const std::shared_ptr<const RouteTable>& table = loop_.table();
-  RequestRouting routing = RequestRouting::of(*table, head.target());
+  RequestRouting routing =
+      RequestRouting::of(*table, head.target(), head.get(http::KnownHeader::Host, {}));
   if (!routing.route) {
     answerOwn(routing.status, routing.message);
     return;

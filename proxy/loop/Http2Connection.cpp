@@ -121,6 +121,7 @@ Http2Connection::Http2Connection(ProxyLoop& loop, net::Stream stream, std::strin
                                  bool peerTrusted, ConnectionCount count)
     : loop_(loop),
       stream_(std::move(stream)),
+      cover_(stream_.ssl()),
       registration_(loop.events(), *this),
       peer_(std::move(peer)),
       peerTrusted_(peerTrusted),

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "loop/CertificateCover.h"
 #include "loop/ClientSession.h"
 #include "loop/ConnectionCount.h"
 #include "net/Buffer.h"
@@ -63,6 +64,8 @@ class Http2Connection final : public ClientSession,
   bool peerTrusted() const { return peerTrusted_; }
   /// The client came over TLS (h2), not in the clear (h2c).
   bool secure() const { return stream_.tls(); }
+  /// Whether this connection's certificate covers `host` (a routing host, RequestHost's form).
+  bool certificateCovers(std::string_view host) { return cover_.covers(host); }
   /// Writes what nghttp2 has to send (after a stream queued a response or data).
   void pump();
   void streamClosed(std::int32_t id);
@@ -84,6 +87,7 @@ class Http2Connection final : public ClientSession,
 
   ProxyLoop& loop_;
   net::Stream stream_;
+  CertificateCover cover_;
   net::Registration registration_;  // stream_'s descriptor on the loop
   std::string peer_;
   bool peerTrusted_;

@@ -18,6 +18,7 @@
 #include "loop/ProxyLoop.h"
 #include "loop/RequestLog.h"
 #include "observe/ProxyMetrics.h"
+#include "routing/RequestHost.h"
 #include "routing/RequestRouting.h"
 
 namespace portico {
@@ -81,7 +82,20 @@ void Http2Stream::headersDone(bool endStream) {
 void Http2Stream::dispatch() {
   if (closed_ || answered_ || exchange_ || !headComplete_) return;
   const std::shared_ptr<const RouteTable>& table = conn_.loop().table();
-  RequestRouting routing = RequestRouting::of(*table, request_.head().target());
+  const http::HttpHead& head = request_.head();
+  const std::string_view host = head.get(http::KnownHeader::Host, {});  // :authority
+  if (table->hasHostRoutes()) {
+    // Once routes differ by host, a stream for a host this connection's certificate does not
+    // cover (a client reusing the connection too eagerly) must not reach another site's routes.
+    std::string scratch;
+    const std::string_view name = RequestHost::of(host, scratch);
+    if (!conn_.certificateCovers(name)) {
+      answer({421, "misdirected request: the certificate of this connection does not cover " +
+                       std::string(name)});
+      return;
+    }
+  }
+  RequestRouting routing = RequestRouting::of(*table, head.target(), host);
   if (!routing.route) {
     answer({routing.status, routing.message});
     return;

@@ -487,6 +487,7 @@ void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResp
       record.upstreamMs =
           std::chrono::duration<double, std::milli>(forwarder.responseHeadAt - started).count();
     record.route = route_->prefix;
+    record.host = route_->host;
     record.upstream = forwarder.upstream;
     record.status = forwarder.status;
     record.bytes = forwarder.bytes;

@@ -45,7 +45,7 @@ Poco::Net::HTTPRequestHandler* ProxyModule::createRequestHandler(
     const Poco::Net::HTTPServerRequest& request) {
   const auto& table = impl_->runtime.slot().current();
   const ProxyContext& context = impl_->runtime.context();
-  RequestRouting routing = RequestRouting::of(*table, request.getURI());
+  RequestRouting routing = RequestRouting::of(*table, request.getURI(), request.getHost());
   if (routing.route) {
     // The handler shares ownership of the snapshot its route belongs to. POCO's interface hands
     // handlers over as raw pointers; the server connection deletes each after its request.

@@ -144,6 +144,8 @@ void porticoLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros)
   // The target is cut rather than the fields after it when it is very long.
   w.token(r.target, 2048);
   w.put(' ');
+  // A host route shows as "api.example.com/v1/": one field, as before, for any kind of route.
+  if (!r.host.empty() && !r.route.empty() && r.route != "-") w.token(r.host, 256);
   w.token(orDash(r.route), 512);
   w.put(' ');
   w.token(orDash(r.upstream), 256);
@@ -196,6 +198,10 @@ void jsonLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
     w.raw("null");
   } else {
     w.json(r.route, 512);
+  }
+  if (!r.host.empty()) {
+    w.raw(",\"host\":");
+    w.json(r.host, 256);
   }
   w.raw(",\"target\":");
   if (r.upstream.empty() || r.upstream == "-") {

@@ -15,6 +15,7 @@ struct AccessRecord {
   std::string_view target;    // the request target as received
   std::string_view protocol;  // "HTTP/1.1"
   std::string_view route;     // "-" or empty when none
+  std::string_view host;      // the route's host; empty for an any-host route (or none)
   std::string_view upstream;  // the target URL last tried, "-" or empty when none
   std::string_view requestId;
   std::string_view traceId;    // W3C trace id; empty for a request never forwarded
@@ -28,7 +29,7 @@ struct AccessRecord {
 
 /// `proxy.access_log_format`.
 enum class AccessLogFormat {
-  Portico,   // time client method target route upstream status bytes duration request-id
+  Portico,   // time client method target [host]route upstream status bytes duration request-id
              // [trace-id]
   Combined,  // nginx/Apache combined, for goaccess and the like
   Json,      // one object per line

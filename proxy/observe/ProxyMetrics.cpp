@@ -27,27 +27,28 @@ void ProxyStatusCounters::count(metrics::Shard& shard, int status) {
     const int held = codes_[i].load(std::memory_order_relaxed);
     if (held == code + 1) return counters_[i].add(shard);
     if (held != 0) continue;
-    counters_[i] = family_.with({route_, target_, std::to_string(code)});
+    counters_[i] = family_.with({route_, host_, target_, std::to_string(code)});
     codes_[i].store(code + 1, std::memory_order_release);
     return counters_[i].add(shard);
   }
   auto it = more_.find(code);
   if (it == more_.end())
-    it = more_.emplace(code, family_.with({route_, target_, std::to_string(code)})).first;
+    it = more_.emplace(code, family_.with({route_, host_, target_, std::to_string(code)})).first;
   it->second.add(shard);
 }
 
-ProxyMetrics::RouteHandle::RouteHandle(ProxyMetrics& m, const std::string& prefix)
-    : duration_(m.duration_.with({prefix})),
+ProxyMetrics::RouteHandle::RouteHandle(ProxyMetrics& m, const std::string& prefix,
+                                       const std::string& host)
+    : duration_(m.duration_.with({prefix, host})),
       // Unmatched requests are never retried: no series for them (a default Counter is a sink).
-      retries_(prefix == kNone ? metrics::Counter() : m.retries_.with({prefix})),
-      withoutTarget_(m.requests_, prefix, kNone) {}
+      retries_(prefix == kNone ? metrics::Counter() : m.retries_.with({prefix, host})),
+      withoutTarget_(m.requests_, prefix, host, kNone) {}
 
 ProxyMetrics::TargetHandle::TargetHandle(ProxyMetrics& m, const std::string& prefix,
-                                         const std::string& url)
-    : connectFailures_(m.connectFailures_.with({prefix, url})),
-      timeouts_(m.timeouts_.with({prefix, url})),
-      requests_(m.requests_, prefix, url) {}
+                                         const std::string& url, const std::string& host)
+    : connectFailures_(m.connectFailures_.with({prefix, host, url})),
+      timeouts_(m.timeouts_.with({prefix, host, url})),
+      requests_(m.requests_, prefix, host, url) {}
 
 // Threads without a loop of their own share this many shards: many for a POCO server's threads
 // running the module; one when event loops serve every request (the rest, such as the reloader,
@@ -59,24 +60,25 @@ constexpr std::size_t kSharedShardsBesideLoops = 1;
 ProxyMetrics::ProxyMetrics(std::size_t loops)
     : registry_(loops, loops > 0 ? kSharedShardsBesideLoops : kSharedShards),
       requests_(registry_.counter("portico_requests_total",
-                                  "Requests answered, by route prefix, target URL and status code "
-                                  "sent (499: the client went away first).",
-                                  {"route", "target", "code"})),
+                                  "Requests answered, by route prefix, host (left out for any-host "
+                                  "routes), target URL and status code sent (499: the client went "
+                                  "away first).",
+                                  {"route", "host", "target", "code"})),
       duration_(registry_.histogram("portico_request_duration_seconds",
                                     "Time from routing a request to its last byte sent, by route.",
-                                    {"route"}, metrics::Registry::latencyBuckets())),
+                                    {"route", "host"}, metrics::Registry::latencyBuckets())),
       connectFailures_(registry_.counter(
           "portico_upstream_connect_failures_total",
           "Connections to a target refused or not accepted within proxy.connect_timeout.",
-          {"route", "target"})),
+          {"route", "host", "target"})),
       timeouts_(
           registry_.counter("portico_upstream_timeouts_total",
                             "Requests a target did not answer within proxy.read_timeout (504).",
-                            {"route", "target"})),
+                            {"route", "host", "target"})),
       retries_(registry_.counter("portico_upstream_retries_total",
                                  "Requests sent again: to another target after a refused "
                                  "connect, or on a fresh connection after a stale pooled one.",
-                                 {"route"})),
+                                 {"route", "host"})),
       tlsHandshakes_(registry_.counter("portico_upstream_tls_handshakes_total",
                                        "TLS handshakes with https targets, by whether an "
                                        "earlier session was resumed.",
@@ -121,13 +123,15 @@ ProxyMetrics::ProxyMetrics(std::size_t loops)
 
 ProxyMetrics::~ProxyMetrics() = default;
 
-std::shared_ptr<ProxyMetrics::RouteHandle> ProxyMetrics::route(const std::string& prefix) {
-  return std::make_shared<RouteHandle>(*this, prefix);
+std::shared_ptr<ProxyMetrics::RouteHandle> ProxyMetrics::route(const std::string& prefix,
+                                                               const std::string& host) {
+  return std::make_shared<RouteHandle>(*this, prefix, host);
 }
 
 std::shared_ptr<ProxyMetrics::TargetHandle> ProxyMetrics::target(const std::string& prefix,
-                                                                 const std::string& url) {
-  return std::make_shared<TargetHandle>(*this, prefix, url);
+                                                                 const std::string& url,
+                                                                 const std::string& host) {
+  return std::make_shared<TargetHandle>(*this, prefix, url, host);
 }
 
 void ProxyMetrics::requestDone(metrics::Shard& shard, RouteHandle* route, TargetHandle* target,

@@ -49,8 +49,10 @@ class ProxyMetrics {
   metrics::Shard& threadShard() { return registry_.threadShard(); }
 
   /// Control plane (route table build): the same labels always give handles to the same series.
-  std::shared_ptr<RouteHandle> route(const std::string& prefix);
-  std::shared_ptr<TargetHandle> target(const std::string& prefix, const std::string& url);
+  /// `host`: the route's ("" any host: the `host` label is then left out).
+  std::shared_ptr<RouteHandle> route(const std::string& prefix, const std::string& host = "");
+  std::shared_ptr<TargetHandle> target(const std::string& prefix, const std::string& url,
+                                       const std::string& host = "");
 
   // --- data-plane events -------------------------------------------------------------------
   /// A request ended with `status` sent (499: the client left first) after `seconds`. `route`
@@ -123,8 +125,12 @@ class ProxyMetrics {
 /// target, where an array over every code took 3 KB); codes past those take the lock.
 class ProxyStatusCounters {
  public:
-  ProxyStatusCounters(metrics::CounterFamily& family, std::string route, std::string target)
-      : family_(family), route_(std::move(route)), target_(std::move(target)) {}
+  ProxyStatusCounters(metrics::CounterFamily& family, std::string route, std::string host,
+                      std::string target)
+      : family_(family),
+        route_(std::move(route)),
+        host_(std::move(host)),
+        target_(std::move(target)) {}
   void count(metrics::Shard& shard, int status);
 
  private:
@@ -132,6 +138,7 @@ class ProxyStatusCounters {
   static constexpr std::size_t kSlots = 12;
   metrics::CounterFamily& family_;
   const std::string route_;
+  const std::string host_;
   const std::string target_;
   std::mutex creating_;
   // Slot i holds code codes_[i] (0: free), its counter written before the code is published.
@@ -142,7 +149,7 @@ class ProxyStatusCounters {
 
 class ProxyMetrics::RouteHandle {
  public:
-  RouteHandle(ProxyMetrics& m, const std::string& prefix);
+  RouteHandle(ProxyMetrics& m, const std::string& prefix, const std::string& host = "");
 
  private:
   friend class ProxyMetrics;
@@ -153,7 +160,8 @@ class ProxyMetrics::RouteHandle {
 
 class ProxyMetrics::TargetHandle {
  public:
-  TargetHandle(ProxyMetrics& m, const std::string& prefix, const std::string& url);
+  TargetHandle(ProxyMetrics& m, const std::string& prefix, const std::string& url,
+               const std::string& host = "");
 
  private:
   friend class ProxyMetrics;

@@ -20,7 +20,7 @@ SnapshotClock SnapshotClock::now() {
 
 namespace {
 
-/// Slots for `records`: a prefix keeps the slot it had in `previous`; a new one takes the
+/// Slots for `records`: a route keeps the slot it had in `previous`; a new one takes the
 /// lowest slot no kept route holds.
 std::vector<std::size_t> assignSlots(const std::vector<RouteRecord>& records,
                                      const RouteTable* previous) {
@@ -28,7 +28,7 @@ std::vector<std::size_t> assignSlots(const std::vector<RouteRecord>& records,
   std::vector<bool> placed(records.size(), false);
   std::set<std::size_t> taken;
   for (std::size_t i = 0; i < records.size(); ++i) {
-    const Route* before = previous ? previous->find(records[i].prefix) : nullptr;
+    const Route* before = previous ? previous->find(records[i].host, records[i].prefix) : nullptr;
     if (before && taken.insert(before->slot).second) {
       slots[i] = before->slot;
       placed[i] = true;
@@ -72,11 +72,11 @@ std::shared_ptr<TargetState> targetState(TargetUrl url, const TargetRecord& t,
   } else {
     state = std::make_shared<TargetState>(std::move(url), b.loops);
     if (b.loops > 0 && state->addresses.empty())
-      b.problem("route " + record.prefix + ": target " + state->url.canonical + ": " +
+      b.problem("route " + record.key().text() + ": target " + state->url.canonical + ": " +
                 state->resolveError + " (tried again with the next table)");
   }
   if (b.metrics && !state->metrics)
-    state->metrics = b.metrics->target(record.prefix, state->url.canonical);
+    state->metrics = b.metrics->target(record.prefix, state->url.canonical, record.host);
   return state;
 }
 
@@ -107,7 +107,8 @@ std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* 
   route->slowStart = record.health.slowStart;
   route->slot = slot;
   if (b.metrics)
-    route->metrics = before && before->metrics ? before->metrics : b.metrics->route(record.prefix);
+    route->metrics =
+        before && before->metrics ? before->metrics : b.metrics->route(record.prefix, record.host);
 
   std::unordered_map<std::string_view, std::size_t> earlier;  // canonical URL -> index in `before`
   if (before) {
@@ -123,7 +124,7 @@ std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* 
     try {
       url = parseTargetUrl(t.url);
     } catch (const InvalidInput& e) {
-      b.problem("route " + record.prefix + ": skipping target '" + t.url + "': " + e.what());
+      b.problem("route " + record.key().text() + ": skipping target '" + t.url + "': " + e.what());
       continue;
     }
     if (!seen.insert(url.canonical).second) continue;
@@ -149,18 +150,29 @@ std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* 
   return route;
 }
 
-/// `changed` in prefix order, one record per prefix.
-std::vector<const RouteRecord*> byPrefixOnce(const std::vector<RouteRecord>& changed) {
+/// The table's order: by prefix, then host (RouteKey's order), without building keys.
+template <typename A, typename B>
+bool keyLess(const A& a, const B& b) {
+  const int byPrefix = a.prefix.compare(b.prefix);
+  return byPrefix < 0 || (byPrefix == 0 && a.host < b.host);
+}
+
+template <typename A, typename B>
+bool sameKey(const A& a, const B& b) {
+  return a.prefix == b.prefix && a.host == b.host;
+}
+
+/// `changed` in key order, one record per key.
+std::vector<const RouteRecord*> byKeyOnce(const std::vector<RouteRecord>& changed) {
   std::vector<const RouteRecord*> rebuilt;
   rebuilt.reserve(changed.size());
   for (const auto& r : changed) rebuilt.push_back(&r);
   std::sort(rebuilt.begin(), rebuilt.end(),
-            [](const RouteRecord* a, const RouteRecord* b) { return a->prefix < b->prefix; });
-  rebuilt.erase(std::unique(rebuilt.begin(), rebuilt.end(),
-                            [](const RouteRecord* a, const RouteRecord* b) {
-                              return a->prefix == b->prefix;
-                            }),
-                rebuilt.end());
+            [](const RouteRecord* a, const RouteRecord* b) { return keyLess(*a, *b); });
+  rebuilt.erase(
+      std::unique(rebuilt.begin(), rebuilt.end(),
+                  [](const RouteRecord* a, const RouteRecord* b) { return sameKey(*a, *b); }),
+      rebuilt.end());
   return rebuilt;
 }
 
@@ -176,13 +188,13 @@ void droppedTargets(const Route& old, const Route& now,
 }  // namespace
 
 void RouteTable::index() {
-  byKey_.clear();
-  byKey_.reserve(routes_.size());
+  router_ = HostRouter();
+  router_.reserve(routes_.size());
   targetCount_ = 0;
   inRotationCount_ = 0;
   for (const auto& r : routes_) {
     assert(r->slot < slotEnd_ && !freeSlots_.count(r->slot) && "a route's slot is its own");
-    byKey_.emplace(RoutePath::key(r->prefix), r.get());
+    router_.add(r.get());
     targetCount_ += r->targets.size();
     inRotationCount_ += r->candidates.size();
   }
@@ -196,10 +208,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
                                                     SnapshotClock clock) {
   auto table = std::make_shared<RouteTable>();
   table->revision_ = revision;
-  // Prefix order whatever the caller's (the store reads in that order): patch() merges into it.
-  const auto byPrefix = [](const RouteRecord& a, const RouteRecord& b) {
-    return a.prefix < b.prefix;
-  };
+  // Key order whatever the caller's (the store reads in that order): patch() merges into it.
+  const auto byPrefix = [](const RouteRecord& a, const RouteRecord& b) { return keyLess(a, b); };
   std::vector<RouteRecord> ordered;
   const std::vector<RouteRecord>* source = &records;
   if (!std::is_sorted(records.begin(), records.end(), byPrefix)) {
@@ -213,7 +223,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
   std::set<std::size_t> used;
   for (std::size_t r = 0; r < source->size(); ++r) {
     const RouteRecord& record = (*source)[r];
-    const Route* before = previous ? previous->find(record.prefix) : nullptr;
+    const Route* before = previous ? previous->find(record.host, record.prefix) : nullptr;
     table->routes_.push_back(buildRoute(record, before, slots[r], building));
     used.insert(slots[r]);
     table->slotEnd_ = std::max(table->slotEnd_, slots[r] + 1);
@@ -226,27 +236,28 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
 
 std::shared_ptr<const RouteTable> RouteTable::patch(
     const RouteTable& previous, const std::vector<RouteRecord>& changed,
-    const std::vector<std::string>& removed, std::int64_t revision,
-    std::vector<std::string>* problems, std::size_t loops, ProxyMetrics* metrics,
-    SnapshotClock clock, std::vector<std::shared_ptr<TargetState>>* dropped) {
+    const std::vector<RouteKey>& removed, std::int64_t revision, std::vector<std::string>* problems,
+    std::size_t loops, ProxyMetrics* metrics, SnapshotClock clock,
+    std::vector<std::shared_ptr<TargetState>>* dropped) {
   auto table = std::make_shared<RouteTable>();
   table->revision_ = revision;
   table->freeSlots_ = previous.freeSlots_;
   table->slotEnd_ = previous.slotEnd_;
 
-  // The touched prefixes, in order: those rebuilt and those dropped.
-  const std::vector<const RouteRecord*> rebuilt = byPrefixOnce(changed);
-  std::unordered_set<std::string_view> gone;
-  for (const auto& prefix : removed) {
-    const Route* before = previous.find(prefix);
+  // The touched routes, in order: those rebuilt and those dropped.
+  const std::vector<const RouteRecord*> rebuilt = byKeyOnce(changed);
+  std::unordered_set<const Route*> gone;
+  for (const auto& key : removed) {
+    const Route* before = previous.find(key.host, key.prefix);
     if (!before) continue;
-    gone.insert(before->prefix);
+    gone.insert(before);
     table->freeSlots_.insert(before->slot);
   }
   std::vector<const Route*> befores(rebuilt.size());
-  for (std::size_t i = 0; i < rebuilt.size(); ++i) befores[i] = previous.find(rebuilt[i]->prefix);
+  for (std::size_t i = 0; i < rebuilt.size(); ++i)
+    befores[i] = previous.find(rebuilt[i]->host, rebuilt[i]->prefix);
   const std::vector<std::size_t> slots = table->takeSlots(befores);
-  // Merge the previous routes (minus those touched) with the rebuilt ones, in prefix order.
+  // Merge the previous routes (minus those touched) with the rebuilt ones, in key order.
   const Building building{problems, loops, metrics, clock};
   const auto rebuild = [&](std::size_t i) {
     table->routes_.push_back(buildRoute(*rebuilt[i], befores[i], slots[i], building));
@@ -254,11 +265,11 @@ std::shared_ptr<const RouteTable> RouteTable::patch(
   table->routes_.reserve(previous.routes_.size() + rebuilt.size());
   std::size_t next = 0;
   for (const auto& route : previous.routes_) {
-    while (next < rebuilt.size() && rebuilt[next]->prefix < route->prefix) rebuild(next++);
-    if (next < rebuilt.size() && rebuilt[next]->prefix == route->prefix) {
+    while (next < rebuilt.size() && keyLess(*rebuilt[next], *route)) rebuild(next++);
+    if (next < rebuilt.size() && sameKey(*rebuilt[next], *route)) {
       rebuild(next++);
       if (dropped) droppedTargets(*route, *table->routes_.back(), *dropped);
-    } else if (gone.count(route->prefix)) {
+    } else if (gone.count(route.get())) {
       if (dropped) dropped->insert(dropped->end(), route->targets.begin(), route->targets.end());
     } else {
       table->routes_.push_back(route);
@@ -286,26 +297,15 @@ std::vector<std::size_t> RouteTable::takeSlots(const std::vector<const Route*>& 
   return slots;
 }
 
-const Route* RouteTable::find(std::string_view prefix) const {
-  const auto it = byKey_.find(RoutePath::key(prefix));
-  return it == byKey_.end() ? nullptr : it->second;
+const Route* RouteTable::find(std::string_view host, std::string_view prefix) const {
+  return router_.find(host, prefix);
 }
 
-const Route* RouteTable::match(std::string_view requestTarget) const {
-  if (byKey_.empty()) return nullptr;
+const Route* RouteTable::match(std::string_view host, std::string_view requestTarget) const {
+  if (router_.empty()) return nullptr;
   const std::string_view origin = RoutePath::originForm(requestTarget);
   if (origin.empty()) return nullptr;  // "*" or garbage
-  const std::string_view path = origin.substr(0, origin.find('?'));
-  // A path matches a route when it equals the route's key or continues it with '/': try the
-  // path itself, then each of its prefixes ending just before a '/', longest first.
-  auto it = byKey_.find(path);
-  if (it != byKey_.end()) return it->second;
-  for (std::size_t i = path.size(); i-- > 0;) {
-    if (path[i] != '/') continue;
-    it = byKey_.find(path.substr(0, i));
-    if (it != byKey_.end()) return it->second;
-  }
-  return nullptr;
+  return router_.match(host, origin.substr(0, origin.find('?')));
 }
 
 std::vector<std::shared_ptr<TargetState>> RouteTable::droppedBy(const RouteTable& next) const {

@@ -12,6 +12,7 @@
 #include "balance/Balancer.h"
 #include "balance/TargetState.h"
 #include "model/Model.h"
+#include "routing/HostRouter.h"
 
 namespace portico {
 
@@ -24,8 +25,8 @@ struct Route {
   BalancerKind balancer{BalancerKind::RoundRobin};
   RoutePolicies policies;
   std::chrono::milliseconds slowStart{0};
-  /// Where each loop keeps this route's PickState: stable for a prefix across snapshots, and
-  /// unique within one.
+  /// Where each loop keeps this route's PickState: stable for a (host, prefix) across
+  /// snapshots, and unique within one.
   std::size_t slot{0};
   std::vector<std::shared_ptr<TargetState>> targets;  // every stored target, in stored order
   std::vector<bool> healthy;                          // the store's verdict, parallel to targets
@@ -35,6 +36,8 @@ struct Route {
   std::vector<std::shared_ptr<TargetState>> candidates;
   std::unique_ptr<const Balancer> picker;  // over `candidates`, with their weights and ramps
   std::shared_ptr<ProxyMetrics::RouteHandle> metrics;  // null without metrics
+
+  RouteKey key() const { return {host, prefix}; }
 };
 
 /// The two clocks at the moment a table is built: slow-start ramps, stored as wall-clock times,
@@ -46,11 +49,11 @@ struct SnapshotClock {
 };
 
 /// An immutable snapshot of the store's routes, answering "which route serves this request"
-/// by longest prefix. Built off the request path whenever the store's revision changes: whole
-/// (build) at start and after a gap in the change history, else patched (patch) from the
-/// previous table with only the routes a change touched rebuilt, the others shared. TargetState
-/// objects carry over by (prefix, canonical URL) and route slots by prefix, so in-flight
-/// counts, cooldowns, connection pools and rotations survive reloads.
+/// by host, then longest prefix (HostRouter). Built off the request path whenever the store's
+/// revision changes: whole (build) at start and after a gap in the change history, else patched
+/// (patch) from the previous table with only the routes a change touched rebuilt, the others
+/// shared. TargetState objects carry over by (route key, canonical URL) and route slots by route
+/// key, so in-flight counts, cooldowns, connection pools and rotations survive reloads.
 class RouteTable {
  public:
   /// The empty table: every request is unmatched.
@@ -71,23 +74,31 @@ class RouteTable {
                                                  SnapshotClock clock = SnapshotClock::now());
 
   /// `previous` with the routes of `changed` rebuilt from their records (or added) and the
-  /// prefixes of `removed` dropped; every other route is shared with `previous`, not copied.
+  /// routes of `removed` dropped; every other route is shared with `previous`, not copied.
   /// Gives what build() would give from the whole store (the property the unit tests check),
   /// at the cost of the routes touched plus a copy of the route pointers. The target states
   /// the touched routes no longer carry go to `dropped` (if given).
   static std::shared_ptr<const RouteTable> patch(
       const RouteTable& previous, const std::vector<RouteRecord>& changed,
-      const std::vector<std::string>& removed, std::int64_t revision,
+      const std::vector<RouteKey>& removed, std::int64_t revision,
       std::vector<std::string>* problems = nullptr, std::size_t loops = 0,
       ProxyMetrics* metrics = nullptr, SnapshotClock clock = SnapshotClock::now(),
       std::vector<std::shared_ptr<TargetState>>* dropped = nullptr);
 
-  /// The route with the longest prefix matching the request target (origin or absolute form),
-  /// or null.
-  const Route* match(std::string_view requestTarget) const;
-  const Route* find(std::string_view prefix) const;
+  /// The route serving a request for `host` (as RequestHost leaves it; "" for none) and the
+  /// request target (origin or absolute form), or null: see HostRouter.
+  const Route* match(std::string_view host, std::string_view requestTarget) const;
+  /// A request without a host: the any-host route with the longest matching prefix, or null.
+  const Route* match(std::string_view requestTarget) const { return match({}, requestTarget); }
+  /// The route of exactly `host` ("" any) and `prefix`, or null.
+  const Route* find(std::string_view host, std::string_view prefix) const;
+  /// The any-host route of `prefix`, or null.
+  const Route* find(std::string_view prefix) const { return find({}, prefix); }
 
-  /// In prefix order.
+  /// Whether any route names a host.
+  bool hasHostRoutes() const { return router_.hasHosts(); }
+
+  /// In (prefix, host) order.
   const std::vector<std::shared_ptr<const Route>>& routes() const { return routes_; }
   std::int64_t revision() const { return revision_; }
   std::size_t targetCount() const { return targetCount_; }
@@ -97,14 +108,14 @@ class RouteTable {
   std::vector<std::shared_ptr<TargetState>> droppedBy(const RouteTable& next) const;
 
  private:
-  void index();  // byKey_ and the counts, from routes_
+  void index();  // router_ and the counts, from routes_
   /// Slots for the rebuilt routes whose previous versions are `befores` (null: new), taken
   /// from freeSlots_ or past slotEnd_.
   std::vector<std::size_t> takeSlots(const std::vector<const Route*>& befores);
 
   std::vector<std::shared_ptr<const Route>> routes_;
-  std::unordered_map<std::string_view, const Route*> byKey_;  // prefix minus its trailing slash
-  std::set<std::size_t> freeSlots_;                           // below slotEnd_ and held by no route
+  HostRouter router_;
+  std::set<std::size_t> freeSlots_;  // below slotEnd_ and held by no route
   std::size_t slotEnd_{0};
   std::size_t targetCount_{0};
   std::size_t inRotationCount_{0};

@@ -67,8 +67,10 @@ void collectTargets(const RouteTable* table, metrics::Exposition& out) {
     if (!table) continue;
     for (const auto& r : table->routes())
       for (std::size_t i = 0; i < r->targets.size(); ++i)
-        out.sample(gauge.name, {{"route", r->prefix}, {"target", r->targets[i]->url.canonical}},
-                   gauge.value(*r, i, nowMs));
+        out.sample(
+            gauge.name,
+            {{"route", r->prefix}, {"host", r->host}, {"target", r->targets[i]->url.canonical}},
+            gauge.value(*r, i, nowMs));
   }
   collectConnections(table, out);
 }

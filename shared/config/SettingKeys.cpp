@@ -87,6 +87,8 @@ const std::vector<SettingKey> kKeys{
   {"health.slow_start", T::Duration, "0s", 0, kNoMax,
    "a target back in rotation ramps up to its weight over this (0s: off)", {}, true},
   {"route.<name>.prefix", T::Text, "", 0, kNoMax, "the route's path prefix (required)"},
+  {"route.<name>.host", T::Text, "", 0, kNoMax,
+   "the route's host: a name, *.suffix, an IP literal, or empty for any host"},
   {"route.<name>.targets", T::List, "", 0, kNoMax,
    "http(s) URLs, each optionally followed by weight=N (0-1000)"},
   {"route.<name>.balancer", T::Text, "round_robin", 0, kNoMax,

@@ -396,6 +396,7 @@ RouteSeed readRoute(const Reader& r, const std::string& name, const HealthSpec& 
   if (!r.has(base + ".prefix"))
     throw ConfigError(base + ".prefix", "is required for route '" + name + "'");
   seed.spec.prefix = r.parsed(base + ".prefix", "", normalizePrefix);
+  seed.spec.host = r.parsed(base + ".host", "", normalizeHost);
   const auto& balancer = settingKey("route.<name>.balancer");
   seed.spec.balancer = r.parsed(base + ".balancer", std::string(balancer.byDefault), parseBalancer);
   seed.spec.health = readHealth(r, base + ".health", health);
@@ -414,13 +415,13 @@ RouteSeed readRoute(const Reader& r, const std::string& name, const HealthSpec& 
 void readRoutes(const AbstractConfiguration& config, const Reader& r, Settings& s) {
   AbstractConfiguration::Keys names;
   config.keys("route", names);
-  std::set<std::string> prefixes;
+  std::set<RouteKey> keys;
   for (const auto& name : names) {
     rejectUnknownRouteKeys(config, "route." + name);
     RouteSeed seed = readRoute(r, name, s.health);
-    if (!prefixes.insert(seed.spec.prefix).second)
+    if (!keys.insert(seed.spec.key()).second)
       throw ConfigError("route." + name + ".prefix",
-                        "'" + seed.spec.prefix + "' is declared by another route");
+                        "'" + seed.spec.key().text() + "' is declared by another route");
     s.routes.push_back(std::move(seed));
   }
 }

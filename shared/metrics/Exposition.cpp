@@ -63,18 +63,19 @@ void Exposition::family(std::string_view name, std::string_view help, std::strin
 }
 
 void Exposition::labels(const std::vector<Label>& labels) {
-  if (labels.empty()) return;
-  text_ += '{';
   bool first = true;
   for (const auto& [name, value] : labels) {
-    if (!first) text_ += ',';
+    // Prometheus holds an empty label value the same as no label: left out, so a label added to
+    // a family later (the route's `host`) does not rename the series that have none.
+    if (value.empty()) continue;
+    text_ += first ? '{' : ',';
     first = false;
     text_ += name;
     text_ += "=\"";
     text_ += escapeLabelValue(value);
     text_ += '"';
   }
-  text_ += '}';
+  if (!first) text_ += '}';
 }
 
 void Exposition::sample(std::string_view name, const std::vector<Label>& l, double value) {

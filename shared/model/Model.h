@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "model/RouteKey.h"
 #include "model/RoutePolicies.h"
 
 namespace portico {
@@ -95,6 +96,8 @@ struct RouteRecord {
   HealthSpec health;
   RoutePolicies policies;
   std::vector<TargetRecord> targets;  // ordered by id (insertion order)
+
+  RouteKey key() const { return {host, prefix}; }
 };
 
 /// A route to create: from the configuration seed or from the admin API.
@@ -105,6 +108,8 @@ struct RouteSpec {
   HealthSpec health;
   RoutePolicies policies;
   std::vector<TargetSpec> targets;  // canonical target URLs with their weights
+
+  RouteKey key() const { return {host, prefix}; }
 };
 
 /// One row of the change history: a change the store committed, who made it, and what it
@@ -116,6 +121,7 @@ struct ChangeRecord {
   std::string client;  // the API client's address (actor "api"); empty otherwise
   std::string action;  // route.create, route.delete, route.health_check, target.add, ...
   std::string route;   // the route's prefix
+  std::string host;    // the route's host ("" for any host)
   std::string target;  // the target's URL; empty for a change of the route itself
   std::string before;
   std::string after;
@@ -126,6 +132,7 @@ struct ChangeQuery {
   std::int64_t since{0};
   int limit{100};
   std::string route;   // normalised prefix; empty = every route
+  std::string host;    // with `route`: the route's host ("" = the any-host route)
   std::string target;  // canonical URL; empty = every target
 };
 
@@ -136,8 +143,8 @@ struct RouteChanges {
   /// False when the history no longer reaches back to the revision asked about (trimmed, or the
   /// store was replaced): `routes` then holds every route, to be taken whole.
   bool complete{true};
-  std::vector<RouteRecord> routes;   // the routes a change touched, as stored now (prefix order)
-  std::vector<std::string> removed;  // the prefixes a change touched that are stored no more
+  std::vector<RouteRecord> routes;  // the routes a change touched, as stored now (prefix order)
+  std::vector<RouteKey> removed;    // the routes a change touched that are stored no more
 };
 
 /// A page of history: `nextSince` is the `since` of the next page (a page never splits the rows

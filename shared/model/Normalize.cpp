@@ -90,6 +90,68 @@ std::string normalizePrefix(std::string_view raw) {
   return p;
 }
 
+namespace {
+
+/// The labels of a host name (the wildcard's '*' checked apart), per RFC 1035 2.3.4 and RFC
+/// 1123 2.1 (a label may start with a digit): 1-63 bytes each of [a-z0-9-].
+void requireLabels(std::string_view name, const std::string& shown) {
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    std::size_t end = name.find('.', start);
+    if (end == std::string_view::npos) end = name.size();
+    if (end == start) throw InvalidInput("host '" + shown + "' has an empty label");
+    if (end - start > 63) throw InvalidInput("host '" + shown + "' has a label over 63 bytes");
+    start = end + 1;
+  }
+}
+
+std::string normalizeIpv6(std::string_view raw, const std::string& shown) {
+  std::string_view inner = raw;
+  if (raw.front() == '[') {
+    const std::size_t close = raw.find(']');
+    if (close == std::string_view::npos) throw InvalidInput("host '" + shown + "' has no ']'");
+    if (close + 1 != raw.size())
+      throw InvalidInput("host '" + shown + "' has a port; give the host alone");
+    inner = raw.substr(1, close - 1);
+  }
+  const std::string v6 = lower(std::string(inner));
+  if (v6.empty() || v6.find_first_not_of("0123456789abcdef:.") != std::string::npos)
+    throw InvalidInput("host '" + shown + "' is not an IPv6 address");
+  return "[" + v6 + "]";
+}
+
+}  // namespace
+
+std::string normalizeHost(std::string_view raw) {
+  if (raw.empty()) return "";
+  const std::string shown = printable(raw, 64);
+  for (char c : raw) {
+    if (isUnsafe(c))
+      throw InvalidInput("host '" + shown + "' contains a space or control character");
+    if (static_cast<unsigned char>(c) >= 0x80)
+      throw InvalidInput("host '" + shown +
+                         "' is not ASCII: send an international name in its xn-- form");
+  }
+  if (raw.front() == '[' || std::count(raw.begin(), raw.end(), ':') > 1)
+    return normalizeIpv6(raw, shown);
+  if (raw.find(':') != std::string_view::npos)
+    throw InvalidInput("host '" + shown + "' has a port; give the host alone");
+  std::string host = lower(std::string(raw));
+  if (host.back() == '.') host.pop_back();
+  if (host.size() > 253) throw InvalidInput("host '" + shown + "' is longer than 253 bytes");
+  std::string_view name = host;
+  if (name.rfind("*.", 0) == 0) name.remove_prefix(2);
+  for (char c : name) {
+    if (c == '*')
+      throw InvalidInput("host '" + shown +
+                         "' may hold '*' only as its whole first label (*.example.com)");
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'))
+      throw InvalidInput("host '" + shown + "' may hold only letters, digits, '-' and '.'");
+  }
+  requireLabels(name, shown);
+  return host;
+}
+
 std::string TargetUrl::authority() const {
   const bool v6 = host.find(':') != std::string::npos;
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);

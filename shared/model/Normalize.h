@@ -11,6 +11,14 @@ namespace portico {
 /// '%', '\', "." or ".." segments, or > 1 KiB.
 std::string normalizePrefix(std::string_view raw);
 
+/// A route's host as stored and matched: "" (any host), an exact name ("api.example.com"), a
+/// wildcard whose whole leading label is '*' ("*.example.com"), an IPv4 literal or an IPv6
+/// literal in brackets ("[::1]"; a bare "::1" gets them). Lowercased; one trailing dot dropped.
+/// Throws InvalidInput on spaces or control characters, a port, '*' alone or anywhere but as
+/// the whole leading label, an empty label, a label over 63 or a name over 253 bytes, or
+/// characters outside [a-z0-9-.] (an international name goes in its xn-- form).
+std::string normalizeHost(std::string_view raw);
+
 /// A backend address: http(s)://host[:port][/base], parsed once and kept canonical.
 struct TargetUrl {
   std::string host;       // lower-cased; IPv6 without brackets

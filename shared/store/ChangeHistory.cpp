@@ -7,7 +7,7 @@ namespace {
 
 constexpr const char* kColumns =
     "SELECT revision, time, actor, COALESCE(client, ''), action, route, COALESCE(target, ''), "
-    "COALESCE(before, ''), COALESCE(after, '') FROM changes ";
+    "COALESCE(before, ''), COALESCE(after, ''), host FROM changes ";
 
 /// The rows at `revision` (`where` compares it with $1) matching the query's filters.
 std::vector<ChangeRecord> readRows(SqlTransaction& tx, const std::string& where,
@@ -18,6 +18,8 @@ std::vector<ChangeRecord> readRows(SqlTransaction& tx, const std::string& where,
   if (!query.route.empty()) {
     params.emplace_back(query.route);
     sql += " AND route = $" + std::to_string(params.size());
+    params.emplace_back(query.host);
+    sql += " AND host = $" + std::to_string(params.size());
   }
   if (!query.target.empty()) {
     params.emplace_back(query.target);
@@ -37,6 +39,7 @@ std::vector<ChangeRecord> readRows(SqlTransaction& tx, const std::string& where,
     c.target = r.text(i, 6);
     c.before = r.text(i, 7);
     c.after = r.text(i, 8);
+    c.host = r.text(i, 9);
     rows.push_back(std::move(c));
   }
   return rows;
@@ -50,9 +53,9 @@ void writeChanges(SqlTransaction& tx, const ChangeLog& log, std::int64_t revisio
   for (const auto& row : log.rows()) {
     tx.exec(
         "INSERT INTO changes (revision, time, actor, client, action, route, target, before, "
-        "after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "after, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         {revision, log.now(), who.actor, textOrNull(who.client), row.action, row.route,
-         textOrNull(row.target), textOrNull(row.before), textOrNull(row.after)});
+         textOrNull(row.target), textOrNull(row.before), textOrNull(row.after), row.host});
   }
   // Ids only grow and only the oldest are deleted, so the newest `limit` rows are the ids above
   // max(id) - limit: one index range, however large the table.
@@ -102,14 +105,14 @@ RouteChanges readRouteChanges(SqlTransaction& tx, std::int64_t since) {
     changes.routes = tx.routes();
     return changes;
   }
-  const auto touched =
-      tx.query("SELECT DISTINCT route FROM changes WHERE revision > $1 ORDER BY route", {since});
+  const auto touched = tx.query(
+      "SELECT DISTINCT route, host FROM changes WHERE revision > $1 ORDER BY route, host", {since});
   for (std::size_t i = 0; i < touched.size(); ++i) {
-    const std::string& prefix = touched.text(i, 0);
-    if (auto found = tx.route(prefix)) {
+    RouteKey key{touched.text(i, 1), touched.text(i, 0)};
+    if (auto found = tx.route(key)) {
       changes.routes.push_back(std::move(*found));
     } else {
-      changes.removed.push_back(prefix);
+      changes.removed.push_back(std::move(key));
     }
   }
   return changes;

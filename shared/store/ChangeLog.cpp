@@ -4,10 +4,10 @@
 
 namespace portico {
 
-void ChangeLog::add(const std::string& action, const std::string& route, const std::string& target,
+void ChangeLog::add(const std::string& action, const RouteKey& route, const std::string& target,
                     const Poco::JSON::Object::Ptr& before, const Poco::JSON::Object::Ptr& after) {
-  rows_.push_back(
-      Row{action, route, target, before ? toJsonText(before) : "", after ? toJsonText(after) : ""});
+  rows_.push_back(Row{action, route.prefix, route.host, target, before ? toJsonText(before) : "",
+                      after ? toJsonText(after) : ""});
 }
 
 Poco::JSON::Object::Ptr ChangeLog::targetJson(const TargetRecord& target) {

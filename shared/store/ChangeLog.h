@@ -33,12 +33,12 @@ class ChangeLog {
   ChangeLog(const WriteContext& who, std::string now) : who_(who), now_(std::move(now)) {}
 
   /// One row; `before`/`after` may be null (nothing before an add, nothing after a removal).
-  void add(const std::string& action, const std::string& route, const std::string& target,
+  void add(const std::string& action, const RouteKey& route, const std::string& target,
            const Poco::JSON::Object::Ptr& before, const Poco::JSON::Object::Ptr& after);
   bool empty() const { return rows_.empty(); }
 
   struct Row {
-    std::string action, route, target, before, after;  // empty before/after/target: none
+    std::string action, route, host, target, before, after;  // empty before/after/target: none
   };
   /// The rows to insert, in order.
   const std::vector<Row>& rows() const { return rows_; }

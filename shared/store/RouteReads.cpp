@@ -87,24 +87,32 @@ std::vector<RouteRecord> readWith(SqlTransaction& tx, const std::string& routeFi
 }  // namespace
 
 std::vector<RouteRecord> readRoutes(SqlTransaction& tx) {
-  return readWith(tx, "ORDER BY prefix", {}, "ORDER BY t.route_id, t.id");
+  return readWith(tx, "ORDER BY prefix, host", {}, "ORDER BY t.route_id, t.id");
 }
 
-std::optional<RouteRecord> readRoute(SqlTransaction& tx, const std::string& prefix) {
-  auto routes =
-      readWith(tx, "WHERE prefix = $1", {prefix},
-               "WHERE t.route_id = (SELECT id FROM routes WHERE prefix = $1) ORDER BY t.id");
+std::optional<RouteRecord> readRoute(SqlTransaction& tx, const RouteKey& key) {
+  auto routes = readWith(tx, "WHERE prefix = $1 AND host = $2", {key.prefix, key.host},
+                         "WHERE t.route_id = (SELECT id FROM routes WHERE prefix = $1 AND host = "
+                         "$2) ORDER BY t.id");
   if (routes.empty()) return std::nullopt;
   return std::move(routes.front());
 }
 
-std::vector<RouteRecord> readRoutePage(SqlTransaction& tx, const std::string& after,
-                                       std::size_t limit) {
+std::vector<RouteRecord> readRoutePage(SqlTransaction& tx, const RouteKey& after, std::size_t limit,
+                                       const std::optional<std::string>& host) {
   const std::string byteOrder = tx.dialect().byteOrder;
-  const std::string page = "WHERE prefix" + byteOrder + " > $1 ORDER BY prefix" + byteOrder +
-                           (limit > 0 ? " LIMIT " + std::to_string(limit) : std::string());
+  const std::string prefix = "prefix" + byteOrder;
+  const std::string hostKey = "host" + byteOrder;
+  SqlParams params{after.prefix, after.host};
+  std::string page = "WHERE (" + prefix + " > $1 OR (prefix = $1 AND " + hostKey + " > $2))";
+  if (host) {
+    params.emplace_back(*host);
+    page += " AND host = $3";
+  }
+  page += " ORDER BY " + prefix + ", " + hostKey +
+          (limit > 0 ? " LIMIT " + std::to_string(limit) : std::string());
   return readWith(
-      tx, page, {after},
+      tx, page, params,
       "WHERE t.route_id IN (SELECT id FROM routes " + page + ") ORDER BY t.route_id, t.id");
 }
 

@@ -33,8 +33,8 @@ std::string SqlTransaction::queryText(const std::string& sql, const SqlParams& p
   return rows.text(0, 0);
 }
 
-std::optional<RouteRecord> SqlTransaction::route(const std::string& prefix) {
-  return readRoute(*this, prefix);
+std::optional<RouteRecord> SqlTransaction::route(const RouteKey& key) {
+  return readRoute(*this, key);
 }
 
 std::vector<RouteRecord> SqlTransaction::routes() {

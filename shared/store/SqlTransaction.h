@@ -54,8 +54,8 @@ class SqlTransaction {
   virtual void commit() = 0;
 
   const SqlDialect& dialect() const { return dialect_; }
-  /// The route with `prefix` and its targets as this transaction sees them (RouteReads).
-  std::optional<RouteRecord> route(const std::string& prefix);
+  /// The route `key` names and its targets as this transaction sees them (RouteReads).
+  std::optional<RouteRecord> route(const RouteKey& key);
   /// Every route with its targets, in prefix order.
   std::vector<RouteRecord> routes();
 

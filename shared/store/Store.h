@@ -59,7 +59,7 @@ class Store {
   virtual std::int64_t revision() = 0;
   /// Every route with its targets, read in one transaction (a consistent snapshot).
   virtual std::vector<RouteRecord> loadRoutes(std::int64_t* revision = nullptr) = 0;
-  virtual std::optional<RouteRecord> findRoute(const std::string& prefix,
+  virtual std::optional<RouteRecord> findRoute(const RouteKey& route,
                                                std::int64_t* revision = nullptr) = 0;
   /// History rows after `query.since`, oldest first (see ChangePage).
   virtual ChangePage changes(const ChangeQuery& query, std::int64_t* revision = nullptr) = 0;
@@ -68,41 +68,43 @@ class Store {
   /// `since` < 0, or a history that does not reach back to it, gives every route (complete =
   /// false).
   virtual RouteChanges routesChangedSince(std::int64_t since) = 0;
-  /// Up to `limit` routes whose prefix sorts after `after` ("" for the first), in prefix order,
-  /// with their targets.
-  virtual std::vector<RouteRecord> loadRoutePage(const std::string& after, std::size_t limit,
-                                                 std::int64_t* revision = nullptr) = 0;
+  /// Up to `limit` routes whose (prefix, host) sorts after `after`'s ("" for the first), in
+  /// that order, with their targets; with `host`, only that host's routes (GET
+  /// /endpoints/routes?host=).
+  virtual std::vector<RouteRecord> loadRoutePage(
+      const RouteKey& after, std::size_t limit, std::int64_t* revision = nullptr,
+      const std::optional<std::string>& host = std::nullopt) = 0;
 
-  /// Throws Conflict when the prefix exists.
+  /// Throws Conflict when a route of the same host and prefix exists.
   virtual RouteRecord createRoute(const RouteSpec& spec, const WriteContext& who = {},
                                   std::int64_t* revision = nullptr) = 0;
-  /// Throws NotFound when the prefix is absent.
-  virtual void deleteRoute(const std::string& prefix, const WriteContext& who = {},
+  /// Throws NotFound when the route is absent.
+  virtual void deleteRoute(const RouteKey& route, const WriteContext& who = {},
                            std::int64_t* revision = nullptr) = 0;
   /// Changes a route's balancer, health settings or policies in one transaction: `change` is
   /// given the route as stored (it may throw InvalidInput, and nothing is written) and what it
   /// leaves different becomes one revision and one `route.update` history row holding the
   /// changed fields before and after. Returns the route as stored after. Throws NotFound.
-  virtual RouteRecord updateRoute(const std::string& prefix,
+  virtual RouteRecord updateRoute(const RouteKey& route,
                                   const std::function<void(RouteRecord&)>& change,
                                   const WriteContext& who = {},
                                   std::int64_t* revision = nullptr) = 0;
   /// Adds targets not yet on the route (others skipped, their weight untouched) and, when given,
   /// replaces the route's health settings. Returns how many targets were added. Throws NotFound.
-  virtual int addTargets(const std::string& prefix, const std::vector<TargetSpec>& targets,
+  virtual int addTargets(const RouteKey& route, const std::vector<TargetSpec>& targets,
                          const std::optional<HealthSpec>& health = std::nullopt,
                          const WriteContext& who = {}, std::int64_t* revision = nullptr) = 0;
   /// Removes the URLs present on the route; returns how many were. Throws NotFound.
-  virtual int removeTargets(const std::string& prefix, const std::vector<std::string>& urls,
+  virtual int removeTargets(const RouteKey& route, const std::vector<std::string>& urls,
                             const WriteContext& who = {}, std::int64_t* revision = nullptr) = 0;
   /// Sets a target's weight and/or state; returns the target as stored after. Throws NotFound
   /// for an unknown route or target.
-  virtual TargetRecord updateTarget(const std::string& prefix, const std::string& url,
+  virtual TargetRecord updateTarget(const RouteKey& route, const std::string& url,
                                     const TargetUpdate& update, const WriteContext& who = {},
                                     std::int64_t* revision = nullptr) = 0;
-  /// Creates each route whose prefix was never seeded and is absent; returns the prefixes
-  /// created. The history names the configuration as their author.
-  virtual std::vector<std::string> seed(const std::vector<RouteSpec>& routes) = 0;
+  /// Creates each route whose (host, prefix) was never seeded and is absent; returns the keys
+  /// of those created. The history names the configuration as their author.
+  virtual std::vector<RouteKey> seed(const std::vector<RouteSpec>& routes) = 0;
 
   /// Writes a health transition (verdict, time, error) with a revision bump and a history row
   /// by `health` (client: `holder`). Returns false and writes nothing when the stored verdict

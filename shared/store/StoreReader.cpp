@@ -43,15 +43,15 @@ std::vector<RouteRecord> StoreReader::loadRoutes(std::int64_t* revision) {
   return withRevision(revision, [](SqlTransaction& tx) { return readRoutes(tx); });
 }
 
-std::optional<RouteRecord> StoreReader::findRoute(const std::string& prefix,
-                                                  std::int64_t* revision) {
-  return withRevision(revision, [&](SqlTransaction& tx) { return readRoute(tx, prefix); });
+std::optional<RouteRecord> StoreReader::findRoute(const RouteKey& route, std::int64_t* revision) {
+  return withRevision(revision, [&](SqlTransaction& tx) { return readRoute(tx, route); });
 }
 
-std::vector<RouteRecord> StoreReader::loadRoutePage(const std::string& after, std::size_t limit,
-                                                    std::int64_t* revision) {
+std::vector<RouteRecord> StoreReader::loadRoutePage(const RouteKey& after, std::size_t limit,
+                                                    std::int64_t* revision,
+                                                    const std::optional<std::string>& host) {
   return withRevision(revision,
-                      [&](SqlTransaction& tx) { return readRoutePage(tx, after, limit); });
+                      [&](SqlTransaction& tx) { return readRoutePage(tx, after, limit, host); });
 }
 
 ChangePage StoreReader::changes(const ChangeQuery& query, std::int64_t* revision) {

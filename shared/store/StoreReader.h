@@ -23,12 +23,13 @@ class StoreReader : public Store {
  public:
   std::int64_t revision() override;
   std::vector<RouteRecord> loadRoutes(std::int64_t* revision = nullptr) override;
-  std::optional<RouteRecord> findRoute(const std::string& prefix,
+  std::optional<RouteRecord> findRoute(const RouteKey& route,
                                        std::int64_t* revision = nullptr) override;
   ChangePage changes(const ChangeQuery& query, std::int64_t* revision = nullptr) override;
   RouteChanges routesChangedSince(std::int64_t since) override;
-  std::vector<RouteRecord> loadRoutePage(const std::string& after, std::size_t limit,
-                                         std::int64_t* revision = nullptr) override;
+  std::vector<RouteRecord> loadRoutePage(
+      const RouteKey& after, std::size_t limit, std::int64_t* revision = nullptr,
+      const std::optional<std::string>& host = std::nullopt) override;
   ProxyRoster proxies() override;
 
  protected:

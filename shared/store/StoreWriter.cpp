@@ -41,9 +41,9 @@ SqlParams healthParams(const HealthSpec& health) {
           static_cast<std::int64_t>(health.slowStart.count())};
 }
 
-RouteRecord requireRoute(SqlTransaction& tx, const std::string& prefix) {
-  auto route = tx.route(prefix);
-  if (!route) throw NotFound("route " + prefix + " not found");
+RouteRecord requireRoute(SqlTransaction& tx, const RouteKey& key) {
+  auto route = tx.route(key);
+  if (!route) throw NotFound("route " + key.text() + " not found");
   return std::move(*route);
 }
 
@@ -96,13 +96,13 @@ class StoreWriter::Change {
         "health_type, health_path, health_fall, health_rise, slow_start_ms, host, policies) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         params);
-    log_.add("route.create", spec.prefix, "", nullptr,
+    log_.add("route.create", spec.key(), "", nullptr,
              ChangeLog::routeJson(spec.balancer, spec.health, spec.policies));
-    insertTargets(id, spec.prefix, spec.targets);
+    insertTargets(id, spec.key(), spec.targets);
   }
 
   /// Inserts `targets` on route `routeId` (those present are skipped) with their history rows.
-  int insertTargets(std::int64_t routeId, const std::string& prefix,
+  int insertTargets(std::int64_t routeId, const RouteKey& route,
                     const std::vector<TargetSpec>& targets) {
     int added = 0;
     for (const auto& t : targets) {
@@ -115,7 +115,7 @@ class StoreWriter::Change {
       ++added;
       TargetRecord fresh;
       fresh.weight = t.weight;
-      log_.add("target.add", prefix, t.url, nullptr, ChangeLog::targetJson(fresh));
+      log_.add("target.add", route, t.url, nullptr, ChangeLog::targetJson(fresh));
     }
     return added;
   }
@@ -181,10 +181,11 @@ RouteRecord StoreWriter::createRoute(const RouteSpec& spec, const WriteContext& 
   requireWritable();
   return timed(WriteKind::Change, [&](SqlTransaction& tx) {
     Change c(*this, tx, who);
-    if (!tx.query("SELECT 1 FROM routes WHERE prefix = $1", {spec.prefix}).empty())
-      throw Conflict("route " + spec.prefix + " already exists");
+    if (!tx.query("SELECT 1 FROM routes WHERE prefix = $1 AND host = $2", {spec.prefix, spec.host})
+             .empty())
+      throw Conflict("route " + spec.key().text() + " already exists");
     c.insertRoute(spec);
-    auto route = tx.route(spec.prefix);
+    auto route = tx.route(spec.key());
     assert(route);
     const auto after = c.commit();
     if (revision) *revision = after;
@@ -192,29 +193,29 @@ RouteRecord StoreWriter::createRoute(const RouteSpec& spec, const WriteContext& 
   });
 }
 
-void StoreWriter::deleteRoute(const std::string& prefix, const WriteContext& who,
+void StoreWriter::deleteRoute(const RouteKey& key, const WriteContext& who,
                               std::int64_t* revision) {
   requireWritable();
   timed(WriteKind::Change, [&](SqlTransaction& tx) {
     Change c(*this, tx, who);
-    const RouteRecord route = requireRoute(tx, prefix);
+    const RouteRecord route = requireRoute(tx, key);
     tx.exec("DELETE FROM routes WHERE id = $1", {route.id});
     for (const auto& t : route.targets)
-      c.log().add("target.remove", prefix, t.url, ChangeLog::targetJson(t), nullptr);
-    c.log().add("route.delete", prefix, "",
+      c.log().add("target.remove", key, t.url, ChangeLog::targetJson(t), nullptr);
+    c.log().add("route.delete", key, "",
                 ChangeLog::routeJson(route.balancer, route.health, route.policies), nullptr);
     const auto after = c.commit();
     if (revision) *revision = after;
   });
 }
 
-RouteRecord StoreWriter::updateRoute(const std::string& prefix,
+RouteRecord StoreWriter::updateRoute(const RouteKey& key,
                                      const std::function<void(RouteRecord&)>& change,
                                      const WriteContext& who, std::int64_t* revision) {
   requireWritable();
   return timed(WriteKind::Change, [&](SqlTransaction& tx) {
     Change c(*this, tx, who);
-    const RouteRecord before = requireRoute(tx, prefix);
+    const RouteRecord before = requireRoute(tx, key);
     RouteRecord after = before;
     change(after);
     after.health.validate();
@@ -229,22 +230,22 @@ RouteRecord StoreWriter::updateRoute(const std::string& prefix,
           "health_path = $4, health_fall = $5, health_rise = $6, slow_start_ms = $7, "
           "balancer = $8, policies = $9 WHERE id = $10",
           params);
-      c.log().add("route.update", prefix, "", was, is);
+      c.log().add("route.update", key, "", was, is);
     }
     const auto committed = c.commit();
     if (revision) *revision = committed;
-    return requireRoute(tx, prefix);
+    return requireRoute(tx, key);
   });
 }
 
-int StoreWriter::addTargets(const std::string& prefix, const std::vector<TargetSpec>& targets,
+int StoreWriter::addTargets(const RouteKey& key, const std::vector<TargetSpec>& targets,
                             const std::optional<HealthSpec>& health, const WriteContext& who,
                             std::int64_t* revision) {
   requireWritable();
   return timed(WriteKind::Change, [&](SqlTransaction& tx) {
     Change c(*this, tx, who);
-    const RouteRecord route = requireRoute(tx, prefix);
-    const int added = c.insertTargets(route.id, prefix, targets);
+    const RouteRecord route = requireRoute(tx, key);
+    const int added = c.insertTargets(route.id, key, targets);
     if (health && !(*health == route.health)) {
       auto params = healthParams(*health);
       params.emplace_back(route.id);
@@ -253,7 +254,7 @@ int StoreWriter::addTargets(const std::string& prefix, const std::vector<TargetS
           "health_path = $4, health_fall = $5, health_rise = $6, slow_start_ms = $7 WHERE id = "
           "$8",
           params);
-      c.log().add("route.health_check", prefix, "", healthCheckJson(route.health),
+      c.log().add("route.health_check", key, "", healthCheckJson(route.health),
                   healthCheckJson(*health));
     }
     const auto after = c.commit();
@@ -262,12 +263,12 @@ int StoreWriter::addTargets(const std::string& prefix, const std::vector<TargetS
   });
 }
 
-int StoreWriter::removeTargets(const std::string& prefix, const std::vector<std::string>& urls,
+int StoreWriter::removeTargets(const RouteKey& key, const std::vector<std::string>& urls,
                                const WriteContext& who, std::int64_t* revision) {
   requireWritable();
   return timed(WriteKind::Change, [&](SqlTransaction& tx) {
     Change c(*this, tx, who);
-    const RouteRecord route = requireRoute(tx, prefix);
+    const RouteRecord route = requireRoute(tx, key);
     int removed = 0;
     std::set<std::int64_t> gone;
     for (const auto& url : urls) {
@@ -275,7 +276,7 @@ int StoreWriter::removeTargets(const std::string& prefix, const std::vector<std:
         if (t.url != url || !gone.insert(t.id).second) continue;
         tx.exec("DELETE FROM targets WHERE id = $1", {t.id});
         ++removed;
-        c.log().add("target.remove", prefix, url, ChangeLog::targetJson(t), nullptr);
+        c.log().add("target.remove", key, url, ChangeLog::targetJson(t), nullptr);
         break;
       }
     }
@@ -285,24 +286,24 @@ int StoreWriter::removeTargets(const std::string& prefix, const std::vector<std:
   });
 }
 
-TargetRecord StoreWriter::updateTarget(const std::string& prefix, const std::string& url,
+TargetRecord StoreWriter::updateTarget(const RouteKey& key, const std::string& url,
                                        const TargetUpdate& update, const WriteContext& who,
                                        std::int64_t* revision) {
   requireWritable();
   if (update.weight) requireWeight(*update.weight);
   return timed(WriteKind::Change, [&](SqlTransaction& tx) {
     Change c(*this, tx, who);
-    const RouteRecord route = requireRoute(tx, prefix);
+    const RouteRecord route = requireRoute(tx, key);
     const TargetRecord* found = nullptr;
     for (const auto& t : route.targets) {
       if (t.url == url) found = &t;
     }
-    if (!found) throw NotFound("target " + url + " not found on route " + prefix);
+    if (!found) throw NotFound("target " + url + " not found on route " + key.text());
     const TargetRecord& before = *found;
     if (update.weight && *update.weight != before.weight) {
       tx.exec("UPDATE targets SET weight = $1, modified_at = $2 WHERE id = $3",
               {static_cast<std::int64_t>(*update.weight), c.now(), before.id});
-      c.log().add("target.weight", prefix, url, one("weight", before.weight),
+      c.log().add("target.weight", key, url, one("weight", before.weight),
                   one("weight", *update.weight));
     }
     if (update.state && *update.state != before.state) {
@@ -312,11 +313,11 @@ TargetRecord StoreWriter::updateTarget(const std::string& prefix, const std::str
           "UPDATE targets SET state = $1, modified_at = $2, serving_since = CASE WHEN $3 = 1 "
           "THEN $2 ELSE serving_since END WHERE id = $4",
           {toString(*update.state), c.now(), std::int64_t{resumes ? 1 : 0}, before.id});
-      c.log().add("target.state", prefix, url, one("state", toString(before.state)),
+      c.log().add("target.state", key, url, one("state", toString(before.state)),
                   one("state", toString(*update.state)));
     }
     TargetRecord result;
-    for (auto& t : requireRoute(tx, prefix).targets) {
+    for (auto& t : requireRoute(tx, key).targets) {
       if (t.id == before.id) result = std::move(t);
     }
     const auto committed = c.commit();
@@ -325,18 +326,19 @@ TargetRecord StoreWriter::updateTarget(const std::string& prefix, const std::str
   });
 }
 
-std::vector<std::string> StoreWriter::seed(const std::vector<RouteSpec>& routes) {
+std::vector<RouteKey> StoreWriter::seed(const std::vector<RouteSpec>& routes) {
   requireWritable();
   return timed(WriteKind::Change, [&](SqlTransaction& tx) {
     Change c(*this, tx, WriteContext::config());
-    std::vector<std::string> created;
+    std::vector<RouteKey> created;
     for (const auto& spec : routes) {
-      const bool firstSeed =
-          tx.exec("INSERT INTO config_seeds (prefix) VALUES ($1) ON CONFLICT DO NOTHING",
-                  {spec.prefix}) > 0;
-      if (firstSeed && tx.query("SELECT 1 FROM routes WHERE prefix = $1", {spec.prefix}).empty()) {
+      const bool firstSeed = tx.exec(
+                                 "INSERT INTO config_seeds (host, prefix) VALUES ($1, $2) ON "
+                                 "CONFLICT DO NOTHING",
+                                 {spec.host, spec.prefix}) > 0;
+      if (firstSeed && !tx.route(spec.key())) {
         c.insertRoute(spec);
-        created.push_back(spec.prefix);
+        created.push_back(spec.key());
       }
     }
     c.commit();
@@ -357,12 +359,13 @@ bool StoreWriter::recordVerdict(std::int64_t targetId, bool healthy, const std::
             .empty())
       return false;
     const auto found = tx.query(
-        "SELECT t.url, r.prefix, t.healthy, COALESCE(t.last_error, ''), t.state FROM targets t "
+        "SELECT t.url, r.prefix, t.healthy, COALESCE(t.last_error, ''), t.state, r.host FROM "
+        "targets t "
         "JOIN routes r ON r.id = t.route_id WHERE t.id = $1",
         {targetId});
     if (found.empty()) return false;
     const std::string& url = found.text(0, 0);
-    const std::string& prefix = found.text(0, 1);
+    const RouteKey route{found.text(0, 5), found.text(0, 1)};
     const bool wasHealthy = found.integer(0, 2) != 0;
     const std::string& previousError = found.text(0, 3);
     if (wasHealthy == healthy || parseServingState(found.text(0, 4)) == ServingState::Disabled)
@@ -372,7 +375,7 @@ bool StoreWriter::recordVerdict(std::int64_t targetId, bool healthy, const std::
         "= $3, modified_at = $3, serving_since = CASE WHEN $1 = 1 THEN $3 ELSE serving_since END "
         "WHERE id = $4",
         {std::int64_t{healthy ? 1 : 0}, textOrNull(error), c.now(), targetId});
-    c.log().add("target.health", prefix, url, verdictJson(wasHealthy, previousError),
+    c.log().add("target.health", route, url, verdictJson(wasHealthy, previousError),
                 verdictJson(healthy, error));
     c.commit();
     return true;

@@ -32,20 +32,19 @@ class StoreWriter : public StoreReader {
 
   RouteRecord createRoute(const RouteSpec& spec, const WriteContext& who = {},
                           std::int64_t* revision = nullptr) override;
-  void deleteRoute(const std::string& prefix, const WriteContext& who = {},
+  void deleteRoute(const RouteKey& route, const WriteContext& who = {},
                    std::int64_t* revision = nullptr) override;
-  RouteRecord updateRoute(const std::string& prefix,
-                          const std::function<void(RouteRecord&)>& change,
+  RouteRecord updateRoute(const RouteKey& route, const std::function<void(RouteRecord&)>& change,
                           const WriteContext& who = {}, std::int64_t* revision = nullptr) override;
-  int addTargets(const std::string& prefix, const std::vector<TargetSpec>& targets,
+  int addTargets(const RouteKey& route, const std::vector<TargetSpec>& targets,
                  const std::optional<HealthSpec>& health = std::nullopt,
                  const WriteContext& who = {}, std::int64_t* revision = nullptr) override;
-  int removeTargets(const std::string& prefix, const std::vector<std::string>& urls,
+  int removeTargets(const RouteKey& route, const std::vector<std::string>& urls,
                     const WriteContext& who = {}, std::int64_t* revision = nullptr) override;
-  TargetRecord updateTarget(const std::string& prefix, const std::string& url,
+  TargetRecord updateTarget(const RouteKey& route, const std::string& url,
                             const TargetUpdate& update, const WriteContext& who = {},
                             std::int64_t* revision = nullptr) override;
-  std::vector<std::string> seed(const std::vector<RouteSpec>& routes) override;
+  std::vector<RouteKey> seed(const std::vector<RouteSpec>& routes) override;
   bool recordVerdict(std::int64_t targetId, bool healthy, const std::string& error,
                      const std::string& holder = "") override;
   void recordChecked(const std::vector<std::int64_t>& targetIds) override;

@@ -113,8 +113,8 @@ std::chrono::milliseconds waitParam(const std::string& value) {
   return wait;
 }
 
-ApiError routeNotFound(const std::string& prefix) {
-  return ApiError(404, "route " + prefix + " not found");
+ApiError routeNotFound(const RouteKey& key) {
+  return ApiError(404, "route " + key.text() + " not found");
 }
 
 }  // namespace
@@ -262,6 +262,14 @@ AdminApi::Params AdminApi::queryParams(const AdminRequest& request,
   return params;
 }
 
+RouteKey AdminApi::routeParam(const Params& params) {
+  RouteKey key;
+  key.prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  if (auto it = params.find("host"); it != params.end())
+    key.host = normalizeHostValue(it->second, "host");
+  return key;
+}
+
 std::string AdminApi::requiredParam(const Params& params, const std::string& name) {
   const auto it = params.find(name);
   if (it == params.end() || it->second.empty())
@@ -307,15 +315,15 @@ void AdminApi::written() {
 }
 
 AdminResponse AdminApi::listRoute(const AdminRequest& request) {
-  const auto params = queryParams(request, {"prefixPath", "limit", "after"});
-  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto params = queryParams(request, {"prefixPath", "limit", "after", "host"});
+  const RouteKey key = routeParam(params);
   const auto limit = pageLimit(params);
   std::string after;
   if (auto it = params.find("after"); it != params.end())
     after = canonicalTarget(it->second, "after");
   std::int64_t revision = -1;
-  auto route = store_.findRoute(prefix, &revision);
-  if (!route) throw routeNotFound(prefix);
+  auto route = store_.findRoute(key, &revision);
+  if (!route) throw routeNotFound(key);
   if (limit == 0 && after.empty()) return jsonAnswer(200, routeJson(*route), revision);
   // A page of the targets in stored order: those after `after`, at most `limit`.
   auto& targets = route->targets;
@@ -324,8 +332,8 @@ AdminResponse AdminApi::listRoute(const AdminRequest& request) {
     from = std::find_if(targets.begin(), targets.end(),
                         [&](const TargetRecord& t) { return t.url == after; });
     if (from == targets.end())
-      throw ApiError(
-          400, "invalid query parameter 'after': " + after + " is not a target of route " + prefix);
+      throw ApiError(400, "invalid query parameter 'after': " + after +
+                              " is not a target of route " + key.text());
     ++from;
   }
   const std::size_t left = static_cast<std::size_t>(targets.end() - from);
@@ -344,33 +352,33 @@ std::size_t AdminApi::pageLimit(const Params& params) {
 }
 
 AdminResponse AdminApi::getTarget(const AdminRequest& request) {
-  const auto params = queryParams(request, {"prefixPath", "target"});
-  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto params = queryParams(request, {"prefixPath", "target", "host"});
+  const RouteKey key = routeParam(params);
   const auto url = canonicalTarget(requiredParam(params, "target"), "target");
   std::int64_t revision = -1;
-  const auto route = store_.findRoute(prefix, &revision);
-  if (!route) throw routeNotFound(prefix);
+  const auto route = store_.findRoute(key, &revision);
+  if (!route) throw routeNotFound(key);
   for (const auto& t : route->targets)
     if (t.url == url) return jsonAnswer(200, targetJson(t), revision);
-  throw ApiError(404, "target " + url + " not found on route " + prefix);
+  throw ApiError(404, "target " + url + " not found on route " + key.text());
 }
 
 AdminResponse AdminApi::patchTarget(const AdminRequest& request) {
-  const auto params = queryParams(request, {"prefixPath", "target"});
-  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto params = queryParams(request, {"prefixPath", "target", "host"});
+  const RouteKey key = routeParam(params);
   const auto url = canonicalTarget(requiredParam(params, "target"), "target");
   const auto who = writer(request);
   const auto update = readTargetUpdate(*parseJsonObject(request.body));
 
   std::lock_guard<std::mutex> lock(writeMutex_);
-  const auto before = store_.findRoute(prefix);
-  if (!before) throw routeNotFound(prefix);
+  const auto before = store_.findRoute(key);
+  if (!before) throw routeNotFound(key);
   std::int64_t revision = -1;
   TargetRecord target;
   try {
-    target = store_.updateTarget(prefix, url, update, who, &revision);
+    target = store_.updateTarget(key, url, update, who, &revision);
   } catch (const NotFound&) {
-    throw ApiError(404, "target " + url + " not found on route " + prefix);
+    throw ApiError(404, "target " + url + " not found on route " + key.text());
   }
   written();
   std::vector<std::string> changes;
@@ -382,14 +390,14 @@ AdminResponse AdminApi::patchTarget(const AdminRequest& request) {
     if (t.state != target.state)
       changes.push_back("state " + toString(t.state) + " -> " + toString(target.state));
   }
-  logLine("target " + url + " of " + prefix + ": " +
+  logLine("target " + url + " of " + key.text() + ": " +
           (changes.empty() ? std::string("unchanged") : joined(changes)) + " (by " +
           request.client + ")");
   return jsonAnswer(200, targetJson(target), revision);
 }
 
 AdminResponse AdminApi::listChanges(const AdminRequest& request) {
-  const auto params = queryParams(request, {"since", "limit", "route", "target"});
+  const auto params = queryParams(request, {"since", "limit", "route", "host", "target"});
   ChangeQuery query;
   if (auto it = params.find("since"); it != params.end())
     query.since = integerParam("since", it->second, 0, std::numeric_limits<std::int64_t>::max());
@@ -397,6 +405,10 @@ AdminResponse AdminApi::listChanges(const AdminRequest& request) {
     query.limit = static_cast<int>(integerParam("limit", it->second, 1, kMaxChangesPage));
   if (auto it = params.find("route"); it != params.end())
     query.route = normalizePrefixValue(it->second, "route");
+  if (auto it = params.find("host"); it != params.end()) {
+    if (query.route.empty()) throw ApiError(400, "query parameter 'host' needs 'route'");
+    query.host = normalizeHostValue(it->second, "host");
+  }
   if (auto it = params.find("target"); it != params.end())
     query.target = canonicalTarget(it->second, "target");
   std::int64_t revision = -1;
@@ -429,8 +441,8 @@ AdminResponse AdminApi::listProxies(const AdminRequest& request) {
 
 AdminResponse AdminApi::addTargets(const AdminRequest& request) {
   const auto body = parseJsonObject(request.body);
-  rejectUnknownFields(*body, {"prefixPath", "targets", "healthCheck"});
-  const auto prefix = readPrefixField(*body);
+  rejectUnknownFields(*body, {"prefixPath", "host", "targets", "healthCheck"});
+  const RouteKey key = readRouteKeyField(*body);
   const auto targets = readTargetSpecsField(*body, true);
   // Checked against the defaults first so a bad healthCheck is a 400 whether or not the route
   // exists; the checks are per field, so the merge below cannot fail where this passed.
@@ -438,13 +450,13 @@ AdminResponse AdminApi::addTargets(const AdminRequest& request) {
   const auto who = writer(request);
 
   std::lock_guard<std::mutex> lock(writeMutex_);
-  const auto route = store_.findRoute(prefix);
-  if (!route) throw routeNotFound(prefix);
+  const auto route = store_.findRoute(key);
+  if (!route) throw routeNotFound(key);
   const auto health = readHealthCheckField(*body, route->health);
   std::int64_t revision = -1;
-  const int added = store_.addTargets(prefix, targets, health, who, &revision);
+  const int added = store_.addTargets(key, targets, health, who, &revision);
   written();
-  const TargetsChange change{"added " + plural(added, "target") + " to " + prefix,
+  const TargetsChange change{"added " + plural(added, "target") + " to " + key.text(),
                              static_cast<int>(targets.size()) - added, "already present"};
   std::string line = change.logLine(joined(urlsOf(targets)));
   if (health && !(*health == route->health)) line += "; health check now " + describe(*health);
@@ -454,8 +466,8 @@ AdminResponse AdminApi::addTargets(const AdminRequest& request) {
 
 AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
   const auto body = parseJsonObject(request.body);
-  rejectUnknownFields(*body, {"prefixPath", "targets"});
-  const auto prefix = readPrefixField(*body);
+  rejectUnknownFields(*body, {"prefixPath", "host", "targets"});
+  const RouteKey key = readRouteKeyField(*body);
   const auto urls = readTargetsField(*body, true);
   const auto who = writer(request);
 
@@ -463,36 +475,43 @@ AdminResponse AdminApi::removeTargets(const AdminRequest& request) {
   int removed = 0;
   std::int64_t revision = -1;
   try {
-    removed = store_.removeTargets(prefix, urls, who, &revision);
+    removed = store_.removeTargets(key, urls, who, &revision);
   } catch (const NotFound&) {
-    throw routeNotFound(prefix);
+    throw routeNotFound(key);
   }
   written();
-  const TargetsChange change{"removed " + plural(removed, "target") + " from " + prefix,
+  const TargetsChange change{"removed " + plural(removed, "target") + " from " + key.text(),
                              static_cast<int>(urls.size()) - removed, "not present"};
   logLine(change.logLine(joined(urls)));
   return jsonAnswer(200, change.answer("removedCount", removed), revision);
 }
 
 AdminResponse AdminApi::listRoutes(const AdminRequest& request) {
-  const auto params = queryParams(request, {"limit", "after"});
+  const auto params = queryParams(request, {"limit", "after", "afterHost", "host"});
   const auto limit = pageLimit(params);
-  std::string after;
+  RouteKey after;
   if (auto it = params.find("after"); it != params.end())
-    after = normalizePrefixValue(it->second, "after");
+    after.prefix = normalizePrefixValue(it->second, "after");
+  if (auto it = params.find("afterHost"); it != params.end())
+    after.host = normalizeHostValue(it->second, "afterHost");
+  std::optional<std::string> host;
+  if (auto it = params.find("host"); it != params.end())
+    host = normalizeHostValue(it->second, "host");
   auto routes = Poco::makeShared<Poco::JSON::Array>();
   std::int64_t revision = -1;
   auto answer = jsonObject();
-  if (limit == 0 && after.empty()) {
+  if (limit == 0 && after.prefix.empty() && after.host.empty() && !host) {
     for (const auto& r : store_.loadRoutes(&revision)) routes->add(routeJson(r));
   } else {
     // One more than asked tells whether another page follows.
-    auto page = store_.loadRoutePage(after, limit == 0 ? 0 : limit + 1, &revision);
+    auto page = store_.loadRoutePage(after, limit == 0 ? 0 : limit + 1, &revision, host);
     const bool more = limit > 0 && page.size() > limit;
     if (more) page.pop_back();
     for (const auto& r : page) routes->add(routeJson(r));
     answer->set("routes", routes);
     if (more) answer->set("next", page.back().prefix);
+    // Several hosts may share the last prefix: the next page starts after this one's.
+    if (more && !page.back().host.empty()) answer->set("nextHost", page.back().host);
   }
   if (!answer->has("routes")) answer->set("routes", routes);
   return jsonAnswer(200, answer, revision);
@@ -500,11 +519,12 @@ AdminResponse AdminApi::listRoutes(const AdminRequest& request) {
 
 AdminResponse AdminApi::createRoute(const AdminRequest& request) {
   const auto body = parseJsonObject(request.body);
-  std::set<std::string> known{"prefixPath", "targets", "balancer", "healthCheck"};
+  std::set<std::string> known{"prefixPath", "host", "targets", "balancer", "healthCheck"};
   known.insert(routePolicyFields().begin(), routePolicyFields().end());
   rejectUnknownFields(*body, known);
   RouteSpec spec;
   spec.prefix = readPrefixField(*body);
+  spec.host = readHostField(*body);
   spec.targets = readTargetSpecsField(*body, false);
   spec.balancer = readBalancerField(*body);
   spec.health = readHealthCheckField(*body, healthDefaults_).value_or(healthDefaults_);
@@ -517,37 +537,37 @@ AdminResponse AdminApi::createRoute(const AdminRequest& request) {
   try {
     route = store_.createRoute(spec, who, &revision);
   } catch (const Conflict&) {
-    throw ApiError(409, "route " + spec.prefix + " already exists");
+    throw ApiError(409, "route " + spec.key().text() + " already exists");
   }
   written();
-  logLine("created route " + spec.prefix + " (" + toString(spec.balancer) + ", " +
+  logLine("created route " + spec.key().text() + " (" + toString(spec.balancer) + ", " +
           plural(static_cast<int>(spec.targets.size()), "target") + ": " +
           joined(urlsOf(spec.targets)) + "; health check " + describe(spec.health) + ")");
   return jsonAnswer(201, routeJson(route), revision);
 }
 
 AdminResponse AdminApi::deleteRoute(const AdminRequest& request) {
-  const auto params = queryParams(request, {"prefixPath"});
-  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto params = queryParams(request, {"prefixPath", "host"});
+  const RouteKey key = routeParam(params);
   const auto who = writer(request);
 
   std::lock_guard<std::mutex> lock(writeMutex_);
-  const auto route = store_.findRoute(prefix);
+  const auto route = store_.findRoute(key);
   std::int64_t revision = -1;
   try {
-    store_.deleteRoute(prefix, who, &revision);
+    store_.deleteRoute(key, who, &revision);
   } catch (const NotFound&) {
-    throw routeNotFound(prefix);
+    throw routeNotFound(key);
   }
   written();
   const int targets = route ? static_cast<int>(route->targets.size()) : 0;
-  logLine("deleted route " + prefix + " with " + plural(targets, "target"));
-  return messageAnswer("deleted route " + prefix, revision);
+  logLine("deleted route " + key.text() + " with " + plural(targets, "target"));
+  return messageAnswer("deleted route " + key.text(), revision);
 }
 
 AdminResponse AdminApi::patchRoute(const AdminRequest& request) {
-  const auto params = queryParams(request, {"prefixPath"});
-  const auto prefix = normalizePrefixValue(requiredParam(params, "prefixPath"), "prefixPath");
+  const auto params = queryParams(request, {"prefixPath", "host"});
+  const RouteKey key = routeParam(params);
   const auto body = parseJsonObject(request.body);
   std::set<std::string> known{"balancer", "healthCheck"};
   known.insert(routePolicyFields().begin(), routePolicyFields().end());
@@ -566,7 +586,7 @@ AdminResponse AdminApi::patchRoute(const AdminRequest& request) {
     // Applied to the route as the write transaction reads it, so a concurrent change of
     // another field is never undone.
     after = store_.updateRoute(
-        prefix,
+        key,
         [&](RouteRecord& route) {
           before = route;
           if (present(*body, "balancer")) route.balancer = readBalancerField(*body);
@@ -575,11 +595,11 @@ AdminResponse AdminApi::patchRoute(const AdminRequest& request) {
         },
         who, &revision);
   } catch (const NotFound&) {
-    throw routeNotFound(prefix);
+    throw routeNotFound(key);
   }
   written();
   const auto [was, is] = ChangeLog::routeDifference(before, after);
-  logLine("route " + prefix + ": " +
+  logLine("route " + key.text() + ": " +
           (is->size() == 0 ? std::string("unchanged") : toJsonText(was) + " -> " + toJsonText(is)) +
           " (by " + request.client + ")");
   return jsonAnswer(200, routeJson(after), revision);

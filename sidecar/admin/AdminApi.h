@@ -97,6 +97,8 @@ class AdminApi {
   void tellAppliedBy(AdminResponse& answer, std::int64_t revision, std::chrono::milliseconds wait);
   static Params queryParams(const AdminRequest& request, const std::set<std::string>& known);
   static std::string requiredParam(const Params& params, const std::string& name);
+  /// The route `prefixPath` and the optional `host` name ("" when absent: the any-host route).
+  static RouteKey routeParam(const Params& params);
   /// `limit` (1 to kMaxListPage), or 0 when absent.
   static std::size_t pageLimit(const Params& params);
 

@@ -59,6 +59,24 @@ std::string normalizePrefixValue(const std::string& value, const std::string& fi
   }
 }
 
+std::string normalizeHostValue(const std::string& value, const std::string& field) {
+  try {
+    return normalizeHost(value);
+  } catch (const InvalidInput& e) {
+    throw invalidField(field, e.what());
+  }
+}
+
+std::string readHostField(const Object& object) {
+  if (!present(object, "host")) return "";
+  return normalizeHostValue(stringField(object, "host", "host"), "host");
+}
+
+RouteKey readRouteKeyField(const Object& object) {
+  std::string prefix = readPrefixField(object);
+  return RouteKey{readHostField(object), std::move(prefix)};
+}
+
 std::string canonicalTarget(const std::string& value, const std::string& field) {
   try {
     return parseTargetUrl(value).canonical;

@@ -25,6 +25,15 @@ void rejectUnknownFields(const Poco::JSON::Object& object, const std::set<std::s
 /// The required `prefixPath` field, normalised.
 std::string readPrefixField(const Poco::JSON::Object& object);
 
+/// The optional `host` field, normalised ("" when absent: the any-host route).
+std::string readHostField(const Poco::JSON::Object& object);
+
+/// The route a body names: its required `prefixPath` and optional `host`.
+RouteKey readRouteKeyField(const Poco::JSON::Object& object);
+
+/// A `host` query value, normalised (`field` names it in errors).
+std::string normalizeHostValue(const std::string& value, const std::string& field);
+
 /// A `prefixPath` query value, normalised (`field` names it in errors).
 std::string normalizePrefixValue(const std::string& value, const std::string& field);
 

@@ -49,6 +49,8 @@ Poco::JSON::Object::Ptr changeJson(const ChangeRecord& change) {
   auto o = jsonObject();
   o->set("revision", change.revision);
   o->set("time", change.time);
+  // Here rather than beside "route": a client matching the rest of a row's text keeps matching.
+  o->set("host", change.host);
   o->set("actor", change.actor);
   o->set("client", textOrNull(change.client));
   o->set("action", change.action);

@@ -75,16 +75,16 @@ net::FileDescriptor listenAdmin(const AdminSettings& admin) {
 
 /// Creates the routes the configuration declares and the store has never seen.
 void seedRoutes(Store& store, const std::vector<RouteSeed>& routes) {
-  std::map<std::string, std::string> names;
+  std::map<RouteKey, std::string> names;
   std::vector<RouteSpec> seeds;
   for (const auto& seed : routes) {
-    names[seed.spec.prefix] = seed.name;
+    names[seed.spec.key()] = seed.name;
     seeds.push_back(seed.spec);
   }
-  for (const auto& prefix : store.seed(seeds)) {
+  for (const auto& key : store.seed(seeds)) {
     const auto& spec = *std::find_if(seeds.begin(), seeds.end(),
-                                     [&](const RouteSpec& s) { return s.prefix == prefix; });
-    logLine("created route " + prefix + " from configuration (route." + names[prefix] + ", " +
+                                     [&](const RouteSpec& s) { return s.key() == key; });
+    logLine("created route " + key.text() + " from configuration (route." + names[key] + ", " +
             toString(spec.balancer) + ", " + std::to_string(spec.targets.size()) + " targets)");
   }
 }

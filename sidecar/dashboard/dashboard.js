@@ -96,16 +96,27 @@
     }
   }
 
-  function patchTarget(prefix, url, change) {
-    const query = `?prefixPath=${encodeURIComponent(prefix)}&target=${encodeURIComponent(url)}`;
+  /** A route as the API names it: its prefix, and its host when it has one. */
+  function routeName(route) {
+    return route.host ? { prefixPath: route.prefixPath, host: route.host } : { prefixPath: route.prefixPath };
+  }
+
+  /** The key a route's card is found by: host and prefix ("/x/" alone for an any-host route). */
+  function routeKey(route) {
+    return (route.host || "") + route.prefixPath;
+  }
+
+  function patchTarget(route, url, change) {
+    const host = route.host ? `&host=${encodeURIComponent(route.host)}` : "";
+    const query = `?prefixPath=${encodeURIComponent(route.prefixPath)}${host}&target=${encodeURIComponent(url)}`;
     return act(`${url}`, () => api("PATCH", query, change));
   }
 
-  function actionButtons(prefix, target) {
+  function actionButtons(owner, target) {
     const cell = el("td", { class: "actions" });
     const button = (label, action, change, danger) =>
       el("button", { type: "button", "data-action": action, class: danger ? "danger" : null,
-                     onclick: () => patchTarget(prefix, target.target, change) }, label);
+                     onclick: () => patchTarget(owner, target.target, change) }, label);
     if (target.state === "active") {
       cell.append(button("Drain", "drain", { state: "draining" }),
                   button("Disable", "disable", { state: "disabled" }, true));
@@ -123,17 +134,17 @@
       }
       clearTimeout(armed);
       act(`removing ${target.target}`, () =>
-        api("POST", "/remove", { prefixPath: prefix, targets: [target.target] }));
+        api("POST", "/remove", { ...routeName(owner), targets: [target.target] }));
     });
     cell.append(remove);
     cell.dataset.state = target.state;
     return cell;
   }
 
-  function targetRow(prefix, target) {
+  function targetRow(owner, target) {
     const weight = el("input", { type: "number", min: 0, max: 1000, step: 1, "aria-label": "weight" });
     weight.value = target.weight;
-    const setWeight = () => patchTarget(prefix, target.target, { weight: Number(weight.value) });
+    const setWeight = () => patchTarget(owner, target.target, { weight: Number(weight.value) });
     weight.addEventListener("keydown", (e) => { if (e.key === "Enter") setWeight(); });
     return el("tr", { "data-target": target.target },
       el("td", { class: "url" }, target.target),
@@ -163,7 +174,7 @@
     return Math.round(10 + 90 * Math.max(0, elapsed) / window);
   }
 
-  function updateRow(row, prefix, target, route) {
+  function updateRow(row, owner, target, route) {
     const cell = (name) => row.querySelector(`[data-field="${name}"]`);
     const health = cell("health");
     health.replaceChildren(el("span", { class: `badge ${target.healthy ? "healthy" : "unhealthy"}` },
@@ -183,7 +194,7 @@
     cell("error").textContent = target.healthy ? "" : target.lastError || "";
     setSince(cell("changed"), target.modifiedAt);
     const actions = row.querySelector("td.actions");
-    if (actions.dataset.state !== target.state) actions.replaceWith(actionButtons(prefix, target));
+    if (actions.dataset.state !== target.state) actions.replaceWith(actionButtons(owner, target));
   }
 
   function routeCard(route) {
@@ -194,13 +205,14 @@
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       act(`adding ${url.value}`, async () => {
-        await api("POST", "/add", { prefixPath: route.prefixPath,
+        await api("POST", "/add", { ...routeName(route),
                                     targets: [{ target: url.value, weight: Number(weight.value) }] });
         url.value = "";
       });
     });
-    return el("div", { class: "route", "data-route": route.prefixPath },
+    return el("div", { class: "route", "data-route": routeKey(route), "data-host": route.host || "" },
       el("div", { class: "route-head" },
+        route.host ? el("span", { class: "host mono" }, route.host) : "",
         el("span", { class: "prefix mono" }, route.prefixPath),
         el("span", { class: "settings" })),
       el("table", {},
@@ -211,16 +223,25 @@
       form);
   }
 
+  /** Routes grouped by host: any-host routes first, then each host's, in prefix order within. */
+  function byHost(routes) {
+    return [...routes].sort((a, b) => (a.host || "").localeCompare(b.host || "") ||
+                                      (a.prefixPath < b.prefixPath ? -1 : a.prefixPath > b.prefixPath ? 1 : 0));
+  }
+
   function renderRoutes(routes) {
     const box = $("routes");
     const seen = new Set();
-    for (const route of routes) {
-      seen.add(route.prefixPath);
-      let card = [...box.children].find((c) => c.dataset.route === route.prefixPath);
-      if (!card) {
-        card = routeCard(route);
-        box.append(card);
-      }
+    let previous = null;
+    for (const route of byHost(routes)) {
+      seen.add(routeKey(route));
+      let card = [...box.children].find((c) => c.dataset.route === routeKey(route));
+      if (!card) card = routeCard(route);
+      // Moved only when out of group order: moving a card would take the focus from its inputs.
+      const wanted = previous ? previous.nextElementSibling : box.firstElementChild;
+      if (card !== wanted) box.insertBefore(card, wanted);
+      card.classList.toggle("host-start", !!route.host && (!previous || previous.dataset.host !== route.host));
+      previous = card;
       card.querySelector(".settings").textContent = settingsText(route);
       const body = card.querySelector("tbody");
       const urls = new Set(route.targets.map((t) => t.target));
@@ -228,10 +249,10 @@
       for (const target of route.targets) {
         let row = [...body.children].find((r) => r.dataset.target === target.target);
         if (!row) {
-          row = targetRow(route.prefixPath, target);
+          row = targetRow(route, target);
           body.append(row);
         }
-        updateRow(row, route.prefixPath, target, route);
+        updateRow(row, route, target, route);
       }
       if (!route.targets.length && !body.children.length) {
         body.append(el("tr", { class: "empty" }, el("td", { colspan: 8 }, "no targets")));
@@ -270,7 +291,7 @@
       el("td", { title: c.time }, new Date(c.time).toLocaleTimeString()),
       el("td", {}, c.client ? `${c.actor} (${c.client})` : c.actor),
       el("td", { class: "mono" }, c.action),
-      el("td", { class: "mono" }, c.route),
+      el("td", { class: "mono" }, (c.host || "") + c.route),
       el("td", { class: "mono" }, c.target || ""),
       el("td", {}, describe(c))));
     body.replaceChildren(...rows);

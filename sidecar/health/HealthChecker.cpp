@@ -89,7 +89,7 @@ void HealthChecker::loaded(const std::vector<RouteRecord>& routes) {
 }
 
 void HealthChecker::changed(const std::vector<RouteRecord>& routes,
-                            const std::vector<std::string>& removed) {
+                            const std::vector<RouteKey>& removed) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     schedule_.apply(routes, removed, Clock::now());

@@ -73,7 +73,7 @@ class HealthChecker : private ProbeSink, private HealthStoreListener {
   // HealthStoreListener: on the link's thread.
   void loaded(const std::vector<RouteRecord>& routes) override;
   void changed(const std::vector<RouteRecord>& routes,
-               const std::vector<std::string>& removed) override;
+               const std::vector<RouteKey>& removed) override;
   void notStored(const HealthVerdict& verdict) override;
 
   const std::chrono::milliseconds batchWindow_;

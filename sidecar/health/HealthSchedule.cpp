@@ -22,13 +22,14 @@ void HealthSchedule::add(const RouteRecord& route, const TargetRecord& target, T
     entry.target = parseTargetUrl(target.url);
   } catch (const std::exception& e) {
     // The store only holds validated URLs; a bad one is skipped, not allowed to stop the rest.
-    logWarn("health: skipping target " + target.url + " of route " + route.prefix + ": " +
+    logWarn("health: skipping target " + target.url + " of route " + route.key().text() + ": " +
             e.what());
     return;
   }
   entry.generation = nextGeneration_++;
   entry.routeId = route.id;
   entry.prefix = route.prefix;
+  entry.host = route.host;
   entry.spec = route.health;
   entry.state = HealthState(target.healthy);
   entry.stored = target.healthy;
@@ -87,11 +88,11 @@ std::vector<std::int64_t> HealthSchedule::syncRoute(const RouteRecord& route, Ti
   return kept;
 }
 
-void HealthSchedule::drop(std::int64_t id, const std::string* onlyOn) {
+void HealthSchedule::drop(std::int64_t id, const RouteKey* onlyOn) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   // A reused id may name a target of another route by now: that one stays.
-  if (onlyOn && it->second.prefix != *onlyOn) return;
+  if (onlyOn && (it->second.prefix != onlyOn->prefix || it->second.host != onlyOn->host)) return;
   if (!it->second.inFlight) dueIndex_.erase({it->second.due, id});
   entries_.erase(it);
 }
@@ -102,7 +103,7 @@ void HealthSchedule::sync(const std::vector<RouteRecord>& routes, TimePoint now)
   for (const auto& route : routes) {
     auto kept = syncRoute(route, now);
     seen.insert(kept.begin(), kept.end());
-    byRoute_[route.prefix] = std::move(kept);
+    byRoute_[route.key().text()] = std::move(kept);
   }
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (seen.count(it->first)) {
@@ -116,20 +117,21 @@ void HealthSchedule::sync(const std::vector<RouteRecord>& routes, TimePoint now)
 }
 
 void HealthSchedule::apply(const std::vector<RouteRecord>& routes,
-                           const std::vector<std::string>& removed, TimePoint now) {
-  for (const auto& prefix : removed) {
-    auto it = byRoute_.find(prefix);
+                           const std::vector<RouteKey>& removed, TimePoint now) {
+  for (const auto& key : removed) {
+    auto it = byRoute_.find(key.text());
     if (it == byRoute_.end()) continue;
-    for (const auto id : it->second) drop(id, &prefix);
+    for (const auto id : it->second) drop(id, &key);
     byRoute_.erase(it);
   }
   for (const auto& route : routes) {
     auto kept = syncRoute(route, now);
-    auto& held = byRoute_[route.prefix];
+    const RouteKey key = route.key();
+    auto& held = byRoute_[key.text()];
     const std::unordered_set<std::int64_t> keep(kept.begin(), kept.end());
     for (const auto id : held) {
       // Gone from the route, unless the id now names a target kept (a reused id, re-added).
-      if (!keep.count(id)) drop(id, &route.prefix);
+      if (!keep.count(id)) drop(id, &key);
     }
     held = std::move(kept);
   }
@@ -143,8 +145,8 @@ std::vector<HealthJob> HealthSchedule::takeDue(TimePoint now, std::size_t limit)
     dueIndex_.erase(dueIndex_.begin());
     Entry& entry = entries_.at(id);
     entry.inFlight = true;
-    jobs.push_back(
-        HealthJob{id, entry.generation, entry.target, entry.spec, entry.due, entry.prefix});
+    jobs.push_back(HealthJob{id, entry.generation, entry.target, entry.spec, entry.due,
+                             entry.prefix, entry.host});
   }
   return jobs;
 }

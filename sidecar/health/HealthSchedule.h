@@ -25,6 +25,9 @@ struct HealthJob {
   HealthSpec spec;
   std::chrono::steady_clock::time_point due;
   std::string prefix;  // the route's, for metrics labels
+  /// The route's host ("" any): an exact one is the Host an http probe sends (the target hosts
+  /// that site, as the proxy's requests, which keep their Host, reach it).
+  std::string host;
 };
 
 /// A verdict the store does not hold yet (a transition to write and log).
@@ -57,7 +60,7 @@ class HealthSchedule {
   /// The same for part of the store: `routes` changed (their targets are brought in line as
   /// sync() would), `removed` are gone; other routes are not looked at, so a change costs what
   /// it touches however many targets there are.
-  void apply(const std::vector<RouteRecord>& routes, const std::vector<std::string>& removed,
+  void apply(const std::vector<RouteRecord>& routes, const std::vector<RouteKey>& removed,
              TimePoint now);
   /// The probes due at `now`, earliest first and at most `limit`, marked in flight (a target
   /// never has two probes at once). Those left over stay due.
@@ -91,6 +94,7 @@ class HealthSchedule {
     std::uint64_t generation{};
     std::int64_t routeId{};
     std::string prefix;
+    std::string host;
     TargetUrl target;  // its canonical form is the stored URL
     HealthSpec spec;
     HealthState state;
@@ -104,11 +108,12 @@ class HealthSchedule {
   /// Brings one route's targets in line; returns the ids it keeps.
   std::vector<std::int64_t> syncRoute(const RouteRecord& route, TimePoint now);
   /// Forgets a target (only if it is on route `onlyOn`, when given).
-  void drop(std::int64_t id, const std::string* onlyOn = nullptr);
+  void drop(std::int64_t id, const RouteKey* onlyOn = nullptr);
 
   std::unordered_map<std::int64_t, Entry> entries_;
   std::set<std::pair<TimePoint, std::int64_t>> dueIndex_;  // entries not in flight, by due time
-  std::unordered_map<std::string, std::vector<std::int64_t>> byRoute_;  // prefix -> target ids
+  // RouteKey::text() -> target ids
+  std::unordered_map<std::string, std::vector<std::int64_t>> byRoute_;
   std::uint64_t nextGeneration_{1};
   bool synced_{false};
 };

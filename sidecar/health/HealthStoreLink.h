@@ -26,9 +26,9 @@ class HealthStoreListener {
   /// Every route with its targets, as of a revision newer than the last one given (the first
   /// load, and after a gap in the change history).
   virtual void loaded(const std::vector<RouteRecord>& routes) = 0;
-  /// Only what changed since the last call: `routes` as stored now, `removed` prefixes gone.
+  /// Only what changed since the last call: `routes` as stored now, `removed` routes gone.
   virtual void changed(const std::vector<RouteRecord>& routes,
-                       const std::vector<std::string>& removed) = 0;
+                       const std::vector<RouteKey>& removed) = 0;
   /// `verdict` could not be written and no newer verdict of its target is waiting.
   virtual void notStored(const HealthVerdict& verdict) = 0;
 };

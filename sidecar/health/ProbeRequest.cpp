@@ -9,9 +9,16 @@ std::string ProbeRequest::path(const TargetUrl& target, const HealthSpec& spec) 
   return target.basePath + (path.front() == '/' ? path : "/" + path);
 }
 
-std::string ProbeRequest::text(const TargetUrl& target, const HealthSpec& spec) {
-  // authority() brackets an IPv6 host and keeps a non-default port.
-  return "GET " + path(target, spec) + " HTTP/1.1\r\nHost: " + target.authority() +
+std::string ProbeRequest::host(const TargetUrl& target, const std::string& routeHost) {
+  // A wildcard names no one site to ask for. authority() brackets an IPv6 host and keeps a
+  // non-default port.
+  if (routeHost.empty() || routeHost.front() == '*') return target.authority();
+  return routeHost;
+}
+
+std::string ProbeRequest::text(const TargetUrl& target, const HealthSpec& spec,
+                               const std::string& routeHost) {
+  return "GET " + path(target, spec) + " HTTP/1.1\r\nHost: " + host(target, routeHost) +
          "\r\nUser-Agent: portico-health\r\nAccept: */*\r\nConnection: close\r\n\r\n";
 }
 

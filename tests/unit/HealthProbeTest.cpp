@@ -5,6 +5,8 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "health/ProbeLoops.h"
 #include "health/ProbeRequest.h"
@@ -88,6 +90,7 @@ class HealthProbeTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testHttpTimeoutCoversResponse);
   CPPUNIT_TEST(testHttpRefused);
   CPPUNIT_TEST(testRequestText);
+  CPPUNIT_TEST(testProbeHostOfHostRoutes);
   CPPUNIT_TEST(testManyProbesOnOneLoop);
   CPPUNIT_TEST_SUITE_END();
 
@@ -154,6 +157,25 @@ class HealthProbeTest : public CppUnit::TestFixture {
     backend.reopen();
     CPPUNIT_ASSERT_EQUAL(port, backend.port());
     CPPUNIT_ASSERT(check(local(port), spec(ProbeType::Http)).ok);
+  }
+
+  /// A probe of a host route's target asks for that site (issue #19): an exact host is the
+  /// Host, a wildcard or any-host route keeps the target's authority.
+  void testProbeHostOfHostRoutes() {
+    const auto target = portico::parseTargetUrl("http://10.0.0.2:8080");
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"", "10.0.0.2:8080"},
+        {"api.example.com", "api.example.com"},
+        {"*.example.com", "10.0.0.2:8080"},
+        {"10.0.0.9", "10.0.0.9"},
+        {"[::1]", "[::1]"},
+    };
+    for (const auto& [routeHost, expected] : cases)
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(routeHost, expected,
+                                   portico::ProbeRequest::host(target, routeHost));
+    const auto text =
+        portico::ProbeRequest::text(target, spec(ProbeType::Http, "/h"), "api.example.com");
+    CPPUNIT_ASSERT_MESSAGE(text, text.find("\r\nHost: api.example.com\r\n") != std::string::npos);
   }
 
   void testRequestText() {

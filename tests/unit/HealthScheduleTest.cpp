@@ -381,7 +381,7 @@ class HealthScheduleTest : public CppUnit::TestFixture {
           }
         }
         std::vector<RouteRecord> all, changed;
-        std::vector<std::string> removed;
+        std::vector<portico::RouteKey> removed;
         for (const auto& [prefix, r] : store) all.push_back(r);
         for (const auto& prefix : touched) {
           auto it = store.find(prefix);

@@ -1,10 +1,15 @@
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "base/Errors.h"
 #include "base/Utf8.h"
 #include "model/Normalize.h"
 
 using portico::InvalidInput;
+using portico::normalizeHost;
 using portico::normalizePrefix;
 using portico::parseTargetUrl;
 
@@ -19,9 +24,80 @@ class NormalizeTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testPrefixText);
   CPPUNIT_TEST(testUrlIsAscii);
   CPPUNIT_TEST(testMessagesArePrintable);
+  CPPUNIT_TEST(testHostForms);
+  CPPUNIT_TEST(testHostRejects);
   CPPUNIT_TEST_SUITE_END();
 
  public:
+  // A route's host (issue #19, point 3): what is kept, and how.
+  void testHostForms() {
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"", ""},
+        {"api.example.com", "api.example.com"},
+        {"API.Example.COM", "api.example.com"},
+        {"api.example.com.", "api.example.com"},
+        {"*.example.com", "*.example.com"},
+        {"*.Example.com", "*.example.com"},
+        {"xn--bcher-kva.example", "xn--bcher-kva.example"},
+        {"10.0.0.1", "10.0.0.1"},
+        {"[::1]", "[::1]"},
+        {"::1", "[::1]"},
+        {"[2001:DB8::1]", "[2001:db8::1]"},
+        {"localhost", "localhost"},
+        {"a-b.c1", "a-b.c1"},
+        {std::string(63, 'a') + ".com", std::string(63, 'a') + ".com"},
+    };
+    for (const auto& [raw, expected] : cases)
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(raw, expected, normalizeHost(raw));
+    // 253 bytes is the longest name.
+    std::string longest;
+    while (longest.size() < 253) longest += longest.empty() ? "a" : ".a";
+    CPPUNIT_ASSERT_EQUAL(std::size_t(253), normalizeHost(longest).size());
+  }
+
+  // Every host the API must refuse, each with a message naming what is wrong.
+  void testHostRejects() {
+    std::string tooLong;
+    while (tooLong.size() < 254) tooLong += tooLong.empty() ? "a" : ".a";
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"a b.com", "space or control"},
+        {"a.com\t", "space or control"},
+        {std::string("a\x01.com"), "space or control"},
+        {"a.com\x7f", "space or control"},
+        {"a.com:80", "port"},
+        {"[::1]:80", "port"},
+        {"[::1", "no ']'"},
+        {"[zz::1]", "not an IPv6"},
+        {"*", "'*' only as its whole first label"},
+        {"*.", "'*' only as its whole first label"},
+        {"a.*.com", "'*' only as its whole first label"},
+        {"*a.com", "'*' only as its whole first label"},
+        {"a*.com", "'*' only as its whole first label"},
+        {"*.*.com", "'*' only as its whole first label"},
+        {std::string(64, 'a') + ".com", "label over 63"},
+        {tooLong, "longer than 253"},
+        {"a..com", "empty label"},
+        {".a.com", "empty label"},
+        {".", "empty label"},
+        {"a_b.com", "may hold only"},
+        {"a/b", "may hold only"},
+        {"b\xc3\xbc"
+         "cher.example",
+         "xn--"},
+    };
+    for (const auto& [raw, why] : cases) {
+      std::string message;
+      try {
+        normalizeHost(raw);
+      } catch (const InvalidInput& e) {
+        message = e.what();
+      }
+      CPPUNIT_ASSERT_MESSAGE("refused: " + raw, !message.empty());
+      CPPUNIT_ASSERT_MESSAGE(raw + ": " + message, message.find(why) != std::string::npos);
+      CPPUNIT_ASSERT_MESSAGE(message, portico::isValidUtf8(message));
+    }
+  }
+
   void testPrefixForms() {
     for (const char* p : {"api", "/api", "/api/", "api/"})
       CPPUNIT_ASSERT_EQUAL(std::string("/api/"), normalizePrefix(p));

@@ -101,7 +101,7 @@ class Model {
   }
   /// What a change-history read since the last reload gives: the touched routes as stored now,
   /// and the touched prefixes no longer stored. Forgets them.
-  void delta(std::vector<RouteRecord>& changed, std::vector<std::string>& removed) {
+  void delta(std::vector<RouteRecord>& changed, std::vector<portico::RouteKey>& removed) {
     for (const auto& prefix : touched_) {
       auto it = routes_.find(prefix);
       if (it == routes_.end()) {
@@ -186,7 +186,7 @@ class RouteTablePatchTest : public CppUnit::TestFixture {
           ++gaps;
         } else {
           std::vector<RouteRecord> changed;
-          std::vector<std::string> removed;
+          std::vector<portico::RouteKey> removed;
           model.delta(changed, removed);
           incremental = RouteTable::patch(*incremental, changed, removed, model.revision());
           ++patches;

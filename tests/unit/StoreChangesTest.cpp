@@ -81,7 +81,7 @@ class StoreChangesTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), changes.routes[0].targets.size());
     CPPUNIT_ASSERT(!changes.routes[1].targets.at(0).healthy);
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), changes.removed.size());
-    CPPUNIT_ASSERT_EQUAL(std::string("/c/"), changes.removed[0]);
+    CPPUNIT_ASSERT_EQUAL(std::string("/c/"), changes.removed[0].prefix);
 
     // A follower that never loaded (or a store it did not come from) reads everything.
     const auto first = store.routesChangedSince(-1);

@@ -249,7 +249,7 @@ class StoreConformanceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), changes.routes[0].targets.size());
     CPPUNIT_ASSERT(!changes.routes[1].targets.at(0).healthy);
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), changes.removed.size());
-    CPPUNIT_ASSERT_EQUAL(std::string("/c/"), changes.removed[0]);
+    CPPUNIT_ASSERT_EQUAL(std::string("/c/"), changes.removed[0].prefix);
     const auto all = store->routesChangedSince(-1);
     CPPUNIT_ASSERT(!all.complete);
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), all.routes.size());

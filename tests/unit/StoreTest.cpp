@@ -8,6 +8,7 @@
 #include "support/TestSupport.h"
 
 using namespace std::chrono_literals;
+using portico::RouteKey;
 using portico::RouteSpec;
 using portico::SqliteStore;
 using portico::Store;
@@ -53,6 +54,7 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(StoreTest);
   CPPUNIT_TEST(testFreshStore);
   CPPUNIT_TEST(testUpgradeFromPreviousSchema);
+  CPPUNIT_TEST(testUpgradedStoreTakesHostRoutes);
   CPPUNIT_TEST(testRefusesNewerStore);
   CPPUNIT_TEST(testReadOnlyAccess);
   CPPUNIT_TEST(testRoutesAndTargets);
@@ -141,6 +143,65 @@ class StoreTest : public CppUnit::TestFixture {
     // Foreign keys are back on once the migrations ran: a delete still cascades.
     store.deleteRoute("/old/");
     CPPUNIT_ASSERT_EQUAL(std::string("0"), sqlite(db, "SELECT count(*) FROM targets"));
+  }
+
+  /// A store of the schema before routes had hosts (migration 4), with routes, seeds and
+  /// history: after the upgrade its routes are the any-host routes they were, named by prefix
+  /// alone as before, and routes of the same prefix on hosts sit beside them.
+  void testUpgradedStoreTakesHostRoutes() {
+    TempDir dir;
+    const std::string db = dir.file("p.db");
+    {
+      SqliteStore old(db, Store::Access::ReadWrite, firstMigrations(4));
+      CPPUNIT_ASSERT_EQUAL(4, old.schemaVersion());
+    }
+    {
+      // Written as that schema's Portico wrote them: a seeded route, two targets, its history.
+      portico::SqliteConnection c(db, SQLITE_OPEN_READWRITE);
+      c.exec(
+          "INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms) VALUES "
+          "('/old/', 'round_robin', 1000, 500);"
+          "INSERT INTO targets (route_id, url, healthy) VALUES (1, 'http://127.0.0.1:1', 1), "
+          "(1, 'http://127.0.0.1:2', 1);"
+          "INSERT INTO config_seeds (prefix) VALUES ('/old/');"
+          "INSERT INTO changes (revision, time, actor, action, route) VALUES "
+          "(1, '2026-01-01T00:00:00.000Z', 'config', 'route.create', '/old/');"
+          "UPDATE revision SET value = 1 WHERE id = 1;");
+    }
+    SqliteStore store(db);
+    auto route = store.findRoute("/old/");
+    CPPUNIT_ASSERT(route && route->host.empty() && route->targets.size() == 2);
+    CPPUNIT_ASSERT_EQUAL(std::string("0"),
+                         sqlite(db, "SELECT count(*) FROM changes WHERE host != ''"));
+    // The same prefix on a host is another route; the old one is untouched.
+    auto onHost = spec("/old/", {"http://127.0.0.1:3"});
+    onHost.host = "api.example.com";
+    store.createRoute(onHost);
+    CPPUNIT_ASSERT_THROW(store.createRoute(onHost), portico::Conflict);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), store.findRoute("/old/")->targets.size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1),
+                         store.findRoute(RouteKey{"api.example.com", "/old/"})->targets.size());
+    // A seed keyed by (host, prefix): the old seed does not stop a host's route of its prefix.
+    auto seeded = spec("/old/", {"http://127.0.0.1:4"});
+    seeded.host = "*.example.com";
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.seed({seeded, spec("/old/")}).size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t(3), store.loadRoutes().size());
+    // History rows of a host's route name it; a filter by route means the any-host one.
+    portico::ChangeQuery q;
+    q.route = "/old/";
+    q.host = "api.example.com";
+    const auto page = store.changes(q);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), page.changes.size());
+    for (const auto& c : page.changes) CPPUNIT_ASSERT_EQUAL(std::string("api.example.com"), c.host);
+    q.host = "";
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), store.changes(q).changes.size());
+    // Deleting one host's route leaves the others of the prefix, and reports it by key.
+    const auto before = store.revision();
+    store.deleteRoute(RouteKey{"api.example.com", "/old/"});
+    const auto changed = store.routesChangedSince(before);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), changed.removed.size());
+    CPPUNIT_ASSERT(changed.removed[0] == (RouteKey{"api.example.com", "/old/"}));
+    CPPUNIT_ASSERT(store.findRoute("/old/"));
   }
 
   void testRefusesNewerStore() {

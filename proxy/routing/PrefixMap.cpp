@@ -1,0 +1,30 @@
+#include "routing/PrefixMap.h"
+
+#include "routing/RoutePath.h"
+#include "routing/RouteTable.h"
+
+namespace portico {
+
+void PrefixMap::add(const Route* route) {
+  byKey_.emplace(RoutePath::key(route->prefix), route);
+}
+
+const Route* PrefixMap::find(std::string_view prefix) const {
+  const auto it = byKey_.find(RoutePath::key(prefix));
+  return it == byKey_.end() ? nullptr : it->second;
+}
+
+const Route* PrefixMap::longest(std::string_view path) const {
+  if (byKey_.empty()) return nullptr;
+  // The path itself, then each of its prefixes ending just before a '/', longest first.
+  auto it = byKey_.find(path);
+  if (it != byKey_.end()) return it->second;
+  for (std::size_t i = path.size(); i-- > 0;) {
+    if (path[i] != '/') continue;
+    it = byKey_.find(path.substr(0, i));
+    if (it != byKey_.end()) return it->second;
+  }
+  return nullptr;
+}
+
+}  // namespace portico
