@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "base/ByteSize.h"
 #include "base/Duration.h"
 #include "base/Log.h"
 #include "http/HttpDate.h"
@@ -186,6 +187,16 @@ std::string ForwardingPolicy::notInRotation(const Route& route) {
   return "no target in rotation for route " + route.prefix + " (" + why + ")";
 }
 
+bool ForwardingPolicy::bodyTooLarge(std::uint64_t bytes) const {
+  const std::uint64_t limit = route_.rules.maxBodySize;
+  return limit > 0 && bytes > limit;
+}
+
+ProxyAnswer ForwardingPolicy::tooLarge() const {
+  return {413, "request body larger than " + formatByteSize(route_.rules.maxBodySize) +
+                   " (maxBodySize of route " + route_.prefix + ")"};
+}
+
 bool ForwardingPolicy::retryable() const {
   return framing_.framing == BodyFraming::Empty && idempotent_;
 }
@@ -193,15 +204,23 @@ bool ForwardingPolicy::retryable() const {
 void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
   const TargetState& target = *current_;
   out.append(request_.method()).push_back(' ');
-  RoutePath::appendUpstreamTarget(out, target_, route_.prefix, target.url.basePath);
+  const RequestRules& rules = route_.rules;
+  RoutePath::appendUpstreamTarget(out, target_, route_.prefix, target.url.basePath,
+                                  rules.replacement);
   out.append(" HTTP/1.1\r\n");
   const HeaderFilter filter(request_, &kRequestComputed);
-  filter.forEachForwarded(
-      [&out](std::string_view name, std::string_view value) { appendHeader(out, name, value); });
-  // An HTTP/1.0 client may leave Host out; HTTP/1.1 upstream needs one.
+  const HeaderRules& edits = rules.request;
+  filter.forEachForwarded([&](std::string_view name, std::string_view value) {
+    if (!rules.preserveHost && http::equalsNoCase(name, "host")) return;
+    if (!edits.empty() && edits.drops(name)) return;
+    appendHeader(out, name, value);
+  });
+  out.append(edits.lines);
+  // An HTTP/1.0 client may leave Host out; HTTP/1.1 upstream needs one. Without preserveHost
+  // the target's own host[:port] goes, as nginx's default `proxy_set_header Host $proxy_host`.
   std::string_view host;
   const bool hasHost = request_.find(http::KnownHeader::Host, host);
-  if (!hasHost) appendHeader(out, "Host", target.authority);
+  if (!hasHost || !rules.preserveHost) appendHeader(out, "Host", target.authority);
   // X-Forwarded-For: the incoming chain with the peer appended when the peer is trusted, else
   // the peer alone (a client cannot forge its own chain).
   out.append("X-Forwarded-For: ");
@@ -292,8 +311,12 @@ void ForwardingPolicy::writeResponseHead(const http::HttpHead& upstream, const R
   out.append(reason.empty() ? http::reasonPhrase(upstream.status()) : reason);
   out.append("\r\n");
   // The target's Date and Server win; the proxy adds its own only where the target sent none.
-  if (!upstream.has(http::KnownHeader::Date)) appendHeader(out, "Date", http::httpDate());
-  if (!upstream.has(http::KnownHeader::Server)) out.append("Server: portico\r\n");
+  // A route that removes or sets Date or Server means the proxy's own too.
+  const HeaderRules& edits = route_.rules.response;
+  if (!upstream.has(http::KnownHeader::Date) && !edits.drops("date"))
+    appendHeader(out, "Date", http::httpDate());
+  if (!upstream.has(http::KnownHeader::Server) && !edits.drops("server"))
+    out.append("Server: portico\r\n");
   forEachResponseHeader(upstream, [&out](std::string_view name, std::string_view value) {
     appendHeader(out, name, value);
   });

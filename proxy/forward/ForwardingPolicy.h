@@ -76,6 +76,18 @@ class ForwardingPolicy {
   /// method, as nginx does.
   bool retryable() const;
 
+  /// A request body of `bytes` is over the route's maxBodySize (never without one).
+  bool bodyTooLarge(std::uint64_t bytes) const;
+  /// The 413 for a body over the route's maxBodySize.
+  ProxyAnswer tooLarge() const;
+  /// The route's own timeouts where it sets them, else the proxy's.
+  std::chrono::milliseconds connectTimeout() const {
+    return RequestRules::orDefault(route_.rules.connectTimeout, ctx_.timeouts.connect);
+  }
+  std::chrono::milliseconds readTimeout() const {
+    return RequestRules::orDefault(route_.rules.readTimeout, ctx_.timeouts.read);
+  }
+
   // --- The upstream request.
   /// The request line and headers for the current target: hop-by-hop headers dropped,
   /// X-Forwarded-*, X-Origin-Host added, the body framed by the proxy itself.
@@ -101,9 +113,21 @@ class ForwardingPolicy {
                          std::string& out) const;
   /// Calls f(name, value) for every header of `upstream` the client gets, framing and
   /// hop-by-hop headers excluded (the module's handler sets them on POCO's response).
+  /// The route's responseHeaders edits are applied: removed and set names dropped, set and add
+  /// lines last.
   template <class F>
   void forEachResponseHeader(const http::HttpHead& upstream, F&& f) const {
-    HeaderFilter(upstream, &responseComputed()).forEachForwarded(f);
+    const HeaderRules& edits = route_.rules.response;
+    if (edits.empty()) {
+      HeaderFilter(upstream, &responseComputed()).forEachForwarded(f);
+      return;
+    }
+    HeaderFilter(upstream, &responseComputed())
+        .forEachForwarded([&](std::string_view name, std::string_view value) {
+          if (!edits.drops(name)) f(name, value);
+        });
+    for (const auto& [name, value] : edits.added)
+      f(std::string_view(name), std::string_view(value));
   }
 
   /// The request is a HEAD (its response has no body whatever the head says).

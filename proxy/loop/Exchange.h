@@ -128,6 +128,10 @@ class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
   bool responseStarted_{false};  // the response head went to the client
   bool responseBytes_{false};    // the target sent something
   bool retried_{false};
+  bool oversized_{false};                   // the body outgrew the route's maxBodySize
+  std::uint64_t bodyBytes_{0};              // request body bytes taken so far
+  net::TimerList* connectTimers_{nullptr};  // the loop's lists of the route's timeouts
+  net::TimerList* readTimers_{nullptr};
   RequestContext context_;
 };
 

@@ -350,7 +350,7 @@ void Http2Stream::apply() {
     // stream's phase never asks for them.
     assert(timeout != Timeout::KeepAlive && timeout != Timeout::Linger &&
            timeout != Timeout::Tunnel);
-    return conn_.loop().clientTimers(timeout);
+    return conn_.loop().clientTimers(timeout, exchange_ ? exchange_->route() : nullptr);
   };
   followPhase(phase_, armed_, timer_, listOf, conn_.loop().events().now());
 }

@@ -12,6 +12,7 @@
 #include "balance/Balancer.h"
 #include "balance/TargetState.h"
 #include "model/Model.h"
+#include "routing/RequestRules.h"
 
 namespace portico {
 
@@ -23,6 +24,7 @@ struct Route {
   std::string prefix;  // normalised, ends with '/'
   BalancerKind balancer{BalancerKind::RoundRobin};
   RoutePolicies policies;
+  RequestRules rules;  // policies.request, ready for the request path
   std::chrono::milliseconds slowStart{0};
   /// Where each loop keeps this route's PickState: stable for a prefix across snapshots, and
   /// unique within one.
