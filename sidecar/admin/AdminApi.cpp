@@ -483,7 +483,8 @@ AdminResponse AdminApi::patchRoute(const AdminRequest& request) {
   rejectUnknownFields(*body, known);
   bool any = false;
   // A policy field given as null is a change too: it goes back to its default.
-  for (const auto& field : known) any = any || body->has(field);
+  for (const auto& field : known)
+    any = any || present(*body, field) || (routePolicyFields().count(field) && body->has(field));
   if (!any)
     throw ApiError(400, "nothing to change: give balancer, healthCheck or a route policy field");
   const auto who = writer(request);
