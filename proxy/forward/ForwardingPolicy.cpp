@@ -311,12 +311,8 @@ void ForwardingPolicy::writeResponseHead(const http::HttpHead& upstream, const R
   out.append(reason.empty() ? http::reasonPhrase(upstream.status()) : reason);
   out.append("\r\n");
   // The target's Date and Server win; the proxy adds its own only where the target sent none.
-  // A route that removes or sets Date or Server means the proxy's own too.
-  const HeaderRules& edits = route_.rules.response;
-  if (!upstream.has(http::KnownHeader::Date) && !edits.drops("date"))
-    appendHeader(out, "Date", http::httpDate());
-  if (!upstream.has(http::KnownHeader::Server) && !edits.drops("server"))
-    out.append("Server: portico\r\n");
+  if (addsDate(upstream)) appendHeader(out, "Date", http::httpDate());
+  if (addsServer(upstream)) out.append("Server: portico\r\n");
   forEachResponseHeader(upstream, [&out](std::string_view name, std::string_view value) {
     appendHeader(out, name, value);
   });

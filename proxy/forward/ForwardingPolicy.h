@@ -130,6 +130,15 @@ class ForwardingPolicy {
       f(std::string_view(name), std::string_view(value));
   }
 
+  /// Whether the proxy adds its own Date / Server to a response whose target sent none: not
+  /// when the route's responseHeaders remove or set them.
+  bool addsDate(const http::HttpHead& upstream) const {
+    return !upstream.has(http::KnownHeader::Date) && !route_.rules.response.drops("date");
+  }
+  bool addsServer(const http::HttpHead& upstream) const {
+    return !upstream.has(http::KnownHeader::Server) && !route_.rules.response.drops("server");
+  }
+
   /// The request is a HEAD (its response has no body whatever the head says).
   bool headRequest() const { return head_; }
   /// The client's address as the balancer sees it (ip_hash): the right-most untrusted hop of

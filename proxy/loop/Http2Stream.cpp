@@ -178,9 +178,8 @@ void Http2Stream::respond(const ResponseHead& head) {
   const ForwardingPolicy::Response& plan = head.plan();
   status_ = head.status();
   std::vector<std::string> fields{":status", statusText(status_)};
-  if (!upstream.has(http::KnownHeader::Date))
-    fields.insert(fields.end(), {"date", std::string(http::httpDate())});
-  if (!upstream.has(http::KnownHeader::Server)) fields.insert(fields.end(), {"server", "portico"});
+  if (head.addsDate()) fields.insert(fields.end(), {"date", std::string(http::httpDate())});
+  if (head.addsServer()) fields.insert(fields.end(), {"server", "portico"});
   head.forEachHeader([&](std::string_view name, std::string_view value) {
     fields.push_back(lowerCase(name));
     fields.emplace_back(value);

@@ -47,7 +47,7 @@ const char* const kRoutes[][2] = {
     {"/host/", R"(,"preserveHost":false)"},
     {"/hdr/", R"(,"requestHeaders":{"set":{"X-Env":"prod"},"add":{"X-Tag":"edge"},)"
               R"("remove":["X-Debug"]},"responseHeaders":{"set":{"X-Served-By":"portico"},)"
-              R"("add":{"Cache-Control":"no-store"},"remove":["Content-Type"]})"},
+              R"("add":{"Cache-Control":"no-store"},"remove":["Content-Type","Server"]})"},
     {"/small/", R"(,"maxBodySize":"1KiB")"},
     {"/slow/", R"(,"timeouts":{"read":"300ms"})"},
 };
@@ -133,6 +133,7 @@ class RoutePoliciesTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("portico"), res.header("x-served-by"));
     CPPUNIT_ASSERT_EQUAL(std::string("no-store"), res.header("cache-control"));
     CPPUNIT_ASSERT_EQUAL(std::string(), res.header("content-type"));
+    CPPUNIT_ASSERT_EQUAL(std::string(), res.header("server"));  // nor the proxy's own
     // Another route's response is untouched.
     const auto plain = http(t.proxy, "GET", "/keep/x");
     CPPUNIT_ASSERT_EQUAL(std::string("application/json"), plain.header("content-type"));
@@ -210,6 +211,8 @@ class RoutePoliciesTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("portico"), h2Header(h2, hdr, "x-served-by"));
     CPPUNIT_ASSERT_EQUAL(std::string("no-store"), h2Header(h2, hdr, "cache-control"));
     CPPUNIT_ASSERT(!h2HasHeader(h2, hdr, "content-type"));
+    CPPUNIT_ASSERT(!h2HasHeader(h2, hdr, "server"));
+    CPPUNIT_ASSERT_EQUAL(std::string("portico"), h2Header(h2, keep, "server"));
     CPPUNIT_ASSERT(h2HasHeader(h2, keep, "content-type"));
     CPPUNIT_ASSERT_EQUAL_MESSAGE(body(announced), 413, h2.statuses().at(announced));
     CPPUNIT_ASSERT_EQUAL_MESSAGE(body(streamed), 413, h2.statuses().at(streamed));
