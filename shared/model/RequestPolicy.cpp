@@ -19,10 +19,6 @@ namespace {
 using Poco::Dynamic::Var;
 using Poco::JSON::Object;
 
-InvalidInput invalid(const std::string& field, const std::string& why) {
-  return InvalidInput(invalidFieldMessage(field, why));
-}
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -38,9 +34,10 @@ bool isToken(const std::string& name) {
 }
 
 void checkName(const std::string& field, const std::string& direction, const std::string& name) {
-  if (!isToken(name)) throw invalid(field, "'" + printable(name, 64) + "' is not a header name");
+  if (!isToken(name))
+    throw invalidFieldError(field, "'" + printable(name, 64) + "' is not a header name");
   const std::string why = refusedHeaderEdit(direction, name);
-  if (!why.empty()) throw invalid(field, why);
+  if (!why.empty()) throw invalidFieldError(field, why);
 }
 
 /// `set` or `add`: header name -> literal value, sorted by name so the order is the same
@@ -54,7 +51,7 @@ std::vector<std::pair<std::string, std::string>> readPairs(const Object& edits,
   for (const auto& [header, value] : *pairs) {
     const std::string at = field + "." + printable(header, 64);
     checkName(at, direction, header);
-    if (!value.isString()) throw invalid(at, "must be a string");
+    if (!value.isString()) throw invalidFieldError(at, "must be a string");
     const std::string text = value.extract<std::string>();
     checkHeaderValue(at, text);
     out.emplace_back(header, text);
@@ -63,7 +60,7 @@ std::vector<std::pair<std::string, std::string>> readPairs(const Object& edits,
             [](const auto& a, const auto& b) { return lower(a.first) < lower(b.first); });
   for (std::size_t i = 1; i < out.size(); ++i) {
     if (lower(out[i].first) == lower(out[i - 1].first))
-      throw invalid(field, "'" + out[i].first + "' is given twice");
+      throw invalidFieldError(field, "'" + out[i].first + "' is given twice");
   }
   return out;
 }
@@ -83,7 +80,7 @@ HeaderEdits readEdits(const Object& body, const std::string& direction) {
       checkName(at, direction, name);
       for (const auto& [setName, value] : out.set) {
         if (lower(setName) == lower(name))
-          throw invalid(at, "'" + name + "' is also set: set replaces it already");
+          throw invalidFieldError(at, "'" + name + "' is also set: set replaces it already");
       }
     }
   }
@@ -131,12 +128,12 @@ std::uint64_t readBodySize(const Object& body) {
   try {
     if (v.isString()) return parseByteSize(v.extract<std::string>());
   } catch (const InvalidInput& e) {
-    throw invalid("maxBodySize", e.what());
+    throw invalidFieldError("maxBodySize", e.what());
   }
   if (v.isInteger() && !v.isBoolean())
     return static_cast<std::uint64_t>(
         integerField(body, "maxBodySize", "maxBodySize", 0, std::int64_t{1} << 40));
-  throw invalid("maxBodySize", "must be a size like \"10MiB\" or a number of bytes");
+  throw invalidFieldError("maxBodySize", "must be a size like \"10MiB\" or a number of bytes");
 }
 
 }  // namespace
@@ -162,24 +159,26 @@ std::string refusedHeaderEdit(const std::string& direction, const std::string& n
 }
 
 void checkHeaderValue(const std::string& field, const std::string& value) {
-  if (value.size() > 8192) throw invalid(field, "is longer than 8192 bytes");
+  if (value.size() > 8192) throw invalidFieldError(field, "is longer than 8192 bytes");
   for (const char c : value) {
     const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) throw invalid(field, "contains a control character");
+    if ((u < 0x20 && c != '\t') || u == 0x7f)
+      throw invalidFieldError(field, "contains a control character");
   }
-  if (!isValidUtf8(value)) throw invalid(field, "is not valid UTF-8");
+  if (!isValidUtf8(value)) throw invalidFieldError(field, "is not valid UTF-8");
 }
 
 std::string normalizeRewritePrefix(const std::string& raw) {
   for (const char c : raw) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f)
-      throw invalid("rewritePrefix", "must be ASCII without spaces (percent-encode the rest)");
+      throw invalidFieldError("rewritePrefix",
+                              "must be ASCII without spaces (percent-encode the rest)");
   }
   try {
     return normalizePrefix(raw);
   } catch (const InvalidInput& e) {
-    throw invalid("rewritePrefix", e.what());
+    throw invalidFieldError("rewritePrefix", e.what());
   }
 }
 
@@ -203,7 +202,8 @@ void RequestPolicy::read(const Object& body) {
   if (present(body, "timeouts")) readTimeouts(body, timeouts);
   if (body.has("maxBodySize")) maxBodySize = body.isNull("maxBodySize") ? 0 : readBodySize(body);
   if (!stripPrefix && !rewritePrefix.empty())
-    throw invalid("rewritePrefix", "replaces the matched prefix, so stripPrefix must be true");
+    throw invalidFieldError("rewritePrefix",
+                            "replaces the matched prefix, so stripPrefix must be true");
 }
 
 void RequestPolicy::write(Object& out) const {
