@@ -201,6 +201,24 @@ bool ForwardingPolicy::retryable() const {
   return framing_.framing == BodyFraming::Empty && idempotent_;
 }
 
+void ForwardingPolicy::appendForwardedFor(std::string& out) const {
+  // X-Forwarded-For: the incoming chain with the peer appended when the peer is trusted, else
+  // the peer alone (a client cannot forge its own chain).
+  out.append("X-Forwarded-For: ");
+  std::size_t hops = 0;
+  if (peerTrusted_) {
+    request_.forEach(http::KnownHeader::XForwardedFor, [&](std::string_view v) {
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      if (v.empty()) return;
+      if (hops++ > 0) out.append(", ");
+      out.append(v);
+    });
+  }
+  if (hops > 0) out.append(", ");
+  out.append(peer_).append("\r\n");
+}
+
 void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
   const TargetState& target = *current_;
   out.append(request_.method()).push_back(' ');
@@ -221,21 +239,7 @@ void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
   std::string_view host;
   const bool hasHost = request_.find(http::KnownHeader::Host, host);
   if (!hasHost || !rules.preserveHost) appendHeader(out, "Host", target.authority);
-  // X-Forwarded-For: the incoming chain with the peer appended when the peer is trusted, else
-  // the peer alone (a client cannot forge its own chain).
-  out.append("X-Forwarded-For: ");
-  std::size_t hops = 0;
-  if (peerTrusted_) {
-    request_.forEach(http::KnownHeader::XForwardedFor, [&](std::string_view v) {
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-      if (v.empty()) return;
-      if (hops++ > 0) out.append(", ");
-      out.append(v);
-    });
-  }
-  if (hops > 0) out.append(", ");
-  out.append(peer_).append("\r\n");
+  appendForwardedFor(out);
   if (hasHost) appendHeader(out, "X-Forwarded-Host", host);
   appendHeader(out, "X-Forwarded-Proto", tls_ ? "https" : "http");
   appendHeader(out, "X-Origin-Host", target.authority);

@@ -155,6 +155,9 @@ class ForwardingPolicy {
   static const std::vector<http::KnownHeader>& responseComputed();
 
  private:
+  /// X-Forwarded-For, with its line end.
+  void appendForwardedFor(std::string& out) const;
+
   const ProxyContext& ctx_;
   const Route& route_;
   const http::HttpHead& request_;
