@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "e2e/ProxyTestHarness.h"
@@ -40,7 +41,8 @@ bool h2HasHeader(const Http2TestClient& h2, std::int32_t id, const std::string& 
 /// The policies every protocol is checked with: /keep/ forwards the whole path, /v1/ is
 /// rewritten to /v2/, /host/ sends the target's Host, /hdr/ edits headers both ways, /small/
 /// takes bodies up to 1KiB, /dead/ (a port nobody listens on) too, /slow/ waits 300ms for an
-/// answer where the proxy waits 10s.
+/// answer where the proxy waits 10s, /stall/ gives a client that reads nothing 500ms where the
+/// proxy gives 60s.
 const char* const kRoutes[][2] = {
     {"/keep/", R"(,"stripPrefix":false)"},
     {"/v1/", R"(,"rewritePrefix":"/v2/")"},
@@ -50,6 +52,7 @@ const char* const kRoutes[][2] = {
               R"("add":{"Cache-Control":"no-store"},"remove":["Content-Type","Server"]})"},
     {"/small/", R"(,"maxBodySize":"1KiB")"},
     {"/slow/", R"(,"timeouts":{"read":"300ms"})"},
+    {"/stall/", R"(,"timeouts":{"send":"500ms"})"},
 };
 
 struct PolicyStack {
@@ -91,6 +94,7 @@ class RoutePoliciesTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testHeaderEditsOverHttp1);
   CPPUNIT_TEST(testBodyLimitOverHttp1);
   CPPUNIT_TEST(testRouteReadTimeoutOverHttp1);
+  CPPUNIT_TEST(testRouteSendTimeoutOverHttp1);
   CPPUNIT_TEST(testPoliciesOverHttp2);
   CPPUNIT_TEST(testPatchTakesEffectWithoutRestart);
   CPPUNIT_TEST(testInvalidPoliciesAreRefused);
@@ -178,6 +182,21 @@ class RoutePoliciesTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE(std::to_string(took), took >= 250 && took < 2500);
     // The proxy's own timeout still serves the other routes.
     CPPUNIT_ASSERT_EQUAL(200, http(t.proxy, "GET", "/keep/x?delay=600ms").status);
+  }
+
+  void testRouteSendTimeoutOverHttp1() {
+    PolicyStack t(false);
+    const std::uint64_t size = std::uint64_t{64} << 20;  // far more than the socket buffers hold
+    RawClient c(t.proxy, std::chrono::seconds(10));
+    c.send("GET /stall/x?size=" + std::to_string(size) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    // The stalled client under test: it reads nothing for four times the route's send timeout.
+    std::this_thread::sleep_for(2s);
+    const auto start = Clock::now();
+    c.readToEnd();
+    // Cut off by the proxy: not the whole body, and before the client's own 10s receive timeout
+    // (with the proxy's 60s the whole body would arrive and the connection stay open).
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(c.data().size()), c.data().size() < size);
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(elapsedMs(start)), elapsedMs(start) < 9000);
   }
 
   void testPoliciesOverHttp2() {
