@@ -30,11 +30,14 @@ portico_install_deps() {
   # varnish: varnishtest runs the conformance suite (tests/conformance/*.vtc). clang-format and
   # clang-tidy: the format check (scripts/format.sh) and scripts/tidy.sh. python3-h2 (with its
   # hyperframe and hpack): the HTTP/2 abuse tests write raw frames with them
-  # (tests/e2e/http2_abuse.py).
+  # (tests/e2e/http2_abuse.py). libsystemd-dev: socket activation and sd_notify (both programs);
+  # systemd: systemd-socket-activate and systemd-analyze for the tests; wrk: the load under
+  # which the binary-upgrade test upgrades; dpkg-dev and lintian: scripts/package.sh and its test.
   local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
               libpq-dev postgresql
               node-llhttp libssl-dev libnghttp2-dev openssl prometheus python3-jsonschema
-              python3-yaml python3-h2 clang clang-format clang-tidy libclang-rt-dev varnish "$@")
+              python3-yaml python3-h2 clang clang-format clang-tidy libclang-rt-dev varnish
+              libsystemd-dev systemd wrk dpkg-dev lintian "$@")
   # Node.js from elsewhere (a nodesource build ships npm inside) counts as present.
   command -v npm >/dev/null || pkgs+=(nodejs npm)
   local missing

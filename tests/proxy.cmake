@@ -5,7 +5,7 @@ portico_test(proxy_unit_tests unit
   unit/Http2RequestHeadTest.cpp
   unit/AccessLogTest.cpp unit/RequestIdTest.cpp unit/ProxyMetricsTest.cpp unit/ForwardingPolicyTest.cpp
   unit/RouteTablePatchTest.cpp unit/StoreChangesTest.cpp unit/RequestContextTest.cpp
-  unit/ErrorReplyTest.cpp unit/Http1ResponseWriterTest.cpp
+  unit/ErrorReplyTest.cpp unit/Http1ResponseWriterTest.cpp unit/TraceContextTest.cpp
   LIBS portico_proxy TIMEOUT 120)
 portico_test(proxy_e2e_routing_tests e2e e2e/ProxyRoutingTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_streaming_tests e2e e2e/ProxyStreamingTest.cpp TIMEOUT 180)
@@ -24,3 +24,10 @@ portico_test(proxy_e2e_https_target_tests e2e e2e/ProxyHttpsTargetTest.cpp TIMEO
 # HTTP/2 under attack (floods, zero windows, stalled streams, stream and header limits, rapid
 # reset), played by tests/e2e/http2_abuse.py with python3-h2's frame and HPACK modules.
 portico_test(proxy_e2e_http2_abuse_tests e2e e2e/Http2AbuseTest.cpp TIMEOUT 240)
+# Binary upgrades (kill -USR2) under wrk, a new binary that fails, socket activation of both
+# programs (systemd-socket-activate).
+portico_test(upgrade_e2e_tests e2e e2e/UpgradeTest.cpp TIMEOUT 180)
+# The TLS certificates' expiry as a metric (for the certificate alert of docs/monitoring).
+portico_test(certificate_metrics_e2e_tests e2e e2e/CertificateMetricsTest.cpp TIMEOUT 60)
+# W3C traceparent/tracestate end to end (forwarded, started, replaced; in the access log).
+portico_test(trace_context_e2e_tests e2e e2e/TraceContextE2ETest.cpp LIBS portico_proxy TIMEOUT 60)

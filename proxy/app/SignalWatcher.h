@@ -8,13 +8,13 @@
 namespace portico {
 
 /// The proxy's operator signals, as nginx has them: SIGUSR1 reopens the access log (for
-/// logrotate), SIGHUP re-reads the TLS certificates. The signals are blocked in every thread and
-/// taken by this one thread with sigtimedwait, so they never interrupt (or, unhandled, end) the
-/// process.
+/// logrotate), SIGHUP re-reads the TLS certificates, SIGUSR2 upgrades the binary. The signals are
+/// blocked in every thread and taken by this one thread with sigtimedwait, so they never interrupt
+/// (or, unhandled, end) the process.
 class SignalWatcher {
  public:
-  /// Blocks SIGUSR1 and SIGHUP in the calling thread and in every thread it starts afterwards:
-  /// call it before any thread exists.
+  /// Blocks SIGUSR1, SIGHUP and SIGUSR2 in the calling thread and in every thread it starts
+  /// afterwards: call it before any thread exists.
   static void blockInAllThreads();
 
   /// Calls actions[signal] on each signal until destroyed.

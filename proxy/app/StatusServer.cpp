@@ -6,10 +6,12 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/ServerSocketImpl.h>
 #include <Poco/URI.h>
 
 #include "forward/ErrorReply.h"
 #include "metrics/Exposition.h"
+#include "net/InheritedListeners.h"
 
 namespace portico {
 namespace {
@@ -87,6 +89,18 @@ class StatusHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
   std::function<bool()> ready_;
 };
 
+/// A listening socket POCO did not open (POCO has no public way to adopt a descriptor).
+class AdoptedServerSocket : public Poco::Net::ServerSocket {
+ public:
+  explicit AdoptedServerSocket(int fd) : ServerSocket(new Impl(fd), true) {}
+
+ private:
+  class Impl : public Poco::Net::ServerSocketImpl {
+   public:
+    explicit Impl(int fd) { reset(fd); }
+  };
+};
+
 }  // namespace
 
 StatusServer::StatusServer(const std::string& host, int port, std::function<std::string()> scrape,
@@ -95,7 +109,21 @@ StatusServer::StatusServer(const std::string& host, int port, std::function<std:
   Poco::Net::ServerSocket socket;
   socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), true, false);
   socket.listen(64);
+  serve(socket, std::move(scrape), std::move(ready));
+}
+
+StatusServer::StatusServer(net::FileDescriptor inherited, std::function<std::string()> scrape,
+                           std::function<bool()> ready)
+    : pool_(std::make_unique<Poco::ThreadPool>("status", 1, 4)) {
+  // POCO's server waits in poll() and then accepts: the socket must block.
+  net::setNonBlocking(inherited.get(), false);
+  serve(AdoptedServerSocket(inherited.release()), std::move(scrape), std::move(ready));
+}
+
+void StatusServer::serve(const Poco::Net::ServerSocket& socket, std::function<std::string()> scrape,
+                         std::function<bool()> ready) {
   port_ = socket.address().port();
+  fd_ = socket.impl()->sockfd();
   auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
   params->setMaxThreads(4);
   params->setMaxQueued(64);

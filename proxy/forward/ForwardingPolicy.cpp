@@ -52,6 +52,14 @@ void appendNumber(std::string& out, std::uint64_t n) {
   http::appendDecimal(out, n);
 }
 
+/// The client's traceparent when it sent exactly one (two make the request's trace invalid).
+std::string_view incomingTrace(const http::HttpHead& request) {
+  std::string_view value;
+  if (request.count(TraceContext::kParentHeader) != 1) return {};
+  request.find(TraceContext::kParentHeader, value);
+  return value;
+}
+
 }  // namespace
 
 const std::vector<http::KnownHeader>& ForwardingPolicy::responseComputed() {
@@ -69,7 +77,8 @@ ForwardingPolicy::ForwardingPolicy(const ProxyContext& context, const Route& rou
       peer_(peer),
       peerTrusted_(peerTrusted),
       tls_(tls),
-      framing_(http::MessageFraming::ofRequest(request)) {
+      framing_(http::MessageFraming::ofRequest(request)),
+      trace_(incomingTrace(request), context.traceSample, RequestIdGenerator::forThisThread()) {
   const std::string_view method = request.method();
   head_ = method == "HEAD";
   idempotent_ = method != "POST" && method != "PATCH" && method != "LOCK";
@@ -228,11 +237,15 @@ void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
   out.append(" HTTP/1.1\r\n");
   const HeaderFilter filter(request_, &kRequestComputed);
   const HeaderRules& edits = rules.request;
+  // A trace the proxy started replaces the client's traceparent and tracestate (TraceContext).
+  const bool ownTrace = trace_.started();
   filter.forEachForwarded([&](std::string_view name, std::string_view value) {
+    if (ownTrace && TraceContext::isTraceHeader(name)) return;
     if (!rules.preserveHost && http::equalsNoCase(name, "host")) return;
     if (!edits.empty() && edits.drops(name)) return;
     appendHeader(out, name, value);
   });
+  if (ownTrace) appendHeader(out, TraceContext::kParentHeader, trace_.traceparent());
   out.append(edits.lines);
   // An HTTP/1.0 client may leave Host out; HTTP/1.1 upstream needs one. Without preserveHost
   // the target's own host[:port] goes, as nginx's default `proxy_set_header Host $proxy_host`.

@@ -9,6 +9,7 @@
 #include "forward/HeaderFilter.h"
 #include "forward/ProxyContext.h"
 #include "forward/RequestId.h"
+#include "forward/TraceContext.h"
 #include "http/HttpHead.h"
 #include "http/MessageFraming.h"
 #include "routing/RouteTable.h"
@@ -147,6 +148,8 @@ class ForwardingPolicy {
   /// The X-Request-Id sent upstream and logged: the client's when acceptable, else generated
   /// by the calling thread's generator (a loop's, or a blocking handler thread's).
   std::string_view requestId() const { return requestId_; }
+  /// The W3C trace context the target gets (the client's, or one started here).
+  const TraceContext& trace() const { return trace_; }
   /// A request that failed on a stale pooled connection goes again on a fresh one (counted).
   void retriedOnFreshConnection() const;
   /// The target did not answer within proxy.read_timeout (counted).
@@ -180,6 +183,7 @@ class ForwardingPolicy {
   mutable bool clientKeyKnown_{false};
   char generatedId_[RequestIdGenerator::kLength];
   std::string_view requestId_;
+  TraceContext trace_;
 };
 
 }  // namespace portico

@@ -24,6 +24,8 @@ struct ProxyContext {
   std::size_t maxAttempts{8};
   /// How https targets are spoken to (upstream_tls.*); one OpenSSL context for the process.
   std::shared_ptr<const net::TlsClientConfig> upstreamTls{};
+  /// The share (0 to 1) of traces the proxy starts that it flags sampled (proxy.trace_sample).
+  double traceSample{0};
 };
 
 }  // namespace portico

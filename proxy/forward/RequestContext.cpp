@@ -34,6 +34,7 @@ AccessRecord RequestContext::record(Clock::time_point now,
             ? id
             : ids.next(generated);
   }
+  r.traceId = traceId_;
   if (responseHeadAt_ != Clock::time_point{})
     r.upstreamMs = std::chrono::duration<double, std::milli>(responseHeadAt_ - started_).count();
   r.route = route_ ? std::string_view(route_->prefix) : std::string_view("-");

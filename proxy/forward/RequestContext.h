@@ -35,6 +35,8 @@ class RequestContext {
   void protocol(std::string_view protocol) { protocol_ = protocol; }
   void routed(const Route& route) { route_ = &route; }
   void requestId(std::string_view id) { requestId_ = id; }
+  /// The W3C trace id the request went upstream with (empty when never forwarded).
+  void traceId(std::string_view id) { traceId_ = id; }
   /// The policy's choice for the next attempt: a target to try, or null when none is left
   /// (the log then names no target, as the policy no longer holds one).
   void targetChosen(const TargetState* target) {
@@ -102,6 +104,7 @@ class RequestContext {
   std::uint64_t bytesIn_{0};
   std::uint64_t bytesOut_{0};
   std::string_view requestId_;
+  std::string_view traceId_;
   Clock::time_point responseHeadAt_{};
 };
 

@@ -59,6 +59,7 @@ void Exchange::start(ExchangeClient& client, std::shared_ptr<const RouteTable> t
   responseStarted_ = responseBytes_ = retried_ = false;
   context_.routed(route);
   context_.requestId(policy_->requestId());
+  context_.traceId(policy_->trace().traceId());
   connectTimers_ = &loop_.timersFor(policy_->connectTimeout());
   readTimers_ = &loop_.timersFor(policy_->readTimeout());
   bodyBytes_ = 0;

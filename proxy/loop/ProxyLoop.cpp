@@ -120,20 +120,31 @@ void ProxyLoop::accepted(net::FileDescriptor fd, const sockaddr_storage& peer, b
   c.start();
 }
 
-void ProxyLoop::beginDrain() {
-  events_.post([this] {
+void ProxyLoop::beginDrain(std::chrono::milliseconds idleGrace) {
+  events_.post([this, idleGrace] {
     draining_ = true;
     drainDeadline_ = 0;
     updateAccepting();
     acceptStopped_.store(true, std::memory_order_release);
-    // Idle keep-alive connections close now; busy ones after their current response.
-    for (net::ListNode* node = clients_.front(); node;) {
-      net::ListNode* next = clients_.after(node);
-      ClientSession::of(node)->drain();
-      node = next;
+    if (idleGrace.count() > 0) {
+      // The clients' queue is the new process's now; a busy keep-alive client sends its next
+      // request within the grace and gets it answered with Connection: close (as Envoy drains).
+      idleCloseAt_ = events_.now() + idleGrace.count();
+      events_.wakeBy(idleCloseAt_);
+      return;
     }
-    if (clientCount_.load(std::memory_order_relaxed) == 0) events_.stop();
+    drainClients();
   });
+}
+
+void ProxyLoop::drainClients() {
+  // Idle keep-alive connections close now; busy ones after their current response.
+  for (net::ListNode* node = clients_.front(); node;) {
+    net::ListNode* next = clients_.after(node);
+    ClientSession::of(node)->drain();
+    node = next;
+  }
+  if (clientCount_.load(std::memory_order_relaxed) == 0) events_.stop();
 }
 
 void ProxyLoop::stop() {
@@ -230,6 +241,9 @@ void ProxyLoop::endOfBatch() {
   finishedExchanges_.clear();
   if (!draining_) {
     updateAccepting();
+  } else if (idleCloseAt_ != 0 && events_.now() >= idleCloseAt_) {
+    idleCloseAt_ = 0;
+    drainClients();
   } else if (clientCount_.load(std::memory_order_relaxed) == 0) {
     events_.stop();
   }

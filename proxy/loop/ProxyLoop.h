@@ -60,7 +60,9 @@ class ProxyLoop {
   void run();
   /// From any thread: stop accepting, close idle clients now and the others once their
   /// current response is complete; run() returns when none is left.
-  void beginDrain();
+  /// `idleGrace` (a binary upgrade): idle keep-alive connections stay open that long, so a
+  /// request already on its way is answered (with Connection: close) rather than met by a close.
+  void beginDrain(std::chrono::milliseconds idleGrace = std::chrono::milliseconds(0));
   /// From any thread: end run() now.
   void stop();
   /// Any thread: the loop no longer watches the listening socket (after beginDrain()).
@@ -120,6 +122,7 @@ class ProxyLoop {
   void accepted(net::FileDescriptor fd, const sockaddr_storage& peer, bool tls);
   void endOfBatch();
   void updateAccepting();
+  void drainClients();
 
   const std::size_t index_;
   const ProxyContext& context_;
@@ -134,6 +137,7 @@ class ProxyLoop {
   bool draining_{false};
   std::atomic<bool> acceptStopped_{false};
   std::int64_t drainDeadline_{0};
+  std::int64_t idleCloseAt_{0};  // the end of beginDrain's idle grace (0: none pending)
 
   net::TimerList headerTimeouts_;
   net::TimerList bodyTimeouts_;

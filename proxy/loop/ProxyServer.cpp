@@ -30,9 +30,10 @@ std::size_t workerCount(const Settings& settings) {
 
 }  // namespace
 
-ProxyServer::ProxyServer(const Settings& settings) {
+ProxyServer::ProxyServer(const Settings& settings, ProxyListeners inherited) {
   raiseFileLimit();
-  const std::size_t workers = workerCount(settings);
+  const std::size_t workers =
+      std::max({workerCount(settings), inherited.plain.size(), inherited.tls.size()});
   if (settings.proxy.tls.enabled) {
     for (const auto& [certificate, key] : settings.proxy.tls.certificates)
       certificateFiles_.push_back({certificate, key});
@@ -42,17 +43,23 @@ ProxyServer::ProxyServer(const Settings& settings) {
     } catch (const std::runtime_error& e) {
       throw ConfigError("proxy.tls.certificates", e.what());
     }
+  } else if (!inherited.tls.empty()) {
+    throw ConfigError("proxy.tls.enabled", "an https socket was handed over, but TLS is off");
   }
   // One listening socket per loop: the kernel hashes new connections over them, so the loops
   // get even shares even when a thousand clients arrive at once.
   listeners_ =
-      net::listenGroup(settings.proxy.host, static_cast<std::uint16_t>(settings.proxy.port),
-                       std::max(4096, settings.proxy.queue), workers);
+      !inherited.plain.empty()
+          ? std::move(inherited.plain)
+          : net::listenGroup(settings.proxy.host, static_cast<std::uint16_t>(settings.proxy.port),
+                             std::max(4096, settings.proxy.queue), workers);
   port_ = net::localPort(listeners_.front().get());
   if (tls_) {
-    tlsListeners_ = net::listenGroup(settings.proxy.tls.host,
-                                     static_cast<std::uint16_t>(settings.proxy.tls.port),
-                                     std::max(4096, settings.proxy.queue), workers);
+    tlsListeners_ = !inherited.tls.empty()
+                        ? std::move(inherited.tls)
+                        : net::listenGroup(settings.proxy.tls.host,
+                                           static_cast<std::uint16_t>(settings.proxy.tls.port),
+                                           std::max(4096, settings.proxy.queue), workers);
     tlsPort_ = net::localPort(tlsListeners_.front().get());
   }
   runtime_ = std::make_unique<ProxyRuntime>(
@@ -66,10 +73,30 @@ ProxyServer::ProxyServer(const Settings& settings) {
   limits.maxHeaderBytes = static_cast<std::size_t>(settings.proxy.maxHeaderBytes);
   limits.maxConnections = std::max<std::size_t>(
       1, (static_cast<std::size_t>(settings.proxy.maxConnections) + workers - 1) / workers);
+  // Inherited sockets may be fewer than the loops (systemd hands one): loops then share them.
   for (std::size_t i = 0; i < workers; ++i)
-    loops_.push_back(std::make_unique<ProxyLoop>(i, runtime_->context(), runtime_->slot(), limits,
-                                                 listeners_[i].get(),
-                                                 tls_ ? tlsListeners_[i].get() : -1, tls_.get()));
+    loops_.push_back(std::make_unique<ProxyLoop>(
+        i, runtime_->context(), runtime_->slot(), limits, listeners_[i % listeners_.size()].get(),
+        tls_ ? tlsListeners_[i % tlsListeners_.size()].get() : -1, tls_.get()));
+  answered_ = std::make_unique<std::atomic<bool>[]>(workers);
+  for (std::size_t i = 0; i < workers; ++i) answered_[i] = true;
+}
+
+std::vector<int> ProxyServer::fds(const std::vector<net::FileDescriptor>& sockets) {
+  std::vector<int> out;
+  out.reserve(sockets.size());
+  for (const auto& s : sockets) out.push_back(s.get());
+  return out;
+}
+
+bool ProxyServer::loopsAnswering() {
+  bool all = true;
+  for (std::size_t i = 0; i < loops_.size(); ++i) {
+    if (!answered_[i].exchange(false)) all = false;
+    std::atomic<bool>* flag = &answered_[i];
+    loops_[i]->events().post([flag] { flag->store(true); });
+  }
+  return all;
 }
 
 ProxyServer::~ProxyServer() {
@@ -104,11 +131,11 @@ void ProxyServer::dropTargets(const std::vector<std::shared_ptr<TargetState>>& t
   for (auto& loop : loops_) loop->closeIdleTo(targets);
 }
 
-bool ProxyServer::stop(std::chrono::milliseconds grace) {
+bool ProxyServer::stop(std::chrono::milliseconds grace, std::chrono::milliseconds idleGrace) {
   if (stopped_) return drained_;
   stopped_ = true;
   runtime_->stopReloading();
-  for (auto& loop : loops_) loop->beginDrain();
+  for (auto& loop : loops_) loop->beginDrain(idleGrace);
   const auto deadline = std::chrono::steady_clock::now() + grace;
   // New clients are refused from here on: once no loop watches the listening socket, it closes.
   const bool running = !threads_.empty();

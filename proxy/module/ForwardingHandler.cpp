@@ -508,6 +508,7 @@ void ForwardingHandler::handleRequest(HTTPServerRequest& request, HTTPServerResp
     record.referer = request.get("Referer", kNoValue);
     record.userAgent = request.get("User-Agent", kNoValue);
     record.requestId = forwarder.policy().requestId();
+    record.traceId = forwarder.policy().trace().traceId();
     if (forwarder.responseHeadAt != std::chrono::steady_clock::time_point{})
       record.upstreamMs =
           std::chrono::duration<double, std::milli>(forwarder.responseHeadAt - started).count();

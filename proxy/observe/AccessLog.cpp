@@ -149,6 +149,11 @@ void porticoLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros)
   w.token(orDash(r.upstream), 256);
   w.printf(" %d %llu %.1fms ", r.status, static_cast<unsigned long long>(r.bytes), r.durationMs);
   w.token(orDash(r.requestId), 200);
+  // Only forwarded requests have one (nothing follows it, so the field may be missing).
+  if (!r.traceId.empty()) {
+    w.put(' ');
+    w.token(r.traceId, 32);
+  }
 }
 
 void combinedLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
@@ -200,6 +205,10 @@ void jsonLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
   }
   w.raw(",\"request_id\":");
   w.json(r.requestId, 200);
+  if (!r.traceId.empty()) {
+    w.raw(",\"trace_id\":");
+    w.json(r.traceId, 32);
+  }
   w.raw(",\"referer\":");
   w.json(r.referer, 512);
   w.raw(",\"user_agent\":");

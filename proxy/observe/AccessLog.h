@@ -17,6 +17,7 @@ struct AccessRecord {
   std::string_view route;     // "-" or empty when none
   std::string_view upstream;  // the target URL last tried, "-" or empty when none
   std::string_view requestId;
+  std::string_view traceId;    // W3C trace id; empty for a request never forwarded
   std::string_view referer;    // the Referer header, empty when absent
   std::string_view userAgent;  // the User-Agent header, empty when absent
   int status{0};               // sent to the client; 499 when the client went away first
@@ -28,6 +29,7 @@ struct AccessRecord {
 /// `proxy.access_log_format`.
 enum class AccessLogFormat {
   Portico,   // time client method target route upstream status bytes duration request-id
+             // [trace-id]
   Combined,  // nginx/Apache combined, for goaccess and the like
   Json,      // one object per line
 };

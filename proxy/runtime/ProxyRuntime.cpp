@@ -24,6 +24,7 @@ ProxyRuntime::ProxyRuntime(const Settings& settings, std::size_t loops,
   } catch (const std::runtime_error& e) {
     throw ConfigError("upstream_tls.ca_file", e.what());
   }
+  context_.traceSample = settings.proxy.traceSample;
   metrics_->watch(tableView([this] { return slot_.latest(); }));
   // A client or backend that hangs up mid-write must cost an error code, not the process.
   std::signal(SIGPIPE, SIG_IGN);

@@ -41,6 +41,8 @@ const std::vector<SettingKey> kKeys{
    "obsolete (the thread-per-connection server): accepted and ignored"},
   {"proxy.access_log", T::Text, "stdout", 0, kNoMax, "stdout, off or a file path"},
   {"proxy.access_log_format", T::Text, "portico", 0, kNoMax, "portico, combined or json"},
+  {"proxy.trace_sample", T::Text, "0", 0, kNoMax,
+   "share (0 to 1) of the W3C traces the proxy starts that it flags sampled"},
   {"proxy.trusted_proxies", T::List, "127.0.0.1, ::1", 0, kNoMax,
    "peers whose X-Forwarded-For is believed"},
   {"proxy.status_host", T::Text, "127.0.0.1", 0, kNoMax,

@@ -289,6 +289,15 @@ void readAccessLog(const Reader& r, ProxySettings& p) {
       p.accessLogFormat != "json")
     throw ConfigError("proxy.access_log_format",
                       "'" + p.accessLogFormat + "' is not portico, combined or json");
+  const std::string sample = r.text("proxy.trace_sample");
+  std::size_t used = 0;
+  try {
+    p.traceSample = std::stod(sample, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != sample.size() || !(p.traceSample >= 0 && p.traceSample <= 1))
+    throw ConfigError("proxy.trace_sample", "'" + sample + "' is not a number from 0 to 1");
 }
 
 void readStatusListener(const Reader& r, ProxySettings& p) {

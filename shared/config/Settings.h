@@ -35,6 +35,7 @@ struct ProxySettings {
   int maxHeaderBytes{32 * 1024};
   std::string accessLog{"stdout"};         // "stdout", "off" or a file path
   std::string accessLogFormat{"portico"};  // "portico", "combined" or "json"
+  double traceSample{0};  // share of the traces the proxy starts flagged sampled (0 to 1)
   std::vector<std::string> trustedProxies{"127.0.0.1", "::1"};
   // The status listener (/metrics, /healthz, /readyz), never the data-plane port.
   bool statusEnabled{true};  // false with proxy.status_port = off

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
 namespace portico::net {
@@ -102,6 +103,13 @@ std::vector<std::string> certificateNames(X509* cert) {
   return names;
 }
 
+/// A certificate's notAfter as Unix time (0 when unreadable).
+std::int64_t expiry(X509* cert) {
+  std::tm tm{};
+  if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return 0;
+  return static_cast<std::int64_t>(::timegm(&tm));
+}
+
 }  // namespace
 
 struct TlsServerConfig::Entry {
@@ -143,6 +151,9 @@ std::shared_ptr<const TlsServerConfig> TlsServerConfig::load(
     auto entry = std::make_unique<Entry>();
     entry->names = certificateNames(SSL_CTX_get0_certificate(ctx.get()));
     for (const auto& n : entry->names) config->names_.push_back(n);
+    config->certificates_.push_back({f.certificate,
+                                     entry->names.empty() ? std::string() : entry->names.front(),
+                                     expiry(SSL_CTX_get0_certificate(ctx.get()))});
     entry->ctx = std::move(ctx);
     config->entries_.push_back(std::move(entry));
   }

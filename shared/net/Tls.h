@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,6 +50,13 @@ class TlsServerConfig {
   SslPtr newSession() const;
   /// The names the certificates cover (for the start-up log line).
   const std::vector<std::string>& names() const { return names_; }
+  /// One loaded certificate: its file, the first name it covers, when it expires (Unix time).
+  struct Certificate {
+    std::string file;
+    std::string name;
+    std::int64_t notAfter{0};
+  };
+  const std::vector<Certificate>& certificates() const { return certificates_; }
 
  private:
   struct Entry;
@@ -58,6 +66,7 @@ class TlsServerConfig {
 
   std::vector<std::unique_ptr<Entry>> entries_;
   std::vector<std::string> names_;
+  std::vector<Certificate> certificates_;
   bool http2_{false};
 };
 

@@ -1,6 +1,7 @@
 #include "app/SidecarApplication.h"
 
 #include <algorithm>
+#include <atomic>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -9,11 +10,13 @@
 #include "admin/AdminApi.h"
 #include "admin/AdminRequestHandler.h"
 #include "admin/Dashboard.h"
+#include "app/ServiceManager.h"
 #include "base/Errors.h"
 #include "base/Log.h"
 #include "health/HealthChecker.h"
 #include "health/HealthLeases.h"
 #include "http/server/HttpServer.h"
+#include "net/InheritedListeners.h"
 #include "net/Tls.h"
 #include "observe/SidecarMetrics.h"
 #include "store/factory/StoreFactory.h"
@@ -45,8 +48,22 @@ std::shared_ptr<const net::TlsClientConfig> upstreamTls(const Settings& settings
 }
 
 /// Bound before the store is touched: a second sidecar on the same port must not seed or probe.
-/// Reuse-port stays off so that second instance fails here instead of sharing the port.
+/// Reuse-port stays off so that second instance fails here instead of sharing the port. A socket
+/// handed over by systemd (portico-sidecar.socket) is served instead: it stays open while the
+/// sidecar restarts, so clients wait in its queue rather than being refused.
 net::FileDescriptor listenAdmin(const AdminSettings& admin) {
+  try {
+    auto inherited = net::InheritedListeners::fromEnvironment().takeRest();
+    if (!inherited.empty()) {
+      // One admin listener: any further socket is closed with the rest of what was handed over.
+      net::setNonBlocking(inherited.front().get(), true);
+      logLine("serving the admin socket systemd handed over");
+      return std::move(inherited.front());
+    }
+  } catch (const std::runtime_error& e) {
+    throw StartFailure{Poco::Util::Application::EXIT_UNAVAILABLE,
+                       std::string("cannot use the sockets handed over: ") + e.what()};
+  }
   try {
     return net::listenTcp(admin.host, static_cast<std::uint16_t>(admin.port), kAdminBacklog);
   } catch (const std::system_error& e) {
@@ -150,8 +167,19 @@ void SidecarApplication::serve(const Settings& settings, Store& store,
                           "portico-sidecar");
   server.start();
   logListening(settings, port);
+  ServiceManager::ready("admin API on port " + std::to_string(port));
+  // Alive: the admin loop ran the task the previous ping posted.
+  std::atomic<bool> answered{true};
+  ServiceManager service;
+  service.startWatchdog([&server, &answered] {
+    const bool alive = answered.exchange(false);
+    server.loop().post([&answered] { answered = true; });
+    return alive;
+  });
 
   waitForTerminationRequest();
+  service.stopWatchdog();
+  ServiceManager::stopping();
   logLine("shutting down");
   server.stop();
   checker.stop();

@@ -12,6 +12,7 @@ fail() { echo "install-test: $*" >&2; exit 1; }
 cmake --install "$BUILD" --prefix "$PREFIX" >/dev/null
 for f in bin/portico-proxy bin/portico-sidecar etc/portico/portico.properties \
          lib/systemd/system/portico-proxy.service lib/systemd/system/portico-sidecar.service \
+         lib/systemd/system/portico-proxy.socket lib/systemd/system/portico-sidecar.socket \
          lib/sysusers.d/portico.conf etc/logrotate.d/portico share/doc/portico/openapi.yaml; do
   [ -e "$PREFIX/$f" ] || fail "$f was not installed"
 done
@@ -28,13 +29,22 @@ UNITS=$PREFIX/lib/systemd/system
 for unit in portico-proxy portico-sidecar; do
   u=$UNITS/$unit.service
   for line in "User=portico" "Group=portico" "StateDirectory=portico" "Restart=on-failure" \
-              "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" \
+              "Type=notify" "WatchdogSec=30s" "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" \
               "ExecStart=$PREFIX/bin/$unit --config=$CONF"; do
     grep -qxF "$line" "$u" || fail "$unit.service lacks '$line'"
   done
 done
-grep -qxF 'ExecReload=/bin/kill -USR1 $MAINPID' "$UNITS/portico-proxy.service" \
-  || fail "portico-proxy.service does not reopen logs on reload"
+# A reload is a binary upgrade (SIGUSR2); its new process notifies as the main one.
+grep -qxF 'ExecReload=/bin/kill -USR2 $MAINPID' "$UNITS/portico-proxy.service" \
+  || fail "portico-proxy.service does not upgrade on reload"
+grep -qxF 'NotifyAccess=all' "$UNITS/portico-proxy.service" \
+  || fail "portico-proxy.service does not let the upgraded process notify"
+grep -q 'kill-who=main --signal=USR1 portico-proxy' "$PREFIX/etc/logrotate.d/portico" \
+  || fail "logrotate does not make the proxy reopen its log"
+grep -qxF 'FileDescriptorName=http' "$UNITS/portico-proxy.socket" \
+  || fail "portico-proxy.socket does not name its socket http"
+grep -qxF 'Service=portico-sidecar.service' "$UNITS/portico-sidecar.socket" \
+  || fail "portico-sidecar.socket does not feed the sidecar"
 grep -q '^Wants=.*portico-sidecar.service' "$UNITS/portico-proxy.service" \
   || fail "portico-proxy.service does not want the sidecar"
 if grep -q '^\(Requires\|BindsTo\|Requisite\)=.*portico-sidecar' "$UNITS/portico-proxy.service"; then
@@ -46,7 +56,8 @@ if ! command -v systemd-analyze >/dev/null; then
   exit 77
 fi
 # verify only warns (exit 0) about unknown keys or bad values: any output is a failure.
-out=$(systemd-analyze verify "$UNITS/portico-sidecar.service" "$UNITS/portico-proxy.service" 2>&1) \
+out=$(systemd-analyze verify "$UNITS/portico-sidecar.service" "$UNITS/portico-proxy.service" \
+      "$UNITS/portico-sidecar.socket" "$UNITS/portico-proxy.socket" 2>&1) \
   || fail "systemd-analyze verify failed: $out"
 [ -z "$out" ] || fail "systemd-analyze verify: $out"
 echo "install-test: installed to $PREFIX and verified"
