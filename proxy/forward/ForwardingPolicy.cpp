@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "base/ByteSize.h"
 #include "base/Duration.h"
 #include "base/Log.h"
 #include "http/HttpDate.h"
@@ -195,26 +196,21 @@ std::string ForwardingPolicy::notInRotation(const Route& route) {
   return "no target in rotation for route " + route.prefix + " (" + why + ")";
 }
 
+bool ForwardingPolicy::bodyTooLarge(std::uint64_t bytes) const {
+  const std::uint64_t limit = route_.rules.maxBodySize;
+  return limit > 0 && bytes > limit;
+}
+
+ProxyAnswer ForwardingPolicy::tooLarge() const {
+  return {413, "request body larger than " + formatByteSize(route_.rules.maxBodySize) +
+                   " (maxBodySize of route " + route_.prefix + ")"};
+}
+
 bool ForwardingPolicy::retryable() const {
   return framing_.framing == BodyFraming::Empty && idempotent_;
 }
 
-void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
-  const TargetState& target = *current_;
-  out.append(request_.method()).push_back(' ');
-  RoutePath::appendUpstreamTarget(out, target_, route_.prefix, target.url.basePath);
-  out.append(" HTTP/1.1\r\n");
-  const HeaderFilter filter(request_, &kRequestComputed);
-  // A trace the proxy started replaces the client's traceparent and tracestate (TraceContext).
-  const bool ownTrace = trace_.started();
-  filter.forEachForwarded([&out, ownTrace](std::string_view name, std::string_view value) {
-    if (!ownTrace || !TraceContext::isTraceHeader(name)) appendHeader(out, name, value);
-  });
-  if (ownTrace) appendHeader(out, TraceContext::kParentHeader, trace_.traceparent());
-  // An HTTP/1.0 client may leave Host out; HTTP/1.1 upstream needs one.
-  std::string_view host;
-  const bool hasHost = request_.find(http::KnownHeader::Host, host);
-  if (!hasHost) appendHeader(out, "Host", target.authority);
+void ForwardingPolicy::appendForwardedFor(std::string& out) const {
   // X-Forwarded-For: the incoming chain with the peer appended when the peer is trusted, else
   // the peer alone (a client cannot forge its own chain).
   out.append("X-Forwarded-For: ");
@@ -230,6 +226,33 @@ void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
   }
   if (hops > 0) out.append(", ");
   out.append(peer_).append("\r\n");
+}
+
+void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
+  const TargetState& target = *current_;
+  out.append(request_.method()).push_back(' ');
+  const RequestRules& rules = route_.rules;
+  RoutePath::appendUpstreamTarget(out, target_, route_.prefix, target.url.basePath,
+                                  rules.replacement);
+  out.append(" HTTP/1.1\r\n");
+  const HeaderFilter filter(request_, &kRequestComputed);
+  const HeaderRules& edits = rules.request;
+  // A trace the proxy started replaces the client's traceparent and tracestate (TraceContext).
+  const bool ownTrace = trace_.started();
+  filter.forEachForwarded([&](std::string_view name, std::string_view value) {
+    if (ownTrace && TraceContext::isTraceHeader(name)) return;
+    if (!rules.preserveHost && http::equalsNoCase(name, "host")) return;
+    if (!edits.empty() && edits.drops(name)) return;
+    appendHeader(out, name, value);
+  });
+  if (ownTrace) appendHeader(out, TraceContext::kParentHeader, trace_.traceparent());
+  out.append(edits.lines);
+  // An HTTP/1.0 client may leave Host out; HTTP/1.1 upstream needs one. Without preserveHost
+  // the target's own host[:port] goes, as nginx's default `proxy_set_header Host $proxy_host`.
+  std::string_view host;
+  const bool hasHost = request_.find(http::KnownHeader::Host, host);
+  if (!hasHost || !rules.preserveHost) appendHeader(out, "Host", target.authority);
+  appendForwardedFor(out);
   if (hasHost) appendHeader(out, "X-Forwarded-Host", host);
   appendHeader(out, "X-Forwarded-Proto", tls_ ? "https" : "http");
   appendHeader(out, "X-Origin-Host", target.authority);
@@ -305,8 +328,8 @@ void ForwardingPolicy::writeResponseHead(const http::HttpHead& upstream, const R
   out.append(reason.empty() ? http::reasonPhrase(upstream.status()) : reason);
   out.append("\r\n");
   // The target's Date and Server win; the proxy adds its own only where the target sent none.
-  if (!upstream.has(http::KnownHeader::Date)) appendHeader(out, "Date", http::httpDate());
-  if (!upstream.has(http::KnownHeader::Server)) out.append("Server: portico\r\n");
+  if (addsDate(upstream)) appendHeader(out, "Date", http::httpDate());
+  if (addsServer(upstream)) out.append("Server: portico\r\n");
   forEachResponseHeader(upstream, [&out](std::string_view name, std::string_view value) {
     appendHeader(out, name, value);
   });

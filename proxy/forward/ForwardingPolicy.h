@@ -77,6 +77,18 @@ class ForwardingPolicy {
   /// method, as nginx does.
   bool retryable() const;
 
+  /// A request body of `bytes` is over the route's maxBodySize (never without one).
+  bool bodyTooLarge(std::uint64_t bytes) const;
+  /// The 413 for a body over the route's maxBodySize.
+  ProxyAnswer tooLarge() const;
+  /// The route's own timeouts where it sets them, else the proxy's.
+  std::chrono::milliseconds connectTimeout() const {
+    return RequestRules::orDefault(route_.rules.connectTimeout, ctx_.timeouts.connect);
+  }
+  std::chrono::milliseconds readTimeout() const {
+    return RequestRules::orDefault(route_.rules.readTimeout, ctx_.timeouts.read);
+  }
+
   // --- The upstream request.
   /// The request line and headers for the current target: hop-by-hop headers dropped,
   /// X-Forwarded-*, X-Origin-Host added, the body framed by the proxy itself.
@@ -102,9 +114,30 @@ class ForwardingPolicy {
                          std::string& out) const;
   /// Calls f(name, value) for every header of `upstream` the client gets, framing and
   /// hop-by-hop headers excluded (the module's handler sets them on POCO's response).
+  /// The route's responseHeaders edits are applied: removed and set names dropped, set and add
+  /// lines last.
   template <class F>
   void forEachResponseHeader(const http::HttpHead& upstream, F&& f) const {
-    HeaderFilter(upstream, &responseComputed()).forEachForwarded(f);
+    const HeaderRules& edits = route_.rules.response;
+    if (edits.empty()) {
+      HeaderFilter(upstream, &responseComputed()).forEachForwarded(f);
+      return;
+    }
+    HeaderFilter(upstream, &responseComputed())
+        .forEachForwarded([&](std::string_view name, std::string_view value) {
+          if (!edits.drops(name)) f(name, value);
+        });
+    for (const auto& [name, value] : edits.added)
+      f(std::string_view(name), std::string_view(value));
+  }
+
+  /// Whether the proxy adds its own Date / Server to a response whose target sent none: not
+  /// when the route's responseHeaders remove or set them.
+  bool addsDate(const http::HttpHead& upstream) const {
+    return !upstream.has(http::KnownHeader::Date) && !route_.rules.response.drops("date");
+  }
+  bool addsServer(const http::HttpHead& upstream) const {
+    return !upstream.has(http::KnownHeader::Server) && !route_.rules.response.drops("server");
   }
 
   /// The request is a HEAD (its response has no body whatever the head says).
@@ -125,6 +158,9 @@ class ForwardingPolicy {
   static const std::vector<http::KnownHeader>& responseComputed();
 
  private:
+  /// X-Forwarded-For, with its line end.
+  void appendForwardedFor(std::string& out) const;
+
   const ProxyContext& ctx_;
   const Route& route_;
   const http::HttpHead& request_;

@@ -30,6 +30,9 @@ class ResponseHead {
   void writeHttp1(bool keepAlive, std::string& out) const {
     policy_.writeResponseHead(upstream_, plan_, keepAlive, out);
   }
+  /// The proxy adds its own Date / Server (the target sent none, the route removes neither).
+  bool addsDate() const { return policy_.addsDate(upstream_); }
+  bool addsServer() const { return policy_.addsServer(upstream_); }
   /// Calls f(name, value) for every header of the target's the client gets, framing and
   /// hop-by-hop headers excluded.
   template <class F>

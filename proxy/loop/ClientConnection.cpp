@@ -80,8 +80,12 @@ void ClientConnection::drain() {
 void ClientConnection::apply() {
   // Reachable closed: the I/O before an apply() may have found the client gone.
   if (state_ == State::Closed) return;
+  // The send timeout is the route's while an exchange runs (timeouts.send).
   followPhase(
-      phase_, armed_, timer_, [this](ClientPhase::Timeout t) { return loop_.clientTimers(t); },
+      phase_, armed_, timer_,
+      [this](ClientPhase::Timeout t) {
+        return loop_.clientTimers(t, exchange_ ? exchange_->route() : nullptr);
+      },
       loop_.events().now());
   updateInterest();
   // Reading resumed while TLS holds decrypted bytes: no socket event will announce them.

@@ -67,6 +67,7 @@ void Exchange::clear() {
   client_ = nullptr;
   routed_.clear();
   phase_ = Phase::Idle;
+  oversized_ = false;
   context_ = RequestContext();
 }
 
@@ -89,8 +90,17 @@ void Exchange::start(ExchangeClient& client, std::shared_ptr<const RouteTable> t
   context_.routed(route);
   context_.requestId(policy_->requestId());
   context_.traceId(policy_->trace().traceId());
+  connectTimers_ = &loop_.timersFor(policy_->connectTimeout());
+  readTimers_ = &loop_.timersFor(policy_->readTimeout());
+  bodyBytes_ = 0;
   if (policy_->framing().refused()) {
     fail({policy_->framing().refusal, policy_->framing().reason});
+    return;
+  }
+  // A body announced over the route's limit is refused before any target is chosen.
+  if (policy_->framing().framing == BodyFraming::Length &&
+      policy_->bodyTooLarge(policy_->framing().length)) {
+    fail(policy_->tooLarge());
     return;
   }
   attempt();
@@ -116,7 +126,7 @@ void Exchange::attempt() {
   }
   phase_ = Phase::Connecting;
   channel_ = std::make_unique<UpstreamChannel>(loop_, policy_->targetHandle());
-  channel_->connect(*this);  // may report at once
+  channel_->connect(*this, *connectTimers_);  // may report at once
 }
 
 void Exchange::upstreamConnected() {
@@ -145,11 +155,22 @@ void Exchange::sendHead() {
 
 void Exchange::requestBody(std::string_view bytes) {
   context_.bodyReceived(bytes.size());
+  if (bytes.empty() || oversized_) return;
+  if (h2_ || (phase_ == Phase::Forwarding && channel_)) {
+    bodyBytes_ += bytes.size();
+    if (policy_->bodyTooLarge(bodyBytes_)) {
+      // A body without a length (chunked, or HTTP/2 DATA) that outgrew the route's limit: none
+      // of it past the limit is sent, and flushRequest() answers 413 once the client side is
+      // out of its parser.
+      oversized_ = true;
+      return;
+    }
+  }
   if (h2_) {
     h2Body_.append(bytes);
     return;
   }
-  if (phase_ != Phase::Forwarding || !channel_ || bytes.empty()) return;
+  if (phase_ != Phase::Forwarding || !channel_) return;
   net::Outbox& out = channel_->outbox();
   if (policy_->framing().framing == BodyFraming::Chunked) {
     appendHex(out, bytes.size());
@@ -172,12 +193,21 @@ void Exchange::requestBodyEnd() {
 
 bool Exchange::flushRequest() {
   if (h2_ && phase_ == Phase::Forwarding) {
+    if (oversized_) {
+      fail(policy_->tooLarge());  // resets the upstream stream: the target sees no whole body
+      return false;
+    }
     Http2Upstream& h2 = *h2_;
     h2.resume(h2Id_);
     h2BodyHeld_ = h2_ && h2Body_.size() - h2BodyPos_ >= kHttp2BodyHighWater;
     return h2_ && !h2BodyHeld_;
   }
   if (phase_ != Phase::Forwarding || !channel_) return false;
+  if (oversized_) {
+    // The target saw the head and part of the body: it must see an aborted connection.
+    fail(policy_->tooLarge());
+    return false;
+  }
   const net::Io io = channel_->flush();
   if (io == net::Io::Failed) {
     upstreamFailed(UpstreamChannel::Failure::Reset, "connection reset by the target");
@@ -185,7 +215,7 @@ bool Exchange::flushRequest() {
   }
   if (io == net::Io::Again) {
     // A target that does not read its request is timed like one that does not answer.
-    channel_->armReadTimeout();
+    channel_->armReadTimeout(*readTimers_);
     return false;
   }
   if (bodyComplete_) requestSent();
@@ -194,7 +224,7 @@ bool Exchange::flushRequest() {
 
 void Exchange::requestSent() {
   // From now on the target owes an answer within the read timeout.
-  if (!responseStarted_) channel_->armReadTimeout();
+  if (!responseStarted_) channel_->armReadTimeout(*readTimers_);
 }
 
 void Exchange::upstreamDrained() {
@@ -255,7 +285,7 @@ void Exchange::upstreamReadable() {
       return;
     }
   }
-  if (bodyComplete_ || responseStarted_) channel.armReadTimeout();
+  if (bodyComplete_ || responseStarted_) channel.armReadTimeout(*readTimers_);
 }
 
 void Exchange::responseMalformed() {
@@ -338,8 +368,8 @@ void Exchange::upstreamFailed(UpstreamChannel::Failure failure, const std::strin
   }
   if (failure == F::ReadTimeout) {
     policy_->upstreamTimedOut();
-    fail({504, "target " + url + " did not answer within " +
-                   formatDuration(loop_.context().timeouts.read)});
+    fail({504,
+          "target " + url + " did not answer within " + formatDuration(policy_->readTimeout())});
     return;
   }
   // A pooled connection the target had already closed: nothing was processed, so the request
@@ -351,7 +381,7 @@ void Exchange::upstreamFailed(UpstreamChannel::Failure failure, const std::strin
     dropChannel(true);
     phase_ = Phase::Connecting;
     channel_ = std::make_unique<UpstreamChannel>(loop_, policy_->targetHandle());
-    channel_->connect(*this);
+    channel_->connect(*this, *connectTimers_);
     return;
   }
   fail({502, "target " + url + " failed before answering: " + error});
@@ -382,7 +412,7 @@ void Exchange::clientDrained() {
   }
   if (phase_ != Phase::Forwarding || !channel_) return;
   channel_->pauseReading(false);
-  channel_->armReadTimeout();
+  channel_->armReadTimeout(*readTimers_);
 }
 
 void Exchange::dropChannel(bool abort) {

@@ -148,6 +148,10 @@ class Exchange final : public UpstreamChannel::Owner,
   bool responseStarted_{false};  // the response head went to the client
   bool responseBytes_{false};    // the target sent something
   bool retried_{false};
+  bool oversized_{false};                   // the body outgrew the route's maxBodySize
+  std::uint64_t bodyBytes_{0};              // request body bytes taken so far
+  net::TimerList* connectTimers_{nullptr};  // the loop's lists of the route's timeouts
+  net::TimerList* readTimers_{nullptr};
   RequestContext context_;
   // HTTP/2 to the target: the connection and stream, the request body not yet framed, the
   // response bytes the client has not taken (the target's window stays closed for them).

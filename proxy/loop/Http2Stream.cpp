@@ -194,9 +194,8 @@ void Http2Stream::respond(const ResponseHead& head) {
   const ForwardingPolicy::Response& plan = head.plan();
   status_ = head.status();
   std::vector<std::string> fields{":status", statusText(status_)};
-  if (!upstream.has(http::KnownHeader::Date))
-    fields.insert(fields.end(), {"date", std::string(http::httpDate())});
-  if (!upstream.has(http::KnownHeader::Server)) fields.insert(fields.end(), {"server", "portico"});
+  if (head.addsDate()) fields.insert(fields.end(), {"date", std::string(http::httpDate())});
+  if (head.addsServer()) fields.insert(fields.end(), {"server", "portico"});
   head.forEachHeader([&](std::string_view name, std::string_view value) {
     fields.push_back(lowerCase(name));
     fields.emplace_back(value);
@@ -413,7 +412,7 @@ void Http2Stream::apply() {
     // stream's phase never asks for them.
     assert(timeout != Timeout::KeepAlive && timeout != Timeout::Linger &&
            timeout != Timeout::Tunnel);
-    return conn_.loop().clientTimers(timeout);
+    return conn_.loop().clientTimers(timeout, exchange_ ? exchange_->route() : nullptr);
   };
   followPhase(phase_, armed_, timer_, listOf, conn_.loop().events().now());
 }

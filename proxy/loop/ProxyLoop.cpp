@@ -185,6 +185,25 @@ net::TimerList* ProxyLoop::clientTimers(ClientPhase::Timeout timeout) {
       .of(timeout);
 }
 
+net::TimerList* ProxyLoop::clientTimers(ClientPhase::Timeout timeout, const Route* route) {
+  if (timeout == ClientPhase::Timeout::Send && route && route->rules.sendTimeout.count() > 0)
+    return &timersFor(route->rules.sendTimeout);
+  return clientTimers(timeout);
+}
+
+net::TimerList& ProxyLoop::timersFor(std::chrono::milliseconds duration) {
+  const std::int64_t ms = duration.count();
+  for (net::TimerList* list : {&connectTimeouts_, &readTimeouts_, &sendTimeouts_}) {
+    if (list->duration() == ms) return *list;
+  }
+  for (const auto& list : routeTimers_) {
+    if (list->duration() == ms) return *list;
+  }
+  routeTimers_.push_back(std::make_unique<net::TimerList>(ms));
+  events_.watch(*routeTimers_.back());
+  return *routeTimers_.back();
+}
+
 std::unique_ptr<Exchange> ProxyLoop::takeExchange() {
   if (exchanges_.empty()) return std::make_unique<Exchange>(*this);
   auto e = std::move(exchanges_.back());

@@ -27,6 +27,7 @@ class ClientConnection;
 class ClientSession;
 class Exchange;
 class UpstreamChannel;
+struct Route;
 
 /// Limits and timeouts of the client side, as nginx names them.
 struct ClientLimits {
@@ -99,6 +100,13 @@ class ProxyLoop {
   /// The list that keeps a client's `timeout` (the one ClientPhase says runs), for HTTP/1.1
   /// connections and HTTP/2 streams alike; null for none.
   net::TimerList* clientTimers(ClientPhase::Timeout timeout);
+  /// As above, with the send timeout of `route` (null: none) where it sets its own.
+  net::TimerList* clientTimers(ClientPhase::Timeout timeout, const Route* route);
+  /// A list whose timers all wait `duration`: the connect, read or send list when it has that
+  /// duration, else one made for it on first use (a route's own timeout) and kept, so a route's
+  /// timeouts stay lists and not a heap. Timers of any kind may share a list: the tag tells them
+  /// apart.
+  net::TimerList& timersFor(std::chrono::milliseconds duration);
 
   std::unique_ptr<http::HttpParser> takeParser();
   void giveParser(std::unique_ptr<http::HttpParser> parser);
@@ -142,6 +150,7 @@ class ProxyLoop {
   net::TimerList connectTimeouts_;
   net::TimerList readTimeouts_;
   net::TimerList upstreamIdleTimeouts_;
+  std::vector<std::unique_ptr<net::TimerList>> routeTimers_;  // timersFor()'s own lists
 
   net::BufferPool buffers_;
   std::string scratch_;

@@ -32,8 +32,9 @@ net::Buffer& UpstreamChannel::input() {
   return *in_;
 }
 
-void UpstreamChannel::connect(Owner& owner) {
+void UpstreamChannel::connect(Owner& owner, net::TimerList& connectTimers) {
   owner_ = &owner;
+  connectTimers_ = &connectTimers;
   std::string error;
   net::FileDescriptor fd;
   if (target_->addresses.empty()) {
@@ -47,7 +48,7 @@ void UpstreamChannel::connect(Owner& owner) {
   }
   stream_ = net::Stream(std::move(fd));
   timer_.tag = kConnect;
-  loop_.connectTimeouts().arm(timer_, loop_.events().now());
+  connectTimers_->arm(timer_, loop_.events().now());
   if (io == net::Io::Ok) {
     connectedTcp();
   } else {
@@ -75,7 +76,7 @@ void UpstreamChannel::connectedTcp() {
   // The handshake gets a connect timeout of its own, as the dial and the handshake are two
   // steps with their own limits in the library Portico re-implements.
   timer_.tag = kConnect;
-  loop_.connectTimeouts().arm(timer_, loop_.events().now());
+  connectTimers_->arm(timer_, loop_.events().now());
   continueHandshake();
 }
 
@@ -207,9 +208,9 @@ void UpstreamChannel::pauseReading(bool paused) {
   }
 }
 
-void UpstreamChannel::armReadTimeout() {
+void UpstreamChannel::armReadTimeout(net::TimerList& readTimers) {
   timer_.tag = kRead;
-  loop_.readTimeouts().arm(timer_, loop_.events().now());
+  readTimers.arm(timer_, loop_.events().now());
 }
 
 void UpstreamChannel::abort() {

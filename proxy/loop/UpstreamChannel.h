@@ -50,7 +50,9 @@ class UpstreamChannel final : public net::EventHandler,
 
   /// Starts connecting (and, to an https target, the TLS handshake); upstreamConnected() or
   /// upstreamFailed() follows (possibly at once).
-  void connect(Owner& owner);
+  /// `connectTimers`: the loop's list of the route's connect timeout (the dial and the TLS
+  /// handshake each get it).
+  void connect(Owner& owner, net::TimerList& connectTimers);
   /// A pooled connection for `target` that is still open, most recently used first, or null.
   static std::unique_ptr<UpstreamChannel> takeIdle(ProxyLoop& loop, TargetState& target);
   /// Hands a channel from the pool (or another owner) to `owner`.
@@ -81,7 +83,8 @@ class UpstreamChannel final : public net::EventHandler,
   /// Closes (a clean end) and detaches from its owner: no event reaches anyone any more.
   void close() { closeNow(); }
   /// (Re)starts the read timeout (waiting for the response, or between its reads).
-  void armReadTimeout();
+  /// `readTimers`: the loop's list of the route's read timeout.
+  void armReadTimeout(net::TimerList& readTimers);
   void cancelTimer() { timer_.cancel(); }
 
   void onEvent(std::uint32_t events) override;
@@ -107,7 +110,8 @@ class UpstreamChannel final : public net::EventHandler,
   std::unique_ptr<net::Buffer> in_;
   net::Outbox out_;
   net::Timer timer_;
-  net::ListNode idleNode_;  // in target.idle[loop] while parked
+  net::TimerList* connectTimers_{nullptr};  // given to connect()
+  net::ListNode idleNode_;                  // in target.idle[loop] while parked
   // Expires with the channel: a task posted to the loop checks it first (made on first need).
   std::shared_ptr<char> alive_;
   static constexpr std::size_t kMaxIdle = 1024;  // per target and loop

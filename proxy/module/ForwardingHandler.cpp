@@ -76,7 +76,8 @@ class BlockingForwarder {
         impl_(dynamic_cast<HTTPServerRequestImpl*>(&request)),
         head_(headOf(request)),
         peer_(request.clientAddress().host().toString()),
-        policy_(context, route, head_, target, peer_, context.trusted.contains(peer_), false) {}
+        policy_(context, route, head_, target, peer_, context.trusted.contains(peer_), false),
+        timeouts_{policy_.connectTimeout(), policy_.readTimeout()} {}
 
   void run();
 
@@ -114,7 +115,9 @@ class BlockingForwarder {
   http::HttpHead head_;
   std::string peer_;
   ForwardingPolicy policy_;
+  UpstreamTimeouts timeouts_;  // the route's, else the proxy's
   bool bodyStarted_{false};
+  bool oversized_{false};  // the body outgrew the route's maxBodySize
   bool bodyDone_{false};
 };
 
@@ -125,6 +128,12 @@ void BlockingForwarder::run() {
   }
   if (policy_.framing().refused()) {
     reply(policy_.framing().refusal, policy_.framing().reason);
+    return;
+  }
+  // A body announced over the route's limit is refused before any target is chosen.
+  if (policy_.framing().framing == BodyFraming::Length &&
+      policy_.bodyTooLarge(policy_.framing().length)) {
+    reply(413, policy_.tooLarge().message);
     return;
   }
   // Balancers are shared and immutable; where the rotations stand is this thread's own.
@@ -148,6 +157,7 @@ bool BlockingForwarder::sendRequest(UpstreamConnection& conn, std::string& detai
   const http::MessageFraming& framing = policy_.framing();
   BodyReader in(impl_->session(), framing.framing, framing.length);
   char buffer[kBufferSize];
+  std::uint64_t total = 0;
   for (;;) {
     std::size_t n = 0;
     try {
@@ -159,6 +169,15 @@ bool BlockingForwarder::sendRequest(UpstreamConnection& conn, std::string& detai
       throw;
     }
     bodyStarted_ = true;
+    total += n;
+    if (policy_.bodyTooLarge(total)) {
+      // A body without a length that outgrew the route's limit: the target sees an aborted
+      // connection, the client a 413.
+      conn.socket().setLinger(true, 0);
+      oversized_ = true;
+      detail = "request body over maxBodySize";
+      return false;
+    }
     std::string_view piece(buffer, n);
     if (framing.framing == BodyFraming::Chunked) {
       char size[24];
@@ -181,8 +200,9 @@ BlockingForwarder::Outcome BlockingForwarder::tryTarget(TargetState& target) {
   // Only this handler gives connections to the pool, so what it takes back is its own kind.
   std::unique_ptr<UpstreamConnection> conn(
       static_cast<UpstreamConnection*>(target.pool.take().release()));
+  if (conn) conn->readTimeout(timeouts_.read);
   auto connect = [&]() -> bool {
-    conn = std::make_unique<UpstreamConnection>(target.url, ctx_.timeouts, ctx_.upstreamTls.get());
+    conn = std::make_unique<UpstreamConnection>(target.url, timeouts_, ctx_.upstreamTls.get());
     try {
       conn->open();
       return true;
@@ -206,6 +226,10 @@ BlockingForwarder::Outcome BlockingForwarder::tryTarget(TargetState& target) {
       abortClient();
       return Outcome::Answered;
     }
+    if (oversized_) {
+      reply(413, policy_.tooLarge().message);
+      return Outcome::Answered;
+    }
     http::HttpParser parser(http::HttpParser::Kind::Response);
     if (policy_.headRequest()) parser.expectNoBody();
     char buffer[kBufferSize];
@@ -217,7 +241,7 @@ BlockingForwarder::Outcome BlockingForwarder::tryTarget(TargetState& target) {
     if (sent && conn->timedOut()) {
       policy_.upstreamTimedOut();
       reply(504, "target " + target.url.canonical + " did not answer within " +
-                     std::to_string(ctx_.timeouts.read.count()) + "ms");
+                     std::to_string(timeouts_.read.count()) + "ms");
       return Outcome::Answered;
     }
     if (detail.empty()) detail = n == 0 ? "connection closed by the target" : conn->error();
@@ -280,6 +304,8 @@ void BlockingForwarder::sendResponseHead(const http::HttpHead& upstreamHead,
   resp_.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status),
                            std::string(upstreamHead.reason()));
   std::string previous;
+  // The route's responseHeaders remove or set: POCO's own Date or Server go too.
+  for (const auto& name : policy_.route().rules.response.dropped) resp_.erase(name);
   policy_.forEachResponseHeader(upstreamHead, [&](std::string_view name, std::string_view value) {
     // set() replaces the Date/Server POCO put in already; repeats (Set-Cookie) stay repeated.
     if (http::equalsNoCase(previous, name)) {

@@ -23,6 +23,13 @@ UpstreamConnection::UpstreamConnection(const TargetUrl& url, const UpstreamTimeo
                                        const net::TlsClientConfig* tls)
     : url_(url), timeouts_(timeouts), tlsConfig_(tls) {}
 
+void UpstreamConnection::readTimeout(std::chrono::milliseconds timeout) {
+  if (timeout == timeouts_.read) return;
+  timeouts_.read = timeout;
+  socket_.setReceiveTimeout(span(timeout));
+  socket_.setSendTimeout(span(timeout));
+}
+
 void UpstreamConnection::open() {
   socket_.connect(Poco::Net::SocketAddress(url_.host, url_.port), span(timeouts_.connect));
   socket_.setNoDelay(true);

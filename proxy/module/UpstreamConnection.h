@@ -34,6 +34,8 @@ class UpstreamConnection : public PooledConnection {
   /// read timeout from a reset).
   int receive(char* buffer, std::size_t capacity);
   bool timedOut() const { return timedOut_; }
+  /// A pooled connection taken for a route whose read timeout changed since it was opened.
+  void readTimeout(std::chrono::milliseconds timeout);
   const std::string& error() const { return error_; }
 
   Poco::Net::StreamSocket& socket() { return socket_; }

@@ -130,13 +130,15 @@ std::string RoutePath::upstreamTarget(std::string_view target, std::string_view 
 }
 
 void RoutePath::appendUpstreamTarget(std::string& out, std::string_view target,
-                                     std::string_view prefix, std::string_view basePath) {
+                                     std::string_view prefix, std::string_view basePath,
+                                     std::string_view replacement) {
   const std::string_view origin = originForm(target);
   const std::string_view k = key(prefix);
   const std::string_view rest =
       origin.size() >= k.size() ? origin.substr(k.size()) : std::string_view();
   out.append(basePath);
-  if (rest.empty() || rest.front() != '/') out.push_back('/');
+  out.append(replacement);
+  if (replacement.empty() && (rest.empty() || rest.front() != '/')) out.push_back('/');
   out.append(rest);
 }
 

@@ -40,8 +40,12 @@ class RoutePath {
   static std::string upstreamTarget(std::string_view target, std::string_view prefix,
                                     std::string_view basePath);
   /// upstreamTarget() appended to `out` (no allocation of its own on the request path).
+  /// `replacement` takes the place of the prefix minus its trailing slash: "" strips it (as
+  /// above), the prefix's own key keeps the whole path ("/api" stays "/api"), another key
+  /// rewrites it ("/v2": "/api/x" -> "/v2/x"). Only an empty result becomes "/".
   static void appendUpstreamTarget(std::string& out, std::string_view target,
-                                   std::string_view prefix, std::string_view basePath);
+                                   std::string_view prefix, std::string_view basePath,
+                                   std::string_view replacement = {});
 };
 
 }  // namespace portico

@@ -103,6 +103,7 @@ std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* 
   route->host = record.host;
   route->prefix = record.prefix;
   route->policies = record.policies;
+  route->rules = RequestRules::of(record.policies.request, record.prefix);
   route->balancer = record.balancer;
   route->slowStart = record.health.slowStart;
   route->slot = slot;

@@ -13,6 +13,7 @@
 #include "balance/TargetState.h"
 #include "model/Model.h"
 #include "routing/HostRouter.h"
+#include "routing/RequestRules.h"
 
 namespace portico {
 
@@ -24,6 +25,7 @@ struct Route {
   std::string prefix;  // normalised, ends with '/'
   BalancerKind balancer{BalancerKind::RoundRobin};
   RoutePolicies policies;
+  RequestRules rules;  // policies.request, ready for the request path
   std::chrono::milliseconds slowStart{0};
   /// Where each loop keeps this route's PickState: stable for a (host, prefix) across
   /// snapshots, and unique within one.

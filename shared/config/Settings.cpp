@@ -2,6 +2,7 @@
 
 #include <Poco/Environment.h>
 #include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
@@ -18,7 +19,9 @@
 #include "base/Errors.h"
 #include "base/Utf8.h"
 #include "config/SettingKeys.h"
+#include "model/ModelJson.h"
 #include "model/Normalize.h"
+#include "model/RequestPolicy.h"
 
 namespace portico {
 namespace {
@@ -64,7 +67,12 @@ class Reader {
 
   bool boolean(std::string_view name) const {
     const SettingKey& k = entry(name, SettingType::Boolean);
-    const std::string key(k.name);
+    return boolean(std::string(k.name), name);
+  }
+
+  /// `key` read as the table's `name` says (a route's strip_prefix as route.<name>.strip_prefix).
+  bool boolean(const std::string& key, std::string_view name) const {
+    const SettingKey& k = entry(name, SettingType::Boolean);
     const std::string v = Poco::toLower(text(key, std::string(k.byDefault)));
     if (v == "true" || v == "on" || v == "yes" || v == "1") return true;
     if (v == "false" || v == "off" || v == "no" || v == "0") return false;
@@ -386,10 +394,70 @@ void rejectUnknownRouteKeys(const AbstractConfiguration& config, const std::stri
     if (std::find(known.begin(), known.end(), k) == known.end())
       throw ConfigError(base + "." + k, "unknown configuration key");
     if (k == "health") rejectUnknown(config, base + ".health", "route.<name>.health");
+    if (k == "request_headers" || k == "response_headers")
+      rejectUnknown(config, base + "." + k, "route.<name>." + k);
   }
 }
 
-RouteSeed readRoute(const Reader& r, const std::string& name, const HealthSpec& health) {
+/// route.<name>.request_headers.* or .response_headers.* as the API's {set, add, remove}.
+Poco::JSON::Object::Ptr headerEditsOf(const AbstractConfiguration& config, const Reader& r,
+                                      const std::string& base) {
+  auto edits = jsonObject();
+  for (const char* kind : {"set", "add"}) {
+    auto pairs = jsonObject();
+    AbstractConfiguration::Keys names;
+    config.keys(base + "." + kind, names);
+    for (const auto& name : names) pairs->set(name, r.text(base + "." + kind + "." + name, ""));
+    edits->set(kind, pairs);
+  }
+  Poco::JSON::Array::Ptr remove = new Poco::JSON::Array;
+  for (const auto& name : splitList(r.text(base + ".remove", ""))) remove->add(name);
+  edits->set("remove", remove);
+  return edits;
+}
+
+/// route.<name>.strip_prefix ... max_body_size: each key goes through RequestPolicy::read, the
+/// admin API's rules, and an error names the key.
+RequestPolicy readRequestPolicy(const AbstractConfiguration& config, const Reader& r,
+                                const std::string& base) {
+  RequestPolicy policy;
+  const auto apply = [&](const std::string& suffix, const std::string& field,
+                         const Poco::Dynamic::Var& value) {
+    auto body = jsonObject();
+    body->set(field, value);
+    try {
+      policy.read(*body);
+    } catch (const InvalidInput& e) {
+      throw ConfigError(base + "." + suffix, e.what());
+    }
+  };
+  const auto flag = [&](const std::string& suffix, const char* field) {
+    if (r.has(base + "." + suffix))
+      apply(suffix, field, r.boolean(base + "." + suffix, "route.<name>." + suffix));
+  };
+  flag("strip_prefix", "stripPrefix");
+  flag("preserve_host", "preserveHost");
+  if (r.has(base + ".rewrite_prefix"))
+    apply("rewrite_prefix", "rewritePrefix", r.text(base + ".rewrite_prefix", ""));
+  for (const auto& [suffix, field] :
+       {std::pair<std::string, const char*>{"request_headers", "requestHeaders"},
+        {"response_headers", "responseHeaders"}}) {
+    AbstractConfiguration::Keys given;
+    config.keys(base + "." + suffix, given);
+    if (!given.empty()) apply(suffix, field, headerEditsOf(config, r, base + "." + suffix));
+  }
+  const std::chrono::milliseconds none(0);
+  policy.timeouts.connect =
+      r.duration(base + ".connect_timeout", none, "route.<name>.connect_timeout");
+  policy.timeouts.read = r.duration(base + ".read_timeout", none, "route.<name>.read_timeout");
+  policy.timeouts.send = r.duration(base + ".send_timeout", none, "route.<name>.send_timeout");
+  const std::string size = r.text(base + ".max_body_size", "");
+  if (!size.empty()) apply("max_body_size", "maxBodySize", size);
+  return policy;
+}
+
+RouteSeed readRoute(const AbstractConfiguration& config, const Reader& r, const std::string& name,
+                    const HealthSpec& health) {
   const std::string base = "route." + name;
   RouteSeed seed;
   seed.name = name;
@@ -404,6 +472,7 @@ RouteSeed readRoute(const Reader& r, const std::string& name, const HealthSpec& 
   seed.spec.policies.upstream.protocol =
       r.parsed(base + ".upstream_protocol", std::string(protocol.byDefault),
                [](const std::string& text) { return parseUpstreamProtocol(text); });
+  seed.spec.policies.request = readRequestPolicy(config, r, base);
   std::set<std::string> seen;
   for (const auto& t : splitList(r.text(base + ".targets", ""))) {
     TargetSpec target = parseTargetItem(t, base + ".targets");
@@ -418,7 +487,7 @@ void readRoutes(const AbstractConfiguration& config, const Reader& r, Settings& 
   std::set<RouteKey> keys;
   for (const auto& name : names) {
     rejectUnknownRouteKeys(config, "route." + name);
-    RouteSeed seed = readRoute(r, name, s.health);
+    RouteSeed seed = readRoute(config, r, name, s.health);
     if (!keys.insert(seed.spec.key()).second)
       throw ConfigError("route." + name + ".prefix",
                         "'" + seed.spec.key().text() + "' is declared by another route");

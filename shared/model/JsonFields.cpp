@@ -27,6 +27,10 @@ std::string invalidFieldMessage(const std::string& field, const std::string& why
   return "invalid field '" + field + "': " + why;
 }
 
+InvalidInput invalidFieldError(const std::string& field, const std::string& why) {
+  return InvalidInput(invalidFieldMessage(field, why));
+}
+
 bool present(const Object& object, const std::string& name) {
   return object.has(name) && !object.isNull(name);
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "base/Errors.h"
+
 namespace portico {
 
 // Typed reads of JSON object fields for every document a client or the store hands over (route
@@ -15,6 +17,8 @@ namespace portico {
 
 /// "invalid field 'FIELD': WHY".
 std::string invalidFieldMessage(const std::string& field, const std::string& why);
+/// The InvalidInput of that message, for readers of fields of their own (model/RequestPolicy).
+InvalidInput invalidFieldError(const std::string& field, const std::string& why);
 
 /// Null counts as absent: `"healthCheck": null` is the same as leaving it out.
 bool present(const Poco::JSON::Object& object, const std::string& name);

@@ -13,16 +13,19 @@ const std::set<std::string>& routePolicyFields() {
   static const std::set<std::string> fields = [] {
     std::set<std::string> all;
     all.insert(UpstreamPolicy::fields().begin(), UpstreamPolicy::fields().end());
+    all.insert(RequestPolicy::fields().begin(), RequestPolicy::fields().end());
     return all;
   }();
   return fields;
 }
 
 void readRoutePolicies(const Poco::JSON::Object& body, RoutePolicies& policies) {
+  policies.request.read(body);
   policies.upstream.read(body);
 }
 
 void writeRoutePolicies(const RoutePolicies& policies, Poco::JSON::Object& out) {
+  policies.request.write(out);
   policies.upstream.write(out);
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "model/RequestPolicy.h"
 #include "model/UpstreamPolicy.h"
 
 namespace portico {
@@ -23,9 +24,12 @@ namespace portico {
 /// PATCH /endpoints/routes, and are stored as one JSON object in `routes.policies`, in the same
 /// shape, so a new policy needs no migration. A default-constructed member is today's behaviour.
 struct RoutePolicies {
+  RequestPolicy request;
   UpstreamPolicy upstream;
 
-  bool operator==(const RoutePolicies& o) const { return upstream == o.upstream; }
+  bool operator==(const RoutePolicies& o) const {
+    return request == o.request && upstream == o.upstream;
+  }
   bool operator!=(const RoutePolicies& o) const { return !(*this == o); }
 };
 

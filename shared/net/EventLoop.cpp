@@ -150,7 +150,9 @@ void EventLoop::run() {
     for (int i = 0; i < n; ++i)
       static_cast<EventHandler*>(events[i].data.ptr)->onEvent(events[i].events);
     if (extraDeadline_ != 0 && extraDeadline_ <= now_) extraDeadline_ = 0;
-    for (TimerList* list : timers_) list->expire(now_);
+    // By index: a timeout's handler may watch a new list (a route's own timeout, made on
+    // first use), which may move the vector.
+    for (std::size_t t = 0; t < timers_.size(); ++t) timers_[t]->expire(now_);
     runPosted();
     if (batchEnd_) batchEnd_();
     releaseClosed();

@@ -573,7 +573,9 @@ AdminResponse AdminApi::patchRoute(const AdminRequest& request) {
   known.insert(routePolicyFields().begin(), routePolicyFields().end());
   rejectUnknownFields(*body, known);
   bool any = false;
-  for (const auto& field : known) any = any || present(*body, field);
+  // A policy field given as null is a change too: it goes back to its default.
+  for (const auto& field : known)
+    any = any || present(*body, field) || (routePolicyFields().count(field) && body->has(field));
   if (!any)
     throw ApiError(400, "nothing to change: give balancer, healthCheck or a route policy field");
   const auto who = writer(request);

@@ -77,9 +77,43 @@ class ProxyModuleTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testWaitsForStoreThatDoesNotExistYet);
   CPPUNIT_TEST(testModuleHonoursWeightsAndStates);
   CPPUNIT_TEST(testModuleReachesHttpsTargets);
+  CPPUNIT_TEST(testModuleAppliesRoutePolicies);
   CPPUNIT_TEST_SUITE_END();
 
  public:
+  /// Route policies (issue #19 point 4) in the module: path, Host, headers both ways, the body
+  /// limit (announced and chunked) and the route's read timeout.
+  void testModuleAppliesRoutePolicies() {
+    Stack s;
+    const int echo = s.echo("e1");
+    s.route("/p/", {s.url("e1")}, "round_robin",
+            R"(,"rewritePrefix":"/v2/","preserveHost":false,"maxBodySize":"1KiB",)"
+            R"("requestHeaders":{"set":{"X-Env":"prod"},"remove":["X-Debug"]},)"
+            R"("responseHeaders":{"set":{"X-Served-By":"module"},"remove":["Content-Type"]},)"
+            R"("timeouts":{"read":"300ms"})");
+    AppServer app(s.store(), nullptr);
+    s.awaitStatusChange(app.port(), "/p/x", 404);
+    auto res = http(app.port(), "GET", "/p/x?q=1", "", {{"X-Env", "dev"}, {"X-Debug", "1"}});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(res.body, 200, res.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("/v2/x?q=1"), field(res.body, "path"));
+    CPPUNIT_ASSERT_EQUAL("127.0.0.1:" + std::to_string(echo), echoedHeader(res.body, "host"));
+    CPPUNIT_ASSERT_EQUAL(std::string("prod"), echoedHeader(res.body, "x-env"));
+    CPPUNIT_ASSERT(!echoHasHeader(res.body, "x-debug"));
+    CPPUNIT_ASSERT_EQUAL(std::string("module"), res.header("x-served-by"));
+    CPPUNIT_ASSERT_EQUAL(std::string(), res.header("content-type"));
+    res = http(app.port(), "POST", "/p/x", std::string(2048, 'b'));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(res.body, 413, res.status);
+    res = httpChunked(app.port(), "POST", "/p/x", std::string(4096, 'b'));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(res.body + res.error, 413, res.status);
+    res = http(app.port(), "POST", "/p/x", std::string(1024, 's'));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(res.body, 200, res.status);
+    const auto start = std::chrono::steady_clock::now();
+    res = http(app.port(), "GET", "/p/x?delay=3s");
+    const auto took = std::chrono::steady_clock::now() - start;
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(res.body, 504, res.status);
+    CPPUNIT_ASSERT(took < std::chrono::milliseconds(2500));
+  }
+
   void testModuleBesideApplicationRoutes() {
     Stack s;
     s.echo("e1");

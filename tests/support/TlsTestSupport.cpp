@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -151,11 +153,30 @@ int onHeader(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* n
              std::size_t nameLength, const std::uint8_t* value, std::size_t valueLength,
              std::uint8_t, void* user) {
   auto* c = static_cast<Http2TestClient*>(user);
-  if (frame->hd.type == NGHTTP2_HEADERS &&
-      std::string(reinterpret_cast<const char*>(name), nameLength) == ":status")
-    c->statuses_[frame->hd.stream_id] =
-        std::atoi(std::string(reinterpret_cast<const char*>(value), valueLength).c_str());
+  const std::string n(reinterpret_cast<const char*>(name), nameLength);
+  const std::string v(reinterpret_cast<const char*>(value), valueLength);
+  if (frame->hd.type == NGHTTP2_HEADERS && n == ":status")
+    c->statuses_[frame->hd.stream_id] = std::atoi(v.c_str());
+  else if (frame->hd.type == NGHTTP2_HEADERS && !n.empty() && n[0] != ':')
+    c->headers_[frame->hd.stream_id].emplace_back(n, v);
   return 0;
+}
+
+int onData(nghttp2_session*, std::uint8_t, std::int32_t stream, const std::uint8_t* data,
+           std::size_t length, void* user) {
+  static_cast<Http2TestClient*>(user)->bodies_[stream].append(reinterpret_cast<const char*>(data),
+                                                              length);
+  return 0;
+}
+
+ssize_t readBody(nghttp2_session*, std::int32_t stream, std::uint8_t* buffer, std::size_t length,
+                 std::uint32_t* flags, nghttp2_data_source*, void* user) {
+  auto& [body, sent] = static_cast<Http2TestClient*>(user)->sending_[stream];
+  const std::size_t n = std::min(length, body.size() - sent);
+  std::memcpy(buffer, body.data() + sent, n);
+  sent += n;
+  if (sent == body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
 }
 
 int onClose(nghttp2_session*, std::int32_t stream, std::uint32_t, void* user) {
@@ -171,6 +192,7 @@ Http2TestClient::Http2TestClient(TlsClient& tls) : tls_(tls) {
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onClose);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onData);
   nghttp2_session* session = nullptr;
   nghttp2_session_client_new(&session, callbacks, this);
   nghttp2_session_callbacks_del(callbacks);
@@ -194,6 +216,31 @@ std::int32_t Http2TestClient::get(const std::string& path, const std::string& au
                                 nv(":authority", authority), nv(":path", path)};
   const std::int32_t id =
       nghttp2_submit_request(sessionOf(session_), nullptr, headers, 4, nullptr, nullptr);
+  open_[id] = true;
+  pump();
+  return id;
+}
+
+std::int32_t Http2TestClient::request(
+    const std::string& method, const std::string& path,
+    const std::vector<std::pair<std::string, std::string>>& fields, const std::string& body,
+    const std::string& authority) {
+  auto nv = [](const std::string& n, const std::string& v) {
+    return nghttp2_nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(n.data())),
+                      reinterpret_cast<std::uint8_t*>(const_cast<char*>(v.data())), n.size(),
+                      v.size(), NGHTTP2_NV_FLAG_NONE};
+  };
+  const std::vector<std::pair<std::string, std::string>> pseudo = {
+      {":method", method}, {":scheme", "https"}, {":authority", authority}, {":path", path}};
+  std::vector<nghttp2_nv> headers;
+  for (const auto& [n, v] : pseudo) headers.push_back(nv(n, v));
+  for (const auto& [n, v] : fields) headers.push_back(nv(n, v));
+  nghttp2_data_provider provider{};
+  provider.read_callback = readBody;
+  const std::int32_t id =
+      nghttp2_submit_request(sessionOf(session_), nullptr, headers.data(), headers.size(),
+                             body.empty() ? nullptr : &provider, nullptr);
+  if (!body.empty()) sending_[id] = {body, 0};
   open_[id] = true;
   pump();
   return id;

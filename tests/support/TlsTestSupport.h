@@ -78,6 +78,11 @@ class Http2TestClient {
 
   /// Starts a GET; returns the stream id.
   std::int32_t get(const std::string& path, const std::string& authority = "localhost");
+  /// Starts a request with more header fields (lower-case names) and a body (sent whole, the
+  /// stream ended after it; no content-length unless given in `fields`); returns the stream id.
+  std::int32_t request(const std::string& method, const std::string& path,
+                       const std::vector<std::pair<std::string, std::string>>& fields,
+                       const std::string& body = "", const std::string& authority = "localhost");
   /// Resets a stream the client opened.
   void reset(std::int32_t stream);
   /// Exchanges frames until every stream not reset has its answer, or `timeout`.
@@ -90,6 +95,11 @@ class Http2TestClient {
   std::map<std::int32_t, int> statuses_;
   std::map<std::int32_t, bool> done_;
   std::map<std::int32_t, bool> open_;
+  /// The response header fields (pseudo-headers left out) and body of each stream.
+  std::map<std::int32_t, std::vector<std::pair<std::string, std::string>>> headers_;
+  std::map<std::int32_t, std::string> bodies_;
+  /// Request bodies still being sent: the bytes and how many went.
+  std::map<std::int32_t, std::pair<std::string, std::size_t>> sending_;
 
  private:
   bool pump();
