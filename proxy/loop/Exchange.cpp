@@ -115,7 +115,8 @@ void Exchange::attempt() {
   }
   if (http2Target()) {
     phase_ = Phase::Connecting;
-    Http2Upstream::attach(loop_, policy_->targetHandle(), *this);  // may report at once
+    Http2Upstream::attach(loop_, policy_->targetHandle(), *this,
+                          *connectTimers_);  // may report at once
     return;
   }
   channel_ = UpstreamChannel::takeIdle(loop_, *target);
@@ -587,7 +588,7 @@ void Exchange::h2Failed(UpstreamChannel::Failure failure, const std::string& err
     // (a body already handed to the stream is gone, so only a request without one).
     retried_ = true;
     phase_ = Phase::Connecting;
-    Http2Upstream::attach(loop_, policy_->targetHandle(), *this);
+    Http2Upstream::attach(loop_, policy_->targetHandle(), *this, *connectTimers_);
     return;
   }
   // A connect that failed: another target may take it (upstreamFailed, as for HTTP/1.1).

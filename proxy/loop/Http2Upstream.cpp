@@ -141,7 +141,7 @@ bool Http2Upstream::hasRoom() const {
 }
 
 void Http2Upstream::attach(ProxyLoop& loop, const std::shared_ptr<TargetState>& target,
-                           Stream& stream) {
+                           Stream& stream, net::TimerList& connectTimers) {
   auto& list = loop.http2Upstreams()[target.get()];
   for (auto& u : list) {
     if (!u->hasRoom()) continue;
@@ -156,7 +156,7 @@ void Http2Upstream::attach(ProxyLoop& loop, const std::shared_ptr<TargetState>& 
   Http2Upstream& u = *list.back();
   u.waiting_.push_back(&stream);
   u.channel_ = std::make_unique<UpstreamChannel>(loop, target);
-  u.channel_->connect(u);  // may report at once
+  u.channel_->connect(u, connectTimers);  // may report at once
 }
 
 void Http2Upstream::retireAll(ProxyLoop& loop, const TargetState& target) {

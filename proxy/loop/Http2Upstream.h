@@ -60,7 +60,9 @@ class Http2Upstream final : public UpstreamChannel::Owner, public net::Releasabl
   /// Finds a connection of `loop` to `target` with room for one more stream (opens a new one
   /// when none has); `stream` is told h2Ready() (at once when the connection is up) or
   /// h2Failed() (possibly at once too).
-  static void attach(ProxyLoop& loop, const std::shared_ptr<TargetState>& target, Stream& stream);
+  /// A new connection is timed on `connectTimers` (the route's connect timeout).
+  static void attach(ProxyLoop& loop, const std::shared_ptr<TargetState>& target, Stream& stream,
+                     net::TimerList& connectTimers);
   /// `target` left the configuration: `loop`'s connections to it take no new streams and close
   /// once their streams are done (at once when they have none).
   static void retireAll(ProxyLoop& loop, const TargetState& target);
