@@ -38,6 +38,10 @@ AccessRecord RequestContext::record(Clock::time_point now,
     r.upstreamMs = std::chrono::duration<double, std::milli>(responseHeadAt_ - started_).count();
   r.route = route_ ? std::string_view(route_->prefix) : std::string_view("-");
   r.upstream = target_ ? std::string_view(target_->url.canonical) : std::string_view("-");
+  r.attempts = attempts_;
+  if (attempts_ > 1)
+    for (std::size_t i = 0; i < attempts_ && i < AccessRecord::kMaxTried; ++i)
+      r.tried[i] = tried_[i]->url.canonical;
   r.status = status_;
   r.bytes = bytesOut_;
   r.durationMs = std::chrono::duration<double, std::milli>(now - started_).count();

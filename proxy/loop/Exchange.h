@@ -104,6 +104,10 @@ class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
   enum class Phase { Idle, Connecting, Forwarding, Done };
 
   void attempt();
+  /// Another target under the route's retries policy, when it allows one for `reason`.
+  bool retried(RetryReason reason);
+  /// The request body was received whole and kept for a replay.
+  bool bodyHeld() const { return bodyComplete_ && holding_; }
   void sendHead();
   void requestSent();
   void onResponseHead();
@@ -128,6 +132,11 @@ class Exchange final : public UpstreamChannel::Owner, public http::BodySink {
   bool responseStarted_{false};  // the response head went to the client
   bool responseBytes_{false};    // the target sent something
   bool retried_{false};
+  // The request body as received, kept while it fits proxy.retry_buffer on a route with a
+  // retries policy, so another target can be sent it whole.
+  bool holding_{false};
+  std::size_t holdLimit_{0};
+  std::string heldBody_;
   RequestContext context_;
 };
 

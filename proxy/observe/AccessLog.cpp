@@ -149,6 +149,13 @@ void porticoLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros)
   w.token(orDash(r.upstream), 256);
   w.printf(" %d %llu %.1fms ", r.status, static_cast<unsigned long long>(r.bytes), r.durationMs);
   w.token(orDash(r.requestId), 200);
+  if (r.attempts > 1) {
+    w.printf(" attempts=%zu tried=", r.attempts);
+    for (std::size_t i = 0; i < r.attempts && i < AccessRecord::kMaxTried; ++i) {
+      if (i > 0) w.put(',');
+      w.token(r.tried[i], 256);
+    }
+  }
 }
 
 void combinedLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
@@ -200,6 +207,14 @@ void jsonLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
   }
   w.raw(",\"request_id\":");
   w.json(r.requestId, 200);
+  if (r.attempts > 1) {
+    w.printf(",\"attempts\":%zu,\"tried\":[", r.attempts);
+    for (std::size_t i = 0; i < r.attempts && i < AccessRecord::kMaxTried; ++i) {
+      if (i > 0) w.put(',');
+      w.json(r.tried[i], 256);
+    }
+    w.put(']');
+  }
   w.raw(",\"referer\":");
   w.json(r.referer, 512);
   w.raw(",\"user_agent\":");

@@ -38,15 +38,34 @@ void ProxyStatusCounters::count(metrics::Shard& shard, int status) {
 }
 
 ProxyMetrics::RouteHandle::RouteHandle(ProxyMetrics& m, const std::string& prefix)
-    : duration_(m.duration_.with({prefix})),
-      // Unmatched requests are never retried: no series for them (a default Counter is a sink).
-      retries_(prefix == kNone ? metrics::Counter() : m.retries_.with({prefix})),
-      withoutTarget_(m.requests_, prefix, kNone) {}
+    : retryFamily_(prefix == kNone ? nullptr : &m.retries_),
+      prefix_(prefix),
+      duration_(m.duration_.with({prefix})),
+      // Unmatched requests are never retried nor limited: no series for them (a default Counter
+      // is a sink).
+      overflows_(prefix == kNone ? metrics::Counter() : m.overflows_.with({prefix})),
+      withoutTarget_(m.requests_, prefix, kNone) {
+  retryCounter(0);
+  retryCounter(kStaleConnection);
+}
+
+metrics::Counter& ProxyMetrics::RouteHandle::retryCounter(std::size_t reason) {
+  static const char* const kReasons[kRetryReasons] = {
+      "connect-failure", "reset", "timeout", "502", "503", "504", "stale-connection"};
+  if (!retryFamily_ || made_[reason].load(std::memory_order_acquire)) return retries_[reason];
+  std::lock_guard<std::mutex> lock(creating_);
+  if (!made_[reason].load(std::memory_order_relaxed)) {
+    retries_[reason] = retryFamily_->with({prefix_, kReasons[reason]});
+    made_[reason].store(true, std::memory_order_release);
+  }
+  return retries_[reason];
+}
 
 ProxyMetrics::TargetHandle::TargetHandle(ProxyMetrics& m, const std::string& prefix,
                                          const std::string& url)
     : connectFailures_(m.connectFailures_.with({prefix, url})),
       timeouts_(m.timeouts_.with({prefix, url})),
+      ejections_(m.ejections_.with({prefix, url})),
       requests_(m.requests_, prefix, url) {}
 
 // Threads without a loop of their own share this many shards: many for a POCO server's threads
@@ -73,10 +92,18 @@ ProxyMetrics::ProxyMetrics(std::size_t loops)
           registry_.counter("portico_upstream_timeouts_total",
                             "Requests a target did not answer within proxy.read_timeout (504).",
                             {"route", "target"})),
-      retries_(registry_.counter("portico_upstream_retries_total",
-                                 "Requests sent again: to another target after a refused "
-                                 "connect, or on a fresh connection after a stale pooled one.",
-                                 {"route"})),
+      retries_(registry_.counter(
+          "portico_upstream_retries_total",
+          "Requests sent again, by why: to another target after a refused connect or under the "
+          "route's retries policy, or on a fresh connection after a stale pooled one.",
+          {"route", "reason"})),
+      overflows_(registry_.counter("portico_overflow_total",
+                                   "Requests answered 503 because the route (maxRequests) or "
+                                   "every target in rotation (maxConnections) was at its limit.",
+                                   {"route"})),
+      ejections_(registry_.counter("portico_outlier_ejections_total",
+                                   "Times outlier detection ejected the target from rotation.",
+                                   {"route", "target"})),
       tlsHandshakes_(registry_.counter("portico_upstream_tls_handshakes_total",
                                        "TLS handshakes with https targets, by whether an "
                                        "earlier session was resumed.",
@@ -149,8 +176,16 @@ void ProxyMetrics::upstreamTimedOut(metrics::Shard& shard, TargetHandle& target)
   target.timeouts_.add(shard);
 }
 
-void ProxyMetrics::retried(metrics::Shard& shard, RouteHandle& route) {
-  route.retries_.add(shard);
+void ProxyMetrics::retried(metrics::Shard& shard, RouteHandle& route, std::size_t reason) {
+  route.retryCounter(reason < kRetryReasons ? reason : kStaleConnection).add(shard);
+}
+
+void ProxyMetrics::overflowed(metrics::Shard& shard, RouteHandle& route) {
+  route.overflows_.add(shard);
+}
+
+void ProxyMetrics::ejected(metrics::Shard& shard, TargetHandle& target) {
+  target.ejections_.add(shard);
 }
 
 void ProxyMetrics::upstreamTlsHandshake(metrics::Shard& shard, bool resumed) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "balance/Balancer.h"
+#include "balance/RouteState.h"
 #include "balance/TargetState.h"
 #include "model/Model.h"
 
@@ -35,6 +36,8 @@ struct Route {
   std::vector<std::shared_ptr<TargetState>> candidates;
   std::unique_ptr<const Balancer> picker;  // over `candidates`, with their weights and ramps
   std::shared_ptr<ProxyMetrics::RouteHandle> metrics;  // null without metrics
+  /// In-flight counts and rate-limit buckets, carried over by prefix like the targets' states.
+  std::shared_ptr<RouteState> state;
 };
 
 /// The two clocks at the moment a table is built: slow-start ramps, stored as wall-clock times,

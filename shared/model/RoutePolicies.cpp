@@ -12,14 +12,19 @@ namespace portico {
 const std::set<std::string>& routePolicyFields() {
   static const std::set<std::string> fields = [] {
     std::set<std::string> all;
+    all.insert(ResiliencePolicy::fields().begin(), ResiliencePolicy::fields().end());
     return all;
   }();
   return fields;
 }
 
-void readRoutePolicies(const Poco::JSON::Object& /*body*/, RoutePolicies& /*policies*/) {}
+void readRoutePolicies(const Poco::JSON::Object& body, RoutePolicies& policies) {
+  policies.resilience.read(body);
+}
 
-void writeRoutePolicies(const RoutePolicies& /*policies*/, Poco::JSON::Object& /*out*/) {}
+void writeRoutePolicies(const RoutePolicies& policies, Poco::JSON::Object& out) {
+  policies.resilience.write(out);
+}
 
 std::string storedPolicies(const RoutePolicies& policies) {
   auto o = jsonObject();

@@ -5,6 +5,8 @@
 #include <set>
 #include <string>
 
+#include "model/Resilience.h"
+
 namespace portico {
 
 /// What a route does to a request besides choosing its target: path rewriting, headers,
@@ -21,7 +23,9 @@ namespace portico {
 /// PATCH /endpoints/routes, and are stored as one JSON object in `routes.policies`, in the same
 /// shape, so a new policy needs no migration. A default-constructed member is today's behaviour.
 struct RoutePolicies {
-  bool operator==(const RoutePolicies& /*o*/) const { return true; }
+  ResiliencePolicy resilience;  // retries, outlierDetection, maxRequests, rateLimit (#20)
+
+  bool operator==(const RoutePolicies& o) const { return resilience == o.resilience; }
   bool operator!=(const RoutePolicies& o) const { return !(*this == o); }
 };
 

@@ -24,6 +24,7 @@ Poco::JSON::Object::Ptr targetJson(const TargetRecord& target) {
   o->set("lastChangedAt", textOrNull(target.lastChangedAt));
   o->set("lastError", textOrNull(target.lastError));
   o->set("weight", target.weight);
+  o->set("maxConnections", target.maxConnections);
   o->set("state", toString(target.state));
   o->set("servingSince", textOrNull(target.servingSince));
   o->set("modifiedAt", textOrNull(target.modifiedAt));
