@@ -24,11 +24,11 @@ Poco::JSON::Object::Ptr targetJson(const TargetRecord& target) {
   o->set("lastChangedAt", textOrNull(target.lastChangedAt));
   o->set("lastError", textOrNull(target.lastError));
   o->set("weight", target.weight);
-  o->set("maxConnections", target.maxConnections);
   o->set("state", toString(target.state));
   o->set("servingSince", textOrNull(target.servingSince));
   o->set("modifiedAt", textOrNull(target.modifiedAt));
   o->set("checkedBy", textOrNull(target.checkedBy));
+  o->set("maxConnections", target.maxConnections);
   return o;
 }
 
