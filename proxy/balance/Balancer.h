@@ -93,4 +93,10 @@ std::unique_ptr<const Balancer> makeBalancer(BalancerKind kind, std::vector<Cand
                                              SlowStart slowStart = SlowStart(),
                                              int weightScale = 0);
 
+/// The balancer a route table gives a route: as makeBalancer, except that round_robin is one
+/// rotation shared by every event loop (SharedRotation) rather than one per PickState.
+std::unique_ptr<const Balancer> makeRouteBalancer(BalancerKind kind,
+                                                  std::vector<Candidate> candidates,
+                                                  SlowStart slowStart, int weightScale);
+
 }  // namespace portico

@@ -49,6 +49,14 @@ struct TargetState {
   std::atomic<int> inFlight{0};  // requests this proxy has open to the target
   // steady-clock ms; passive cooldown after a refused connect
   std::atomic<std::int64_t> avoidUntilMs{0};
+  // At most this many requests in flight to it from this proxy (nginx max_conns); 0: no limit.
+  // Set from the store with each table (the balancer's filter skips a target at its limit).
+  std::atomic<int> maxConnections{0};
+  // Outlier detection (route policy outlierDetection): failures in a row, how often it has been
+  // ejected, and until when (steady-clock ms; 0: in rotation).
+  std::atomic<int> consecutiveErrors{0};
+  std::atomic<int> ejections{0};
+  std::atomic<std::int64_t> ejectedUntilMs{0};
   // The target left the configuration: its idle connections close, used ones are not kept.
   std::atomic<bool> retired{false};
   IdlePool pool;  // idle keep-alive connections of the module's blocking handler

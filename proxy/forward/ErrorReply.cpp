@@ -8,8 +8,8 @@
 
 namespace portico {
 
-ErrorReply::ErrorReply(int status, std::string_view message)
-    : status_(status), body_(body(message)) {}
+ErrorReply::ErrorReply(int status, std::string_view message, std::string_view headers)
+    : status_(status), body_(body(message)), headers_(headers) {}
 
 std::string ErrorReply::body(std::string_view message) {
   return "{\"error\":" + jsonString(message) + "}\n";
@@ -30,6 +30,7 @@ void ErrorReply::writeHttp1(bool keepAlive, std::string& out) const {
   out.append(http::reasonPhrase(status_)).append("\r\nDate: ").append(http::httpDate());
   out.append("\r\nServer: portico\r\nContent-Type: ").append(kContentType);
   out.append("\r\nContent-Length: ").append(lengthText(digits)).append("\r\n");
+  out.append(headers_);
   if (!keepAlive) out.append("Connection: close\r\n");
   out.append("\r\n").append(body_);
 }
@@ -40,6 +41,9 @@ void ErrorReply::send(Poco::Net::HTTPServerResponse& response, bool keepAlive) c
   response.setChunkedTransferEncoding(false);
   if (!keepAlive) response.setKeepAlive(false);
   response.setContentLength(static_cast<std::streamsize>(body_.size()));
+  forEachHeaderLine(headers_, [&response](std::string_view name, std::string_view value) {
+    response.set(std::string(name), std::string(value));
+  });
   response.send().write(body_.data(), static_cast<std::streamsize>(body_.size())).flush();
 }
 

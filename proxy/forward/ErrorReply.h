@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "forward/HeaderLines.h"
+
 namespace Poco::Net {
 class HTTPServerResponse;
 }
@@ -16,7 +18,9 @@ class ErrorReply {
  public:
   static constexpr std::string_view kContentType = "application/json";
 
-  ErrorReply(int status, std::string_view message);
+  /// `headers`: "Name: value\r\n" lines the answer carries besides its own (Retry-After,
+  /// RateLimit-*).
+  ErrorReply(int status, std::string_view message, std::string_view headers = {});
 
   /// The body {"error":"<message>"} followed by a newline.
   static std::string body(std::string_view message);
@@ -36,6 +40,7 @@ class ErrorReply {
     f("content-length", lengthText(digits));
     f("date", dateText());
     f("server", std::string_view("portico"));
+    forEachHeaderLine(headers_, f);
   }
   /// Sends status and body on a POCO response. `keepAlive` false closes the connection after it
   /// (when the request body was not read, the next request could not be parsed).
@@ -47,6 +52,7 @@ class ErrorReply {
 
   int status_;
   std::string body_;
+  std::string headers_;
 };
 
 }  // namespace portico

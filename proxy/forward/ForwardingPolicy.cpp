@@ -5,6 +5,8 @@
 #include "base/ByteSize.h"
 #include "base/Duration.h"
 #include "base/Log.h"
+#include "forward/OutlierDetector.h"
+#include "forward/RetryBudget.h"
 #include "http/HttpDate.h"
 #include "http/NumberText.h"
 #include "routing/RoutePath.h"
@@ -32,9 +34,19 @@ class TriedFilter final : public CandidateFilter {
     for (std::size_t i = 0; i < count_; ++i) {
       if (tried_[i] == index) return false;
     }
-    return !skipCooling_ ||
-           route_.candidates[index]->avoidUntilMs.load(std::memory_order_relaxed) <= now_;
+    const TargetState& target = *route_.candidates[index];
+    // nginx max_conns: a target at its limit sits the pick out, whatever else is left.
+    const int max = target.maxConnections.load(std::memory_order_relaxed);
+    if (max > 0 && target.inFlight.load(std::memory_order_relaxed) >= max) {
+      limited = true;
+      return false;
+    }
+    return !skipCooling_ || (target.avoidUntilMs.load(std::memory_order_relaxed) <= now_ &&
+                             target.ejectedUntilMs.load(std::memory_order_relaxed) <= now_);
   }
+
+  /// Some candidate was passed over for being at its maxConnections.
+  mutable bool limited{false};
 
  private:
   const Route& route_;
@@ -82,6 +94,8 @@ ForwardingPolicy::ForwardingPolicy(const ProxyContext& context, const Route& rou
   const std::string_view method = request.method();
   head_ = method == "HEAD";
   idempotent_ = method != "POST" && method != "PATCH" && method != "LOCK";
+  replaySafe_ = method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+                method == "PUT" || method == "DELETE";
   std::string_view upgrade;
   websocket_ = request.find(http::KnownHeader::Upgrade, upgrade) &&
                http::equalsNoCase(upgrade, "websocket") &&
@@ -95,9 +109,132 @@ ForwardingPolicy::ForwardingPolicy(const ProxyContext& context, const Route& rou
                    : RequestIdGenerator::forThisThread().next(generatedId_);
 }
 
+ForwardingPolicy::~ForwardingPolicy() {
+  release();
+  leaveRoute();
+}
+
+ProxyAnswer ForwardingPolicy::admit(std::int64_t nowUs) {
+  const ResiliencePolicy& p = route_.policies.resilience;
+  if (!route_.state) return {};
+  if (p.rateLimit.enabled()) {
+    ProxyAnswer refused = rateLimited(nowUs);
+    if (refused.status != 0) return refused;
+  }
+  if (p.maxRequests > 0 || p.retries.enabled()) {
+    const int before = route_.state->inFlight.fetch_add(1, std::memory_order_relaxed);
+    inRoute_ = true;
+    if (p.maxRequests > 0 && before >= p.maxRequests) {
+      leaveRoute();
+      if (ctx_.metrics && route_.metrics)
+        ctx_.metrics->overflowed(ctx_.metrics->threadShard(), *route_.metrics);
+      return {503, atLimit(p.maxRequests), answerHeaders_};
+    }
+  }
+  return {};
+}
+
+ProxyAnswer ForwardingPolicy::rateLimited(std::int64_t nowUs) {
+  const RateLimitPolicy& limit = route_.policies.resilience.rateLimit;
+  // nginx limit_req's burst: that many requests above the rate, so a full bucket holds burst+1.
+  const std::int64_t capacity = std::int64_t{limit.burst} + 1;
+  const TokenBucket::Verdict v =
+      limit.byClient
+          ? route_.state->clients.take(clientKey(), nowUs, limit.requestsPerSecond, capacity)
+          : route_.state->bucket.take(nowUs, limit.requestsPerSecond, capacity);
+  // draft-ietf-httpapi-ratelimit-headers: the quota, what is left of it, seconds until it is full.
+  std::string& h = answerHeaders_;
+  h.append("RateLimit-Limit: ");
+  appendNumber(h, static_cast<std::uint64_t>(limit.requestsPerSecond));
+  h.append("\r\nRateLimit-Remaining: ");
+  appendNumber(h, static_cast<std::uint64_t>(v.remaining));
+  h.append("\r\nRateLimit-Reset: ");
+  appendNumber(h, static_cast<std::uint64_t>(v.resetSeconds));
+  h.append("\r\n");
+  if (v.allowed) return {};
+  h.append("Retry-After: ");
+  appendNumber(h, static_cast<std::uint64_t>(v.retryAfterSeconds));
+  h.append("\r\n");
+  return {429,
+          "rate limit of " + std::to_string(limit.requestsPerSecond) +
+              " requests/s exceeded for route " + route_.prefix,
+          answerHeaders_};
+}
+
+std::string ForwardingPolicy::atLimit(int limit) const {
+  return "route " + route_.prefix + " is at its limit of " + std::to_string(limit) +
+         " requests in flight";
+}
+
+void ForwardingPolicy::leaveRoute() {
+  if (onRetry_) route_.state->retriesInFlight.fetch_sub(1, std::memory_order_relaxed);
+  if (inRoute_) route_.state->inFlight.fetch_sub(1, std::memory_order_relaxed);
+  onRetry_ = inRoute_ = false;
+}
+
+void ForwardingPolicy::attemptEnded(int status, std::int64_t nowMs) {
+  const OutlierPolicy& p = route_.policies.resilience.outlier;
+  if (!p.enabled() || !current_) return;
+  const OutlierDetector detector(p);
+  // Ejections are rare; counting who is out only then keeps the common path to one load.
+  std::size_t ejectedNow = 0;
+  if (detector.isError(status))
+    for (const auto& t : route_.targets)
+      if (t->ejectedUntilMs.load(std::memory_order_relaxed) > nowMs) ++ejectedNow;
+  const auto length = detector.record(*current_, status, nowMs, ejectedNow, route_.targets.size());
+  if (length.count() == 0) return;
+  if (ctx_.metrics && current_->metrics)
+    ctx_.metrics->ejected(ctx_.metrics->threadShard(), *current_->metrics);
+  logLine("target " + current_->url.canonical + " of route " + route_.prefix + " ejected for " +
+          formatDuration(length) + " after " + std::to_string(p.consecutiveErrors) +
+          " consecutive errors (ejection " +
+          std::to_string(current_->ejections.load(std::memory_order_relaxed)) + ")");
+}
+
+void ForwardingPolicy::returnFromEjection(std::int64_t nowMs) {
+  std::int64_t until = current_->ejectedUntilMs.load(std::memory_order_relaxed);
+  if (until == 0 || until > nowMs) return;
+  if (!current_->ejectedUntilMs.compare_exchange_strong(until, 0, std::memory_order_relaxed))
+    return;
+  logLine("target " + current_->url.canonical + " of route " + route_.prefix +
+          " returns from ejection");
+}
+
+bool ForwardingPolicy::retriesLeft() const {
+  return retries_ < route_.policies.resilience.retries.attempts;
+}
+
+std::size_t ForwardingPolicy::replayLimit() const {
+  const RetryPolicy& p = route_.policies.resilience.retries;
+  if (!p.enabled() || !(replaySafe_ || p.nonIdempotent)) return 0;
+  return ctx_.retryBuffer;
+}
+
+bool ForwardingPolicy::retryOn(RetryReason reason, bool bodyHeld) {
+  const RetryPolicy& p = route_.policies.resilience.retries;
+  if (!p.enabled() || !p.retriesOn(reason) || !retriesLeft() || !route_.state) return false;
+  if (!(replaySafe_ || p.nonIdempotent) || (hasBody() && !bodyHeld)) return false;
+  // One place in the budget covers all of a request's retries.
+  if (!onRetry_) {
+    if (!RetryBudget(p.budgetPercent)
+             .acquire(route_.state->inFlight, route_.state->retriesInFlight))
+      return false;
+    onRetry_ = true;
+  }
+  ++retries_;
+  policyRetry_ = true;
+  if (ctx_.metrics && route_.metrics) {
+    std::size_t bit = 0;
+    while (bit < 6 && (1u << bit) != reason) ++bit;
+    ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics, bit);
+  }
+  return true;
+}
+
 void ForwardingPolicy::retriedOnFreshConnection() const {
   if (ctx_.metrics && route_.metrics)
-    ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics);
+    ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics,
+                          ProxyMetrics::kStaleConnection);
 }
 
 void ForwardingPolicy::upstreamTimedOut() const {
@@ -121,6 +258,7 @@ const std::string& ForwardingPolicy::clientKey() const {
 TargetState* ForwardingPolicy::nextTarget(PickStates& picks, std::int64_t nowMs) {
   release();
   current_ = nullptr;
+  overflow_ = false;
   if (triedCount_ >= ctx_.maxAttempts || triedCount_ >= kMaxTried) return nullptr;
   // Only ip_hash reads the key; the others must not pay for working it out.
   static const std::string kNoKey;
@@ -128,20 +266,43 @@ TargetState* ForwardingPolicy::nextTarget(PickStates& picks, std::int64_t nowMs)
   // The balancer is the snapshot's, shared and immutable; where this caller's rotation stands
   // is its own (allocated once per route slot, then reused).
   PickState& state = picks.at(route_.slot);
-  std::size_t index =
-      route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, true, nowMs), state, nowMs);
-  // Every remaining target is cooling down: still better to try one than to fail outright.
-  if (index == Balancer::npos)
-    index = route_.picker->pick(key, TriedFilter(route_, tried_, triedCount_, false, nowMs), state,
-                                nowMs);
-  if (index == Balancer::npos) return nullptr;
+  std::size_t index = Balancer::npos;
+  bool limited = false;
+  // A target with maxConnections takes a place in its in-flight count or is picked over again:
+  // another loop may have taken the last place between the filter's look and ours.
+  for (std::size_t races = 0; races <= route_.candidates.size(); ++races) {
+    TriedFilter warm(route_, tried_, triedCount_, true, nowMs);
+    index = route_.picker->pick(key, warm, state, nowMs);
+    limited = limited || warm.limited;
+    // Every remaining target is cooling down: still better to try one than to fail outright.
+    if (index == Balancer::npos) {
+      TriedFilter any(route_, tried_, triedCount_, false, nowMs);
+      index = route_.picker->pick(key, any, state, nowMs);
+      limited = limited || any.limited;
+    }
+    if (index == Balancer::npos) break;
+    TargetState& target = *route_.candidates[index];
+    const int before = target.inFlight.fetch_add(1, std::memory_order_relaxed);
+    const int max = target.maxConnections.load(std::memory_order_relaxed);
+    if (max == 0 || before < max) break;
+    target.inFlight.fetch_sub(1, std::memory_order_relaxed);
+    limited = true;
+    index = Balancer::npos;
+  }
+  if (index == Balancer::npos) {
+    overflow_ = limited;
+    if (limited && triedCount_ == 0 && ctx_.metrics && route_.metrics)
+      ctx_.metrics->overflowed(ctx_.metrics->threadShard(), *route_.metrics);
+    return nullptr;
+  }
   // A target after one that refused: the request is retried elsewhere.
-  if (triedCount_ > 0 && ctx_.metrics && route_.metrics)
-    ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics);
+  if (triedCount_ > 0 && ctx_.metrics && route_.metrics && !policyRetry_)
+    ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics, 0);
+  policyRetry_ = false;
   tried_[triedCount_++] = index;
   current_ = route_.candidates[index].get();
-  current_->inFlight.fetch_add(1, std::memory_order_relaxed);
   counted_ = true;
+  returnFromEjection(nowMs);
   return current_;
 }
 
@@ -162,8 +323,15 @@ void ForwardingPolicy::connectFailed(const std::string& error, std::int64_t nowM
 }
 
 ProxyAnswer ForwardingPolicy::exhausted() const {
-  if (triedCount_ == 0) return {503, notInRotation(route_)};
-  return {502, "no target of route " + route_.prefix + " accepted a connection: " + lastError_};
+  if (overflow_ && triedCount_ == 0) {
+    int limit = 0;
+    for (const auto& c : route_.candidates)
+      limit += c->maxConnections.load(std::memory_order_relaxed);
+    return {503, atLimit(limit), answerHeaders_};
+  }
+  if (triedCount_ == 0) return {503, notInRotation(route_), answerHeaders_};
+  return {502, "no target of route " + route_.prefix + " accepted a connection: " + lastError_,
+          answerHeaders_};
 }
 
 std::string ForwardingPolicy::notInRotation(const Route& route) {

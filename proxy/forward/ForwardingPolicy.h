@@ -7,11 +7,13 @@
 
 #include "balance/PickState.h"
 #include "forward/HeaderFilter.h"
+#include "forward/HeaderLines.h"
 #include "forward/ProxyContext.h"
 #include "forward/RequestId.h"
 #include "forward/TraceContext.h"
 #include "http/HttpHead.h"
 #include "http/MessageFraming.h"
+#include "model/Resilience.h"
 #include "routing/RouteTable.h"
 
 namespace portico {
@@ -20,6 +22,8 @@ namespace portico {
 struct ProxyAnswer {
   int status{0};
   std::string message;
+  /// "Name: value\r\n" lines the answer carries besides its own (Retry-After, RateLimit-*).
+  std::string headers{};
 };
 
 /// The decisions of one request's trip through the proxy, free of I/O: which target to try
@@ -36,6 +40,8 @@ class ForwardingPolicy {
                    bool tls);
   ForwardingPolicy(const ForwardingPolicy&) = delete;
   ForwardingPolicy& operator=(const ForwardingPolicy&) = delete;
+  /// Leaves the route's in-flight count (see admit()).
+  ~ForwardingPolicy();
 
   const Route& route() const { return route_; }
   const http::HttpHead& request() const { return request_; }
@@ -88,6 +94,31 @@ class ForwardingPolicy {
   std::chrono::milliseconds readTimeout() const {
     return RequestRules::orDefault(route_.rules.readTimeout, ctx_.timeouts.read);
   }
+  // --- Resilience: the route's rateLimit, maxRequests, retries and outlierDetection policies.
+  /// Lets the request into its route: the 429 of its rate limit, the 503 of its maxRequests,
+  /// or status 0 (admitted). With maxRequests or retries the request counts in the route's
+  /// in-flight total until the policy ends. `nowUs`: the steady clock in microseconds.
+  ProxyAnswer admit(std::int64_t nowUs);
+  /// "Name: value\r\n" lines every answer of the request carries (RateLimit-* of a limited
+  /// route), empty for most routes.
+  const std::string& answerHeaders() const { return answerHeaders_; }
+  /// The attempt on the current target ended with the target's `status` (0: it failed to
+  /// answer: connect failure, reset, timeout): outlier detection counts it.
+  void attemptEnded(int status, std::int64_t nowMs);
+  /// Whether the attempt that failed for `reason` may go again on another target under the
+  /// route's retries policy: attempts left, an idempotent method (or nonIdempotent), the
+  /// retry budget. `bodyHeld`: the request body, if any, was received whole and kept. Counts
+  /// the retry (metrics, budget) when it says yes.
+  bool retryOn(RetryReason reason, bool bodyHeld);
+  /// The request no longer counts in its route's in-flight totals (its end; also on
+  /// destruction).
+  void leaveRoute();
+  /// A target not tried yet is left in rotation (a retry has somewhere to go).
+  bool untriedLeft() const { return triedCount_ < route_.candidates.size(); }
+  /// How many bytes of request body the caller keeps for a replay (0: none is kept).
+  std::size_t replayLimit() const;
+  /// The retries policy's attempts have all been spent, or it has none.
+  bool retriesLeft() const;
 
   // --- The upstream request.
   /// The request line and headers for the current target: hop-by-hop headers dropped,
@@ -121,14 +152,15 @@ class ForwardingPolicy {
     const HeaderRules& edits = route_.rules.response;
     if (edits.empty()) {
       HeaderFilter(upstream, &responseComputed()).forEachForwarded(f);
-      return;
+    } else {
+      HeaderFilter(upstream, &responseComputed())
+          .forEachForwarded([&](std::string_view name, std::string_view value) {
+            if (!edits.drops(name)) f(name, value);
+          });
+      for (const auto& [name, value] : edits.added)
+        f(std::string_view(name), std::string_view(value));
     }
-    HeaderFilter(upstream, &responseComputed())
-        .forEachForwarded([&](std::string_view name, std::string_view value) {
-          if (!edits.drops(name)) f(name, value);
-        });
-    for (const auto& [name, value] : edits.added)
-      f(std::string_view(name), std::string_view(value));
+    forEachHeaderLine(answerHeaders_, f);
   }
 
   /// Whether the proxy adds its own Date / Server to a response whose target sent none: not
@@ -160,6 +192,11 @@ class ForwardingPolicy {
  private:
   /// X-Forwarded-For, with its line end.
   void appendForwardedFor(std::string& out) const;
+  /// An ejected target whose time is up comes back (logged once, by whoever sees it first).
+  void returnFromEjection(std::int64_t nowMs);
+  /// The 429 of a route over its rate limit, or status 0; sets answerHeaders_.
+  ProxyAnswer rateLimited(std::int64_t nowUs);
+  std::string atLimit(int limit) const;
 
   const ProxyContext& ctx_;
   const Route& route_;
@@ -173,6 +210,13 @@ class ForwardingPolicy {
   bool expectContinue_{false};
   bool head_{false};
   bool idempotent_{true};
+  bool replaySafe_{false};   // RFC 9110 9.2.2: GET, HEAD, OPTIONS, TRACE, PUT, DELETE
+  bool inRoute_{false};      // counted in route_.state->inFlight
+  bool onRetry_{false};      // counted in route_.state->retriesInFlight
+  bool policyRetry_{false};  // the next target is a retry of the route's policy
+  bool overflow_{false};     // the last nextTarget() found every candidate at its limit
+  int retries_{0};           // retries made under the route's policy
+  std::string answerHeaders_;
   static constexpr std::size_t kMaxTried = 16;
   std::size_t tried_[kMaxTried];
   std::size_t triedCount_{0};

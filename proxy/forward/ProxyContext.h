@@ -22,6 +22,9 @@ struct ProxyContext {
   std::chrono::milliseconds cooldown{2000};
   /// At most this many targets are tried for one request when connections fail.
   std::size_t maxAttempts{8};
+  /// The largest request body kept for a replay under a route's retries policy
+  /// (proxy.retry_buffer).
+  std::size_t retryBuffer{64 * 1024};
   /// How https targets are spoken to (upstream_tls.*); one OpenSSL context for the process.
   std::shared_ptr<const net::TlsClientConfig> upstreamTls{};
   /// The share (0 to 1) of traces the proxy starts that it flags sampled (proxy.trace_sample).

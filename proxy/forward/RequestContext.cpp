@@ -40,6 +40,10 @@ AccessRecord RequestContext::record(Clock::time_point now,
   r.route = route_ ? std::string_view(route_->prefix) : std::string_view("-");
   if (route_) r.host = route_->host;
   r.upstream = target_ ? std::string_view(target_->url.canonical) : std::string_view("-");
+  r.attempts = attempts_;
+  if (attempts_ > 1)
+    for (std::size_t i = 0; i < attempts_ && i < AccessRecord::kMaxTried; ++i)
+      r.tried[i] = tried_[i]->url.canonical;
   r.status = status_;
   r.bytes = bytesOut_;
   r.durationMs = std::chrono::duration<double, std::milli>(now - started_).count();

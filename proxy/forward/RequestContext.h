@@ -41,7 +41,9 @@ class RequestContext {
   /// (the log then names no target, as the policy no longer holds one).
   void targetChosen(const TargetState* target) {
     target_ = target;
-    if (target) ++attempts_;
+    if (!target) return;
+    if (attempts_ < AccessRecord::kMaxTried) tried_[attempts_] = target;
+    ++attempts_;
   }
   void bodyReceived(std::size_t bytes) { bytesIn_ += bytes; }
 
@@ -99,6 +101,7 @@ class RequestContext {
   const Route* route_{nullptr};
   const TargetState* target_{nullptr};
   std::size_t attempts_{0};
+  const TargetState* tried_[AccessRecord::kMaxTried]{};  // the first attempts_ are set
   Answerer answeredBy_{Answerer::Nobody};
   int status_{0};
   std::uint64_t bytesIn_{0};

@@ -414,7 +414,7 @@ void ClientConnection::responseEnd() {
 void ClientConnection::answer(const ProxyAnswer& a) {
   // The exchange answers only while it runs, and close() ends it first.
   assert(state_ == State::Forwarding);
-  answerOwn(a.status, a.message);
+  answerOwn(a.status, a.message, a.headers);
 }
 
 bool ClientConnection::keepsAlive() const {
@@ -428,8 +428,8 @@ bool ClientConnection::responseUnderway() const {
   return status != 0 && status != RequestContext::kClientClosed;
 }
 
-void ClientConnection::answerOwn(int status, std::string_view message) {
-  const ErrorReply reply(status, message);
+void ClientConnection::answerOwn(int status, std::string_view message, std::string_view headers) {
+  const ErrorReply reply(status, message, headers);
   writer_.error(reply, keepsAlive(), loop_.scratch());
   exchange_->context().proxyAnswered(status, reply.body().size());
   state_ = State::Finishing;

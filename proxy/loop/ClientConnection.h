@@ -100,7 +100,8 @@ class ClientConnection final : public ClientSession,
   void bodyFlushed(bool flowing);
   void beginRequest();
   void dispatch();
-  void answerOwn(int status, std::string_view message);
+  /// `headers`: "Name: value\r\n" lines besides the reply's own (Retry-After, RateLimit-*).
+  void answerOwn(int status, std::string_view message, std::string_view headers = {});
   /// The client allows another request after this one.
   bool keepsAlive() const;
   /// A status other than the client's 499 is recorded: the target's head (or an answer) went

@@ -49,6 +49,12 @@ nghttp2_nv field(std::string_view name, std::string_view value) {
           value.size(), NGHTTP2_NV_FLAG_NONE};
 }
 
+std::int64_t steadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Exchange::Exchange(ProxyLoop& loop) : loop_(loop), response_(http::HttpParser::Kind::Response) {}
@@ -66,6 +72,8 @@ void Exchange::clear() {
   route_ = nullptr;
   client_ = nullptr;
   routed_.clear();
+  heldBody_.clear();
+  holding_ = false;
   phase_ = Phase::Idle;
   oversized_ = false;
   context_ = RequestContext();
@@ -103,10 +111,33 @@ void Exchange::start(ExchangeClient& client, std::shared_ptr<const RouteTable> t
     fail(policy_->tooLarge());
     return;
   }
+  holdLimit_ = policy_->hasBody() ? policy_->replayLimit() : 0;
+  holding_ = holdLimit_ > 0;
+  heldBody_.clear();
+  // Most routes have none of rateLimit, maxRequests and retries: one branch.
+  if (route.state &&
+      (route.policies.resilience.rateLimit.enabled() || route.policies.resilience.maxRequests > 0 ||
+       route.policies.resilience.retries.enabled())) {
+    ProxyAnswer refused = policy_->admit(steadyMicros());
+    if (refused.status != 0) {
+      fail(refused);
+      return;
+    }
+  }
   attempt();
 }
 
+bool Exchange::retried(RetryReason reason) {
+  if (responseStarted_ || !policy_->untriedLeft() || !policy_->retryOn(reason, bodyHeld()))
+    return false;
+  dropChannel(true);
+  responseBytes_ = false;
+  attempt();
+  return true;
+}
+
 void Exchange::attempt() {
+  responseBytes_ = false;
   TargetState* target = policy_->nextTarget(loop_.picks(), loop_.events().now());
   context_.targetChosen(target);
   if (!target) {
@@ -147,9 +178,13 @@ void Exchange::sendHead() {
     client_->requestBodyWanted();
     return;
   }
-  if (policy_->hasBody()) {
-    // Retried after a stale connection: the body was never read, so this cannot happen; and a
-    // request whose body is complete before the target is chosen has it queued already.
+  if (policy_->hasBody() && bodyHeld()) {
+    // A retry: the body went to an earlier target as it came; this one gets the kept copy.
+    net::Outbox& out = channel_->outbox();
+    const bool chunked = policy_->framing().framing == BodyFraming::Chunked;
+    if (chunked && !heldBody_.empty()) appendHex(out, heldBody_.size());
+    out.reference(heldBody_);
+    if (chunked) out.append(heldBody_.empty() ? "0\r\n\r\n" : "\r\n0\r\n\r\n");
   }
   flushRequest();
 }
@@ -165,6 +200,15 @@ void Exchange::requestBody(std::string_view bytes) {
       // out of its parser.
       oversized_ = true;
       return;
+    }
+  }
+  if (holding_) {
+    if (heldBody_.size() + bytes.size() <= holdLimit_) {
+      heldBody_.append(bytes);
+    } else {
+      // Too large to replay: it is forwarded as it comes and never retried.
+      holding_ = false;
+      std::string().swap(heldBody_);
     }
   }
   if (h2_) {
@@ -260,7 +304,8 @@ void Exchange::upstreamReadable() {
       const int code = response_.head().status();
       if (code >= 100 && code < 200 && !(code == 101 && policy_->websocket())) continue;
       onResponseHead();
-      if (phase_ == Phase::Done) return;
+      // Done, or retried on another target: this channel's bytes are of no more use.
+      if (phase_ == Phase::Done || channel_.get() != &channel) return;
       continue;
     }
     if (status == Status::MessageComplete) {
@@ -312,7 +357,11 @@ void Exchange::onResponseHead() {
     fail({plan_.refusal, plan_.reason});
     return;
   }
-  context_.targetAnswered(head.status());
+  const int code = head.status();
+  policy_->attemptEnded(code, loop_.events().now());
+  if (const unsigned reason = retryReasonOfStatus(code))
+    if (retried(static_cast<RetryReason>(reason))) return;
+  context_.targetAnswered(code);
   const ResponseHead ready(*policy_, head, plan_);
   if (plan_.upgrade) {
     channel_->cancelTimer();
@@ -353,6 +402,7 @@ void Exchange::upstreamFailed(UpstreamChannel::Failure failure, const std::strin
   if (phase_ == Phase::Connecting) {
     dropChannel(false);
     policy_->connectFailed(error, loop_.events().now());
+    policy_->attemptEnded(0, loop_.events().now());
     attempt();
     return;
   }
@@ -369,8 +419,11 @@ void Exchange::upstreamFailed(UpstreamChannel::Failure failure, const std::strin
   }
   if (failure == F::ReadTimeout) {
     policy_->upstreamTimedOut();
-    fail({504,
-          "target " + url + " did not answer within " + formatDuration(policy_->readTimeout())});
+    policy_->attemptEnded(0, loop_.events().now());
+    const std::string why =
+        "target " + url + " did not answer within " + formatDuration(policy_->readTimeout());
+    if (retried(kRetryTimeout)) return;
+    fail({504, why});
     return;
   }
   // A pooled connection the target had already closed: nothing was processed, so the request
@@ -385,13 +438,23 @@ void Exchange::upstreamFailed(UpstreamChannel::Failure failure, const std::strin
     channel_->connect(*this, *connectTimers_);
     return;
   }
-  fail({502, "target " + url + " failed before answering: " + error});
+  policy_->attemptEnded(0, loop_.events().now());
+  const std::string why = "target " + url + " failed before answering: " + error;
+  if (retried(kRetryReset)) return;
+  fail({502, why});
 }
 
 void Exchange::fail(const ProxyAnswer& answer) {
   dropChannel(true);
   context_.proxyAnswered(answer.status, 0);
   finish();
+  if (answer.headers.empty() && !policy_->answerHeaders().empty()) {
+    // A rate-limited route's every answer carries its RateLimit-* headers.
+    ProxyAnswer withHeaders = answer;
+    withHeaders.headers = policy_->answerHeaders();
+    client_->answer(withHeaders);
+    return;
+  }
   client_->answer(answer);
 }
 
@@ -434,7 +497,10 @@ void Exchange::dropChannel(bool abort) {
 
 void Exchange::finish() {
   phase_ = Phase::Done;
-  if (policy_) policy_->release();
+  if (policy_) {
+    policy_->release();
+    policy_->leaveRoute();
+  }
 }
 
 }  // namespace portico

@@ -124,6 +124,10 @@ class Exchange final : public UpstreamChannel::Owner,
   bool http2Target() const;
   /// The request head as HTTP/2 fields, submitted on `h2_`.
   bool submitHttp2();
+  /// Another target under the route's retries policy, when it allows one for `reason`.
+  bool retried(RetryReason reason);
+  /// The request body was received whole and kept for a replay.
+  bool bodyHeld() const { return bodyComplete_ && holding_; }
   void sendHead();
   void requestSent();
   void onResponseHead();
@@ -152,6 +156,11 @@ class Exchange final : public UpstreamChannel::Owner,
   std::uint64_t bodyBytes_{0};              // request body bytes taken so far
   net::TimerList* connectTimers_{nullptr};  // the loop's lists of the route's timeouts
   net::TimerList* readTimers_{nullptr};
+  // The request body as received, kept while it fits proxy.retry_buffer on a route with a
+  // retries policy, so another target can be sent it whole.
+  bool holding_{false};
+  std::size_t holdLimit_{0};
+  std::string heldBody_;
   RequestContext context_;
   // HTTP/2 to the target: the connection and stream, the request body not yet framed, the
   // response bytes the client has not taken (the target's window stays closed for them).

@@ -279,10 +279,10 @@ void Http2Stream::answer(const ProxyAnswer& a) {
     answerGrpc(a);
     return;
   }
-  const ErrorReply reply(a.status, a.message);
+  const ErrorReply reply(a.status, a.message, a.headers);
   std::vector<std::string> fields{":status", statusText(a.status)};
   reply.forEachHttp2Header([&](std::string_view name, std::string_view value) {
-    fields.emplace_back(name);
+    fields.push_back(lowerCase(name));
     fields.emplace_back(value);
   });
   out_ = reply.body();

@@ -105,7 +105,8 @@ class BlockingForwarder {
                   char* buffer, std::string_view pending, std::ostream& out);
   void tunnel(std::unique_ptr<UpstreamConnection> conn, const http::HttpHead& head,
               const ForwardingPolicy::Response& plan, const char* rest, std::size_t restSize);
-  void reply(int code, const std::string& message);
+  /// `headers`: "Name: value\r\n" lines besides the reply's own (Retry-After, RateLimit-*).
+  void reply(int code, const std::string& message, const std::string& headers = "");
   void abortClient();
 
   const ProxyContext& ctx_;
@@ -134,6 +135,13 @@ void BlockingForwarder::run() {
   if (policy_.framing().framing == BodyFraming::Length &&
       policy_.bodyTooLarge(policy_.framing().length)) {
     reply(413, policy_.tooLarge().message);
+    return;
+  }
+  // The route's rateLimit and maxRequests hold here too (retries and outlier detection are
+  // the event loops' alone).
+  const ProxyAnswer refused = policy_.admit(steadyMs() * 1000);
+  if (refused.status != 0) {
+    reply(refused.status, refused.message, refused.headers);
     return;
   }
   // Balancers are shared and immutable; where the rotations stand is this thread's own.
@@ -439,7 +447,7 @@ void BlockingForwarder::tunnel(std::unique_ptr<UpstreamConnection> conn, const h
       relay.run(std::string(fromClient.begin(), fromClient.size()), std::string(rest, restSize));
 }
 
-void BlockingForwarder::reply(int code, const std::string& message) {
+void BlockingForwarder::reply(int code, const std::string& message, const std::string& headers) {
   status = code;
   if (resp_.sent()) {
     abortClient();
@@ -448,7 +456,7 @@ void BlockingForwarder::reply(int code, const std::string& message) {
   // An unread request body would be parsed as the next request: close the connection then.
   const bool keepAlive = !policy_.hasBody() || bodyDone_;
   try {
-    const ErrorReply reply(code, message);
+    const ErrorReply reply(code, message, headers.empty() ? policy_.answerHeaders() : headers);
     reply.send(resp_, keepAlive);
     bytes = reply.body().size();
   } catch (const Poco::Exception&) {

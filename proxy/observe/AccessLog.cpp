@@ -151,10 +151,18 @@ void porticoLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros)
   w.token(orDash(r.upstream), 256);
   w.printf(" %d %llu %.1fms ", r.status, static_cast<unsigned long long>(r.bytes), r.durationMs);
   w.token(orDash(r.requestId), 200);
-  // Only forwarded requests have one (nothing follows it, so the field may be missing).
+  // Only forwarded requests have one; the attempts follow it when more than one target was
+  // tried (a request that was never forwarded has neither).
   if (!r.traceId.empty()) {
     w.put(' ');
     w.token(r.traceId, 32);
+  }
+  if (r.attempts > 1) {
+    w.printf(" attempts=%zu tried=", r.attempts);
+    for (std::size_t i = 0; i < r.attempts && i < AccessRecord::kMaxTried; ++i) {
+      if (i > 0) w.put(',');
+      w.token(r.tried[i], 256);
+    }
   }
 }
 
@@ -214,6 +222,14 @@ void jsonLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
   if (!r.traceId.empty()) {
     w.raw(",\"trace_id\":");
     w.json(r.traceId, 32);
+  }
+  if (r.attempts > 1) {
+    w.printf(",\"attempts\":%zu,\"tried\":[", r.attempts);
+    for (std::size_t i = 0; i < r.attempts && i < AccessRecord::kMaxTried; ++i) {
+      if (i > 0) w.put(',');
+      w.json(r.tried[i], 256);
+    }
+    w.put(']');
   }
   w.raw(",\"referer\":");
   w.json(r.referer, 512);

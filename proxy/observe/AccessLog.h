@@ -25,6 +25,12 @@ struct AccessRecord {
   std::uint64_t bytes{0};      // response body bytes sent
   double durationMs{0};
   double upstreamMs{-1};  // until the target's response head arrived; negative: no answer
+  /// Targets tried, in order (a retry or a refused connect moves to another), when more than
+  /// one was: the portico and json formats then add `attempts=N tried=URL,URL` / "attempts",
+  /// "tried". At most kMaxTried are named.
+  static constexpr std::size_t kMaxTried = 8;
+  std::size_t attempts{0};
+  std::string_view tried[kMaxTried];
 };
 
 /// `proxy.access_log_format`.

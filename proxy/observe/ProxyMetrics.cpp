@@ -39,15 +39,35 @@ void ProxyStatusCounters::count(metrics::Shard& shard, int status) {
 
 ProxyMetrics::RouteHandle::RouteHandle(ProxyMetrics& m, const std::string& prefix,
                                        const std::string& host)
-    : duration_(m.duration_.with({prefix, host})),
-      // Unmatched requests are never retried: no series for them (a default Counter is a sink).
-      retries_(prefix == kNone ? metrics::Counter() : m.retries_.with({prefix, host})),
-      withoutTarget_(m.requests_, prefix, host, kNone) {}
+    : retryFamily_(prefix == kNone ? nullptr : &m.retries_),
+      prefix_(prefix),
+      host_(host),
+      duration_(m.duration_.with({prefix, host})),
+      // Unmatched requests are never retried nor limited: no series for them (a default Counter
+      // is a sink).
+      overflows_(prefix == kNone ? metrics::Counter() : m.overflows_.with({prefix, host})),
+      withoutTarget_(m.requests_, prefix, host, kNone) {
+  retryCounter(0);
+  retryCounter(kStaleConnection);
+}
+
+metrics::Counter& ProxyMetrics::RouteHandle::retryCounter(std::size_t reason) {
+  static const char* const kReasons[kRetryReasons] = {
+      "connect-failure", "reset", "timeout", "502", "503", "504", "stale-connection"};
+  if (!retryFamily_ || made_[reason].load(std::memory_order_acquire)) return retries_[reason];
+  std::lock_guard<std::mutex> lock(creating_);
+  if (!made_[reason].load(std::memory_order_relaxed)) {
+    retries_[reason] = retryFamily_->with({prefix_, host_, kReasons[reason]});
+    made_[reason].store(true, std::memory_order_release);
+  }
+  return retries_[reason];
+}
 
 ProxyMetrics::TargetHandle::TargetHandle(ProxyMetrics& m, const std::string& prefix,
                                          const std::string& url, const std::string& host)
     : connectFailures_(m.connectFailures_.with({prefix, host, url})),
       timeouts_(m.timeouts_.with({prefix, host, url})),
+      ejections_(m.ejections_.with({prefix, host, url})),
       requests_(m.requests_, prefix, host, url) {}
 
 // Threads without a loop of their own share this many shards: many for a POCO server's threads
@@ -75,10 +95,18 @@ ProxyMetrics::ProxyMetrics(std::size_t loops)
           registry_.counter("portico_upstream_timeouts_total",
                             "Requests a target did not answer within proxy.read_timeout (504).",
                             {"route", "host", "target"})),
-      retries_(registry_.counter("portico_upstream_retries_total",
-                                 "Requests sent again: to another target after a refused "
-                                 "connect, or on a fresh connection after a stale pooled one.",
-                                 {"route", "host"})),
+      retries_(registry_.counter(
+          "portico_upstream_retries_total",
+          "Requests sent again, by why: to another target after a refused connect or under the "
+          "route's retries policy, or on a fresh connection after a stale pooled one.",
+          {"route", "host", "reason"})),
+      overflows_(registry_.counter("portico_overflow_total",
+                                   "Requests answered 503 because the route (maxRequests) or "
+                                   "every target in rotation (maxConnections) was at its limit.",
+                                   {"route", "host"})),
+      ejections_(registry_.counter("portico_outlier_ejections_total",
+                                   "Times outlier detection ejected the target from rotation.",
+                                   {"route", "host", "target"})),
       tlsHandshakes_(registry_.counter("portico_upstream_tls_handshakes_total",
                                        "TLS handshakes with https targets, by whether an "
                                        "earlier session was resumed.",
@@ -153,8 +181,16 @@ void ProxyMetrics::upstreamTimedOut(metrics::Shard& shard, TargetHandle& target)
   target.timeouts_.add(shard);
 }
 
-void ProxyMetrics::retried(metrics::Shard& shard, RouteHandle& route) {
-  route.retries_.add(shard);
+void ProxyMetrics::retried(metrics::Shard& shard, RouteHandle& route, std::size_t reason) {
+  route.retryCounter(reason < kRetryReasons ? reason : kStaleConnection).add(shard);
+}
+
+void ProxyMetrics::overflowed(metrics::Shard& shard, RouteHandle& route) {
+  route.overflows_.add(shard);
+}
+
+void ProxyMetrics::ejected(metrics::Shard& shard, TargetHandle& target) {
+  target.ejections_.add(shard);
 }
 
 void ProxyMetrics::upstreamTlsHandshake(metrics::Shard& shard, bool resumed) {

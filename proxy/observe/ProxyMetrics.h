@@ -63,9 +63,18 @@ class ProxyMetrics {
   void connectFailed(metrics::Shard& shard, TargetHandle& target);
   /// The target accepted the request but did not answer within proxy.read_timeout (504).
   void upstreamTimedOut(metrics::Shard& shard, TargetHandle& target);
-  /// The request was sent again: to another target after a refused connect, or on a fresh
-  /// connection after a pooled one turned out closed.
-  void retried(metrics::Shard& shard, RouteHandle& route);
+  /// Why a request was sent again (label `reason` of portico_upstream_retries_total): the
+  /// route policy's reasons, in RetryReason's bit order (connect-failure, reset, timeout, 502,
+  /// 503, 504), then a stale pooled connection replaced by a fresh one.
+  static constexpr std::size_t kRetryReasons = 7;
+  static constexpr std::size_t kStaleConnection = 6;
+  /// The request was sent again for `reason` (< kRetryReasons): to another target, or on a
+  /// fresh connection after a pooled one turned out closed.
+  void retried(metrics::Shard& shard, RouteHandle& route, std::size_t reason);
+  /// The route or every target in rotation was at its limit of requests in flight (503).
+  void overflowed(metrics::Shard& shard, RouteHandle& route);
+  /// Outlier detection ejected the target.
+  void ejected(metrics::Shard& shard, TargetHandle& target);
   /// A TLS handshake with an https target succeeded, resuming an earlier session or not.
   void upstreamTlsHandshake(metrics::Shard& shard, bool resumed);
   /// A client connection opened or closed (may be called on different shards).
@@ -103,6 +112,8 @@ class ProxyMetrics {
   metrics::CounterFamily& connectFailures_;
   metrics::CounterFamily& timeouts_;
   metrics::CounterFamily& retries_;
+  metrics::CounterFamily& overflows_;
+  metrics::CounterFamily& ejections_;
   metrics::CounterFamily& tlsHandshakes_;
   metrics::Counter tlsFull_;
   metrics::Counter tlsResumed_;
@@ -153,8 +164,18 @@ class ProxyMetrics::RouteHandle {
 
  private:
   friend class ProxyMetrics;
+  /// The series of `reason`: the two any route can see made with the handle, the policy's
+  /// reasons the first time one is counted (most routes have no retries policy).
+  metrics::Counter& retryCounter(std::size_t reason);
+
+  metrics::CounterFamily* retryFamily_{nullptr};  // null: the unmatched handle (no series)
+  std::string prefix_;
+  std::string host_;
   metrics::Histogram duration_;
-  metrics::Counter retries_;
+  std::mutex creating_;
+  std::array<std::atomic<bool>, kRetryReasons> made_{};
+  std::array<metrics::Counter, kRetryReasons> retries_;
+  metrics::Counter overflows_;
   ProxyStatusCounters withoutTarget_;
 };
 
@@ -167,6 +188,7 @@ class ProxyMetrics::TargetHandle {
   friend class ProxyMetrics;
   metrics::Counter connectFailures_;
   metrics::Counter timeouts_;
+  metrics::Counter ejections_;
   ProxyStatusCounters requests_;
 };
 

@@ -75,6 +75,7 @@ std::shared_ptr<TargetState> targetState(TargetUrl url, const TargetRecord& t,
       b.problem("route " + record.key().text() + ": target " + state->url.canonical + ": " +
                 state->resolveError + " (tried again with the next table)");
   }
+  state->maxConnections.store(t.maxConnections, std::memory_order_relaxed);
   if (b.metrics && !state->metrics)
     state->metrics = b.metrics->target(record.prefix, state->url.canonical, record.host);
   return state;
@@ -111,6 +112,8 @@ std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* 
     route->metrics =
         before && before->metrics ? before->metrics : b.metrics->route(record.prefix, record.host);
 
+  route->state = before && before->state ? before->state : std::make_shared<RouteState>();
+
   std::unordered_map<std::string_view, std::size_t> earlier;  // canonical URL -> index in `before`
   if (before) {
     earlier.reserve(before->targets.size());
@@ -146,8 +149,8 @@ std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* 
   assert(route->candidates.size() == candidates.size());
   int weightScale = 0;
   for (const int w : route->weights) weightScale = std::max(weightScale, w);
-  route->picker = makeBalancer(route->balancer, std::move(candidates), SlowStart(route->slowStart),
-                               weightScale);
+  route->picker = makeRouteBalancer(route->balancer, std::move(candidates),
+                                    SlowStart(route->slowStart), weightScale);
   return route;
 }
 

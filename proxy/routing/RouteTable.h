@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "balance/Balancer.h"
+#include "balance/RouteState.h"
 #include "balance/TargetState.h"
 #include "model/Model.h"
 #include "routing/HostRouter.h"
@@ -40,6 +41,8 @@ struct Route {
   std::shared_ptr<ProxyMetrics::RouteHandle> metrics;  // null without metrics
 
   RouteKey key() const { return {host, prefix}; }
+  /// In-flight counts and rate-limit buckets, carried over by prefix like the targets' states.
+  std::shared_ptr<RouteState> state;
 };
 
 /// The two clocks at the moment a table is built: slow-start ramps, stored as wall-clock times,

@@ -34,6 +34,11 @@ const TargetGauge kTargetGauges[] = {
      [](const Route& r, std::size_t i, std::int64_t nowMs) {
        return std::uint64_t{r.targets[i]->avoidUntilMs.load(std::memory_order_relaxed) > nowMs};
      }},
+    {"portico_target_ejected",
+     "1 while this proxy's outlier detection keeps the target out of rotation.",
+     [](const Route& r, std::size_t i, std::int64_t nowMs) {
+       return std::uint64_t{r.targets[i]->ejectedUntilMs.load(std::memory_order_relaxed) > nowMs};
+     }},
 };
 
 void collectConnections(const RouteTable* table, metrics::Exposition& out) {

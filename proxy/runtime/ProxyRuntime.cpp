@@ -47,6 +47,7 @@ ProxyRuntime::ProxyRuntime(const Settings& settings, std::size_t loops,
                settings.proxy.statusEnabled ? metrics_.get() : nullptr},
       reloader_(settings.storeLocation(), settings.proxy.reloadInterval, slot_, loops,
                 std::move(dropped), context_.metrics) {
+  context_.retryBuffer = static_cast<std::size_t>(settings.proxy.retryBuffer);
   try {
     context_.upstreamTls = std::make_shared<const net::TlsClientConfig>(
         settings.upstreamTls.verify, settings.upstreamTls.caFile);

@@ -3,6 +3,7 @@
 #include <Poco/Environment.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
@@ -275,6 +276,7 @@ void readProxyTimeouts(const Reader& r, ProxySettings& p) {
   p.reloadInterval = r.duration("proxy.reload_interval");
   p.connectTimeout = r.duration("proxy.connect_timeout");
   p.readTimeout = r.duration("proxy.read_timeout");
+  p.retryBuffer = r.integer("proxy.retry_buffer");
   p.keepAliveTimeout = r.duration("proxy.keepalive_timeout");
   p.clientHeaderTimeout = r.duration("proxy.client_header_timeout");
   p.clientBodyTimeout = r.duration("proxy.client_body_timeout");
@@ -393,9 +395,82 @@ void rejectUnknownRouteKeys(const AbstractConfiguration& config, const std::stri
   for (const auto& k : sub) {
     if (std::find(known.begin(), known.end(), k) == known.end())
       throw ConfigError(base + "." + k, "unknown configuration key");
-    if (k == "health") rejectUnknown(config, base + ".health", "route.<name>.health");
-    if (k == "request_headers" || k == "response_headers")
+    if (k == "health" || k == "retries" || k == "outlier_detection" || k == "rate_limit" ||
+        k == "request_headers" || k == "response_headers")
       rejectUnknown(config, base + "." + k, "route.<name>." + k);
+  }
+}
+
+/// route.<name>.retries.*, .outlier_detection.*, .max_requests, .rate_limit.*: each key present
+/// becomes its field of the route body and is read by the policy itself (ResiliencePolicy), so
+/// the keys and the API validate alike; a refusal names the key.
+void readResilience(const Reader& r, const std::string& base, ResiliencePolicy& policy) {
+  enum class Kind { Number, Text, List, Flag };
+  struct Key {
+    const char* key;     // under route.<name>.
+    const char* object;  // the body field holding it ("" for a top-level field)
+    const char* field;
+    Kind kind;
+  };
+  static const Key kKeys[] = {
+      {"retries.attempts", "retries", "attempts", Kind::Number},
+      {"retries.on", "retries", "on", Kind::List},
+      {"retries.per_try_timeout", "retries", "perTryTimeout", Kind::Text},
+      {"retries.budget_percent", "retries", "budgetPercent", Kind::Number},
+      {"retries.non_idempotent", "retries", "nonIdempotent", Kind::Flag},
+      {"outlier_detection.consecutive_errors", "outlierDetection", "consecutiveErrors",
+       Kind::Number},
+      {"outlier_detection.errors", "outlierDetection", "errors", Kind::Text},
+      {"outlier_detection.base_ejection_time", "outlierDetection", "baseEjectionTime", Kind::Text},
+      {"outlier_detection.max_ejection_percent", "outlierDetection", "maxEjectionPercent",
+       Kind::Number},
+      {"max_requests", "", "maxRequests", Kind::Number},
+      {"rate_limit.requests_per_second", "rateLimit", "requestsPerSecond", Kind::Number},
+      {"rate_limit.burst", "rateLimit", "burst", Kind::Number},
+      {"rate_limit.by", "rateLimit", "by", Kind::Text},
+  };
+  for (const Key& k : kKeys) {
+    const std::string key = base + "." + k.key;
+    if (!r.has(key)) continue;
+    const std::string value = r.text(key, "");
+    Poco::JSON::Object::Ptr holder = new Poco::JSON::Object;
+    switch (k.kind) {
+      case Kind::Number: {
+        Poco::Int64 n = 0;
+        if (!Poco::NumberParser::tryParse64(value, n))
+          throw ConfigError(key, "'" + value + "' is not an integer");
+        holder->set(k.field, n);
+        break;
+      }
+      case Kind::Flag: {
+        const std::string v = Poco::toLower(value);
+        const bool on = v == "true" || v == "on" || v == "yes" || v == "1";
+        if (!on && v != "false" && v != "off" && v != "no" && v != "0")
+          throw ConfigError(key, "'" + value + "' is not true or false");
+        holder->set(k.field, on);
+        break;
+      }
+      case Kind::List: {
+        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+        for (const auto& item : splitList(value)) items->add(item);
+        holder->set(k.field, items);
+        break;
+      }
+      case Kind::Text:
+        holder->set(k.field, value);
+        break;
+    }
+    Poco::JSON::Object body;
+    if (*k.object) {
+      body.set(k.object, holder);
+    } else {
+      body = *holder;
+    }
+    try {
+      policy.read(body);
+    } catch (const InvalidInput& e) {
+      throw ConfigError(key, e.what());
+    }
   }
 }
 
@@ -473,6 +548,7 @@ RouteSeed readRoute(const AbstractConfiguration& config, const Reader& r, const 
       r.parsed(base + ".upstream_protocol", std::string(protocol.byDefault),
                [](const std::string& text) { return parseUpstreamProtocol(text); });
   seed.spec.policies.request = readRequestPolicy(config, r, base);
+  readResilience(r, base, seed.spec.policies.resilience);
   std::set<std::string> seen;
   for (const auto& t : splitList(r.text(base + ".targets", ""))) {
     TargetSpec target = parseTargetItem(t, base + ".targets");

@@ -26,10 +26,11 @@ struct ProxySettings {
   std::chrono::milliseconds forgetAfter{3600000};
   std::chrono::milliseconds connectTimeout{2000};
   std::chrono::milliseconds readTimeout{30000};
-  int workers{0};             // event loops; 0: one per core
-  int threads{0};             // obsolete (the thread-per-connection server); accepted and ignored
-  int queue{4096};            // listen backlog
-  int maxConnections{16384};  // client connections held at once (past it, new ones wait)
+  int retryBuffer{64 * 1024};  // bytes of a request body kept for a retry (route policy retries)
+  int workers{0};              // event loops; 0: one per core
+  int threads{0};              // obsolete (the thread-per-connection server); accepted and ignored
+  int queue{4096};             // listen backlog
+  int maxConnections{16384};   // client connections held at once (past it, new ones wait)
   std::chrono::milliseconds keepAliveTimeout{75000};
   std::chrono::milliseconds clientHeaderTimeout{60000};
   std::chrono::milliseconds clientBodyTimeout{60000};

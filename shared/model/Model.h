@@ -57,6 +57,9 @@ struct HealthSpec {
 };
 
 /// One backend of a route as stored, with its last health verdict.
+/// The largest maxConnections of a target.
+constexpr int kMaxTargetConnections = 1000000;
+
 struct TargetRecord {
   std::int64_t id{};
   std::string url;
@@ -69,6 +72,7 @@ struct TargetRecord {
   std::string servingSince;  // when it last became able to take traffic (slow start counts from it)
   std::string modifiedAt;    // when anything about it last changed (added, weight, state, verdict)
   std::string checkedBy;     // the sidecar holding its health-check lease; empty when none
+  int maxConnections{0};     // requests in flight to it from one proxy at most; 0: no limit
 };
 
 /// A target to add: its canonical URL and weight.
@@ -77,13 +81,17 @@ struct TargetSpec {
   TargetSpec(const char* u) : url(u) {}
   std::string url;
   int weight{kDefaultWeight};
-  bool operator==(const TargetSpec& o) const { return url == o.url && weight == o.weight; }
+  int maxConnections{0};  // 0: no limit
+  bool operator==(const TargetSpec& o) const {
+    return url == o.url && weight == o.weight && maxConnections == o.maxConnections;
+  }
 };
 
 /// A change to one target (PATCH): the fields given.
 struct TargetUpdate {
   std::optional<int> weight;
   std::optional<ServingState> state;
+  std::optional<int> maxConnections;
 };
 
 /// A route as stored: its host ("" for any host) and normalised prefix, its balancer, health

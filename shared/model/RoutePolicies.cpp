@@ -14,6 +14,7 @@ const std::set<std::string>& routePolicyFields() {
     std::set<std::string> all;
     all.insert(UpstreamPolicy::fields().begin(), UpstreamPolicy::fields().end());
     all.insert(RequestPolicy::fields().begin(), RequestPolicy::fields().end());
+    all.insert(ResiliencePolicy::fields().begin(), ResiliencePolicy::fields().end());
     return all;
   }();
   return fields;
@@ -22,11 +23,13 @@ const std::set<std::string>& routePolicyFields() {
 void readRoutePolicies(const Poco::JSON::Object& body, RoutePolicies& policies) {
   policies.request.read(body);
   policies.upstream.read(body);
+  policies.resilience.read(body);
 }
 
 void writeRoutePolicies(const RoutePolicies& policies, Poco::JSON::Object& out) {
   policies.request.write(out);
   policies.upstream.write(out);
+  policies.resilience.write(out);
 }
 
 std::string storedPolicies(const RoutePolicies& policies) {

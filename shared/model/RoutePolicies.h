@@ -6,6 +6,7 @@
 #include <string>
 
 #include "model/RequestPolicy.h"
+#include "model/Resilience.h"
 #include "model/UpstreamPolicy.h"
 
 namespace portico {
@@ -26,9 +27,10 @@ namespace portico {
 struct RoutePolicies {
   RequestPolicy request;
   UpstreamPolicy upstream;
+  ResiliencePolicy resilience;  // retries, outlierDetection, maxRequests, rateLimit (#20)
 
   bool operator==(const RoutePolicies& o) const {
-    return request == o.request && upstream == o.upstream;
+    return request == o.request && upstream == o.upstream && resilience == o.resilience;
   }
   bool operator!=(const RoutePolicies& o) const { return !(*this == o); }
 };

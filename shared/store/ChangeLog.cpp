@@ -15,6 +15,8 @@ Poco::JSON::Object::Ptr ChangeLog::targetJson(const TargetRecord& target) {
   o->set("weight", target.weight);
   o->set("state", toString(target.state));
   o->set("healthy", target.healthy);
+  // Only when set: the history of a target without a limit reads as it always has.
+  if (target.maxConnections > 0) o->set("maxConnections", target.maxConnections);
   return o;
 }
 

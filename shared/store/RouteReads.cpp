@@ -19,7 +19,8 @@ std::string targetColumns(const SqlDialect& dialect) {
              "SELECT t.route_id, t.id, t.url, t.healthy, COALESCE(t.last_checked_at, ''), "
              "COALESCE(t.last_changed_at, ''), COALESCE(t.last_error, ''), t.weight, t.state, "
              "COALESCE(t.serving_since, ''), COALESCE(t.modified_at, ''), "
-             "COALESCE(l.holder, '') FROM targets t LEFT JOIN health_leases l ON "
+             "COALESCE(l.holder, ''), t.max_connections FROM targets t LEFT JOIN health_leases l "
+             "ON "
              "l.target_id = t.id AND l.expires_at > ") +
          dialect.nowMs + " ";
 }
@@ -60,6 +61,7 @@ TargetRecord targetOf(const SqlRows& t, std::size_t i) {
   target.servingSince = t.text(i, 9);
   target.modifiedAt = t.text(i, 10);
   target.checkedBy = t.text(i, 11);
+  target.maxConnections = static_cast<int>(t.integer(i, 12));
   return target;
 }
 

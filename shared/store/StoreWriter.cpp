@@ -13,6 +13,12 @@
 namespace portico {
 namespace {
 
+void requireMaxConnections(int max) {
+  if (max < 0 || max > kMaxTargetConnections)
+    throw InvalidInput("maxConnections " + std::to_string(max) + " is out of range 0-" +
+                       std::to_string(kMaxTargetConnections));
+}
+
 void requireWeight(int weight) {
   if (weight < 0 || weight > kMaxWeight)
     throw InvalidInput("weight " + std::to_string(weight) + " is out of range 0-" +
@@ -107,14 +113,17 @@ class StoreWriter::Change {
     int added = 0;
     for (const auto& t : targets) {
       requireWeight(t.weight);
+      requireMaxConnections(t.maxConnections);
       if (tx_.exec("INSERT INTO targets (route_id, url, healthy, weight, serving_since, "
-                   "modified_at) VALUES ($1, $2, 1, $3, $4, $4) ON CONFLICT (route_id, url) DO "
-                   "NOTHING",
-                   {routeId, t.url, static_cast<std::int64_t>(t.weight), now()}) == 0)
+                   "modified_at, max_connections) VALUES ($1, $2, 1, $3, $4, $4, $5) ON CONFLICT "
+                   "(route_id, url) DO NOTHING",
+                   {routeId, t.url, static_cast<std::int64_t>(t.weight), now(),
+                    static_cast<std::int64_t>(t.maxConnections)}) == 0)
         continue;
       ++added;
       TargetRecord fresh;
       fresh.weight = t.weight;
+      fresh.maxConnections = t.maxConnections;
       log_.add("target.add", route, t.url, nullptr, ChangeLog::targetJson(fresh));
     }
     return added;
@@ -291,6 +300,7 @@ TargetRecord StoreWriter::updateTarget(const RouteKey& key, const std::string& u
                                        std::int64_t* revision) {
   requireWritable();
   if (update.weight) requireWeight(*update.weight);
+  if (update.maxConnections) requireMaxConnections(*update.maxConnections);
   return timed(WriteKind::Change, [&](SqlTransaction& tx) {
     Change c(*this, tx, who);
     const RouteRecord route = requireRoute(tx, key);
@@ -305,6 +315,13 @@ TargetRecord StoreWriter::updateTarget(const RouteKey& key, const std::string& u
               {static_cast<std::int64_t>(*update.weight), c.now(), before.id});
       c.log().add("target.weight", key, url, one("weight", before.weight),
                   one("weight", *update.weight));
+    }
+    if (update.maxConnections && *update.maxConnections != before.maxConnections) {
+      tx.exec("UPDATE targets SET max_connections = $1, modified_at = $2 WHERE id = $3",
+              {static_cast<std::int64_t>(*update.maxConnections), c.now(), before.id});
+      c.log().add("target.max_connections", prefix, url,
+                  one("maxConnections", before.maxConnections),
+                  one("maxConnections", *update.maxConnections));
     }
     if (update.state && *update.state != before.state) {
       // Back in rotation: slow start ramps from now.

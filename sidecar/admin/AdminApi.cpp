@@ -389,6 +389,9 @@ AdminResponse AdminApi::patchTarget(const AdminRequest& request) {
                         std::to_string(target.weight));
     if (t.state != target.state)
       changes.push_back("state " + toString(t.state) + " -> " + toString(target.state));
+    if (t.maxConnections != target.maxConnections)
+      changes.push_back("maxConnections " + std::to_string(t.maxConnections) + " -> " +
+                        std::to_string(target.maxConnections));
   }
   logLine("target " + url + " of " + key.text() + ": " +
           (changes.empty() ? std::string("unchanged") : joined(changes)) + " (by " +

@@ -29,6 +29,7 @@ Poco::JSON::Object::Ptr targetJson(const TargetRecord& target) {
   o->set("servingSince", textOrNull(target.servingSince));
   o->set("modifiedAt", textOrNull(target.modifiedAt));
   o->set("checkedBy", textOrNull(target.checkedBy));
+  o->set("maxConnections", target.maxConnections);
   return o;
 }
 

@@ -31,6 +31,16 @@ int weightField(const Object& object, const std::string& field) {
   return static_cast<int>(n);
 }
 
+int maxConnectionsField(const Object& object, const std::string& field) {
+  const Var v = object.get("maxConnections");
+  const std::string range =
+      "an integer from 0 (unlimited) to " + std::to_string(kMaxTargetConnections);
+  if (v.isBoolean() || !v.isInteger()) throw invalidField(field, "must be " + range);
+  const double n = v.convert<double>();
+  if (n < 0 || n > kMaxTargetConnections) throw invalidField(field, "must be " + range);
+  return static_cast<int>(n);
+}
+
 }  // namespace
 
 std::vector<TargetSpec> readTargetSpecsField(const Object& object, bool required) {
@@ -52,12 +62,14 @@ std::vector<TargetSpec> readTargetSpecsField(const Object& object, bool required
       target.url = canonicalTarget(v.extract<std::string>(), field);
     } else if (v.type() == typeid(Object::Ptr)) {
       const auto& item = v.extract<Object::Ptr>();
-      rejectUnknownFields(*item, {"target", "weight"}, field + ".");
+      rejectUnknownFields(*item, {"target", "weight", "maxConnections"}, field + ".");
       if (!present(*item, "target")) throw ApiError(400, "missing field '" + field + ".target'");
       const Var url = item->get("target");
       if (!url.isString()) throw invalidField(field + ".target", "must be a string");
       target.url = canonicalTarget(url.extract<std::string>(), field + ".target");
       if (present(*item, "weight")) target.weight = weightField(*item, field + ".weight");
+      if (present(*item, "maxConnections"))
+        target.maxConnections = maxConnectionsField(*item, field + ".maxConnections");
     } else {
       throw invalidField(field, "must be a URL string or an object {\"target\",\"weight\"}");
     }
@@ -67,9 +79,11 @@ std::vector<TargetSpec> readTargetSpecsField(const Object& object, bool required
 }
 
 TargetUpdate readTargetUpdate(const Object& object) {
-  rejectUnknownFields(object, {"weight", "state"});
+  rejectUnknownFields(object, {"weight", "state", "maxConnections"});
   TargetUpdate update;
   if (present(object, "weight")) update.weight = weightField(object, "weight");
+  if (present(object, "maxConnections"))
+    update.maxConnections = maxConnectionsField(object, "maxConnections");
   if (present(object, "state")) {
     const Var v = object.get("state");
     if (!v.isString()) throw invalidField("state", "must be a string");
@@ -79,7 +93,7 @@ TargetUpdate readTargetUpdate(const Object& object) {
       throw invalidField("state", e.what());
     }
   }
-  if (!update.weight && !update.state)
+  if (!update.weight && !update.state && !update.maxConnections)
     throw ApiError(400,
                    "nothing to change: give 'weight' (0-1000) and/or 'state' (active, "
                    "draining or disabled)");

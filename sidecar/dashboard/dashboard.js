@@ -82,7 +82,20 @@
     const h = route.healthCheck;
     const probe = h.type === "http" ? `http GET ${h.path}` : "tcp";
     const slow = h.slowStart && h.slowStart !== "0ms" ? ` · slow start ${h.slowStart}` : "";
-    return `${route.balancer} · ${probe} every ${h.interval}, timeout ${h.timeout}, fall ${h.fall}, rise ${h.rise}${slow}`;
+    return `${route.balancer} · ${probe} every ${h.interval}, timeout ${h.timeout}, fall ${h.fall}, rise ${h.rise}${slow}${resilienceText(route)}`;
+  }
+
+  /** The route's resilience policies that are on (issue #20), "" when none is. */
+  function resilienceText(route) {
+    const parts = [];
+    const r = route.retries;
+    if (r && r.attempts > 0) parts.push(`retries ${r.attempts} on ${r.on.join(", ")} (budget ${r.budgetPercent} %)`);
+    const o = route.outlierDetection;
+    if (o && o.consecutiveErrors > 0) parts.push(`ejection after ${o.consecutiveErrors} ${o.errors} errors for ${o.baseEjectionTime}`);
+    if (route.maxRequests > 0) parts.push(`at most ${route.maxRequests} in flight`);
+    const l = route.rateLimit;
+    if (l && l.requestsPerSecond > 0) parts.push(`${l.requestsPerSecond}/s burst ${l.burst} by ${l.by}`);
+    return parts.map((p) => ` · ${p}`).join("");
   }
 
   async function act(what, request) {

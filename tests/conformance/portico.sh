@@ -2,6 +2,7 @@
 # Helpers the conformance .vtc files call through `shell`:
 #   portico.sh route DB PREFIX TARGET_URL...   a round-robin route into the store (no sidecar, so
 #                                              no health probe reaches a scripted target)
+#   portico.sh policies DB PREFIX JSON          sets the route's policies (routes.policies)
 #   portico.sh wait-http PORT PATH             until 127.0.0.1:PORT answers PATH (any status)
 #   portico.sh wait-ready PORT                 until the proxy's status listener says ready
 # Every wait gives up after 15 s with a failure.
@@ -32,10 +33,15 @@ case "$1" in
     sql+="UPDATE revision SET value = value + 1;"
     sqlite3 -bail "$db" "PRAGMA busy_timeout = 5000; BEGIN; $sql COMMIT;"
     ;;
+  policies)
+    sqlite3 -bail "$2" "PRAGMA busy_timeout = 5000; BEGIN;
+      UPDATE routes SET policies = '$4' WHERE prefix = '$3';
+      UPDATE revision SET value = value + 1; COMMIT;"
+    ;;
   wait-http) wait_for "http://127.0.0.1:$2$3" any ;;
   wait-ready) wait_for "http://127.0.0.1:$2/readyz" 200 ;;
   *)
-    echo "usage: portico.sh route|wait-http|wait-ready ..." >&2
+    echo "usage: portico.sh route|policies|wait-http|wait-ready ..." >&2
     exit 2
     ;;
 esac

@@ -226,7 +226,9 @@ class OperationsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(metric(m, "portico_upstream_connect_failures_total{route=\"/dead/\",target=\"" +
                                  dead + "\"}") >= 1);
     // /mixed/ meets the dead target at most once before its cooldown (2 s) and moves on.
-    CPPUNIT_ASSERT(metric(m, "portico_upstream_retries_total{route=\"/mixed/\"}") >= 1);
+    CPPUNIT_ASSERT(
+        metric(m, "portico_upstream_retries_total{route=\"/mixed/\",reason=\"connect-failure\"}") >=
+        1);
     CPPUNIT_ASSERT_EQUAL(4.0, metric(m, mixedOk) - okBefore);
     CPPUNIT_ASSERT_EQUAL(
         1.0, metric(m, "portico_target_in_cooldown{route=\"/mixed/\",target=\"" + dead + "\"}"));

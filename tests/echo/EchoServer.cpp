@@ -76,6 +76,7 @@ struct Steering {
   bool drop{false};
   bool close{false};
   bool sha{false};
+  std::string only;  // when set, the steering applies on the echo of that name alone
 
   static Steering from(const std::string& uri) {
     Steering s;
@@ -105,6 +106,8 @@ struct Steering {
         s.close = value == "1" || value == "true";
       else if (key == "sha")
         s.sha = value == "1" || value == "true";
+      else if (key == "only")
+        s.only = value;
     }
     if (s.status < 100 || s.status > 999) s.status = 200;
     return s;
@@ -122,7 +125,8 @@ class EchoHandler : public Poco::Net::HTTPRequestHandler {
 
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
-    const Steering steer = Steering::from(request.getURI());
+    Steering steer = Steering::from(request.getURI());
+    if (!steer.only.empty() && steer.only != name_) steer = Steering();
     if (isWebSocket(request)) return echoWebSocket(request, response);
     if (steer.drop) {
       if (steer.delay.count() > 0) std::this_thread::sleep_for(steer.delay);

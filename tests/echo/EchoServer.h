@@ -29,7 +29,8 @@ struct EchoOptions {
 /// steer it: delay=250ms (or bare ms) waits first; status=N answers N; size=N answers N bytes
 /// 'a'+i%26 with Content-Length (chunked=1: chunked; sha=1: header X-Body-Fnv1a);
 /// stream=N&interval=100ms sends N chunked lines "NAME chunk i\n", flushing each; drop=1 resets
-/// the connection without answering; close=1 answers with Connection: close. GET /ws with
+/// the connection without answering; close=1 answers with Connection: close; only=NAME makes
+/// all of these apply on the echo named NAME alone (the others answer 200). GET /ws with
 /// Upgrade: websocket echoes frames until close. 204 and 1xx answers close the connection.
 class EchoServer {
  public:

@@ -96,7 +96,7 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
     m.connectFailed(shard, *r.targets[0]->metrics);
     m.connectFailed(shard, *r.targets[0]->metrics);
     m.upstreamTimedOut(shard, *r.targets[0]->metrics);
-    m.retried(shard, *r.metrics);
+    m.retried(shard, *r.metrics, ProxyMetrics::kStaleConnection);
     m.clientConnectionOpened(shard);
     m.clientConnectionOpened(shard);
     m.clientConnectionClosed(shard);
@@ -108,7 +108,8 @@ class ProxyMetricsTest : public CppUnit::TestFixture {
         text, "portico_upstream_connect_failures_total{route=\"/api/\",target=\"http://a:1\"} 2"));
     CPPUNIT_ASSERT(
         has(text, "portico_upstream_timeouts_total{route=\"/api/\",target=\"http://a:1\"} 1"));
-    CPPUNIT_ASSERT(has(text, "portico_upstream_retries_total{route=\"/api/\"} 1"));
+    CPPUNIT_ASSERT(
+        has(text, "portico_upstream_retries_total{route=\"/api/\",reason=\"stale-connection\"} 1"));
     CPPUNIT_ASSERT(has(text, "portico_client_connections 1"));
     CPPUNIT_ASSERT(has(text, "portico_http2_streams_refused_total{reason=\"concurrency\"} 1"));
     CPPUNIT_ASSERT(

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "balance/RoundRobinBalancer.h"
+
+namespace portico {
+
+/// round_robin as a route table runs it: one smooth weighted sequence per route, shared by every
+/// event loop, so N requests in a row over N equal targets reach each once whichever loops take
+/// them (per-loop rotations gave CAABCABCBC... over three targets). The sequence is nginx's
+/// smooth weighted round robin over the weights, computed once when the balancer is built; a
+/// pick takes the next position from one atomic counter (no lock) and walks on past candidates
+/// the filter rejects.
+///
+/// While a target ramps up (slow start) the effective weights change from pick to pick, which
+/// no fixed sequence follows: until the last ramp ends each loop runs its own rotation, as the
+/// plain RoundRobinBalancer does. A sequence longer than kMaxSequence (large, coprime weights
+/// over many targets) does the same.
+class SharedRotation : public RoundRobinBalancer {
+ public:
+  static constexpr std::size_t kMaxSequence = 1u << 16;
+
+  SharedRotation(std::vector<Candidate> candidates, SlowStart slowStart);
+  std::size_t pick(std::string_view clientKey, const CandidateFilter& filter, PickState& state,
+                   std::int64_t nowMs) const override;
+
+  /// The precomputed order (candidate indexes), empty when the per-loop rotation is used.
+  const std::vector<std::uint32_t>& sequence() const { return sequence_; }
+
+ private:
+  std::vector<std::uint32_t> sequence_;
+  std::int64_t rampsEndMs_{0};  // steady ms after which no candidate is ramping up
+  // On a cache line of its own: every loop writes it, while the fields above are only read.
+  alignas(64) mutable std::atomic<std::uint64_t> next_{0};
+};
+
+}  // namespace portico
