@@ -12,6 +12,8 @@
 # exec keeps the PID, so the harness measures proxy + sidecar as one process tree and stops both.
 # Knobs (env): BUILD_DIR=<repo>/build PORTICO_PORT=18110 PORTICO_ADMIN_PORT=18111
 #   PORTICO_ARGS (extra arguments for portico-proxy)
+#   PORTICO_ROUTE_ARGS (extra --define=route.bench.* for both programs, e.g. a host or policies:
+#     PORTICO_ROUTE_ARGS="--define=route.bench.host=127.0.0.1 --define=route.bench.retries.attempts=2")
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${BUILD_DIR:-$ROOT/build}/bin
@@ -23,6 +25,8 @@ TARGETS=$(echo "${BENCH_BACKENDS:?}" | sed 's#\([^,]*\)#http://\1#g')
 cd "$WORK"
 COMMON=("--define=store.path=$WORK/portico.db" --define=route.bench.prefix=/proxy/
         "--define=route.bench.targets=$TARGETS")
+# shellcheck disable=SC2206
+COMMON+=(${PORTICO_ROUTE_ARGS:-})
 
 "$BIN/portico-sidecar" "${COMMON[@]}" --define=admin.host=127.0.0.1 "--define=admin.port=$ADMIN" \
   >"$WORK/sidecar.log" 2>&1 &

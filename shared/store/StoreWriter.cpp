@@ -319,8 +319,7 @@ TargetRecord StoreWriter::updateTarget(const RouteKey& key, const std::string& u
     if (update.maxConnections && *update.maxConnections != before.maxConnections) {
       tx.exec("UPDATE targets SET max_connections = $1, modified_at = $2 WHERE id = $3",
               {static_cast<std::int64_t>(*update.maxConnections), c.now(), before.id});
-      c.log().add("target.max_connections", key, url,
-                  one("maxConnections", before.maxConnections),
+      c.log().add("target.max_connections", key, url, one("maxConnections", before.maxConnections),
                   one("maxConnections", *update.maxConnections));
     }
     if (update.state && *update.state != before.state) {

@@ -30,6 +30,7 @@ void HealthSchedule::add(const RouteRecord& route, const TargetRecord& target, T
   entry.routeId = route.id;
   entry.prefix = route.prefix;
   entry.host = route.host;
+  entry.preserveHost = route.policies.request.preserveHost;
   entry.spec = route.health;
   entry.state = HealthState(target.healthy);
   entry.stored = target.healthy;
@@ -146,7 +147,7 @@ std::vector<HealthJob> HealthSchedule::takeDue(TimePoint now, std::size_t limit)
     Entry& entry = entries_.at(id);
     entry.inFlight = true;
     jobs.push_back(HealthJob{id, entry.generation, entry.target, entry.spec, entry.due,
-                             entry.prefix, entry.host});
+                             entry.prefix, entry.host, entry.preserveHost});
   }
   return jobs;
 }

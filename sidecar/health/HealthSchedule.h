@@ -26,8 +26,10 @@ struct HealthJob {
   std::chrono::steady_clock::time_point due;
   std::string prefix;  // the route's, for metrics labels
   /// The route's host ("" any): an exact one is the Host an http probe sends (the target hosts
-  /// that site, as the proxy's requests, which keep their Host, reach it).
+  /// that site, as the proxy's requests, which keep their Host, reach it) ...
   std::string host;
+  /// ... unless the route sends the target's own host[:port] (preserveHost false).
+  bool preserveHost{true};
 };
 
 /// A verdict the store does not hold yet (a transition to write and log).
@@ -95,6 +97,7 @@ class HealthSchedule {
     std::int64_t routeId{};
     std::string prefix;
     std::string host;
+    bool preserveHost{true};
     TargetUrl target;  // its canonical form is the stored URL
     HealthSpec spec;
     HealthState state;

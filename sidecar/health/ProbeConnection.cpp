@@ -90,7 +90,7 @@ void ProbeConnection::onEvent(std::uint32_t events) {
 void ProbeConnection::connected() {
   // A tcp check asks only whether the port takes connections, https targets included.
   if (job_.spec.type != ProbeType::Http) return finish(ProbeResult::success());
-  request_ = ProbeRequest::text(job_.target, job_.spec, job_.host);
+  request_ = ProbeRequest::text(job_.target, job_.spec, job_.preserveHost ? job_.host : "");
   if (!job_.target.tls) {
     phase_ = Phase::Sending;
     return send();

@@ -72,6 +72,7 @@ class HealthScheduleTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(HealthScheduleTest);
   CPPUNIT_TEST(testRestartSpreadsOverInterval);
   CPPUNIT_TEST(testNeverCheckedTargetsAreDueAtOnce);
+  CPPUNIT_TEST(testProbeHostFollowsPreserveHost);
   CPPUNIT_TEST(testNewTargetDueImmediately);
   CPPUNIT_TEST(testOneProbeInFlightPerTarget);
   CPPUNIT_TEST(testSimulatedRunHoldsPhase);
@@ -117,6 +118,23 @@ class HealthScheduleTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(*s.dueOf(1) == t0);
     CPPUNIT_ASSERT(*s.dueOf(2) > t0);
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), s.takeDue(t0).size());
+  }
+
+  void testProbeHostFollowsPreserveHost() {
+    // A host route's probes name its host only while its requests do (preserveHost true).
+    auto keeps = route(1, "/a/", {target(1, url(1))}, 1min);
+    keeps.host = "api.example.com";
+    auto rewrites = route(2, "/b/", {target(2, url(2))}, 1min);
+    rewrites.host = "api.example.com";
+    rewrites.policies.request.preserveHost = false;
+    HealthSchedule s;
+    s.sync({keeps, rewrites}, t0);
+    const auto jobs = s.takeDue(t0);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), jobs.size());
+    for (const auto& job : jobs) {
+      CPPUNIT_ASSERT_EQUAL(std::string("api.example.com"), job.host);
+      CPPUNIT_ASSERT_EQUAL(job.targetId == 1, job.preserveHost);
+    }
   }
 
   void testNewTargetDueImmediately() {

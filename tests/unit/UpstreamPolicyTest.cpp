@@ -69,11 +69,15 @@ class UpstreamPolicyTest : public CppUnit::TestFixture {
 
   void testWrittenAndStored() {
     RoutePolicies p;
-    CPPUNIT_ASSERT_EQUAL(std::string(R"({"upstreamProtocol":"http/1.1"})"),
-                         portico::storedPolicies(p));
+    // Every route answer and stored row shows the field, the default included (other policies'
+    // fields beside it).
+    auto contains = [](const std::string& text, const std::string& part) {
+      return text.find(part) != std::string::npos;
+    };
+    CPPUNIT_ASSERT(contains(portico::storedPolicies(p), R"("upstreamProtocol":"http/1.1")"));
     p.upstream.protocol = Protocol::Auto;
     const std::string stored = portico::storedPolicies(p);
-    CPPUNIT_ASSERT_EQUAL(std::string(R"({"upstreamProtocol":"auto"})"), stored);
+    CPPUNIT_ASSERT_MESSAGE(stored, contains(stored, R"("upstreamProtocol":"auto")"));
     CPPUNIT_ASSERT(portico::parseStoredPolicies(stored) == p);
     CPPUNIT_ASSERT(portico::parseStoredPolicies("{}") == RoutePolicies{});
     CPPUNIT_ASSERT(!(portico::parseStoredPolicies("{}") == p));
