@@ -91,8 +91,15 @@ class ForwardingPolicy {
   std::chrono::milliseconds connectTimeout() const {
     return RequestRules::orDefault(route_.rules.connectTimeout, ctx_.timeouts.connect);
   }
+  /// With a retries policy's perTryTimeout (Envoy's per_try_timeout), each attempt's answer is
+  /// due within it, never beyond the read timeout; a timed-out attempt may then go to another
+  /// target (reason `timeout`).
   std::chrono::milliseconds readTimeout() const {
-    return RequestRules::orDefault(route_.rules.readTimeout, ctx_.timeouts.read);
+    const auto read = RequestRules::orDefault(route_.rules.readTimeout, ctx_.timeouts.read);
+    const auto& retries = route_.policies.resilience.retries;
+    if (retries.enabled() && retries.perTryTimeout.count() > 0)
+      return std::min(read, retries.perTryTimeout);
+    return read;
   }
   // --- Resilience: the route's rateLimit, maxRequests, retries and outlierDetection policies.
   /// Lets the request into its route: the 429 of its rate limit, the 503 of its maxRequests,

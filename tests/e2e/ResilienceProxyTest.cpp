@@ -79,6 +79,7 @@ std::string metricsOf(Stack& s, int proxy) {
 class ResilienceProxyTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(ResilienceProxyTest);
   CPPUNIT_TEST(testA503IsRetriedOnAnotherTarget);
+  CPPUNIT_TEST(testPerTryTimeoutMovesOn);
   CPPUNIT_TEST(testPostIsNotRetried);
   CPPUNIT_TEST(testStartedResponseIsNotRetried);
   CPPUNIT_TEST(testBudgetCapsRetriesWhenEveryTargetFails);
@@ -126,6 +127,31 @@ class ResilienceProxyTest : public CppUnit::TestFixture {
         metric(m, "portico_upstream_retries_total{route=\"/r/\",reason=\"503\"}");
     CPPUNIT_ASSERT_MESSAGE(m, retries >= 4 && retries <= 8);
     CPPUNIT_ASSERT(waitUntil([&] { return retriedCount() == static_cast<int>(retries); }, 5s));
+  }
+
+  void testPerTryTimeoutMovesOn() {
+    Stack s;
+    s.echo("a");
+    s.echo("b");
+    const int proxy = s.proxy({"proxy.workers=2"});
+    s.route("/r/", {s.url("a"), s.url("b")}, "round_robin",
+            R"(,"retries":{"attempts":1,"on":["timeout"],"perTryTimeout":"300ms"})");
+    s.awaitStatusChange(proxy, "/r/", 404);
+    // a takes 3 s to answer these; the proxy's read timeout (30 s) would wait for it, the
+    // route's perTryTimeout gives up on it after 300 ms and b answers.
+    for (int i = 0; i < 4; ++i) {
+      const auto started = std::chrono::steady_clock::now();
+      const auto r = http(proxy, "GET", "/r/x?delay=3s&only=a");
+      const auto took = std::chrono::steady_clock::now() - started;
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, 200, r.status);
+      CPPUNIT_ASSERT_EQUAL(std::string("b"), r.header("x-backend"));
+      CPPUNIT_ASSERT_MESSAGE(
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
+          took < 2500ms);
+    }
+    const auto m = metricsOf(s, proxy);
+    CPPUNIT_ASSERT_MESSAGE(
+        m, metric(m, "portico_upstream_retries_total{route=\"/r/\",reason=\"timeout\"}") >= 1);
   }
 
   void testPostIsNotRetried() {
