@@ -18,6 +18,7 @@
 
 #include "forward/ProxyContext.h"
 #include "fuzz/FuzzCheck.h"
+#include "loop/ConnectionCount.h"
 #include "loop/Http2Connection.h"
 #include "loop/ProxyLoop.h"
 #include "net/Stream.h"
@@ -88,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   {
     ProxyLoop loop(0, context, slot, ClientLimits{}, listener);
     auto owned = std::make_unique<Http2Connection>(loop, net::Stream(net::FileDescriptor(fds[1])),
-                                                   "127.0.0.1", false);
+                                                   "127.0.0.1", false, ConnectionCount(nullptr));
     Http2Connection& connection = *owned;
     loop.adopt(std::move(owned));
     connection.start();
