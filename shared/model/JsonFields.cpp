@@ -85,7 +85,7 @@ std::chrono::milliseconds durationField(const Object& object, const std::string&
 }
 
 Object::Ptr objectField(const Object& object, const std::string& name, const std::string& field) {
-  const auto inner = object.getObject(name);
+  auto inner = object.getObject(name);
   if (!inner) throw invalid(field, "must be an object");
   return inner;
 }
