@@ -28,7 +28,29 @@ ApiError invalidField(const std::string& field, const std::string& why) {
 }
 
 int countField(const Object& object, const std::string& name, const std::string& field) {
-  return static_cast<int>(integerField(object, name, field, 1, 1000));
+  try {
+    return static_cast<int>(integerField(object, name, field, 1, 1000));
+  } catch (const InvalidInput& e) {
+    throw badRequest(e.what());
+  }
+}
+
+/// JsonFields' readers throw InvalidInput; every failure here is an ApiError(400).
+std::chrono::milliseconds durationOf(const Object& object, const std::string& name,
+                                     const std::string& field) {
+  try {
+    return durationField(object, name, field);
+  } catch (const InvalidInput& e) {
+    throw badRequest(e.what());
+  }
+}
+
+std::string stringOf(const Object& object, const std::string& name, const std::string& field) {
+  try {
+    return stringField(object, name, field);
+  } catch (const InvalidInput& e) {
+    throw badRequest(e.what());
+  }
 }
 
 }  // namespace
@@ -48,7 +70,11 @@ Object::Ptr parseJsonObject(const std::string& body) {
 
 void rejectUnknownFields(const Object& object, const std::set<std::string>& known,
                          const std::string& where) {
-  requireKnownFields(object, known, where);
+  try {
+    requireKnownFields(object, known, where);
+  } catch (const InvalidInput& e) {
+    throw badRequest(e.what());
+  }
 }
 
 std::string normalizePrefixValue(const std::string& value, const std::string& field) {
@@ -69,7 +95,7 @@ std::string normalizeHostValue(const std::string& value, const std::string& fiel
 
 std::string readHostField(const Object& object) {
   if (!present(object, "host")) return "";
-  return normalizeHostValue(stringField(object, "host", "host"), "host");
+  return normalizeHostValue(stringOf(object, "host", "host"), "host");
 }
 
 RouteKey readRouteKeyField(const Object& object) {
@@ -87,7 +113,7 @@ std::string canonicalTarget(const std::string& value, const std::string& field) 
 
 std::string readPrefixField(const Object& object) {
   if (!present(object, "prefixPath")) throw badRequest("missing field 'prefixPath'");
-  return normalizePrefixValue(stringField(object, "prefixPath", "prefixPath"), "prefixPath");
+  return normalizePrefixValue(stringOf(object, "prefixPath", "prefixPath"), "prefixPath");
 }
 
 std::vector<std::string> readTargetsField(const Object& object, bool required) {
@@ -113,7 +139,7 @@ std::vector<std::string> readTargetsField(const Object& object, bool required) {
 BalancerKind readBalancerField(const Object& object) {
   if (!present(object, "balancer")) return BalancerKind::RoundRobin;
   try {
-    return parseBalancer(stringField(object, "balancer", "balancer"));
+    return parseBalancer(stringOf(object, "balancer", "balancer"));
   } catch (const InvalidInput& e) {
     throw invalidField("balancer", e.what());
   }
@@ -127,21 +153,21 @@ std::optional<HealthSpec> readHealthCheckField(const Object& object, const Healt
                       "healthCheck.");
   HealthSpec spec = base;
   if (present(*check, "interval"))
-    spec.interval = durationField(*check, "interval", "healthCheck.interval");
+    spec.interval = durationOf(*check, "interval", "healthCheck.interval");
   if (present(*check, "timeout"))
-    spec.timeout = durationField(*check, "timeout", "healthCheck.timeout");
+    spec.timeout = durationOf(*check, "timeout", "healthCheck.timeout");
   if (present(*check, "type")) {
     try {
-      spec.type = parseProbeType(stringField(*check, "type", "healthCheck.type"));
+      spec.type = parseProbeType(stringOf(*check, "type", "healthCheck.type"));
     } catch (const InvalidInput& e) {
       throw invalidField("healthCheck.type", e.what());
     }
   }
-  if (present(*check, "path")) spec.path = stringField(*check, "path", "healthCheck.path");
+  if (present(*check, "path")) spec.path = stringOf(*check, "path", "healthCheck.path");
   if (present(*check, "fall")) spec.fall = countField(*check, "fall", "healthCheck.fall");
   if (present(*check, "rise")) spec.rise = countField(*check, "rise", "healthCheck.rise");
   if (present(*check, "slowStart"))
-    spec.slowStart = durationField(*check, "slowStart", "healthCheck.slowStart");
+    spec.slowStart = durationOf(*check, "slowStart", "healthCheck.slowStart");
   try {
     spec.validate();
   } catch (const InvalidInput& e) {
