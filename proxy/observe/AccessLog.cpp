@@ -134,6 +134,45 @@ void clfTime(LineWriter& w, std::int64_t epochMicros) {
            utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
 }
 
+/// The portico format's spelling of the forwarding fields: " TRACE attempts=N tried=A,B".
+struct PorticoSpelling {
+  void trace(LineWriter& w, std::string_view id) const {
+    w.put(' ');
+    w.token(id, 32);
+  }
+  void attempts(LineWriter& w, std::size_t n) const { w.printf(" attempts=%zu tried=", n); }
+  void tried(LineWriter& w, std::string_view url) const { w.token(url, 256); }
+  void triedEnd(LineWriter&) const {}
+};
+
+/// The JSON format's: ,"trace_id":"TRACE","attempts":N,"tried":["A","B"].
+struct JsonSpelling {
+  void trace(LineWriter& w, std::string_view id) const {
+    w.raw(",\"trace_id\":");
+    w.json(id, 32);
+  }
+  void attempts(LineWriter& w, std::size_t n) const {
+    w.printf(",\"attempts\":%zu,\"tried\":[", n);
+  }
+  void tried(LineWriter& w, std::string_view url) const { w.json(url, 256); }
+  void triedEnd(LineWriter& w) const { w.put(']'); }
+};
+
+/// The fields of forwarding, one list both formats walk in their own spelling (`Spelling`). Only
+/// forwarded requests have a trace id; the attempts follow it when more than one target was
+/// tried (a request that was never forwarded has neither).
+template <typename Spelling>
+void forwardingFields(LineWriter& w, const AccessRecord& r, const Spelling& fields) {
+  if (!r.traceId.empty()) fields.trace(w, r.traceId);
+  if (r.attempts <= 1) return;
+  fields.attempts(w, r.attempts);
+  for (std::size_t i = 0; i < r.attempts && i < AccessRecord::kMaxTried; ++i) {
+    if (i > 0) w.put(',');
+    fields.tried(w, r.tried[i]);
+  }
+  fields.triedEnd(w);
+}
+
 void porticoLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
   isoTime(w, epochMicros);
   w.put(' ');
@@ -151,19 +190,7 @@ void porticoLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros)
   w.token(orDash(r.upstream), 256);
   w.printf(" %d %llu %.1fms ", r.status, static_cast<unsigned long long>(r.bytes), r.durationMs);
   w.token(orDash(r.requestId), 200);
-  // Only forwarded requests have one; the attempts follow it when more than one target was
-  // tried (a request that was never forwarded has neither).
-  if (!r.traceId.empty()) {
-    w.put(' ');
-    w.token(r.traceId, 32);
-  }
-  if (r.attempts > 1) {
-    w.printf(" attempts=%zu tried=", r.attempts);
-    for (std::size_t i = 0; i < r.attempts && i < AccessRecord::kMaxTried; ++i) {
-      if (i > 0) w.put(',');
-      w.token(r.tried[i], 256);
-    }
-  }
+  forwardingFields(w, r, PorticoSpelling());
 }
 
 void combinedLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
@@ -219,18 +246,7 @@ void jsonLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
   }
   w.raw(",\"request_id\":");
   w.json(r.requestId, 200);
-  if (!r.traceId.empty()) {
-    w.raw(",\"trace_id\":");
-    w.json(r.traceId, 32);
-  }
-  if (r.attempts > 1) {
-    w.printf(",\"attempts\":%zu,\"tried\":[", r.attempts);
-    for (std::size_t i = 0; i < r.attempts && i < AccessRecord::kMaxTried; ++i) {
-      if (i > 0) w.put(',');
-      w.json(r.tried[i], 256);
-    }
-    w.put(']');
-  }
+  forwardingFields(w, r, JsonSpelling());
   w.raw(",\"referer\":");
   w.json(r.referer, 512);
   w.raw(",\"user_agent\":");
