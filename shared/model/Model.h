@@ -50,16 +50,13 @@ struct HealthSpec {
 
   /// Throws InvalidInput when a value is out of range (naming the field).
   void validate() const;
-  bool operator==(const HealthSpec& o) const {
-    return interval == o.interval && timeout == o.timeout && type == o.type && path == o.path &&
-           fall == o.fall && rise == o.rise && slowStart == o.slowStart;
-  }
+  bool operator==(const HealthSpec& o) const;
 };
 
-/// One backend of a route as stored, with its last health verdict.
 /// The largest maxConnections of a target.
 constexpr int kMaxTargetConnections = 1000000;
 
+/// One backend of a route as stored, with its last health verdict.
 struct TargetRecord {
   std::int64_t id{};
   std::string url;
@@ -82,9 +79,7 @@ struct TargetSpec {
   std::string url;
   int weight{kDefaultWeight};
   int maxConnections{0};  // 0: no limit
-  bool operator==(const TargetSpec& o) const {
-    return url == o.url && weight == o.weight && maxConnections == o.maxConnections;
-  }
+  bool operator==(const TargetSpec& o) const;
 };
 
 /// A change to one target (PATCH): the fields given.
