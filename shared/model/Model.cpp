@@ -79,7 +79,8 @@ bool HealthSpec::operator==(const HealthSpec& o) const {
 }
 
 bool TargetSpec::operator==(const TargetSpec& o) const {
-  return url == o.url && weight == o.weight && maxConnections == o.maxConnections;
+  return url == o.url && weight == o.weight && maxConnections == o.maxConnections &&
+         state == o.state;
 }
 
 void HealthSpec::validate() const {
