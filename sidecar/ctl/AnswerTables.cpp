@@ -109,7 +109,8 @@ std::string routeName(const std::string& host, const std::string& prefix) {
 }
 
 std::string changeSummary(const std::string& beforeJson, const std::string& afterJson) {
-  return summary(parse(beforeJson), parse(afterJson));
+  const auto value = [](const std::string& json) { return json == "null" ? Var() : parse(json); };
+  return summary(value(beforeJson), value(afterJson));
 }
 
 std::string summary(const Var& before, const Var& after) {

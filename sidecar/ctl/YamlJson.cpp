@@ -8,7 +8,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
-#include <cmath>
 #include <cstdlib>
 #include <regex>
 #include <sstream>
@@ -113,6 +112,7 @@ void emit(YAML::Emitter& out, const Var& value) {
     out << YAML::Null;
   } else if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
     const auto object = value.extract<Poco::JSON::Object::Ptr>();
+    if (object->size() == 0) out << YAML::Flow;  // {} rather than a dangling key
     out << YAML::BeginMap;
     for (const auto& key : object->getNames()) {
       out << YAML::Key;
@@ -123,6 +123,7 @@ void emit(YAML::Emitter& out, const Var& value) {
     out << YAML::EndMap;
   } else if (value.type() == typeid(Poco::JSON::Array::Ptr)) {
     const auto array = value.extract<Poco::JSON::Array::Ptr>();
+    if (array->size() == 0) out << YAML::Flow;
     out << YAML::BeginSeq;
     for (std::size_t i = 0; i < array->size(); ++i) emit(out, array->get(static_cast<unsigned>(i)));
     out << YAML::EndSeq;

@@ -1,0 +1,6 @@
+# portico-ctl (sidecar/ctl/): its pure parts without HTTP (arguments and their usage errors, exit
+# codes, YAML<->JSON, tables), then every command against a real sidecar.
+portico_test(ctl_unit_tests unit unit/CtlArgsTest.cpp unit/CtlOutputTest.cpp LIBS portico_ctl
+  TIMEOUT 60)
+portico_test(ctl_e2e_tests e2e e2e/CtlTest.cpp TIMEOUT 180)
+add_dependencies(ctl_e2e_tests portico-ctl)
