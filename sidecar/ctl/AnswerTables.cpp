@@ -156,8 +156,10 @@ std::string historyTable(const std::string& json, bool header) {
     const auto c = changes->getObject(static_cast<unsigned>(i));
     std::string actor = text(c, "actor");
     if (text(c, "client") != "-") actor += " " + text(c, "client");
+    std::string change = summary(c->get("before"), c->get("after"));
+    if (text(c, "revertOf") != "-") change = "(revert to " + text(c, "revertOf") + ") " + change;
     table.add({text(c, "revision"), text(c, "time"), actor, text(c, "action"), routeOf(c),
-               text(c, "target"), summary(c->get("before"), c->get("after"))});
+               text(c, "target"), change});
   }
   std::string out = table.render();
   if (!header) out.erase(0, out.find('\n') + 1);

@@ -1,5 +1,6 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
 
 #include <chrono>
@@ -22,7 +23,9 @@ using Poco::JSON::Object;
 constexpr long long kRecentRevisions = 20;
 
 Object::Ptr parseObject(const std::string& json) {
-  auto object = Poco::JSON::Parser().parse(json).extract<Object::Ptr>();
+  // Key order as the API wrote it, so -o json lines read like the answers.
+  Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+  auto object = parser.parse(json).extract<Object::Ptr>();
   if (!object) throw std::runtime_error("the answer is not a JSON object");
   return object;
 }

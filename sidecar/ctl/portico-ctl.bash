@@ -10,8 +10,9 @@ _portico_ctl_routes() {
 }
 
 _portico_ctl() {
-  local cur prev words cword
-  _init_completion || return
+  # Plain COMP_WORDS, so it works with or without the bash-completion package.
+  local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD - 1]}"
+  local words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
   local commands="routes targets add remove weight drain enable disable route config revert history proxies status"
   local global="--server --token --host -o --output --help"
   local i command="" sub="" server="" nargs=0
@@ -33,7 +34,7 @@ _portico_ctl() {
       if [ "$command $sub" = "config get" ]; then COMPREPLY=($(compgen -W "yaml json" -- "$cur"))
       else COMPREPLY=($(compgen -W "table json" -- "$cur")); fi
       return ;;
-    -f) _filedir '@(yaml|yml|json)'; return ;;
+    -f) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --balancer) COMPREPLY=($(compgen -W "round_robin least_conn ip_hash" -- "$cur")); return ;;
     --health-type) COMPREPLY=($(compgen -W "tcp http" -- "$cur")); return ;;
     --route) COMPREPLY=($(compgen -W "$(_portico_ctl_routes "$server")" -- "$cur")); return ;;

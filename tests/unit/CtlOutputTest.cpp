@@ -160,6 +160,12 @@ class CtlOutputTest : public CppUnit::TestFixture {
             R"({"changes":[{"revision":3,"time":"t","actor":"api","client":"127.0.0.1","action":"route.create","route":"/x/","host":"a.com","target":null,"before":null,"after":{"balancer":"round_robin","healthCheck":{"type":"tcp"}}}],"nextSince":3})"));
     CPPUNIT_ASSERT_EQUAL(std::string(""), portico::ctl::historyTable(R"({"changes":[]})", false));
     CPPUNIT_ASSERT_EQUAL(
+        std::string(
+            "9    t     api    target.weight  /x/    http://a  (revert to 4) weight 5 -> 7\n"),
+        portico::ctl::historyTable(
+            R"({"changes":[{"revision":9,"time":"t","actor":"api","client":null,"action":"target.weight","route":"/x/","host":"","target":"http://a","before":{"weight":5},"after":{"weight":7},"revertOf":4}]})",
+            false));
+    CPPUNIT_ASSERT_EQUAL(
         std::string("ID      STATE  REVISION  ADDRESSES               VERSION\n"
                     "edge-1  live   3         0.0.0.0:80,0.0.0.0:443  1.2\n"),
         portico::ctl::proxiesTable(
