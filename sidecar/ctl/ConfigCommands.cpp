@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "ctl/AnswerTables.h"
@@ -69,7 +70,11 @@ int previewThenWrite(CommandContext& ctx, const std::string& method, const std::
     return 0;
   }
   if (!ctx.json()) ctx.out << diffTable(preview.body);
-  const auto done = ctx.api.expect(method, path, body, {{"If-Match", preview.etag}});
+  // Every admin answer carries its ETag; without one, write unconditionally rather than send
+  // an empty If-Match (a 400).
+  std::map<std::string, std::string> ifMatch;
+  if (!preview.etag.empty()) ifMatch["If-Match"] = preview.etag;
+  const auto done = ctx.api.expect(method, path, body, ifMatch);
   if (ctx.json())
     ctx.out << done.body << "\n";
   else
