@@ -1,6 +1,7 @@
 #include "store/StoreWriter.h"
 
 #include <cassert>
+#include <map>
 #include <set>
 #include <type_traits>
 
@@ -152,16 +153,14 @@ class StoreWriter::Change {
     const std::string& action = change.action;
     const TargetSpec& target = change.targetSpec;
     if (action == "route.create") {
-      insertRouteRow(change.routeSpec);
+      created_[change.route] = insertRouteRow(change.routeSpec);
     } else if (action == "route.update") {
       updateRouteRow(change.routeId, change.routeSpec);
     } else if (action == "route.delete") {
       tx_.exec("DELETE FROM routes WHERE id = $1", {change.routeId});
     } else if (action == "target.add") {
-      // A route the same change set creates has no id yet.
-      const std::int64_t routeId =
-          change.routeId ? change.routeId : requireRoute(tx_, change.route).id;
-      insertTarget(routeId, target);
+      // A route of the same change set has no id in the diff: it has one since its insert.
+      insertTarget(change.routeId ? change.routeId : created_.at(change.route), target);
     } else if (action == "target.remove") {
       tx_.exec("DELETE FROM targets WHERE id = $1", {change.targetId});
     } else if (action == "target.weight") {
@@ -204,6 +203,7 @@ class StoreWriter::Change {
 
   StoreWriter& writer_;
   SqlTransaction& tx_;
+  std::map<RouteKey, std::int64_t> created_;  // by make(): the ids of the routes it inserted
   std::int64_t revision_;
   ChangeLog log_;
 };

@@ -12,6 +12,7 @@
 #include "base/Errors.h"
 #include "model/JsonFields.h"
 #include "model/ModelJson.h"
+#include "store/ChangeLog.h"
 
 namespace portico {
 namespace {
@@ -123,9 +124,9 @@ Object::Ptr configRouteJson(const RouteRecord& route) {
   auto o = jsonObject();
   o->set("host", route.host);
   o->set("prefixPath", route.prefix);
-  o->set("balancer", toString(route.balancer));
-  o->set("healthCheck", healthCheckJson(route.health));
-  writeRoutePolicies(route.policies, *o);
+  // The route's settings as its history rows hold them, in their order.
+  const auto settings = ChangeLog::routeJson(route.balancer, route.health, route.policies);
+  for (const auto& name : settings->getNames()) o->set(name, settings->get(name));
   std::vector<const TargetRecord*> targets;
   for (const auto& t : route.targets) targets.push_back(&t);
   std::sort(targets.begin(), targets.end(),

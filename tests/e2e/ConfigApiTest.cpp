@@ -30,10 +30,16 @@ using portico::test::TempDir;
 
 namespace {
 
-/// A sidecar on a fresh store of the build's kind; `defines` are more settings.
+/// A sidecar on a fresh store of the build's kind; `defines` are more settings. Its targets are
+/// ports that accept connections, so health probes find them up and write no verdict: the
+/// revision moves only with the test's changes.
 class Admin {
  public:
+  static constexpr std::size_t kTargets = 12;
+
   explicit Admin(std::vector<std::string> defines = {}) {
+    for (std::size_t i = 0; i < kTargets; ++i)
+      ports_.push_back(std::make_unique<portico::test::ReachablePort>());
     std::vector<std::string> args{"--define=health.interval=1h"};
 #ifdef PORTICO_STORE_POSTGRES
     args.push_back("--define=store.url=" + server().createDatabase());
@@ -43,9 +49,25 @@ class Admin {
     if (!sidecar_->ready()) CPPUNIT_FAIL("sidecar did not start: " + sidecar_->process().log());
   }
 
+  /// The URL of target `n` (1 to kTargets).
+  std::string target(int n) const {
+    return ports_.at(static_cast<std::size_t>(n - 1))->url();
+  }
+  /// `text` with each "{tN}" spelled as target(N).
+  std::string expand(std::string text) const {
+    for (std::size_t at = text.find("{t"); at != std::string::npos; at = text.find("{t", at)) {
+      const auto end = text.find('}', at);
+      const auto url = target(std::stoi(text.substr(at + 2, end - at - 2)));
+      text.replace(at, end - at + 1, url);
+      at += url.size();
+    }
+    return text;
+  }
+
+  /// A request; "{tN}" in its path and body name target N.
   HttpResult call(const std::string& method, const std::string& path, const std::string& body = "",
                   const std::map<std::string, std::string>& headers = {}) const {
-    return sidecar_->request(method, path, body, headers);
+    return sidecar_->request(method, expand(path), expand(body), headers);
   }
   /// `call`, asserting a 2xx.
   HttpResult ok(const std::string& method, const std::string& path,
@@ -74,6 +96,7 @@ class Admin {
     return instance;
   }
 #endif
+  std::vector<std::unique_ptr<portico::test::ReachablePort>> ports_;
   TempDir dir_;
   std::unique_ptr<Sidecar> sidecar_;
 };
@@ -108,10 +131,10 @@ class ConfigApiTest : public CppUnit::TestFixture {
   void testGetIsTheDesiredStateInOneOrder() {
     Admin admin;
     admin.ok("POST", kRoutes,
-             R"({"prefixPath":"/b/","host":"x.example","targets":["http://127.0.0.1:2",)"
-             R"({"target":"http://127.0.0.1:1","weight":7}],"stripPrefix":false})");
+             R"({"prefixPath":"/b/","host":"x.example","targets":["{t2}",)"
+             R"({"target":"{t1}","weight":7}],"stripPrefix":false})");
     admin.ok("POST", kRoutes, R"({"prefixPath":"/a/","balancer":"ip_hash"})");
-    admin.ok("PATCH", "/endpoints?prefixPath=/b/&host=x.example&target=http://127.0.0.1:2",
+    admin.ok("PATCH", "/endpoints?prefixPath=/b/&host=x.example&target={t2}",
              R"({"state":"draining","maxConnections":3})");
     const auto r = admin.config();
     CPPUNIT_ASSERT_EQUAL(200, r.status);
@@ -121,10 +144,12 @@ class ConfigApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(Admin::revisionOf(r), doc->getValue<std::int64_t>("revision"));
     // Routes by (host, prefix), targets by URL, fixed keys, no verdicts.
     CPPUNIT_ASSERT(r.body.find("\"prefixPath\":\"/a/\"") < r.body.find("\"prefixPath\":\"/b/\""));
-    CPPUNIT_ASSERT(contains(r.body, R"("targets":[{"target":"http://127.0.0.1:1","weight":7,)"
-                                    R"("state":"active","maxConnections":0},{"target":)"
-                                    R"("http://127.0.0.1:2","weight":100,"state":"draining",)"
-                                    R"("maxConnections":3}])"));
+    const auto one =
+        admin.expand(R"({"target":"{t1}","weight":7,"state":"active","maxConnections":0})");
+    const auto two =
+        admin.expand(R"({"target":"{t2}","weight":100,"state":"draining","maxConnections":3})");
+    CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, one) && contains(r.body, two));
+    CPPUNIT_ASSERT((r.body.find(one) < r.body.find(two)) == (admin.target(1) < admin.target(2)));
     CPPUNIT_ASSERT(contains(r.body, R"({"host":"","prefixPath":"/a/","balancer":"ip_hash",)"
                                     R"("healthCheck":{"interval":)"));
     CPPUNIT_ASSERT(!contains(r.body, "healthy"));
@@ -134,7 +159,7 @@ class ConfigApiTest : public CppUnit::TestFixture {
   void testGetThenPutChangesNothing() {
     Admin admin;
     admin.ok("POST", kRoutes,
-             R"({"prefixPath":"/a/","targets":["http://127.0.0.1:1"],"retries":{"attempts":2}})");
+             R"({"prefixPath":"/a/","targets":["{t1}"],"retries":{"attempts":2}})");
     const auto before = admin.config();
     const auto put =
         admin.call("PUT", "/endpoints/config", before.body, {{"If-Match", before.header("etag")}});
@@ -148,20 +173,19 @@ class ConfigApiTest : public CppUnit::TestFixture {
 
   void testOnePutIsOneRevision() {
     Admin admin;
-    admin.ok("POST", kRoutes,
-             R"({"prefixPath":"/a/","targets":["http://127.0.0.1:1","http://127.0.0.1:2"]})");
-    admin.ok("POST", kRoutes, R"({"prefixPath":"/old/","targets":["http://127.0.0.1:3"]})");
+    admin.ok("POST", kRoutes, R"({"prefixPath":"/a/","targets":["{t1}","{t2}"]})");
+    admin.ok("POST", kRoutes, R"({"prefixPath":"/old/","targets":["{t3}"]})");
     const auto at = Admin::revisionOf(admin.config());
     const std::string wanted =
-        R"({"routes":[{"prefixPath":"/a/","targets":[{"target":"http://127.0.0.1:1","weight":5},)"
-        R"("http://127.0.0.1:4"]},{"prefixPath":"/new/","host":"n.example"}]})";
+        R"({"routes":[{"prefixPath":"/a/","targets":[{"target":"{t1}","weight":5},)"
+        R"("{t4}"]},{"prefixPath":"/new/","host":"n.example"}]})";
     // The dry run answers the changes and writes nothing.
     const auto dry = admin.ok("PUT", "/endpoints/config?dryRun=true", wanted);
     CPPUNIT_ASSERT_EQUAL(at, Admin::revisionOf(admin.config()));
     CPPUNIT_ASSERT_EQUAL(at, parseObject(dry)->getValue<std::int64_t>("revision"));
-    CPPUNIT_ASSERT(contains(dry.body, R"({"action":"target.weight","route":"/a/","host":"",)"
-                                      R"("target":"http://127.0.0.1:1","before":{"weight":100},)"
-                                      R"("after":{"weight":5}})"));
+    CPPUNIT_ASSERT(contains(dry.body, admin.expand(R"({"action":"target.weight","route":"/a/",)"
+                                                   R"("host":"","target":"{t1}","before":)"
+                                                   R"({"weight":100},"after":{"weight":5}})")));
     const auto put = admin.ok("PUT", "/endpoints/config", wanted);
     const auto changes = parseObject(dry)->getArray("changes");
     CPPUNIT_ASSERT_EQUAL(changes->size(), changeCount(put));
@@ -185,11 +209,11 @@ class ConfigApiTest : public CppUnit::TestFixture {
 
   void testRefusals() {
     Admin admin;
-    admin.ok("POST", kRoutes, R"({"prefixPath":"/a/","targets":["http://127.0.0.1:1"]})");
+    admin.ok("POST", kRoutes, R"({"prefixPath":"/a/","targets":["{t1}"]})");
     const auto before = admin.config();
     const std::vector<std::pair<std::string, std::string>> bad{
         {R"({"routes":[{"prefixPath":"/a/"},{"prefixPath":"/b/","targets":[{"target":)"
-         R"("http://127.0.0.1:1","weight":-1}]}]})",
+         R"("{t1}","weight":-1}]}]})",
          "invalid field 'routes[1].targets[0].weight'"},
         {R"({"routes":[{"prefixPath":"/a/"},{"prefixPath":"/a"}]})",
          "invalid field 'routes[1]': route /a/ is given twice (first at routes[0])"},
@@ -197,7 +221,7 @@ class ConfigApiTest : public CppUnit::TestFixture {
         {"[]", "request body must be a JSON object"},
     };
     for (const auto& [body, message] : bad) {
-      for (const std::string query : {"", "?dryRun=true"}) {
+      for (const std::string& query : {std::string(), std::string("?dryRun=true")}) {
         const auto r = admin.call("PUT", "/endpoints/config" + query, body);
         CPPUNIT_ASSERT_EQUAL_MESSAGE(body + " -> " + r.body, 400, r.status);
         CPPUNIT_ASSERT_MESSAGE(r.body, contains(r.body, message));
@@ -219,9 +243,9 @@ class ConfigApiTest : public CppUnit::TestFixture {
     }
     CPPUNIT_ASSERT_EQUAL(before.body, admin.config().body);
     // A revision that is not one: 400.
-    for (const std::string body :
-         {"{\"revision\":-1}", "{\"revision\":" + std::to_string(at + 1) + "}",
-          "{\"revision\":\"1\"}", "{}", "{\"revision\":1,\"x\":1}"}) {
+    for (const std::string& body : std::vector<std::string>{
+             "{\"revision\":-1}", "{\"revision\":" + std::to_string(at + 1) + "}",
+             "{\"revision\":\"1\"}", "{}", "{\"revision\":1,\"x\":1}"}) {
       const auto r = admin.call("POST", "/endpoints/revert", body);
       CPPUNIT_ASSERT_EQUAL_MESSAGE(body + " -> " + r.body, 400, r.status);
     }
@@ -232,9 +256,9 @@ class ConfigApiTest : public CppUnit::TestFixture {
 
   void testRevert() {
     Admin admin;
-    admin.ok("POST", kRoutes, R"({"prefixPath":"/a/","targets":["http://127.0.0.1:1"]})");
+    admin.ok("POST", kRoutes, R"({"prefixPath":"/a/","targets":["{t1}"]})");
     const auto first = admin.config();
-    admin.ok("PATCH", "/endpoints?prefixPath=/a/&target=http://127.0.0.1:1", R"({"weight":3})");
+    admin.ok("PATCH", "/endpoints?prefixPath=/a/&target={t1}", R"({"weight":3})");
     admin.ok("POST", kRoutes, R"({"prefixPath":"/b/","host":"b.example"})");
     const auto at = Admin::revisionOf(admin.config());
     const std::string body = "{\"revision\":" + std::to_string(Admin::revisionOf(first)) + "}";
@@ -271,7 +295,7 @@ class ConfigApiTest : public CppUnit::TestFixture {
       admin.ok("POST", kRoutes, std::string("{\"prefixPath\":\"") + prefix + "\"}");
     const auto at = Admin::revisionOf(admin.config());
     const auto before = admin.config().body;
-    for (const std::string query : {"", "?dryRun=true"}) {
+    for (const std::string& query : {std::string(), std::string("?dryRun=true")}) {
       const auto r = admin.call("POST", "/endpoints/revert" + query,
                                 "{\"revision\":" + std::to_string(at - 4) + "}");
       CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 409, r.status);
@@ -340,7 +364,12 @@ class RandomChanges {
            route->getValue<std::string>("host") + "\"";
   }
 
-  std::string url() { return "http://127.0.0.1:" + std::to_string(1 + pick(12)); }
+  /// One of the reachable targets, or now and then one nothing listens on: its first probe
+  /// fails, a health verdict moves the revision, and reverts must leave verdicts alone.
+  std::string url() {
+    if (pick(Admin::kTargets + 1) == 0) return "http://127.0.0.1:9";
+    return admin_.target(static_cast<int>(1 + pick(Admin::kTargets)));
+  }
   std::string targetList() {
     std::string out;
     for (std::size_t i = 0, n = 1 + pick(3); i < n; ++i)
@@ -368,12 +397,22 @@ class RandomChanges {
     check(admin_.call("POST", "/endpoints/add", body + "}"));
   }
 
-  std::string policy() {
-    return oneOf<std::string>(
-        {"\"stripPrefix\":false", "\"stripPrefix\":true", "\"preserveHost\":true",
-         "\"maxRequests\":" + std::to_string(pick(100)), "\"retries\":{\"attempts\":2}",
-         "\"retries\":null",
-         "\"rateLimit\":{\"requestsPerSecond\":10,\"burst\":" + std::to_string(pick(9)) + "}"});
+  /// One policy field with a value: `"name":value`. Two fields of one body differ by name.
+  std::string policy(const std::string& not_ = "") {
+    std::vector<std::string> all{
+        "\"stripPrefix\":false",
+        "\"stripPrefix\":true",
+        "\"preserveHost\":true",
+        "\"preserveHost\":false",
+        "\"maxRequests\":" + std::to_string(pick(100)),
+        "\"retries\":{\"attempts\":" + std::to_string(pick(3)) + "}",
+        "\"rateLimit\":{\"requestsPerSecond\":10,\"burst\":" + std::to_string(pick(9)) + "}",
+        "\"timeouts\":{\"read\":\"" + std::to_string(1 + pick(9)) + "s\"}"};
+    const auto name = [](const std::string& field) { return field.substr(0, field.find(':')); };
+    all.erase(std::remove_if(all.begin(), all.end(),
+                             [&](const std::string& f) { return name(f) == name(not_); }),
+              all.end());
+    return oneOf(all);
   }
 
   std::string routePatch() {
@@ -383,8 +422,10 @@ class RandomChanges {
                "\"}";
       case 1:
         return "{\"healthCheck\":{\"fall\":" + std::to_string(1 + pick(3)) + "}}";
-      default:
-        return "{" + policy() + "," + policy() + "}";
+      default: {
+        const auto first = policy();
+        return "{" + first + "," + policy(first) + "}";
+      }
     }
   }
 
@@ -467,7 +508,16 @@ void ConfigApiTest::testRevertGivesBackEverySnapshot() {
     CPPUNIT_ASSERT_EQUAL_MESSAGE("revert to " + std::to_string(revision), expected,
                                  routesOf(admin.config().body));
   }
-  std::cerr << "[" << snapshots.size() << " revisions recorded, " << sample.size() << " reverts, "
+  const auto verdicts = parseObject(admin.ok("GET",
+                                             "/endpoints/changes?since=0&limit=1000&"
+                                             "target=http://127.0.0.1:9"))
+                            ->getArray("changes");
+  std::size_t health = 0;
+  for (std::size_t i = 0; i < verdicts->size(); ++i)
+    health += verdicts->getObject(static_cast<unsigned>(i))->getValue<std::string>("action") ==
+              "target.health";
+  std::cerr << "[" << snapshots.size() << " revisions recorded (" << health
+            << " health verdicts among them), " << sample.size() << " reverts, "
             << std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::steady_clock::now() - started)
                    .count()
