@@ -279,7 +279,8 @@ class CtlTest : public CppUnit::TestFixture {
       yaml.replace(at, from.size(), to);
     };
     cut("target: " + b_.url(), "target: " + c_.url());
-    cut("weight: 100", "weight: 25");
+    cut("target: " + a_.url() + "\n        weight: 100",
+        "target: " + a_.url() + "\n        weight: 25");
     writeFile(dir_->file("api.yaml"), yaml);
     const std::string rev = revision();
     auto r = ctl("config diff -f api.yaml");
