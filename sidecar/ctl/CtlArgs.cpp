@@ -41,152 +41,91 @@ void checkHistory(const Invocation& inv) {
   if (inv.has("--interval")) parseInteger(inv.option("--interval"), 1, 3600000, "--interval");
 }
 
-std::vector<CommandSpec> buildSpecs() {
-  const OptionSpec weight{"--weight", true, "the new targets' weight (0-1000, default 100)"};
+using Check = std::function<void(const Invocation&)>;
+
+CommandSpec spec(std::vector<std::string> words, std::string args, std::size_t minArgs,
+                 std::size_t maxArgs, std::string summary, Check check = {},
+                 std::vector<OptionSpec> options = {},
+                 std::vector<std::string> outputs = kTableJson) {
+  return {std::move(words),   std::move(args),    minArgs,         maxArgs, std::move(options),
+          std::move(outputs), std::move(summary), std::move(check)};
+}
+
+void checkRouteArg(const Invocation& inv) {
+  checkRoute(inv.args.at(0));
+}
+
+void appendTargetSpecs(std::vector<CommandSpec>& specs) {
+  const auto many = CommandSpec::kMany;
+  specs.push_back(spec({"routes"}, "", 0, 0, "every route with its targets' health"));
+  specs.push_back(
+      spec({"targets"}, "ROUTE", 1, 1, "a route's targets: weight, state, health", checkRouteArg));
+  specs.push_back(spec({"add"}, "ROUTE URL...", 2, many, "add targets to a route",
+                       [](const Invocation& inv) {
+                         checkRouteArg(inv);
+                         checkWeightOption(inv);
+                       },
+                       {{"--weight", true, "the new targets' weight (0-1000, default 100)"}}));
+  specs.push_back(
+      spec({"remove"}, "ROUTE URL...", 2, many, "remove targets from a route", checkRouteArg));
+  specs.push_back(spec({"weight"}, "ROUTE URL N", 3, 3, "set a target's weight (0-1000)",
+                       [](const Invocation& inv) {
+                         checkRouteArg(inv);
+                         parseInteger(inv.args.at(2), 0, 1000, "N (the weight)");
+                       }));
+  specs.push_back(spec({"drain"}, "ROUTE URL", 2, 2,
+                       "no new requests to a target; those in flight finish", checkRouteArg));
+  specs.push_back(
+      spec({"enable"}, "ROUTE URL", 2, 2, "a target takes requests again (active)", checkRouteArg));
+  specs.push_back(spec({"disable"}, "ROUTE URL", 2, 2,
+                       "no requests to a target and no health checks", checkRouteArg));
+  specs.push_back(spec({"route", "create"}, "ROUTE [URL...]", 1, many,
+                       "create a route, with targets if given", checkRouteArg,
+                       {{"--balancer", true, "round_robin (default), least_conn or ip_hash"},
+                        {"--health-type", true, "tcp or http"},
+                        {"--health-path", true, "the path of http health checks"},
+                        {"--health-interval", true, "time between checks (5s)"}}));
+  specs.push_back(
+      spec({"route", "delete"}, "ROUTE", 1, 1, "delete a route and its targets", checkRouteArg));
+}
+
+void checkFile(const Invocation& inv) {
+  if (!inv.has("-f")) throw UsageError("-f FILE is required");
+}
+
+void appendConfigSpecs(std::vector<CommandSpec>& specs) {
   const OptionSpec file{"-f", true, "the configuration file, YAML or JSON ('-': standard input)"};
   const OptionSpec dryRun{"--dry-run", false, "show the changes, make none"};
-  const auto routeArg = [](const Invocation& inv) { checkRoute(inv.args.at(0)); };
-  std::vector<CommandSpec> specs{
-      {{"routes"}, "", 0, 0, {}, kTableJson, "every route with its targets' health", {}},
-      {{"targets"},
-       "ROUTE",
-       1,
-       1,
-       {},
-       kTableJson,
-       "a route's targets: weight, state, health",
-       routeArg},
-      {{"add"},
-       "ROUTE URL...",
-       2,
-       CommandSpec::kMany,
-       {weight},
-       kTableJson,
-       "add targets to a route",
-       [=](const Invocation& inv) {
-         routeArg(inv);
-         checkWeightOption(inv);
-       }},
-      {{"remove"},
-       "ROUTE URL...",
-       2,
-       CommandSpec::kMany,
-       {},
-       kTableJson,
-       "remove targets from a route",
-       routeArg},
-      {{"weight"},
-       "ROUTE URL N",
-       3,
-       3,
-       {},
-       kTableJson,
-       "set a target's weight (0-1000)",
-       [=](const Invocation& inv) {
-         routeArg(inv);
-         parseInteger(inv.args.at(2), 0, 1000, "N (the weight)");
-       }},
-      {{"drain"},
-       "ROUTE URL",
-       2,
-       2,
-       {},
-       kTableJson,
-       "no new requests to a target; those in flight finish",
-       routeArg},
-      {{"enable"},
-       "ROUTE URL",
-       2,
-       2,
-       {},
-       kTableJson,
-       "a target takes requests again (active)",
-       routeArg},
-      {{"disable"},
-       "ROUTE URL",
-       2,
-       2,
-       {},
-       kTableJson,
-       "no requests to a target and no health checks",
-       routeArg},
-      {{"route", "create"},
-       "ROUTE [URL...]",
-       1,
-       CommandSpec::kMany,
-       {{"--balancer", true, "round_robin (default), least_conn or ip_hash"},
-        {"--health-type", true, "tcp or http"},
-        {"--health-path", true, "the path of http health checks"},
-        {"--health-interval", true, "time between checks (5s)"}},
-       kTableJson,
-       "create a route, with targets if given",
-       routeArg},
-      {{"route", "delete"},
-       "ROUTE",
-       1,
-       1,
-       {},
-       kTableJson,
-       "delete a route and its targets",
-       routeArg},
-      {{"config", "get"},
-       "",
-       0,
-       0,
-       {},
-       {"yaml", "json"},
-       "the whole configuration as one document",
-       {}},
-      {{"config", "diff"}, "", 0, 0, {file}, kTableJson, "what applying a file would change", {}},
-      {{"config", "apply"},
-       "",
-       0,
-       0,
-       {file, dryRun},
-       kTableJson,
-       "make the store equal to a file (one revision)",
-       {}},
-      {{"revert"},
-       "REVISION",
-       1,
-       1,
-       {dryRun},
-       kTableJson,
-       "put everything back as it stood right after REVISION",
-       [](const Invocation& inv) { parseInteger(inv.args.at(0), 0, INT64_MAX, "REVISION"); }},
-      {{"history"},
-       "",
-       0,
-       0,
-       {{"--since", true, "rows after this revision (default: the last 20)"},
-        {"--route", true, "only this route's rows"},
-        {"--target", true, "only this target's rows"},
-        {"--limit", true, "rows per request (1-1000, default 100)"},
-        {"--follow", false, "keep printing new rows until interrupted"},
-        {"--interval", true, "with --follow, milliseconds between reads (default 1000)"}},
-       kTableJson,
-       "the change history, oldest first",
-       checkHistory},
-      {{"proxies"}, "", 0, 0, {}, kTableJson, "the proxies that follow the store", {}},
-      {{"status"},
-       "",
-       0,
-       0,
-       {},
-       kTableJson,
-       "revision, routes, targets and proxies at a glance",
-       {}},
-  };
-  // -f is required where it is offered.
-  for (auto& s : specs)
-    if (std::any_of(s.options.begin(), s.options.end(),
-                    [](const OptionSpec& o) { return o.name == "-f"; })) {
-      auto inner = s.check;
-      s.check = [inner](const Invocation& inv) {
-        if (!inv.has("-f")) throw UsageError("-f FILE is required");
-        if (inner) inner(inv);
-      };
-    }
+  specs.push_back(spec({"config", "get"}, "", 0, 0, "the whole configuration as one document", {},
+                       {}, {"yaml", "json"}));
+  specs.push_back(
+      spec({"config", "diff"}, "", 0, 0, "what applying a file would change", checkFile, {file}));
+  specs.push_back(spec({"config", "apply"}, "", 0, 0,
+                       "make the store equal to a file (one revision)", checkFile, {file, dryRun}));
+  specs.push_back(
+      spec({"revert"}, "REVISION", 1, 1, "put everything back as it stood right after REVISION",
+           [](const Invocation& inv) { parseInteger(inv.args.at(0), 0, INT64_MAX, "REVISION"); },
+           {dryRun}));
+}
+
+void appendHistorySpecs(std::vector<CommandSpec>& specs) {
+  specs.push_back(
+      spec({"history"}, "", 0, 0, "the change history, oldest first", checkHistory,
+           {{"--since", true, "rows after this revision (default: 20 revisions back)"},
+            {"--route", true, "only this route's rows"},
+            {"--target", true, "only this target's rows"},
+            {"--limit", true, "rows per request (1-1000, default 100)"},
+            {"--follow", false, "keep printing new rows until interrupted"},
+            {"--interval", true, "with --follow, milliseconds between reads (default 1000)"}}));
+  specs.push_back(spec({"proxies"}, "", 0, 0, "the proxies that follow the store"));
+  specs.push_back(spec({"status"}, "", 0, 0, "revision, routes, targets and proxies at a glance"));
+}
+
+std::vector<CommandSpec> buildSpecs() {
+  std::vector<CommandSpec> specs;
+  appendTargetSpecs(specs);
+  appendConfigSpecs(specs);
+  appendHistorySpecs(specs);
   return specs;
 }
 
@@ -362,7 +301,10 @@ std::string usageText(const CommandSpec* spec) {
            "COMMAND [ARGS]\n\nThe command line of Portico's admin API.\n\ncommands:\n";
     for (const auto& s : commandSpecs()) {
       std::string left = s.name() + (s.args.empty() ? "" : " " + s.args);
-      if (left.size() < 26) left.resize(26, ' ');
+      const bool file = std::any_of(s.options.begin(), s.options.end(),
+                                    [](const OptionSpec& o) { return o.name == "-f"; });
+      if (file) left += " -f FILE";
+      if (left.size() < 28) left.resize(28, ' ');
       out << "  " << left << "  " << s.summary << "\n";
     }
     out << "\nglobal options:\n";
