@@ -1,4 +1,12 @@
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/StreamCopier.h>
 #include <cppunit/extensions/HelperMacros.h>
+
+#include <functional>
 
 #include "e2e/CtlHarness.h"
 #include "e2e/SidecarHarness.h"
@@ -12,6 +20,60 @@ Poco::JSON::Object::Ptr jsonOf(const CtlResult& r) {
   asHttp.body = r.out;
   return parseObject(asHttp);
 }
+
+/// Between portico-ctl and the sidecar: passes every request on, but runs `meddle` (another
+/// writer) just before a write of PUT /endpoints/config reaches the sidecar, so the write comes
+/// after its diff's revision, every time.
+class MeddlingRelay {
+ public:
+  MeddlingRelay(const Sidecar& sidecar, std::function<void()> meddle)
+      : server_(new Factory(sidecar, std::move(meddle)),
+                Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0)),
+                new Poco::Net::HTTPServerParams) {
+    server_.start();
+  }
+  ~MeddlingRelay() { server_.stopAll(true); }
+  int port() const { return server_.port(); }
+
+ private:
+  class Handler : public Poco::Net::HTTPRequestHandler {
+   public:
+    Handler(const Sidecar& sidecar, const std::function<void()>& meddle)
+        : sidecar_(sidecar), meddle_(meddle) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
+      std::string body;
+      Poco::StreamCopier::copyToString(request.stream(), body);
+      std::map<std::string, std::string> headers;
+      if (request.has("If-Match")) headers["If-Match"] = request.get("If-Match");
+      const bool write = request.getMethod() == "PUT" && !contains(request.getURI(), "dryRun");
+      if (write) meddle_();
+      const auto answer = sidecar_.request(request.getMethod(), request.getURI(), body, headers);
+      response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
+      if (!answer.header("etag").empty()) response.set("ETag", answer.header("etag"));
+      response.setContentType("application/json");
+      response.sendBuffer(answer.body.data(), answer.body.size());
+    }
+
+   private:
+    const Sidecar& sidecar_;
+    const std::function<void()>& meddle_;
+  };
+  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+   public:
+    Factory(const Sidecar& sidecar, std::function<void()> meddle)
+        : sidecar_(sidecar), meddle_(std::move(meddle)) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+      return new Handler(sidecar_, meddle_);
+    }
+
+   private:
+    const Sidecar& sidecar_;
+    std::function<void()> meddle_;
+  };
+  Poco::Net::HTTPServer server_;
+};
 
 }  // namespace
 
@@ -29,6 +91,7 @@ class CtlTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testConfigGetApply);
   CPPUNIT_TEST(testConfigFileInOneRevision);
   CPPUNIT_TEST(testRevert);
+  CPPUNIT_TEST(testApplyAfterAnotherWrite);
   CPPUNIT_TEST_SUITE_END();
 
   std::unique_ptr<TempDir> dir_;
@@ -347,6 +410,28 @@ class CtlTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.all(), std::string("no changes\n"), r.out);
     r = ctl("revert 99999");
     CPPUNIT_ASSERT_MESSAGE(r.all(), r.code == 1 || r.code == 3);
+  }
+
+  /// Another write between the diff and the apply: 412 (exit 3), the file is not applied.
+  void testApplyAfterAnotherWrite() {
+    start();
+    if (!hasConfigEndpoints()) return;
+    CPPUNIT_ASSERT_EQUAL(0, (*ctl_)("route create /api/ " + a_.url()).code);
+    CPPUNIT_ASSERT_EQUAL(0, ctl_->shell("\"$CTL\" config get > api.yaml").code);
+    std::string yaml = Ctl::read(dir_->file("api.yaml"));
+    const auto at = yaml.find("weight: 100");
+    CPPUNIT_ASSERT_MESSAGE(yaml, at != std::string::npos);
+    writeFile(dir_->file("api.yaml"), yaml.replace(at, 11, "weight: 25"));
+    MeddlingRelay relay(*sidecar_, [&] {
+      sidecar_->request("PATCH", "/endpoints?prefixPath=/api/&target=" + a_.url(),
+                        "{\"weight\":60}");
+    });
+    const auto r = (*ctl_)("--server http://127.0.0.1:" + std::to_string(relay.port()) +
+                           " config apply -f api.yaml");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.all(), 3, r.code);
+    CPPUNIT_ASSERT_MESSAGE(r.all(), contains(r.out, "weight 100 -> 25"));  // the diff it showed
+    CPPUNIT_ASSERT_MESSAGE(r.err, contains(r.err, "If-Match"));
+    CPPUNIT_ASSERT_EQUAL(std::string("60"), sidecar_->stored(a_.url(), "weight"));  // not 25
   }
 };
 
