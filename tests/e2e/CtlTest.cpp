@@ -201,7 +201,7 @@ class CtlTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(line) + ": " + r.all(), 2, r.code);
       CPPUNIT_ASSERT_MESSAGE(r.all(), r.out.empty() && contains(r.err, "portico-ctl: "));
     }
-    // 3: a conflict (409 here; 412 in testConfigFileInOneRevision).
+    // 3: a conflict (409 here; 412 in testApplyAfterAnotherWrite).
     r = ctl("route create /api/");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.all(), 3, r.code);
     CPPUNIT_ASSERT_EQUAL(std::string("portico-ctl: route /api/ already exists\n"), r.err);
