@@ -359,6 +359,7 @@ void Http2Upstream::onTimeout(int) {
       channel_->outbox().append(
           std::string_view(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n)));
       channel_->flush();
+      channel_->close();  // FIN, not the RST of retire(): the GOAWAY is not thrown away
     }
   }
   failAll(UF::Reset, "idle");
