@@ -21,9 +21,11 @@ namespace portico {
 /// once per turn, as one batch.
 class ProbeLoops : public ProbeRunner {
  public:
-  /// `tls`: how https targets are spoken to by http checks (may be null: they fail).
+  /// `tls`: how https targets are spoken to by http checks (may be null: they fail);
+  /// `keepAliveMax`: connections kept open between http probes, over all loops (0: none).
   explicit ProbeLoops(std::size_t loops = 1,
-                      std::shared_ptr<const net::TlsClientConfig> tls = nullptr);
+                      std::shared_ptr<const net::TlsClientConfig> tls = nullptr,
+                      std::size_t keepAliveMax = 0);
   ~ProbeLoops() override;
   ProbeLoops(const ProbeLoops&) = delete;
   ProbeLoops& operator=(const ProbeLoops&) = delete;
@@ -34,12 +36,15 @@ class ProbeLoops : public ProbeRunner {
 
   /// Probes in flight now, summed over the loops (for tests and metrics).
   std::size_t inFlight() const;
+  /// Probe connections counted as kept (open for reuse or in use), as of each loop's last turn.
+  std::size_t kept() const;
 
  private:
   class Loop;
 
   const std::size_t count_;
   std::shared_ptr<const net::TlsClientConfig> tls_;
+  const std::size_t keepAliveMax_;
   mutable std::mutex mutex_;  // start/stop against run()
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::thread> threads_;
