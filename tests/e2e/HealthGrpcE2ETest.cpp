@@ -50,6 +50,16 @@ std::unique_ptr<Sidecar> startSidecar(const TempDir& dir, std::vector<std::strin
   return sidecar;
 }
 
+/// `url` is checked and stays healthy while `server` is SERVING; then NOT_SERVING marks it down
+/// with that reason.
+void healthyThenNotServing(Sidecar& sidecar, const HealthServer& server, const std::string& url) {
+  CPPUNIT_ASSERT(waitUntil([&] { return !sidecar.stored(url, "last_checked_at").empty(); }, 5s));
+  CPPUNIT_ASSERT(holdsFor([&] { return sidecar.stored(url) == "1"; }, 500ms));
+  server.set("NOT_SERVING");
+  CPPUNIT_ASSERT(waitUntil([&] { return sidecar.stored(url) == "0"; }, 5s, 5ms));
+  CPPUNIT_ASSERT_EQUAL(std::string("grpc status NOT_SERVING"), sidecar.stored(url, "last_error"));
+}
+
 }  // namespace
 
 class HealthGrpcE2ETest : public CppUnit::TestFixture {
@@ -70,13 +80,7 @@ class HealthGrpcE2ETest : public CppUnit::TestFixture {
     auto sidecar = startSidecar(dir, {"health.interval=200ms", "health.timeout=1s"});
     const auto url = "http://127.0.0.1:" + std::to_string(server.port);
     sidecar->createRoute("/grpc/", {url}, R"({"type":"grpc","grpcService":"portico.test.Echo"})");
-    CPPUNIT_ASSERT(waitUntil([&] { return !sidecar->stored(url, "last_checked_at").empty(); }, 5s));
-    CPPUNIT_ASSERT(holdsFor([&] { return sidecar->stored(url) == "1"; }, 500ms));
-
-    server.set("NOT_SERVING");
-    CPPUNIT_ASSERT(waitUntil([&] { return sidecar->stored(url) == "0"; }, 5s, 5ms));
-    CPPUNIT_ASSERT_EQUAL(std::string("grpc status NOT_SERVING"),
-                         sidecar->stored(url, "last_error"));
+    healthyThenNotServing(*sidecar, server, url);
     CPPUNIT_ASSERT_EQUAL(std::string("grpc status NOT_SERVING"),
                          sidecar->list("/grpc/").at(url)->getValue<std::string>("lastError"));
 
@@ -116,12 +120,7 @@ class HealthGrpcE2ETest : public CppUnit::TestFixture {
         dir, {"health.interval=200ms", "health.timeout=1s", "upstream_tls.ca_file=" + certs.ca()});
     const auto url = "https://localhost:" + std::to_string(server.port);
     sidecar->createRoute("/grpcs/", {url}, R"({"type":"grpc"})");
-    CPPUNIT_ASSERT(waitUntil([&] { return !sidecar->stored(url, "last_checked_at").empty(); }, 5s));
-    CPPUNIT_ASSERT(holdsFor([&] { return sidecar->stored(url) == "1"; }, 500ms));
-    server.set("NOT_SERVING");
-    CPPUNIT_ASSERT(waitUntil([&] { return sidecar->stored(url) == "0"; }, 5s, 5ms));
-    CPPUNIT_ASSERT_EQUAL(std::string("grpc status NOT_SERVING"),
-                         sidecar->stored(url, "last_error"));
+    healthyThenNotServing(*sidecar, server, url);
   }
 
   /// A target that speaks HTTP/1.1 only (Python's http.server answers the HTTP/2 preface with
