@@ -174,8 +174,9 @@ void ProbeLoops::run(std::vector<HealthJob> jobs) {
   // Whole batches in turn: one post per loop, not one per probe.
   const std::size_t n = loops_.size();
   std::vector<std::vector<HealthJob>> shares(n);
-  std::size_t at = next_.fetch_add(1, std::memory_order_relaxed);
-  for (auto& job : jobs) shares[at++ % n].push_back(std::move(job));
+  // By target: a target's probes all go to one loop, where its kept connection waits.
+  for (auto& job : jobs)
+    shares[static_cast<std::uint64_t>(job.targetId) % n].push_back(std::move(job));
   for (std::size_t i = 0; i < n; ++i) {
     if (shares[i].empty()) continue;
     Loop* loop = loops_[i].get();

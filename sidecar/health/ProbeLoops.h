@@ -17,8 +17,10 @@ namespace portico {
 
 /// The production ProbeRunner: a small fixed set of event loops (one thread each) on which
 /// every probe is a non-blocking ProbeConnection, so 50,000 targets take as many threads as
-/// 5. Jobs are spread over the loops in turn; each loop hands its finished probes to the sink
-/// once per turn, as one batch.
+/// 5. Jobs are spread over the loops by target (a target's probes always run on one loop);
+/// each loop hands its finished probes to the sink once per turn, as one batch. Each loop keeps
+/// the connections of http probes the target kept alive, one per target, for the target's next
+/// probe (ProbeKeepAlive decides, within the loop's share of `keepAliveMax`).
 class ProbeLoops : public ProbeRunner {
  public:
   /// `tls`: how https targets are spoken to by http checks (may be null: they fail);
@@ -48,7 +50,6 @@ class ProbeLoops : public ProbeRunner {
   mutable std::mutex mutex_;  // start/stop against run()
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::thread> threads_;
-  std::atomic<std::size_t> next_{0};
 };
 
 }  // namespace portico
