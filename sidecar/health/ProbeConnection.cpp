@@ -329,6 +329,9 @@ void ProbeConnection::finish(ProbeResult result, bool keep) {
   if (keep) {
     timer_.cancel();
     parser_.reset();
+    // Thousands of connections wait between probes: they hold no buffers meanwhile.
+    std::string().swap(response_);
+    std::string().swap(request_);
     phase_ = Phase::Kept;
   } else {
     cancel();
