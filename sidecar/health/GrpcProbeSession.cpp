@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 
 namespace portico {
 namespace {
@@ -77,7 +76,7 @@ struct GrpcProbeSession::Callbacks {
                           std::uint32_t* flags, nghttp2_data_source*, void* user) {
     GrpcProbeSession& s = of(user);
     const std::size_t n = std::min(length, s.body_.size() - s.bodySent_);
-    std::memcpy(buffer, s.body_.data() + s.bodySent_, n);
+    std::copy_n(reinterpret_cast<const std::uint8_t*>(s.body_.data()) + s.bodySent_, n, buffer);
     s.bodySent_ += n;
     if (s.bodySent_ == s.body_.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
     return static_cast<ssize_t>(n);

@@ -36,28 +36,16 @@ class ProbeLoops::Loop final : public ProbeDone {
   void startJobs(std::vector<HealthJob>& jobs) {
     for (auto& job : jobs) {
       auto& timeouts = timeoutList(job.spec.timeout.count());
-      ProbeConnection* held = takeKept(job);
-      ProbeConnection* started = held;
-      if (!started) {
-        auto probe = std::make_unique<ProbeConnection>(loop_, *this, std::move(job));
-        started = probe.get();
-        live_.emplace(started, std::move(probe));
-      }
       inFlight_.fetch_add(1, std::memory_order_relaxed);
-      try {
-        if (held) {
-          held->reuse(std::move(job), timeouts);
-        } else {
-          const bool http = started->job().spec.type == ProbeType::Http;
-          started->start(timeouts, tls_, http && keepAlive_.claim());
-        }
-      } catch (const std::exception& e) {
-        // Out of memory building the request: this probe fails, not the loop.
-        if (!started->done()) {
-          started->cancel();
-          finished(*started, ProbeResult::failure(std::string("probe: ") + e.what()));
-        }
+      if (ProbeConnection* held = takeKept(job)) {
+        guarded(*held, [&] { held->reuse(std::move(job), timeouts); });
+        continue;
       }
+      const bool keepAlive = job.spec.type == ProbeType::Http && keepAlive_.claim();
+      auto probe = std::make_unique<ProbeConnection>(loop_, *this, std::move(job));
+      ProbeConnection& started = *probe;
+      live_.emplace(&started, std::move(probe));
+      guarded(started, [&] { started.start(timeouts, tls_, keepAlive); });
     }
     // A refused connect finishes inside start(): its outcome goes with this batch.
   }
@@ -92,6 +80,20 @@ class ProbeLoops::Loop final : public ProbeDone {
     auto list = std::make_unique<net::TimerList>(ms);
     loop_.watch(*list);
     return *timeouts_.emplace(ms, std::move(list)).first->second;
+  }
+
+  /// Runs `run` (a probe's start); out of memory building the request, this probe fails, not
+  /// the loop.
+  template <typename Run>
+  void guarded(ProbeConnection& probe, Run&& run) {
+    try {
+      run();
+    } catch (const std::exception& e) {
+      if (!probe.done()) {
+        probe.cancel();
+        finished(probe, ProbeResult::failure(std::string("probe: ") + e.what()));
+      }
+    }
   }
 
   /// The connection kept for `job`'s target, when it may carry `job`; one that may not (the
