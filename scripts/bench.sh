@@ -24,6 +24,12 @@
 #       tlsnew64  64 HTTPS clients sending `Connection: close`: a full handshake per request
 #       h2        h2load, 64 HTTP/2 clients x 10 concurrent streams (nghttp2-client, installed when
 #                 missing); h2load gives no percentiles, so its p50 column is the mean
+#     and, when asked for (SCENARIOS="h2c-grpc"), gRPC in the clear:
+#       h2c-grpc  h2load, 16 HTTP/2 clients (prior knowledge) x 10 streams, each a prepared unary
+#                 gRPC call (-d, content-type application/grpc, te: trailers) to a gRPC backend
+#                 (tests/e2e/grpc_peer.py on python3-grpcio, installed when missing): nginx by
+#                 grpc_pass, Portico by a route with upstream_protocol h2. The Python backend is
+#                 the bottleneck, so the figures compare overhead (CPU us per request), not speed.
 #   * prints per scenario and proxy: requests/s (median over rounds, min-max), p50/p99 latency,
 #     non-2xx, socket errors (of which timeouts), CPU us per request, peak RSS of the proxy
 #     (VmHWM; nginx: master + workers), upstream connections the backends accepted (pool
@@ -117,7 +123,10 @@ if [[ "${NO_INSTALL:-0}" != "1" ]]; then
   command -v ss >/dev/null || missing+=(iproute2)
   command -v python3 >/dev/null || missing+=(python3)
   command -v openssl >/dev/null || missing+=(openssl)
-  [[ " ${SCENARIOS:-} " == *" h2 "* ]] && ! command -v h2load >/dev/null && missing+=(nghttp2-client)
+  [[ " ${SCENARIOS:-} " == *" h2 "* || " ${SCENARIOS:-} " == *" h2c-grpc "* ]] &&
+    ! command -v h2load >/dev/null && missing+=(nghttp2-client)
+  [[ " ${SCENARIOS:-} " == *" h2c-grpc "* ]] && ! /usr/bin/python3 -c 'import grpc' 2>/dev/null &&
+    missing+=(python3-grpcio)
   if (( ${#missing[@]} )); then
     log "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -151,6 +160,7 @@ NOFILE=$(ulimit -n)
 B1=$(free_port); B2=$(free_port); STATUS=$(free_port); NGX=$(free_port)
 PORTICO_PORT=$(free_port); ADMIN_PORT=$(free_port)
 NGX_TLS=$(free_port); PORTICO_TLS=$(free_port)
+GRPC_B=$(free_port); NGX_GRPC=$(free_port)  # the h2c-grpc scenario's backend and nginx listener
 # One certificate for both proxies' TLS listeners (the key is the bench's own, never committed).
 TLSD="$W/tls"; mkdir -p "$TLSD"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
@@ -212,6 +222,12 @@ $(nginx_http_common "$ND")
     http2_max_concurrent_streams 128;
     location /proxy/ { proxy_pass http://up/; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
+  upstream grpcup { server 127.0.0.1:$GRPC_B; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGX_GRPC http2 backlog=4096;
+    http2_max_concurrent_streams 128;
+    location /portico.test.Echo/ { grpc_pass grpc://grpcup; }
+  }
 }
 EOF
 
@@ -237,19 +253,31 @@ backends_seen() {  # which backend answered each of 6 requests
 }
 
 declare -a TARGETS=()
-declare -A URL_OF=() TLS_URL_OF=() WATCH_PID=()
+declare -A URL_OF=() TLS_URL_OF=() GRPC_URL_OF=() WATCH_PID=()
 log "results in $RES; ulimit -n=$NOFILE; nproc=$(nproc); backends on :$B1 :$B2"
 start_bg backend "$W" "$NGINX" -p "$BD" -c "$BD/nginx.conf" -g "daemon off;"
 wait_ready backend "http://127.0.0.1:$B1/" && wait_ready backend "http://127.0.0.1:$B2/" || die "backends failed"
 
+if [[ " $SCENARIOS " == *" h2c-grpc "* ]]; then
+  start_bg grpc "$W" /usr/bin/python3 "$ROOT/tests/e2e/grpc_peer.py" serve "--port=$GRPC_B" --name=bench
+  for (( i = 0; i < READY_TIMEOUT * 10; i++ )); do grep -q ready "$RES/logs/grpc.out" && break; sleep 0.1; done
+  grep -q ready "$RES/logs/grpc.out" || die "gRPC backend did not start (see $RES/logs/grpc.err)"
+  # One unary call's body: the gRPC frame of the 5-byte message "hello".
+  printf '\x00\x00\x00\x00\x05hello' >"$W/unary.bin"
+fi
 start_bg nginx "$W" "$NGINX" -p "$ND" -c "$ND/nginx.conf" -g "daemon off;"
 wait_ready nginx "http://127.0.0.1:$NGX/proxy/" || die "reference nginx failed"
 TARGETS+=(nginx); URL_OF[nginx]="http://127.0.0.1:$NGX/proxy/"; WATCH_PID[nginx]=${PID_OF[nginx]}
 TLS_URL_OF[nginx]="https://127.0.0.1:$NGX_TLS/proxy/"
+GRPC_URL_OF[nginx]="http://127.0.0.1:$NGX_GRPC/portico.test.Echo/Unary"
 
 PORTICO_NOTE=""
 ROUTE_DEFS=(--define=route.bench.prefix=/proxy/
             "--define=route.bench.targets=http://127.0.0.1:$B1,http://127.0.0.1:$B2")
+[[ " $SCENARIOS " == *" h2c-grpc "* ]] &&
+  ROUTE_DEFS+=(--define=route.grpc.prefix=/portico.test.Echo/
+               "--define=route.grpc.targets=http://127.0.0.1:$GRPC_B/portico.test.Echo"
+               --define=route.grpc.upstream_protocol=h2)
 STORE_DEF="--define=store.path=$W/portico/portico.db"
 mkdir -p "$W/portico"
 if [[ ! -x "$BIN/portico-proxy" || ! -x "$BIN/portico-sidecar" ]]; then
@@ -269,6 +297,7 @@ else
     if wait_ready portico "http://127.0.0.1:$PORTICO_PORT/proxy/"; then
       TARGETS+=(portico); URL_OF[portico]="http://127.0.0.1:$PORTICO_PORT/proxy/"
       TLS_URL_OF[portico]="https://127.0.0.1:$PORTICO_TLS/proxy/"
+      GRPC_URL_OF[portico]="http://127.0.0.1:$PORTICO_PORT/portico.test.Echo/Unary"
       WATCH_PID[portico]=${PID_OF[portico]}
     else
       PORTICO_NOTE="portico-proxy did not answer 200 on /proxy/ (see $RES/logs/portico.err)"
@@ -301,7 +330,7 @@ scenario_args() {
     ka[0-9]*) SA=("-c${1#ka}") ;;  # ka64, ka1000, ka2000: N keep-alive connections
     close64 | tlsnew64) SA=(-c64 -H "Connection: close") ;;
     tls64) SA=(-c64) ;;
-    h2) SA=() ;;
+    h2 | h2c-grpc) SA=() ;;
     *) die "unknown scenario $1" ;;
   esac
 }
@@ -325,7 +354,8 @@ sleep_until() {  # sleep_until START FRACTION: until START + FRACTION * DURATION
   sleep "$(awk -v t0="$1" -v f="$2" -v d="$DURATION" -v now="$(date +%s.%N)" 'BEGIN { x = t0 + f * d - now; print (x > 0 ? x : 0) }')"
 }
 url_for() {  # url_for SCENARIO TARGET
-  case $1 in tls* | h2) echo "${TLS_URL_OF[$2]}" ;; *) echo "${URL_OF[$2]}" ;; esac
+  case $1 in tls* | h2) echo "${TLS_URL_OF[$2]}" ;; h2c-grpc) echo "${GRPC_URL_OF[$2]}" ;;
+    *) echo "${URL_OF[$2]}" ;; esac
 }
 # h2load's summary in the lines the report reads from wrk: requests/s, requests, failures, and
 # the mean time per request in the 50% slot (h2load prints no percentiles).
@@ -342,6 +372,9 @@ run_wrk() {  # run_wrk SCENARIO TARGET OUTFILE
   a0=$(backend_accepts); c0=$(cpu_ticks "${WATCH_PID[$t]}"); start=$(date +%s.%N)
   if [[ $s == h2 ]]; then
     timeout $((DURATION + 20)) h2load -c64 -m10 -t"$WRK_THREADS" -D "$DURATION" "$url" >"$out.h2" 2>&1 &
+  elif [[ $s == h2c-grpc ]]; then
+    timeout $((DURATION + 20)) h2load -c16 -m10 -t"$WRK_THREADS" -D "$DURATION" -d "$W/unary.bin" \
+      -H 'content-type: application/grpc' -H 'te: trailers' "$url" >"$out.h2" 2>&1 &
   else
     timeout $((DURATION + 20)) wrk -t"$WRK_THREADS" "${SA[@]}" -d"${DURATION}s" --timeout "${WRK_TIMEOUT}s" \
       --latency "$url" >"$out" 2>&1 &
@@ -356,7 +389,7 @@ run_wrk() {  # run_wrk SCENARIO TARGET OUTFILE
     kill -0 "$wpid" 2>/dev/null || : >"$out.s2"  # wrk already done: no valid window
   fi
   wait "$tpid"
-  if [[ $s == h2 ]]; then
+  if [[ $s == h2 || $s == h2c-grpc ]]; then
     h2load_as_wrk "$out.h2" >"$out"
     cat "$out.h2" >>"$out"
     rm -f "$out.h2"

@@ -34,8 +34,10 @@ portico_install_deps() {
   # systemd: systemd-socket-activate and systemd-analyze for the tests; wrk: the load under
   # which the binary-upgrade test upgrades; dpkg-dev and lintian: scripts/package.sh and its test.
   # python3-grpcio: the gRPC server and client of the gRPC tests (tests/e2e/grpc_peer.py);
-  # nghttp2-client: h2load (h2c and gRPC load, scripts/bench.sh).
+  # nghttp2-client: h2load (h2c and gRPC load, scripts/bench.sh). libyaml-cpp-dev: portico-ctl
+  # reads and writes the configuration as YAML (sidecar/ctl/YamlJson.cpp).
   local pkgs=(build-essential cmake pkg-config libpoco-dev libcppunit-dev libsqlite3-dev sqlite3 curl
+              libyaml-cpp-dev
               libpq-dev postgresql
               node-llhttp libssl-dev libnghttp2-dev openssl prometheus python3-jsonschema
               python3-yaml python3-h2 python3-grpcio nghttp2-client clang clang-format clang-tidy

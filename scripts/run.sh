@@ -49,6 +49,7 @@ cat <<'MSG'
 
 Portico is running:  proxy http://localhost:8080   admin http://127.0.0.1:9090/endpoints
   curl localhost:8080/proxy/hello
+  build/bin/portico-ctl routes         # the admin API's command line (docs/ctl.md)
   curl 'localhost:9090/endpoints/list?prefixPath=/proxy/'
   curl localhost:9091/metrics          # the proxy's metrics (/healthz, /readyz beside it)
   curl localhost:9090/metrics          # the sidecar's

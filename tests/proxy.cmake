@@ -6,7 +6,7 @@ portico_test(proxy_unit_tests unit
   unit/AccessLogTest.cpp unit/RequestIdTest.cpp unit/ProxyMetricsTest.cpp unit/ForwardingPolicyTest.cpp
   unit/RouteTablePatchTest.cpp unit/StoreChangesTest.cpp unit/RequestContextTest.cpp
   unit/ErrorReplyTest.cpp unit/Http1ResponseWriterTest.cpp unit/TraceContextTest.cpp
-  unit/GrpcStatusTest.cpp
+  unit/GrpcStatusTest.cpp unit/GrpcTimeoutTest.cpp
   unit/HostRoutingTest.cpp
   LIBS portico_proxy TIMEOUT 120)
 portico_test(proxy_e2e_routing_tests e2e e2e/ProxyRoutingTest.cpp TIMEOUT 180)
@@ -38,3 +38,4 @@ portico_test(proxy_e2e_h2c_tests e2e e2e/H2cTest.cpp TIMEOUT 180)
 # gRPC through the proxy (python3-grpcio server and client, tests/e2e/grpc_peer.py), HTTP/2 to
 # the target (upstreamProtocol h2).
 portico_test(proxy_e2e_grpc_tests e2e e2e/GrpcTest.cpp LIBS Poco::JSON TIMEOUT 300)
+portico_test(proxy_e2e_h2upstream_tests e2e e2e/Http2UpstreamTest.cpp TIMEOUT 300)

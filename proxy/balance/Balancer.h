@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -44,7 +45,7 @@ class SlowStart {
   /// window, 1000 from its end on (and always when slow start is off).
   std::int64_t permille(const Candidate& c, std::int64_t nowMs) const {
     if (windowMs_ <= 0) return 1000;
-    const std::int64_t elapsed = nowMs - c.warmFromMs;
+    const std::int64_t elapsed = nowMs - rampFrom(c);
     if (elapsed >= windowMs_) return 1000;
     if (elapsed <= 0) return 100;
     return 100 + 900 * elapsed / windowMs_;
@@ -54,6 +55,15 @@ class SlowStart {
     return c.weight * permille(c, nowMs);
   }
   std::int64_t windowMs() const { return windowMs_; }
+
+  /// When `c`'s ramp began: when its slow start began in the snapshot, or later, when it came
+  /// back from an outlier ejection (issue #20: an ejected target returns through slow start,
+  /// as Envoy's does), whichever is last. One relaxed load, only with slow start on.
+  static std::int64_t rampFrom(const Candidate& c) {
+    const std::int64_t returned =
+        c.target ? c.target->returnedAtMs.load(std::memory_order_relaxed) : 0;
+    return returned != 0 ? std::max(c.warmFromMs, returned) : c.warmFromMs;
+  }
 
  private:
   std::int64_t windowMs_;

@@ -18,7 +18,9 @@ namespace portico {
 /// While a target ramps up (slow start) the effective weights change from pick to pick, which
 /// no fixed sequence follows: until the last ramp ends each loop runs its own rotation, as the
 /// plain RoundRobinBalancer does. A sequence longer than kMaxSequence (large, coprime weights
-/// over many targets) does the same.
+/// over many targets) does the same. A target back from an outlier ejection ramps again
+/// (TargetState::returnedAtMs) without a new snapshot: the sequence then skips its slots at
+/// the ramp's rate (thinnedOut), so it gets 10 % of its share at first and all of it at the end.
 class SharedRotation : public RoundRobinBalancer {
  public:
   static constexpr std::size_t kMaxSequence = 1u << 16;
@@ -31,6 +33,9 @@ class SharedRotation : public RoundRobinBalancer {
   const std::vector<std::uint32_t>& sequence() const { return sequence_; }
 
  private:
+  /// Whether this draw passes candidate over because it is ramping back after an ejection.
+  bool thinnedOut(std::size_t candidate, std::uint64_t draw, std::int64_t nowMs) const;
+
   std::vector<std::uint32_t> sequence_;
   std::int64_t rampsEndMs_{0};  // steady ms after which no candidate is ramping up
   // On a cache line of its own: every loop writes it, while the fields above are only read.

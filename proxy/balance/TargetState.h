@@ -57,6 +57,8 @@ struct TargetState {
   std::atomic<int> consecutiveErrors{0};
   std::atomic<int> ejections{0};
   std::atomic<std::int64_t> ejectedUntilMs{0};
+  // When its last ejection ends (steady-clock ms; 0: never ejected): slow start ramps from here.
+  std::atomic<std::int64_t> returnedAtMs{0};
   // The target left the configuration: its idle connections close, used ones are not kept.
   std::atomic<bool> retired{false};
   IdlePool pool;  // idle keep-alive connections of the module's blocking handler

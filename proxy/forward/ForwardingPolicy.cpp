@@ -1,5 +1,7 @@
 #include "forward/ForwardingPolicy.h"
 
+#include <strings.h>
+
 #include <cstdio>
 
 #include "base/ByteSize.h"
@@ -536,6 +538,16 @@ void ForwardingPolicy::writeResponseHead(const http::HttpHead& upstream, const R
     out.append("Connection: keep-alive\r\n");
   }
   out.append("\r\n");
+}
+
+bool ForwardingPolicy::clientWantsTrailers() const {
+  bool wanted = false;
+  request_.forEach(http::KnownHeader::Te, [&](std::string_view value) {
+    http::forEachListItem(value, [&](std::string_view item) {
+      if (item.size() == 8 && strncasecmp(item.data(), "trailers", 8) == 0) wanted = true;
+    });
+  });
+  return wanted;
 }
 
 }  // namespace portico

@@ -52,6 +52,9 @@ class ForwardingPolicy {
   bool hasBody() const { return framing_.framing != http::BodyFraming::Empty; }
   bool websocket() const { return websocket_; }
   bool expectsContinue() const { return expectContinue_; }
+  /// The client sent "TE: trailers" (gRPC always does): an HTTP/2 target is told so, and its
+  /// trailers reach an HTTP/1.1 client at the end of a chunked body.
+  bool clientWantsTrailers() const;
 
   // --- Choosing targets.
   /// The next target to try: the balancer's choice among those in rotation not tried yet,

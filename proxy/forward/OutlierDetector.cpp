@@ -18,6 +18,7 @@ std::chrono::milliseconds OutlierDetector::record(TargetState& target, int statu
   const int n = target.ejections.fetch_add(1, std::memory_order_relaxed) + 1;
   const auto length = ejectionTime(n);
   target.ejectedUntilMs.store(nowMs + length.count(), std::memory_order_relaxed);
+  target.returnedAtMs.store(nowMs + length.count(), std::memory_order_relaxed);
   target.consecutiveErrors.store(0, std::memory_order_relaxed);
   return length;
 }

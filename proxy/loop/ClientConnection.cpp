@@ -403,6 +403,12 @@ bool ClientConnection::flushResponse() {
   return flushOut();
 }
 
+void ClientConnection::responseTrailers(const http::HttpHead& trailers) {
+  // Only to a client that said it takes them (gRPC-aware HTTP/1.1 clients do, RFC 9110 10.1.4).
+  if (exchange_ && exchange_->policy().clientWantsTrailers())
+    writer_.trailers(trailers, loop_.scratch());
+}
+
 void ClientConnection::responseEnd() {
   // Reachable closed: the exchange's last flushResponse() may have found the client gone.
   if (state_ == State::Closed) return;

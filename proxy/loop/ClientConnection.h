@@ -60,6 +60,7 @@ class ClientConnection final : public ClientSession,
   void respond(const ResponseHead& head) override;
   void responseBody(std::string_view bytes) override;
   bool flushResponse() override;
+  void responseTrailers(const http::HttpHead& trailers) override;
   void responseEnd() override;
   void answer(const ProxyAnswer& answer) override;
   void abortResponse() override;

@@ -8,6 +8,8 @@
 #include "balance/TargetState.h"
 #include "base/Duration.h"
 #include "base/Log.h"
+#include "forward/GrpcStatus.h"
+#include "forward/GrpcTimeout.h"
 #include "http/NumberText.h"
 #include "loop/ProxyLoop.h"
 
@@ -30,17 +32,6 @@ bool connectionSpecific(http::KnownHeader k) {
   using K = http::KnownHeader;
   return k == K::Host || k == K::Connection || k == K::KeepAlive || k == K::TransferEncoding ||
          k == K::Upgrade || k == K::Te || k == K::ProxyAny || k == K::Expect;
-}
-
-/// The client asked for trailers (gRPC always does): the HTTP/2 target is told so.
-bool wantsTrailers(const http::HttpHead& request) {
-  bool wanted = false;
-  request.forEach(http::KnownHeader::Te, [&](std::string_view value) {
-    http::forEachListItem(value, [&](std::string_view item) {
-      if (item.size() == 8 && strncasecmp(item.data(), "trailers", 8) == 0) wanted = true;
-    });
-  });
-  return wanted;
 }
 
 nghttp2_nv field(std::string_view name, std::string_view value) {
@@ -71,6 +62,7 @@ void Exchange::clear() {
   table_.reset();
   route_ = nullptr;
   client_ = nullptr;
+  deadline_.cancel();
   routed_.clear();
   heldBody_.clear();
   holding_ = false;
@@ -101,6 +93,9 @@ void Exchange::start(ExchangeClient& client, std::shared_ptr<const RouteTable> t
   connectTimers_ = &loop_.timersFor(policy_->connectTimeout());
   readTimers_ = &loop_.timersFor(policy_->readTimeout());
   bodyBytes_ = 0;
+  h2GrpcAnswer_ = false;
+  // gRPC needs HTTP/2 to the target: an HTTP/1.1 route does not even look for grpc-timeout.
+  if (route.policies.upstream.protocol != UpstreamPolicy::Protocol::Http11) armDeadline(request);
   if (policy_->framing().refused()) {
     fail({policy_->framing().refusal, policy_->framing().reason});
     return;
@@ -150,18 +145,31 @@ void Exchange::attempt() {
                           *connectTimers_);  // may report at once
     return;
   }
+  // "auto" to an https target: a connection on which it chose h2 before takes the stream.
+  if (alpnDecides() && Http2Upstream::attachOpen(loop_, *target, *this)) return;
   channel_ = UpstreamChannel::takeIdle(loop_, *target);
   if (channel_) {
     channel_->adopt(*this);
     sendHead();
     return;
   }
+  connectNew();
+}
+
+void Exchange::connectNew() {
   phase_ = Phase::Connecting;
   channel_ = std::make_unique<UpstreamChannel>(loop_, policy_->targetHandle());
+  if (alpnDecides()) channel_->offer(net::ClientAlpn::H2OrHttp11);
   channel_->connect(*this, *connectTimers_);  // may report at once
 }
 
 void Exchange::upstreamConnected() {
+  if (channel_->tls() && channel_->protocol() == "h2") {
+    // Only an "auto" route offers h2 on this path: the target chose it, so the connection
+    // becomes the loop's HTTP/2 connection to it, this request its first stream.
+    Http2Upstream::adopt(loop_, std::move(channel_), *this);
+    return;
+  }
   sendHead();
 }
 
@@ -433,9 +441,7 @@ void Exchange::upstreamFailed(UpstreamChannel::Failure failure, const std::strin
     retried_ = true;
     policy_->retriedOnFreshConnection();
     dropChannel(true);
-    phase_ = Phase::Connecting;
-    channel_ = std::make_unique<UpstreamChannel>(loop_, policy_->targetHandle());
-    channel_->connect(*this, *connectTimers_);
+    connectNew();
     return;
   }
   policy_->attemptEnded(0, loop_.events().now());
@@ -471,6 +477,7 @@ void Exchange::clientDrained() {
   if (h2_ && phase_ == Phase::Forwarding) {
     const std::size_t taken = h2Unconsumed_;
     h2Unconsumed_ = 0;
+    armStreamRead();
     h2_->consume(h2Id_, taken);
     return;
   }
@@ -490,6 +497,7 @@ void Exchange::dropChannel(bool abort) {
   h2Body_.clear();
   h2BodyPos_ = 0;
   h2Unconsumed_ = 0;
+  h2ReadTimer_.cancel();
   if (!channel_) return;
   if (abort) channel_->abort();
   loop_.release(std::move(channel_));
@@ -497,6 +505,8 @@ void Exchange::dropChannel(bool abort) {
 
 void Exchange::finish() {
   phase_ = Phase::Done;
+  deadline_.cancel();
+  h2ReadTimer_.cancel();
   if (policy_) {
     policy_->release();
     policy_->leaveRoute();
@@ -508,11 +518,15 @@ void Exchange::finish() {
 namespace portico {
 
 bool Exchange::http2Target() const {
-  // https targets keep HTTP/1.1 until the upstream TLS offers h2 by ALPN; a WebSocket needs
+  // "h2": prior knowledge to http targets, ALPN h2 alone to https ones. A WebSocket needs
   // HTTP/1.1's Upgrade.
-  const TargetState& target = *policy_->target();
-  return !target.url.tls && !policy_->websocket() &&
-         route_->policies.upstream.http2For(target.url.tls);
+  return route_->policies.upstream.protocol == UpstreamPolicy::Protocol::H2 &&
+         !policy_->websocket();
+}
+
+bool Exchange::alpnDecides() const {
+  return route_->policies.upstream.protocol == UpstreamPolicy::Protocol::Auto &&
+         policy_->target()->url.tls && !policy_->websocket();
 }
 
 void Exchange::h2Ready(Http2Upstream& connection) {
@@ -526,6 +540,8 @@ void Exchange::h2Ready(Http2Upstream& connection) {
   if (!bodyComplete_) {
     client_->requestBodyWanted();
     if (phase_ != Phase::Forwarding) return;
+  } else {
+    armStreamRead();  // the request is whole: the target owes its head from now on
   }
   if (h2_) h2_->pump();
 }
@@ -564,7 +580,7 @@ bool Exchange::submitHttp2() {
     fields.push_back(field(std::string_view(names).substr(at, n), head.value(i)));
     at += n;
   }
-  if (wantsTrailers(policy_->request())) fields.push_back(field("te", "trailers"));
+  if (policy_->clientWantsTrailers()) fields.push_back(field("te", "trailers"));
   h2Id_ = h2_->submit(*this, fields.data(), fields.size(), policy_->hasBody());
   loop_.giveParser(std::move(parser));
   return h2Id_ > 0;
@@ -580,6 +596,7 @@ long Exchange::h2Body(std::uint8_t* buffer, std::size_t length, bool& end) {
   }
   if (n == 0 && !bodyComplete_) return -1;
   end = bodyComplete_ && h2Body_.empty();
+  if (end && !responseStarted_) armStreamRead();
   if (h2BodyHeld_ && h2Body_.size() - h2BodyPos_ < kHttp2BodyHighWater) {
     h2BodyHeld_ = false;
     client_->requestBodyWanted();  // the target took it: the client may send more
@@ -611,6 +628,8 @@ void Exchange::h2Head(const http::HttpHead& head, bool endStream) {
   }
   context_.targetAnswered(code);
   responseStarted_ = true;
+  h2GrpcAnswer_ = GrpcStatus::isGrpc(h2Response_);
+  armStreamRead();
   client_->respond(ResponseHead(*policy_, h2Response_, plan_));
 }
 
@@ -620,8 +639,10 @@ void Exchange::h2Data(std::string_view bytes) {
   data(bytes.data(), bytes.size());
   if (client_->flushResponse()) {
     if (h2_) h2_->consume(h2Id_, bytes.size());
+    armStreamRead();
   } else {
     h2Unconsumed_ += bytes.size();  // given back in clientDrained()
+    h2ReadTimer_.cancel();          // the client holds the target back, not the other way
   }
 }
 
@@ -660,6 +681,74 @@ void Exchange::h2Failed(UpstreamChannel::Failure failure, const std::string& err
   // A connect that failed: another target may take it (upstreamFailed, as for HTTP/1.1).
   if (unprocessed && !responseStarted_ && connectFailure) phase_ = Phase::Connecting;
   upstreamFailed(failure, error);
+}
+
+}  // namespace portico
+
+namespace portico {
+
+void Exchange::armDeadline(const http::HttpHead& request) {
+  if (!GrpcStatus::isGrpc(request)) return;
+  const auto timeout = GrpcTimeout::of(request);
+  if (!timeout) return;
+  // The whole call's bound. It never lengthens a wait: the read timeout still runs for the
+  // answer's head, so a long grpc-timeout cannot hold the proxy past it, while a stream's
+  // messages may go on until the deadline.
+  loop_.requestDeadlines().armAt(deadline_, loop_.events().now() + timeout->count());
+}
+
+void Exchange::armStreamRead() {
+  if (phase_ == Phase::Done || (responseStarted_ && h2GrpcAnswer_)) {
+    h2ReadTimer_.cancel();
+    return;
+  }
+  readTimers_->arm(h2ReadTimer_, loop_.events().now());
+}
+
+void Exchange::onTimeout(int tag) {
+  if (phase_ == Phase::Done || !policy_) return;
+  if (tag == kDeadline) {
+    deadlineExceeded();
+  } else if (h2_) {
+    upstreamFailed(UpstreamChannel::Failure::ReadTimeout, "timed out");
+  }
+}
+
+void Exchange::deadlineExceeded() {
+  policy_->upstreamTimedOut();
+  if (!responseStarted_) {
+    // A 504 of the proxy's own is DEADLINE_EXCEEDED in trailers-only form (GrpcStatus);
+    // fail() drops the stream, so the target sees RST_STREAM CANCEL and stops working on it.
+    fail({504, "the request's grpc-timeout passed before target " + std::string(upstream()) +
+                   " answered"});
+    return;
+  }
+  // Part of the answer went out: it ends with DEADLINE_EXCEEDED in its trailers, as a gRPC
+  // server's own deadline would end it.
+  dropChannel(true);
+  http::HttpHead trailers;
+  trailers.addOwned("grpc-status", "4");
+  trailers.addOwned("grpc-message", "Deadline Exceeded");
+  finish();
+  client_->responseTrailers(trailers);
+  client_->flushResponse();
+  client_->responseEnd();
+}
+
+}  // namespace portico
+
+namespace portico {
+
+void Exchange::h2RequestTrailers(std::vector<nghttp2_nv>& fields) {
+  const std::vector<std::string>* trailers = client_ ? client_->requestTrailers() : nullptr;
+  if (!trailers) return;
+  for (std::size_t i = 0; i + 1 < trailers->size(); i += 2) {
+    const std::string& name = (*trailers)[i];
+    // Never a field a trailer must not carry (RFC 9110 6.5.1); nghttp2 refused pseudo-headers
+    // and connection-specific ones on the way in.
+    if (http::classifyHeader(name) == http::KnownHeader::ContentLength) continue;
+    fields.push_back(field(name, (*trailers)[i + 1]));
+  }
 }
 
 }  // namespace portico

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "forward/ForwardingPolicy.h"
 #include "forward/RequestContext.h"
@@ -40,6 +41,9 @@ class ExchangeClient {
   virtual void responseTrailers(const http::HttpHead& /*trailers*/) {}
   /// The response is complete.
   virtual void responseEnd() = 0;
+  /// The request's trailer fields once its body ended (an HTTP/2 client's: name, value, name,
+  /// value...), which an HTTP/2 target gets after the last DATA frame; null when none came.
+  virtual const std::vector<std::string>* requestTrailers() const { return nullptr; }
   /// The proxy's own answer (nothing of a response went out yet).
   virtual void answer(const ProxyAnswer& answer) = 0;
   /// The response broke off after its head went out: the client must see an error, not an end.
@@ -57,7 +61,8 @@ class ExchangeClient {
 /// connection.
 class Exchange final : public UpstreamChannel::Owner,
                        public http::BodySink,
-                       public Http2Upstream::Stream {
+                       public Http2Upstream::Stream,
+                       public net::TimerHandler {
  public:
   explicit Exchange(ProxyLoop& loop);
   ~Exchange() override;
@@ -115,15 +120,32 @@ class Exchange final : public UpstreamChannel::Owner,
   void h2Trailers(const http::HttpHead& trailers) override;
   void h2End() override;
   long h2Body(std::uint8_t* buffer, std::size_t length, bool& end) override;
+  void h2RequestTrailers(std::vector<nghttp2_nv>& fields) override;
+
+  // TimerHandler: the request's grpc-timeout, or an HTTP/2 stream's read timeout.
+  void onTimeout(int tag) override;
 
  private:
+  enum TimerTag { kDeadline, kStreamRead };
   enum class Phase { Idle, Connecting, Forwarding, Done };
 
   void attempt();
   /// The current target is spoken to in HTTP/2 (the route's upstreamProtocol).
   bool http2Target() const;
+  /// "auto" to an https target: its ALPN choice decides between HTTP/2 and HTTP/1.1.
+  bool alpnDecides() const;
+  /// A new connection to the current target (offering h2 too when ALPN decides).
+  void connectNew();
   /// The request head as HTTP/2 fields, submitted on `h2_`.
   bool submitHttp2();
+  /// A gRPC request's grpc-timeout starts its deadline (the read timeout still bounds the wait
+  /// for the answer's head).
+  void armDeadline(const http::HttpHead& request);
+  /// The deadline passed: DEADLINE_EXCEEDED to the client, the target's stream cancelled.
+  void deadlineExceeded();
+  /// An HTTP/2 stream's read timeout: for the head once the request is sent, then between
+  /// DATA frames unless the answer is a gRPC stream (its messages may be minutes apart).
+  void armStreamRead();
   /// Another target under the route's retries policy, when it allows one for `reason`.
   bool retried(RetryReason reason);
   /// The request body was received whole and kept for a replay.
@@ -171,6 +193,10 @@ class Exchange final : public UpstreamChannel::Owner,
   bool h2BodyHeld_{false};  // the client waits for requestBodyWanted()
   std::size_t h2Unconsumed_{0};
   http::HttpHead h2Response_;
+  bool h2GrpcAnswer_{false};  // the response is
+                              // application/grpc: no read timeout between DATA
+  net::Timer h2ReadTimer_{*this, kStreamRead};
+  net::Timer deadline_{*this, kDeadline};
 };
 
 }  // namespace portico

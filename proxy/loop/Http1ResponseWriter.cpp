@@ -26,6 +26,22 @@ void Http1ResponseWriter::body(std::string_view bytes) {
   }
 }
 
+void Http1ResponseWriter::trailers(const http::HttpHead& fields, std::string& scratch) {
+  if (!chunked_) return;
+  using K = http::KnownHeader;
+  scratch.assign("0\r\n");
+  for (std::size_t i = 0; i < fields.fieldCount(); ++i) {
+    const K k = fields.known(i);
+    if (k == K::ContentLength || k == K::TransferEncoding || k == K::Host || k == K::Connection ||
+        k == K::KeepAlive || k == K::Te || k == K::Upgrade || k == K::Trailer)
+      continue;
+    scratch.append(fields.name(i)).append(": ").append(fields.value(i)).append("\r\n");
+  }
+  scratch.append("\r\n");
+  out_.append(scratch);
+  chunked_ = false;  // the last chunk went with them
+}
+
 void Http1ResponseWriter::end() {
   if (chunked_) out_.append("0\r\n\r\n");
 }

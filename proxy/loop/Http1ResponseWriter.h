@@ -5,6 +5,7 @@
 
 #include "forward/ErrorReply.h"
 #include "forward/ResponseHead.h"
+#include "http/HttpHead.h"
 #include "net/Outbox.h"
 
 namespace portico {
@@ -27,7 +28,12 @@ class Http1ResponseWriter {
   void head(const ResponseHead& head, bool clientKeepsAlive, std::string& scratch);
   /// Body bytes, referenced (they stay put until the next flush).
   void body(std::string_view bytes);
-  /// The response is complete (the last chunk of a chunked one).
+  /// The target's trailer fields (an HTTP/2 target's, to a client that sent "TE: trailers"):
+  /// a chunked body ends with them as its trailer section (RFC 9112 7.1.2); fields a trailer
+  /// must not carry (framing, routing: RFC 9110 6.5.1) are dropped. A body that is not chunked
+  /// has no place for them.
+  void trailers(const http::HttpHead& fields, std::string& scratch);
+  /// The response is complete (the last chunk of a chunked one, unless trailers() wrote it).
   void end();
   /// The proxy's own answer, in full.
   void error(const ErrorReply& reply, bool clientKeepsAlive, std::string& scratch);

@@ -76,9 +76,15 @@ struct Http2Connection::Callbacks {
                       std::size_t nameLength, const std::uint8_t* value, std::size_t valueLength,
                       std::uint8_t, void* user) {
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-    if (Http2Stream* s = stream(self(user), frame->hd.stream_id))
-      s->addHeader(std::string_view(reinterpret_cast<const char*>(name), nameLength),
-                   std::string_view(reinterpret_cast<const char*>(value), valueLength));
+    Http2Stream* s = stream(self(user), frame->hd.stream_id);
+    if (!s) return 0;
+    const std::string_view n(reinterpret_cast<const char*>(name), nameLength);
+    const std::string_view v(reinterpret_cast<const char*>(value), valueLength);
+    if (frame->headers.cat == NGHTTP2_HCAT_HEADERS) {
+      s->addTrailer(n, v);  // a HEADERS frame after the body (RFC 9113 8.1)
+    } else {
+      s->addHeader(n, v);
+    }
     return 0;
   }
 
@@ -95,8 +101,8 @@ struct Http2Connection::Callbacks {
     if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
       s->headersDone(end);
       c.ready_.push_back(frame->hd.stream_id);
-    } else if (frame->hd.type == NGHTTP2_DATA && end) {
-      s->endOfRequest();
+    } else if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) && end) {
+      s->endOfRequest();  // the last DATA frame, or the trailers after it
     }
     return 0;
   }

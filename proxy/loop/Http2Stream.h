@@ -34,6 +34,11 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
 
   // From nghttp2's callbacks, through the connection.
   void addHeader(std::string_view name, std::string_view value) { request_.add(name, value); }
+  /// A request trailer field: kept for an HTTP/2 target (requestTrailers()).
+  void addTrailer(std::string_view name, std::string_view value) {
+    requestTrailers_.emplace_back(name);
+    requestTrailers_.emplace_back(value);
+  }
   /// The request head is complete; `endStream`: it has no body. The request waits for
   /// dispatch(), which the connection calls once the input that brought the head is processed.
   void headersDone(bool endStream);
@@ -54,6 +59,9 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   void responseBody(std::string_view bytes) override;
   bool flushResponse() override;
   void responseTrailers(const http::HttpHead& trailers) override;
+  const std::vector<std::string>* requestTrailers() const override {
+    return requestTrailers_.empty() ? nullptr : &requestTrailers_;
+  }
   void responseEnd() override;
   void answer(const ProxyAnswer& answer) override;
   void abortResponse() override;
@@ -96,6 +104,7 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   bool headComplete_{false};
   bool bodyWanted_{false};
   bool requestEnded_{false};
+  std::vector<std::string> requestTrailers_;  // name, value, name, value...
   std::string pendingBody_;
   std::size_t unconsumed_{0};
   std::string out_;

@@ -6,6 +6,7 @@
 #include <cassert>
 
 #include "balance/TargetState.h"
+#include "base/Log.h"
 #include "http/NumberText.h"
 #include "loop/ProxyLoop.h"
 
@@ -109,7 +110,7 @@ struct Http2Upstream::Callbacks {
     return 0;
   }
 
-  static ssize_t readBody(nghttp2_session*, std::int32_t id, std::uint8_t* buffer,
+  static ssize_t readBody(nghttp2_session* session, std::int32_t id, std::uint8_t* buffer,
                           std::size_t length, std::uint32_t* flags, nghttp2_data_source*,
                           void* user) {
     Stream* s = stream(self(user), id);
@@ -117,7 +118,15 @@ struct Http2Upstream::Callbacks {
     bool end = false;
     const long n = s->h2Body(buffer, length, end);
     if (n < 0) return NGHTTP2_ERR_DEFERRED;
-    if (end) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (end) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      std::vector<nghttp2_nv> trailers;
+      s->h2RequestTrailers(trailers);
+      // RFC 9113 8.1: the trailers' HEADERS frame ends the stream instead of the last DATA.
+      if (!trailers.empty() &&
+          nghttp2_submit_trailer(session, id, trailers.data(), trailers.size()) == 0)
+        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    }
     return n;
   }
 };
@@ -156,7 +165,31 @@ void Http2Upstream::attach(ProxyLoop& loop, const std::shared_ptr<TargetState>& 
   Http2Upstream& u = *list.back();
   u.waiting_.push_back(&stream);
   u.channel_ = std::make_unique<UpstreamChannel>(loop, target);
-  u.channel_->connect(u, connectTimers);  // may report at once
+  u.channel_->offer(net::ClientAlpn::H2);  // used by an https target only
+  u.channel_->connect(u, connectTimers);   // may report at once
+}
+
+bool Http2Upstream::attachOpen(ProxyLoop& loop, const TargetState& target, Stream& stream) {
+  auto found = loop.http2Upstreams().find(&target);
+  if (found == loop.http2Upstreams().end()) return false;
+  for (auto& u : found->second) {
+    if (!u->connected_ || !u->hasRoom()) continue;
+    stream.h2Ready(*u);
+    return true;
+  }
+  return false;
+}
+
+void Http2Upstream::adopt(ProxyLoop& loop, std::unique_ptr<UpstreamChannel> channel,
+                          Stream& stream) {
+  std::shared_ptr<TargetState> target = channel->targetHandle();
+  auto& list = loop.http2Upstreams()[target.get()];
+  list.push_back(std::make_unique<Http2Upstream>(loop, std::move(target)));
+  Http2Upstream& u = *list.back();
+  u.waiting_.push_back(&stream);
+  u.channel_ = std::move(channel);
+  u.channel_->adopt(u);
+  u.upstreamConnected();
 }
 
 void Http2Upstream::retireAll(ProxyLoop& loop, const TargetState& target) {
@@ -200,6 +233,16 @@ bool Http2Upstream::startSession() {
 }
 
 void Http2Upstream::upstreamConnected() {
+  if (channel_->tls() && channel_->protocol() != "h2") {
+    // Over TLS only ALPN says the target speaks HTTP/2 (RFC 9113 3.2); it chose otherwise.
+    const std::string chose =
+        channel_->protocol().empty() ? "no protocol" : std::string(channel_->protocol());
+    const std::string why =
+        "TLS with " + target_->authority + ": the target does not offer h2 (ALPN: " + chose + ")";
+    logLine("target " + target_->url.canonical + ": " + why);
+    upstreamFailed(UF::Handshake, why);
+    return;
+  }
   if (!startSession()) {
     upstreamFailed(UF::Reset, "cannot set up an HTTP/2 session");
     return;
@@ -226,7 +269,10 @@ std::int32_t Http2Upstream::submit(Stream& stream, const nghttp2_nv* fields, std
   provider.read_callback = Callbacks::readBody;
   const std::int32_t id =
       nghttp2_submit_request(session_, nullptr, fields, count, body ? &provider : nullptr, nullptr);
-  if (id > 0) streams_[id] = &stream;
+  if (id > 0) {
+    streams_[id] = &stream;
+    idle_.cancel();
+  }
   return id;
 }
 
@@ -290,7 +336,33 @@ void Http2Upstream::pump() {
     failAll(UF::Reset, "HTTP/2 connection to the target ended");
   } else if (goaway_ && streams_.empty()) {
     failAll(UF::Reset, "the target sent GOAWAY");
+  } else {
+    watchIdle();
   }
+}
+
+void Http2Upstream::watchIdle() {
+  if (!streams_.empty() || !waiting_.empty() || !connected_) {
+    idle_.cancel();
+  } else if (!idle_.armed()) {
+    loop_.upstreamIdleTimeouts().arm(idle_, loop_.events().now());
+  }
+}
+
+void Http2Upstream::onTimeout(int) {
+  // Closed with GOAWAY(NO_ERROR) first, so the target sees a clean end (RFC 9113 6.8).
+  if (session_ && !closed_) {
+    nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);
+    const std::uint8_t* data = nullptr;
+    const ssize_t n = nghttp2_session_mem_send(session_, &data);
+    if (n > 0 && channel_) {
+      channel_->outbox().append(
+          std::string_view(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n)));
+      channel_->flush();
+      channel_->close();  // FIN, not the RST of retire(): the GOAWAY is not thrown away
+    }
+  }
+  failAll(UF::Reset, "idle");
 }
 
 void Http2Upstream::upstreamReadable() {
@@ -326,6 +398,7 @@ void Http2Upstream::upstreamFailed(UpstreamChannel::Failure failure, const std::
 void Http2Upstream::failAll(UpstreamChannel::Failure failure, const std::string& error) {
   if (closed_) return;
   closed_ = true;
+  idle_.cancel();
   // Nothing was sent on a connection that never came up: those requests may go elsewhere.
   const bool neverUp = !connected_;
   std::vector<Stream*> waiting;

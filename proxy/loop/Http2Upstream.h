@@ -27,8 +27,11 @@ struct TargetState;
 /// the window update left to the exchange (a response is consumed only as its client takes it,
 /// so a slow client holds the target back instead of filling the proxy). A GOAWAY from the
 /// target takes the connection out of use; the streams it accepted finish, the others fail as
-/// never processed (retried elsewhere like a refused connect).
-class Http2Upstream final : public UpstreamChannel::Owner, public net::Releasable {
+/// never processed (retried elsewhere like a refused connect). A connection without a stream
+/// closes after the upstream idle time, as an idle HTTP/1.1 connection leaves the pool.
+class Http2Upstream final : public UpstreamChannel::Owner,
+                            public net::Releasable,
+                            public net::TimerHandler {
  public:
   /// The exchange's side of one stream.
   class Stream {
@@ -50,6 +53,8 @@ class Http2Upstream final : public UpstreamChannel::Owner, public net::Releasabl
     /// The request body for a DATA frame: up to `length` bytes into `buffer`. Returns the count,
     /// or -1 when nothing is there yet (deferred until resume()); sets `end` after the last.
     virtual long h2Body(std::uint8_t* buffer, std::size_t length, bool& end) = 0;
+    /// The request's trailer fields, asked for once its body ended (none by default).
+    virtual void h2RequestTrailers(std::vector<nghttp2_nv>& /*fields*/) {}
   };
 
   Http2Upstream(ProxyLoop& loop, std::shared_ptr<TargetState> target);
@@ -61,8 +66,16 @@ class Http2Upstream final : public UpstreamChannel::Owner, public net::Releasabl
   /// when none has); `stream` is told h2Ready() (at once when the connection is up) or
   /// h2Failed() (possibly at once too).
   /// A new connection is timed on `connectTimers` (the route's connect timeout).
+  /// An https target is offered h2 alone by ALPN: one that picks nothing else fails the
+  /// attempt (a handshake failure, so the request may go to another target).
   static void attach(ProxyLoop& loop, const std::shared_ptr<TargetState>& target, Stream& stream,
                      net::TimerList& connectTimers);
+  /// Like attach(), but only onto a connection that is up with room (upstreamProtocol "auto":
+  /// a target that chose h2 before gets the stream); false when there is none.
+  static bool attachOpen(ProxyLoop& loop, const TargetState& target, Stream& stream);
+  /// A connection whose TLS handshake just settled on h2 (upstreamProtocol "auto") becomes the
+  /// loop's HTTP/2 connection to its target, `stream` its first stream.
+  static void adopt(ProxyLoop& loop, std::unique_ptr<UpstreamChannel> channel, Stream& stream);
   /// `target` left the configuration: `loop`'s connections to it take no new streams and close
   /// once their streams are done (at once when they have none).
   static void retireAll(ProxyLoop& loop, const TargetState& target);
@@ -84,6 +97,9 @@ class Http2Upstream final : public UpstreamChannel::Owner, public net::Releasabl
   void upstreamDrained() override;
   void upstreamFailed(UpstreamChannel::Failure failure, const std::string& error) override;
 
+  // TimerHandler: no stream for the upstream idle time.
+  void onTimeout(int tag) override;
+
  private:
   struct Callbacks;
   friend struct Callbacks;
@@ -93,6 +109,8 @@ class Http2Upstream final : public UpstreamChannel::Owner, public net::Releasabl
   void failAll(UpstreamChannel::Failure failure, const std::string& error);
   /// Out of the loop's list; destroyed after the batch.
   void retire();
+  /// Starts the idle timer once the last stream is gone (stops it while one is open).
+  void watchIdle();
 
   ProxyLoop& loop_;
   std::shared_ptr<TargetState> target_;
@@ -105,6 +123,7 @@ class Http2Upstream final : public UpstreamChannel::Owner, public net::Releasabl
   bool goaway_{false};
   bool closed_{false};
   bool pumping_{false};
+  net::Timer idle_{*this, 0};
 };
 
 /// The loop's HTTP/2 connections, by target.

@@ -63,7 +63,7 @@ ProxyLoop::ProxyLoop(std::size_t index, const ProxyContext& context, const Route
       buffers_(kBufferSize, kKeptBuffers) {
   for (net::TimerList* list :
        {&headerTimeouts_, &bodyTimeouts_, &sendTimeouts_, &keepAliveTimeouts_, &lingerTimeouts_,
-        &connectTimeouts_, &readTimeouts_, &upstreamIdleTimeouts_})
+        &connectTimeouts_, &readTimeouts_, &upstreamIdleTimeouts_, &requestDeadlines_})
     events_.watch(*list);
   events_.setBatchEnd([this] { endOfBatch(); });
   scratch_.reserve(4096);

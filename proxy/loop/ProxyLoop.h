@@ -97,6 +97,8 @@ class ProxyLoop {
   net::TimerList& connectTimeouts() { return connectTimeouts_; }
   net::TimerList& readTimeouts() { return readTimeouts_; }
   net::TimerList& upstreamIdleTimeouts() { return upstreamIdleTimeouts_; }
+  /// Deadlines of differing lengths a request brings (grpc-timeout), armed with armAt().
+  net::TimerList& requestDeadlines() { return requestDeadlines_; }
   /// The list that keeps a client's `timeout` (the one ClientPhase says runs), for HTTP/1.1
   /// connections and HTTP/2 streams alike; null for none.
   net::TimerList* clientTimers(ClientPhase::Timeout timeout);
@@ -150,6 +152,7 @@ class ProxyLoop {
   net::TimerList connectTimeouts_;
   net::TimerList readTimeouts_;
   net::TimerList upstreamIdleTimeouts_;
+  net::TimerList requestDeadlines_{0};
   std::vector<std::unique_ptr<net::TimerList>> routeTimers_;  // timersFor()'s own lists
 
   net::BufferPool buffers_;

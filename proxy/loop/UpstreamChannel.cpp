@@ -65,7 +65,8 @@ void UpstreamChannel::connectedTcp() {
   IdleConnections* here =
       target_->loopCount > loop_.index() ? &target_->idle[loop_.index()] : nullptr;
   net::SslPtr ssl =
-      tls ? tls->newSession(target_->url.host, here ? here->tlsSession.get() : nullptr) : nullptr;
+      tls ? tls->newSession(target_->url.host, here ? here->tlsSession.get() : nullptr, alpn_)
+          : nullptr;
   if (!ssl) {
     fail(Failure::Handshake, "TLS with " + target_->authority + ": " +
                                  (tls ? net::sslErrors() : std::string("no TLS client context")));
@@ -104,6 +105,10 @@ void UpstreamChannel::established() {
   timer_.cancel();
   updateInterest();
   owner_->upstreamConnected();
+}
+
+std::string_view UpstreamChannel::protocol() const {
+  return stream_.tls() ? net::negotiatedProtocol(stream_.ssl()) : std::string_view();
 }
 
 bool UpstreamChannel::resumedTls() const {

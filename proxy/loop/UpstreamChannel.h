@@ -12,6 +12,7 @@
 #include "net/Releasable.h"
 #include "net/Stream.h"
 #include "net/TimerList.h"
+#include "net/Tls.h"
 
 namespace portico {
 
@@ -53,6 +54,10 @@ class UpstreamChannel final : public net::EventHandler,
   /// `connectTimers`: the loop's list of the route's connect timeout (the dial and the TLS
   /// handshake each get it).
   void connect(Owner& owner, net::TimerList& connectTimers);
+  /// What the TLS handshake offers by ALPN (before connect(); HTTP/1.1 unless told).
+  void offer(net::ClientAlpn alpn) { alpn_ = alpn; }
+  /// The protocol ALPN settled on ("h2", "http/1.1"; empty in the clear or when none was).
+  std::string_view protocol() const;
   /// A pooled connection for `target` that is still open, most recently used first, or null.
   static std::unique_ptr<UpstreamChannel> takeIdle(ProxyLoop& loop, TargetState& target);
   /// Hands a channel from the pool (or another owner) to `owner`.
@@ -68,6 +73,9 @@ class UpstreamChannel final : public net::EventHandler,
   bool resumedTls() const;
   bool closedByPeer() const { return peerClosed_; }
   TargetState& target() const { return *target_; }
+  const std::shared_ptr<TargetState>& targetHandle() const { return target_; }
+  /// Spoken over TLS (an https target).
+  bool tls() const { return stream_.tls(); }
 
   net::Buffer& input();  // taken from the loop's pool on first use
   net::Outbox& outbox() { return out_; }
@@ -111,7 +119,8 @@ class UpstreamChannel final : public net::EventHandler,
   net::Outbox out_;
   net::Timer timer_;
   net::TimerList* connectTimers_{nullptr};  // given to connect()
-  net::ListNode idleNode_;                  // in target.idle[loop] while parked
+  net::ClientAlpn alpn_{net::ClientAlpn::Http11};
+  net::ListNode idleNode_;  // in target.idle[loop] while parked
   // Expires with the channel: a task posted to the loop checks it first (made on first need).
   std::shared_ptr<char> alive_;
   static constexpr std::size_t kMaxIdle = 1024;  // per target and loop

@@ -92,6 +92,8 @@ class BlockingForwarder {
   enum class Outcome { Answered, ConnectFailed };
 
   Outcome tryTarget(TargetState& target);
+  /// A fresh connection to `target`, or null when it was refused (counted as a connect failure).
+  std::unique_ptr<UpstreamConnection> connectTo(TargetState& target);
   bool sendRequest(UpstreamConnection& conn, std::string& detail);
   void relay(std::unique_ptr<UpstreamConnection> conn, TargetState& target,
              http::HttpParser& parser, char* buffer, std::size_t begin, std::size_t end);
@@ -204,25 +206,26 @@ bool BlockingForwarder::sendRequest(UpstreamConnection& conn, std::string& detai
   return false;
 }
 
+std::unique_ptr<UpstreamConnection> BlockingForwarder::connectTo(TargetState& target) {
+  auto conn = std::make_unique<UpstreamConnection>(target.url, timeouts_, ctx_.upstreamTls.get());
+  try {
+    conn->open();
+    return conn;
+  } catch (const Poco::Exception& e) {
+    policy_.connectFailed(e.displayText(), steadyMs());
+  } catch (const std::runtime_error& e) {  // the TLS handshake
+    policy_.connectFailed(e.what(), steadyMs());
+  }
+  return nullptr;
+}
+
 BlockingForwarder::Outcome BlockingForwarder::tryTarget(TargetState& target) {
   // Only this handler gives connections to the pool, so what it takes back is its own kind.
   std::unique_ptr<UpstreamConnection> conn(
       static_cast<UpstreamConnection*>(target.pool.take().release()));
   if (conn) conn->readTimeout(timeouts_.read);
-  auto connect = [&]() -> bool {
-    conn = std::make_unique<UpstreamConnection>(target.url, timeouts_, ctx_.upstreamTls.get());
-    try {
-      conn->open();
-      return true;
-    } catch (const Poco::Exception& e) {
-      policy_.connectFailed(e.displayText(), steadyMs());
-      return false;
-    } catch (const std::runtime_error& e) {  // the TLS handshake
-      policy_.connectFailed(e.what(), steadyMs());
-      return false;
-    }
-  };
-  if (!conn && !connect()) return Outcome::ConnectFailed;
+  if (!conn) conn = connectTo(target);
+  if (!conn) return Outcome::ConnectFailed;
   bool retried = false;
   for (;;) {
     std::string detail;
@@ -258,7 +261,9 @@ BlockingForwarder::Outcome BlockingForwarder::tryTarget(TargetState& target) {
     if (conn->reused() && !retried && policy_.retryable() && !bodyStarted_) {
       retried = true;
       policy_.retriedOnFreshConnection();
-      if (!connect()) return Outcome::ConnectFailed;
+      conn.reset();
+      conn = connectTo(target);
+      if (!conn) return Outcome::ConnectFailed;
       continue;
     }
     reply(502, "target " + target.url.canonical + " failed before answering: " + detail);

@@ -134,15 +134,62 @@ void clfTime(LineWriter& w, std::int64_t epochMicros) {
            utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
 }
 
+/// The portico format's spelling of the fields both formats share: " VALUE" each, the
+/// attempts as " attempts=N tried=A,B".
+struct PorticoSpelling {
+  void field(LineWriter& w, std::string_view, std::string_view value, std::size_t limit) const {
+    w.put(' ');
+    w.token(value, limit);
+  }
+  void attempts(LineWriter& w, std::size_t n) const { w.printf(" attempts=%zu tried=", n); }
+  void tried(LineWriter& w, std::string_view url) const { w.token(url, 256); }
+  void triedEnd(LineWriter&) const {}
+};
+
+/// The JSON format's: ,"NAME":"VALUE" each, the attempts as ,"attempts":N,"tried":["A","B"].
+struct JsonSpelling {
+  void field(LineWriter& w, std::string_view name, std::string_view value,
+             std::size_t limit) const {
+    w.raw(",\"");
+    w.raw(name);
+    w.raw("\":");
+    w.json(value, limit);
+  }
+  void attempts(LineWriter& w, std::size_t n) const {
+    w.printf(",\"attempts\":%zu,\"tried\":[", n);
+  }
+  void tried(LineWriter& w, std::string_view url) const { w.json(url, 256); }
+  void triedEnd(LineWriter& w) const { w.put(']'); }
+};
+
+// The fields the portico and JSON formats share are lists both walk in their own spelling
+// (`Spelling`): the request's, after the time, and forwarding's, after the request id.
+
+template <typename Spelling>
+void requestFields(LineWriter& w, const AccessRecord& r, const Spelling& fields) {
+  fields.field(w, "client", r.client, 64);
+  fields.field(w, "method", r.method, 32);
+  // The target is cut rather than the fields after it when it is very long.
+  fields.field(w, "path", r.target, 2048);
+}
+
+/// Only forwarded requests have a trace id; the attempts follow it when more than one target
+/// was tried (a request that was never forwarded has neither).
+template <typename Spelling>
+void forwardingFields(LineWriter& w, const AccessRecord& r, const Spelling& fields) {
+  if (!r.traceId.empty()) fields.field(w, "trace_id", r.traceId, 32);
+  if (r.attempts <= 1) return;
+  fields.attempts(w, r.attempts);
+  for (std::size_t i = 0; i < r.attempts && i < AccessRecord::kMaxTried; ++i) {
+    if (i > 0) w.put(',');
+    fields.tried(w, r.tried[i]);
+  }
+  fields.triedEnd(w);
+}
+
 void porticoLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
   isoTime(w, epochMicros);
-  w.put(' ');
-  w.token(r.client, 64);
-  w.put(' ');
-  w.token(r.method, 32);
-  w.put(' ');
-  // The target is cut rather than the fields after it when it is very long.
-  w.token(r.target, 2048);
+  requestFields(w, r, PorticoSpelling());
   w.put(' ');
   // A host route shows as "api.example.com/v1/": one field, as before, for any kind of route.
   if (!r.host.empty() && !r.route.empty() && r.route != "-") w.token(r.host, 256);
@@ -151,19 +198,7 @@ void porticoLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros)
   w.token(orDash(r.upstream), 256);
   w.printf(" %d %llu %.1fms ", r.status, static_cast<unsigned long long>(r.bytes), r.durationMs);
   w.token(orDash(r.requestId), 200);
-  // Only forwarded requests have one; the attempts follow it when more than one target was
-  // tried (a request that was never forwarded has neither).
-  if (!r.traceId.empty()) {
-    w.put(' ');
-    w.token(r.traceId, 32);
-  }
-  if (r.attempts > 1) {
-    w.printf(" attempts=%zu tried=", r.attempts);
-    for (std::size_t i = 0; i < r.attempts && i < AccessRecord::kMaxTried; ++i) {
-      if (i > 0) w.put(',');
-      w.token(r.tried[i], 256);
-    }
-  }
+  forwardingFields(w, r, PorticoSpelling());
 }
 
 void combinedLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
@@ -186,12 +221,8 @@ void combinedLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros
 void jsonLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
   w.raw("{\"time\":\"");
   isoTime(w, epochMicros);
-  w.raw("\",\"client\":");
-  w.json(r.client, 64);
-  w.raw(",\"method\":");
-  w.json(r.method, 32);
-  w.raw(",\"path\":");
-  w.json(r.target, 2048);
+  w.put('"');
+  requestFields(w, r, JsonSpelling());
   w.raw(",\"protocol\":");
   w.json(r.protocol, 16);
   w.printf(",\"status\":%d,\"bytes_sent\":%llu,\"request_time\":%.6f,\"upstream_time\":", r.status,
@@ -219,18 +250,7 @@ void jsonLine(LineWriter& w, const AccessRecord& r, std::int64_t epochMicros) {
   }
   w.raw(",\"request_id\":");
   w.json(r.requestId, 200);
-  if (!r.traceId.empty()) {
-    w.raw(",\"trace_id\":");
-    w.json(r.traceId, 32);
-  }
-  if (r.attempts > 1) {
-    w.printf(",\"attempts\":%zu,\"tried\":[", r.attempts);
-    for (std::size_t i = 0; i < r.attempts && i < AccessRecord::kMaxTried; ++i) {
-      if (i > 0) w.put(',');
-      w.json(r.tried[i], 256);
-    }
-    w.put(']');
-  }
+  forwardingFields(w, r, JsonSpelling());
   w.raw(",\"referer\":");
   w.json(r.referer, 512);
   w.raw(",\"user_agent\":");

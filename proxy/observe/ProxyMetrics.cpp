@@ -3,6 +3,8 @@
 #include <sys/time.h>
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 namespace portico {
 namespace {
@@ -11,6 +13,68 @@ double nowSeconds() {
   timeval tv{};
   gettimeofday(&tv, nullptr);
   return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+}
+
+/// A metric as exposed: its name, help text and label names.
+struct MetricSpec {
+  const char* name;
+  const char* help;
+  std::vector<std::string> labels;
+};
+
+const MetricSpec kRequestsTotal{
+    "portico_requests_total",
+    "Requests answered, by route prefix, host (left out for any-host routes), target URL and "
+    "status code sent (499: the client went away first).",
+    {"route", "host", "target", "code"}};
+const MetricSpec kRequestDuration{"portico_request_duration_seconds",
+                                  "Time from routing a request to its last byte sent, by route.",
+                                  {"route", "host"}};
+const MetricSpec kConnectFailures{
+    "portico_upstream_connect_failures_total",
+    "Connections to a target refused or not accepted within proxy.connect_timeout.",
+    {"route", "host", "target"}};
+const MetricSpec kUpstreamTimeouts{
+    "portico_upstream_timeouts_total",
+    "Requests a target did not answer within proxy.read_timeout (504).",
+    {"route", "host", "target"}};
+const MetricSpec kUpstreamRetries{
+    "portico_upstream_retries_total",
+    "Requests sent again, by why: to another target after a refused connect or under the "
+    "route's retries policy, or on a fresh connection after a stale pooled one.",
+    {"route", "host", "reason"}};
+const MetricSpec kOverflows{"portico_overflow_total",
+                            "Requests answered 503 because the route (maxRequests) or every "
+                            "target in rotation (maxConnections) was at its limit.",
+                            {"route", "host"}};
+const MetricSpec kOutlierEjections{"portico_outlier_ejections_total",
+                                   "Times outlier detection ejected the target from rotation.",
+                                   {"route", "host", "target"}};
+const MetricSpec kTlsHandshakes{
+    "portico_upstream_tls_handshakes_total",
+    "TLS handshakes with https targets, by whether an earlier session was resumed.",
+    {"resumed"}};
+const MetricSpec kClientConnections{
+    "portico_client_connections", "Client connections open on the data-plane listener.", {}};
+const MetricSpec kStreamsRefused{
+    "portico_http2_streams_refused_total",
+    "HTTP/2 streams never processed, so neither counted as requests nor logged: refused over "
+    "the concurrent stream limit, or reset by the client before they started.",
+    {"reason"}};
+const MetricSpec kTableRevision{"portico_route_table_revision",
+                                "Store revision of the route table in use (-1: none loaded yet).",
+                                {}};
+const MetricSpec kTableReloads{
+    "portico_route_table_reloads_total", "Route tables read from the store and published.", {}};
+const MetricSpec kLastReload{"portico_route_table_last_reload_timestamp_seconds",
+                             "Unix time the last route table was published (0: never).",
+                             {}};
+const MetricSpec kStoreReadErrors{"portico_store_read_errors_total",
+                                  "Failed reads of the store (the last route table keeps serving).",
+                                  {}};
+
+metrics::CounterFamily& counterFamily(metrics::Registry& registry, const MetricSpec& spec) {
+  return registry.counter(spec.name, spec.help, spec.labels);
 }
 
 }  // namespace
@@ -79,68 +143,25 @@ constexpr std::size_t kSharedShardsBesideLoops = 1;
 
 ProxyMetrics::ProxyMetrics(std::size_t loops)
     : registry_(loops, loops > 0 ? kSharedShardsBesideLoops : kSharedShards),
-      requests_(registry_.counter("portico_requests_total",
-                                  "Requests answered, by route prefix, host (left out for any-host "
-                                  "routes), target URL and status code sent (499: the client went "
-                                  "away first).",
-                                  {"route", "host", "target", "code"})),
-      duration_(registry_.histogram("portico_request_duration_seconds",
-                                    "Time from routing a request to its last byte sent, by route.",
-                                    {"route", "host"}, metrics::Registry::latencyBuckets())),
-      connectFailures_(registry_.counter(
-          "portico_upstream_connect_failures_total",
-          "Connections to a target refused or not accepted within proxy.connect_timeout.",
-          {"route", "host", "target"})),
-      timeouts_(
-          registry_.counter("portico_upstream_timeouts_total",
-                            "Requests a target did not answer within proxy.read_timeout (504).",
-                            {"route", "host", "target"})),
-      retries_(registry_.counter(
-          "portico_upstream_retries_total",
-          "Requests sent again, by why: to another target after a refused connect or under the "
-          "route's retries policy, or on a fresh connection after a stale pooled one.",
-          {"route", "host", "reason"})),
-      overflows_(registry_.counter("portico_overflow_total",
-                                   "Requests answered 503 because the route (maxRequests) or "
-                                   "every target in rotation (maxConnections) was at its limit.",
-                                   {"route", "host"})),
-      ejections_(registry_.counter("portico_outlier_ejections_total",
-                                   "Times outlier detection ejected the target from rotation.",
-                                   {"route", "host", "target"})),
-      tlsHandshakes_(registry_.counter("portico_upstream_tls_handshakes_total",
-                                       "TLS handshakes with https targets, by whether an "
-                                       "earlier session was resumed.",
-                                       {"resumed"})),
+      requests_(counterFamily(registry_, kRequestsTotal)),
+      duration_(registry_.histogram(kRequestDuration.name, kRequestDuration.help,
+                                    kRequestDuration.labels, metrics::Registry::latencyBuckets())),
+      connectFailures_(counterFamily(registry_, kConnectFailures)),
+      timeouts_(counterFamily(registry_, kUpstreamTimeouts)),
+      retries_(counterFamily(registry_, kUpstreamRetries)),
+      overflows_(counterFamily(registry_, kOverflows)),
+      ejections_(counterFamily(registry_, kOutlierEjections)),
+      tlsHandshakes_(counterFamily(registry_, kTlsHandshakes)),
       tlsFull_(tlsHandshakes_.with({"false"})),
       tlsResumed_(tlsHandshakes_.with({"true"})),
-      clientConnections_(registry_
-                             .gauge("portico_client_connections",
-                                    "Client connections open on the data-plane listener.")
-                             .with()),
-      streamsRefused_(registry_.counter(
-          "portico_http2_streams_refused_total",
-          "HTTP/2 streams never processed, so neither counted as requests nor logged: "
-          "refused over the concurrent stream limit, or reset by the client before they started.",
-          {"reason"})),
+      clientConnections_(registry_.gauge(kClientConnections.name, kClientConnections.help).with()),
+      streamsRefused_(counterFamily(registry_, kStreamsRefused)),
       refusedForConcurrency_(streamsRefused_.with({"concurrency"})),
       resetBeforeStart_(streamsRefused_.with({"reset_before_start"})),
-      revision_(registry_
-                    .gauge("portico_route_table_revision",
-                           "Store revision of the route table in use (-1: none loaded yet).")
-                    .with()),
-      reloads_(registry_
-                   .counter("portico_route_table_reloads_total",
-                            "Route tables read from the store and published.")
-                   .with()),
-      lastReload_(registry_
-                      .gauge("portico_route_table_last_reload_timestamp_seconds",
-                             "Unix time the last route table was published (0: never).")
-                      .with()),
-      storeReadErrors_(registry_
-                           .counter("portico_store_read_errors_total",
-                                    "Failed reads of the store (the last route table keeps "
-                                    "serving).")
-                           .with()) {
+      revision_(registry_.gauge(kTableRevision.name, kTableRevision.help).with()),
+      reloads_(counterFamily(registry_, kTableReloads).with()),
+      lastReload_(registry_.gauge(kLastReload.name, kLastReload.help).with()),
+      storeReadErrors_(counterFamily(registry_, kStoreReadErrors).with()) {
   revision_.set(-1);
   unmatched_ = std::make_shared<RouteHandle>(*this, kNone);
   registry_.addCollector([this](metrics::Exposition& out) {

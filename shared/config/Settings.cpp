@@ -20,6 +20,7 @@
 #include "base/Errors.h"
 #include "base/Utf8.h"
 #include "config/SettingKeys.h"
+#include "model/JsonFields.h"
 #include "model/ModelJson.h"
 #include "model/Normalize.h"
 #include "model/RequestPolicy.h"
@@ -35,6 +36,13 @@ std::vector<std::string> splitList(const std::string& s) {
       s, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
   for (const auto& t : tok) out.push_back(t);
   return out;
+}
+
+/// A setting's true/false spelling (`lowered` in lower case), or nothing for another text.
+std::optional<bool> flagValue(const std::string& lowered) {
+  if (lowered == "true" || lowered == "on" || lowered == "yes" || lowered == "1") return true;
+  if (lowered == "false" || lowered == "off" || lowered == "no" || lowered == "0") return false;
+  return std::nullopt;
 }
 
 /// Reads one key at a time, turning every parse failure into a ConfigError naming the key. A
@@ -75,9 +83,9 @@ class Reader {
   bool boolean(const std::string& key, std::string_view name) const {
     const SettingKey& k = entry(name, SettingType::Boolean);
     const std::string v = Poco::toLower(text(key, std::string(k.byDefault)));
-    if (v == "true" || v == "on" || v == "yes" || v == "1") return true;
-    if (v == "false" || v == "off" || v == "no" || v == "0") return false;
-    throw ConfigError(key, "'" + v + "' is not true or false");
+    const std::optional<bool> on = flagValue(v);
+    if (!on) throw ConfigError(key, "'" + v + "' is not true or false");
+    return *on;
   }
 
   int integer(std::string_view name) const {
@@ -409,73 +417,73 @@ void rejectUnknownRouteKeys(const AbstractConfiguration& config, const std::stri
   }
 }
 
+/// How a resilience key's text becomes its JSON field.
+enum class ResilienceKind { Number, Text, List, Flag };
+
+/// One route.<name>.* key of the resilience policy and the body field it stands for.
+struct ResilienceKey {
+  const char* key;     // under route.<name>.
+  const char* object;  // the body field holding it ("" for a top-level field)
+  const char* field;
+  ResilienceKind kind;
+};
+
+constexpr ResilienceKey kResilienceKeys[] = {
+    {"retries.attempts", "retries", "attempts", ResilienceKind::Number},
+    {"retries.on", "retries", "on", ResilienceKind::List},
+    {"retries.per_try_timeout", "retries", "perTryTimeout", ResilienceKind::Text},
+    {"retries.budget_percent", "retries", "budgetPercent", ResilienceKind::Number},
+    {"retries.non_idempotent", "retries", "nonIdempotent", ResilienceKind::Flag},
+    {"outlier_detection.consecutive_errors", "outlierDetection", "consecutiveErrors",
+     ResilienceKind::Number},
+    {"outlier_detection.errors", "outlierDetection", "errors", ResilienceKind::Text},
+    {"outlier_detection.base_ejection_time", "outlierDetection", "baseEjectionTime",
+     ResilienceKind::Text},
+    {"outlier_detection.max_ejection_percent", "outlierDetection", "maxEjectionPercent",
+     ResilienceKind::Number},
+    {"max_requests", "", "maxRequests", ResilienceKind::Number},
+    {"rate_limit.requests_per_second", "rateLimit", "requestsPerSecond", ResilienceKind::Number},
+    {"rate_limit.burst", "rateLimit", "burst", ResilienceKind::Number},
+    {"rate_limit.by", "rateLimit", "by", ResilienceKind::Text},
+};
+
+/// The text `value` of `key` as the JSON value its field takes; a number or a flag that does
+/// not parse is refused here, naming the key, the rest by the policy's reader.
+Poco::Dynamic::Var resilienceValue(const std::string& key, const std::string& value,
+                                   ResilienceKind kind) {
+  switch (kind) {
+    case ResilienceKind::Number: {
+      Poco::Int64 n = 0;
+      if (!Poco::NumberParser::tryParse64(value, n))
+        throw ConfigError(key, "'" + value + "' is not an integer");
+      return n;
+    }
+    case ResilienceKind::Flag: {
+      const std::optional<bool> on = flagValue(Poco::toLower(value));
+      if (!on) throw ConfigError(key, "'" + value + "' is not true or false");
+      return *on;
+    }
+    case ResilienceKind::List: {
+      Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+      for (const auto& item : splitList(value)) items->add(item);
+      return items;
+    }
+    case ResilienceKind::Text:
+      break;
+  }
+  return value;
+}
+
 /// route.<name>.retries.*, .outlier_detection.*, .max_requests, .rate_limit.*: each key present
 /// becomes its field of the route body and is read by the policy itself (ResiliencePolicy), so
 /// the keys and the API validate alike; a refusal names the key.
 void readResilience(const Reader& r, const std::string& base, ResiliencePolicy& policy) {
-  enum class Kind { Number, Text, List, Flag };
-  struct Key {
-    const char* key;     // under route.<name>.
-    const char* object;  // the body field holding it ("" for a top-level field)
-    const char* field;
-    Kind kind;
-  };
-  static const Key kKeys[] = {
-      {"retries.attempts", "retries", "attempts", Kind::Number},
-      {"retries.on", "retries", "on", Kind::List},
-      {"retries.per_try_timeout", "retries", "perTryTimeout", Kind::Text},
-      {"retries.budget_percent", "retries", "budgetPercent", Kind::Number},
-      {"retries.non_idempotent", "retries", "nonIdempotent", Kind::Flag},
-      {"outlier_detection.consecutive_errors", "outlierDetection", "consecutiveErrors",
-       Kind::Number},
-      {"outlier_detection.errors", "outlierDetection", "errors", Kind::Text},
-      {"outlier_detection.base_ejection_time", "outlierDetection", "baseEjectionTime", Kind::Text},
-      {"outlier_detection.max_ejection_percent", "outlierDetection", "maxEjectionPercent",
-       Kind::Number},
-      {"max_requests", "", "maxRequests", Kind::Number},
-      {"rate_limit.requests_per_second", "rateLimit", "requestsPerSecond", Kind::Number},
-      {"rate_limit.burst", "rateLimit", "burst", Kind::Number},
-      {"rate_limit.by", "rateLimit", "by", Kind::Text},
-  };
-  for (const Key& k : kKeys) {
+  for (const ResilienceKey& k : kResilienceKeys) {
     const std::string key = base + "." + k.key;
     if (!r.has(key)) continue;
-    const std::string value = r.text(key, "");
-    Poco::JSON::Object::Ptr holder = new Poco::JSON::Object;
-    switch (k.kind) {
-      case Kind::Number: {
-        Poco::Int64 n = 0;
-        if (!Poco::NumberParser::tryParse64(value, n))
-          throw ConfigError(key, "'" + value + "' is not an integer");
-        holder->set(k.field, n);
-        break;
-      }
-      case Kind::Flag: {
-        const std::string v = Poco::toLower(value);
-        const bool on = v == "true" || v == "on" || v == "yes" || v == "1";
-        if (!on && v != "false" && v != "off" && v != "no" && v != "0")
-          throw ConfigError(key, "'" + value + "' is not true or false");
-        holder->set(k.field, on);
-        break;
-      }
-      case Kind::List: {
-        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-        for (const auto& item : splitList(value)) items->add(item);
-        holder->set(k.field, items);
-        break;
-      }
-      case Kind::Text:
-        holder->set(k.field, value);
-        break;
-    }
-    Poco::JSON::Object body;
-    if (*k.object) {
-      body.set(k.object, holder);
-    } else {
-      body = *holder;
-    }
+    const auto body = fieldBody(k.object, k.field, resilienceValue(key, r.text(key, ""), k.kind));
     try {
-      policy.read(body);
+      policy.read(*body);
     } catch (const InvalidInput& e) {
       throw ConfigError(key, e.what());
     }
@@ -506,8 +514,7 @@ RequestPolicy readRequestPolicy(const AbstractConfiguration& config, const Reade
   RequestPolicy policy;
   const auto apply = [&](const std::string& suffix, const std::string& field,
                          const Poco::Dynamic::Var& value) {
-    auto body = jsonObject();
-    body->set(field, value);
+    const auto body = fieldBody("", field, value);
     try {
       policy.read(*body);
     } catch (const InvalidInput& e) {

@@ -42,6 +42,32 @@ bool endsWithVersion(std::string_view text) {
   return v.size() >= 6 && v.substr(0, 5) == "HTTP/" && v[5] >= '0' && v[5] <= '9';
 }
 
+/// The answer to a message llhttp refused.
+struct ParseRefusal {
+  int status;
+  const char* message;
+};
+
+/// Why llhttp stopped with `rc` (`reason`) on the message starting `text`: 505 for a version
+/// this server does not speak, 501 for an unknown method, else 400 with llhttp's reason.
+ParseRefusal refusalOf(llhttp_errno_t rc, const char* reason, std::string_view text,
+                       HttpParser::Kind kind) {
+  ParseRefusal refusal{400, reason};
+  if (rc == HPE_INVALID_VERSION && endsWithVersion(text))
+    refusal = {505, "HTTP version not supported (1.0 and 1.1 are)"};
+  if (kind == HttpParser::Kind::Request && rc == HPE_INVALID_METHOD) {
+    // A well-formed token llhttp does not know is a method this server does not implement
+    // (RFC 9110 15.6.2); anything else is a bad request line.
+    const std::size_t space = std::min(text.find(' '), text.size());
+    bool token = space > 0;
+    for (std::size_t i = 0; token && i < space; ++i)
+      token = isTokenChar(static_cast<unsigned char>(text[i]));
+    refusal = token ? ParseRefusal{501, "method not implemented"}
+                    : ParseRefusal{400, "malformed request line"};
+  }
+  return refusal;
+}
+
 HttpParser* self(llhttp_t* p) {
   return static_cast<HttpParser*>(p->data);
 }
@@ -281,24 +307,11 @@ HttpParser::Status HttpParser::feed(const char* base, std::size_t begin, std::si
     used = static_cast<std::size_t>(llhttp_get_error_pos(parser_.get()) - (base + begin));
   } else if (rc != HPE_OK) {
     if (errorStatus_ == 0) {
-      errorStatus_ = 400;
-      errorMessage_ = llhttp_get_error_reason(parser_.get());
-      if (rc == HPE_INVALID_VERSION &&
-          endsWithVersion(std::string_view(base + messageStart_, end - messageStart_))) {
-        errorStatus_ = 505;
-        errorMessage_ = "HTTP version not supported (1.0 and 1.1 are)";
-      }
-      if (kind_ == Kind::Request && rc == HPE_INVALID_METHOD) {
-        // A well-formed token llhttp does not know is a method this server does not implement
-        // (RFC 9110 15.6.2); anything else is a bad request line.
-        const std::string_view line(base + messageStart_, end - messageStart_);
-        const std::size_t space = std::min(line.find(' '), line.size());
-        bool token = space > 0;
-        for (std::size_t i = 0; token && i < space; ++i)
-          token = isTokenChar(static_cast<unsigned char>(line[i]));
-        errorStatus_ = token ? 501 : 400;
-        errorMessage_ = token ? "method not implemented" : "malformed request line";
-      }
+      const ParseRefusal refusal =
+          refusalOf(rc, llhttp_get_error_reason(parser_.get()),
+                    std::string_view(base + messageStart_, end - messageStart_), kind_);
+      errorStatus_ = refusal.status;
+      errorMessage_ = refusal.message;
     }
     return Status::Error;
   }

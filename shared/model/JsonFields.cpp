@@ -103,4 +103,13 @@ std::vector<std::string> stringListField(const Object& object, const std::string
   return out;
 }
 
+Object::Ptr fieldBody(const std::string& object, const std::string& field, const Var& value) {
+  Object::Ptr holder = new Object;
+  holder->set(field, value);
+  if (object.empty()) return holder;
+  Object::Ptr body = new Object;
+  body->set(object, holder);
+  return body;
+}
+
 }  // namespace portico

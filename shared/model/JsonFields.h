@@ -44,4 +44,9 @@ Poco::JSON::Object::Ptr objectField(const Poco::JSON::Object& object, const std:
 std::vector<std::string> stringListField(const Poco::JSON::Object& object, const std::string& name,
                                          const std::string& field);
 
+/// The body {object: {field: value}}, or {field: value} when `object` is empty: one setting
+/// handed to a policy's reader as the API field it stands for (config/Settings).
+Poco::JSON::Object::Ptr fieldBody(const std::string& object, const std::string& field,
+                                  const Poco::Dynamic::Var& value);
+
 }  // namespace portico

@@ -74,6 +74,17 @@ std::string toString(ProbeType type) {
   return nameOf(kProbeTypes, type);
 }
 
+bool HealthSpec::operator==(const HealthSpec& o) const {
+  return interval == o.interval && timeout == o.timeout && type == o.type && path == o.path &&
+         grpcService == o.grpcService && fall == o.fall && rise == o.rise &&
+         slowStart == o.slowStart;
+}
+
+bool TargetSpec::operator==(const TargetSpec& o) const {
+  return url == o.url && weight == o.weight && maxConnections == o.maxConnections &&
+         state == o.state;
+}
+
 void HealthSpec::validate() const {
   if (interval.count() < 10) throw InvalidInput("health interval must be at least 10ms");
   if (timeout.count() < 1) throw InvalidInput("health timeout must be at least 1ms");

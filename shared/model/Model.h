@@ -55,17 +55,13 @@ struct HealthSpec {
   void validate() const;
   /// Throws InvalidInput unless `name` may be a grpc check's service (a protobuf full name).
   static void validateGrpcService(const std::string& name);
-  bool operator==(const HealthSpec& o) const {
-    return interval == o.interval && timeout == o.timeout && type == o.type && path == o.path &&
-           grpcService == o.grpcService && fall == o.fall && rise == o.rise &&
-           slowStart == o.slowStart;
-  }
+  bool operator==(const HealthSpec& o) const;
 };
 
-/// One backend of a route as stored, with its last health verdict.
 /// The largest maxConnections of a target.
 constexpr int kMaxTargetConnections = 1000000;
 
+/// One backend of a route as stored, with its last health verdict.
 struct TargetRecord {
   std::int64_t id{};
   std::string url;
@@ -88,9 +84,9 @@ struct TargetSpec {
   std::string url;
   int weight{kDefaultWeight};
   int maxConnections{0};  // 0: no limit
-  bool operator==(const TargetSpec& o) const {
-    return url == o.url && weight == o.weight && maxConnections == o.maxConnections;
-  }
+  /// The state it is added in: only a whole configuration (PUT /endpoints/config) gives another.
+  ServingState state{ServingState::Active};
+  bool operator==(const TargetSpec& o) const;
 };
 
 /// A change to one target (PATCH): the fields given.
@@ -139,6 +135,7 @@ struct ChangeRecord {
   std::string target;  // the target's URL; empty for a change of the route itself
   std::string before;
   std::string after;
+  std::int64_t revertOf{-1};  // the revision a revert made this row to go back to; -1: none
 };
 
 /// Which history rows to read: those after revision `since`, oldest first.
@@ -159,6 +156,17 @@ struct RouteChanges {
   bool complete{true};
   std::vector<RouteRecord> routes;  // the routes a change touched, as stored now (prefix order)
   std::vector<RouteKey> removed;    // the routes a change touched that are stored no more
+};
+
+/// The stored routes with every history row after revision `since`, read in one snapshot: what
+/// a revert walks back from (POST /endpoints/revert).
+struct HistoryAfter {
+  std::int64_t revision{0};           // the store's revision this read saw
+  std::vector<RouteRecord> routes;    // as stored at `revision`
+  std::vector<ChangeRecord> changes;  // every row after `since`, oldest first
+  /// False when store.history_limit trimmed rows after `since` (or the store never had them).
+  bool complete{true};
+  std::int64_t oldest{-1};  // the oldest revision the history keeps; -1 when it is empty
 };
 
 /// A page of history: `nextSince` is the `since` of the next page (a page never splits the rows

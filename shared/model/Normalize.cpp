@@ -120,11 +120,8 @@ std::string normalizeIpv6(std::string_view raw, const std::string& shown) {
   return "[" + v6 + "]";
 }
 
-}  // namespace
-
-std::string normalizeHost(std::string_view raw) {
-  if (raw.empty()) return "";
-  const std::string shown = printable(raw, 64);
+/// Every byte printable ASCII: an international name comes in its xn-- (IDNA) form.
+void requirePrintableAscii(std::string_view raw, const std::string& shown) {
   for (char c : raw) {
     if (isUnsafe(c))
       throw InvalidInput("host '" + shown + "' contains a space or control character");
@@ -132,13 +129,10 @@ std::string normalizeHost(std::string_view raw) {
       throw InvalidInput("host '" + shown +
                          "' is not ASCII: send an international name in its xn-- form");
   }
-  if (raw.front() == '[' || std::count(raw.begin(), raw.end(), ':') > 1)
-    return normalizeIpv6(raw, shown);
-  if (raw.find(':') != std::string_view::npos)
-    throw InvalidInput("host '" + shown + "' has a port; give the host alone");
-  std::string host = lower(std::string(raw));
-  if (host.back() == '.') host.pop_back();
-  if (host.size() > 253) throw InvalidInput("host '" + shown + "' is longer than 253 bytes");
+}
+
+/// A host name (lower case, no trailing dot) or a wildcard: '*' only as the whole first label.
+void requireNameOrWildcard(std::string_view host, const std::string& shown) {
   std::string_view name = host;
   if (name.rfind("*.", 0) == 0) name.remove_prefix(2);
   for (char c : name) {
@@ -149,6 +143,22 @@ std::string normalizeHost(std::string_view raw) {
       throw InvalidInput("host '" + shown + "' may hold only letters, digits, '-' and '.'");
   }
   requireLabels(name, shown);
+}
+
+}  // namespace
+
+std::string normalizeHost(std::string_view raw) {
+  if (raw.empty()) return "";
+  const std::string shown = printable(raw, 64);
+  requirePrintableAscii(raw, shown);
+  if (raw.front() == '[' || std::count(raw.begin(), raw.end(), ':') > 1)
+    return normalizeIpv6(raw, shown);
+  if (raw.find(':') != std::string_view::npos)
+    throw InvalidInput("host '" + shown + "' has a port; give the host alone");
+  std::string host = lower(std::string(raw));
+  if (host.back() == '.') host.pop_back();
+  if (host.size() > 253) throw InvalidInput("host '" + shown + "' is longer than 253 bytes");
+  requireNameOrWildcard(host, shown);
   return host;
 }
 

@@ -220,6 +220,14 @@ void RequestPolicy::write(Object& out) const {
   out.set("maxBodySize", maxBodySize == 0 ? Var() : Var(formatByteSize(maxBodySize)));
 }
 
+bool HeaderEdits::operator==(const HeaderEdits& o) const {
+  return set == o.set && add == o.add && remove == o.remove;
+}
+
+bool RouteTimeouts::operator==(const RouteTimeouts& o) const {
+  return connect == o.connect && read == o.read && send == o.send;
+}
+
 bool RequestPolicy::operator==(const RequestPolicy& o) const {
   return stripPrefix == o.stripPrefix && rewritePrefix == o.rewritePrefix &&
          preserveHost == o.preserveHost && requestHeaders == o.requestHeaders &&

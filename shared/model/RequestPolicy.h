@@ -20,9 +20,7 @@ struct HeaderEdits {
   std::vector<std::string> remove;                       // in the order given
 
   bool empty() const { return set.empty() && add.empty() && remove.empty(); }
-  bool operator==(const HeaderEdits& o) const {
-    return set == o.set && add == o.add && remove == o.remove;
-  }
+  bool operator==(const HeaderEdits& o) const;
 };
 
 /// A route's own upstream timeouts; zero means the proxy's (proxy.connect_timeout,
@@ -32,9 +30,7 @@ struct RouteTimeouts {
   std::chrono::milliseconds read{0};
   std::chrono::milliseconds send{0};
 
-  bool operator==(const RouteTimeouts& o) const {
-    return connect == o.connect && read == o.read && send == o.send;
-  }
+  bool operator==(const RouteTimeouts& o) const;
 };
 
 /// What a route does to the request on its way to a target and to the response on its way

@@ -161,4 +161,22 @@ void ResiliencePolicy::write(Object& out) const {
   out.set("rateLimit", l);
 }
 
+bool RetryPolicy::operator==(const RetryPolicy& o) const {
+  return attempts == o.attempts && on == o.on && perTryTimeout == o.perTryTimeout &&
+         budgetPercent == o.budgetPercent && nonIdempotent == o.nonIdempotent;
+}
+
+bool OutlierPolicy::operator==(const OutlierPolicy& o) const {
+  return consecutiveErrors == o.consecutiveErrors && anyServerError == o.anyServerError &&
+         baseEjectionTime == o.baseEjectionTime && maxEjectionPercent == o.maxEjectionPercent;
+}
+
+bool RateLimitPolicy::operator==(const RateLimitPolicy& o) const {
+  return requestsPerSecond == o.requestsPerSecond && burst == o.burst && byClient == o.byClient;
+}
+
+bool ResiliencePolicy::operator==(const ResiliencePolicy& o) const {
+  return retries == o.retries && outlier == o.outlier && maxRequests == o.maxRequests &&
+         rateLimit == o.rateLimit;
+}
 }  // namespace portico

@@ -37,10 +37,7 @@ struct RetryPolicy {
 
   bool enabled() const { return attempts > 0; }
   bool retriesOn(RetryReason r) const { return (on & r) != 0; }
-  bool operator==(const RetryPolicy& o) const {
-    return attempts == o.attempts && on == o.on && perTryTimeout == o.perTryTimeout &&
-           budgetPercent == o.budgetPercent && nonIdempotent == o.nonIdempotent;
-  }
+  bool operator==(const RetryPolicy& o) const;
 };
 
 /// `outlierDetection`: a target failing `consecutiveErrors` times in a row is ejected.
@@ -51,10 +48,7 @@ struct OutlierPolicy {
   int maxEjectionPercent{50};
 
   bool enabled() const { return consecutiveErrors > 0; }
-  bool operator==(const OutlierPolicy& o) const {
-    return consecutiveErrors == o.consecutiveErrors && anyServerError == o.anyServerError &&
-           baseEjectionTime == o.baseEjectionTime && maxEjectionPercent == o.maxEjectionPercent;
-  }
+  bool operator==(const OutlierPolicy& o) const;
 };
 
 /// `rateLimit`: a token bucket per client address or for the whole route.
@@ -64,9 +58,7 @@ struct RateLimitPolicy {
   bool byClient{true};       // by "client" (true) or "route"
 
   bool enabled() const { return requestsPerSecond > 0; }
-  bool operator==(const RateLimitPolicy& o) const {
-    return requestsPerSecond == o.requestsPerSecond && burst == o.burst && byClient == o.byClient;
-  }
+  bool operator==(const RateLimitPolicy& o) const;
 };
 
 /// How a route protects its targets and itself (issue #20): the route body fields `retries`,
@@ -82,10 +74,7 @@ struct ResiliencePolicy {
   static const std::set<std::string>& fields();
   void read(const Poco::JSON::Object& body);
   void write(Poco::JSON::Object& out) const;
-  bool operator==(const ResiliencePolicy& o) const {
-    return retries == o.retries && outlier == o.outlier && maxRequests == o.maxRequests &&
-           rateLimit == o.rateLimit;
-  }
+  bool operator==(const ResiliencePolicy& o) const;
 };
 
 }  // namespace portico

@@ -9,6 +9,10 @@
 
 namespace portico {
 
+bool RoutePolicies::operator==(const RoutePolicies& o) const {
+  return request == o.request && upstream == o.upstream && resilience == o.resilience;
+}
+
 const std::set<std::string>& routePolicyFields() {
   static const std::set<std::string> fields = [] {
     std::set<std::string> all;

@@ -29,9 +29,7 @@ struct RoutePolicies {
   UpstreamPolicy upstream;
   ResiliencePolicy resilience;  // retries, outlierDetection, maxRequests, rateLimit (#20)
 
-  bool operator==(const RoutePolicies& o) const {
-    return request == o.request && upstream == o.upstream && resilience == o.resilience;
-  }
+  bool operator==(const RoutePolicies& o) const;
   bool operator!=(const RoutePolicies& o) const { return !(*this == o); }
 };
 

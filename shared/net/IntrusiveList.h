@@ -41,6 +41,20 @@ class IntrusiveList {
     return node->next == &head_ ? nullptr : node->next;
   }
 
+  /// The node before `node`, or null at the front.
+  ListNode* before(const ListNode* node) const {
+    return node->prev == &head_ ? nullptr : node->prev;
+  }
+  /// Links `node` right after `position` (null: at the front).
+  void insertAfter(ListNode* position, ListNode& node) {
+    node.unlink();
+    ListNode& at = position ? *position : head_;
+    node.prev = &at;
+    node.next = at.next;
+    at.next->prev = &node;
+    at.next = &node;
+  }
+
   void pushBack(ListNode& node) {
     node.unlink();
     node.prev = head_.prev;

@@ -57,6 +57,17 @@ class TimerList {
     list_.pushBack(timer);
   }
 
+  /// Starts `timer` to expire at `deadline` (ms) in a list whose timers do not share one
+  /// duration (deadlines a request brings, as gRPC's grpc-timeout): placed in deadline order,
+  /// searched from the back, where later deadlines land. Not for a list that arm() fills.
+  void armAt(Timer& timer, std::int64_t deadline) {
+    timer.unlink();
+    timer.deadline = deadline;
+    ListNode* at = list_.back();
+    while (at && static_cast<Timer*>(at)->deadline > deadline) at = list_.before(at);
+    list_.insertAfter(at, timer);
+  }
+
   /// The earliest deadline, or the largest value when the list is empty.
   std::int64_t next() const {
     const ListNode* front = list_.front();

@@ -221,7 +221,8 @@ TlsClientConfig::TlsClientConfig(bool verify, const std::string& caFile)
 
 TlsClientConfig::~TlsClientConfig() = default;
 
-SslPtr TlsClientConfig::newSession(const std::string& host, ssl_session_st* resume) const {
+SslPtr TlsClientConfig::newSession(const std::string& host, ssl_session_st* resume,
+                                   ClientAlpn alpn) const {
   SslPtr ssl(SSL_new(ctx_.get()));
   if (!ssl) return ssl;
   SSL_set_connect_state(ssl.get());
@@ -240,8 +241,21 @@ SslPtr TlsClientConfig::newSession(const std::string& host, ssl_session_st* resu
       SSL_set1_host(ssl.get(), host.c_str());
     }
   }
+  // ALPN's wire format: each protocol name after its length.
   static const unsigned char kH11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  SSL_set_alpn_protos(ssl.get(), kH11, sizeof kH11);
+  static const unsigned char kH2[] = {2, 'h', '2'};
+  static const unsigned char kBoth[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  switch (alpn) {
+    case ClientAlpn::Http11:
+      SSL_set_alpn_protos(ssl.get(), kH11, sizeof kH11);
+      break;
+    case ClientAlpn::H2:
+      SSL_set_alpn_protos(ssl.get(), kH2, sizeof kH2);
+      break;
+    case ClientAlpn::H2OrHttp11:
+      SSL_set_alpn_protos(ssl.get(), kBoth, sizeof kBoth);
+      break;
+  }
   if (resume) SSL_set_session(ssl.get(), resume);
   return ssl;
 }

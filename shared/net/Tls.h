@@ -70,6 +70,10 @@ class TlsServerConfig {
   bool http2_{false};
 };
 
+/// What a client-side session offers by ALPN: HTTP/1.1 (the default), h2 alone (a route whose
+/// targets must speak HTTP/2), or both, h2 first (the target picks).
+enum class ClientAlpn { Http11, H2, H2OrHttp11 };
+
 /// How the proxy speaks TLS to https targets: the system's CA store (or a bundle), verification
 /// on unless turned off, TLS 1.2+. Shared by every connection of the process.
 class TlsClientConfig {
@@ -81,8 +85,9 @@ class TlsClientConfig {
   TlsClientConfig& operator=(const TlsClientConfig&) = delete;
 
   /// A client-side session for a connection to `host` (SNI and the name the certificate must
-  /// carry), resuming `resume` when given.
-  SslPtr newSession(const std::string& host, ssl_session_st* resume) const;
+  /// carry), resuming `resume` when given, offering `alpn`.
+  SslPtr newSession(const std::string& host, ssl_session_st* resume,
+                    ClientAlpn alpn = ClientAlpn::Http11) const;
   bool verifies() const { return verify_; }
 
  private:

@@ -7,7 +7,7 @@ namespace {
 
 constexpr const char* kColumns =
     "SELECT revision, time, actor, COALESCE(client, ''), action, route, COALESCE(target, ''), "
-    "COALESCE(before, ''), COALESCE(after, ''), host FROM changes ";
+    "COALESCE(before, ''), COALESCE(after, ''), host, COALESCE(revert_of, -1) FROM changes ";
 
 /// The rows at `revision` (`where` compares it with $1) matching the query's filters.
 std::vector<ChangeRecord> readRows(SqlTransaction& tx, const std::string& where,
@@ -40,6 +40,7 @@ std::vector<ChangeRecord> readRows(SqlTransaction& tx, const std::string& where,
     c.before = r.text(i, 7);
     c.after = r.text(i, 8);
     c.host = r.text(i, 9);
+    c.revertOf = r.integer(i, 10);
     rows.push_back(std::move(c));
   }
   return rows;
@@ -53,9 +54,10 @@ void writeChanges(SqlTransaction& tx, const ChangeLog& log, std::int64_t revisio
   for (const auto& row : log.rows()) {
     tx.exec(
         "INSERT INTO changes (revision, time, actor, client, action, route, target, before, "
-        "after, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "after, host, revert_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         {revision, log.now(), who.actor, textOrNull(who.client), row.action, row.route,
-         textOrNull(row.target), textOrNull(row.before), textOrNull(row.after), row.host});
+         textOrNull(row.target), textOrNull(row.before), textOrNull(row.after), row.host,
+         who.revertOf >= 0 ? SqlValue{who.revertOf} : SqlValue{nullptr}});
   }
   // Ids only grow and only the oldest are deleted, so the newest `limit` rows are the ids above
   // max(id) - limit: one index range, however large the table.
@@ -85,6 +87,23 @@ ChangePage readChanges(SqlTransaction& tx, const ChangeQuery& query, std::int64_
     page.changes = readRows(tx, "WHERE revision = $1", " ORDER BY id", cut, query);
   page.nextSince = page.changes.back().revision;
   return page;
+}
+
+HistoryAfter readHistoryAfter(SqlTransaction& tx, std::int64_t since) {
+  HistoryAfter history;
+  history.revision = tx.queryInt("SELECT value FROM revision WHERE id = 1");
+  history.routes = tx.routes();
+  history.oldest = tx.queryInt("SELECT COALESCE(MIN(revision), -1) FROM changes");
+  if (since >= history.revision) return history;
+  // Every revision has rows and only the oldest rows go, so a kept row at or below `since`
+  // means every row after it is kept. Rows of `since + 1` alone may have lost some of theirs
+  // to the trim, unless nothing was ever trimmed: ids start at 1 and only the oldest go.
+  const bool untrimmed = tx.queryInt("SELECT COALESCE(MIN(id), -1) FROM changes") == 1;
+  history.complete = history.oldest >= 0 &&
+                     (history.oldest <= since || (untrimmed && history.oldest == since + 1));
+  if (history.complete)
+    history.changes = readRows(tx, "WHERE revision > $1", " ORDER BY revision, id", since, {});
+  return history;
 }
 
 RouteChanges readRouteChanges(SqlTransaction& tx, std::int64_t since) {

@@ -16,6 +16,9 @@ void writeChanges(SqlTransaction& tx, const ChangeLog& log, std::int64_t revisio
 /// One page of history after `query.since`, oldest first, within the caller's read
 /// transaction; `revision` is the store's revision in that transaction.
 ChangePage readChanges(SqlTransaction& tx, const ChangeQuery& query, std::int64_t revision);
+/// The routes with the history after revision `since` (Store::historyAfter), within the
+/// caller's read transaction.
+HistoryAfter readHistoryAfter(SqlTransaction& tx, std::int64_t since);
 /// The routes changed after revision `since` (Store::routesChangedSince), within the caller's
 /// read transaction.
 RouteChanges readRouteChanges(SqlTransaction& tx, std::int64_t since);

@@ -14,15 +14,16 @@ namespace portico {
 
 /// Who makes a write (the history's actor) and on what condition.
 struct WriteContext {
-  std::string actor{"api"};  // "api", "config" or "health"
-  std::string client;        // the API client's address
-  IfMatch ifMatch;           // the revision the writer expects the store to be at
+  std::string actor{"api"};   // "api", "config" or "health"
+  std::string client;         // the API client's address
+  IfMatch ifMatch;            // the revision the writer expects the store to be at
+  std::int64_t revertOf{-1};  // a revert's: the revision it goes back to (its rows' revertOf)
 
   static WriteContext api(std::string client, IfMatch ifMatch = {}) {
-    return WriteContext{"api", std::move(client), std::move(ifMatch)};
+    return WriteContext{"api", std::move(client), std::move(ifMatch), -1};
   }
-  static WriteContext config() { return WriteContext{"config", "", {}}; }
-  static WriteContext health() { return WriteContext{"health", "", {}}; }
+  static WriteContext config() { return WriteContext{"config", "", {}, -1}; }
+  static WriteContext health() { return WriteContext{"health", "", {}, -1}; }
 };
 
 /// The history rows of one write transaction (the `changes` table): collected while the

@@ -9,6 +9,7 @@
 
 #include "model/Model.h"
 #include "store/ChangeLog.h"
+#include "store/ConfigDiff.h"
 #include "store/ProxyRecord.h"
 
 namespace portico {
@@ -68,6 +69,9 @@ class Store {
   /// `since` < 0, or a history that does not reach back to it, gives every route (complete =
   /// false).
   virtual RouteChanges routesChangedSince(std::int64_t since) = 0;
+  /// Every route with every history row after revision `since`, in one snapshot (see
+  /// HistoryAfter): what POST /endpoints/revert walks back from.
+  virtual HistoryAfter historyAfter(std::int64_t since) = 0;
   /// Up to `limit` routes whose (prefix, host) sorts after `after`'s ("" for the first), in
   /// that order, with their targets; with `host`, only that host's routes (GET
   /// /endpoints/routes?host=).
@@ -102,6 +106,14 @@ class Store {
   virtual TargetRecord updateTarget(const RouteKey& route, const std::string& url,
                                     const TargetUpdate& update, const WriteContext& who = {},
                                     std::int64_t* revision = nullptr) = 0;
+  /// Makes the routes and targets equal to `desired` (PUT /endpoints/config) in one transaction:
+  /// ConfigDiff's changes against the routes as the transaction reads them, each written with
+  /// its history row, all as one revision; none (nothing differs) is no revision. Targets that
+  /// stay keep their ids and health verdicts. `who.revertOf` marks the rows of a revert.
+  /// Returns the changes made.
+  virtual std::vector<ConfigChange> applyConfig(const std::vector<RouteSpec>& desired,
+                                                const WriteContext& who = {},
+                                                std::int64_t* revision = nullptr) = 0;
   /// Creates each route whose (host, prefix) was never seeded and is absent; returns the keys
   /// of those created. The history names the configuration as their author.
   virtual std::vector<RouteKey> seed(const std::vector<RouteSpec>& routes) = 0;

@@ -68,6 +68,11 @@ RouteChanges StoreReader::routesChangedSince(std::int64_t since) {
                  [&](SqlTransaction& tx) { return readRouteChanges(tx, since); });
 }
 
+HistoryAfter StoreReader::historyAfter(std::int64_t since) {
+  return reading(ReadKind::Snapshot,
+                 [&](SqlTransaction& tx) { return readHistoryAfter(tx, since); });
+}
+
 ProxyRoster StoreReader::proxies() {
   return reading(ReadKind::Snapshot, readProxyRoster);
 }

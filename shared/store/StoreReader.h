@@ -27,6 +27,7 @@ class StoreReader : public Store {
                                        std::int64_t* revision = nullptr) override;
   ChangePage changes(const ChangeQuery& query, std::int64_t* revision = nullptr) override;
   RouteChanges routesChangedSince(std::int64_t since) override;
+  HistoryAfter historyAfter(std::int64_t since) override;
   std::vector<RouteRecord> loadRoutePage(
       const RouteKey& after, std::size_t limit, std::int64_t* revision = nullptr,
       const std::optional<std::string>& host = std::nullopt) override;

@@ -1,6 +1,7 @@
 #include "store/StoreWriter.h"
 
 #include <cassert>
+#include <map>
 #include <set>
 #include <type_traits>
 
@@ -93,16 +94,7 @@ class StoreWriter::Change {
 
   /// Inserts the route `spec` describes, with its targets and their history rows.
   void insertRoute(const RouteSpec& spec) {
-    SqlParams params{spec.prefix, toString(spec.balancer)};
-    for (auto& p : healthParams(spec.health)) params.push_back(std::move(p));
-    params.emplace_back(spec.host);
-    params.emplace_back(storedPolicies(spec.policies));
-    params.emplace_back(spec.health.grpcService);
-    const std::int64_t id = tx_.insert(
-        "INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms, "
-        "health_type, health_path, health_fall, health_rise, slow_start_ms, host, policies, "
-        "health_grpc_service) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        params);
+    const std::int64_t id = insertRouteRow(spec);
     log_.add("route.create", spec.key(), "", nullptr,
              ChangeLog::routeJson(spec.balancer, spec.health, spec.policies));
     insertTargets(id, spec.key(), spec.targets);
@@ -113,26 +105,107 @@ class StoreWriter::Change {
                     const std::vector<TargetSpec>& targets) {
     int added = 0;
     for (const auto& t : targets) {
-      requireWeight(t.weight);
-      requireMaxConnections(t.maxConnections);
-      if (tx_.exec("INSERT INTO targets (route_id, url, healthy, weight, serving_since, "
-                   "modified_at, max_connections) VALUES ($1, $2, 1, $3, $4, $4, $5) ON CONFLICT "
-                   "(route_id, url) DO NOTHING",
-                   {routeId, t.url, static_cast<std::int64_t>(t.weight), now(),
-                    static_cast<std::int64_t>(t.maxConnections)}) == 0)
-        continue;
+      if (!insertTarget(routeId, t)) continue;
       ++added;
       TargetRecord fresh;
       fresh.weight = t.weight;
       fresh.maxConnections = t.maxConnections;
+      fresh.state = t.state;
       log_.add("target.add", route, t.url, nullptr, ChangeLog::targetJson(fresh));
     }
     return added;
   }
 
+  /// Writes a route's balancer, health settings and policies.
+  void updateRouteRow(std::int64_t routeId, const RouteSpec& route) {
+    auto params = healthParams(route.health);
+    params.emplace_back(toString(route.balancer));
+    params.emplace_back(storedPolicies(route.policies));
+    params.emplace_back(routeId);
+    params.emplace_back(route.health.grpcService);
+    tx_.exec(
+        "UPDATE routes SET health_interval_ms = $1, health_timeout_ms = $2, health_type = $3, "
+        "health_path = $4, health_fall = $5, health_rise = $6, slow_start_ms = $7, "
+        "balancer = $8, policies = $9, health_grpc_service = $11 WHERE id = $10",
+        params);
+  }
+
+  void setWeight(std::int64_t targetId, int weight) {
+    tx_.exec("UPDATE targets SET weight = $1, modified_at = $2 WHERE id = $3",
+             {static_cast<std::int64_t>(weight), now(), targetId});
+  }
+
+  void setMaxConnections(std::int64_t targetId, int max) {
+    tx_.exec("UPDATE targets SET max_connections = $1, modified_at = $2 WHERE id = $3",
+             {static_cast<std::int64_t>(max), now(), targetId});
+  }
+
+  void setState(std::int64_t targetId, ServingState state) {
+    // Back in rotation: slow start ramps from now.
+    const bool resumes = state == ServingState::Active;
+    tx_.exec(
+        "UPDATE targets SET state = $1, modified_at = $2, serving_since = CASE WHEN $3 = 1 "
+        "THEN $2 ELSE serving_since END WHERE id = $4",
+        {toString(state), now(), std::int64_t{resumes ? 1 : 0}, targetId});
+  }
+
+  /// Makes one change of a configuration (ConfigDiff) and writes its history row.
+  void make(const ConfigChange& change) {
+    const std::string& action = change.action;
+    const TargetSpec& target = change.targetSpec;
+    if (action == "route.create") {
+      created_[change.route] = insertRouteRow(change.routeSpec);
+    } else if (action == "route.update") {
+      updateRouteRow(change.routeId, change.routeSpec);
+    } else if (action == "route.delete") {
+      tx_.exec("DELETE FROM routes WHERE id = $1", {change.routeId});
+    } else if (action == "target.add") {
+      // A route of the same change set has no id in the diff: it has one since its insert.
+      insertTarget(change.routeId ? change.routeId : created_.at(change.route), target);
+    } else if (action == "target.remove") {
+      tx_.exec("DELETE FROM targets WHERE id = $1", {change.targetId});
+    } else if (action == "target.weight") {
+      setWeight(change.targetId, target.weight);
+    } else if (action == "target.max_connections") {
+      setMaxConnections(change.targetId, target.maxConnections);
+    } else if (action == "target.state") {
+      setState(change.targetId, target.state);
+    } else {
+      assert(false && "a change ConfigDiff does not make");
+      throw StoreError("unknown configuration change " + action);
+    }
+    log_.add(action, change.route, change.target, change.before, change.after);
+  }
+
  private:
+  std::int64_t insertRouteRow(const RouteSpec& spec) {
+    SqlParams params{spec.prefix, toString(spec.balancer)};
+    for (auto& p : healthParams(spec.health)) params.push_back(std::move(p));
+    params.emplace_back(spec.host);
+    params.emplace_back(storedPolicies(spec.policies));
+    params.emplace_back(spec.health.grpcService);
+    return tx_.insert(
+        "INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms, "
+        "health_type, health_path, health_fall, health_rise, slow_start_ms, host, policies, "
+        "health_grpc_service) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        params);
+  }
+
+  /// False when the route has the target already.
+  bool insertTarget(std::int64_t routeId, const TargetSpec& t) {
+    requireWeight(t.weight);
+    requireMaxConnections(t.maxConnections);
+    return tx_.exec(
+               "INSERT INTO targets (route_id, url, healthy, weight, serving_since, "
+               "modified_at, max_connections, state) VALUES ($1, $2, 1, $3, $4, $4, $5, $6) "
+               "ON CONFLICT (route_id, url) DO NOTHING",
+               {routeId, t.url, static_cast<std::int64_t>(t.weight), now(),
+                static_cast<std::int64_t>(t.maxConnections), toString(t.state)}) > 0;
+  }
+
   StoreWriter& writer_;
   SqlTransaction& tx_;
+  std::map<RouteKey, std::int64_t> created_;  // by make(): the ids of the routes it inserted
   std::int64_t revision_;
   ChangeLog log_;
 };
@@ -231,16 +304,11 @@ RouteRecord StoreWriter::updateRoute(const RouteKey& key,
     after.health.validate();
     const auto [was, is] = ChangeLog::routeDifference(before, after);
     if (is->size() > 0) {
-      auto params = healthParams(after.health);
-      params.emplace_back(toString(after.balancer));
-      params.emplace_back(storedPolicies(after.policies));
-      params.emplace_back(before.id);
-      params.emplace_back(after.health.grpcService);
-      tx.exec(
-          "UPDATE routes SET health_interval_ms = $1, health_timeout_ms = $2, health_type = $3, "
-          "health_path = $4, health_fall = $5, health_rise = $6, slow_start_ms = $7, "
-          "balancer = $8, policies = $9, health_grpc_service = $11 WHERE id = $10",
-          params);
+      RouteSpec settings;
+      settings.balancer = after.balancer;
+      settings.health = after.health;
+      settings.policies = after.policies;
+      c.updateRouteRow(before.id, settings);
       c.log().add("route.update", key, "", was, is);
     }
     const auto committed = c.commit();
@@ -314,24 +382,17 @@ TargetRecord StoreWriter::updateTarget(const RouteKey& key, const std::string& u
     if (!found) throw NotFound("target " + url + " not found on route " + key.text());
     const TargetRecord& before = *found;
     if (update.weight && *update.weight != before.weight) {
-      tx.exec("UPDATE targets SET weight = $1, modified_at = $2 WHERE id = $3",
-              {static_cast<std::int64_t>(*update.weight), c.now(), before.id});
+      c.setWeight(before.id, *update.weight);
       c.log().add("target.weight", key, url, one("weight", before.weight),
                   one("weight", *update.weight));
     }
     if (update.maxConnections && *update.maxConnections != before.maxConnections) {
-      tx.exec("UPDATE targets SET max_connections = $1, modified_at = $2 WHERE id = $3",
-              {static_cast<std::int64_t>(*update.maxConnections), c.now(), before.id});
+      c.setMaxConnections(before.id, *update.maxConnections);
       c.log().add("target.max_connections", key, url, one("maxConnections", before.maxConnections),
                   one("maxConnections", *update.maxConnections));
     }
     if (update.state && *update.state != before.state) {
-      // Back in rotation: slow start ramps from now.
-      const bool resumes = *update.state == ServingState::Active;
-      tx.exec(
-          "UPDATE targets SET state = $1, modified_at = $2, serving_since = CASE WHEN $3 = 1 "
-          "THEN $2 ELSE serving_since END WHERE id = $4",
-          {toString(*update.state), c.now(), std::int64_t{resumes ? 1 : 0}, before.id});
+      c.setState(before.id, *update.state);
       c.log().add("target.state", key, url, one("state", toString(before.state)),
                   one("state", toString(*update.state)));
     }
@@ -342,6 +403,20 @@ TargetRecord StoreWriter::updateTarget(const RouteKey& key, const std::string& u
     const auto committed = c.commit();
     if (revision) *revision = committed;
     return result;
+  });
+}
+
+std::vector<ConfigChange> StoreWriter::applyConfig(const std::vector<RouteSpec>& desired,
+                                                   const WriteContext& who,
+                                                   std::int64_t* revision) {
+  requireWritable();
+  return timed(WriteKind::Change, [&](SqlTransaction& tx) {
+    Change c(*this, tx, who);
+    auto changes = ConfigDiff::between(desired, tx.routes());
+    for (const auto& change : changes) c.make(change);
+    const auto after = c.commit();
+    if (revision) *revision = after;
+    return changes;
   });
 }
 
@@ -369,7 +444,7 @@ bool StoreWriter::recordVerdict(std::int64_t targetId, bool healthy, const std::
                                 const std::string& holder) {
   requireWritable();
   return timed(WriteKind::Change, [&](SqlTransaction& tx) {
-    Change c(*this, tx, WriteContext{"health", holder, {}});
+    Change c(*this, tx, WriteContext{"health", holder, {}, -1});
     if (!holder.empty() &&
         tx.query(std::string("SELECT 1 FROM health_leases WHERE target_id = $1 AND holder = $2 "
                              "AND expires_at > ") +

@@ -44,6 +44,9 @@ class StoreWriter : public StoreReader {
   TargetRecord updateTarget(const RouteKey& route, const std::string& url,
                             const TargetUpdate& update, const WriteContext& who = {},
                             std::int64_t* revision = nullptr) override;
+  std::vector<ConfigChange> applyConfig(const std::vector<RouteSpec>& desired,
+                                        const WriteContext& who = {},
+                                        std::int64_t* revision = nullptr) override;
   std::vector<RouteKey> seed(const std::vector<RouteSpec>& routes) override;
   bool recordVerdict(std::int64_t targetId, bool healthy, const std::string& error,
                      const std::string& holder = "") override;

@@ -10,6 +10,8 @@
 #include "admin/AdminInput.h"
 #include "admin/AdminJson.h"
 #include "admin/ApiError.h"
+#include "admin/ConfigDocument.h"
+#include "admin/ConfigRewind.h"
 #include "admin/TargetInput.h"
 #include "base/Duration.h"
 #include "base/Errors.h"
@@ -117,6 +119,25 @@ ApiError routeNotFound(const RouteKey& key) {
   return ApiError(404, "route " + key.text() + " not found");
 }
 
+/// `?dryRun=`: true or false (absent: false).
+bool dryRunParam(const std::map<std::string, std::string>& params) {
+  const auto it = params.find("dryRun");
+  if (it == params.end() || it->second == "false") return false;
+  if (it->second == "true") return true;
+  throw ApiError(400, "invalid query parameter 'dryRun': '" + printable(it->second, 64) +
+                          "' is neither true nor false");
+}
+
+/// The If-Match of a write that is not made (a dry run) or is made on a state read before it
+/// (a revert), checked as the store checks its writes'.
+void requireMatch(const IfMatch& ifMatch, std::int64_t revision) {
+  if (!ifMatch.matches(revision))
+    throw PreconditionFailed("the store is at revision " + std::to_string(revision) +
+                                 ", not at the one If-Match names (" + ifMatch.text() +
+                                 "); nothing was changed: read it again and retry",
+                             revision);
+}
+
 }  // namespace
 
 AdminApi::AdminApi(Store& store, std::string prefix, HealthSpec healthDefaults,
@@ -198,6 +219,9 @@ const std::vector<AdminApi::Endpoint>& AdminApi::endpoints() {
       {"/routes", "DELETE", &AdminApi::deleteRoute},
       {"/routes", "PATCH", &AdminApi::patchRoute},
       {"/proxies", "GET", &AdminApi::listProxies},
+      {"/config", "GET", &AdminApi::getConfig},
+      {"/config", "PUT", &AdminApi::putConfig},
+      {"/revert", "POST", &AdminApi::revert},
   };
   return table;
 }
@@ -608,6 +632,80 @@ AdminResponse AdminApi::patchRoute(const AdminRequest& request) {
           (is->size() == 0 ? std::string("unchanged") : toJsonText(was) + " -> " + toJsonText(is)) +
           " (by " + request.client + ")");
   return jsonAnswer(200, routeJson(after), revision);
+}
+
+}  // namespace portico
+
+namespace portico {
+
+AdminResponse AdminApi::getConfig(const AdminRequest& request) {
+  queryParams(request, {});
+  std::int64_t revision = -1;
+  const auto routes = store_.loadRoutes(&revision);
+  return jsonAnswer(200, configJson(revision, routes), revision);
+}
+
+AdminResponse AdminApi::putConfig(const AdminRequest& request) {
+  const bool dryRun = dryRunParam(queryParams(request, {"dryRun"}));
+  const auto desired = readConfigDocument(*parseJsonObject(request.body), healthDefaults_);
+  const auto who = writer(request);
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  if (!dryRun) return applyConfig(desired, who, "applied a configuration");
+  std::int64_t revision = -1;
+  const auto routes = store_.loadRoutes(&revision);
+  requireMatch(who.ifMatch, revision);
+  return jsonAnswer(200, changesJson(revision, ConfigDiff::between(desired, routes)), revision);
+}
+
+AdminResponse AdminApi::revert(const AdminRequest& request) {
+  const bool dryRun = dryRunParam(queryParams(request, {"dryRun"}));
+  const auto body = parseJsonObject(request.body);
+  rejectUnknownFields(*body, {"revision"});
+  if (!present(*body, "revision")) throw ApiError(400, "missing field 'revision'");
+  const std::int64_t to =
+      integerField(*body, "revision", "revision", 0, std::numeric_limits<std::int64_t>::max());
+  auto who = writer(request);
+  const IfMatch asked = who.ifMatch;
+  who.revertOf = to;
+
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  for (int attempt = 1;; ++attempt) {
+    const auto history = store_.historyAfter(to);
+    const auto now = history.revision;
+    if (to > now)
+      throw ApiError(400, "invalid field 'revision': " + std::to_string(to) +
+                              " is after the store's revision " + std::to_string(now));
+    if (!history.complete) {
+      const auto kept = history.oldest >= 0 ? history.oldest : now;
+      throw ApiError(409, "history before revision " + std::to_string(kept) +
+                              " has been trimmed (store.history_limit), so revision " +
+                              std::to_string(to) + " cannot be rebuilt: revert to revision " +
+                              std::to_string(kept) + " or later");
+    }
+    requireMatch(asked, now);
+    const auto desired = ConfigRewind::undo(history.routes, history.changes);
+    if (dryRun)
+      return jsonAnswer(200, changesJson(now, ConfigDiff::between(desired, history.routes)), now);
+    // Applied on the state the rewind started from; a write in between means reading again.
+    who.ifMatch = IfMatch::parse("\"" + std::to_string(now) + "\"");
+    try {
+      return applyConfig(desired, who, "reverted to revision " + std::to_string(to));
+    } catch (const PreconditionFailed&) {
+      if (attempt == 3) throw;
+    }
+  }
+}
+
+AdminResponse AdminApi::applyConfig(const std::vector<RouteSpec>& desired, const WriteContext& who,
+                                    const std::string& what) {
+  std::int64_t revision = -1;
+  const auto changes = store_.applyConfig(desired, who, &revision);
+  if (!changes.empty()) written();
+  logLine(what + ": " + plural(static_cast<int>(changes.size()), "change") +
+          (changes.empty() ? "" : ", revision " + std::to_string(revision)) + " (by " + who.client +
+          ")");
+  return jsonAnswer(200, changesJson(revision, changes), revision);
 }
 
 }  // namespace portico

@@ -113,6 +113,13 @@ class AdminApi {
   AdminResponse patchTarget(const AdminRequest& request);
   AdminResponse listChanges(const AdminRequest& request);
   AdminResponse listProxies(const AdminRequest& request);
+  AdminResponse getConfig(const AdminRequest& request);
+  AdminResponse putConfig(const AdminRequest& request);
+  AdminResponse revert(const AdminRequest& request);
+  /// Makes the store equal to `desired` (Store::applyConfig) and answers the changes made;
+  /// `what` heads the log line.
+  AdminResponse applyConfig(const std::vector<RouteSpec>& desired, const WriteContext& who,
+                            const std::string& what);
   static WriteContext writer(const AdminRequest& request);
   void written();
 

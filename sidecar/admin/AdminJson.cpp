@@ -71,6 +71,8 @@ Poco::JSON::Object::Ptr changeJson(const ChangeRecord& change) {
   };
   o->set("before", parsed(change.before));
   o->set("after", parsed(change.after));
+  // Only on a revert's rows: every other row reads as it always has.
+  if (change.revertOf >= 0) o->set("revertOf", change.revertOf);
   return o;
 }
 

@@ -19,7 +19,8 @@ Poco::JSON::Object::Ptr targetJson(const TargetRecord& target);
 /// {"prefixPath","balancer","healthCheck","targets":[target...]}
 Poco::JSON::Object::Ptr routeJson(const RouteRecord& route);
 
-/// {"revision","time","actor","client","action","route","target","before","after"}
+/// {"revision","time","actor","client","action","route","target","before","after"}, and
+/// "revertOf" on the rows of a revert.
 Poco::JSON::Object::Ptr changeJson(const ChangeRecord& change);
 
 /// {"revision","proxies":[{"id","addresses","version","startedAt","revision","appliedAt",

@@ -7,6 +7,7 @@
 #include "admin/AdminInput.h"
 #include "admin/ApiError.h"
 #include "base/Errors.h"
+#include "model/JsonFields.h"
 
 namespace portico {
 namespace {
@@ -15,30 +16,27 @@ using Poco::Dynamic::Var;
 using Poco::JSON::Object;
 
 ApiError invalidField(const std::string& field, const std::string& why) {
-  return ApiError(400, "invalid field '" + field + "': " + why);
+  return ApiError(400, invalidFieldMessage(field, why));
 }
 
-bool present(const Object& object, const std::string& name) {
-  return object.has(name) && !object.isNull(name);
+/// The integer `name` within 0..max; `range` says which ("an integer from 0 to 1000").
+int boundedField(const Object& object, const std::string& name, const std::string& field, int max,
+                 const std::string& range) {
+  const Var v = object.get(name);
+  if (v.isBoolean() || !v.isInteger()) throw invalidField(field, "must be " + range);
+  const double n = v.convert<double>();
+  if (n < 0 || n > max) throw invalidField(field, "must be " + range);
+  return static_cast<int>(n);
 }
 
 int weightField(const Object& object, const std::string& field) {
-  const Var v = object.get("weight");
-  const std::string range = "an integer from 0 to " + std::to_string(kMaxWeight);
-  if (v.isBoolean() || !v.isInteger()) throw invalidField(field, "must be " + range);
-  const double n = v.convert<double>();
-  if (n < 0 || n > kMaxWeight) throw invalidField(field, "must be " + range);
-  return static_cast<int>(n);
+  return boundedField(object, "weight", field, kMaxWeight,
+                      "an integer from 0 to " + std::to_string(kMaxWeight));
 }
 
 int maxConnectionsField(const Object& object, const std::string& field) {
-  const Var v = object.get("maxConnections");
-  const std::string range =
-      "an integer from 0 (unlimited) to " + std::to_string(kMaxTargetConnections);
-  if (v.isBoolean() || !v.isInteger()) throw invalidField(field, "must be " + range);
-  const double n = v.convert<double>();
-  if (n < 0 || n > kMaxTargetConnections) throw invalidField(field, "must be " + range);
-  return static_cast<int>(n);
+  return boundedField(object, "maxConnections", field, kMaxTargetConnections,
+                      "an integer from 0 (unlimited) to " + std::to_string(kMaxTargetConnections));
 }
 
 }  // namespace

@@ -36,8 +36,8 @@
     return node;
   }
 
-  async function api(method, path, body) {
-    const headers = {};
+  async function api(method, path, body, more = {}) {
+    const headers = { ...more };
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (token) headers.Authorization = "Bearer " + token;
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -286,13 +286,15 @@
       case "target.add": return `added, weight ${a.weight}`;
       case "target.remove": return "removed";
       case "target.weight": return `weight ${b.weight} → ${a.weight}`;
+      case "target.max_connections": return `maxConnections ${b.maxConnections} → ${a.maxConnections}`;
       case "target.state": return `${b.state} → ${a.state}`;
       case "target.health": return a.healthy ? "healthy again" : `unhealthy: ${a.error || "probe failed"}`;
       case "route.create": return `created (${a.balancer})`;
       case "route.delete": return "deleted";
       case "route.health_check":
+      case "route.update":
         return Object.keys(a).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
-          .map((k) => `${k} ${b[k]} → ${a[k]}`).join(", ") || "unchanged";
+          .map((k) => `${k} ${JSON.stringify(b[k])} → ${JSON.stringify(a[k])}`).join(", ") || "unchanged";
       default: return JSON.stringify({ before: change.before, after: change.after });
     }
   }
@@ -306,10 +308,48 @@
       el("td", { class: "mono" }, c.action),
       el("td", { class: "mono" }, (c.host || "") + c.route),
       el("td", { class: "mono" }, c.target || ""),
-      el("td", {}, describe(c))));
+      el("td", {}, (c.revertOf !== undefined ? `revert to ${c.revertOf}: ` : "") + describe(c)),
+      el("td", { class: "actions" }, el("button", {
+        "data-action": "revert", title: `put routes and targets back as they stood after revision ${c.revision}`,
+        onclick: () => offerRevert(c.revision),
+      }, "revert to here"))));
     body.replaceChildren(...rows);
-    if (!changes.length) body.append(el("tr", {}, el("td", { colspan: 7 }, "No changes recorded yet.")));
+    if (!changes.length) body.append(el("tr", {}, el("td", { colspan: 8 }, "No changes recorded yet.")));
   }
+
+  // --- revert -------------------------------------------------------------------------------
+
+  /** Asks the API what a revert to `to` would change (a dry run) and shows it for confirmation. */
+  async function offerRevert(to) {
+    showNotice("");
+    try {
+      const { data, revision: at } = await api("POST", "/revert?dryRun=true", { revision: to });
+      const dialog = $("revert");
+      dialog.dataset.to = to;
+      dialog.dataset.at = at;
+      $("revert-title").textContent = `Revert to revision ${to}?`;
+      $("revert-changes").replaceChildren(...(data.changes.length
+        ? data.changes.map((c) => el("li", { "data-action": c.action },
+          el("span", { class: "mono" }, `${c.action} ${(c.host || "") + c.route}${c.target ? " " + c.target : ""}`),
+          ` ${describe(c)}`))
+        : [el("li", {}, "Nothing to change: routes and targets stand so already.")]));
+      $("revert-confirm").disabled = !data.changes.length;
+      dialog.showModal();
+    } catch (e) {
+      if (e instanceof Unauthorized) return askForToken("the token was refused");
+      showNotice(`revert to revision ${to}: ${e.message}`);
+    }
+  }
+
+  $("revert-confirm").addEventListener("click", () => {
+    const dialog = $("revert");
+    dialog.close();
+    const to = Number(dialog.dataset.to);
+    // Only on the revision the dry run saw: what was shown is what is done, or a 412 says why not.
+    act(`revert to revision ${to}`,
+        () => api("POST", "/revert", { revision: to }, { "If-Match": `"${dialog.dataset.at}"` }));
+  });
+  $("revert-cancel").addEventListener("click", () => $("revert").close());
 
   // --- following the store ------------------------------------------------------------------
 

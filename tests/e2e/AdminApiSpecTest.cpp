@@ -110,8 +110,8 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
                     "{\"prefixPath\":\"svc\",\"targets\":[\"" + t1 +
                         "\"],\"balancer\":\"least_conn\",\"healthCheck\":{\"interval\":\"2s\","
                         "\"timeout\":2000000000,\"type\":\"http\",\"path\":\"/h\",\"fall\":2}}"));
-    expect(409, api.call("POST", "/endpoints/routes", "/endpoints/routes",
-                         "{\"prefixPath\":\"/svc/\",\"targets\":[]}"));
+    expect(409,
+           api.call("POST", "/endpoints/routes", "/endpoints/routes", targetsBody("/svc/", {})));
     expect(400, api.call("POST", "/endpoints/routes", "/endpoints/routes",
                          "{\"prefixPath\":\"/x/\",\"balancer\":\"random\"}"));
     expect(401, api.call("POST", "/endpoints/routes", "/endpoints/routes", "{}", false));
@@ -136,24 +136,21 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
                          "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t2 +
                              "\"],\"healthCheck\":{\"rise\":2}}"));
     expect(400, api.call("POST", "/endpoints/add", "/endpoints/add", "{not json"));
-    expect(404, api.call("POST", "/endpoints/add", "/endpoints/add",
-                         "{\"prefixPath\":\"/nope/\",\"targets\":[\"" + t1 + "\"]}"));
+    expect(404, api.call("POST", "/endpoints/add", "/endpoints/add", targetsBody("/nope/", {t1})));
     expect(401, api.call("POST", "/endpoints/add", "/endpoints/add", "{}", false));
-    expect(412,
-           api.call("POST", "/endpoints/add", "/endpoints/add",
-                    "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t2 + "\"]}", true, 10s, stale));
+    expect(412, api.call("POST", "/endpoints/add", "/endpoints/add", targetsBody("/svc/", {t2}),
+                         true, 10s, stale));
     expect(413, api.call("POST", "/endpoints/add", "/endpoints/add", tooBig));
     expect(405, api.call("GET", "/endpoints/add", "/endpoints/add"));
-    expect(200, api.call("POST", "/endpoints/remove", "/endpoints/remove",
-                         "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t2 + "\"]}"));
-    expect(400, api.call("POST", "/endpoints/remove", "/endpoints/remove",
-                         "{\"prefixPath\":\"/svc/\",\"targets\":[]}"));
-    expect(404, api.call("POST", "/endpoints/remove", "/endpoints/remove",
-                         "{\"prefixPath\":\"/nope/\",\"targets\":[\"" + t1 + "\"]}"));
+    expect(200,
+           api.call("POST", "/endpoints/remove", "/endpoints/remove", targetsBody("/svc/", {t2})));
+    expect(400,
+           api.call("POST", "/endpoints/remove", "/endpoints/remove", targetsBody("/svc/", {})));
+    expect(404,
+           api.call("POST", "/endpoints/remove", "/endpoints/remove", targetsBody("/nope/", {t1})));
     expect(401, api.call("POST", "/endpoints/remove", "/endpoints/remove", "{}", false));
-    expect(412,
-           api.call("POST", "/endpoints/remove", "/endpoints/remove",
-                    "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t1 + "\"]}", true, 10s, stale));
+    expect(412, api.call("POST", "/endpoints/remove", "/endpoints/remove",
+                         targetsBody("/svc/", {t1}), true, 10s, stale));
     expect(413, api.call("POST", "/endpoints/remove", "/endpoints/remove", tooBig));
     expect(405, api.call("GET", "/endpoints/remove", "/endpoints/remove"));
 
@@ -215,6 +212,37 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     expect(401, api.call("GET", "/endpoints/changes", "/endpoints/changes", "", false));
     expect(405, api.call("POST", "/endpoints/changes", "/endpoints/changes", "{}"));
 
+    // /endpoints/config and /endpoints/revert: the configuration as one document (issue #23).
+    const HttpResult document = api.call("GET", "/endpoints/config", "/endpoints/config");
+    expect(200, document);
+    expect(400, api.call("GET", "/endpoints/config", "/endpoints/config?verbose=1"));
+    expect(401, api.call("GET", "/endpoints/config", "/endpoints/config", "", false));
+    expect(405, api.call("POST", "/endpoints/config", "/endpoints/config", "{}"));
+    std::string withDoc = document.body;
+    withDoc.insert(withDoc.find("\"routes\":[") + 10,
+                   "{\"prefixPath\":\"/doc/\",\"targets\":[{\"target\":\"" + t1 +
+                       "\",\"state\":\"draining\"}]},");
+    expect(200, api.call("PUT", "/endpoints/config", "/endpoints/config?dryRun=true", withDoc));
+    expect(200, conditional("PUT", "/endpoints/config", "/endpoints/config", withDoc));
+    expect(400, api.call("PUT", "/endpoints/config", "/endpoints/config",
+                         "{\"routes\":[{\"prefixPath\":\"/a/\"},{\"prefixPath\":\"a\"}]}"));
+    expect(401, api.call("PUT", "/endpoints/config", "/endpoints/config", withDoc, false));
+    expect(412,
+           api.call("PUT", "/endpoints/config", "/endpoints/config", withDoc, true, 10s, stale));
+    expect(413, api.call("PUT", "/endpoints/config", "/endpoints/config", tooBig));
+    const std::string back =
+        "{\"revision\":" + document.header("etag").substr(1, document.header("etag").size() - 2) +
+        "}";
+    expect(200, api.call("POST", "/endpoints/revert", "/endpoints/revert?dryRun=true", back));
+    expect(200, api.call("POST", "/endpoints/revert", "/endpoints/revert", back));
+    expect(400, api.call("POST", "/endpoints/revert", "/endpoints/revert", "{\"revision\":-1}"));
+    // Revision 0, before the first change the history holds: it cannot be rebuilt.
+    expect(409, api.call("POST", "/endpoints/revert", "/endpoints/revert", "{\"revision\":0}"));
+    expect(401, api.call("POST", "/endpoints/revert", "/endpoints/revert", back, false));
+    expect(412, api.call("POST", "/endpoints/revert", "/endpoints/revert", back, true, 10s, stale));
+    expect(413, api.call("POST", "/endpoints/revert", "/endpoints/revert", tooBig));
+    expect(405, api.call("GET", "/endpoints/revert", "/endpoints/revert"));
+
     // /metrics
     expect(200, api.call("GET", "/metrics", "/metrics"));
     expect(401, api.call("GET", "/metrics", "/metrics", "", false));
@@ -238,21 +266,23 @@ class AdminApiSpecTest : public CppUnit::TestFixture {
     expect(405, api.call("POST", "/endpoints/proxies", "/endpoints/proxies", "{}"));
 
     // 503: another connection holds the store's write lock past the busy timeout (5 s). The
-    // API serialises its writes, so the six requests take their turns: about 30 s (the health
+    // API serialises its writes, so the eight requests take their turns: about 40 s (the health
     // checker's own writes give up sooner and do not stretch it much).
-    expect(201, api.call("POST", "/endpoints/routes", "/endpoints/routes",
-                         "{\"prefixPath\":\"/gone/\",\"targets\":[\"" + t1 + "\"]}"));
+    expect(201,
+           api.call("POST", "/endpoints/routes", "/endpoints/routes", targetsBody("/gone/", {t1})));
     {
       ExternalWriteLock holder(sidecar.db());
       std::vector<std::thread> writers;
-      std::vector<HttpResult> busy(6);
+      std::vector<HttpResult> busy(8);
       const std::vector<std::tuple<std::string, std::string, std::string>> requests{
-          {"POST", "/endpoints/add", "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t2 + "\"]}"},
-          {"POST", "/endpoints/remove", "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + t1 + "\"]}"},
+          {"POST", "/endpoints/add", targetsBody("/svc/", {t2})},
+          {"POST", "/endpoints/remove", targetsBody("/svc/", {t1})},
           {"POST", "/endpoints/routes", "{\"prefixPath\":\"/new/\"}"},
           {"DELETE", "/endpoints/routes", ""},
           {"PATCH", "/endpoints", "{\"weight\":20}"},
-          {"PATCH", "/endpoints/routes", "{\"balancer\":\"ip_hash\"}"}};
+          {"PATCH", "/endpoints/routes", "{\"balancer\":\"ip_hash\"}"},
+          {"PUT", "/endpoints/config", "{\"routes\":[]}"},
+          {"POST", "/endpoints/revert", back}};
       for (std::size_t i = 0; i < requests.size(); ++i) {
         writers.emplace_back([&, i] {
           const auto& [method, path, body] = requests[i];

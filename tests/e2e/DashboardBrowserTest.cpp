@@ -50,7 +50,8 @@ std::string ensureBrowser(const TempDir& dir) {
 
 }  // namespace
 
-/// The dashboard: every route and target shown, a drain through its button reaches the store.
+/// The dashboard: every route and target shown, a drain through its button reaches the store,
+/// and "revert to here" on an earlier history row takes it back.
 class DashboardBrowserTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(DashboardBrowserTest);
   CPPUNIT_TEST(testDrainFromTheBrowser);
@@ -105,15 +106,21 @@ class DashboardBrowserTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), shown->size());
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), shown->getArray("/shop/")->size());
     CPPUNIT_ASSERT_EQUAL(c.url(), shown->getArray("/api/")->getElement<std::string>(0));
-    // The button's drain is in the store, recorded as the API's on behalf of the browser.
-    CPPUNIT_ASSERT_EQUAL(std::string("draining"), s.stored(b.url(), "state"));
+    // The button's drain reached the store, recorded as the API's on behalf of the browser (the
+    // history's first target.state row below); then "revert to here" on the row before it
+    // (issue #23) put the target back: active again, by a row of the revert.
     CPPUNIT_ASSERT_EQUAL(std::string("active"), s.stored(a.url(), "state"));
+    const auto reverted = Poco::JSON::Parser()
+                              .parse(summary)
+                              .extract<Poco::JSON::Object::Ptr>()
+                              ->getValue<std::int64_t>("reverted");
+    CPPUNIT_ASSERT_EQUAL(std::string("active"), s.stored(b.url(), "state"));
     CPPUNIT_ASSERT_EQUAL(
-        std::string("api|127.0.0.1|draining"),
+        std::string("api|127.0.0.1|draining|\napi|127.0.0.1|active|" + std::to_string(reverted)),
         sqlite(s.db(),
-               "SELECT actor, client, json_extract(after, '$.state') FROM changes WHERE "
-               "action = 'target.state' AND target = '" +
-                   b.url() + "'"));
+               "SELECT actor, client, json_extract(after, '$.state'), COALESCE(revert_of, '') FROM "
+               "changes WHERE action = 'target.state' AND target = '" +
+                   b.url() + "' ORDER BY id"));
   }
 };
 

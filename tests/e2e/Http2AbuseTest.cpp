@@ -56,8 +56,7 @@ struct AbuseStack {
     defines.push_back("proxy.tls.port=" + std::to_string(tlsPort));
     defines.push_back("proxy.tls.certificates=" + certs.certificate("a") + ":" + certs.key("a"));
     proxy = stack.proxy(defines);
-    stack.route("/proxy/", {url});
-    stack.awaitStatusChange(proxy, "/proxy/", 404);
+    stack.routeServed(proxy, "/proxy/", {url});
   }
 
   /// Plays `scenario` (bounded by `limit`); returns the JSON it printed last.

@@ -211,8 +211,7 @@ class OperationsTest : public CppUnit::TestFixture {
     // so the proxy meets the refused connections itself.
     const std::string lazyChecks = ",\"healthCheck\":{\"interval\":\"1h\",\"fall\":1000}";
     s.route("/dead/", {dead}, "round_robin", lazyChecks);
-    s.route("/mixed/", {dead, s.url("e1")}, "round_robin", lazyChecks);
-    s.awaitStatusChange(proxy, "/mixed/", 404);
+    s.routeServed(proxy, "/mixed/", {dead, s.url("e1")}, "round_robin", lazyChecks);
     const std::string before = scrapeAfterCounted(status, {"/mixed/"});
     const std::string mixedOk =
         "portico_requests_total{route=\"/mixed/\",target=\"" + s.url("e1") + "\",code=\"200\"}";

@@ -21,22 +21,13 @@ class ProxyChangesTest : public CppUnit::TestFixture {
     Stack s;
     s.echo("old");
     s.echo("new");
-    const int oldPort = std::stoi(s.url("old").substr(s.url("old").rfind(':') + 1));
     const int proxy = s.proxy();
-    s.route("/drain/", {s.url("old")});
-    s.awaitStatusChange(proxy, "/drain/", 404);
+    s.routeServed(proxy, "/drain/", {s.url("old")});
 
-    constexpr int kSlow = 20;
-    std::vector<HttpResult> results(kSlow);
-    ThreadGroup clients;
-    for (int i = 0; i < kSlow; ++i) {
-      clients.spawn(
-          [&, i] { results[i] = http(proxy, "GET", "/drain/slow?delay=2500ms", "", {}, 20s); });
-    }
-    // Every slow request has reached the old target once the proxy holds 20 connections to it
-    // (an idle pooled connection is reused first). The checks at the end make sure: every slow
-    // request must have been answered by the old target.
-    const bool inFlight = waitUntil([&] { return connectionsTo(oldPort) >= kSlow; }, 10s);
+    SlowRequests slow(proxy, "/drain/slow?delay=2500ms", 20);
+    // The checks at the end make sure: every slow request must have been answered by the old
+    // target.
+    const bool inFlight = slow.reached(s.echoPort("old"));
     s.add("/drain/", {s.url("new")});
     s.remove("/drain/", {s.url("old")});
     // Once the removal is loaded, every new request goes to the remaining target.
@@ -46,7 +37,7 @@ class ProxyChangesTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(res.error, 200, res.status);
       CPPUNIT_ASSERT_EQUAL(std::string("new"), field(res.body, "name"));
     }
-    clients.join();
+    const auto& results = slow.join();
     CPPUNIT_ASSERT_MESSAGE("the slow requests never all reached the old target", inFlight);
     for (const auto& r : results) {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, 200, r.status);
@@ -59,8 +50,7 @@ class ProxyChangesTest : public CppUnit::TestFixture {
     s.echo("stays");
     s.echo("dies");
     const int proxy = s.proxy();
-    s.route("/proxy/", {s.url("stays"), s.url("dies")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    s.routeServed(proxy, "/proxy/", {s.url("stays"), s.url("dies")});
 
     using Clock = std::chrono::steady_clock;
     struct Outcome {

@@ -116,8 +116,7 @@ class ProxyEventLoopTest : public CppUnit::TestFixture {
     Stack s;
     RecordingBackend backend;
     const int proxy = s.proxy();
-    s.route("/proxy/", {backend.url()});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    s.routeServed(proxy, "/proxy/", {backend.url()});
     const std::string hidden = "GET /proxy/smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
     // The whole literal, its NUL inside the header value included (not the terminating one).
     static constexpr char kNulHeader[] =
@@ -160,8 +159,7 @@ class ProxyEventLoopTest : public CppUnit::TestFixture {
     Stack s;
     RecordingBackend backend;
     const int proxy = s.proxy();
-    s.route("/proxy/", {backend.url()});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    s.routeServed(proxy, "/proxy/", {backend.url()});
     const char* bodies[] = {"ffffffffffffffffff\r\n", "10000000000000000\r\n",
                             "5x\r\nhello\r\n0\r\n\r\n", "5\r\nhelloXX0\r\n\r\n"};
     int row = 0;
@@ -230,8 +228,7 @@ class ProxyEventLoopTest : public CppUnit::TestFixture {
     Stack s;
     RecordingBackend backend;
     const int proxy = s.proxy();
-    s.route("/proxy/", {backend.url()});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    s.routeServed(proxy, "/proxy/", {backend.url()});
     const struct {
       const char* head;
       const char* part;
@@ -318,8 +315,7 @@ class ProxyEventLoopTest : public CppUnit::TestFixture {
     // thread per connection) gets threads for every upstream connection the proxy may keep.
     s.echo("e1", {"--threads=1024"});
     const int proxy = s.proxy({"proxy.keepalive_timeout=10m"});
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    s.routeServed(proxy, "/proxy/", {s.url("e1")});
     constexpr int kIdle = 8000;
     std::vector<std::unique_ptr<Socket>> idle;
     idle.reserve(kIdle);

@@ -29,8 +29,7 @@ struct HttpsTarget {
     defines.push_back("proxy.workers=1");
     proxy = stack.proxy(defines);
     target = "https://" + host + ":" + std::to_string(echoPort);
-    stack.route("/proxy/", {target});
-    stack.awaitStatusChange(proxy, "/proxy/", 404);
+    stack.routeServed(proxy, "/proxy/", {target});
   }
 
   std::string metrics() { return http(stack.statusPort(proxy), "GET", "/metrics").body; }
@@ -121,8 +120,7 @@ class ProxyHttpsTargetTest : public CppUnit::TestFixture {
     // A plain HTTP server answers the ClientHello with a 400 (the handshake fails) or waits for
     // the rest of a request head (it times out): either way a 502 saying so.
     const int proxy = s.proxy({"proxy.connect_timeout=300ms"});
-    s.route("/proxy/", {"https://127.0.0.1:" + std::to_string(plain)});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    s.routeServed(proxy, "/proxy/", {"https://127.0.0.1:" + std::to_string(plain)});
     const auto r = http(proxy, "GET", "/proxy/x");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 502, r.status);
     CPPUNIT_ASSERT_MESSAGE(

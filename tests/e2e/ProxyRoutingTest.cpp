@@ -219,8 +219,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     Stack s;
     const int e1 = s.echo("e1");
     const int proxy = s.proxy();
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    s.routeServed(proxy, "/proxy/", {s.url("e1")});
     // Raw, because HTTPClientSession rewrites the Connection header.
     RawClient client(proxy);
     client.send(
@@ -323,9 +322,8 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     const int proxy = s.proxy();
     // A long health interval: the store keeps calling "doomed" healthy after it dies, so only
     // the proxy's own retry can save the requests sent to it.
-    s.route("/proxy/", {s.url("doomed"), s.url("e1")}, "round_robin",
-            ",\"healthCheck\":{\"interval\":\"1h\"}");
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    s.routeServed(proxy, "/proxy/", {s.url("doomed"), s.url("e1")}, "round_robin",
+                  ",\"healthCheck\":{\"interval\":\"1h\"}");
     waitUntil([&] { return tryField(http(proxy, "GET", "/proxy/").body, "name") == "doomed"; }, 5s);
     s.echoProcess("doomed").kill9();
     for (int i = 0; i < 6; ++i) {
@@ -345,9 +343,8 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     Stack s;
     s.echo("e1");
     const int proxy = s.proxy();
-    s.route("/proxy/", {"http://no-such-host.invalid:8080", s.url("e1")}, "round_robin",
-            ",\"healthCheck\":{\"interval\":\"1h\"}");
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    s.routeServed(proxy, "/proxy/", {"http://no-such-host.invalid:8080", s.url("e1")},
+                  "round_robin", ",\"healthCheck\":{\"interval\":\"1h\"}");
     for (int i = 0; i < 4; ++i) {
       const auto res = http(proxy, "GET", "/proxy/r");
       CPPUNIT_ASSERT_EQUAL_MESSAGE(res.body + res.error, 200, res.status);
@@ -376,8 +373,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     s.echo("e1");
     s.echo("e2");
     const int proxy = s.proxy();
-    s.route("/rr/", {s.url("e1"), s.url("e2")});
-    s.awaitStatusChange(proxy, "/rr/", 404);
+    s.routeServed(proxy, "/rr/", {s.url("e1"), s.url("e2")});
     // Each proxy thread (event loop) keeps its own rotation: the requests of one connection,
     // served by one thread, alternate strictly.
     KeepAliveClient client(proxy);
@@ -408,8 +404,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     s.echo("e2");
     s.echo("e3");
     const int proxy = s.proxy();
-    s.route("/ip/", {s.url("e1"), s.url("e2"), s.url("e3")}, "ip_hash");
-    s.awaitStatusChange(proxy, "/ip/", 404);
+    s.routeServed(proxy, "/ip/", {s.url("e1"), s.url("e2"), s.url("e3")}, "ip_hash");
     std::set<std::string> used;
     for (int client = 1; client <= 12; ++client) {
       const std::string ip = "198.51.100." + std::to_string(client);
@@ -442,8 +437,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     s.echo("e1");
     s.echo("e2");
     const int proxy = s.proxy();
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    s.routeServed(proxy, "/proxy/", {s.url("e1")});
     s.add("/proxy/", {s.url("e2")});
     const bool reached = waitUntil(
         [&] { return tryField(http(proxy, "GET", "/proxy/").body, "name") == "e2"; }, 1s, 10ms);
@@ -489,8 +483,7 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
     s.echo("e1");
     const std::string accessLog = s.dir().file("access.log");
     const int proxy = s.proxy({"proxy.access_log=" + accessLog});
-    s.route("/proxy/", {s.url("e1")});
-    s.awaitStatusChange(proxy, "/proxy/", 404);
+    s.routeServed(proxy, "/proxy/", {s.url("e1")});
     CPPUNIT_ASSERT_EQUAL(200, http(proxy, "GET", "/proxy/logged?x=1").status);
     CPPUNIT_ASSERT_EQUAL(404, http(proxy, "GET", "/unrouted").status);
     const auto fileText = [&] {

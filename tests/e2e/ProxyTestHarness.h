@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "support/RawClient.h"
+#include "support/RouteBodies.h"
 #include "support/TestSupport.h"
 
 namespace portico::test {
@@ -73,22 +74,6 @@ inline bool echoHasHeader(const std::string& text, const std::string& name) {
   return headers && headers->has(name);
 }
 
-/// A JSON string literal.
-inline std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-inline std::string jsonList(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + quoted(items[i]);
-  return out + "]";
-}
-
 /// 64-bit FNV-1a, as portico-echo reports bodies (bodyFnv1a).
 class Fnv {
  public:
@@ -135,6 +120,32 @@ inline int connectionsTo(int port) {
   return count;
 }
 
+/// `count` slow GETs of `path` on the proxy on `proxyPort`, each on a connection and thread of
+/// its own. No assertion may throw while they run: the answers are checked after join().
+class SlowRequests {
+ public:
+  SlowRequests(int proxyPort, const std::string& path, int count) : results_(count) {
+    for (int i = 0; i < count; ++i) {
+      clients_.spawn(
+          [this, proxyPort, path, i] { results_[i] = http(proxyPort, "GET", path, "", {}, 20s); });
+    }
+  }
+  /// True once the proxy holds a connection per request to the target on `targetPort` (an idle
+  /// pooled connection is reused first): every request has then reached that target.
+  bool reached(int targetPort) const {
+    const int count = static_cast<int>(results_.size());
+    return waitUntil([&] { return connectionsTo(targetPort) >= count; }, 10s);
+  }
+  const std::vector<HttpResult>& join() {
+    clients_.join();
+    return results_;
+  }
+
+ private:
+  std::vector<HttpResult> results_;
+  ThreadGroup clients_;
+};
+
 /// One temp store with the sidecar on it, echo backends and proxies started on demand.
 class Stack {
  public:
@@ -165,6 +176,7 @@ class Stack {
   std::string url(const std::string& echoName) const {
     return "http://127.0.0.1:" + std::to_string(echoPorts_.at(echoName));
   }
+  int echoPort(const std::string& echoName) const { return echoPorts_.at(echoName); }
   ChildProcess& echoProcess(const std::string& name) { return *echos_.at(name); }
 
   /// Starts a portico-proxy with extra --define=key=value settings; returns its port.
@@ -198,8 +210,7 @@ class Stack {
   int proxyToOneEcho(const std::string& echoName, const std::vector<std::string>& defines = {}) {
     echo(echoName);
     const int port = proxy(defines);
-    route("/proxy/", {url(echoName)});
-    awaitStatusChange(port, "/proxy/", 404);
+    routeServed(port, "/proxy/", {url(echoName)});
     return port;
   }
 
@@ -213,20 +224,23 @@ class Stack {
   void route(const std::string& prefix, const std::vector<std::string>& targets,
              const std::string& balancer = "round_robin", const std::string& extra = "") {
     const auto r = admin("POST", "/endpoints/routes",
-                         "{\"prefixPath\":" + quoted(prefix) + ",\"targets\":" + jsonList(targets) +
-                             ",\"balancer\":" + quoted(balancer) + extra + "}");
+                         targetsBody(prefix, targets, ",\"balancer\":" + quoted(balancer) + extra));
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, 201, r.status);
   }
+  /// route(), then waits until the proxy on `proxyPort` serves `prefix` (answers it other than
+  /// 404).
+  void routeServed(int proxyPort, const std::string& prefix,
+                   const std::vector<std::string>& targets,
+                   const std::string& balancer = "round_robin", const std::string& extra = "") {
+    route(prefix, targets, balancer, extra);
+    awaitStatusChange(proxyPort, prefix, 404);
+  }
   void add(const std::string& prefix, const std::vector<std::string>& targets) {
-    const auto r =
-        admin("POST", "/endpoints/add",
-              "{\"prefixPath\":" + quoted(prefix) + ",\"targets\":" + jsonList(targets) + "}");
+    const auto r = admin("POST", "/endpoints/add", targetsBody(prefix, targets));
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, 200, r.status);
   }
   void remove(const std::string& prefix, const std::vector<std::string>& targets) {
-    const auto r =
-        admin("POST", "/endpoints/remove",
-              "{\"prefixPath\":" + quoted(prefix) + ",\"targets\":" + jsonList(targets) + "}");
+    const auto r = admin("POST", "/endpoints/remove", targetsBody(prefix, targets));
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body + r.error, 200, r.status);
   }
 

@@ -34,8 +34,7 @@ struct TlsStack {
                                             certs.key("b")};
     defines.insert(defines.end(), extra.begin(), extra.end());
     proxy = stack.proxy(defines);
-    stack.route("/proxy/", {stack.url("e1")});
-    stack.awaitStatusChange(proxy, "/proxy/", 404);
+    stack.routeServed(proxy, "/proxy/", {stack.url("e1")});
   }
 };
 

@@ -95,9 +95,8 @@ class ResilienceProxyTest : public CppUnit::TestFixture {
     s.echo("a");
     s.echo("b");
     const int proxy = s.proxy({"proxy.workers=2"});
-    s.route("/r/", {s.url("a"), s.url("b")}, "round_robin",
-            R"(,"retries":{"attempts":1,"on":["503"]})");
-    s.awaitStatusChange(proxy, "/r/", 404);
+    s.routeServed(proxy, "/r/", {s.url("a"), s.url("b")}, "round_robin",
+                  R"(,"retries":{"attempts":1,"on":["503"]})");
     // a answers 503 to these; whichever target the rotation offers first, the client gets b's 200.
     for (int i = 0; i < 6; ++i) {
       const auto r = http(proxy, "GET", "/r/x?status=503&only=a");
@@ -134,9 +133,8 @@ class ResilienceProxyTest : public CppUnit::TestFixture {
     s.echo("a");
     s.echo("b");
     const int proxy = s.proxy({"proxy.workers=2"});
-    s.route("/r/", {s.url("a"), s.url("b")}, "round_robin",
-            R"(,"retries":{"attempts":1,"on":["timeout"],"perTryTimeout":"300ms"})");
-    s.awaitStatusChange(proxy, "/r/", 404);
+    s.routeServed(proxy, "/r/", {s.url("a"), s.url("b")}, "round_robin",
+                  R"(,"retries":{"attempts":1,"on":["timeout"],"perTryTimeout":"300ms"})");
     // a takes 3 s to answer these; the proxy's read timeout (30 s) would wait for it, the
     // route's perTryTimeout gives up on it after 300 ms and b answers.
     for (int i = 0; i < 4; ++i) {
@@ -159,8 +157,8 @@ class ResilienceProxyTest : public CppUnit::TestFixture {
     s.echo("a");
     s.echo("b");
     const int proxy = s.proxy();
-    s.route("/r/", {s.url("a"), s.url("b")}, "round_robin", R"(,"retries":{"attempts":2})");
-    s.awaitStatusChange(proxy, "/r/", 404);
+    s.routeServed(proxy, "/r/", {s.url("a"), s.url("b")}, "round_robin",
+                  R"(,"retries":{"attempts":2})");
     int refused = 0;
     for (int i = 0; i < 4; ++i) {
       const auto r = http(proxy, "POST", "/r/x?status=503&only=a", "{}");
@@ -187,9 +185,8 @@ class ResilienceProxyTest : public CppUnit::TestFixture {
     BrokenBackend broken;
     s.echo("b");
     const int proxy = s.proxy();
-    s.route("/r/", {broken.url(), s.url("b")}, "round_robin",
-            R"(,"retries":{"attempts":2,"on":["reset","502","503","504"]})");
-    s.awaitStatusChange(proxy, "/r/", 404);
+    s.routeServed(proxy, "/r/", {broken.url(), s.url("b")}, "round_robin",
+                  R"(,"retries":{"attempts":2,"on":["reset","502","503","504"]})");
     const int before = broken.requests();  // the probe above may have met it
     int cut = 0, whole = 0;
     for (int i = 0; i < 6; ++i) {
@@ -215,9 +212,8 @@ class ResilienceProxyTest : public CppUnit::TestFixture {
     Stack s;
     for (const char* n : {"a", "b", "c"}) s.echo(n);
     const int proxy = s.proxy();
-    s.route("/r/", {s.url("a"), s.url("b"), s.url("c")}, "round_robin",
-            R"(,"retries":{"attempts":2,"on":["503"],"budgetPercent":1})");
-    s.awaitStatusChange(proxy, "/r/", 404);
+    s.routeServed(proxy, "/r/", {s.url("a"), s.url("b"), s.url("c")}, "round_robin",
+                  R"(,"retries":{"attempts":2,"on":["503"],"budgetPercent":1})");
     constexpr int kClients = 20;
     std::vector<int> statuses(kClients);
     ThreadGroup clients;
@@ -241,9 +237,8 @@ class ResilienceProxyTest : public CppUnit::TestFixture {
     s.echo("a");
     s.echo("b");
     const int proxy = s.proxy();
-    s.route("/o/", {s.url("a"), s.url("b")}, "round_robin",
-            R"(,"outlierDetection":{"consecutiveErrors":5,"baseEjectionTime":"1s"})");
-    s.awaitStatusChange(proxy, "/o/", 404);
+    s.routeServed(proxy, "/o/", {s.url("a"), s.url("b")}, "round_robin",
+                  R"(,"outlierDetection":{"consecutiveErrors":5,"baseEjectionTime":"1s"})");
     const std::string labels = "{route=\"/o/\",target=\"" + s.url("a") + "\"}";
     // Alternating, a answers five 502s in ten requests: then it is ejected.
     int fromA = 0;
@@ -341,9 +336,8 @@ class ResilienceProxyTest : public CppUnit::TestFixture {
     Stack s;
     s.echo("a");
     const int proxy = s.proxy({"proxy.workers=2", "proxy.access_log=off"});
-    s.route("/rl/", {s.url("a")}, "round_robin",
-            R"(,"rateLimit":{"requestsPerSecond":10,"burst":5,"by":"client"})");
-    s.awaitStatusChange(proxy, "/rl/", 404);
+    s.routeServed(proxy, "/rl/", {s.url("a")}, "round_robin",
+                  R"(,"rateLimit":{"requestsPerSecond":10,"burst":5,"by":"client"})");
     // The route was probed above from 127.0.0.1; the flood comes from 10.9.9.9 (X-Forwarded-For
     // from a trusted loopback peer), another client from 10.8.8.8.
     const std::map<std::string, std::string> flooder{{"X-Forwarded-For", "10.9.9.9"}};
@@ -382,8 +376,7 @@ class ResilienceProxyTest : public CppUnit::TestFixture {
     Stack s;
     for (const char* n : {"a", "b", "c"}) s.echo(n);
     const int proxy = s.proxy({"proxy.workers=4", "proxy.access_log=off"});
-    s.route("/rr/", {s.url("a"), s.url("b"), s.url("c")});
-    s.awaitStatusChange(proxy, "/rr/", 404);
+    s.routeServed(proxy, "/rr/", {s.url("a"), s.url("b"), s.url("c")});
     std::string seq;
     for (int i = 0; i < 30; ++i) seq += http(proxy, "GET", "/rr/x").header("x-backend");
     // New connections land on any of 4 loops; the rotation is the route's, not the loop's.

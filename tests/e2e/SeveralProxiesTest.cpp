@@ -17,6 +17,7 @@ using portico::test::http;
 using portico::test::HttpResult;
 using portico::test::parseObject;
 using portico::test::PostgresServer;
+using portico::test::targetsBody;
 using portico::test::waitUntil;
 
 namespace {
@@ -46,9 +47,8 @@ std::map<std::string, std::string> checkers(portico::test::Sidecar& s, const std
 
 std::string routeBody(const std::string& prefix, const std::vector<std::string>& targets,
                       const std::string& interval) {
-  std::string body = "{\"prefixPath\":\"" + prefix + "\",\"targets\":[";
-  for (std::size_t i = 0; i < targets.size(); ++i) body += (i ? ",\"" : "\"") + targets[i] + "\"";
-  return body + "],\"healthCheck\":{\"interval\":\"" + interval + "\",\"timeout\":\"200ms\"}}";
+  return targetsBody(prefix, targets,
+                     ",\"healthCheck\":{\"interval\":\"" + interval + "\",\"timeout\":\"200ms\"}");
 }
 
 }  // namespace
@@ -77,8 +77,7 @@ class SeveralProxiesTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("true"), b.listed("/svc/", e1));
     // A target added through B is served by all three proxies and listed by A.
     const auto e2 = c.echo("e2");
-    const auto added = b.request("POST", "/endpoints/add",
-                                 "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + e2 + "\"]}");
+    const auto added = b.request("POST", "/endpoints/add", targetsBody("/svc/", {e2}));
     CPPUNIT_ASSERT_EQUAL_MESSAGE(added.body, 200, added.status);
     CPPUNIT_ASSERT_EQUAL(std::string("true"), a.listed("/svc/", e2));
     for (int port : proxies) {
@@ -219,8 +218,7 @@ class SeveralProxiesTest : public CppUnit::TestFixture {
         waitUntil([&] { return a.request("GET", "/endpoints/routes").status == 200; }, 10s));
     // Changes flow again without a restart of anything.
     const auto e2 = c.echo("e2");
-    const auto added = a.request("POST", "/endpoints/add",
-                                 "{\"prefixPath\":\"/svc/\",\"targets\":[\"" + e2 + "\"]}");
+    const auto added = a.request("POST", "/endpoints/add", targetsBody("/svc/", {e2}));
     done = true;
     load.join();
     CPPUNIT_ASSERT_MESSAGE(during.body, unavailable);

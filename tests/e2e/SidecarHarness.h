@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/RouteBodies.h"
 #include "support/TestSupport.h"
 
 namespace portico::test {
@@ -76,11 +77,8 @@ class Sidecar {
   /// POST /endpoints/routes with `targets` and, when given, a healthCheck object; asserts 201.
   void createRoute(const std::string& prefix, const std::vector<std::string>& targets,
                    const std::string& healthCheckJson = "") const {
-    std::string body = "{\"prefixPath\":\"" + prefix + "\",\"targets\":[";
-    for (std::size_t i = 0; i < targets.size(); ++i) body += (i ? ",\"" : "\"") + targets[i] + "\"";
-    body += "]";
-    if (!healthCheckJson.empty()) body += ",\"healthCheck\":" + healthCheckJson;
-    body += "}";
+    const std::string body = targetsBody(
+        prefix, targets, healthCheckJson.empty() ? "" : ",\"healthCheck\":" + healthCheckJson);
     const auto r = request("POST", "/endpoints/routes", body);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(body + " -> " + r.body + r.error, 201, r.status);
   }

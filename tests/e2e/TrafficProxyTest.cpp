@@ -100,25 +100,14 @@ class TrafficProxyTest : public CppUnit::TestFixture {
     Stack s;
     s.echo("old");
     s.echo("new");
-    const int oldPort = std::stoi(s.url("old").substr(s.url("old").rfind(':') + 1));
     const int proxy = s.proxy();
-    s.route("/drain/", {s.url("old")});
-    s.awaitStatusChange(proxy, "/drain/", 404);
+    s.routeServed(proxy, "/drain/", {s.url("old")});
 
-    constexpr int kSlow = 20;
-    std::vector<HttpResult> results(kSlow);
-    ThreadGroup clients;
-    for (int i = 0; i < kSlow; ++i) {
-      clients.spawn(
-          [&, i] { results[i] = http(proxy, "GET", "/drain/slow?delay=2500ms", "", {}, 20s); });
-    }
-    // All 20 are on the old target once the proxy holds 20 connections to it; the checks at
-    // the end make sure every one was answered by it.
-    const bool inFlight = waitUntil([&] { return connectionsTo(oldPort) >= kSlow; }, 10s);
+    SlowRequests slow(proxy, "/drain/slow?delay=2500ms", 20);
+    // The checks at the end make sure every one was answered by the old target.
+    const bool inFlight = slow.reached(s.echoPort("old"));
     // (No assertion may throw while the client threads run: results are checked after joining.)
-    const auto added =
-        s.admin("POST", "/endpoints/add",
-                "{\"prefixPath\":\"/drain/\",\"targets\":" + jsonList({s.url("new")}) + "}");
+    const auto added = s.admin("POST", "/endpoints/add", targetsBody("/drain/", {s.url("new")}));
     const auto drained = s.admin("PATCH", "/endpoints?prefixPath=/drain/&target=" + s.url("old"),
                                  R"({"state":"draining"})");
     // Once the drain is loaded, every new request goes to the other target, while the 20 run on.
@@ -132,7 +121,7 @@ class TrafficProxyTest : public CppUnit::TestFixture {
     std::vector<std::string> after;
     for (int i = 0; i < 20; ++i)
       after.push_back(tryField(http(proxy, "GET", "/drain/n").body, "name"));
-    clients.join();
+    const auto& results = slow.join();
     CPPUNIT_ASSERT_EQUAL_MESSAGE(added.body, 200, added.status);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(drained.body, 200, drained.status);
     CPPUNIT_ASSERT_MESSAGE("the slow requests never all reached the old target", inFlight);

@@ -324,8 +324,7 @@ class UpgradeTest : public CppUnit::TestFixture {
       ::unsetenv("NOTIFY_SOCKET");  // the proxy has its copy; nothing else gets one
       ::unsetenv("WATCHDOG_USEC");
       if (!waitForPort(port)) CPPUNIT_FAIL("proxy did not start: " + proxy->log());
-      stack.route("/proxy/", {stack.url("a")});
-      stack.awaitStatusChange(port, "/proxy/", 404);
+      stack.routeServed(port, "/proxy/", {stack.url("a")});
     }
     /// SIGUSR2 to `pid`; the pid of the process that serves after it (the `n`th upgrade).
     pid_t upgrade(pid_t pid, std::size_t n) {

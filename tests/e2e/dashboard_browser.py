@@ -4,7 +4,8 @@
 Run by DashboardBrowserTest (tests/e2e), which starts the sidecar and checks the store after:
 this script loads the page, gives it the admin token when it asks, waits until every expected
 route and target is on it, drains one target with its button and waits until the page shows it
-draining. Exit 0 on success, 1 on a failure (with the reason on stderr), 77 when Selenium or
+draining, then takes the drain back with "revert to here" on the history row before it (its
+confirmation shows the dry run's changes) and waits until the page shows it active. Exit 0 on success, 1 on a failure (with the reason on stderr), 77 when Selenium or
 the browser is missing (the test is then skipped, not passed).
 """
 
@@ -136,9 +137,46 @@ def main():
                                      for r in d.find_elements(By.CSS_SELECTOR, "#changes tbody tr")))
         except TimeoutException:
             fail("the drain never appeared among the latest changes")
+        # "revert to here" on the newest row before the drain: its confirmation lists the dry
+        # run's changes (the drain undone), and confirming puts the target back in rotation.
+        def before_drain(d):
+            drain_rows = [int(r.get_attribute("data-revision"))
+                          for r in d.find_elements(By.CSS_SELECTOR, "#changes tbody tr")
+                          if "draining" in r.text and drain_target in r.text]
+            earlier = [int(r.get_attribute("data-revision"))
+                       for r in d.find_elements(By.CSS_SELECTOR, "#changes tbody tr[data-revision]")]
+            earlier = [r for r in earlier if drain_rows and r < min(drain_rows)]
+            return max(earlier) if earlier else None
+
+        reverted = wait.until(before_drain)
+
+        def click_revert(d):
+            d.find_element(By.CSS_SELECTOR, f'#changes tbody tr[data-revision="{reverted}"] '
+                                            'button[data-action="revert"]').click()
+            return True
+
+        wait.until(click_revert)
+        try:
+            wait.until(lambda d: d.find_element(By.ID, "revert").is_displayed() and
+                       d.find_elements(By.CSS_SELECTOR, '#revert-changes li[data-action]'))
+        except TimeoutException:
+            fail("the revert's confirmation never showed its changes (notice: '" +
+                 driver.find_element(By.ID, "notice").text + "')")
+        offered = driver.find_element(By.ID, "revert-changes").text
+        if "target.state" not in offered or drain_target not in offered:
+            fail(f"the revert's confirmation shows '{offered}', not the drain undone")
+        driver.find_element(By.ID, "revert-confirm").click()
+        try:
+            wait.until(lambda d: d.find_element(
+                By.CSS_SELECTOR, row(drain_route, drain_target) +
+                ' [data-field="state"] .badge').text == "active")
+        except TimeoutException:
+            fail("the page never showed the drained target active after the revert (notice: '" +
+                 driver.find_element(By.ID, "notice").text + "')")
         if args.screenshot:
             driver.save_screenshot(args.screenshot)
-        print(json.dumps({"shown": shown, "drained": [drain_route, drain_target]}))
+        print(json.dumps({"shown": shown, "drained": [drain_route, drain_target],
+                          "reverted": reverted, "offered": offered}))
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)

@@ -10,10 +10,11 @@ trap 'rm -rf "$PREFIX"' EXIT
 fail() { echo "install-test: $*" >&2; exit 1; }
 
 cmake --install "$BUILD" --prefix "$PREFIX" >/dev/null
-for f in bin/portico-proxy bin/portico-sidecar etc/portico/portico.properties \
+for f in bin/portico-proxy bin/portico-sidecar bin/portico-ctl etc/portico/portico.properties \
          lib/systemd/system/portico-proxy.service lib/systemd/system/portico-sidecar.service \
          lib/systemd/system/portico-proxy.socket lib/systemd/system/portico-sidecar.socket \
-         lib/sysusers.d/portico.conf etc/logrotate.d/portico share/doc/portico/openapi.yaml; do
+         lib/sysusers.d/portico.conf etc/logrotate.d/portico share/doc/portico/openapi.yaml \
+         share/bash-completion/completions/portico-ctl; do
   [ -e "$PREFIX/$f" ] || fail "$f was not installed"
 done
 

@@ -19,19 +19,21 @@ DEB=$(PORTICO_SKIP_BUILD=1 PORTICO_VERSION=1.2.3 "$SOURCE/scripts/package.sh" "$
 [ "$(basename "$DEB")" = "portico_1.2.3_$(dpkg --print-architecture).deb" ] || fail "named $DEB"
 
 contents=$(dpkg-deb --contents "$DEB")
-for f in ./usr/bin/portico-proxy ./usr/bin/portico-sidecar \
+for f in ./usr/bin/portico-proxy ./usr/bin/portico-sidecar ./usr/bin/portico-ctl \
          ./lib/systemd/system/portico-proxy.service ./lib/systemd/system/portico-sidecar.service \
          ./lib/systemd/system/portico-proxy.socket ./lib/systemd/system/portico-sidecar.socket \
          ./etc/portico/portico.properties ./etc/logrotate.d/portico \
          ./usr/lib/sysusers.d/portico.conf ./usr/share/doc/portico/copyright \
          ./usr/share/doc/portico/changelog.gz ./usr/share/man/man8/portico-proxy.8.gz \
-         ./usr/share/man/man8/portico-sidecar.8.gz; do
+         ./usr/share/man/man8/portico-sidecar.8.gz ./usr/share/man/man1/portico-ctl.1.gz \
+         ./usr/share/bash-completion/completions/portico-ctl; do
   grep -q " $f\$" <<<"$contents" || fail "the package lacks $f"
 done
 grep -q ' root/root .* ./usr/bin/portico-proxy$' <<<"$contents" || fail "files not owned by root"
 [ "$(dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles)" = \
   "$(printf '/etc/logrotate.d/portico\n/etc/portico/portico.properties')" ] || fail "conffiles"
 dpkg-deb --field "$DEB" Depends | grep -q 'libsystemd0' || fail "Depends lacks the libraries"
+dpkg-deb --field "$DEB" Depends | grep -q 'libyaml-cpp' || fail "Depends lacks portico-ctl's yaml-cpp"
 unit=$(dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./lib/systemd/system/portico-proxy.service)
 grep -qxF 'ExecStart=/usr/bin/portico-proxy --config=/etc/portico/portico.properties' <<<"$unit" \
   || fail "the proxy unit does not run /usr/bin with /etc/portico"
@@ -52,6 +54,8 @@ for program in portico-proxy portico-sidecar; do
     || fail "$program --check: $out"
   [ "$out" = "$program: configuration ok" ] || fail "$program --check said: $out"
 done
+out=$("$ROOT/usr/bin/portico-ctl" --server http://127.0.0.1:1 status 2>&1) && fail "portico-ctl: $out"
+grep -q 'cannot reach the sidecar' <<<"$out" || fail "portico-ctl said: $out"
 "${dpkg[@]}" -P portico >/dev/null 2>&1 || fail "dpkg -P failed"
 [ ! -e "$ROOT/usr/bin/portico-proxy" ] && [ ! -e "$ROOT/etc/portico/portico.properties" ] \
   || fail "purge left files behind"

@@ -65,6 +65,7 @@ class Http1ResponseWriterTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testHeadWithLengthKeptAlive);
   CPPUNIT_TEST(testClientSideClosesTheConnection);
   CPPUNIT_TEST(testUnknownLengthIsChunked);
+  CPPUNIT_TEST(testTrailersEndAChunkedBody);
   CPPUNIT_TEST(testHttp10ClientClosedByTheResponse);
   CPPUNIT_TEST(testErrorReply);
   CPPUNIT_TEST(testSwitchingProtocols);
@@ -139,6 +140,39 @@ class Http1ResponseWriterTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(headBytes + 10, net().pending());
     writer.end();  // "0\r\n\r\n"
     CPPUNIT_ASSERT_EQUAL(headBytes + 15, net().pending());
+  }
+
+  void testTrailersEndAChunkedBody() {
+    const HttpHead req = request(1);
+    ForwardingPolicy policy = make(req);
+    const HttpHead up = response(200, "OK");
+    const ForwardingPolicy::Response plan = policy.planResponse(up);
+    net().clear();
+    Http1ResponseWriter writer(net());
+    std::string scratch;
+    writer.head(ResponseHead(policy, up, plan), true, scratch);
+    const std::size_t headBytes = net().pending();
+    HttpHead trailers;
+    trailers.addOwned("grpc-status", "0");
+    trailers.addOwned("content-length", "5");  // no framing field in a trailer section
+    trailers.addOwned("x-served-by", "g1");
+    writer.trailers(trailers, scratch);
+    const std::string section = "0\r\ngrpc-status: 0\r\nx-served-by: g1\r\n\r\n";
+    CPPUNIT_ASSERT_EQUAL(section, scratch);
+    CPPUNIT_ASSERT_EQUAL(headBytes + section.size(), net().pending());
+    writer.end();  // the last chunk went with the trailers
+    CPPUNIT_ASSERT_EQUAL(headBytes + section.size(), net().pending());
+
+    // A body delimited by its length has no trailer section.
+    HttpHead sized = response(200, "OK");
+    sized.addOwned("Content-Length", "5");
+    const ForwardingPolicy::Response sizedPlan = policy.planResponse(sized);
+    net().clear();
+    writer.head(ResponseHead(policy, sized, sizedPlan), true, scratch);
+    const std::size_t sizedHead = net().pending();
+    writer.trailers(trailers, scratch);
+    writer.end();
+    CPPUNIT_ASSERT_EQUAL(sizedHead, net().pending());
   }
 
   void testHttp10ClientClosedByTheResponse() {

@@ -44,6 +44,7 @@ class ResilienceLogicTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testSharedRotationIsOneAcrossCallers);
   CPPUNIT_TEST(testSharedRotationExactFromTwoThreads);
   CPPUNIT_TEST(testSharedRotationSkipsFilteredAndFallsBackDuringSlowStart);
+  CPPUNIT_TEST(testEjectedTargetReturnsThroughSlowStart);
   CPPUNIT_TEST(testRetryBudgetTable);
   CPPUNIT_TEST(testRetryBudgetAcquireStopsAtCap);
   CPPUNIT_TEST(testOutlierErrorsTable);
@@ -134,6 +135,40 @@ class ResilienceLogicTest : public CppUnit::TestFixture {
     for (int i = 0; i < 6; ++i)
       seq += static_cast<char>('a' + ramping.pick("", AllowAll(), late, 11000));
     CPPUNIT_ASSERT_EQUAL(std::string("abcabc"), seq);
+  }
+
+  void testEjectedTargetReturnsThroughSlowStart() {
+    // Target c was ejected until t=100 s; the route has a 10 s slow start. Without slow start
+    // it returns at its full share at once.
+    const auto ts = targets(3);
+    ts[2]->returnedAtMs = 100000;
+    const SharedRotation ramping(candidates(ts), SlowStart(std::chrono::seconds(10)));
+    const SharedRotation plain(candidates(ts), SlowStart());
+    const auto share = [](const SharedRotation& r, std::int64_t now) {
+      PickState state;
+      int c = 0;
+      for (int i = 0; i < 3000; ++i) c += r.pick("", AllowAll(), state, now) == 2;
+      return c;
+    };
+    CPPUNIT_ASSERT_EQUAL(1000, share(plain, 100000));
+    const int atReturn = share(ramping, 100000);  // 10 % of its 1,000 slots
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(atReturn), atReturn >= 70 && atReturn <= 130);
+    const int halfway = share(ramping, 105000);  // 55 %
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(halfway), halfway >= 500 && halfway <= 600);
+    CPPUNIT_ASSERT_EQUAL(1000, share(ramping, 110000));  // the ramp is over
+    // The other balancers ramp through SlowStart::permille alike.
+    auto cs = candidates(ts);
+    const SlowStart window(std::chrono::seconds(10));
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{100}, window.permille(cs[2], 100000));
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{1000}, window.permille(cs[0], 100000));
+    // An ejection sets when the target returns.
+    OutlierPolicy p;
+    p.consecutiveErrors = 1;
+    p.baseEjectionTime = std::chrono::seconds(30);
+    p.maxEjectionPercent = 100;
+    TargetState t(portico::parseTargetUrl("http://10.0.0.9:80"));
+    OutlierDetector(p).record(t, 502, 5000, 0, 2);
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{35000}, t.returnedAtMs.load());
   }
 
   void testRetryBudgetTable() {

@@ -75,9 +75,107 @@ class StoreConformanceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testTwoWritersOneRoute);
   CPPUNIT_TEST(testLeasesSpreadAndExpire);
   CPPUNIT_TEST(testVerdictOnlyByLeaseHolder);
+  CPPUNIT_TEST(testApplyConfigIsOneRevision);
+  CPPUNIT_TEST(testHistoryAfterAndRevertRows);
   CPPUNIT_TEST_SUITE_END();
 
  public:
+  /// PUT /endpoints/config's write: one revision, a row per change, verdicts and ids kept.
+  void testApplyConfigIsOneRevision() {
+    Backend b;
+    auto store = b.open();
+    store->createRoute(spec("/a/", {"http://a:1", "http://b:1", "http://x:1"}));
+    store->createRoute(spec("/gone/", {"http://g:1"}));
+    const auto b1 = targetId(*store, "/a/", "http://b:1");
+    CPPUNIT_ASSERT(store->recordVerdict(b1, false, "refused"));
+    const auto at = store->revision();
+
+    RouteSpec a = spec("/a/", {{"http://a:1", 5}, "http://b:1", "http://c:1"});
+    a.targets[1].state = ServingState::Draining;
+    a.targets[1].maxConnections = 4;
+    a.balancer = portico::BalancerKind::IpHash;
+    RouteSpec n = spec("/new/", {"http://n:1"});
+    n.host = "n.example";
+    std::int64_t revision = 0;
+    const auto changes = store->applyConfig({a, n}, WriteContext::api("192.0.2.9"), &revision);
+    CPPUNIT_ASSERT_EQUAL(at + 1, revision);
+    CPPUNIT_ASSERT_EQUAL(revision, store->revision());
+    ChangeQuery q;
+    q.since = at;
+    const auto rows = store->changes(q).changes;
+    CPPUNIT_ASSERT_EQUAL(changes.size(), rows.size());
+    std::string actions;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      CPPUNIT_ASSERT_EQUAL(changes[i].action, rows[i].action);
+      CPPUNIT_ASSERT_EQUAL(std::string("api"), rows[i].actor);
+      CPPUNIT_ASSERT_EQUAL(std::int64_t{-1}, rows[i].revertOf);
+      actions += rows[i].action + " ";
+    }
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("route.update target.weight target.max_connections "
+                    "target.state target.add target.remove target.remove route.delete "
+                    "route.create target.add "),
+        actions);
+    const auto after = store->findRoute("/a/");
+    CPPUNIT_ASSERT(after->balancer == portico::BalancerKind::IpHash);
+    CPPUNIT_ASSERT((std::vector<std::string>{"http://a:1", "http://b:1", "http://c:1"}) ==
+                   urls(*after));
+    CPPUNIT_ASSERT_EQUAL(5, after->targets[0].weight);
+    CPPUNIT_ASSERT_EQUAL(b1, after->targets[1].id);  // stayed: same row, same verdict
+    CPPUNIT_ASSERT(!after->targets[1].healthy);
+    CPPUNIT_ASSERT(after->targets[1].state == ServingState::Draining);
+    CPPUNIT_ASSERT_EQUAL(4, after->targets[1].maxConnections);
+    CPPUNIT_ASSERT(!store->findRoute("/gone/"));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, store->findRoute({"n.example", "/new/"})->targets.size());
+
+    // The same state again: no change, no revision.
+    CPPUNIT_ASSERT(store->applyConfig({a, n}, {}, &revision).empty());
+    CPPUNIT_ASSERT_EQUAL(at + 1, revision);
+    // If-Match checked in the transaction; a bad weight anywhere writes nothing.
+    const auto stale =
+        WriteContext::api("192.0.2.9", IfMatch::parse("\"" + std::to_string(at) + "\""));
+    CPPUNIT_ASSERT_THROW(store->applyConfig({}, stale), portico::PreconditionFailed);
+    CPPUNIT_ASSERT_THROW(store->applyConfig({spec("/z/", {{"http://z:1", 5000}})}),
+                         portico::InvalidInput);
+    CPPUNIT_ASSERT_EQUAL(at + 1, store->revision());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, store->loadRoutes().size());
+  }
+
+  /// What a revert reads, and the revertOf its rows carry.
+  void testHistoryAfterAndRevertRows() {
+    Backend b;
+    auto store = b.open();
+    const auto first = store->revision();
+    store->createRoute(spec("/a/", {"http://a:1"}));
+    store->createRoute(spec("/b/"));
+    auto history = store->historyAfter(first);
+    CPPUNIT_ASSERT(history.complete);
+    CPPUNIT_ASSERT_EQUAL(first + 2, history.revision);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, history.routes.size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{3}, history.changes.size());  // create, add, create
+    CPPUNIT_ASSERT_EQUAL(std::string("route.create"), history.changes[2].action);
+    CPPUNIT_ASSERT(store->historyAfter(first + 2).changes.empty());
+
+    auto who = WriteContext::api("192.0.2.9");
+    who.revertOf = first + 1;
+    store->applyConfig({spec("/a/", {"http://a:1"})}, who);
+    ChangeQuery q;
+    q.since = first + 2;
+    const auto rows = store->changes(q).changes;
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, rows.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("route.delete"), rows[0].action);
+    CPPUNIT_ASSERT_EQUAL(first + 1, rows[0].revertOf);
+
+    // Trimmed to the last two rows: revisions before the oldest kept cannot be rebuilt.
+    store->setHistoryLimit(2);
+    store->createRoute(spec("/c/"));
+    history = store->historyAfter(first);
+    CPPUNIT_ASSERT(!history.complete);
+    CPPUNIT_ASSERT_EQUAL(first + 3, history.oldest);
+    CPPUNIT_ASSERT(history.changes.empty());
+    CPPUNIT_ASSERT(store->historyAfter(first + 3).complete);
+  }
+
   void testFreshStore() {
     Backend b;
     {
