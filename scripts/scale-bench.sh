@@ -11,7 +11,10 @@
 # BUILD=dir picks the binaries (default build/); SCALE_INTERVAL=1h takes the probe load away (to
 # see the cost of writes and reloads alone). SCALE_HOSTS=H gives route i the host
 # h<i mod H>.example.com and sends that Host with its requests (25,000 routes over 5,000 hosts:
-# SCALE_HOSTS=5000 scripts/scale-bench.sh 25000). Needs python3 (a test dependency already).
+# SCALE_HOSTS=5000 scripts/scale-bench.sh 25000). SCALE_CHECK=http probes with GET / instead of
+# a connect, SCALE_KEEPALIVE=K sets health.keepalive_max (0: a new connection per probe; the
+# backends hold a thread per kept connection, 1,024 each: keep N at 1,000 or below for http).
+# Needs python3 (a test dependency already).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-}
@@ -33,6 +36,8 @@ def named(i, body):
     if HOSTS: body["host"] = host(i)
     return body
 INTERVAL = os.environ.get("SCALE_INTERVAL", "5s")  # e.g. 1h: writes and reloads without probe load
+CHECK = os.environ.get("SCALE_CHECK", "tcp")  # http: GET / (kept-alive connections, see below)
+KEEPALIVE = os.environ.get("SCALE_KEEPALIVE", "")  # health.keepalive_max (0: a connection a probe)
 work = tempfile.mkdtemp(prefix="portico-scale-")
 procs = []
 
@@ -97,7 +102,9 @@ try:
     admin, proxy_port = free_port(), free_port()
     common = ["--define=store.path=" + os.path.join(work, "p.db"), "--define=log.level=warn"]
     sidecar = start("sidecar", ["portico-sidecar", "--define=admin.port=%d" % admin,
-                                "--define=health.interval=" + INTERVAL, "--define=health.timeout=3s"] + common)
+                                "--define=health.interval=" + INTERVAL, "--define=health.timeout=3s",
+                                "--define=health.type=" + CHECK] +
+                                (["--define=health.keepalive_max=" + KEEPALIVE] if KEEPALIVE else []) + common)
     wait_port(admin, sidecar)
     proxy = start("proxy", ["portico-proxy", "--define=proxy.host=127.0.0.1", "--define=proxy.port=%d" % proxy_port,
                             "--define=proxy.access_log=off", "--define=proxy.reload_interval=100ms"] + common)
@@ -155,7 +162,7 @@ try:
     t = time.time(); s2, page = api.req("GET", "/endpoints/routes?limit=100&after=/r5000/"); list_page = time.time() - t
 
     targets = 2 * N + 50
-    print("## scale-bench: %d routes / %d targets%s (health.interval=%s tcp, two live backends)\n" % (N, targets, " over %d hosts" % HOSTS if HOSTS else "", INTERVAL))
+    print("## scale-bench: %d routes / %d targets%s (health.interval=%s %s%s, two live backends)\n" % (N, targets, " over %d hosts" % HOSTS if HOSTS else "", INTERVAL, CHECK, ", keepalive_max=" + KEEPALIVE if KEEPALIVE else ""))
     print("| figure | value |\n|---|---|")
     print("| route creates/s, one client (overall / first %d / last %d) | %.0f / %.0f / %.0f |" % ((k, k) + created))
     print("| change -> served by the proxy, p50 / p99 / max over 50 (ms) | %.0f / %.0f / %.0f |" % (pct(lags, 50), pct(lags, 99), max(lags)))

@@ -206,7 +206,13 @@ HealthSpec readHealth(const Reader& r, const std::string& base, const HealthSpec
   h.rise = r.integer(base + ".rise", def.rise, "health.rise");
   h.type = r.parsed(base + ".type", toString(def.type), parseProbeType);
   h.path = r.text(base + ".path", def.path);
+  h.grpcService = r.text(base + ".grpc_service", def.grpcService);
   h.slowStart = r.duration(base + ".slow_start", def.slowStart, "health.slow_start");
+  try {
+    HealthSpec::validateGrpcService(h.grpcService);
+  } catch (const InvalidInput& e) {
+    throw ConfigError(base + ".grpc_service", e.what());
+  }
   // The other fields were range-checked as they were read, so only the path is left to fail.
   try {
     h.validate();
@@ -255,6 +261,7 @@ HealthSpec tableHealth() {
   h.rise = number("health.rise");
   h.type = parseProbeType(std::string(settingKey("health.type").byDefault));
   h.path = std::string(settingKey("health.path").byDefault);
+  h.grpcService = std::string(settingKey("health.grpc_service").byDefault);
   h.slowStart = parseDuration(settingKey("health.slow_start").byDefault);
   return h;
 }
@@ -389,6 +396,7 @@ void readAdmin(const Reader& r, AdminSettings& a) {
 
 void readSidecar(const Reader& r, int adminPort, SidecarSettings& sidecar) {
   sidecar.leaseTimeout = r.duration("health.lease_timeout");
+  sidecar.keepAliveMax = static_cast<std::size_t>(r.integer("health.keepalive_max"));
   sidecar.id =
       r.text("sidecar.id", Poco::Environment::nodeName() + ":" + std::to_string(adminPort));
   if (sidecar.id.empty()) throw ConfigError("sidecar.id", "is empty");

@@ -82,6 +82,8 @@ struct SidecarSettings {
   std::string id;  // default hostname:admin.port
   /// A health-check lease not renewed for this long is free for another sidecar to take.
   std::chrono::milliseconds leaseTimeout{10000};
+  /// health.keepalive_max: probe connections kept open between http probes (0: none).
+  std::size_t keepAliveMax{4096};
 };
 
 /// A route declared in configuration (`route.<name>.*`), the seed of the store.

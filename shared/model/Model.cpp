@@ -24,7 +24,8 @@ constexpr Named<BalancerKind> kBalancers[] = {{BalancerKind::RoundRobin, "round_
 constexpr Named<ServingState> kServingStates[] = {{ServingState::Active, "active"},
                                                   {ServingState::Draining, "draining"},
                                                   {ServingState::Disabled, "disabled"}};
-constexpr Named<ProbeType> kProbeTypes[] = {{ProbeType::Tcp, "tcp"}, {ProbeType::Http, "http"}};
+constexpr Named<ProbeType> kProbeTypes[] = {
+    {ProbeType::Tcp, "tcp"}, {ProbeType::Http, "http"}, {ProbeType::Grpc, "grpc"}};
 
 /// The value named `name`; InvalidInput "unknown <what> '<name>' (use a, b or c)" otherwise.
 template <typename E, std::size_t N>
@@ -75,7 +76,8 @@ std::string toString(ProbeType type) {
 
 bool HealthSpec::operator==(const HealthSpec& o) const {
   return interval == o.interval && timeout == o.timeout && type == o.type && path == o.path &&
-         fall == o.fall && rise == o.rise && slowStart == o.slowStart;
+         grpcService == o.grpcService && fall == o.fall && rise == o.rise &&
+         slowStart == o.slowStart;
 }
 
 bool TargetSpec::operator==(const TargetSpec& o) const {
@@ -104,6 +106,19 @@ void HealthSpec::validate() const {
       throw InvalidInput(shown + ": '%' must start a %XX escape");
   }
   if (slowStart.count() < 0) throw InvalidInput("slow start must not be negative");
+  validateGrpcService(grpcService);
+}
+
+void HealthSpec::validateGrpcService(const std::string& name) {
+  // A protobuf full name (package.Service): it travels in a protobuf string and in logs, so
+  // nothing but the characters such names are made of.
+  if (name.size() > 256) throw InvalidInput("health grpcService is longer than 256 characters");
+  for (const char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (!std::isalnum(c) && c != '_' && c != '.')
+      throw InvalidInput("health grpcService '" + printable(name, 64) +
+                         "' may hold only letters, digits, '_' and '.'");
+  }
 }
 
 }  // namespace portico

@@ -30,8 +30,9 @@ std::string toString(ServingState state);
 constexpr int kDefaultWeight = 100;
 constexpr int kMaxWeight = 1000;
 
-/// What an active health probe does: a TCP connect, or an HTTP GET expecting 2xx/3xx.
-enum class ProbeType { Tcp, Http };
+/// What an active health probe does: a TCP connect, an HTTP GET expecting 2xx/3xx, or a gRPC
+/// `grpc.health.v1.Health/Check` expecting SERVING.
+enum class ProbeType { Tcp, Http, Grpc };
 ProbeType parseProbeType(const std::string& name);
 std::string toString(ProbeType type);
 
@@ -41,6 +42,8 @@ struct HealthSpec {
   std::chrono::milliseconds timeout{3000};
   ProbeType type{ProbeType::Tcp};
   std::string path{"/"};
+  /// The service a grpc check asks about ("" = the server as a whole, as grpc_health_probe).
+  std::string grpcService;
   int fall{1};
   int rise{1};
   /// A target that turns healthy, is added or is re-enabled ramps its effective weight from
@@ -50,6 +53,8 @@ struct HealthSpec {
 
   /// Throws InvalidInput when a value is out of range (naming the field).
   void validate() const;
+  /// Throws InvalidInput unless `name` may be a grpc check's service (a protobuf full name).
+  static void validateGrpcService(const std::string& name);
   bool operator==(const HealthSpec& o) const;
 };
 

@@ -17,6 +17,8 @@ Poco::JSON::Object::Ptr healthCheckJson(const HealthSpec& health) {
   o->set("timeout", formatDuration(health.timeout));
   o->set("type", toString(health.type));
   o->set("path", health.path);
+  // Only where it means something: history rows and answers of other checks stay as they were.
+  if (health.type == ProbeType::Grpc) o->set("grpcService", health.grpcService);
   o->set("fall", health.fall);
   o->set("rise", health.rise);
   o->set("slowStart", formatDuration(health.slowStart));

@@ -14,7 +14,8 @@ namespace portico {
 /// field order).
 Poco::JSON::Object::Ptr jsonObject();
 
-/// {"interval":"5s","timeout":"3s","type","path","fall","rise","slowStart":"0ms"}
+/// {"interval":"5s","timeout":"3s","type","path",["grpcService" for grpc checks,]"fall","rise",
+/// "slowStart":"0ms"}
 Poco::JSON::Object::Ptr healthCheckJson(const HealthSpec& health);
 
 /// Compact JSON text of `object`, always valid UTF-8.

@@ -12,7 +12,8 @@ namespace {
 
 constexpr const char* kRouteColumns =
     "SELECT id, prefix, balancer, health_interval_ms, health_timeout_ms, health_type, "
-    "health_path, health_fall, health_rise, slow_start_ms, host, policies FROM routes ";
+    "health_path, health_fall, health_rise, slow_start_ms, host, policies, health_grpc_service "
+    "FROM routes ";
 
 std::string targetColumns(const SqlDialect& dialect) {
   return std::string(
@@ -38,6 +39,7 @@ RouteRecord routeOf(const SqlRows& r, std::size_t i) {
   route.health.rise = static_cast<int>(r.integer(i, 8));
   route.health.slowStart = std::chrono::milliseconds(r.integer(i, 9));
   route.host = r.text(i, 10);
+  route.health.grpcService = r.text(i, 12);
   try {
     route.policies = parseStoredPolicies(r.text(i, 11));
   } catch (const InvalidInput& e) {

@@ -122,10 +122,11 @@ class StoreWriter::Change {
     params.emplace_back(toString(route.balancer));
     params.emplace_back(storedPolicies(route.policies));
     params.emplace_back(routeId);
+    params.emplace_back(route.health.grpcService);
     tx_.exec(
         "UPDATE routes SET health_interval_ms = $1, health_timeout_ms = $2, health_type = $3, "
         "health_path = $4, health_fall = $5, health_rise = $6, slow_start_ms = $7, "
-        "balancer = $8, policies = $9 WHERE id = $10",
+        "balancer = $8, policies = $9, health_grpc_service = $11 WHERE id = $10",
         params);
   }
 
@@ -182,10 +183,11 @@ class StoreWriter::Change {
     for (auto& p : healthParams(spec.health)) params.push_back(std::move(p));
     params.emplace_back(spec.host);
     params.emplace_back(storedPolicies(spec.policies));
+    params.emplace_back(spec.health.grpcService);
     return tx_.insert(
         "INSERT INTO routes (prefix, balancer, health_interval_ms, health_timeout_ms, "
-        "health_type, health_path, health_fall, health_rise, slow_start_ms, host, policies) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "health_type, health_path, health_fall, health_rise, slow_start_ms, host, policies, "
+        "health_grpc_service) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         params);
   }
 
@@ -326,10 +328,11 @@ int StoreWriter::addTargets(const RouteKey& key, const std::vector<TargetSpec>& 
     if (health && !(*health == route.health)) {
       auto params = healthParams(*health);
       params.emplace_back(route.id);
+      params.emplace_back(health->grpcService);
       tx.exec(
           "UPDATE routes SET health_interval_ms = $1, health_timeout_ms = $2, health_type = $3, "
-          "health_path = $4, health_fall = $5, health_rise = $6, slow_start_ms = $7 WHERE id = "
-          "$8",
+          "health_path = $4, health_fall = $5, health_rise = $6, slow_start_ms = $7, "
+          "health_grpc_service = $9 WHERE id = $8",
           params);
       c.log().add("route.health_check", key, "", healthCheckJson(route.health),
                   healthCheckJson(*health));

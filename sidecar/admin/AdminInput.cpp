@@ -149,8 +149,9 @@ std::optional<HealthSpec> readHealthCheckField(const Object& object, const Healt
   if (!present(object, "healthCheck")) return std::nullopt;
   const auto check = object.getObject("healthCheck");
   if (!check) throw invalidField("healthCheck", "must be an object");
-  rejectUnknownFields(*check, {"interval", "timeout", "type", "path", "fall", "rise", "slowStart"},
-                      "healthCheck.");
+  rejectUnknownFields(
+      *check, {"interval", "timeout", "type", "path", "grpcService", "fall", "rise", "slowStart"},
+      "healthCheck.");
   HealthSpec spec = base;
   if (present(*check, "interval"))
     spec.interval = durationOf(*check, "interval", "healthCheck.interval");
@@ -164,6 +165,14 @@ std::optional<HealthSpec> readHealthCheckField(const Object& object, const Healt
     }
   }
   if (present(*check, "path")) spec.path = stringOf(*check, "path", "healthCheck.path");
+  if (present(*check, "grpcService")) {
+    spec.grpcService = stringOf(*check, "grpcService", "healthCheck.grpcService");
+    try {
+      HealthSpec::validateGrpcService(spec.grpcService);
+    } catch (const InvalidInput& e) {
+      throw invalidField("healthCheck.grpcService", e.what());
+    }
+  }
   if (present(*check, "fall")) spec.fall = countField(*check, "fall", "healthCheck.fall");
   if (present(*check, "rise")) spec.rise = countField(*check, "rise", "healthCheck.rise");
   if (present(*check, "slowStart"))

@@ -152,7 +152,9 @@ void SidecarApplication::serve(const Settings& settings, Store& store,
   SidecarMetrics metrics(store);
   metrics.setProxyRules(proxyRules);
   store.setObserver(&metrics);
-  HealthChecker checker(store, std::move(tls));
+  HealthCheckerOptions checking;
+  checking.keepAliveMax = settings.sidecar.keepAliveMax;
+  HealthChecker checker(store, std::move(tls), checking);
   checker.observe(&metrics);
   // Declared after the checker, destroyed before it: it calls the checker back.
   HealthLeases leases(store, settings.sidecar.id, settings.sidecar.leaseTimeout,

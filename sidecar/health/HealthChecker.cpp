@@ -24,11 +24,24 @@ std::size_t probeBudget(std::size_t configured) {
   return std::clamp<std::size_t>(static_cast<std::size_t>(limit.rlim_cur) / 2, 64, kMaxInFlight);
 }
 
+/// Kept probe connections hold descriptors between probes: never more than half of what the
+/// limit leaves beside the probes in flight, whatever the configuration says.
+std::size_t keepAliveBudget(std::size_t configured, std::size_t inFlight) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return configured;
+  const auto open = static_cast<std::size_t>(limit.rlim_cur);
+  return std::min(configured, open > inFlight ? (open - inFlight) / 2 : 0);
+}
+
 }  // namespace
 
 HealthChecker::HealthChecker(Store& store, std::shared_ptr<const net::TlsClientConfig> tls,
                              HealthCheckerOptions options)
-    : HealthChecker(store, std::make_shared<ProbeLoops>(options.loops, std::move(tls)), options) {}
+    : HealthChecker(store,
+                    std::make_shared<ProbeLoops>(
+                        options.loops, std::move(tls),
+                        keepAliveBudget(options.keepAliveMax, probeBudget(options.maxInFlight))),
+                    options) {}
 
 HealthChecker::HealthChecker(Store& store, std::shared_ptr<ProbeRunner> runner,
                              HealthCheckerOptions options)

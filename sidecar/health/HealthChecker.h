@@ -34,6 +34,9 @@ struct HealthCheckerOptions {
   // 1024. Targets due beyond it wait for probes to finish instead of failing for want of a
   // descriptor (50,000 targets created together fall due together).
   std::size_t maxInFlight{0};
+  // Connections kept open between http probes (health.keepalive_max); at most half of what the
+  // descriptor limit leaves beside the probes in flight.
+  std::size_t keepAliveMax{4096};
 };
 
 /// Probes every target of every route at its route's interval and writes verdict transitions

@@ -8,6 +8,7 @@
 
 #include "base/Log.h"
 #include "health/ProbeConnection.h"
+#include "health/ProbeKeepAlive.h"
 #include "net/EventLoop.h"
 #include "net/TimerList.h"
 #include "net/Tls.h"
@@ -17,7 +18,8 @@ namespace portico {
 /// One event loop and the probes on it. Touched only on its thread, except for the counter.
 class ProbeLoops::Loop final : public ProbeDone {
  public:
-  Loop(ProbeSink& sink, const net::TlsClientConfig* tls) : sink_(sink), tls_(tls) {
+  Loop(ProbeSink& sink, const net::TlsClientConfig* tls, std::size_t keepAliveMax)
+      : sink_(sink), tls_(tls), keepAlive_(keepAliveMax) {
     loop_.setBatchEnd([this] { endBatch(); });
   }
   ~Loop() override {
@@ -28,24 +30,22 @@ class ProbeLoops::Loop final : public ProbeDone {
 
   net::EventLoop& loop() { return loop_; }
   std::size_t inFlight() const { return inFlight_.load(std::memory_order_relaxed); }
+  std::size_t kept() const { return keptCount_.load(std::memory_order_relaxed); }
 
   /// On the loop's thread.
   void startJobs(std::vector<HealthJob>& jobs) {
     for (auto& job : jobs) {
       auto& timeouts = timeoutList(job.spec.timeout.count());
+      inFlight_.fetch_add(1, std::memory_order_relaxed);
+      if (ProbeConnection* held = takeKept(job)) {
+        guarded(*held, [&] { held->reuse(std::move(job), timeouts); });
+        continue;
+      }
+      const bool keepAlive = job.spec.type == ProbeType::Http && keepAlive_.claim();
       auto probe = std::make_unique<ProbeConnection>(loop_, *this, std::move(job));
       ProbeConnection& started = *probe;
       live_.emplace(&started, std::move(probe));
-      inFlight_.fetch_add(1, std::memory_order_relaxed);
-      try {
-        started.start(timeouts, tls_);
-      } catch (const std::exception& e) {
-        // Out of memory building the request: this probe fails, not the loop.
-        if (!started.done()) {
-          started.cancel();
-          finished(started, ProbeResult::failure(std::string("probe: ") + e.what()));
-        }
-      }
+      guarded(started, [&] { started.start(timeouts, tls_, keepAlive); });
     }
     // A refused connect finishes inside start(): its outcome goes with this batch.
   }
@@ -53,11 +53,22 @@ class ProbeLoops::Loop final : public ProbeDone {
   void finished(ProbeConnection& probe, ProbeResult result) override {
     const double seconds = static_cast<double>(loop_.refreshNow() - probe.startedMs()) / 1000.0;
     outcomes_.push_back(ProbeOutcome{probe.job(), std::move(result), seconds});
-    const auto it = live_.find(&probe);
-    assert(it != live_.end());  // one result per probe
-    loop_.releaseLater(std::move(it->second));
-    live_.erase(it);
     ++finished_;
+    if (probe.kept()) {
+      const auto limit = ProbeKeepAlive::idleLimit(probe.job().spec);
+      if (probe.parkIn(timeoutList(limit.count()))) {
+        kept_[probe.job().targetId] = &probe;
+        return;
+      }
+      probe.cancel();
+    }
+    release(probe);
+  }
+
+  void idleClosed(ProbeConnection& probe) override {
+    const auto it = kept_.find(probe.job().targetId);
+    if (it != kept_.end() && it->second == &probe) kept_.erase(it);
+    release(probe);
   }
 
  private:
@@ -71,7 +82,44 @@ class ProbeLoops::Loop final : public ProbeDone {
     return *timeouts_.emplace(ms, std::move(list)).first->second;
   }
 
+  /// Runs `run` (a probe's start); out of memory building the request, this probe fails, not
+  /// the loop.
+  template <typename Run>
+  void guarded(ProbeConnection& probe, Run&& run) {
+    try {
+      run();
+    } catch (const std::exception& e) {
+      if (!probe.done()) {
+        probe.cancel();
+        finished(probe, ProbeResult::failure(std::string("probe: ") + e.what()));
+      }
+    }
+  }
+
+  /// The connection kept for `job`'s target, when it may carry `job`; one that may not (the
+  /// check changed, the target was replaced) is closed.
+  ProbeConnection* takeKept(const HealthJob& job) {
+    const auto it = kept_.find(job.targetId);
+    if (it == kept_.end()) return nullptr;
+    ProbeConnection* held = it->second;
+    kept_.erase(it);
+    if (ProbeKeepAlive::fits(held->job(), job)) return held;
+    held->cancel();
+    release(*held);
+    return nullptr;
+  }
+
+  /// A closed probe connection goes, after this batch; a kept one no longer counts.
+  void release(ProbeConnection& probe) {
+    if (probe.keepAlive()) keepAlive_.release();
+    const auto it = live_.find(&probe);
+    assert(it != live_.end());  // released once
+    loop_.releaseLater(std::move(it->second));
+    live_.erase(it);
+  }
+
   void endBatch() {
+    keptCount_.store(keepAlive_.kept(), std::memory_order_relaxed);
     // Counted once per batch, with the outcomes handed over.
     inFlight_.fetch_sub(finished_, std::memory_order_relaxed);
     finished_ = 0;
@@ -85,14 +133,18 @@ class ProbeLoops::Loop final : public ProbeDone {
   const net::TlsClientConfig* tls_;
   net::EventLoop loop_;
   std::map<std::int64_t, std::unique_ptr<net::TimerList>> timeouts_;
-  std::unordered_map<ProbeConnection*, std::unique_ptr<ProbeConnection>> live_;
-  std::size_t finished_{0};  // in this batch
+  std::unordered_map<ProbeConnection*, std::unique_ptr<ProbeConnection>> live_;  // and kept
+  ProbeKeepAlive keepAlive_;
+  std::unordered_map<std::int64_t, ProbeConnection*> kept_;  // target id -> its kept connection
+  std::size_t finished_{0};                                  // in this batch
   std::vector<ProbeOutcome> outcomes_;
   std::atomic<std::size_t> inFlight_{0};
+  std::atomic<std::size_t> keptCount_{0};  // keepAlive_.kept() at the last batch's end
 };
 
-ProbeLoops::ProbeLoops(std::size_t loops, std::shared_ptr<const net::TlsClientConfig> tls)
-    : count_(std::max<std::size_t>(1, loops)), tls_(std::move(tls)) {}
+ProbeLoops::ProbeLoops(std::size_t loops, std::shared_ptr<const net::TlsClientConfig> tls,
+                       std::size_t keepAliveMax)
+    : count_(std::max<std::size_t>(1, loops)), tls_(std::move(tls)), keepAliveMax_(keepAliveMax) {}
 
 ProbeLoops::~ProbeLoops() {
   stop();
@@ -102,7 +154,9 @@ void ProbeLoops::start(ProbeSink& sink) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!loops_.empty()) return;
   for (std::size_t i = 0; i < count_; ++i)
-    loops_.push_back(std::make_unique<Loop>(sink, tls_.get()));
+    loops_.push_back(std::make_unique<Loop>(
+        sink, tls_.get(),
+        keepAliveMax_ == 0 ? 0 : std::max<std::size_t>(1, keepAliveMax_ / count_)));
   for (auto& loop : loops_) {
     Loop* l = loop.get();
     threads_.emplace_back([l] {
@@ -122,8 +176,9 @@ void ProbeLoops::run(std::vector<HealthJob> jobs) {
   // Whole batches in turn: one post per loop, not one per probe.
   const std::size_t n = loops_.size();
   std::vector<std::vector<HealthJob>> shares(n);
-  std::size_t at = next_.fetch_add(1, std::memory_order_relaxed);
-  for (auto& job : jobs) shares[at++ % n].push_back(std::move(job));
+  // By target: a target's probes all go to one loop, where its kept connection waits.
+  for (auto& job : jobs)
+    shares[static_cast<std::uint64_t>(job.targetId) % n].push_back(std::move(job));
   for (std::size_t i = 0; i < n; ++i) {
     if (shares[i].empty()) continue;
     Loop* loop = loops_[i].get();
@@ -138,6 +193,13 @@ void ProbeLoops::stop() {
   for (auto& thread : threads_) thread.join();
   threads_.clear();
   loops_.clear();
+}
+
+std::size_t ProbeLoops::kept() const {
+  std::size_t n = 0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& loop : loops_) n += loop->kept();
+  return n;
 }
 
 std::size_t ProbeLoops::inFlight() const {

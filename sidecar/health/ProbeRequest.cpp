@@ -17,9 +17,10 @@ std::string ProbeRequest::host(const TargetUrl& target, const std::string& route
 }
 
 std::string ProbeRequest::text(const TargetUrl& target, const HealthSpec& spec,
-                               const std::string& routeHost) {
+                               const std::string& routeHost, bool keepAlive) {
   return "GET " + path(target, spec) + " HTTP/1.1\r\nHost: " + host(target, routeHost) +
-         "\r\nUser-Agent: portico-health\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+         "\r\nUser-Agent: portico-health\r\nAccept: */*\r\n" +
+         (keepAlive ? "" : "Connection: close\r\n") + "\r\n";
 }
 
 ProbeResult ProbeRequest::verdict(int status) {

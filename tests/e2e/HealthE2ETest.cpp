@@ -68,6 +68,8 @@ class HealthE2ETest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRestartShowsStoredVerdicts);
   CPPUNIT_TEST(testThousandTargetsUnderOneCore);
   CPPUNIT_TEST(testHttpsTargets);
+  CPPUNIT_TEST(testHttpProbesReuseOneConnection);
+  CPPUNIT_TEST(testKeepAliveMaxZeroConnectsEachTime);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -271,6 +273,43 @@ class HealthE2ETest : public CppUnit::TestFixture {
   /// https targets: an http check speaks TLS (SNI and the name checked against the target's
   /// host, the CA from upstream_tls.ca_file); a certificate for another name fails the check
   /// with the reason; a tcp check of the same target only connects.
+  /// An http check keeps its connection between probes (as Envoy's health checker does): a
+  /// keep-alive backend sees one connection carry ten probes. When the backend goes away, the
+  /// kept connection goes with it and the next probe fails; when it listens again, a new one.
+  void testHttpProbesReuseOneConnection() {
+    TempDir dir;
+    auto started = startSidecar(dir, {"health.interval=100ms", "health.timeout=1s"});
+    Sidecar& sidecar = *started;
+    HealthTestBackend backend(0, true);
+    const auto url = localUrl(backend.port());
+    sidecar.createRoute("/ka/", {url}, R"({"type":"http","path":"/healthz"})");
+    CPPUNIT_ASSERT(waitUntil([&] { return backend.requests() >= 10; }, 5s));
+    CPPUNIT_ASSERT_EQUAL(1, backend.connections());
+    CPPUNIT_ASSERT_EQUAL(std::string("true"), sidecar.listed("/ka/", url));
+
+    backend.close();  // the kept connection is closed by the backend's end
+    CPPUNIT_ASSERT(waitUntil([&] { return sidecar.stored(url) == "0"; }, 3s, 5ms));
+    CPPUNIT_ASSERT_EQUAL(std::string("connect: Connection refused"),
+                         sidecar.stored(url, "last_error"));
+    backend.reopen();
+    CPPUNIT_ASSERT(waitUntil([&] { return sidecar.stored(url) == "1"; }, 3s, 5ms));
+    const int requests = backend.requests();
+    CPPUNIT_ASSERT(waitUntil([&] { return backend.requests() >= requests + 10; }, 5s));
+    CPPUNIT_ASSERT_EQUAL(1, backend.connections());  // since reopen(): one again
+  }
+
+  /// health.keepalive_max = 0: every probe opens (and closes) its own connection, as before.
+  void testKeepAliveMaxZeroConnectsEachTime() {
+    TempDir dir;
+    auto started =
+        startSidecar(dir, {"health.interval=100ms", "health.timeout=1s", "health.keepalive_max=0"});
+    Sidecar& sidecar = *started;
+    HealthTestBackend backend(0, true);
+    sidecar.createRoute("/ka/", {localUrl(backend.port())}, R"({"type":"http"})");
+    CPPUNIT_ASSERT(waitUntil([&] { return backend.requests() >= 10; }, 5s));
+    CPPUNIT_ASSERT(backend.connections() >= 10);
+  }
+
   void testHttpsTargets() {
     TempDir dir;
     TestCertificates certs(dir.path());

@@ -25,8 +25,12 @@ namespace portico::test {
 /// A controllable health endpoint on 127.0.0.1 (status, delay, listening or not).
 class HealthTestBackend {
  public:
-  /// Listens on `port` (0: any free port).
-  explicit HealthTestBackend(int port = 0) : pool_(2, 16) { listen(port); }
+  /// Listens on `port` (0: any free port); `keepAlive`: connections stay open between requests
+  /// (HTTP/1.1 keep-alive), so connections() tells how many a client opened.
+  explicit HealthTestBackend(int port = 0, bool keepAlive = false)
+      : pool_(2, 16), keepAlive_(keepAlive) {
+    listen(port);
+  }
   ~HealthTestBackend() {
     close();
     pool_.joinAll();  // handlers still running use this object
@@ -38,13 +42,20 @@ class HealthTestBackend {
   void setStatus(int status) { status_ = status; }
   void setDelay(std::chrono::milliseconds delay) { delayMs_ = static_cast<int>(delay.count()); }
   int requests() const { return requests_; }
+  /// Connections accepted since the last listen().
+  int connections() const { return server_ ? server_->totalConnections() : 0; }
   std::string lastPath() {
     std::lock_guard<std::mutex> lock(mutex_);
     return lastPath_;
   }
 
   /// Stops listening: connections to the port are refused from now on.
-  void close() { server_.reset(); }
+  void close() {
+    // Kept-alive connections end too (their handlers would otherwise wait out the keep-alive
+    // timeout), as a backend that stops would close them.
+    if (server_ && keepAlive_) server_->stopAll(true);
+    server_.reset();
+  }
   /// Listens again on the same port.
   void reopen() { listen(port_); }
 
@@ -90,7 +101,9 @@ class HealthTestBackend {
     port_ = socket.address().port();
     auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
     params->setMaxThreads(16);
-    params->setKeepAlive(false);
+    params->setKeepAlive(keepAlive_);
+    params->setMaxKeepAliveRequests(0);  // unlimited
+    params->setKeepAliveTimeout(Poco::Timespan(30, 0));
     // Idle dispatcher threads linger this long after stop; joinAll() in the destructor waits.
     params->setThreadIdleTime(Poco::Timespan(0, 100000));
     server_ = std::make_unique<Poco::Net::HTTPServer>(Poco::makeShared<Factory>(*this), pool_,
@@ -99,6 +112,7 @@ class HealthTestBackend {
   }
 
   Poco::ThreadPool pool_;
+  bool keepAlive_{false};
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   int port_{0};
   std::atomic<int> status_{200};

@@ -92,6 +92,8 @@ class HealthProbeTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRequestText);
   CPPUNIT_TEST(testProbeHostOfHostRoutes);
   CPPUNIT_TEST(testManyProbesOnOneLoop);
+  CPPUNIT_TEST(testKeptConnectionCarriesNextProbes);
+  CPPUNIT_TEST(testKeptConnectionClosedByTarget);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -217,6 +219,44 @@ class HealthProbeTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT(seen.insert(o.job.targetId).second);
       CPPUNIT_ASSERT_EQUAL_MESSAGE(o.result.error, o.job.targetId % 2 == 0, o.result.ok);
     }
+  }
+
+  /// With keep-alive allowed, one target's probes, one after another, share one connection.
+  void testKeptConnectionCarriesNextProbes() {
+    HealthTestBackend backend(0, true);
+    portico::ProbeLoops loops(1, nullptr, 10);
+    Outcomes outcomes;
+    loops.start(outcomes);
+    for (std::size_t i = 1; i <= 5; ++i) {
+      loops.run({job(local(backend.port()), spec(ProbeType::Http, "/healthz"))});
+      const auto got = outcomes.await(i, 5s);
+      CPPUNIT_ASSERT_EQUAL(i, got.size());
+      CPPUNIT_ASSERT_MESSAGE(got.back().result.error, got.back().result.ok);
+    }
+    CPPUNIT_ASSERT_EQUAL(5, backend.requests());
+    CPPUNIT_ASSERT_EQUAL(1, backend.connections());
+    CPPUNIT_ASSERT(waitUntil([&] { return loops.kept() == 1; }, 2s));
+    loops.stop();
+  }
+
+  /// A kept connection the target closes between probes costs a new connection, never a
+  /// failed probe.
+  void testKeptConnectionClosedByTarget() {
+    HealthTestBackend backend(0, true);
+    portico::ProbeLoops loops(1, nullptr, 10);
+    Outcomes outcomes;
+    loops.start(outcomes);
+    loops.run({job(local(backend.port()), spec(ProbeType::Http))});
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), outcomes.await(1, 5s).size());
+    backend.close();  // closes the kept connection
+    backend.reopen();
+    loops.run({job(local(backend.port()), spec(ProbeType::Http))});
+    const auto got = outcomes.await(2, 5s);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), got.size());
+    CPPUNIT_ASSERT_MESSAGE(got.back().result.error, got.back().result.ok);
+    CPPUNIT_ASSERT_EQUAL(1, backend.connections());  // since reopen()
+    CPPUNIT_ASSERT(waitUntil([&] { return loops.kept() == 1; }, 2s));
+    loops.stop();
   }
 };
 

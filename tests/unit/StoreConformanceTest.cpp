@@ -62,6 +62,7 @@ class StoreConformanceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(StoreConformanceTest);
   CPPUNIT_TEST(testFreshStore);
   CPPUNIT_TEST(testRoutesAndTargets);
+  CPPUNIT_TEST(testGrpcHealthCheckStored);
   CPPUNIT_TEST(testTargetUpdates);
   CPPUNIT_TEST(testIfMatchAndFailedWritesChangeNothing);
   CPPUNIT_TEST(testSeedOnce);
@@ -185,6 +186,23 @@ class StoreConformanceTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT(!store->findRoute("/none/"));
     }
     CPPUNIT_ASSERT_EQUAL(kSchemaVersion, portico::checkStoreSchema(b.location()));
+  }
+
+  /// A grpc check's service is stored with the route (routes.health_grpc_service) and changes
+  /// with its health check.
+  void testGrpcHealthCheckStored() {
+    Backend b;
+    auto store = b.open();
+    RouteSpec s = spec("/g/", {"http://a:1"});
+    s.health.type = portico::ProbeType::Grpc;
+    s.health.grpcService = "portico.test.Echo";
+    store->createRoute(s);
+    CPPUNIT_ASSERT(store->findRoute("/g/")->health == s.health);
+    HealthSpec h = s.health;
+    h.grpcService = "";
+    CPPUNIT_ASSERT_EQUAL(0, store->addTargets("/g/", {}, h));
+    CPPUNIT_ASSERT_EQUAL(std::string(""), store->findRoute("/g/")->health.grpcService);
+    CPPUNIT_ASSERT(store->findRoute("/g/")->health == h);
   }
 
   void testRoutesAndTargets() {
