@@ -120,7 +120,9 @@ int freePort() {
   return s.address().port();
 }
 
-bool waitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
+namespace {
+
+bool pollUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
                std::chrono::milliseconds every) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -130,9 +132,20 @@ bool waitUntil(const std::function<bool()>& pred, std::chrono::milliseconds time
   }
 }
 
+}  // namespace
+
+// A bound is how long something may take, not how fast it must be: an instrumented build is
+// given kSlowdown times as long (the scale test's 1.5 s health transitions took longer under
+// ASan on a loaded machine), so a sanitizer run fails on reports and hangs, not on its slowness.
+bool waitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds every) {
+  return pollUntil(pred, timeout * kSlowdown, every);
+}
+
+// Not scaled: a longer watch would only make the test slower, never more likely to pass.
 bool holdsFor(const std::function<bool()>& pred, std::chrono::milliseconds duration,
               std::chrono::milliseconds every) {
-  return !waitUntil([&] { return !pred(); }, duration, every);
+  return !pollUntil([&] { return !pred(); }, duration, every);
 }
 
 bool waitForPort(int port, std::chrono::milliseconds timeout) {

@@ -74,7 +74,7 @@ class ChildProcess {
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 int freePort();
-/// Polls until `pred` is true; false if `timeout` passed first.
+/// Polls until `pred` is true; false if `timeout` (times kSlowdown) passed first.
 bool waitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
                std::chrono::milliseconds every = std::chrono::milliseconds(20));
 /// True if `pred` held at every check over `duration` (an invariant over time, the dual of
