@@ -34,6 +34,8 @@ using Status = http::HttpParser::Status;
 
 /// Big enough that one recv() of a fast stream fills it; small enough for the thread's stack.
 constexpr std::size_t kBufferSize = 16 * 1024;
+// What the proxy reads and drops of a refused request body before closing (discardBody).
+constexpr std::uint64_t kLingerBytes = 1024 * 1024;
 
 std::int64_t steadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -110,6 +112,8 @@ class BlockingForwarder {
   /// `headers`: "Name: value\r\n" lines besides the reply's own (Retry-After, RateLimit-*).
   void reply(int code, const std::string& message, const std::string& headers = "");
   void abortClient();
+  /// Reads and drops what is left of a refused request body, at most kLingerBytes.
+  void discardBody(BodyReader& in);
 
   const ProxyContext& ctx_;
   HTTPServerRequest& req_;
@@ -136,6 +140,8 @@ void BlockingForwarder::run() {
   // A body announced over the route's limit is refused before any target is chosen.
   if (policy_.framing().framing == BodyFraming::Length &&
       policy_.bodyTooLarge(policy_.framing().length)) {
+    BodyReader in(impl_->session(), BodyFraming::Length, policy_.framing().length);
+    discardBody(in);
     reply(413, policy_.tooLarge().message);
     return;
   }
@@ -186,6 +192,7 @@ bool BlockingForwarder::sendRequest(UpstreamConnection& conn, std::string& detai
       conn.socket().setLinger(true, 0);
       oversized_ = true;
       detail = "request body over maxBodySize";
+      discardBody(in);
       return false;
     }
     std::string_view piece(buffer, n);
@@ -466,6 +473,20 @@ void BlockingForwarder::reply(int code, const std::string& message, const std::s
     bytes = reply.body().size();
   } catch (const Poco::Exception&) {
     status = 499;
+  }
+}
+
+void BlockingForwarder::discardBody(BodyReader& in) {
+  // nginx's lingering close, bounded: a client still sending a body the proxy refused would
+  // get a TCP reset when the connection closes with its bytes unread, and a reset can reach it
+  // before the 413 (RFC 9112 9.6). Reading the rest first lets it finish and read the answer;
+  // past kLingerBytes the proxy stops reading (and a large sender may see the reset).
+  char buffer[kBufferSize];
+  try {
+    while (in.bytesRead() < kLingerBytes && in.read(buffer, sizeof buffer) > 0) {
+    }
+  } catch (const std::exception&) {
+    // The client broke off or is too slow: the connection closes anyway.
   }
 }
 
