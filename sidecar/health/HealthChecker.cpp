@@ -120,7 +120,7 @@ void HealthChecker::probed(std::vector<ProbeOutcome>& outcomes) {
   if (metrics_) {
     for (const auto& o : outcomes)
       if (!o.result.local)
-        metrics_->probed(o.job.prefix, o.job.target.canonical, o.result.ok, o.seconds);
+        metrics_->probed(o.job.prefix, o.job.host, o.job.target.canonical, o.result.ok, o.seconds);
   }
   std::vector<std::int64_t> checked;
   checked.reserve(outcomes.size());

@@ -171,6 +171,7 @@ std::optional<HealthVerdict> HealthSchedule::complete(const HealthJob& job,
   verdict.targetId = job.targetId;
   verdict.generation = entry.generation;
   verdict.prefix = entry.prefix;
+  verdict.host = entry.host;
   verdict.url = entry.target.canonical;
   verdict.healthy = entry.state.healthy();
   if (!verdict.healthy) verdict.error = result.error.empty() ? "probe failed" : result.error;

@@ -37,6 +37,7 @@ struct HealthVerdict {
   std::int64_t targetId{};
   std::uint64_t generation{};
   std::string prefix;
+  std::string host;  // the route's ("" any host), for metrics labels and the log
   std::string url;
   bool healthy{true};
   std::string error;  // empty when healthy

@@ -159,9 +159,9 @@ bool HealthStoreLink::store(const HealthVerdict& verdict) {
     logError("health: cannot store the verdict of " + verdict.url + ": " + e.what());
     return false;
   }
-  if (metrics_) metrics_->transitioned(verdict.prefix, verdict.url, verdict.healthy);
+  if (metrics_) metrics_->transitioned(verdict.prefix, verdict.host, verdict.url, verdict.healthy);
   const std::string line =
-      "health: route " + verdict.prefix + " target " + verdict.url + " is now " +
+      "health: route " + verdict.host + verdict.prefix + " target " + verdict.url + " is now " +
       (verdict.healthy ? std::string("healthy") : "unhealthy: " + verdict.error);
   if (verdict.healthy) {
     logInfo(line);

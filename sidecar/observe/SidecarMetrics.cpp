@@ -13,10 +13,12 @@ constexpr std::size_t kShards = 8;
 SidecarMetrics::SidecarMetrics(Store& store)
     : store_(store),
       registry_(kShards, metrics::ShardWriters::Many),
-      checks_(registry_.counter("portico_health_checks_total",
-                                "Health probes run, by route, target and result (success, "
-                                "failure).",
-                                {"route", "target", "result"})),
+      checks_(registry_.counter(
+          "portico_health_checks_total",
+          "Health probes run, by route, host (left out for any-host routes), target and "
+          "result (success, "
+          "failure).",
+          {"route", "host", "target", "result"})),
       checkDuration_(registry_
                          .histogram("portico_health_check_duration_seconds",
                                     "Time a health probe took (connect, or connect and response).",
@@ -24,7 +26,7 @@ SidecarMetrics::SidecarMetrics(Store& store)
                          .with()),
       transitions_(registry_.counter("portico_health_transitions_total",
                                      "Health verdicts changed and stored, by the state entered.",
-                                     {"route", "target", "to"})),
+                                     {"route", "host", "target", "to"})),
       admin_(registry_.counter("portico_admin_requests_total",
                                "Admin API requests answered, by method, endpoint and status code.",
                                {"method", "endpoint", "code"})),
@@ -43,18 +45,18 @@ SidecarMetrics::SidecarMetrics(Store& store)
   registry_.addCollector([this](metrics::Exposition& out) { process_.collect(out); });
 }
 
-void SidecarMetrics::probed(const std::string& route, const std::string& target, bool ok,
-                            double seconds) {
+void SidecarMetrics::probed(const std::string& route, const std::string& host,
+                            const std::string& target, bool ok, double seconds) {
   auto& shard = registry_.threadShard();
   // A family look-up per probe (a lock and a map search): probes run at most a few thousand
   // a second, off any data path.
-  checks_.with({route, target, ok ? "success" : "failure"}).add(shard);
+  checks_.with({route, host, target, ok ? "success" : "failure"}).add(shard);
   checkDuration_.observe(shard, seconds);
 }
 
-void SidecarMetrics::transitioned(const std::string& route, const std::string& target,
-                                  bool healthy) {
-  transitions_.with({route, target, healthy ? "healthy" : "unhealthy"})
+void SidecarMetrics::transitioned(const std::string& route, const std::string& host,
+                                  const std::string& target, bool healthy) {
+  transitions_.with({route, host, target, healthy ? "healthy" : "unhealthy"})
       .add(registry_.threadShard());
 }
 
@@ -94,7 +96,8 @@ void SidecarMetrics::collectStore(metrics::Exposition& out) const {
              "gauge");
   for (const auto& r : routes)
     for (const auto& t : r.targets)
-      out.sample("portico_target_healthy", {{"route", r.prefix}, {"target", t.url}},
+      out.sample("portico_target_healthy",
+                 {{"route", r.prefix}, {"host", r.host}, {"target", t.url}},
                  std::uint64_t{t.healthy ? 1u : 0u});
   out.family("portico_store_revision", "The store's revision counter (-1: unreadable).", "gauge");
   out.sample("portico_store_revision", {}, revision);

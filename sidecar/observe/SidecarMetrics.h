@@ -22,9 +22,12 @@ class SidecarMetrics : public StoreObserver {
   SidecarMetrics& operator=(const SidecarMetrics&) = delete;
 
   /// One probe finished.
-  void probed(const std::string& route, const std::string& target, bool ok, double seconds);
+  /// `host`: the route's ("" any host: the label is then left out, as in the proxy's metrics).
+  void probed(const std::string& route, const std::string& host, const std::string& target, bool ok,
+              double seconds);
   /// A target's verdict changed and was stored.
-  void transitioned(const std::string& route, const std::string& target, bool healthy);
+  void transitioned(const std::string& route, const std::string& host, const std::string& target,
+                    bool healthy);
   /// An admin request was answered. `endpoint` is one of the API's paths or "other".
   void adminRequest(const std::string& method, const std::string& endpoint, int status);
 

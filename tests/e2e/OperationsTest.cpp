@@ -105,6 +105,7 @@ class OperationsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testStatusListenerOff);
   CPPUNIT_TEST(testStatusPortInUse);
   CPPUNIT_TEST(testSidecarMetricsBehindToken);
+  CPPUNIT_TEST(testSidecarHealthMetricsNameTheHost);
   CPPUNIT_TEST(testCheckValidatesWithoutBindingOrWriting);
   CPPUNIT_TEST(testAccessLogJsonAndRequestId);
   CPPUNIT_TEST(testAccessLogCombined);
@@ -291,6 +292,39 @@ class OperationsTest : public CppUnit::TestFixture {
                          std::string::npos);
     // It gave up before taking the data-plane port.
     CPPUNIT_ASSERT(!waitForPort(port, 200ms));
+  }
+
+  /// Two routes with one prefix and one target, one of them for a host: the health series
+  /// are told apart by the `host` label (left out for the any-host route), never duplicated.
+  void testSidecarHealthMetricsNameTheHost() {
+    TempDir dir;
+    Sidecar sidecar(dir, {"--define=health.interval=100ms"});
+    CPPUNIT_ASSERT_MESSAGE(sidecar.process().log(), sidecar.ready());
+    const std::string down = localUrl(freePort());
+    for (const std::string host : {"", "a.example"}) {
+      const auto created =
+          sidecar.request("POST", "/endpoints/routes",
+                          "{\"host\":\"" + host + "\",\"prefixPath\":\"/svc/\",\"targets\":[\"" +
+                              down + "\"],\"healthCheck\":{\"interval\":\"100ms\"}}");
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(created.body, 201, created.status);
+    }
+    const std::string any = "route=\"/svc/\",target=\"" + down + "\"";
+    const std::string hosted = "route=\"/svc/\",host=\"a.example\",target=\"" + down + "\"";
+    std::string m;
+    CPPUNIT_ASSERT(waitUntil(
+        [&] {
+          m = sidecar.request("GET", "/metrics").body;
+          return metric(m, "portico_health_transitions_total{" + hosted + ",to=\"unhealthy\"}") ==
+                     1.0 &&
+                 metric(m, "portico_health_transitions_total{" + any + ",to=\"unhealthy\"}") == 1.0;
+        },
+        10s));
+    CPPUNIT_ASSERT_EQUAL(0.0, metric(m, "portico_target_healthy{" + hosted + "}"));
+    CPPUNIT_ASSERT_EQUAL(0.0, metric(m, "portico_target_healthy{" + any + "}"));
+    CPPUNIT_ASSERT(metric(m, "portico_health_checks_total{" + hosted + ",result=\"failure\"}") >=
+                   1);
+    CPPUNIT_ASSERT(sidecar.process().log().find("health: route a.example/svc/ target " + down) !=
+                   std::string::npos);
   }
 
   void testSidecarMetricsBehindToken() {
