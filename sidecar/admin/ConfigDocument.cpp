@@ -146,6 +146,7 @@ Var objectOrNull(const Object::Ptr& object) {
 
 Object::Ptr configJson(std::int64_t revision, const std::vector<RouteRecord>& routes) {
   std::vector<const RouteRecord*> sorted;
+  sorted.reserve(routes.size());
   for (const auto& r : routes) sorted.push_back(&r);
   std::sort(sorted.begin(), sorted.end(), hostFirst);
   auto list = Poco::makeShared<Poco::JSON::Array>();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <sstream>
 
@@ -165,7 +166,8 @@ RawArgs splitArgs(const std::vector<std::string>& argv) {
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     if (a == "--") {
-      raw.positionals.insert(raw.positionals.end(), argv.begin() + i + 1, argv.end());
+      raw.positionals.insert(raw.positionals.end(),
+                             argv.begin() + static_cast<std::ptrdiff_t>(i + 1), argv.end());
       break;
     }
     if (a.size() < 2 || a[0] != '-') {
@@ -219,10 +221,13 @@ void applyGlobals(Invocation& inv, std::map<std::string, std::string>& options,
 
 void checkCommand(Invocation& inv) {
   const CommandSpec& s = *inv.spec;
-  for (const auto& [name, value] : inv.options)
+  for (const auto& option : inv.options) {
+    // Not a structured binding: C++17 lambdas cannot capture one (clang refuses, GCC allows).
+    const std::string& name = option.first;
     if (std::none_of(s.options.begin(), s.options.end(),
                      [&](const OptionSpec& o) { return o.name == name; }))
       throw UsageError("'" + s.name() + "' takes no option " + name);
+  }
   if (inv.args.size() < s.minArgs) throw UsageError("'" + s.name() + "' needs " + s.args);
   if (inv.args.size() > s.maxArgs)
     throw UsageError("'" + s.name() + "' takes " + (s.args.empty() ? "no arguments" : s.args) +
@@ -272,7 +277,8 @@ Invocation parseArgs(const std::vector<std::string>& argv, const Environment& en
     if (!inv.help) throw UsageError("no command given (portico-ctl --help lists them)");
     return inv;
   }
-  inv.args.assign(raw.positionals.begin() + inv.spec->words.size(), raw.positionals.end());
+  inv.args.assign(raw.positionals.begin() + static_cast<std::ptrdiff_t>(inv.spec->words.size()),
+                  raw.positionals.end());
   inv.options = std::move(raw.options);
   if (!inv.help) checkCommand(inv);
   return inv;

@@ -16,7 +16,6 @@ namespace portico::ctl {
 
 namespace {
 
-using Poco::JSON::Array;
 using Poco::JSON::Object;
 
 // Without --since, history starts this many revisions back.

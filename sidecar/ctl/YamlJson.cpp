@@ -111,7 +111,7 @@ void emit(YAML::Emitter& out, const Var& value) {
   if (value.isEmpty()) {
     out << YAML::Null;
   } else if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
-    const auto object = value.extract<Poco::JSON::Object::Ptr>();
+    const auto& object = value.extract<Poco::JSON::Object::Ptr>();
     if (object->size() == 0) out << YAML::Flow;  // {} rather than a dangling key
     out << YAML::BeginMap;
     for (const auto& key : object->getNames()) {
@@ -122,7 +122,7 @@ void emit(YAML::Emitter& out, const Var& value) {
     }
     out << YAML::EndMap;
   } else if (value.type() == typeid(Poco::JSON::Array::Ptr)) {
-    const auto array = value.extract<Poco::JSON::Array::Ptr>();
+    const auto& array = value.extract<Poco::JSON::Array::Ptr>();
     if (array->size() == 0) out << YAML::Flow;
     out << YAML::BeginSeq;
     for (std::size_t i = 0; i < array->size(); ++i) emit(out, array->get(static_cast<unsigned>(i)));
