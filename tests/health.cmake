@@ -2,7 +2,7 @@
 portico_test(health_unit_tests unit
   unit/HealthStateTest.cpp unit/HealthScheduleTest.cpp unit/HealthProbeTest.cpp
   unit/HealthCheckerTest.cpp unit/HealthProbeBudgetTest.cpp unit/HealthKeepAliveTest.cpp
-  unit/HealthGrpcTest.cpp
+  unit/HealthGrpcTest.cpp unit/HealthTcpShareTest.cpp
   LIBS portico_sidecar Poco::Net TIMEOUT 60)
 # 1,000 real sockets on a 200 ms schedule: timing on a real loop, so labelled e2e (not unit).
 portico_test(health_scale_tests e2e unit/HealthScaleTest.cpp

@@ -122,10 +122,20 @@ void SnapshotReloader::stop() {
 }
 
 void SnapshotReloader::run() {
+  using Clock = std::chrono::steady_clock;
   while (!stopping_) {
     feed_->wait(interval_);
     if (stopping_) break;
+    const auto before = loadedRevision_;
     pollOnce();
+    if (loadedRevision_ == before) continue;
+    // After a reload, changes announced within kReloadGap are read together: a script writing
+    // hundreds of routes a second would otherwise cost a table (a copy of every route pointer
+    // and the host index) per write. Waiting on the feed drains what it announces meanwhile.
+    const auto until = Clock::now() + kReloadGap;
+    for (auto now = Clock::now(); !stopping_ && now < until; now = Clock::now())
+      feed_->wait(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
+                  std::chrono::milliseconds(1));
   }
 }
 

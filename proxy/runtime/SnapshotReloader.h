@@ -21,7 +21,7 @@ class Store;
 struct TargetState;
 
 /// Keeps a RouteTableSlot in step with the store: checks its revision on its own thread as soon
-/// as the store announces a change (PostgreSQL's NOTIFY) and at least every interval, and on a
+/// as the store announces a change (ChangeFeed) and at least every interval, and on a
 /// change reads every route in one transaction and publishes a new table. Until the store
 /// exists (or while it is unreachable or unreadable) the last table keeps serving; the failure
 /// is logged once per streak and the store reopened at the next check.
@@ -51,6 +51,8 @@ class SnapshotReloader {
   void stop();
 
  private:
+  /// At least this between two reloads while changes keep coming.
+  static constexpr std::chrono::milliseconds kReloadGap{10};
   void run();
   void failed(const std::string& message);
   /// Builds or patches the table for the store's new revision and publishes it.

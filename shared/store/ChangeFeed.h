@@ -5,8 +5,8 @@
 namespace portico {
 
 /// What a store's follower (the proxy's reloader) waits on between checks of the revision: it
-/// wakes as soon as the store announces a committed change (PostgreSQL's LISTEN/NOTIFY), or
-/// when its timeout passes (the polling fallback, and all SQLite offers).
+/// wakes as soon as the store announces a committed change (PostgreSQL's LISTEN/NOTIFY, inotify
+/// on an SQLite store's files), or when its timeout passes (the polling fallback).
 class ChangeFeed {
  public:
   virtual ~ChangeFeed() = default;

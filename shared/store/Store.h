@@ -139,6 +139,15 @@ class Store {
   /// revision bump, no history: the proxy has nothing to reload.
   virtual std::vector<std::int64_t> renewLeases(const std::string& holder,
                                                 std::chrono::milliseconds ttl) = 0;
+  /// Takes the leases of `targetIds` that nobody holds (no lease, or an expired one) for
+  /// `holder` until now + `ttl`, skipping disabled targets: the checker's claim on targets it
+  /// has just seen, so they are probed at once. Touches only those targets' rows (a renewal
+  /// touches every lease: at 50,000 targets that per route created made creates slow down as
+  /// the table grew); the fair share is evened out at the next renewal. Returns the ids taken,
+  /// ascending. No revision bump, no history.
+  virtual std::vector<std::int64_t> claimLeases(const std::string& holder,
+                                                const std::vector<std::int64_t>& targetIds,
+                                                std::chrono::milliseconds ttl) = 0;
   /// Gives up every lease of `holder` and its live-sidecar record (a clean shutdown: the others
   /// take its targets over at their next renewal instead of after the lease timeout).
   virtual void releaseLeases(const std::string& holder) = 0;

@@ -1,5 +1,6 @@
 #include "store/StoreWriter.h"
 
+#include <algorithm>
 #include <cassert>
 #include <map>
 #include <set>
@@ -517,6 +518,31 @@ std::vector<std::int64_t> StoreWriter::renewLeases(const std::string& holder,
     for (std::size_t i = 0; i < r.size(); ++i) held.push_back(r.integer(i, 0));
     tx.commit();
     return held;
+  });
+}
+
+std::vector<std::int64_t> StoreWriter::claimLeases(const std::string& holder,
+                                                   const std::vector<std::int64_t>& targetIds,
+                                                   std::chrono::milliseconds ttl) {
+  requireWritable();
+  std::vector<std::int64_t> ids = targetIds;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return inTransaction(WriteKind::LeaseRenewal, [&](SqlTransaction& tx) {
+    const std::int64_t now = tx.queryInt(std::string("SELECT ") + tx.dialect().nowMs);
+    const std::int64_t expires = now + static_cast<std::int64_t>(ttl.count());
+    std::vector<std::int64_t> claimed;
+    for (const std::int64_t id : ids) {
+      tx.exec("DELETE FROM health_leases WHERE target_id = $1 AND expires_at <= $2", {id, now});
+      const auto taken = tx.exec(
+          "INSERT INTO health_leases (target_id, holder, expires_at) SELECT t.id, $2, $3 FROM "
+          "targets t WHERE t.id = $1 AND t.state != 'disabled' AND NOT EXISTS (SELECT 1 FROM "
+          "health_leases l WHERE l.target_id = t.id)",
+          {id, holder, expires});
+      if (taken > 0) claimed.push_back(id);
+    }
+    tx.commit();
+    return claimed;
   });
 }
 

@@ -53,6 +53,9 @@ class StoreWriter : public StoreReader {
   void recordChecked(const std::vector<std::int64_t>& targetIds) override;
   std::vector<std::int64_t> renewLeases(const std::string& holder,
                                         std::chrono::milliseconds ttl) override;
+  std::vector<std::int64_t> claimLeases(const std::string& holder,
+                                        const std::vector<std::int64_t>& targetIds,
+                                        std::chrono::milliseconds ttl) override;
   void releaseLeases(const std::string& holder) override;
   void reportProxy(const ProxyReport& report) override;
 

@@ -1,6 +1,7 @@
 #include "health/HealthLeases.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "base/Errors.h"
 #include "base/Log.h"
@@ -65,11 +66,22 @@ bool HealthLeases::renew() {
     if (failed && !paused_) logWarn("health: checks paused, cannot renew the leases: " + why);
     if (!failed && paused_) logLine("health: the store is back, checks resume");
     paused_ = failed;
-    changed = held != held_;
+    changed = mustReload(held);
     held_.swap(held);
   }
   if (changed && changed_) changed_();
   return changed;
+}
+
+bool HealthLeases::mustReload(const std::set<std::int64_t>& held) const {
+  // Lost targets leave the checker's schedule only on a whole read. Gained ones need it only
+  // when the checker has seen them already (and left them out): a target not seen yet comes
+  // with the change that created it, and select() then finds it held. Reloading for those too
+  // made every renewal during a run of creates a whole read of the store, which renewed again.
+  if (!std::includes(held.begin(), held.end(), held_.begin(), held_.end())) return true;
+  for (const auto id : held)
+    if (!held_.count(id) && seen_.count(id)) return true;
+  return false;
 }
 
 std::vector<RouteRecord> HealthLeases::select(std::vector<RouteRecord> routes, bool whole) {
@@ -79,28 +91,46 @@ std::vector<RouteRecord> HealthLeases::select(std::vector<RouteRecord> routes, b
       if (t.state != ServingState::Disabled) present.insert(t.id);
     }
   }
-  bool fresh = false;
+  std::vector<std::int64_t> fresh;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    fresh = !std::includes(seen_.begin(), seen_.end(), present.begin(), present.end());
-    // Routes a change touched only add to what was seen: the others still hold theirs (a
-    // replaced set would make the next change look new and renew every lease for it).
-    if (whole) {
-      seen_ = std::move(present);
-    } else {
-      seen_.insert(present.begin(), present.end());
-    }
+    std::set_difference(present.begin(), present.end(), seen_.begin(), seen_.end(),
+                        std::back_inserter(fresh));
   }
   // A target added a moment ago is claimed now, so that it is probed at once rather than at
-  // the next renewal.
-  if (fresh) renew();
+  // the next renewal: after a whole read by a renewal (the set may have moved anyway), after a
+  // change by claiming just the new ones. Either way they are in `routes`, filtered below: no
+  // reload for them (so they join seen_ only after).
+  if (whole && !fresh.empty()) renew();
+  if (!whole && !fresh.empty()) claim(fresh);
   std::lock_guard<std::mutex> lock(mutex_);
+  // Routes a change touched only add to what was seen: the others still hold theirs (a
+  // replaced set would make the next change look new and renew every lease for it).
+  if (whole) {
+    seen_ = std::move(present);
+  } else {
+    seen_.insert(present.begin(), present.end());
+  }
   for (auto& r : routes) {
     r.targets.erase(std::remove_if(r.targets.begin(), r.targets.end(),
                                    [this](const TargetRecord& t) { return !held_.count(t.id); }),
                     r.targets.end());
   }
   return routes;
+}
+
+void HealthLeases::claim(const std::vector<std::int64_t>& ids) {
+  std::lock_guard<std::mutex> renewing(renewMutex_);
+  std::vector<std::int64_t> claimed;
+  try {
+    claimed = store_.claimLeases(holder_, ids, leaseTimeout_);
+  } catch (const std::exception& e) {
+    // The next renewal (a quarter of the lease timeout away) takes them with its share.
+    logInfo(std::string("health: cannot claim new targets now: ") + e.what());
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  held_.insert(claimed.begin(), claimed.end());
 }
 
 void HealthLeases::run() {

@@ -44,6 +44,10 @@ class HealthLeases final : public TargetSelection {
 
  private:
   void run();
+  /// Takes the free leases of targets just seen (no renewal of the others, no reload).
+  void claim(const std::vector<std::int64_t>& ids);
+  /// Whether holding `held` instead of held_ needs the checker to read everything again.
+  bool mustReload(const std::set<std::int64_t>& held) const;  // under mutex_
 
   Store& store_;
   const std::string holder_;

@@ -175,10 +175,15 @@ void HealthStoreLink::run() {
   using Clock = std::chrono::steady_clock;
   auto nextPoll = Clock::now() + options_.revisionPoll;
   auto nextFlush = Clock::now() + options_.checkedFlush;
+  auto reloadAfter = Clock::now();
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     wake_.wait_until(lock, std::min(nextPoll, nextFlush),
                      [this] { return stopping_ || changed_ || !order_.empty(); });
+    // A burst of writes (a script creating routes) is read a few at a time rather than one by
+    // one: a read of what changed, and the lease claim after it, cost more than the write did.
+    if (changed_ && order_.empty())
+      wake_.wait_until(lock, reloadAfter, [this] { return stopping_ || !order_.empty(); });
     // Verdicts first: a transition is what the proxy waits for.
     writeWaiting(lock);
     if (stopping_) break;
@@ -197,7 +202,10 @@ void HealthStoreLink::run() {
       }
     }
     if (now >= nextPoll) nextPoll = now + options_.revisionPoll;
-    if (mustReload) reload();
+    if (mustReload) {
+      reload();
+      reloadAfter = Clock::now() + options_.reloadGap;
+    }
     if (now >= nextFlush) {
       flushChecked();
       nextFlush = now + options_.checkedFlush;

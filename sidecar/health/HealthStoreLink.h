@@ -43,6 +43,7 @@ class HealthStoreLink {
   struct Options {
     std::chrono::milliseconds revisionPoll{200};
     std::chrono::milliseconds checkedFlush{1000};
+    std::chrono::milliseconds reloadGap{20};  // at least this between two reads of changes
   };
 
   HealthStoreLink(Store& store, Options options);

@@ -9,11 +9,20 @@
 #include "base/Log.h"
 #include "health/ProbeConnection.h"
 #include "health/ProbeKeepAlive.h"
+#include "health/TcpProbeShare.h"
 #include "net/EventLoop.h"
 #include "net/TimerList.h"
 #include "net/Tls.h"
 
 namespace portico {
+namespace {
+
+/// How long a tcp check's answer stands for the other targets at its address (TcpProbeShare):
+/// short against any interval, long enough that 10,000 probes a second to a few backends
+/// make a few connects.
+constexpr std::chrono::milliseconds kTcpShareWindow{1000};
+
+}  // namespace
 
 /// One event loop and the probes on it. Touched only on its thread, except for the counter.
 class ProbeLoops::Loop final : public ProbeDone {
@@ -35,6 +44,13 @@ class ProbeLoops::Loop final : public ProbeDone {
   /// On the loop's thread.
   void startJobs(std::vector<HealthJob>& jobs) {
     for (auto& job : jobs) {
+      ProbeResult answer;
+      const auto admitted = share_.admit(job, loop_.now(), answer);
+      if (admitted == TcpProbeShare::Admit::Joined) continue;  // answered with the probe
+      if (admitted == TcpProbeShare::Admit::Fresh) {
+        outcomes_.push_back(ProbeOutcome{std::move(job), std::move(answer), 0.0});
+        continue;  // handed over at the batch's end, as a refused connect is
+      }
       auto& timeouts = timeoutList(job.spec.timeout.count());
       inFlight_.fetch_add(1, std::memory_order_relaxed);
       if (ProbeConnection* held = takeKept(job)) {
@@ -52,6 +68,8 @@ class ProbeLoops::Loop final : public ProbeDone {
 
   void finished(ProbeConnection& probe, ProbeResult result) override {
     const double seconds = static_cast<double>(loop_.refreshNow() - probe.startedMs()) / 1000.0;
+    for (auto& joined : share_.answered(probe.job(), result, loop_.now()))
+      outcomes_.push_back(ProbeOutcome{std::move(joined), result, seconds});
     outcomes_.push_back(ProbeOutcome{probe.job(), std::move(result), seconds});
     ++finished_;
     if (probe.kept()) {
@@ -119,6 +137,10 @@ class ProbeLoops::Loop final : public ProbeDone {
   }
 
   void endBatch() {
+    if (share_.size() > 0 && loop_.now() >= nextPruneMs_) {
+      share_.prune(loop_.now());
+      nextPruneMs_ = loop_.now() + kTcpShareWindow.count();
+    }
     keptCount_.store(keepAlive_.kept(), std::memory_order_relaxed);
     // Counted once per batch, with the outcomes handed over.
     inFlight_.fetch_sub(finished_, std::memory_order_relaxed);
@@ -135,6 +157,8 @@ class ProbeLoops::Loop final : public ProbeDone {
   std::map<std::int64_t, std::unique_ptr<net::TimerList>> timeouts_;
   std::unordered_map<ProbeConnection*, std::unique_ptr<ProbeConnection>> live_;  // and kept
   ProbeKeepAlive keepAlive_;
+  TcpProbeShare share_{kTcpShareWindow};
+  std::int64_t nextPruneMs_{0};
   std::unordered_map<std::int64_t, ProbeConnection*> kept_;  // target id -> its kept connection
   std::size_t finished_{0};                                  // in this batch
   std::vector<ProbeOutcome> outcomes_;

@@ -74,6 +74,7 @@ class StoreConformanceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testReadOnlyNeverWrites);
   CPPUNIT_TEST(testTwoWritersOneRoute);
   CPPUNIT_TEST(testLeasesSpreadAndExpire);
+  CPPUNIT_TEST(testClaimTakesOnlyFreeLeases);
   CPPUNIT_TEST(testVerdictOnlyByLeaseHolder);
   CPPUNIT_TEST(testApplyConfigIsOneRevision);
   CPPUNIT_TEST(testHistoryAfterAndRevertRows);
@@ -537,6 +538,40 @@ class StoreConformanceTest : public CppUnit::TestFixture {
     store->updateTarget("/r/", "http://a:1", off);
     CPPUNIT_ASSERT_EQUAL(std::size_t(4), store->renewLeases("D", 60s).size());
     CPPUNIT_ASSERT_EQUAL(std::string(), store->findRoute("/r/")->targets.front().checkedBy);
+  }
+
+  void testClaimTakesOnlyFreeLeases() {
+    Backend b;
+    auto store = b.open();
+    store->createRoute(spec("/r/", {"http://a:1", "http://b:1", "http://c:1"}));
+    const auto a = targetId(*store, "/r/", "http://a:1");
+    const auto bId = targetId(*store, "/r/", "http://b:1");
+    const auto c = targetId(*store, "/r/", "http://c:1");
+    // A claims a and b (twice named, one lease); B then finds them taken and claims c only.
+    const auto mine = store->claimLeases("A", {bId, a, a}, 60s);
+    CPPUNIT_ASSERT(mine == (std::vector<std::int64_t>{std::min(a, bId), std::max(a, bId)}));
+    CPPUNIT_ASSERT(store->claimLeases("B", {a, bId, c}, 60s) == std::vector<std::int64_t>{c});
+    CPPUNIT_ASSERT_EQUAL(std::string("A"), store->findRoute("/r/")->targets[0].checkedBy);
+    CPPUNIT_ASSERT_EQUAL(std::string("B"), store->findRoute("/r/")->targets[2].checkedBy);
+    // A claim does not renew: B's renewal keeps c and takes nothing of A's.
+    const auto bHeld = store->renewLeases("B", 60s);
+    CPPUNIT_ASSERT(std::count(bHeld.begin(), bHeld.end(), c) == 1);
+    CPPUNIT_ASSERT(std::count(bHeld.begin(), bHeld.end(), a) == 0);
+    // An expired lease is free again; a disabled target or an unknown id is nobody's.
+    store->releaseLeases("B");
+    CPPUNIT_ASSERT(store->claimLeases("C", {c}, 200ms) == std::vector<std::int64_t>{c});
+    const bool expired = portico::test::waitUntil(
+        [&] { return store->claimLeases("D", {c}, 60s) == std::vector<std::int64_t>{c}; }, 5s,
+        50ms);
+    CPPUNIT_ASSERT(expired);
+    store->releaseLeases("A");
+    TargetUpdate off;
+    off.state = ServingState::Disabled;
+    store->updateTarget("/r/", "http://a:1", off);
+    CPPUNIT_ASSERT(store->claimLeases("D", {a, c + 1000}, 60s).empty());
+    // A read-only store (the proxy's) claims nothing.
+    CPPUNIT_ASSERT_THROW(b.open(Store::Access::ReadOnly)->claimLeases("E", {bId}, 1s),
+                         portico::StoreError);
   }
 
   void testVerdictOnlyByLeaseHolder() {

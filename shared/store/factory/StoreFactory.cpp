@@ -1,8 +1,8 @@
 #include "store/factory/StoreFactory.h"
 
-#include "store/TimedChangeFeed.h"
 #include "store/postgres/PgChangeFeed.h"
 #include "store/postgres/PostgresStore.h"
+#include "store/sqlite/SqliteChangeFeed.h"
 #include "store/sqlite/SqliteStore.h"
 
 namespace portico {
@@ -19,7 +19,7 @@ int checkStoreSchema(const StoreLocation& where) {
 
 std::unique_ptr<ChangeFeed> openChangeFeed(const StoreLocation& where) {
   if (where.postgres()) return std::make_unique<PgChangeFeed>(where.url);
-  return std::make_unique<TimedChangeFeed>();
+  return std::make_unique<SqliteChangeFeed>(where.path);
 }
 
 }  // namespace portico

@@ -32,7 +32,21 @@ SqliteConnection::SqliteConnection(const std::string& path, int flags) {
 }
 
 SqliteConnection::~SqliteConnection() {
+  statements_.clear();  // finalized before the connection closes
   sqlite3_close_v2(db_);
+}
+
+SqliteStatement& SqliteConnection::statement(const std::string& sql) {
+  const auto it = statements_.find(sql);
+  if (it != statements_.end()) {
+    // A statement whose last use threw (mid-step) starts again from the top.
+    it->second->reset();
+    return *it->second;
+  }
+  if (statements_.size() >= kMaxStatements) statements_.clear();
+  auto& kept = statements_[sql];
+  kept = std::make_unique<SqliteStatement>(db_, sql);
+  return *kept;
 }
 
 void SqliteConnection::exec(const std::string& sql) {

@@ -2,11 +2,16 @@
 
 #include <sqlite3.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace portico {
+
+class SqliteStatement;
 
 /// An open SQLite connection, closed on destruction.
 class SqliteConnection {
@@ -21,8 +26,17 @@ class SqliteConnection {
   void exec(const std::string& sql);
   std::int64_t queryInt(const std::string& sql);
 
+  /// The statement prepared for `sql` (in SQLite's own syntax) on this connection, reset and
+  /// unbound: prepared once and kept for the connection's life, since preparing (parsing and
+  /// planning) cost more than running the small statements a route write makes. `sql` comes
+  /// from the code, never from input; past kMaxStatements kept (texts with a LIMIT inlined)
+  /// they are all dropped and prepared again as needed. The reference holds until the next call.
+  SqliteStatement& statement(const std::string& sql);
+
  private:
+  static constexpr std::size_t kMaxStatements = 128;
   sqlite3* db_{nullptr};
+  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> statements_;
 };
 
 /// A prepared statement, finalized on destruction. Bind indexes start at 1, columns at 0.

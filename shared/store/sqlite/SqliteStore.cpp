@@ -5,7 +5,6 @@
 
 #include <cctype>
 #include <chrono>
-#include <map>
 #include <optional>
 
 #include "base/Errors.h"
@@ -40,6 +39,29 @@ class BusyTimeout {
   ~BusyTimeout() { sqlite3_busy_timeout(conn_.get(), kBusyTimeoutMs); }
   BusyTimeout(const BusyTimeout&) = delete;
   BusyTimeout& operator=(const BusyTimeout&) = delete;
+
+ private:
+  SqliteConnection& conn_;
+};
+
+/// Commits without an fsync for a scope (synchronous NORMAL, which in WAL mode still keeps the
+/// database consistent and syncs at checkpoints): for the writes the next one rewrites anyway —
+/// check stamps, health leases (they expire in seconds), heartbeats. A crash may lose the
+/// last of them, never a route; the next FULL commit syncs the log with them in it.
+class UnsyncedScope {
+ public:
+  explicit UnsyncedScope(SqliteConnection& conn) : conn_(conn) {
+    conn_.exec("PRAGMA synchronous = NORMAL");
+  }
+  ~UnsyncedScope() {
+    try {
+      conn_.exec("PRAGMA synchronous = FULL");
+    } catch (const StoreError&) {
+      // A pragma on an open connection does not fail but for a closed one.
+    }
+  }
+  UnsyncedScope(const UnsyncedScope&) = delete;
+  UnsyncedScope& operator=(const UnsyncedScope&) = delete;
 
  private:
   SqliteConnection& conn_;
@@ -102,7 +124,7 @@ void checkCanWrite(SqliteConnection& conn) {
 
 /// A transaction on one of the store's connections as the SQL written once sees it
 /// (SqlTransaction): its $N placeholders become SQLite's ?N, and each statement is prepared
-/// once per transaction (a route's targets and history rows reuse theirs). Without a kind,
+/// once per connection (SqliteConnection::statement) and reset after each use. Without a kind,
 /// its one statement runs on its own (autocommit).
 class SqliteStore::Transaction final : public SqlTransaction {
  public:
@@ -113,6 +135,7 @@ class SqliteStore::Transaction final : public SqlTransaction {
 
   SqlRows query(const std::string& sql, const SqlParams& params) override {
     SqliteStatement& st = prepare(sql, params);
+    const Resetting done{st};
     SqlRows rows;
     while (st.step()) {
       std::vector<std::string> row;
@@ -120,16 +143,14 @@ class SqliteStore::Transaction final : public SqlTransaction {
       for (int col = 0; col < st.columns(); ++col) row.push_back(st.columnText(col));
       rows.add(std::move(row));
     }
-    st.reset();
     return rows;
   }
   std::int64_t exec(const std::string& sql, const SqlParams& params) override {
     SqliteStatement& st = prepare(sql, params);
+    const Resetting done{st};
     while (st.step()) {
     }
-    const std::int64_t changed = sqlite3_changes(conn_.get());
-    st.reset();
-    return changed;
+    return sqlite3_changes(conn_.get());
   }
   std::int64_t insert(const std::string& sql, const SqlParams& params) override {
     exec(sql, params);
@@ -140,16 +161,20 @@ class SqliteStore::Transaction final : public SqlTransaction {
   }
 
  private:
+  /// Resets a kept statement however its use ends: one left mid-step (a failed read) would
+  /// hold its snapshot open on the connection, and an autocommit read would see it again.
+  struct Resetting {
+    SqliteStatement& st;
+    ~Resetting() { st.reset(); }
+  };
+
   SqliteStatement& prepare(const std::string& sql, const SqlParams& params) {
-    auto& st = statements_[sql];
-    if (!st) {
-      std::string native = sql;
-      for (std::size_t i = 0; i + 1 < native.size(); ++i) {
-        if (native[i] == '$' && std::isdigit(static_cast<unsigned char>(native[i + 1])))
-          native[i] = '?';
-      }
-      st = std::make_unique<SqliteStatement>(conn_.get(), native);
+    std::string native = sql;
+    for (std::size_t i = 0; i + 1 < native.size(); ++i) {
+      if (native[i] == '$' && std::isdigit(static_cast<unsigned char>(native[i + 1])))
+        native[i] = '?';
     }
+    SqliteStatement* st = &conn_.statement(native);
     for (std::size_t i = 0; i < params.size(); ++i) {
       const int index = static_cast<int>(i) + 1;
       if (const auto* n = std::get_if<std::int64_t>(&params[i])) {
@@ -165,8 +190,6 @@ class SqliteStore::Transaction final : public SqlTransaction {
 
   SqliteConnection& conn_;
   std::optional<SqliteTransaction> tx_;
-  // Reset after each use, so none is running when the transaction ends.
-  std::map<std::string, std::unique_ptr<SqliteStatement>> statements_;
 };
 
 SqliteStore::SqliteStore(const std::string& path, Access access,
@@ -238,6 +261,9 @@ void SqliteStore::transact(WriteKind kind, const std::function<void(SqlTransacti
   const BusyTimeout timeout(*conn_, quick ? kStampBusyTimeoutMs : kBusyTimeoutMs);
   std::optional<WritableScope> writable;
   if (kind == WriteKind::Heartbeat) writable.emplace(*conn_);
+  // The proxy's connection is NORMAL already (its one write is its heartbeat).
+  std::optional<UnsyncedScope> unsynced;
+  if (kind == WriteKind::Stamp || kind == WriteKind::LeaseRenewal) unsynced.emplace(*conn_);
   Transaction tx(*conn_, SqliteTransaction::Kind::Immediate);
   body(tx);
 }
