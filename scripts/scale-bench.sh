@@ -107,6 +107,7 @@ try:
                                 (["--define=health.keepalive_max=" + KEEPALIVE] if KEEPALIVE else []) + common)
     wait_port(admin, sidecar)
     proxy = start("proxy", ["portico-proxy", "--define=proxy.host=127.0.0.1", "--define=proxy.port=%d" % proxy_port,
+                            "--define=proxy.status_port=%d" % free_port(),
                             "--define=proxy.access_log=off", "--define=proxy.reload_interval=100ms"] + common)
     wait_port(proxy_port, proxy)
     time.sleep(1)
