@@ -106,14 +106,7 @@ ProxyMetrics::RouteHandle::RouteHandle(ProxyMetrics& m, const std::string& prefi
     : retryFamily_(prefix == kNone ? nullptr : &m.retries_),
       prefix_(prefix),
       host_(host),
-      duration_(m.duration_.with({prefix, host})),
-      // Unmatched requests are never retried nor limited: no series for them (a default Counter
-      // is a sink).
-      overflows_(prefix == kNone ? metrics::Counter() : m.overflows_.with({prefix, host})),
-      withoutTarget_(m.requests_, prefix, host, kNone) {
-  retryCounter(0);
-  retryCounter(kStaleConnection);
-}
+      withoutTarget_(m.requests_, prefix, host, kNone) {}
 
 metrics::Counter& ProxyMetrics::RouteHandle::retryCounter(std::size_t reason) {
   static const char* const kReasons[kRetryReasons] = {
@@ -129,10 +122,14 @@ metrics::Counter& ProxyMetrics::RouteHandle::retryCounter(std::size_t reason) {
 
 ProxyMetrics::TargetHandle::TargetHandle(ProxyMetrics& m, const std::string& prefix,
                                          const std::string& url, const std::string& host)
-    : connectFailures_(m.connectFailures_.with({prefix, host, url})),
-      timeouts_(m.timeouts_.with({prefix, host, url})),
-      ejections_(m.ejections_.with({prefix, host, url})),
-      requests_(m.requests_, prefix, host, url) {}
+    : requests_(m.requests_, prefix, host, url) {}
+
+const metrics::Counter& ProxyMetrics::TargetHandle::counter(LazySeries<metrics::Counter>& series,
+                                                            metrics::CounterFamily& family) {
+  return series.get(creating_, [&] {
+    return family.with({requests_.route(), requests_.host(), requests_.target()});
+  });
+}
 
 // Threads without a loop of their own share this many shards: many for a POCO server's threads
 // running the module; one when event loops serve every request (the rest, such as the reloader,
@@ -191,15 +188,20 @@ void ProxyMetrics::requestDone(metrics::Shard& shard, RouteHandle* route, Target
   } else {
     route->withoutTarget_.count(shard, status);
   }
-  route->duration_.observe(shard, seconds);
+  route->duration_
+      .get(route->creating_,
+           [&] {
+             return duration_.with({route->prefix_, route->host_});
+           })
+      .observe(shard, seconds);
 }
 
 void ProxyMetrics::connectFailed(metrics::Shard& shard, TargetHandle& target) {
-  target.connectFailures_.add(shard);
+  target.counter(target.connectFailures_, connectFailures_).add(shard);
 }
 
 void ProxyMetrics::upstreamTimedOut(metrics::Shard& shard, TargetHandle& target) {
-  target.timeouts_.add(shard);
+  target.counter(target.timeouts_, timeouts_).add(shard);
 }
 
 void ProxyMetrics::retried(metrics::Shard& shard, RouteHandle& route, std::size_t reason) {
@@ -207,11 +209,18 @@ void ProxyMetrics::retried(metrics::Shard& shard, RouteHandle& route, std::size_
 }
 
 void ProxyMetrics::overflowed(metrics::Shard& shard, RouteHandle& route) {
-  route.overflows_.add(shard);
+  // Unmatched requests are never limited: no series for them.
+  if (!route.retryFamily_) return;
+  route.overflows_
+      .get(route.creating_,
+           [&] {
+             return overflows_.with({route.prefix_, route.host_});
+           })
+      .add(shard);
 }
 
 void ProxyMetrics::ejected(metrics::Shard& shard, TargetHandle& target) {
-  target.ejections_.add(shard);
+  target.counter(target.ejections_, ejections_).add(shard);
 }
 
 void ProxyMetrics::upstreamTlsHandshake(metrics::Shard& shard, bool resumed) {

@@ -12,6 +12,7 @@
 
 #include "metrics/ProcessMetrics.h"
 #include "metrics/Registry.h"
+#include "observe/LazySeries.h"
 
 namespace portico {
 
@@ -143,6 +144,9 @@ class ProxyStatusCounters {
         host_(std::move(host)),
         target_(std::move(target)) {}
   void count(metrics::Shard& shard, int status);
+  const std::string& route() const { return route_; }
+  const std::string& host() const { return host_; }
+  const std::string& target() const { return target_; }
 
  private:
   static constexpr int kCodes = 600;
@@ -171,11 +175,11 @@ class ProxyMetrics::RouteHandle {
   metrics::CounterFamily* retryFamily_{nullptr};  // null: the unmatched handle (no series)
   std::string prefix_;
   std::string host_;
-  metrics::Histogram duration_;
   std::mutex creating_;
+  LazySeries<metrics::Histogram> duration_;
   std::array<std::atomic<bool>, kRetryReasons> made_{};
   std::array<metrics::Counter, kRetryReasons> retries_;
-  metrics::Counter overflows_;
+  LazySeries<metrics::Counter> overflows_;  // none for the unmatched handle
   ProxyStatusCounters withoutTarget_;
 };
 
@@ -186,9 +190,14 @@ class ProxyMetrics::TargetHandle {
 
  private:
   friend class ProxyMetrics;
-  metrics::Counter connectFailures_;
-  metrics::Counter timeouts_;
-  metrics::Counter ejections_;
+  /// `series` of `family` for this target, made at its first count.
+  const metrics::Counter& counter(LazySeries<metrics::Counter>& series,
+                                  metrics::CounterFamily& family);
+
+  std::mutex creating_;
+  LazySeries<metrics::Counter> connectFailures_;
+  LazySeries<metrics::Counter> timeouts_;
+  LazySeries<metrics::Counter> ejections_;
   ProxyStatusCounters requests_;
 };
 

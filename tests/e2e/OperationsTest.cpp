@@ -232,9 +232,10 @@ class OperationsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(4.0, metric(m, mixedOk) - okBefore);
     CPPUNIT_ASSERT_EQUAL(
         1.0, metric(m, "portico_target_in_cooldown{route=\"/mixed/\",target=\"" + dead + "\"}"));
-    CPPUNIT_ASSERT_EQUAL(
-        0.0,
-        metric(m, "portico_upstream_timeouts_total{route=\"/mixed/\",target=\"" + dead + "\"}"));
+    // No timeout: a target's series is made at its first count, so it is absent (never 1).
+    const double timeouts =
+        metric(m, "portico_upstream_timeouts_total{route=\"/mixed/\",target=\"" + dead + "\"}");
+    CPPUNIT_ASSERT_MESSAGE(m, std::isnan(timeouts) || timeouts == 0.0);
     const auto [rc, out] = promtool(s.dir(), m);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(out, 0, rc);
   }
