@@ -231,7 +231,7 @@ void Http2Connection::readInput() {
   if (closed_) return;
   dispatchReady();
   armTimer();
-  pump();
+  pumpSoon();
 }
 
 std::size_t Http2Connection::readOnce() {
@@ -260,8 +260,12 @@ bool Http2Connection::receive(const char* bytes, std::size_t n) {
     return false;
   }
   // The rest of the input is ignored from now on; the connection closes once GOAWAY is out.
-  if (flooded_) nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
-  pump();
+  if (flooded_) {
+    nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
+    pump();
+  } else {
+    pumpSoon();
+  }
   return !closed_;
 }
 
@@ -274,8 +278,13 @@ void Http2Connection::dispatchReady() {
   ready_.clear();
 }
 
+void Http2Connection::pumpSoon() {
+  if (!closed_) loop_.deferredWrites().add(*this);
+}
+
 void Http2Connection::pump() {
   if (closed_ || pumping_ || !session_) return;
+  DeferredWrites::cancel(*this);  // everything pending goes now
   pumping_ = true;
   while (!writeBlocked_) {
     bool produced = false;
@@ -364,6 +373,7 @@ void Http2Connection::close() {
   if (closed_) return;  // reachable: a failed write inside pump() and its caller both close
   closed_ = true;
   timer_.cancel();
+  DeferredWrites::cancel(*this);
   for (auto& [id, s] : streams_) {
     s->closed();
     closedStreams_.push_back(std::move(s));

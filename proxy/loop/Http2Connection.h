@@ -10,6 +10,7 @@
 #include "loop/CertificateCover.h"
 #include "loop/ClientSession.h"
 #include "loop/ConnectionCount.h"
+#include "loop/DeferredWrites.h"
 #include "net/Buffer.h"
 #include "net/EventLoop.h"
 #include "net/IntrusiveList.h"
@@ -35,7 +36,8 @@ class Http2Stream;
 /// ways through the flow control windows and HTTP/1.1's client timeouts per stream.
 class Http2Connection final : public ClientSession,
                               public net::EventHandler,
-                              public net::TimerHandler {
+                              public net::TimerHandler,
+                              public DeferredWrites::Writer {
  public:
   /// `stream`: the TLS connection, handshake done and "h2" chosen by ALPN (TlsHandshake hands
   /// it over), or a plain one whose first bytes were the preface (ClientConnection); the loop
@@ -56,6 +58,8 @@ class Http2Connection final : public ClientSession,
 
   void onEvent(std::uint32_t events) override;
   void onTimeout(int tag) override;
+  /// The end of the batch of events: writes what its streams queued during it (pump()).
+  void writeDeferred() override { pump(); }
 
   // For its streams.
   ProxyLoop& loop() { return loop_; }
@@ -66,8 +70,13 @@ class Http2Connection final : public ClientSession,
   bool secure() const { return stream_.tls(); }
   /// Whether this connection's certificate covers `host` (a routing host, RequestHost's form).
   bool certificateCovers(std::string_view host) { return cover_.covers(host); }
-  /// Writes what nghttp2 has to send (after a stream queued a response or data).
+  /// Writes what nghttp2 has to send now.
   void pump();
+  /// Writes what nghttp2 has to send at the end of this batch of events, with whatever the
+  /// connection's other streams queue in the meantime: one TLS record and one write for all of
+  /// them, and a response whose end comes in the same batch goes out with END_STREAM on its
+  /// last DATA frame rather than in an empty one of its own.
+  void pumpSoon();
   void streamClosed(std::int32_t id);
 
  private:

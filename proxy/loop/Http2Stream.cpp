@@ -232,6 +232,12 @@ bool Http2Stream::flushResponse() {
   // Reachable closed: the client reset the stream while its exchange still forwards.
   if (closed_) return false;
   nghttp2_session_resume_data(conn_.session(), id_);
+  if (out_.size() - outPos_ < kStreamHighWater) {
+    // Written with the connection's other output at the end of the batch (pumpSoon).
+    conn_.pumpSoon();
+    outputChanged(false);
+    return true;
+  }
   conn_.pump();
   if (closed_) return false;
   outputChanged(false);
@@ -265,8 +271,8 @@ void Http2Stream::responseEnd() {
   outEnd_ = true;
   if (!closed_) {
     nghttp2_session_resume_data(conn_.session(), id_);
-    conn_.pump();
-    if (!closed_) outputChanged(false);
+    conn_.pumpSoon();
+    outputChanged(false);
   }
   log(status_, bytes_);
 }
@@ -290,8 +296,8 @@ void Http2Stream::answer(const ProxyAnswer& a) {
   outEnd_ = true;
   submit(fields, true);
   log(a.status, reply.body().size());
-  conn_.pump();
-  if (!closed_) outputChanged(false);
+  conn_.pumpSoon();
+  outputChanged(false);
 }
 
 void Http2Stream::answerGrpc(const ProxyAnswer& a) {
@@ -314,8 +320,8 @@ void Http2Stream::answerGrpc(const ProxyAnswer& a) {
       "portico"};
   submit(fields, false);
   log(a.status, 0);
-  conn_.pump();
-  if (!closed_) outputChanged(false);
+  conn_.pumpSoon();
+  outputChanged(false);
 }
 
 void Http2Stream::abortResponse() {
@@ -392,7 +398,7 @@ void Http2Stream::deliverMore() {
   if (unconsumed_ > 0) {
     nghttp2_session_consume(conn_.session(), id_, unconsumed_);
     unconsumed_ = 0;
-    conn_.pump();
+    conn_.pumpSoon();
   }
 }
 
@@ -431,7 +437,7 @@ void Http2Stream::outputChanged(bool progress) {
 void Http2Stream::reset(std::uint32_t errorCode) {
   if (!closed_) nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, errorCode);
   log(status_, bytes_);
-  conn_.pump();
+  conn_.pumpSoon();
 }
 
 void Http2Stream::abandon() {
