@@ -26,6 +26,9 @@ constexpr std::size_t kReadBudget = 64 * 1024;
 // CVE-2019-9518: DATA frames with neither payload nor END_STREAM cost the proxy work and the
 // client nothing; Envoy allows one in a row (max_inbound_frames_with_empty_payload), this a few.
 constexpr unsigned kMaxEmptyFrames = 8;
+// Request heads and trailer lists kept for the next streams (each with little storage: both
+// let a large one go when cleared).
+constexpr std::size_t kSpares = 16;
 
 /// nghttp2 holds a client to MAX_CONCURRENT_STREAMS as a connection error once the client
 /// acknowledged it (GOAWAY PROTOCOL_ERROR for all streams), where RFC 9113 5.1.2 makes it a
@@ -132,7 +135,9 @@ Http2Connection::Http2Connection(ProxyLoop& loop, net::Stream stream, std::strin
       peer_(std::move(peer)),
       peerTrusted_(peerTrusted),
       count_(std::move(count)),
-      timer_(*this, kIdle) {}
+      timer_(*this, kIdle),
+      spareHeads_(kSpares),
+      spareLists_(kSpares) {}
 
 Http2Connection::~Http2Connection() {
   streams_.clear();
@@ -331,6 +336,28 @@ void Http2Connection::pump() {
   }
   updateInterest();
   armTimer();
+}
+
+std::unique_ptr<Http2RequestHead> Http2Connection::takeRequestHead() {
+  std::unique_ptr<Http2RequestHead> head = spareHeads_.take();
+  return head ? std::move(head) : std::make_unique<Http2RequestHead>(loop_.limits().maxHeaderBytes);
+}
+
+void Http2Connection::giveRequestHead(std::unique_ptr<Http2RequestHead> head) {
+  if (!head) return;
+  head->clear();
+  spareHeads_.give(std::move(head));
+}
+
+std::unique_ptr<Http2FieldList> Http2Connection::takeFieldList() {
+  std::unique_ptr<Http2FieldList> list = spareLists_.take();
+  return list ? std::move(list) : std::make_unique<Http2FieldList>();
+}
+
+void Http2Connection::giveFieldList(std::unique_ptr<Http2FieldList> list) {
+  if (!list) return;
+  list->clear();
+  spareLists_.give(std::move(list));
 }
 
 void Http2Connection::streamClosed(std::int32_t id) {

@@ -11,6 +11,9 @@
 #include "loop/ClientSession.h"
 #include "loop/ConnectionCount.h"
 #include "loop/DeferredWrites.h"
+#include "loop/Http2FieldList.h"
+#include "loop/Http2RequestHead.h"
+#include "loop/SparePool.h"
 #include "net/Buffer.h"
 #include "net/EventLoop.h"
 #include "net/IntrusiveList.h"
@@ -70,6 +73,18 @@ class Http2Connection final : public ClientSession,
   bool secure() const { return stream_.tls(); }
   /// Whether this connection's certificate covers `host` (a routing host, RequestHost's form).
   bool certificateCovers(std::string_view host) { return cover_.covers(host); }
+  /// An empty field list for the HEADERS frame a stream submits next (nghttp2 copies it).
+  Http2FieldList& fieldList() {
+    fieldList_.clear();
+    return fieldList_;
+  }
+  /// A request head for a new stream, one a closed stream gave back where there is one (its
+  /// storage kept: no allocation per request).
+  std::unique_ptr<Http2RequestHead> takeRequestHead();
+  void giveRequestHead(std::unique_ptr<Http2RequestHead> head);
+  /// The same for the trailer fields of a response (gRPC's status).
+  std::unique_ptr<Http2FieldList> takeFieldList();
+  void giveFieldList(std::unique_ptr<Http2FieldList> list);
   /// Writes what nghttp2 has to send now.
   void pump();
   /// Writes what nghttp2 has to send at the end of this batch of events, with whatever the
@@ -104,6 +119,9 @@ class Http2Connection final : public ClientSession,
   nghttp2_session* session_{nullptr};
   net::Outbox out_;
   net::Timer timer_;
+  Http2FieldList fieldList_;
+  SparePool<Http2RequestHead> spareHeads_;
+  SparePool<Http2FieldList> spareLists_;
   std::map<std::int32_t, std::unique_ptr<Http2Stream>> streams_;
   // Streams closed while one of their own methods may be on the stack: released on the next
   // event of the connection (or with it). Kept here rather than on EventLoop::releaseLater: a

@@ -1,6 +1,5 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <memory>
 #include <vector>
 
 #include "loop/DeferredWrites.h"
@@ -45,57 +44,51 @@ class DeferredWritesTest : public CppUnit::TestFixture {
 
  public:
   void testOneWritePerWriter() {
-    std::vector<int> log;
-    DeferredWrites writes;
-    Recorder a(1, log, writes), b(2, log, writes);
-    writes.add(a);
-    writes.add(b);
-    writes.add(a);  // a second stream of the same connection
-    CPPUNIT_ASSERT(DeferredWrites::pending(a));
-    CPPUNIT_ASSERT(log.empty());  // nothing before the end of the batch
-    writes.flush();
-    CPPUNIT_ASSERT((log == std::vector<int>{1, 2}));
-    CPPUNIT_ASSERT(writes.empty());
-    CPPUNIT_ASSERT(!DeferredWrites::pending(a));
-    writes.flush();
-    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, log.size());
+    writes_.add(a_);
+    writes_.add(b_);
+    writes_.add(a_);  // a second stream of the same connection
+    CPPUNIT_ASSERT(DeferredWrites::pending(a_));
+    CPPUNIT_ASSERT(log_.empty());  // nothing before the end of the batch
+    writes_.flush();
+    CPPUNIT_ASSERT((log_ == std::vector<int>{1, 2}));
+    CPPUNIT_ASSERT(writes_.empty());
+    CPPUNIT_ASSERT(!DeferredWrites::pending(a_));
+    writes_.flush();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, log_.size());
   }
 
   void testCancelledWriterSkipped() {
-    std::vector<int> log;
-    DeferredWrites writes;
-    Recorder a(1, log, writes), b(2, log, writes);
-    writes.add(a);
-    writes.add(b);
-    DeferredWrites::cancel(a);  // it wrote at once (or closed) in the meantime
-    writes.flush();
-    CPPUNIT_ASSERT((log == std::vector<int>{2}));
+    writes_.add(a_);
+    writes_.add(b_);
+    DeferredWrites::cancel(a_);  // it wrote at once (or closed) in the meantime
+    writes_.flush();
+    CPPUNIT_ASSERT((log_ == std::vector<int>{2}));
   }
 
   void testDestroyedWriterLeaves() {
-    std::vector<int> log;
-    DeferredWrites writes;
-    Recorder b(2, log, writes);
     {
-      auto a = std::make_unique<Recorder>(1, log, writes);
-      writes.add(*a);
-      writes.add(b);
+      Recorder gone(3, log_, writes_);
+      writes_.add(gone);
+      writes_.add(b_);
     }
-    writes.flush();
-    CPPUNIT_ASSERT((log == std::vector<int>{2}));
+    writes_.flush();
+    CPPUNIT_ASSERT((log_ == std::vector<int>{2}));
   }
 
   void testAddedWhileFlushingRunsInTheSameFlush() {
-    std::vector<int> log;
-    DeferredWrites writes;
-    Recorder a(1, log, writes), b(2, log, writes);
-    a.again_ = 1;  // its write let a stream queue more (a window opened)
-    a.next_ = &b;
-    writes.add(a);
-    writes.flush();
-    CPPUNIT_ASSERT((log == std::vector<int>{1, 1, 2}));  // b once, though asked twice
-    CPPUNIT_ASSERT(writes.empty());
+    a_.again_ = 1;  // its write let a stream queue more (a window opened)
+    a_.next_ = &b_;
+    writes_.add(a_);
+    writes_.flush();
+    CPPUNIT_ASSERT((log_ == std::vector<int>{1, 1, 2}));  // b once, though asked twice
+    CPPUNIT_ASSERT(writes_.empty());
   }
+
+ private:
+  std::vector<int> log_;
+  DeferredWrites writes_;
+  Recorder a_{1, log_, writes_};
+  Recorder b_{2, log_, writes_};
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(DeferredWritesTest);
