@@ -202,6 +202,10 @@ void Http2Connection::drain() {
 void Http2Connection::onEvent(std::uint32_t events) {
   if (closed_) return;     // closed earlier in this batch, released after it
   closedStreams_.clear();  // no stream method is on the stack here
+  if (lingering_) {
+    discardInput();
+    return;
+  }
   if ((events & EPOLLOUT) && writeBlocked_) {
     const net::Io io = out_.flush(stream_);
     if (io == net::Io::Failed || io == net::Io::Closed) {
@@ -233,7 +237,7 @@ void Http2Connection::readInput() {
     // Flood guards (nghttp2's or the empty-frame budget) ended the session: send its GOAWAY.
     if (!nghttp2_session_want_read(session_) || !stream_.pending()) break;
   }
-  if (closed_) return;
+  if (closed_ || lingering_) return;
   dispatchReady();
   armTimer();
   pumpSoon();
@@ -259,9 +263,11 @@ bool Http2Connection::receive(const char* bytes, std::size_t n) {
   const ssize_t used =
       nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(bytes), n);
   if (used < 0) {
-    // A protocol error: nghttp2 has queued GOAWAY; send it, then close.
+    // A protocol error: nghttp2 has queued GOAWAY; send it, then close (lingering once it is
+    // written, see linger(); at once when the write blocked, as a slow client cannot be waited
+    // for here).
     pump();
-    close();
+    if (!lingering_) close();
     return false;
   }
   // The rest of the input is ignored from now on; the connection closes once GOAWAY is out.
@@ -271,7 +277,7 @@ bool Http2Connection::receive(const char* bytes, std::size_t n) {
   } else {
     pumpSoon();
   }
-  return !closed_;
+  return !closed_ && !lingering_;
 }
 
 void Http2Connection::dispatchReady() {
@@ -327,7 +333,7 @@ void Http2Connection::pump() {
   pumping_ = false;
   if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_) &&
       out_.empty()) {
-    close();
+    linger();
     return;
   }
   if (draining_ && streams_.empty() && out_.empty()) {
@@ -370,7 +376,7 @@ void Http2Connection::streamClosed(std::int32_t id) {
 
 void Http2Connection::updateInterest() {
   // Reachable closed: pump() asks after its write, which may have closed the connection.
-  if (closed_) return;
+  if (closed_ || lingering_) return;
   std::uint32_t events = EPOLLIN | EPOLLRDHUP;
   if (writeBlocked_ || stream_.wantsWrite() || resumeRead_) events |= EPOLLOUT;
   if (!registration_.want(stream_.fd(), events)) {
@@ -380,7 +386,8 @@ void Http2Connection::updateInterest() {
 }
 
 void Http2Connection::armTimer() {
-  if (closed_) return;  // reachable: pump() may have closed the connection before it re-arms
+  // Reachable closed: pump() may have closed the connection before it re-arms.
+  if (closed_ || lingering_) return;
   if (writeBlocked_) {
     timer_.tag = kSend;
     loop_.sendTimeouts().arm(timer_, loop_.events().now());
@@ -392,6 +399,36 @@ void Http2Connection::armTimer() {
   }
 }
 
+void Http2Connection::closeStreams() {
+  for (auto& [id, s] : streams_) {
+    s->closed();
+    closedStreams_.push_back(std::move(s));
+  }
+  streams_.clear();
+}
+
+void Http2Connection::linger() {
+  if (lingering_) return;
+  // Closing with the client's input unread makes the kernel answer it with a TCP reset, which
+  // can destroy the GOAWAY before the client reads it (a flood's ENHANCE_YOUR_CALM, a protocol
+  // error's code); nginx closes an HTTP/2 connection the same lingering way.
+  lingering_ = true;
+  closeStreams();
+  stream_.shutdownWrite();
+  timer_.tag = kLinger;
+  loop_.lingerTimeouts().arm(timer_, loop_.events().now());
+  if (!registration_.want(stream_.fd(), EPOLLIN | EPOLLRDHUP)) close();
+}
+
+void Http2Connection::discardInput() {
+  std::unique_ptr<net::Buffer> in = loop_.buffers().take();
+  std::size_t n = 0;
+  // One buffer per event: the descriptor stays readable while more waits (level-triggered).
+  const net::Io io = stream_.read(in->data(), in->capacity(), n);
+  loop_.buffers().give(std::move(in));
+  if (io != net::Io::Ok && io != net::Io::Again) close();  // the client closed (or failed)
+}
+
 void Http2Connection::onTimeout(int) {
   close();
 }
@@ -401,11 +438,7 @@ void Http2Connection::close() {
   closed_ = true;
   timer_.cancel();
   DeferredWrites::cancel(*this);
-  for (auto& [id, s] : streams_) {
-    s->closed();
-    closedStreams_.push_back(std::move(s));
-  }
-  streams_.clear();
+  closeStreams();
   // Closing the descriptor takes it out of the epoll set: no epoll_ctl of its own.
   registration_.forget();
   stream_.close();

@@ -97,7 +97,7 @@ class Http2Connection final : public ClientSession,
  private:
   struct Callbacks;
   friend struct Callbacks;
-  enum Tag { kIdle, kSend };
+  enum Tag { kIdle, kSend, kLinger };
 
   void readInput();
   /// One read and what nghttp2 makes of it; the bytes read (0: nothing more now, or closed).
@@ -107,6 +107,13 @@ class Http2Connection final : public ClientSession,
   void dispatchReady();
   void updateInterest();
   void armTimer();
+  /// The session ended (its GOAWAY written): half-close and drop what the client still sends
+  /// until it closes or the linger timeout runs out, then close.
+  void linger();
+  /// Reads and drops input while lingering; closes at its end.
+  void discardInput();
+  /// Its streams end with it (their exchanges are told the client is gone).
+  void closeStreams();
   void close();
 
   ProxyLoop& loop_;
@@ -137,6 +144,7 @@ class Http2Connection final : public ClientSession,
   bool pumping_{false};
   bool settingsSent_{false};
   bool resumeRead_{false};  // input left over from a turn's budget: read again next turn
+  bool lingering_{false};
 };
 
 }  // namespace portico
