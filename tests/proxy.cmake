@@ -2,7 +2,7 @@
 portico_test(proxy_unit_tests unit
   unit/RoutePathTest.cpp unit/RouteTableTest.cpp unit/HeaderFilterTest.cpp unit/HeaderForwardedTest.cpp
   unit/ProxyBodyReaderTest.cpp unit/MessageFramingTest.cpp unit/ClientPhaseTest.cpp
-  unit/Http2RequestHeadTest.cpp
+  unit/Http2RequestHeadTest.cpp unit/DeferredWritesTest.cpp unit/Http2FieldListTest.cpp
   unit/AccessLogTest.cpp unit/RequestIdTest.cpp unit/ProxyMetricsTest.cpp unit/ForwardingPolicyTest.cpp
   unit/RouteTablePatchTest.cpp unit/StoreChangesTest.cpp unit/RequestContextTest.cpp
   unit/ErrorReplyTest.cpp unit/Http1ResponseWriterTest.cpp unit/TraceContextTest.cpp

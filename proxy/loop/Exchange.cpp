@@ -543,7 +543,7 @@ void Exchange::h2Ready(Http2Upstream& connection) {
   } else {
     armStreamRead();  // the request is whole: the target owes its head from now on
   }
-  if (h2_) h2_->pump();
+  if (h2_) h2_->pumpSoon();
 }
 
 bool Exchange::submitHttp2() {

@@ -26,6 +26,9 @@ constexpr std::size_t kReadBudget = 64 * 1024;
 // CVE-2019-9518: DATA frames with neither payload nor END_STREAM cost the proxy work and the
 // client nothing; Envoy allows one in a row (max_inbound_frames_with_empty_payload), this a few.
 constexpr unsigned kMaxEmptyFrames = 8;
+// Request heads and trailer lists kept for the next streams (each with little storage: both
+// let a large one go when cleared).
+constexpr std::size_t kSpares = 16;
 
 /// nghttp2 holds a client to MAX_CONCURRENT_STREAMS as a connection error once the client
 /// acknowledged it (GOAWAY PROTOCOL_ERROR for all streams), where RFC 9113 5.1.2 makes it a
@@ -132,7 +135,9 @@ Http2Connection::Http2Connection(ProxyLoop& loop, net::Stream stream, std::strin
       peer_(std::move(peer)),
       peerTrusted_(peerTrusted),
       count_(std::move(count)),
-      timer_(*this, kIdle) {}
+      timer_(*this, kIdle),
+      spareHeads_(kSpares),
+      spareLists_(kSpares) {}
 
 Http2Connection::~Http2Connection() {
   streams_.clear();
@@ -197,6 +202,10 @@ void Http2Connection::drain() {
 void Http2Connection::onEvent(std::uint32_t events) {
   if (closed_) return;     // closed earlier in this batch, released after it
   closedStreams_.clear();  // no stream method is on the stack here
+  if (lingering_) {
+    discardInput();
+    return;
+  }
   if ((events & EPOLLOUT) && writeBlocked_) {
     const net::Io io = out_.flush(stream_);
     if (io == net::Io::Failed || io == net::Io::Closed) {
@@ -228,10 +237,10 @@ void Http2Connection::readInput() {
     // Flood guards (nghttp2's or the empty-frame budget) ended the session: send its GOAWAY.
     if (!nghttp2_session_want_read(session_) || !stream_.pending()) break;
   }
-  if (closed_) return;
+  if (closed_ || lingering_) return;
   dispatchReady();
   armTimer();
-  pump();
+  pumpSoon();
 }
 
 std::size_t Http2Connection::readOnce() {
@@ -254,15 +263,21 @@ bool Http2Connection::receive(const char* bytes, std::size_t n) {
   const ssize_t used =
       nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(bytes), n);
   if (used < 0) {
-    // A protocol error: nghttp2 has queued GOAWAY; send it, then close.
+    // A protocol error: nghttp2 has queued GOAWAY; send it, then close (lingering once it is
+    // written, see linger(); at once when the write blocked, as a slow client cannot be waited
+    // for here).
     pump();
-    close();
+    if (!lingering_) close();
     return false;
   }
   // The rest of the input is ignored from now on; the connection closes once GOAWAY is out.
-  if (flooded_) nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
-  pump();
-  return !closed_;
+  if (flooded_) {
+    nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
+    pump();
+  } else {
+    pumpSoon();
+  }
+  return !closed_ && !lingering_;
 }
 
 void Http2Connection::dispatchReady() {
@@ -274,8 +289,13 @@ void Http2Connection::dispatchReady() {
   ready_.clear();
 }
 
+void Http2Connection::pumpSoon() {
+  if (!closed_) loop_.deferredWrites().add(*this);
+}
+
 void Http2Connection::pump() {
   if (closed_ || pumping_ || !session_) return;
+  DeferredWrites::cancel(*this);  // everything pending goes now
   pumping_ = true;
   while (!writeBlocked_) {
     bool produced = false;
@@ -313,7 +333,7 @@ void Http2Connection::pump() {
   pumping_ = false;
   if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_) &&
       out_.empty()) {
-    close();
+    linger();
     return;
   }
   if (draining_ && streams_.empty() && out_.empty()) {
@@ -322,6 +342,28 @@ void Http2Connection::pump() {
   }
   updateInterest();
   armTimer();
+}
+
+std::unique_ptr<Http2RequestHead> Http2Connection::takeRequestHead() {
+  std::unique_ptr<Http2RequestHead> head = spareHeads_.take();
+  return head ? std::move(head) : std::make_unique<Http2RequestHead>(loop_.limits().maxHeaderBytes);
+}
+
+void Http2Connection::giveRequestHead(std::unique_ptr<Http2RequestHead> head) {
+  if (!head) return;
+  head->clear();
+  spareHeads_.give(std::move(head));
+}
+
+std::unique_ptr<Http2FieldList> Http2Connection::takeFieldList() {
+  std::unique_ptr<Http2FieldList> list = spareLists_.take();
+  return list ? std::move(list) : std::make_unique<Http2FieldList>();
+}
+
+void Http2Connection::giveFieldList(std::unique_ptr<Http2FieldList> list) {
+  if (!list) return;
+  list->clear();
+  spareLists_.give(std::move(list));
 }
 
 void Http2Connection::streamClosed(std::int32_t id) {
@@ -334,7 +376,7 @@ void Http2Connection::streamClosed(std::int32_t id) {
 
 void Http2Connection::updateInterest() {
   // Reachable closed: pump() asks after its write, which may have closed the connection.
-  if (closed_) return;
+  if (closed_ || lingering_) return;
   std::uint32_t events = EPOLLIN | EPOLLRDHUP;
   if (writeBlocked_ || stream_.wantsWrite() || resumeRead_) events |= EPOLLOUT;
   if (!registration_.want(stream_.fd(), events)) {
@@ -344,7 +386,8 @@ void Http2Connection::updateInterest() {
 }
 
 void Http2Connection::armTimer() {
-  if (closed_) return;  // reachable: pump() may have closed the connection before it re-arms
+  // Reachable closed: pump() may have closed the connection before it re-arms.
+  if (closed_ || lingering_) return;
   if (writeBlocked_) {
     timer_.tag = kSend;
     loop_.sendTimeouts().arm(timer_, loop_.events().now());
@@ -356,6 +399,36 @@ void Http2Connection::armTimer() {
   }
 }
 
+void Http2Connection::closeStreams() {
+  for (auto& [id, s] : streams_) {
+    s->closed();
+    closedStreams_.push_back(std::move(s));
+  }
+  streams_.clear();
+}
+
+void Http2Connection::linger() {
+  if (lingering_) return;
+  // Closing with the client's input unread makes the kernel answer it with a TCP reset, which
+  // can destroy the GOAWAY before the client reads it (a flood's ENHANCE_YOUR_CALM, a protocol
+  // error's code); nginx closes an HTTP/2 connection the same lingering way.
+  lingering_ = true;
+  closeStreams();
+  stream_.shutdownWrite();
+  timer_.tag = kLinger;
+  loop_.lingerTimeouts().arm(timer_, loop_.events().now());
+  if (!registration_.want(stream_.fd(), EPOLLIN | EPOLLRDHUP)) close();
+}
+
+void Http2Connection::discardInput() {
+  std::unique_ptr<net::Buffer> in = loop_.buffers().take();
+  std::size_t n = 0;
+  // One buffer per event: the descriptor stays readable while more waits (level-triggered).
+  const net::Io io = stream_.read(in->data(), in->capacity(), n);
+  loop_.buffers().give(std::move(in));
+  if (io != net::Io::Ok && io != net::Io::Again) close();  // the client closed (or failed)
+}
+
 void Http2Connection::onTimeout(int) {
   close();
 }
@@ -364,11 +437,8 @@ void Http2Connection::close() {
   if (closed_) return;  // reachable: a failed write inside pump() and its caller both close
   closed_ = true;
   timer_.cancel();
-  for (auto& [id, s] : streams_) {
-    s->closed();
-    closedStreams_.push_back(std::move(s));
-  }
-  streams_.clear();
+  DeferredWrites::cancel(*this);
+  closeStreams();
   // Closing the descriptor takes it out of the epoll set: no epoll_ctl of its own.
   registration_.forget();
   stream_.close();

@@ -10,6 +10,10 @@
 #include "loop/CertificateCover.h"
 #include "loop/ClientSession.h"
 #include "loop/ConnectionCount.h"
+#include "loop/DeferredWrites.h"
+#include "loop/Http2FieldList.h"
+#include "loop/Http2RequestHead.h"
+#include "loop/SparePool.h"
 #include "net/Buffer.h"
 #include "net/EventLoop.h"
 #include "net/IntrusiveList.h"
@@ -35,7 +39,8 @@ class Http2Stream;
 /// ways through the flow control windows and HTTP/1.1's client timeouts per stream.
 class Http2Connection final : public ClientSession,
                               public net::EventHandler,
-                              public net::TimerHandler {
+                              public net::TimerHandler,
+                              public DeferredWrites::Writer {
  public:
   /// `stream`: the TLS connection, handshake done and "h2" chosen by ALPN (TlsHandshake hands
   /// it over), or a plain one whose first bytes were the preface (ClientConnection); the loop
@@ -56,6 +61,8 @@ class Http2Connection final : public ClientSession,
 
   void onEvent(std::uint32_t events) override;
   void onTimeout(int tag) override;
+  /// The end of the batch of events: writes what its streams queued during it (pump()).
+  void writeDeferred() override { pump(); }
 
   // For its streams.
   ProxyLoop& loop() { return loop_; }
@@ -66,14 +73,31 @@ class Http2Connection final : public ClientSession,
   bool secure() const { return stream_.tls(); }
   /// Whether this connection's certificate covers `host` (a routing host, RequestHost's form).
   bool certificateCovers(std::string_view host) { return cover_.covers(host); }
-  /// Writes what nghttp2 has to send (after a stream queued a response or data).
+  /// An empty field list for the HEADERS frame a stream submits next (nghttp2 copies it).
+  Http2FieldList& fieldList() {
+    fieldList_.clear();
+    return fieldList_;
+  }
+  /// A request head for a new stream, one a closed stream gave back where there is one (its
+  /// storage kept: no allocation per request).
+  std::unique_ptr<Http2RequestHead> takeRequestHead();
+  void giveRequestHead(std::unique_ptr<Http2RequestHead> head);
+  /// The same for the trailer fields of a response (gRPC's status).
+  std::unique_ptr<Http2FieldList> takeFieldList();
+  void giveFieldList(std::unique_ptr<Http2FieldList> list);
+  /// Writes what nghttp2 has to send now.
   void pump();
+  /// Writes what nghttp2 has to send at the end of this batch of events, with whatever the
+  /// connection's other streams queue in the meantime: one TLS record and one write for all of
+  /// them, and a response whose end comes in the same batch goes out with END_STREAM on its
+  /// last DATA frame rather than in an empty one of its own.
+  void pumpSoon();
   void streamClosed(std::int32_t id);
 
  private:
   struct Callbacks;
   friend struct Callbacks;
-  enum Tag { kIdle, kSend };
+  enum Tag { kIdle, kSend, kLinger };
 
   void readInput();
   /// One read and what nghttp2 makes of it; the bytes read (0: nothing more now, or closed).
@@ -83,6 +107,13 @@ class Http2Connection final : public ClientSession,
   void dispatchReady();
   void updateInterest();
   void armTimer();
+  /// The session ended (its GOAWAY written): half-close and drop what the client still sends
+  /// until it closes or the linger timeout runs out, then close.
+  void linger();
+  /// Reads and drops input while lingering; closes at its end.
+  void discardInput();
+  /// Its streams end with it (their exchanges are told the client is gone).
+  void closeStreams();
   void close();
 
   ProxyLoop& loop_;
@@ -95,6 +126,9 @@ class Http2Connection final : public ClientSession,
   nghttp2_session* session_{nullptr};
   net::Outbox out_;
   net::Timer timer_;
+  Http2FieldList fieldList_;
+  SparePool<Http2RequestHead> spareHeads_;
+  SparePool<Http2FieldList> spareLists_;
   std::map<std::int32_t, std::unique_ptr<Http2Stream>> streams_;
   // Streams closed while one of their own methods may be on the stack: released on the next
   // event of the connection (or with it). Kept here rather than on EventLoop::releaseLater: a
@@ -110,6 +144,7 @@ class Http2Connection final : public ClientSession,
   bool pumping_{false};
   bool settingsSent_{false};
   bool resumeRead_{false};  // input left over from a turn's budget: read again next turn
+  bool lingering_{false};
 };
 
 }  // namespace portico

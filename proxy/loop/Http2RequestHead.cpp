@@ -1,21 +1,26 @@
 #include "loop/Http2RequestHead.h"
 
 namespace portico {
+namespace {
+
+constexpr std::size_t kKeptBytes = 4096;
+
+}  // namespace
 
 void Http2RequestHead::add(std::string_view name, std::string_view value) {
   // RFC 9113 6.5.2: each field counts its name, its value and 32 bytes of overhead.
   listBytes_ += name.size() + value.size() + 32;
   if (tooLarge()) {
-    regular_.clear();  // refused anyway: keep no more than the limit in memory
+    head_.fields().clear();  // refused anyway: keep no more than the limit in memory
     cookies_.clear();
     return;
   }
   if (name == ":method") {
-    method_ = value;
+    method_ = head_.own(value);
   } else if (name == ":path") {
-    path_ = value;
+    path_ = head_.own(value);
   } else if (name == ":authority") {
-    authority_ = value;
+    authority_ = head_.own(value);
   } else if (!name.empty() && name.front() == ':') {
     // :scheme, :protocol: nothing the upstream request carries.
   } else if (name == "cookie") {
@@ -24,20 +29,36 @@ void Http2RequestHead::add(std::string_view name, std::string_view value) {
   } else {
     if (name == "host") hasHost_ = true;
     if (name == "content-length") hasLength_ = true;
-    regular_.emplace_back(std::string(name), std::string(value));
+    head_.addOwned(name, value);
   }
 }
 
 void Http2RequestHead::finish(bool endStream) {
-  head_.setMethod(head_.own(method_));
-  head_.setTarget(head_.own(path_));
+  head_.setMethod(method_);
+  head_.setTarget(path_);
   head_.setVersion(1, 1);
   if (tooLarge()) return;
-  if (!hasHost_ && !authority_.empty()) head_.addOwned("Host", authority_);
-  for (const auto& [n, v] : regular_) head_.addOwned(n, v);
+  if (!hasHost_ && authority_.length > 0) {
+    // First, where an HTTP/1.1 client puts it (RFC 9112 3.2) and HTTP/2 its :authority.
+    auto& fields = head_.fields();
+    fields.insert(fields.begin(), {head_.own("Host"), authority_, http::classifyHeader("Host")});
+  }
   if (!cookies_.empty()) head_.addOwned("Cookie", cookies_);
   if (!endStream && !hasLength_) head_.addOwned("Transfer-Encoding", "chunked");
-  regular_.clear();
+}
+
+void Http2RequestHead::clear() {
+  // The storage stays for the next request unless this one was large (a connection keeps a few
+  // heads, and each must not pin up to max_header_bytes).
+  if (listBytes_ > kKeptBytes) {
+    head_ = http::HttpHead();
+    std::string().swap(cookies_);
+  }
+  listBytes_ = 0;
+  method_ = path_ = authority_ = http::HttpHead::Span{};
+  cookies_.clear();
+  hasHost_ = hasLength_ = false;
+  head_.clear();
 }
 
 }  // namespace portico

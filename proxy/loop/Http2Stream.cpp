@@ -15,6 +15,7 @@
 #include "http/HttpDate.h"
 #include "http/NumberText.h"
 #include "loop/Http2Connection.h"
+#include "loop/Http2FieldList.h"
 #include "loop/ProxyLoop.h"
 #include "loop/RequestLog.h"
 #include "observe/ProxyMetrics.h"
@@ -28,25 +29,13 @@ constexpr std::size_t kStreamHighWater = 64 * 1024;  // response bytes a stream 
 
 using Timeout = ClientPhase::Timeout;
 
-std::string lowerCase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-std::string statusText(int status) {
-  char digits[24];
-  return std::string(http::decimalText(static_cast<std::uint64_t>(status), digits));
-}
-
 }  // namespace
 
 Http2Stream::Http2Stream(Http2Connection& connection, std::int32_t id)
     : conn_(connection),
       id_(id),
       started_(RequestContext::Clock::now()),
-      request_(connection.loop().limits().maxHeaderBytes),
+      request_(connection.takeRequestHead()),
       timer_(*this, 0) {
   // The header timeout bounds the whole header block (HEADERS and its CONTINUATIONs).
   phase_.headStarted();
@@ -55,9 +44,13 @@ Http2Stream::Http2Stream(Http2Connection& connection, std::int32_t id)
 
 Http2Stream::~Http2Stream() {
   timer_.cancel();
-  if (!exchange_) return;
-  if (exchange_->inFlight()) exchange_->clientGone();
-  conn_.loop().recycle(std::move(exchange_));
+  if (exchange_) {
+    if (exchange_->inFlight()) exchange_->clientGone();
+    conn_.loop().recycle(std::move(exchange_));
+  }
+  // Safe to reuse: a recycled exchange is cleared without reading its request again.
+  conn_.giveRequestHead(std::move(request_));
+  conn_.giveFieldList(std::move(trailers_));
 }
 
 Exchange& Http2Stream::exchange() {
@@ -71,18 +64,18 @@ Exchange& Http2Stream::exchange() {
 void Http2Stream::headersDone(bool endStream) {
   requestEnded_ = endStream;
   headComplete_ = true;
-  request_.finish(endStream);
+  request_->finish(endStream);
   phase_.headComplete(endStream);
   apply();
   // Over SETTINGS_MAX_HEADER_LIST_SIZE (= proxy.max_header_bytes): as HTTP/1.1 refuses a head
   // over the limit, before any target sees it.
-  if (request_.tooLarge()) answer({431, "request header fields too large"});
+  if (request_->tooLarge()) answer({431, "request header fields too large"});
 }
 
 void Http2Stream::dispatch() {
   if (closed_ || answered_ || exchange_ || !headComplete_) return;
   const std::shared_ptr<const RouteTable>& table = conn_.loop().table();
-  const http::HttpHead& head = request_.head();
+  const http::HttpHead& head = request_->head();
   const std::string_view host = head.get(http::KnownHeader::Host, {});  // :authority
   if (table->hasHostRoutes()) {
     // Once routes differ by host, a stream for a host this connection's certificate does not
@@ -100,7 +93,7 @@ void Http2Stream::dispatch() {
     answer({routing.status, routing.message});
     return;
   }
-  exchange().start(*this, table, *routing.route, request_.head(), std::move(routing.resolved),
+  exchange().start(*this, table, *routing.route, request_->head(), std::move(routing.resolved),
                    conn_.peer(), conn_.peerTrusted(), conn_.secure());
 }
 
@@ -165,7 +158,7 @@ ssize_t Http2Stream::read(std::uint8_t* buffer, std::size_t length, std::uint32_
     if (outEnd_) {
       *flags |= NGHTTP2_DATA_FLAG_EOF;
       eofQueued_ = true;
-      if (!trailers_.empty()) sendTrailers(flags);
+      if (trailers_) sendTrailers(flags);
     }
   } else if (outPos_ > 32 * 1024) {
     out_.erase(0, outPos_);
@@ -193,13 +186,13 @@ void Http2Stream::respond(const ResponseHead& head) {
   const http::HttpHead& upstream = head.upstream();
   const ForwardingPolicy::Response& plan = head.plan();
   status_ = head.status();
-  std::vector<std::string> fields{":status", statusText(status_)};
-  if (head.addsDate()) fields.insert(fields.end(), {"date", std::string(http::httpDate())});
-  if (head.addsServer()) fields.insert(fields.end(), {"server", "portico"});
-  head.forEachHeader([&](std::string_view name, std::string_view value) {
-    fields.push_back(lowerCase(name));
-    fields.emplace_back(value);
-  });
+  char status[24];
+  Http2FieldList& fields = conn_.fieldList();
+  fields.add(":status", http::decimalText(static_cast<std::uint64_t>(status_), status));
+  if (head.addsDate()) fields.add("date", http::httpDate());
+  if (head.addsServer()) fields.add("server", "portico");
+  head.forEachHeader(
+      [&](std::string_view name, std::string_view value) { fields.addLowercased(name, value); });
   bool body = true;
   std::uint64_t length = 0;
   bool haveLength = false;
@@ -214,11 +207,8 @@ void Http2Stream::respond(const ResponseHead& head) {
     haveLength = true;
     body = plan.length > 0;
   }
-  if (haveLength) {
-    char digits[24];
-    fields.push_back("content-length");
-    fields.emplace_back(http::decimalText(length, digits));
-  }
+  char digits[24];
+  if (haveLength) fields.add("content-length", http::decimalText(length, digits));
   submit(fields, body);
   if (!body) outEnd_ = true;
 }
@@ -232,6 +222,12 @@ bool Http2Stream::flushResponse() {
   // Reachable closed: the client reset the stream while its exchange still forwards.
   if (closed_) return false;
   nghttp2_session_resume_data(conn_.session(), id_);
+  if (out_.size() - outPos_ < kStreamHighWater) {
+    // Written with the connection's other output at the end of the batch (pumpSoon).
+    conn_.pumpSoon();
+    outputChanged(false);
+    return true;
+  }
   conn_.pump();
   if (closed_) return false;
   outputChanged(false);
@@ -243,30 +239,25 @@ bool Http2Stream::flushResponse() {
 }
 
 void Http2Stream::responseTrailers(const http::HttpHead& trailers) {
-  for (std::size_t i = 0; i < trailers.fieldCount(); ++i) {
-    trailers_.push_back(lowerCase(trailers.name(i)));
-    trailers_.emplace_back(trailers.value(i));
-  }
+  if (trailers.fieldCount() == 0) return;
+  if (!trailers_) trailers_ = conn_.takeFieldList();
+  for (std::size_t i = 0; i < trailers.fieldCount(); ++i)
+    trailers_->addLowercased(trailers.name(i), trailers.value(i));
 }
 
 void Http2Stream::sendTrailers(std::uint32_t* flags) {
   // RFC 9113 8.1: the trailers' HEADERS frame ends the stream instead of the last DATA frame.
-  std::vector<nghttp2_nv> fields;
-  for (std::size_t i = 0; i + 1 < trailers_.size(); i += 2)
-    fields.push_back({reinterpret_cast<std::uint8_t*>(trailers_[i].data()),
-                      reinterpret_cast<std::uint8_t*>(trailers_[i + 1].data()), trailers_[i].size(),
-                      trailers_[i + 1].size(), NGHTTP2_NV_FLAG_NONE});
-  if (nghttp2_submit_trailer(conn_.session(), id_, fields.data(), fields.size()) == 0)
+  if (nghttp2_submit_trailer(conn_.session(), id_, trailers_->nva(), trailers_->size()) == 0)
     *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-  trailers_.clear();
+  conn_.giveFieldList(std::move(trailers_));  // nghttp2 copied them
 }
 
 void Http2Stream::responseEnd() {
   outEnd_ = true;
   if (!closed_) {
     nghttp2_session_resume_data(conn_.session(), id_);
-    conn_.pump();
-    if (!closed_) outputChanged(false);
+    conn_.pumpSoon();
+    outputChanged(false);
   }
   log(status_, bytes_);
 }
@@ -275,47 +266,41 @@ void Http2Stream::answer(const ProxyAnswer& a) {
   answered_ = true;
   releaseBody();
   status_ = a.status;
-  if (GrpcStatus::isGrpc(request_.head())) {
+  if (GrpcStatus::isGrpc(request_->head())) {
     answerGrpc(a);
     return;
   }
   const ErrorReply reply(a.status, a.message, a.headers);
-  std::vector<std::string> fields{":status", statusText(a.status)};
-  reply.forEachHttp2Header([&](std::string_view name, std::string_view value) {
-    fields.push_back(lowerCase(name));
-    fields.emplace_back(value);
-  });
+  char status[24];
+  Http2FieldList& fields = conn_.fieldList();
+  fields.add(":status", http::decimalText(static_cast<std::uint64_t>(a.status), status));
+  reply.forEachHttp2Header(
+      [&](std::string_view name, std::string_view value) { fields.addLowercased(name, value); });
   out_ = reply.body();
   outPos_ = 0;
   outEnd_ = true;
   submit(fields, true);
   log(a.status, reply.body().size());
-  conn_.pump();
-  if (!closed_) outputChanged(false);
+  conn_.pumpSoon();
+  outputChanged(false);
 }
 
 void Http2Stream::answerGrpc(const ProxyAnswer& a) {
   // Trailers-only (gRPC over HTTP/2): HTTP 200 and the status in the one HEADERS frame that ends
   // the stream; the access log keeps the proxy's HTTP status, which says more to an operator.
   char code[24];
-  const std::vector<std::string> fields{
-      ":status",
-      "200",
-      "content-type",
-      "application/grpc",
-      "grpc-status",
-      std::string(
-          http::decimalText(static_cast<std::uint64_t>(GrpcStatus::codeFor(a.status)), code)),
-      "grpc-message",
-      GrpcStatus::encodeMessage(a.message),
-      "date",
-      std::string(http::httpDate()),
-      "server",
-      "portico"};
+  Http2FieldList& fields = conn_.fieldList();
+  fields.add(":status", "200");
+  fields.add("content-type", "application/grpc");
+  fields.add("grpc-status",
+             http::decimalText(static_cast<std::uint64_t>(GrpcStatus::codeFor(a.status)), code));
+  fields.add("grpc-message", GrpcStatus::encodeMessage(a.message));
+  fields.add("date", http::httpDate());
+  fields.add("server", "portico");
   submit(fields, false);
   log(a.status, 0);
-  conn_.pump();
-  if (!closed_) outputChanged(false);
+  conn_.pumpSoon();
+  outputChanged(false);
 }
 
 void Http2Stream::abortResponse() {
@@ -357,22 +342,17 @@ void Http2Stream::onTimeout(int tag) {
   }
 }
 
-void Http2Stream::submit(const std::vector<std::string>& fields, bool body) {
+void Http2Stream::submit(Http2FieldList& fields, bool body) {
   if (closed_) return;  // reachable: the exchange answers a stream the client already reset
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(fields.size() / 2);
-  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-    nva.push_back({reinterpret_cast<std::uint8_t*>(const_cast<char*>(fields[i].data())),
-                   reinterpret_cast<std::uint8_t*>(const_cast<char*>(fields[i + 1].data())),
-                   fields[i].size(), fields[i + 1].size(), NGHTTP2_NV_FLAG_NONE});
-  }
   nghttp2_data_provider provider{};
   provider.source.ptr = this;
   provider.read_callback = [](nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
                               std::uint32_t* flags, nghttp2_data_source* src, void*) -> ssize_t {
     return static_cast<Http2Stream*>(src->ptr)->read(buf, length, flags);
   };
-  nghttp2_submit_response(conn_.session(), id_, nva.data(), nva.size(), body ? &provider : nullptr);
+  // nghttp2 copies the fields: the list serves the connection's next response.
+  nghttp2_submit_response(conn_.session(), id_, fields.nva(), fields.size(),
+                          body ? &provider : nullptr);
   if (!body) eofQueued_ = true;
 }
 
@@ -392,7 +372,7 @@ void Http2Stream::deliverMore() {
   if (unconsumed_ > 0) {
     nghttp2_session_consume(conn_.session(), id_, unconsumed_);
     unconsumed_ = 0;
-    conn_.pump();
+    conn_.pumpSoon();
   }
 }
 
@@ -431,7 +411,7 @@ void Http2Stream::outputChanged(bool progress) {
 void Http2Stream::reset(std::uint32_t errorCode) {
   if (!closed_) nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, errorCode);
   log(status_, bytes_);
-  conn_.pump();
+  conn_.pumpSoon();
 }
 
 void Http2Stream::abandon() {
@@ -446,7 +426,7 @@ void Http2Stream::log(int status, std::uint64_t bytes) {
   // The stream counts status and bytes itself: a reset keeps the target's status where the
   // exchange would record 499, and an answer of its own has the ErrorReply's body length.
   RequestContext& context = exchange().context();
-  if (!request_.empty()) context.headParsed(request_.head());
+  if (!request_->empty()) context.headParsed(request_->head());
   context.outcome(status, bytes);
   logRequest(conn_.loop().context(), context);
 }

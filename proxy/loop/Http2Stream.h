@@ -17,6 +17,7 @@
 namespace portico {
 
 class Http2Connection;
+class Http2FieldList;
 
 /// One request/response stream of an HTTP/2 connection: the client side of an Exchange, as an
 /// HTTP/1.1 connection is for its requests. The stream keeps HTTP/1.1's client timeouts
@@ -33,7 +34,7 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   Http2Stream& operator=(const Http2Stream&) = delete;
 
   // From nghttp2's callbacks, through the connection.
-  void addHeader(std::string_view name, std::string_view value) { request_.add(name, value); }
+  void addHeader(std::string_view name, std::string_view value) { request_->add(name, value); }
   /// A request trailer field: kept for an HTTP/2 target (requestTrailers()).
   void addTrailer(std::string_view name, std::string_view value) {
     requestTrailers_.emplace_back(name);
@@ -72,9 +73,8 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   void onTimeout(int tag) override;
 
  private:
-  /// Queues the response head (`fields`: name, value, name, value...) and, with `body`, the
-  /// stream's output as its body.
-  void submit(const std::vector<std::string>& fields, bool body);
+  /// Queues the response head and, with `body`, the stream's output as its body.
+  void submit(Http2FieldList& fields, bool body);
   void deliverMore();
   /// The proxy's own answer to a gRPC request: trailers-only, grpc-status and grpc-message.
   void answerGrpc(const ProxyAnswer& answer);
@@ -96,8 +96,8 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   Http2Connection& conn_;
   std::int32_t id_;
   RequestContext::Clock::time_point started_;
-  Http2RequestHead request_;
-  std::unique_ptr<Exchange> exchange_;  // null until exchange()
+  std::unique_ptr<Http2RequestHead> request_;  // the connection's, given back when done
+  std::unique_ptr<Exchange> exchange_;         // null until exchange()
   ClientPhase phase_;
   ClientPhase::Timeout armed_{ClientPhase::Timeout::None};
   net::Timer timer_;
@@ -109,7 +109,8 @@ class Http2Stream final : public ExchangeClient, public net::TimerHandler {
   std::size_t unconsumed_{0};
   std::string out_;
   std::size_t outPos_{0};
-  std::vector<std::string> trailers_;  // name, value, ...: sent after the body (gRPC status)
+  // Sent after the body (gRPC status); the connection's, given back once submitted.
+  std::unique_ptr<Http2FieldList> trailers_;
   bool outEnd_{false};
   bool eofQueued_{false};  // nghttp2 has (or will send) the response's END_STREAM
   bool paused_{false};

@@ -31,17 +31,21 @@ struct Http2Upstream::Callbacks {
   }
 
   static int beginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user) {
-    if (frame->hd.type == NGHTTP2_HEADERS) self(user).heads_[frame->hd.stream_id].clear();
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    Http2Upstream& u = self(user);
+    u.receivingId_ = frame->hd.stream_id;
+    u.receiving_.clear();
     return 0;
   }
 
   static int onHeader(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name,
                       std::size_t nameLength, const std::uint8_t* value, std::size_t valueLength,
                       std::uint8_t, void* user) {
-    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    Http2Upstream& u = self(user);
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->hd.stream_id != u.receivingId_) return 0;
     const std::string_view n(reinterpret_cast<const char*>(name), nameLength);
     const std::string_view v(reinterpret_cast<const char*>(value), valueLength);
-    http::HttpHead& head = self(user).heads_[frame->hd.stream_id];
+    http::HttpHead& head = u.receiving_;
     if (n == ":status") {
       int status = 0;
       for (char c : v) status = status * 10 + (c - '0');  // nghttp2 checked: three digits
@@ -65,18 +69,17 @@ struct Http2Upstream::Callbacks {
     const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     Stream* s = stream(u, id);
     if (frame->hd.type == NGHTTP2_HEADERS) {
-      auto it = u.heads_.find(id);
-      if (it == u.heads_.end()) return 0;
+      if (id != u.receivingId_) return 0;
+      u.receivingId_ = 0;
       // Used in place and forgotten after (a head's fields point into its own storage, so it
       // is never copied or moved).
-      const http::HttpHead& head = it->second;
+      const http::HttpHead& head = u.receiving_;
       const int status = head.status();
       if (s && frame->headers.cat == NGHTTP2_HCAT_HEADERS && status == 0) {
         s->h2Trailers(head);
       } else if (s && status >= 200) {
         s->h2Head(head, end);
       }
-      u.heads_.erase(id);
       if (!s || (status > 0 && status < 200)) return 0;  // 1xx: the final head follows
       if (end) u.ended(id);
     } else if (frame->hd.type == NGHTTP2_DATA && end && s) {
@@ -97,7 +100,7 @@ struct Http2Upstream::Callbacks {
 
   static int onClose(nghttp2_session*, std::int32_t id, std::uint32_t code, void* user) {
     Http2Upstream& u = self(user);
-    u.heads_.erase(id);
+    if (id == u.receivingId_) u.receivingId_ = 0;
     auto it = u.streams_.find(id);
     if (it == u.streams_.end()) return 0;
     Stream* s = it->second;
@@ -288,13 +291,13 @@ void Http2Upstream::ended(std::int32_t id) {
 void Http2Upstream::resume(std::int32_t id) {
   if (closed_ || !session_) return;
   nghttp2_session_resume_data(session_, id);
-  pump();
+  pumpSoon();
 }
 
 void Http2Upstream::consume(std::int32_t id, std::size_t n) {
   if (closed_ || !session_ || n == 0) return;
   nghttp2_session_consume(session_, id, n);
-  pump();
+  pumpSoon();
 }
 
 void Http2Upstream::cancel(Stream& stream, std::int32_t id) {
@@ -306,11 +309,16 @@ void Http2Upstream::cancel(Stream& stream, std::int32_t id) {
   if (closed_ || !session_) return;
   // The client reset or left: the target stops working on it (RFC 9113 8.7).
   nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
-  pump();
+  pumpSoon();
+}
+
+void Http2Upstream::pumpSoon() {
+  if (!closed_) loop_.deferredWrites().add(*this);
 }
 
 void Http2Upstream::pump() {
   if (closed_ || pumping_ || !session_ || !channel_) return;
+  DeferredWrites::cancel(*this);  // everything pending goes now
   pumping_ = true;
   for (;;) {
     const std::uint8_t* data = nullptr;
@@ -384,7 +392,7 @@ void Http2Upstream::upstreamReadable() {
     failAll(UF::Reset, "connection closed by the target");
     return;
   }
-  pump();
+  pumpSoon();
 }
 
 void Http2Upstream::upstreamDrained() {
@@ -399,6 +407,7 @@ void Http2Upstream::failAll(UpstreamChannel::Failure failure, const std::string&
   if (closed_) return;
   closed_ = true;
   idle_.cancel();
+  DeferredWrites::cancel(*this);
   // Nothing was sent on a connection that never came up: those requests may go elsewhere.
   const bool neverUp = !connected_;
   std::vector<Stream*> waiting;

@@ -235,7 +235,9 @@ void ProxyLoop::closed(ClientSession& connection) {
 }
 
 void ProxyLoop::endOfBatch() {
-  // What this batch closed goes first: the connections hand their exchanges back to be recycled
+  // The batch's output first: a write that fails closes its connection, released below.
+  deferredWrites_.flush();
+  // Then what this batch closed: the connections hand their exchanges back to be recycled
   // below (the loop releases what is left after this hook).
   events_.releaseClosed();
   for (auto& e : finishedExchanges_) {

@@ -12,6 +12,7 @@
 #include "forward/ProxyContext.h"
 #include "http/ClientTimerLists.h"
 #include "http/HttpParser.h"
+#include "loop/DeferredWrites.h"
 #include "loop/Http2Upstream.h"
 #include "loop/TlsConfigSlot.h"
 #include "net/Acceptor.h"
@@ -88,6 +89,8 @@ class ProxyLoop {
   PickStates& picks() { return picks_; }
   /// This loop's HTTP/2 connections to targets (upstreamProtocol h2), by target.
   Http2Upstreams& http2Upstreams() { return http2Upstreams_; }
+  /// Connections that write what this batch of events gave them once, at its end.
+  DeferredWrites& deferredWrites() { return deferredWrites_; }
 
   net::TimerList& headerTimeouts() { return headerTimeouts_; }
   net::TimerList& bodyTimeouts() { return bodyTimeouts_; }
@@ -161,6 +164,7 @@ class ProxyLoop {
   std::vector<std::unique_ptr<http::HttpParser>> parsers_;
   std::vector<std::unique_ptr<Exchange>> exchanges_;
   Http2Upstreams http2Upstreams_;
+  DeferredWrites deferredWrites_;
 
   net::IntrusiveList clients_;  // every open client connection (owned, see closed())
   std::atomic<std::size_t> clientCount_{0};

@@ -31,6 +31,7 @@ class Http2RequestHeadTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testSplitCookiesAreJoined);
   CPPUNIT_TEST(testABodyOfUnknownLengthGoesChunked);
   CPPUNIT_TEST(testTheListLimitCountsNameValueAnd32);
+  CPPUNIT_TEST(testAReusedHeadForgetsThePreviousRequest);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -101,6 +102,40 @@ class Http2RequestHeadTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(over.tooLarge());
     // Nothing of an oversized list is kept or passed on.
     CPPUNIT_ASSERT_EQUAL(std::size_t(0), over.head().fieldCount());
+  }
+
+  void testAReusedHeadForgetsThePreviousRequest() {
+    // A connection hands a closed stream's head to its next stream.
+    Http2RequestHead r(32768);
+    request(r, "/first");
+    r.add("cookie", "a=1");
+    r.add("content-length", "3");
+    r.finish(false);
+    r.clear();
+    CPPUNIT_ASSERT(r.empty());
+    r.add(":method", "GET");
+    r.add(":authority", "b.test");
+    r.add(":path", "/second");
+    r.add("accept", "*/*");
+    r.finish(false);
+    CPPUNIT_ASSERT_EQUAL(std::string("GET"), std::string(r.head().method()));
+    CPPUNIT_ASSERT_EQUAL(std::string("/second"), std::string(r.head().target()));
+    CPPUNIT_ASSERT_EQUAL(std::string("b.test"), field(r, "Host"));
+    CPPUNIT_ASSERT_EQUAL(std::string("<none>"), field(r, "Cookie"));
+    CPPUNIT_ASSERT_EQUAL(std::string("<none>"), field(r, "Content-Length"));
+    CPPUNIT_ASSERT_EQUAL(std::string("chunked"), field(r, "Transfer-Encoding"));
+    CPPUNIT_ASSERT_EQUAL(std::string("Host"), std::string(r.head().name(0)));  // first, as before
+    CPPUNIT_ASSERT_EQUAL(std::size_t(3), r.head().fieldCount());
+    // A head that held a large request starts afresh and is as good.
+    Http2RequestHead large(32768);
+    request(large);
+    for (int i = 0; i < 100; ++i) large.add("x-many", std::string(60, 'x'));
+    large.finish(true);
+    large.clear();
+    request(large, "/after");
+    large.finish(true);
+    CPPUNIT_ASSERT_EQUAL(std::string("/after"), std::string(large.head().target()));
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), large.head().fieldCount());
   }
 };
 
