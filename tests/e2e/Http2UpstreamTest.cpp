@@ -157,7 +157,14 @@ class Http2UpstreamTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::to_string(kSize), c.log());
     std::cerr << "proxy VmRSS " << before << " kB before, at most " << most
               << " kB during a 100 MB answer to a slow HTTP/2 client\n";
+#ifndef PORTICO_SANITIZED
     CPPUNIT_ASSERT_MESSAGE(std::to_string(most - before), most - before < 30 * 1024);
+#else
+    // Not under a sanitizer: ASan keeps freed memory in its quarantine (256 MB by default)
+    // rather than reusing it, so the proxy's RSS grows with every buffer it frees and says
+    // nothing of what it holds (an ASan run saw +162 MB for this answer).
+    (void)most;
+#endif
   }
 };
 
