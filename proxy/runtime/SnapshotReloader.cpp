@@ -123,8 +123,12 @@ void SnapshotReloader::stop() {
 
 void SnapshotReloader::run() {
   using Clock = std::chrono::steady_clock;
+  bool announced = false;  // a change announced while the last reload's gap ran
   while (!stopping_) {
-    feed_->wait(interval_);
+    // A change announced during the gap was taken from the feed there: read it now rather
+    // than wait for the next one (or the interval).
+    if (!announced) feed_->wait(interval_);
+    announced = false;
     if (stopping_) break;
     const auto before = loadedRevision_;
     pollOnce();
@@ -134,8 +138,9 @@ void SnapshotReloader::run() {
     // and the host index) per write. Waiting on the feed drains what it announces meanwhile.
     const auto until = Clock::now() + kReloadGap;
     for (auto now = Clock::now(); !stopping_ && now < until; now = Clock::now())
-      feed_->wait(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
-                  std::chrono::milliseconds(1));
+      announced = feed_->wait(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
+                              std::chrono::milliseconds(1)) ||
+                  announced;
   }
 }
 
