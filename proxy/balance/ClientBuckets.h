@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -20,12 +21,17 @@ namespace portico {
 /// Striped: kStripes independent tables, each behind its own mutex, chosen by the address's
 /// hash, so loops contend only when two of them meet the same stripe at the same instant (the
 /// one lock of the request path, held for a hash lookup and a list splice).
+///
+/// The stripes are made at the first take: every route carries one of these, and only the few
+/// limited per client use it (16 stripes of a mutex, a list and a hash table are ~2 KB, which at
+/// 25,000 routes was most of the route table; issue 22 allows 1 KB per target).
 class ClientBuckets {
  public:
   static constexpr std::size_t kStripes = 16;
   static constexpr std::size_t kDefaultCapacity = 65536;
 
   explicit ClientBuckets(std::size_t capacity = kDefaultCapacity);
+  ~ClientBuckets();
   ClientBuckets(const ClientBuckets&) = delete;
   ClientBuckets& operator=(const ClientBuckets&) = delete;
 
@@ -47,8 +53,11 @@ class ClientBuckets {
     std::unordered_map<std::string_view, std::list<Entry>::iterator> index;  // keys in `recent`
   };
 
+  /// The stripes, made by the first take (two loops racing: one wins, the other frees its own).
+  Stripe* stripes();
+
   std::size_t perStripe_;
-  std::unique_ptr<Stripe[]> stripes_;
+  std::atomic<Stripe*> stripes_{nullptr};
 };
 
 }  // namespace portico

@@ -38,8 +38,10 @@ class SharedRotation : public RoundRobinBalancer {
 
   std::vector<std::uint32_t> sequence_;
   std::int64_t rampsEndMs_{0};  // steady ms after which no candidate is ramping up
-  // On a cache line of its own: every loop writes it, while the fields above are only read.
-  alignas(64) mutable std::atomic<std::uint64_t> next_{0};
+  // Not on a cache line of its own: every pick takes a position here and then reads the fields
+  // above, so a pick moves this line between cores either way (the fields ride along with it);
+  // the padding bought no fewer transfers and took ~100 bytes per route (issue 22).
+  mutable std::atomic<std::uint64_t> next_{0};
 };
 
 }  // namespace portico

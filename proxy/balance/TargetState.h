@@ -35,6 +35,7 @@ struct TargetState {
         authority(url.authority()),
         addresses(loops > 0 ? net::resolveTcp(url.host, url.port, resolveError)
                             : std::vector<net::SocketAddress>()),
+        pool(loops == 0 ? std::make_unique<IdlePool>() : nullptr),
         loopCount(loops),
         idle(loops > 0 ? std::make_unique<IdleConnections[]>(loops) : nullptr) {}
   TargetState(const TargetState&) = delete;
@@ -61,7 +62,9 @@ struct TargetState {
   std::atomic<std::int64_t> returnedAtMs{0};
   // The target left the configuration: its idle connections close, used ones are not kept.
   std::atomic<bool> retired{false};
-  IdlePool pool;  // idle keep-alive connections of the module's blocking handler
+  // The idle keep-alive connections of the module's blocking handler: only without event loops
+  // (a mutex and a vector per target that the loops never use).
+  const std::unique_ptr<IdlePool> pool;
   const std::size_t loopCount;
   // Per event loop, that loop's idle keep-alive connections to the target (touched only by the
   // loop's own thread, so taking and giving back a connection takes no lock).

@@ -36,7 +36,7 @@ class TriedFilter final : public CandidateFilter {
     for (std::size_t i = 0; i < count_; ++i) {
       if (tried_[i] == index) return false;
     }
-    const TargetState& target = *route_.candidates[index];
+    const TargetState& target = *route_.candidates()[index].target;
     // nginx max_conns: a target at its limit sits the pick out, whatever else is left.
     const int max = target.maxConnections.load(std::memory_order_relaxed);
     if (max > 0 && target.inFlight.load(std::memory_order_relaxed) >= max) {
@@ -117,7 +117,7 @@ ForwardingPolicy::~ForwardingPolicy() {
 }
 
 ProxyAnswer ForwardingPolicy::admit(std::int64_t nowUs) {
-  const ResiliencePolicy& p = route_.policies.resilience;
+  const ResiliencePolicy& p = route_.policies().resilience;
   if (!route_.state) return {};
   if (p.rateLimit.enabled()) {
     ProxyAnswer refused = rateLimited(nowUs);
@@ -137,7 +137,7 @@ ProxyAnswer ForwardingPolicy::admit(std::int64_t nowUs) {
 }
 
 ProxyAnswer ForwardingPolicy::rateLimited(std::int64_t nowUs) {
-  const RateLimitPolicy& limit = route_.policies.resilience.rateLimit;
+  const RateLimitPolicy& limit = route_.policies().resilience.rateLimit;
   // nginx limit_req's burst: that many requests above the rate, so a full bucket holds burst+1.
   const std::int64_t capacity = std::int64_t{limit.burst} + 1;
   const TokenBucket::Verdict v =
@@ -175,7 +175,7 @@ void ForwardingPolicy::leaveRoute() {
 }
 
 void ForwardingPolicy::attemptEnded(int status, std::int64_t nowMs) {
-  const OutlierPolicy& p = route_.policies.resilience.outlier;
+  const OutlierPolicy& p = route_.policies().resilience.outlier;
   if (!p.enabled() || !current_) return;
   const OutlierDetector detector(p);
   // Ejections are rare; counting who is out only then keeps the common path to one load.
@@ -203,17 +203,17 @@ void ForwardingPolicy::returnFromEjection(std::int64_t nowMs) {
 }
 
 bool ForwardingPolicy::retriesLeft() const {
-  return retries_ < route_.policies.resilience.retries.attempts;
+  return retries_ < route_.policies().resilience.retries.attempts;
 }
 
 std::size_t ForwardingPolicy::replayLimit() const {
-  const RetryPolicy& p = route_.policies.resilience.retries;
+  const RetryPolicy& p = route_.policies().resilience.retries;
   if (!p.enabled() || !(replaySafe_ || p.nonIdempotent)) return 0;
   return ctx_.retryBuffer;
 }
 
 bool ForwardingPolicy::retryOn(RetryReason reason, bool bodyHeld) {
-  const RetryPolicy& p = route_.policies.resilience.retries;
+  const RetryPolicy& p = route_.policies().resilience.retries;
   if (!p.enabled() || !p.retriesOn(reason) || !retriesLeft() || !route_.state) return false;
   if (!(replaySafe_ || p.nonIdempotent) || (hasBody() && !bodyHeld)) return false;
   // One place in the budget covers all of a request's retries.
@@ -272,7 +272,7 @@ TargetState* ForwardingPolicy::nextTarget(PickStates& picks, std::int64_t nowMs)
   bool limited = false;
   // A target with maxConnections takes a place in its in-flight count or is picked over again:
   // another loop may have taken the last place between the filter's look and ours.
-  for (std::size_t races = 0; races <= route_.candidates.size(); ++races) {
+  for (std::size_t races = 0; races <= route_.candidates().size(); ++races) {
     TriedFilter warm(route_, tried_, triedCount_, true, nowMs);
     index = route_.picker->pick(key, warm, state, nowMs);
     limited = limited || warm.limited;
@@ -283,7 +283,7 @@ TargetState* ForwardingPolicy::nextTarget(PickStates& picks, std::int64_t nowMs)
       limited = limited || any.limited;
     }
     if (index == Balancer::npos) break;
-    TargetState& target = *route_.candidates[index];
+    TargetState& target = *route_.candidates()[index].target;
     const int before = target.inFlight.fetch_add(1, std::memory_order_relaxed);
     const int max = target.maxConnections.load(std::memory_order_relaxed);
     if (max == 0 || before < max) break;
@@ -302,7 +302,7 @@ TargetState* ForwardingPolicy::nextTarget(PickStates& picks, std::int64_t nowMs)
     ctx_.metrics->retried(ctx_.metrics->threadShard(), *route_.metrics, 0);
   policyRetry_ = false;
   tried_[triedCount_++] = index;
-  current_ = route_.candidates[index].get();
+  current_ = route_.candidates()[index].target.get();
   counted_ = true;
   returnFromEjection(nowMs);
   return current_;
@@ -327,8 +327,8 @@ void ForwardingPolicy::connectFailed(const std::string& error, std::int64_t nowM
 ProxyAnswer ForwardingPolicy::exhausted() const {
   if (overflow_ && triedCount_ == 0) {
     int limit = 0;
-    for (const auto& c : route_.candidates)
-      limit += c->maxConnections.load(std::memory_order_relaxed);
+    for (const auto& c : route_.candidates())
+      limit += c.target->maxConnections.load(std::memory_order_relaxed);
     return {503, atLimit(limit), answerHeaders_};
   }
   if (triedCount_ == 0) return {503, notInRotation(route_), answerHeaders_};
@@ -367,12 +367,12 @@ std::string ForwardingPolicy::notInRotation(const Route& route) {
 }
 
 bool ForwardingPolicy::bodyTooLarge(std::uint64_t bytes) const {
-  const std::uint64_t limit = route_.rules.maxBodySize;
+  const std::uint64_t limit = route_.rules().maxBodySize;
   return limit > 0 && bytes > limit;
 }
 
 ProxyAnswer ForwardingPolicy::tooLarge() const {
-  return {413, "request body larger than " + formatByteSize(route_.rules.maxBodySize) +
+  return {413, "request body larger than " + formatByteSize(route_.rules().maxBodySize) +
                    " (maxBodySize of route " + route_.prefix + ")"};
 }
 
@@ -401,7 +401,7 @@ void ForwardingPolicy::appendForwardedFor(std::string& out) const {
 void ForwardingPolicy::writeUpstreamHead(std::string& out) const {
   const TargetState& target = *current_;
   out.append(request_.method()).push_back(' ');
-  const RequestRules& rules = route_.rules;
+  const RequestRules& rules = route_.rules();
   RoutePath::appendUpstreamTarget(out, target_, route_.prefix, target.url.basePath,
                                   rules.replacement);
   out.append(" HTTP/1.1\r\n");

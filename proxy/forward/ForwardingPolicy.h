@@ -77,7 +77,7 @@ class ForwardingPolicy {
   TargetState* target() const { return current_; }
   /// The current target as the route's snapshot shares it (a pooled connection keeps it alive).
   const std::shared_ptr<TargetState>& targetHandle() const {
-    return route_.candidates[tried_[triedCount_ - 1]];
+    return route_.candidates()[tried_[triedCount_ - 1]].target;
   }
   std::size_t attempts() const { return triedCount_; }
 
@@ -92,14 +92,14 @@ class ForwardingPolicy {
   ProxyAnswer tooLarge() const;
   /// The route's own timeouts where it sets them, else the proxy's.
   std::chrono::milliseconds connectTimeout() const {
-    return RequestRules::orDefault(route_.rules.connectTimeout, ctx_.timeouts.connect);
+    return RequestRules::orDefault(route_.rules().connectTimeout, ctx_.timeouts.connect);
   }
   /// With a retries policy's perTryTimeout (Envoy's per_try_timeout), each attempt's answer is
   /// due within it, never beyond the read timeout; a timed-out attempt may then go to another
   /// target (reason `timeout`).
   std::chrono::milliseconds readTimeout() const {
-    const auto read = RequestRules::orDefault(route_.rules.readTimeout, ctx_.timeouts.read);
-    const auto& retries = route_.policies.resilience.retries;
+    const auto read = RequestRules::orDefault(route_.rules().readTimeout, ctx_.timeouts.read);
+    const auto& retries = route_.policies().resilience.retries;
     if (retries.enabled() && retries.perTryTimeout.count() > 0)
       return std::min(read, retries.perTryTimeout);
     return read;
@@ -124,7 +124,7 @@ class ForwardingPolicy {
   /// destruction).
   void leaveRoute();
   /// A target not tried yet is left in rotation (a retry has somewhere to go).
-  bool untriedLeft() const { return triedCount_ < route_.candidates.size(); }
+  bool untriedLeft() const { return triedCount_ < route_.candidates().size(); }
   /// How many bytes of request body the caller keeps for a replay (0: none is kept).
   std::size_t replayLimit() const;
   /// The retries policy's attempts have all been spent, or it has none.
@@ -159,7 +159,7 @@ class ForwardingPolicy {
   /// lines last.
   template <class F>
   void forEachResponseHeader(const http::HttpHead& upstream, F&& f) const {
-    const HeaderRules& edits = route_.rules.response;
+    const HeaderRules& edits = route_.rules().response;
     if (edits.empty()) {
       HeaderFilter(upstream, &responseComputed()).forEachForwarded(f);
     } else {
@@ -176,10 +176,10 @@ class ForwardingPolicy {
   /// Whether the proxy adds its own Date / Server to a response whose target sent none: not
   /// when the route's responseHeaders remove or set them.
   bool addsDate(const http::HttpHead& upstream) const {
-    return !upstream.has(http::KnownHeader::Date) && !route_.rules.response.drops("date");
+    return !upstream.has(http::KnownHeader::Date) && !route_.rules().response.drops("date");
   }
   bool addsServer(const http::HttpHead& upstream) const {
-    return !upstream.has(http::KnownHeader::Server) && !route_.rules.response.drops("server");
+    return !upstream.has(http::KnownHeader::Server) && !route_.rules().response.drops("server");
   }
 
   /// The request is a HEAD (its response has no body whatever the head says).

@@ -95,7 +95,7 @@ void Exchange::start(ExchangeClient& client, std::shared_ptr<const RouteTable> t
   bodyBytes_ = 0;
   h2GrpcAnswer_ = false;
   // gRPC needs HTTP/2 to the target: an HTTP/1.1 route does not even look for grpc-timeout.
-  if (route.policies.upstream.protocol != UpstreamPolicy::Protocol::Http11) armDeadline(request);
+  if (route.policies().upstream.protocol != UpstreamPolicy::Protocol::Http11) armDeadline(request);
   if (policy_->framing().refused()) {
     fail({policy_->framing().refusal, policy_->framing().reason});
     return;
@@ -110,9 +110,9 @@ void Exchange::start(ExchangeClient& client, std::shared_ptr<const RouteTable> t
   holding_ = holdLimit_ > 0;
   heldBody_.clear();
   // Most routes have none of rateLimit, maxRequests and retries: one branch.
-  if (route.state &&
-      (route.policies.resilience.rateLimit.enabled() || route.policies.resilience.maxRequests > 0 ||
-       route.policies.resilience.retries.enabled())) {
+  if (route.state && (route.policies().resilience.rateLimit.enabled() ||
+                      route.policies().resilience.maxRequests > 0 ||
+                      route.policies().resilience.retries.enabled())) {
     ProxyAnswer refused = policy_->admit(steadyMicros());
     if (refused.status != 0) {
       fail(refused);
@@ -520,12 +520,12 @@ namespace portico {
 bool Exchange::http2Target() const {
   // "h2": prior knowledge to http targets, ALPN h2 alone to https ones. A WebSocket needs
   // HTTP/1.1's Upgrade.
-  return route_->policies.upstream.protocol == UpstreamPolicy::Protocol::H2 &&
+  return route_->policies().upstream.protocol == UpstreamPolicy::Protocol::H2 &&
          !policy_->websocket();
 }
 
 bool Exchange::alpnDecides() const {
-  return route_->policies.upstream.protocol == UpstreamPolicy::Protocol::Auto &&
+  return route_->policies().upstream.protocol == UpstreamPolicy::Protocol::Auto &&
          policy_->target()->url.tls && !policy_->websocket();
 }
 

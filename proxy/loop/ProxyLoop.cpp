@@ -186,8 +186,8 @@ net::TimerList* ProxyLoop::clientTimers(ClientPhase::Timeout timeout) {
 }
 
 net::TimerList* ProxyLoop::clientTimers(ClientPhase::Timeout timeout, const Route* route) {
-  if (timeout == ClientPhase::Timeout::Send && route && route->rules.sendTimeout.count() > 0)
-    return &timersFor(route->rules.sendTimeout);
+  if (timeout == ClientPhase::Timeout::Send && route && route->rules().sendTimeout.count() > 0)
+    return &timersFor(route->rules().sendTimeout);
   return clientTimers(timeout);
 }
 

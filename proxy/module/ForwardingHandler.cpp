@@ -228,8 +228,9 @@ std::unique_ptr<UpstreamConnection> BlockingForwarder::connectTo(TargetState& ta
 
 BlockingForwarder::Outcome BlockingForwarder::tryTarget(TargetState& target) {
   // Only this handler gives connections to the pool, so what it takes back is its own kind.
+  assert(target.pool);  // tables built without event loops (the module's) give every target one
   std::unique_ptr<UpstreamConnection> conn(
-      static_cast<UpstreamConnection*>(target.pool.take().release()));
+      static_cast<UpstreamConnection*>(target.pool->take().release()));
   if (conn) conn->readTimeout(timeouts_.read);
   if (!conn) conn = connectTo(target);
   if (!conn) return Outcome::ConnectFailed;
@@ -325,7 +326,7 @@ void BlockingForwarder::sendResponseHead(const http::HttpHead& upstreamHead,
                            std::string(upstreamHead.reason()));
   std::string previous;
   // The route's responseHeaders remove or set: POCO's own Date or Server go too.
-  for (const auto& name : policy_.route().rules.response.dropped) resp_.erase(name);
+  for (const auto& name : policy_.route().rules().response.dropped) resp_.erase(name);
   policy_.forEachResponseHeader(upstreamHead, [&](std::string_view name, std::string_view value) {
     // set() replaces the Date/Server POCO put in already; repeats (Set-Cookie) stay repeated.
     if (http::equalsNoCase(previous, name)) {
@@ -426,7 +427,7 @@ void BlockingForwarder::relay(std::unique_ptr<UpstreamConnection> conn, TargetSt
   if (!streamBody(*conn, target, parser, buffer, pending, out)) return;
   if (parser.keepAlive() && plan.upstream != BodyFraming::UntilClose &&
       bodyDone_ == policy_.hasBody())
-    target.pool.give(std::move(conn));
+    target.pool->give(std::move(conn));
 }
 
 void BlockingForwarder::tunnel(std::unique_ptr<UpstreamConnection> conn, const http::HttpHead& head,

@@ -2,6 +2,7 @@
 
 #include <sys/time.h>
 
+#include <cassert>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -101,33 +102,68 @@ void ProxyStatusCounters::count(metrics::Shard& shard, int status) {
   it->second.add(shard);
 }
 
+/// What a route counts, made at its first request (RouteHandle::series).
+struct ProxyMetrics::RouteHandle::Series {
+  Series(ProxyMetrics& m, const RouteHandle& h)
+      : withoutTarget(m.requests_, h.prefix_, h.host_, kNone) {}
+  LazySeries<metrics::Histogram> duration;
+  std::array<std::atomic<bool>, kRetryReasons> made{};
+  std::array<metrics::Counter, kRetryReasons> retries;
+  LazySeries<metrics::Counter> overflows;  // none for the unmatched handle
+  ProxyStatusCounters withoutTarget;
+};
+
 ProxyMetrics::RouteHandle::RouteHandle(ProxyMetrics& m, const std::string& prefix,
                                        const std::string& host)
-    : retryFamily_(prefix == kNone ? nullptr : &m.retries_),
-      prefix_(prefix),
-      host_(host),
-      withoutTarget_(m.requests_, prefix, host, kNone) {}
+    : metrics_(m), unmatched_(prefix == kNone), prefix_(prefix), host_(host) {}
+
+ProxyMetrics::RouteHandle::~RouteHandle() = default;
+
+ProxyMetrics::RouteHandle::Series& ProxyMetrics::RouteHandle::series() {
+  return series_.get(metrics_.creating_,
+                     [this] { return std::make_unique<Series>(metrics_, *this); });
+}
 
 metrics::Counter& ProxyMetrics::RouteHandle::retryCounter(std::size_t reason) {
   static const char* const kReasons[kRetryReasons] = {
       "connect-failure", "reset", "timeout", "502", "503", "504", "stale-connection"};
-  if (!retryFamily_ || made_[reason].load(std::memory_order_acquire)) return retries_[reason];
-  std::lock_guard<std::mutex> lock(creating_);
-  if (!made_[reason].load(std::memory_order_relaxed)) {
-    retries_[reason] = retryFamily_->with({prefix_, host_, kReasons[reason]});
-    made_[reason].store(true, std::memory_order_release);
+  Series& s = series();
+  if (unmatched_ || s.made[reason].load(std::memory_order_acquire)) return s.retries[reason];
+  std::lock_guard<std::mutex> lock(metrics_.creating_);
+  if (!s.made[reason].load(std::memory_order_relaxed)) {
+    s.retries[reason] = metrics_.retries_.with({prefix_, host_, kReasons[reason]});
+    s.made[reason].store(true, std::memory_order_release);
   }
-  return retries_[reason];
+  return s.retries[reason];
 }
 
-ProxyMetrics::TargetHandle::TargetHandle(ProxyMetrics& m, const std::string& prefix,
-                                         const std::string& url, const std::string& host)
-    : requests_(m.requests_, prefix, host, url) {}
+/// What a target counts, made at its first request or failure (TargetHandle::series).
+struct ProxyMetrics::TargetHandle::Series {
+  Series(ProxyMetrics& m, const TargetHandle& h)
+      : requests(m.requests_, h.route_->prefix_, h.route_->host_, h.url_) {}
+  LazySeries<metrics::Counter> connectFailures;
+  LazySeries<metrics::Counter> timeouts;
+  LazySeries<metrics::Counter> ejections;
+  ProxyStatusCounters requests;
+};
 
-const metrics::Counter& ProxyMetrics::TargetHandle::counter(LazySeries<metrics::Counter>& series,
-                                                            metrics::CounterFamily& family) {
-  return series.get(creating_, [&] {
-    return family.with({requests_.route(), requests_.host(), requests_.target()});
+ProxyMetrics::TargetHandle::TargetHandle(ProxyMetrics& m, std::shared_ptr<RouteHandle> route,
+                                         const std::string& url)
+    : metrics_(m), route_(std::move(route)), url_(url) {
+  assert(route_);
+}
+
+ProxyMetrics::TargetHandle::~TargetHandle() = default;
+
+ProxyMetrics::TargetHandle::Series& ProxyMetrics::TargetHandle::series() {
+  return series_.get(metrics_.creating_,
+                     [this] { return std::make_unique<Series>(metrics_, *this); });
+}
+
+const metrics::Counter& ProxyMetrics::TargetHandle::counter(
+    LazySeries<metrics::Counter> Series::*lazy, metrics::CounterFamily& family) {
+  return (series().*lazy).get(metrics_.creating_, [&] {
+    return family.with({route_->prefix_, route_->host_, url_});
   });
 }
 
@@ -174,34 +210,33 @@ std::shared_ptr<ProxyMetrics::RouteHandle> ProxyMetrics::route(const std::string
   return std::make_shared<RouteHandle>(*this, prefix, host);
 }
 
-std::shared_ptr<ProxyMetrics::TargetHandle> ProxyMetrics::target(const std::string& prefix,
-                                                                 const std::string& url,
-                                                                 const std::string& host) {
-  return std::make_shared<TargetHandle>(*this, prefix, url, host);
+std::shared_ptr<ProxyMetrics::TargetHandle> ProxyMetrics::target(std::shared_ptr<RouteHandle> route,
+                                                                 const std::string& url) {
+  return std::make_shared<TargetHandle>(*this, std::move(route), url);
 }
 
 void ProxyMetrics::requestDone(metrics::Shard& shard, RouteHandle* route, TargetHandle* target,
                                int status, double seconds) {
   if (!route) route = unmatched_.get();
+  RouteHandle::Series& series = route->series();
   if (target) {
-    target->requests_.count(shard, status);
+    target->series().requests.count(shard, status);
   } else {
-    route->withoutTarget_.count(shard, status);
+    series.withoutTarget.count(shard, status);
   }
-  route->duration_
-      .get(route->creating_,
-           [&] {
-             return duration_.with({route->prefix_, route->host_});
-           })
+  series.duration.get(creating_,
+                      [&] {
+                        return duration_.with({route->prefix_, route->host_});
+                      })
       .observe(shard, seconds);
 }
 
 void ProxyMetrics::connectFailed(metrics::Shard& shard, TargetHandle& target) {
-  target.counter(target.connectFailures_, connectFailures_).add(shard);
+  target.counter(&TargetHandle::Series::connectFailures, connectFailures_).add(shard);
 }
 
 void ProxyMetrics::upstreamTimedOut(metrics::Shard& shard, TargetHandle& target) {
-  target.counter(target.timeouts_, timeouts_).add(shard);
+  target.counter(&TargetHandle::Series::timeouts, timeouts_).add(shard);
 }
 
 void ProxyMetrics::retried(metrics::Shard& shard, RouteHandle& route, std::size_t reason) {
@@ -210,17 +245,17 @@ void ProxyMetrics::retried(metrics::Shard& shard, RouteHandle& route, std::size_
 
 void ProxyMetrics::overflowed(metrics::Shard& shard, RouteHandle& route) {
   // Unmatched requests are never limited: no series for them.
-  if (!route.retryFamily_) return;
-  route.overflows_
-      .get(route.creating_,
-           [&] {
-             return overflows_.with({route.prefix_, route.host_});
-           })
+  if (route.unmatched_) return;
+  route.series()
+      .overflows.get(creating_,
+                     [&] {
+                       return overflows_.with({route.prefix_, route.host_});
+                     })
       .add(shard);
 }
 
 void ProxyMetrics::ejected(metrics::Shard& shard, TargetHandle& target) {
-  target.counter(target.ejections_, ejections_).add(shard);
+  target.counter(&TargetHandle::Series::ejections, ejections_).add(shard);
 }
 
 void ProxyMetrics::upstreamTlsHandshake(metrics::Shard& shard, bool resumed) {

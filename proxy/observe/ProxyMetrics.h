@@ -12,6 +12,7 @@
 
 #include "metrics/ProcessMetrics.h"
 #include "metrics/Registry.h"
+#include "observe/LazyObject.h"
 #include "observe/LazySeries.h"
 
 namespace portico {
@@ -52,8 +53,9 @@ class ProxyMetrics {
   /// Control plane (route table build): the same labels always give handles to the same series.
   /// `host`: the route's ("" any host: the `host` label is then left out).
   std::shared_ptr<RouteHandle> route(const std::string& prefix, const std::string& host = "");
-  std::shared_ptr<TargetHandle> target(const std::string& prefix, const std::string& url,
-                                       const std::string& host = "");
+  /// A target of `route` (a handle from route()). `url` is kept by reference, not copied: the
+  /// caller's copy must outlive the handle (the route table keeps both in the TargetState).
+  std::shared_ptr<TargetHandle> target(std::shared_ptr<RouteHandle> route, const std::string& url);
 
   // --- data-plane events -------------------------------------------------------------------
   /// A request ended with `status` sent (499: the client left first) after `seconds`. `route`
@@ -129,6 +131,7 @@ class ProxyMetrics {
   metrics::ProcessMetrics process_;
   std::shared_ptr<RouteHandle> unmatched_;
   TableView table_;
+  std::mutex creating_;  // makes the handles' series blocks (once each)
 };
 
 /// The requests_total series of one (route, target) by status code, created the first time a
@@ -162,43 +165,50 @@ class ProxyStatusCounters {
   std::map<int, metrics::Counter> more_;  // under creating_
 };
 
+/// A route's series live in a block made at its first request (the handle itself holds only
+/// its labels): at 25,000 routes most never serve one, and issue 22 allows 1 KB per target.
 class ProxyMetrics::RouteHandle {
  public:
   RouteHandle(ProxyMetrics& m, const std::string& prefix, const std::string& host = "");
+  ~RouteHandle();
+  RouteHandle(const RouteHandle&) = delete;
+  RouteHandle& operator=(const RouteHandle&) = delete;
 
  private:
   friend class ProxyMetrics;
-  /// The series of `reason`: the two any route can see made with the handle, the policy's
-  /// reasons the first time one is counted (most routes have no retries policy).
+  struct Series;
+  Series& series();
+  /// The series of `reason`: the policy's reasons are made the first time one is counted (most
+  /// routes have no retries policy).
   metrics::Counter& retryCounter(std::size_t reason);
 
-  metrics::CounterFamily* retryFamily_{nullptr};  // null: the unmatched handle (no series)
-  std::string prefix_;
-  std::string host_;
-  std::mutex creating_;
-  LazySeries<metrics::Histogram> duration_;
-  std::array<std::atomic<bool>, kRetryReasons> made_{};
-  std::array<metrics::Counter, kRetryReasons> retries_;
-  LazySeries<metrics::Counter> overflows_;  // none for the unmatched handle
-  ProxyStatusCounters withoutTarget_;
+  ProxyMetrics& metrics_;
+  const bool unmatched_;  // the handle of requests no route matched (no retry/overflow series)
+  const std::string prefix_;
+  const std::string host_;
+  LazyObject<Series> series_;
 };
 
+/// Like RouteHandle, a target's series are made at its first request.
 class ProxyMetrics::TargetHandle {
  public:
-  TargetHandle(ProxyMetrics& m, const std::string& prefix, const std::string& url,
-               const std::string& host = "");
+  TargetHandle(ProxyMetrics& m, std::shared_ptr<RouteHandle> route, const std::string& url);
+  ~TargetHandle();
+  TargetHandle(const TargetHandle&) = delete;
+  TargetHandle& operator=(const TargetHandle&) = delete;
 
  private:
   friend class ProxyMetrics;
-  /// `series` of `family` for this target, made at its first count.
-  const metrics::Counter& counter(LazySeries<metrics::Counter>& series,
+  struct Series;
+  Series& series();
+  /// `lazy` of `family` for this target, made at its first count.
+  const metrics::Counter& counter(LazySeries<metrics::Counter> Series::*lazy,
                                   metrics::CounterFamily& family);
 
-  std::mutex creating_;
-  LazySeries<metrics::Counter> connectFailures_;
-  LazySeries<metrics::Counter> timeouts_;
-  LazySeries<metrics::Counter> ejections_;
-  ProxyStatusCounters requests_;
+  ProxyMetrics& metrics_;
+  const std::shared_ptr<RouteHandle> route_;  // its labels route and host
+  const std::string& url_;                    // see ProxyMetrics::target
+  LazyObject<Series> series_;
 };
 
 }  // namespace portico

@@ -76,8 +76,6 @@ std::shared_ptr<TargetState> targetState(TargetUrl url, const TargetRecord& t,
                 state->resolveError + " (tried again with the next table)");
   }
   state->maxConnections.store(t.maxConnections, std::memory_order_relaxed);
-  if (b.metrics && !state->metrics)
-    state->metrics = b.metrics->target(record.prefix, state->url.canonical, record.host);
   return state;
 }
 
@@ -103,8 +101,8 @@ std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* 
   auto route = std::make_shared<Route>();
   route->host = record.host;
   route->prefix = record.prefix;
-  route->policies = record.policies;
-  route->rules = RequestRules::of(record.policies.request, record.prefix);
+  route->settings =
+      RouteSettings::of(record.policies, record.prefix, before ? before->settings : nullptr);
   route->balancer = record.balancer;
   route->slowStart = record.health.slowStart;
   route->slot = slot;
@@ -135,18 +133,18 @@ std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* 
     const auto it = earlier.find(url.canonical);
     auto state = targetState(std::move(url), t, record, before,
                              it == earlier.end() ? std::string::npos : it->second, b);
+    if (route->metrics && !state->metrics)
+      state->metrics = b.metrics->target(route->metrics, state->url.canonical);
     route->targets.push_back(state);
     route->healthy.push_back(t.healthy);
     route->weights.push_back(t.weight);
     route->states.push_back(t.state);
     if (!t.healthy || t.state != ServingState::Active || t.weight <= 0) continue;
-    candidates.push_back(candidateOf(state, t, *route, b.clock));
-    route->candidates.push_back(std::move(state));
+    candidates.push_back(candidateOf(std::move(state), t, *route, b.clock));
   }
   assert(route->targets.size() == route->healthy.size() &&
          route->targets.size() == route->weights.size() &&
          route->targets.size() == route->states.size());
-  assert(route->candidates.size() == candidates.size());
   int weightScale = 0;
   for (const int w : route->weights) weightScale = std::max(weightScale, w);
   route->picker = makeRouteBalancer(route->balancer, std::move(candidates),
@@ -200,7 +198,7 @@ void RouteTable::index() {
     assert(r->slot < slotEnd_ && !freeSlots_.count(r->slot) && "a route's slot is its own");
     router_.add(r.get());
     targetCount_ += r->targets.size();
-    inRotationCount_ += r->candidates.size();
+    inRotationCount_ += r->candidates().size();
   }
 }
 

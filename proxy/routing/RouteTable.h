@@ -15,6 +15,7 @@
 #include "model/Model.h"
 #include "routing/HostRouter.h"
 #include "routing/RequestRules.h"
+#include "routing/RouteSettings.h"
 
 namespace portico {
 
@@ -25,8 +26,7 @@ struct Route {
   std::string host;    // "" for any host
   std::string prefix;  // normalised, ends with '/'
   BalancerKind balancer{BalancerKind::RoundRobin};
-  RoutePolicies policies;
-  RequestRules rules;  // policies.request, ready for the request path
+  std::shared_ptr<const RouteSettings> settings;  // never null in a built table
   std::chrono::milliseconds slowStart{0};
   /// Where each loop keeps this route's PickState: stable for a (host, prefix) across
   /// snapshots, and unique within one.
@@ -35,12 +35,16 @@ struct Route {
   std::vector<bool> healthy;                          // the store's verdict, parallel to targets
   std::vector<int> weights;                           // parallel to targets
   std::vector<ServingState> states;                   // parallel to targets
-  /// The targets in rotation (healthy, active, weight > 0): the balancer's indexes.
-  std::vector<std::shared_ptr<TargetState>> candidates;
-  std::unique_ptr<const Balancer> picker;  // over `candidates`, with their weights and ramps
+  /// Over the targets in rotation (healthy, active, weight > 0), with their weights and ramps;
+  /// never null in a built table.
+  std::unique_ptr<const Balancer> picker;
   std::shared_ptr<ProxyMetrics::RouteHandle> metrics;  // null without metrics
 
   RouteKey key() const { return {host, prefix}; }
+  const RoutePolicies& policies() const { return settings->policies; }
+  const RequestRules& rules() const { return settings->rules; }  // policies().request, ready
+  /// The targets in rotation, in stored order: what the balancer's indexes index.
+  const std::vector<Candidate>& candidates() const { return picker->candidates(); }
   /// In-flight counts and rate-limit buckets, carried over by prefix like the targets' states.
   std::shared_ptr<RouteState> state;
 };

@@ -51,7 +51,7 @@ void collectConnections(const RouteTable* table, metrics::Exposition& out) {
         counts.first += t->inFlight.load(std::memory_order_relaxed);
         // The loops' idle lists, and the pool of the module's blocking handler.
         counts.second += t->idleConnections.load(std::memory_order_relaxed) +
-                         static_cast<std::int64_t>(t->pool.idleCount());
+                         static_cast<std::int64_t>((t->pool ? t->pool->idleCount() : 0));
       }
   }
   out.family("portico_upstream_connections",

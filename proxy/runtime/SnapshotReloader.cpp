@@ -56,7 +56,7 @@ void SnapshotReloader::reload() {
   // Idle connections to removed targets close now; in-flight ones finish and are not kept.
   for (const auto& t : gone) {
     t->retired.store(true, std::memory_order_relaxed);
-    t->pool.retire();
+    if (t->pool) t->pool->retire();
   }
   if (dropped_ && !gone.empty()) dropped_(gone);
   for (const auto& p : problems) logWarn(p);
@@ -78,7 +78,8 @@ void SnapshotReloader::pruneIdle() {
   nextPrune_ = now + std::chrono::seconds(1);
   const auto table = slot_.latest();
   for (const auto& r : table->routes()) {
-    for (const auto& t : r->targets) t->pool.prune();
+    for (const auto& t : r->targets)
+      if (t->pool) t->pool->prune();
   }
 }
 

@@ -106,7 +106,8 @@ std::vector<SocketAddress> resolveTcp(const std::string& host, std::uint16_t por
     for (addrinfo* ai = list; ai; ai = ai->ai_next) {
       if ((ai->ai_family == AF_INET) != (pass == 0)) continue;
       SocketAddress a;
-      std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
+      if (ai->ai_addrlen > sizeof a.address) continue;  // neither IPv4 nor IPv6
+      std::memcpy(&a.address, ai->ai_addr, ai->ai_addrlen);
       a.length = ai->ai_addrlen;
       a.family = ai->ai_family;
       out.push_back(a);
@@ -127,7 +128,7 @@ Io connectTcp(const std::vector<SocketAddress>& addresses, FileDescriptor& out,
     }
     setNoDelay(s.get());
     Io result = Io::Ok;
-    if (::connect(s.get(), reinterpret_cast<const sockaddr*>(&a.storage), a.length) != 0) {
+    if (::connect(s.get(), a.get(), a.length) != 0) {
       if (errno != EINPROGRESS) {
         error = std::strerror(errno);
         continue;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -57,10 +58,17 @@ std::uint16_t localPort(int fd);
 enum class Io { Ok, Again, Closed, Failed };
 
 /// One address a stream socket can connect to.
+/// One TCP address (IPv4 or IPv6): 28 bytes where a sockaddr_storage takes 128; every target
+/// of a 25,000-route table holds one (issue 22: at most 1 KB per target).
 struct SocketAddress {
-  sockaddr_storage storage{};
+  union {
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  } address{};
   socklen_t length{0};
   int family{0};
+
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&address); }
 };
 
 /// The addresses of host:port, IPv4 first (as POCO orders them: "localhost" must reach a backend

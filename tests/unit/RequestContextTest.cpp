@@ -64,7 +64,7 @@ class RequestContextTest : public CppUnit::TestFixture {
     c.headParsed(head);
     c.routed(route);
     c.requestId("7f3c0e6b2a8d4f1e9c5b3a2d1e0f4c6b");
-    c.targetChosen(route.candidates[0].get());
+    c.targetChosen(route.candidates()[0].target.get());
     c.bodyReceived(10);
     c.bodyReceived(5);
     c.responseHeadArrived(t0 + 11ms);
@@ -140,7 +140,7 @@ class RequestContextTest : public CppUnit::TestFixture {
     RequestContext c;
     c.begin(RequestContext::Clock::time_point(1s), "10.0.0.7", "HTTP/1.1");
     c.routed(route);
-    c.targetChosen(route.candidates[0].get());
+    c.targetChosen(route.candidates()[0].target.get());
     c.targetChosen(nullptr);  // nothing left to try: the policy holds no target any more
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), c.attempts());
     CPPUNIT_ASSERT(!c.target());

@@ -37,7 +37,7 @@ std::string describe(const RouteTable& table) {
       out << " " << r->targets[i]->url.canonical << (r->healthy[i] ? "+" : "-") << r->weights[i]
           << "/" << static_cast<int>(r->states[i]);
     out << " |";
-    for (const auto& c : r->candidates) out << " " << c->url.canonical;
+    for (const auto& c : r->candidates()) out << " " << c.target->url.canonical;
     out << (r->picker ? " picker" : " none") << "\n";
   }
   return out.str();
@@ -229,7 +229,7 @@ class RouteTablePatchTest : public CppUnit::TestFixture {
       const Route* before = first->find(r->prefix);
       if (r->prefix == "/r42/") {
         CPPUNIT_ASSERT(before != r.get());
-        CPPUNIT_ASSERT(r->candidates.empty());
+        CPPUNIT_ASSERT(r->candidates().empty());
         // The target's run-time state carries over.
         CPPUNIT_ASSERT(before->targets[0] == r->targets[0]);
       } else {

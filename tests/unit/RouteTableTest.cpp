@@ -109,9 +109,9 @@ class RouteTableTest : public CppUnit::TestFixture {
         nullptr, 1);
     const Route& r = *table->match("/p/x");
     CPPUNIT_ASSERT_EQUAL(std::size_t(3), r.targets.size());
-    CPPUNIT_ASSERT_EQUAL(std::size_t(2), r.candidates.size());
-    CPPUNIT_ASSERT_EQUAL(std::string("http://a:1"), r.candidates[0]->url.canonical);
-    CPPUNIT_ASSERT_EQUAL(std::string("http://c:3"), r.candidates[1]->url.canonical);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), r.candidates().size());
+    CPPUNIT_ASSERT_EQUAL(std::string("http://a:1"), r.candidates()[0].target->url.canonical);
+    CPPUNIT_ASSERT_EQUAL(std::string("http://c:3"), r.candidates()[1].target->url.canonical);
     AcceptAll all;
     portico::PickState state;
     for (int i = 0; i < 10; ++i) CPPUNIT_ASSERT(r.picker->pick("1.2.3.4", all, state, 0) < 2);
@@ -227,8 +227,8 @@ class RouteTableTest : public CppUnit::TestFixture {
     const auto table = RouteTable::build({r}, nullptr, 1);
     const Route& p = *table->find("/p/");
     CPPUNIT_ASSERT_EQUAL(std::size_t(5), p.targets.size());  // all kept: in-flight work goes on
-    CPPUNIT_ASSERT_EQUAL(std::size_t(1), p.candidates.size());
-    CPPUNIT_ASSERT_EQUAL(std::string("http://a:1"), p.candidates[0]->url.canonical);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), p.candidates().size());
+    CPPUNIT_ASSERT_EQUAL(std::string("http://a:1"), p.candidates()[0].target->url.canonical);
     CPPUNIT_ASSERT_EQUAL(300, p.picker->candidates()[0].weight);
     CPPUNIT_ASSERT(p.states[1] == ServingState::Draining);
     CPPUNIT_ASSERT_EQUAL(0, p.weights[3]);
@@ -251,8 +251,10 @@ class RouteTableTest : public CppUnit::TestFixture {
       const std::string key = "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256);
       const auto& b = *before->find("/p/");
       const auto& a = *after->find("/p/");
-      const std::string was = b.candidates[b.picker->pick(key, all, state, 0)]->url.canonical;
-      const std::string now = a.candidates[a.picker->pick(key, all, state, 0)]->url.canonical;
+      const std::string was =
+          b.candidates()[b.picker->pick(key, all, state, 0)].target->url.canonical;
+      const std::string now =
+          a.candidates()[a.picker->pick(key, all, state, 0)].target->url.canonical;
       CPPUNIT_ASSERT(now != "http://b:2");
       if (was == "http://b:2") {
         ++moved;

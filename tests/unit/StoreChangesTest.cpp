@@ -38,7 +38,7 @@ std::string describe(const RouteTable& table) {
     for (std::size_t i = 0; i < r->targets.size(); ++i)
       out << " " << r->targets[i]->url.canonical << (r->healthy[i] ? "+" : "-") << r->weights[i]
           << "/" << static_cast<int>(r->states[i]);
-    out << " |" << r->candidates.size() << "\n";
+    out << " |" << r->candidates().size() << "\n";
   }
   return out.str();
 }
