@@ -7,7 +7,7 @@ portico_test(proxy_unit_tests unit
   unit/RouteTablePatchTest.cpp unit/StoreChangesTest.cpp unit/RequestContextTest.cpp
   unit/ErrorReplyTest.cpp unit/Http1ResponseWriterTest.cpp unit/TraceContextTest.cpp
   unit/GrpcStatusTest.cpp unit/GrpcTimeoutTest.cpp
-  unit/HostRoutingTest.cpp
+  unit/HostRoutingTest.cpp unit/RouteTableMemoryTest.cpp
   LIBS portico_proxy TIMEOUT 120)
 portico_test(proxy_e2e_routing_tests e2e e2e/ProxyRoutingTest.cpp TIMEOUT 180)
 portico_test(proxy_e2e_streaming_tests e2e e2e/ProxyStreamingTest.cpp TIMEOUT 180)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -36,8 +37,8 @@ struct TargetState {
         addresses(loops > 0 ? net::resolveTcp(url.host, url.port, resolveError)
                             : std::vector<net::SocketAddress>()),
         pool(loops == 0 ? std::make_unique<IdlePool>() : nullptr),
-        loopCount(loops),
-        idle(loops > 0 ? std::make_unique<IdleConnections[]>(loops) : nullptr) {}
+        loopCount(loops) {}
+  ~TargetState();
   TargetState(const TargetState&) = delete;
   TargetState& operator=(const TargetState&) = delete;
 
@@ -66,13 +67,24 @@ struct TargetState {
   // (a mutex and a vector per target that the loops never use).
   const std::unique_ptr<IdlePool> pool;
   const std::size_t loopCount;
-  // Per event loop, that loop's idle keep-alive connections to the target (touched only by the
-  // loop's own thread, so taking and giving back a connection takes no lock).
-  const std::unique_ptr<IdleConnections[]> idle;
+  /// Event loop `loop`'s idle keep-alive connections to the target, or null while no loop has
+  /// kept one (nor a TLS session). Each loop touches only its own, so taking and giving back a
+  /// connection takes no lock.
+  IdleConnections* idleIn(std::size_t loop) const {
+    assert(loop < loopCount);
+    IdleConnections* lists = idle_.load(std::memory_order_acquire);
+    return lists ? &lists[loop] : nullptr;
+  }
+  /// The same, made for every loop at the first use: most targets of a large table never
+  /// carry a request, and the lists cost ~40 bytes per loop (issue 22: 1 KB per target).
+  IdleConnections& idleFor(std::size_t loop);
   /// How many connections the `idle` lists hold, all loops together (read by the metrics).
   std::atomic<int> idleConnections{0};
   /// Its counters (labels route, target); null when the table was built without metrics.
   std::shared_ptr<ProxyMetrics::TargetHandle> metrics;
+
+ private:
+  std::atomic<IdleConnections*> idle_{nullptr};  // loopCount lists, made by idleFor()
 };
 
 }  // namespace portico

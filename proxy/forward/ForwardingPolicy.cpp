@@ -340,13 +340,13 @@ std::string ForwardingPolicy::notInRotation(const Route& route) {
   if (route.targets.empty()) return "route " + route.prefix + " has no targets";
   std::size_t unhealthy = 0, draining = 0, disabled = 0, unweighted = 0;
   for (std::size_t i = 0; i < route.targets.size(); ++i) {
-    if (route.states[i] == ServingState::Disabled) {
+    if (route.standing[i].state == ServingState::Disabled) {
       ++disabled;
-    } else if (!route.healthy[i]) {
+    } else if (!route.standing[i].healthy) {
       ++unhealthy;
-    } else if (route.states[i] == ServingState::Draining) {
+    } else if (route.standing[i].state == ServingState::Draining) {
       ++draining;
-    } else if (route.weights[i] <= 0) {
+    } else if (route.standing[i].weight <= 0) {
       ++unweighted;
     }
   }

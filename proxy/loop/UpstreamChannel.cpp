@@ -63,7 +63,7 @@ void UpstreamChannel::connectedTcp() {
   }
   const net::TlsClientConfig* tls = loop_.context().upstreamTls.get();
   IdleConnections* here =
-      target_->loopCount > loop_.index() ? &target_->idle[loop_.index()] : nullptr;
+      target_->loopCount > loop_.index() ? target_->idleIn(loop_.index()) : nullptr;
   net::SslPtr ssl =
       tls ? tls->newSession(target_->url.host, here ? here->tlsSession.get() : nullptr, alpn_)
           : nullptr;
@@ -122,7 +122,7 @@ void UpstreamChannel::keepTlsSession() {
   sessionKept_ = true;
   net::SslSessionPtr session(SSL_get1_session(stream_.ssl()));
   if (session && SSL_SESSION_is_resumable(session.get()))
-    target_->idle[loop_.index()].tlsSession = std::move(session);
+    target_->idleFor(loop_.index()).tlsSession = std::move(session);
 }
 
 bool UpstreamChannel::idleStillUsable() {
@@ -137,7 +137,8 @@ bool UpstreamChannel::idleStillUsable() {
 
 std::unique_ptr<UpstreamChannel> UpstreamChannel::takeIdle(ProxyLoop& loop, TargetState& target) {
   if (target.loopCount <= loop.index()) return nullptr;
-  net::ListNode* node = target.idle[loop.index()].list.back();
+  IdleConnections* idle = target.idleIn(loop.index());
+  net::ListNode* node = idle ? idle->list.back() : nullptr;
   if (!node) return nullptr;
   UpstreamChannel* channel = UpstreamIdle::of(node);
   channel->leaveIdle();
@@ -156,7 +157,7 @@ void UpstreamChannel::park(std::unique_ptr<UpstreamChannel> channel) {
   ProxyLoop& loop = c.loop_;
   if (c.closed_ || c.peerClosed_ || target.retired.load(std::memory_order_relaxed) ||
       target.loopCount <= loop.index() || loop.draining() ||
-      target.idle[loop.index()].count >= kMaxIdle) {
+      target.idleFor(loop.index()).count >= kMaxIdle) {
     loop.release(std::move(channel));
     return;
   }
@@ -171,16 +172,18 @@ void UpstreamChannel::park(std::unique_ptr<UpstreamChannel> channel) {
   c.updateInterest();
   c.timer_.tag = kIdle;
   loop.upstreamIdleTimeouts().arm(c.timer_, loop.events().now());
-  target.idle[loop.index()].list.pushBack(c.idleNode_);
-  ++target.idle[loop.index()].count;
+  IdleConnections& idle = target.idleFor(loop.index());
+  idle.list.pushBack(c.idleNode_);
+  ++idle.count;
   target.idleConnections.fetch_add(1, std::memory_order_relaxed);
   (void)channel.release();  // owned by the idle list (and its timer) until taken or closed
 }
 
 void UpstreamChannel::closeIdle(ProxyLoop& loop, TargetState& target) {
   if (target.loopCount <= loop.index()) return;
-  net::IntrusiveList& idle = target.idle[loop.index()].list;
-  while (net::ListNode* node = idle.front()) {
+  IdleConnections* lists = target.idleIn(loop.index());
+  if (!lists) return;
+  while (net::ListNode* node = lists->list.front()) {
     UpstreamChannel* channel = UpstreamIdle::of(node);
     channel->leaveIdle();
     channel->timer_.cancel();
@@ -258,7 +261,7 @@ void UpstreamChannel::closeNow() {
 void UpstreamChannel::leaveIdle() {
   if (!idleNode_.linked()) return;
   idleNode_.unlink();
-  --target_->idle[loop_.index()].count;
+  --target_->idleIn(loop_.index())->count;  // linked: the lists were made
   target_->idleConnections.fetch_sub(1, std::memory_order_relaxed);
 }
 

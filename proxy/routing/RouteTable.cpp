@@ -67,7 +67,7 @@ std::shared_ptr<TargetState> targetState(TargetUrl url, const TargetRecord& t,
       (b.loops == 0 || !before->targets[earlier]->addresses.empty())) {
     state = before->targets[earlier];
     // The store has just brought the target back: its word beats an older passive cooldown.
-    if (t.healthy && !before->healthy[earlier])
+    if (t.healthy && !before->standing[earlier].healthy)
       state->avoidUntilMs.store(0, std::memory_order_relaxed);
   } else {
     state = std::make_shared<TargetState>(std::move(url), b.loops);
@@ -136,17 +136,13 @@ std::shared_ptr<const Route> buildRoute(const RouteRecord& record, const Route* 
     if (route->metrics && !state->metrics)
       state->metrics = b.metrics->target(route->metrics, state->url.canonical);
     route->targets.push_back(state);
-    route->healthy.push_back(t.healthy);
-    route->weights.push_back(t.weight);
-    route->states.push_back(t.state);
-    if (!t.healthy || t.state != ServingState::Active || t.weight <= 0) continue;
+    route->standing.push_back({t.weight, t.state, t.healthy});
+    if (!route->standing.back().inRotation()) continue;
     candidates.push_back(candidateOf(std::move(state), t, *route, b.clock));
   }
-  assert(route->targets.size() == route->healthy.size() &&
-         route->targets.size() == route->weights.size() &&
-         route->targets.size() == route->states.size());
+  assert(route->targets.size() == route->standing.size());
   int weightScale = 0;
-  for (const int w : route->weights) weightScale = std::max(weightScale, w);
+  for (const auto& s : route->standing) weightScale = std::max(weightScale, s.weight);
   route->picker = makeRouteBalancer(route->balancer, std::move(candidates),
                                     SlowStart(route->slowStart), weightScale);
   return route;

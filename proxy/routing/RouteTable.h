@@ -19,6 +19,15 @@
 
 namespace portico {
 
+/// What the store says of one target of a route: one vector of these rather than three
+/// parallel ones (two allocations fewer per route of a large table).
+struct TargetStanding {
+  int weight{kDefaultWeight};
+  ServingState state{ServingState::Active};
+  bool healthy{true};  // the store's verdict
+  bool inRotation() const { return healthy && state == ServingState::Active && weight > 0; }
+};
+
 /// One route of a snapshot: its prefix, every stored target with its verdict, weight and
 /// state, and the balancer over those that may get new requests. Immutable once built (runtime
 /// state lives in TargetState; each event loop's pick state in its PickStates, at `slot`).
@@ -32,9 +41,7 @@ struct Route {
   /// snapshots, and unique within one.
   std::size_t slot{0};
   std::vector<std::shared_ptr<TargetState>> targets;  // every stored target, in stored order
-  std::vector<bool> healthy;                          // the store's verdict, parallel to targets
-  std::vector<int> weights;                           // parallel to targets
-  std::vector<ServingState> states;                   // parallel to targets
+  std::vector<TargetStanding> standing;               // parallel to targets
   /// Over the targets in rotation (healthy, active, weight > 0), with their weights and ramps;
   /// never null in a built table.
   std::unique_ptr<const Balancer> picker;

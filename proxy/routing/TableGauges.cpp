@@ -18,16 +18,17 @@ struct TargetGauge {
 const TargetGauge kTargetGauges[] = {
     {"portico_target_healthy",
      "1 when the store's health verdict admits the target, as this proxy last read it.",
-     [](const Route& r, std::size_t i, std::int64_t) { return std::uint64_t{r.healthy[i]}; }},
+     [](const Route& r, std::size_t i, std::int64_t) {
+       return std::uint64_t{r.standing[i].healthy};
+     }},
     {"portico_target_in_rotation",
      "1 when the target may get new requests (healthy, active, weight above 0).",
      [](const Route& r, std::size_t i, std::int64_t) {
-       return std::uint64_t{r.healthy[i] && r.states[i] == ServingState::Active &&
-                            r.weights[i] > 0};
+       return std::uint64_t{r.standing[i].inRotation()};
      }},
     {"portico_target_weight", "The target's stored weight (0-1000).",
      [](const Route& r, std::size_t i, std::int64_t) {
-       return static_cast<std::uint64_t>(r.weights[i]);
+       return static_cast<std::uint64_t>(r.standing[i].weight);
      }},
     {"portico_target_in_cooldown",
      "1 while this proxy passes the target over after a refused connection.",

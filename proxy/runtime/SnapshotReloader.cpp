@@ -1,5 +1,7 @@
 #include "runtime/SnapshotReloader.h"
 
+#include <malloc.h>
+
 #include <cassert>
 
 #include "balance/TargetState.h"
@@ -50,6 +52,7 @@ void SnapshotReloader::reload() {
   }
   assert(next->revision() == changes.revision);
   slot_.publish(next);
+  trim_.reloaded(std::chrono::steady_clock::now());
   loadedRevision_ = changes.revision;
   if (metrics_) metrics_->tableLoaded(changes.revision);
   if (applied_) applied_(changes.revision);
@@ -107,6 +110,9 @@ void SnapshotReloader::pollOnce(bool strict) {
     failed(where_.describe() + " unreadable: " + e.what());
   }
   pruneIdle();
+#ifdef __GLIBC__
+  if (trim_.due(std::chrono::steady_clock::now())) malloc_trim(0);
+#endif
 }
 
 void SnapshotReloader::start() {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "routing/RouteTableSlot.h"
+#include "runtime/HeapTrimSchedule.h"
 #include "store/ChangeFeed.h"
 #include "store/StoreLocation.h"
 
@@ -71,6 +72,7 @@ class SnapshotReloader {
   std::unique_ptr<ChangeFeed> feed_;
   std::int64_t loadedRevision_{-1};
   std::chrono::steady_clock::time_point nextPrune_{};
+  HeapTrimSchedule trim_;
   std::string failure_;  // the failure being repeated, logged once per streak
 
   std::mutex mutex_;  // guards thread_

@@ -34,8 +34,8 @@ std::string describe(const RouteTable& table) {
     out << r->prefix << " slot " << r->slot << " " << static_cast<int>(r->balancer) << " "
         << r->slowStart.count() << ":";
     for (std::size_t i = 0; i < r->targets.size(); ++i)
-      out << " " << r->targets[i]->url.canonical << (r->healthy[i] ? "+" : "-") << r->weights[i]
-          << "/" << static_cast<int>(r->states[i]);
+      out << " " << r->targets[i]->url.canonical << (r->standing[i].healthy ? "+" : "-")
+          << r->standing[i].weight << "/" << static_cast<int>(r->standing[i].state);
     out << " |";
     for (const auto& c : r->candidates()) out << " " << c.target->url.canonical;
     out << (r->picker ? " picker" : " none") << "\n";

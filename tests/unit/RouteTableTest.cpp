@@ -230,8 +230,8 @@ class RouteTableTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), p.candidates().size());
     CPPUNIT_ASSERT_EQUAL(std::string("http://a:1"), p.candidates()[0].target->url.canonical);
     CPPUNIT_ASSERT_EQUAL(300, p.picker->candidates()[0].weight);
-    CPPUNIT_ASSERT(p.states[1] == ServingState::Draining);
-    CPPUNIT_ASSERT_EQUAL(0, p.weights[3]);
+    CPPUNIT_ASSERT(p.standing[1].state == ServingState::Draining);
+    CPPUNIT_ASSERT_EQUAL(0, p.standing[3].weight);
     // A draining target keeps its runtime state (in-flight count, pool) across snapshots.
     const auto next = RouteTable::build({r}, table.get(), 2);
     CPPUNIT_ASSERT(next->find("/p/")->targets[1] == p.targets[1]);

@@ -36,8 +36,8 @@ std::string describe(const RouteTable& table) {
   for (const auto& r : table.routes()) {
     out << r->prefix << "#" << r->slot << ":";
     for (std::size_t i = 0; i < r->targets.size(); ++i)
-      out << " " << r->targets[i]->url.canonical << (r->healthy[i] ? "+" : "-") << r->weights[i]
-          << "/" << static_cast<int>(r->states[i]);
+      out << " " << r->targets[i]->url.canonical << (r->standing[i].healthy ? "+" : "-")
+          << r->standing[i].weight << "/" << static_cast<int>(r->standing[i].state);
     out << " |" << r->candidates().size() << "\n";
   }
   return out.str();
