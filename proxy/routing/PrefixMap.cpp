@@ -1,21 +1,20 @@
 #include "routing/PrefixMap.h"
 
 #include "routing/RoutePath.h"
-#include "routing/RouteTable.h"
 
 namespace portico {
 
-void PrefixMap::add(const Route* route) {
-  byKey_.emplace(RoutePath::key(route->prefix), route);
+void PrefixMap::add(std::string_view prefix, std::uint32_t position) {
+  byKey_.emplace(RoutePath::key(prefix), position);
 }
 
-const Route* PrefixMap::find(std::string_view prefix) const {
+std::size_t PrefixMap::find(std::string_view prefix) const {
   const auto it = byKey_.find(RoutePath::key(prefix));
-  return it == byKey_.end() ? nullptr : it->second;
+  return it == byKey_.end() ? npos : it->second;
 }
 
-const Route* PrefixMap::longest(std::string_view path) const {
-  if (byKey_.empty()) return nullptr;
+std::size_t PrefixMap::longest(std::string_view path) const {
+  if (byKey_.empty()) return npos;
   // The path itself, then each of its prefixes ending just before a '/', longest first.
   auto it = byKey_.find(path);
   if (it != byKey_.end()) return it->second;
@@ -24,7 +23,7 @@ const Route* PrefixMap::longest(std::string_view path) const {
     it = byKey_.find(path.substr(0, i));
     if (it != byKey_.end()) return it->second;
   }
-  return nullptr;
+  return npos;
 }
 
 }  // namespace portico

@@ -185,14 +185,14 @@ void droppedTargets(const Route& old, const Route& now,
 
 }  // namespace
 
-void RouteTable::index() {
-  router_ = HostRouter();
-  router_.reserve(routes_.size());
+void RouteTable::index(const RouteTable* sharing) {
+  router_ = sharing ? sharing->router_ : std::make_shared<const HostRouter>(routes_);
   targetCount_ = 0;
   inRotationCount_ = 0;
-  for (const auto& r : routes_) {
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const auto& r = routes_[i];
     assert(r->slot < slotEnd_ && !freeSlots_.count(r->slot) && "a route's slot is its own");
-    router_.add(r.get());
+    assert(router_->find(r->host, r->prefix) == i && "the index gives each route its position");
     targetCount_ += r->targets.size();
     inRotationCount_ += r->candidates().size();
   }
@@ -274,7 +274,10 @@ std::shared_ptr<const RouteTable> RouteTable::patch(
     }
   }
   while (next < rebuilt.size()) rebuild(next++);
-  table->index();
+  // No route added or removed: every route kept its position, and the index its keys.
+  const bool sameRoutes =
+      gone.empty() && std::all_of(befores.begin(), befores.end(), [](const Route* b) { return b; });
+  table->index(sameRoutes ? &previous : nullptr);
   return table;
 }
 
@@ -296,14 +299,17 @@ std::vector<std::size_t> RouteTable::takeSlots(const std::vector<const Route*>& 
 }
 
 const Route* RouteTable::find(std::string_view host, std::string_view prefix) const {
-  return router_.find(host, prefix);
+  if (!router_) return nullptr;
+  const std::size_t at = router_->find(host, prefix);
+  return at == HostRouter::npos ? nullptr : routes_[at].get();
 }
 
 const Route* RouteTable::match(std::string_view host, std::string_view requestTarget) const {
-  if (router_.empty()) return nullptr;
+  if (!router_ || router_->empty()) return nullptr;
   const std::string_view origin = RoutePath::originForm(requestTarget);
   if (origin.empty()) return nullptr;  // "*" or garbage
-  return router_.match(host, origin.substr(0, origin.find('?')));
+  const std::size_t at = router_->match(host, origin.substr(0, origin.find('?')));
+  return at == HostRouter::npos ? nullptr : routes_[at].get();
 }
 
 std::vector<std::shared_ptr<TargetState>> RouteTable::droppedBy(const RouteTable& next) const {

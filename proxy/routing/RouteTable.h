@@ -112,7 +112,7 @@ class RouteTable {
   const Route* find(std::string_view prefix) const { return find({}, prefix); }
 
   /// Whether any route names a host.
-  bool hasHostRoutes() const { return router_.hasHosts(); }
+  bool hasHostRoutes() const { return router_ && router_->hasHosts(); }
 
   /// In (prefix, host) order.
   const std::vector<std::shared_ptr<const Route>>& routes() const { return routes_; }
@@ -124,14 +124,15 @@ class RouteTable {
   std::vector<std::shared_ptr<TargetState>> droppedBy(const RouteTable& next) const;
 
  private:
-  void index();  // router_ and the counts, from routes_
+  /// router_ (`sharing`'s when given: the same routes at the same positions) and the counts.
+  void index(const RouteTable* sharing = nullptr);
   /// Slots for the rebuilt routes whose previous versions are `befores` (null: new), taken
   /// from freeSlots_ or past slotEnd_.
   std::vector<std::size_t> takeSlots(const std::vector<const Route*>& befores);
 
   std::vector<std::shared_ptr<const Route>> routes_;
-  HostRouter router_;
-  std::set<std::size_t> freeSlots_;  // below slotEnd_ and held by no route
+  std::shared_ptr<const HostRouter> router_;  // null in the empty table
+  std::set<std::size_t> freeSlots_;           // below slotEnd_ and held by no route
   std::size_t slotEnd_{0};
   std::size_t targetCount_{0};
   std::size_t inRotationCount_{0};
