@@ -174,6 +174,12 @@ void PostgresStore::transact(WriteKind kind, const std::function<void(SqlTransac
       conn.exec("SET LOCAL lock_timeout = '100ms'");
     } else if (kind == WriteKind::LeaseRenewal || kind == WriteKind::LeaseRelease) {
       conn.exec(kLeaseLock);
+      // Then the revision row, as every change takes it first: a lease write takes the target
+      // rows' key locks (its leases reference them) and then lease rows, a change deleting
+      // targets takes them the other way round (the cascade), and the two deadlocked (a
+      // config revert failed with 40P01). Serialised like this they wait for each other
+      // instead, as SQLite's single writer always has them.
+      conn.exec("SELECT value FROM revision WHERE id = 1 FOR UPDATE");
     }
     body(tx);
   });
