@@ -81,7 +81,7 @@ struct TargetState {
   /// How many connections the `idle` lists hold, all loops together (read by the metrics).
   std::atomic<int> idleConnections{0};
   /// Its counters (labels route, target); null when the table was built without metrics.
-  std::shared_ptr<ProxyMetrics::TargetHandle> metrics;
+  std::unique_ptr<ProxyMetrics::TargetHandle> metrics;
 
  private:
   std::atomic<IdleConnections*> idle_{nullptr};  // loopCount lists, made by idleFor()

@@ -210,9 +210,9 @@ std::shared_ptr<ProxyMetrics::RouteHandle> ProxyMetrics::route(const std::string
   return std::make_shared<RouteHandle>(*this, prefix, host);
 }
 
-std::shared_ptr<ProxyMetrics::TargetHandle> ProxyMetrics::target(std::shared_ptr<RouteHandle> route,
+std::unique_ptr<ProxyMetrics::TargetHandle> ProxyMetrics::target(std::shared_ptr<RouteHandle> route,
                                                                  const std::string& url) {
-  return std::make_shared<TargetHandle>(*this, std::move(route), url);
+  return std::make_unique<TargetHandle>(*this, std::move(route), url);
 }
 
 void ProxyMetrics::requestDone(metrics::Shard& shard, RouteHandle* route, TargetHandle* target,

@@ -55,7 +55,7 @@ class ProxyMetrics {
   std::shared_ptr<RouteHandle> route(const std::string& prefix, const std::string& host = "");
   /// A target of `route` (a handle from route()). `url` is kept by reference, not copied: the
   /// caller's copy must outlive the handle (the route table keeps both in the TargetState).
-  std::shared_ptr<TargetHandle> target(std::shared_ptr<RouteHandle> route, const std::string& url);
+  std::unique_ptr<TargetHandle> target(std::shared_ptr<RouteHandle> route, const std::string& url);
 
   // --- data-plane events -------------------------------------------------------------------
   /// A request ended with `status` sent (499: the client left first) after `seconds`. `route`
