@@ -187,14 +187,27 @@ void droppedTargets(const Route& old, const Route& now,
 
 void RouteTable::index(const RouteTable* sharing) {
   router_ = sharing ? sharing->router_ : std::make_shared<const HostRouter>(routes_);
-  targetCount_ = 0;
-  inRotationCount_ = 0;
+#ifndef NDEBUG
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     const auto& r = routes_[i];
     assert(r->slot < slotEnd_ && !freeSlots_.count(r->slot) && "a route's slot is its own");
     assert(router_->find(r->host, r->prefix) == i && "the index gives each route its position");
-    targetCount_ += r->targets.size();
-    inRotationCount_ += r->candidates().size();
+  }
+#endif
+}
+
+void RouteTable::count(const Route& route, bool added) {
+  // Kept as routes come and go rather than summed over the table: at 25,000 routes a sum
+  // touched every route (three cache misses each) at each change.
+  const std::size_t targets = route.targets.size();
+  const std::size_t inRotation = route.candidates().size();
+  if (added) {
+    targetCount_ += targets;
+    inRotationCount_ += inRotation;
+  } else {
+    assert(targetCount_ >= targets && inRotationCount_ >= inRotation);
+    targetCount_ -= targets;
+    inRotationCount_ -= inRotation;
   }
 }
 
@@ -223,6 +236,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const std::vector<RouteRecor
     const RouteRecord& record = (*source)[r];
     const Route* before = previous ? previous->find(record.host, record.prefix) : nullptr;
     table->routes_.push_back(buildRoute(record, before, slots[r], building));
+    table->count(*table->routes_.back(), true);
     used.insert(slots[r]);
     table->slotEnd_ = std::max(table->slotEnd_, slots[r] + 1);
   }
@@ -241,6 +255,8 @@ std::shared_ptr<const RouteTable> RouteTable::patch(
   table->revision_ = revision;
   table->freeSlots_ = previous.freeSlots_;
   table->slotEnd_ = previous.slotEnd_;
+  table->targetCount_ = previous.targetCount_;
+  table->inRotationCount_ = previous.inRotationCount_;
 
   // The touched routes, in order: those rebuilt and those dropped.
   const std::vector<const RouteRecord*> rebuilt = byKeyOnce(changed);
@@ -259,15 +275,18 @@ std::shared_ptr<const RouteTable> RouteTable::patch(
   const Building building{problems, loops, metrics, clock};
   const auto rebuild = [&](std::size_t i) {
     table->routes_.push_back(buildRoute(*rebuilt[i], befores[i], slots[i], building));
+    table->count(*table->routes_.back(), true);
   };
   table->routes_.reserve(previous.routes_.size() + rebuilt.size());
   std::size_t next = 0;
   for (const auto& route : previous.routes_) {
     while (next < rebuilt.size() && keyLess(*rebuilt[next], *route)) rebuild(next++);
     if (next < rebuilt.size() && sameKey(*rebuilt[next], *route)) {
+      table->count(*route, false);
       rebuild(next++);
       if (dropped) droppedTargets(*route, *table->routes_.back(), *dropped);
     } else if (gone.count(route.get())) {
+      table->count(*route, false);
       if (dropped) dropped->insert(dropped->end(), route->targets.begin(), route->targets.end());
     } else {
       table->routes_.push_back(route);

@@ -126,6 +126,8 @@ class RouteTable {
  private:
   /// router_ (`sharing`'s when given: the same routes at the same positions) and the counts.
   void index(const RouteTable* sharing = nullptr);
+  /// Adds `route`'s targets to the counts, or takes them off.
+  void count(const Route& route, bool added);
   /// Slots for the rebuilt routes whose previous versions are `befores` (null: new), taken
   /// from freeSlots_ or past slotEnd_.
   std::vector<std::size_t> takeSlots(const std::vector<const Route*>& befores);
