@@ -1,5 +1,8 @@
 #include "routing/RouteTableSlot.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace portico {
 namespace {
 
@@ -32,14 +35,28 @@ const std::shared_ptr<const RouteTable>& RouteTableSlot::current() const {
 }
 
 void RouteTableSlot::publish(std::shared_ptr<const RouteTable> table) {
-  std::shared_ptr<const RouteTable> old;
+  std::lock_guard<std::mutex> lock(mutex_);
+  retired_.push_back(std::move(table_));
+  table_ = std::move(table);
+  version_.fetch_add(1, std::memory_order_release);
+}
+
+std::size_t RouteTableSlot::collectRetired() {
+  std::vector<std::shared_ptr<const RouteTable>> done;
+  std::size_t left = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    old = std::move(table_);
-    table_ = std::move(table);
-    version_.fetch_add(1, std::memory_order_release);
+    // Held only here: no thread can take it again (they copy table_), so it is ours to free.
+    const auto unused = [](const std::shared_ptr<const RouteTable>& t) {
+      return t.use_count() == 1;
+    };
+    const auto kept = std::stable_partition(retired_.begin(), retired_.end(),
+                                            [&](const auto& t) { return !unused(t); });
+    std::move(kept, retired_.end(), std::back_inserter(done));
+    retired_.erase(kept, retired_.end());
+    left = retired_.size();
   }
-  // `old` is released outside the lock (threads may still hold it until their next request).
+  return left;  // `done` is freed here, outside the lock
 }
 
 std::shared_ptr<const RouteTable> RouteTableSlot::latest() const {

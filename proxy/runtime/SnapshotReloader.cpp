@@ -110,6 +110,7 @@ void SnapshotReloader::pollOnce(bool strict) {
     failed(where_.describe() + " unreadable: " + e.what());
   }
   pruneIdle();
+  slot_.collectRetired();
 #ifdef __GLIBC__
   if (trim_.due(std::chrono::steady_clock::now())) malloc_trim(0);
 #endif

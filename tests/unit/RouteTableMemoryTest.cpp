@@ -8,12 +8,14 @@
 
 #include "observe/ProxyMetrics.h"
 #include "routing/RouteTable.h"
+#include "routing/RouteTableSlot.h"
 #include "runtime/HeapTrimSchedule.h"
 
 using portico::HeapTrimSchedule;
 using portico::ProxyMetrics;
 using portico::RouteRecord;
 using portico::RouteTable;
+using portico::RouteTableSlot;
 using portico::TargetRecord;
 
 namespace {
@@ -52,6 +54,7 @@ class RouteTableMemoryTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(RouteTableMemoryTest);
   CPPUNIT_TEST(testTargetsCostUnderOneKilobyte);
   CPPUNIT_TEST(testTrimOncePerSettledBurst);
+  CPPUNIT_TEST(testReplacedTablesFreedByTheCollector);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -83,6 +86,23 @@ class RouteTableMemoryTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!trim.due(t0 + 1700ms));  // once per burst
     trim.reloaded(t0 + 2s);
     CPPUNIT_ASSERT(trim.due(t0 + 3s));
+  }
+
+  void testReplacedTablesFreedByTheCollector() {
+    RouteTableSlot slot;
+    const auto records = scaleRoutes(3);
+    auto first = RouteTable::build(records, nullptr, 1);
+    const std::weak_ptr<const RouteTable> firstSeen = first;
+    slot.publish(std::move(first));
+    auto held = slot.latest();  // a loop still serving a request with it
+    slot.publish(RouteTable::build(records, held.get(), 2));
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), slot.collectRetired());  // the empty one went
+    CPPUNIT_ASSERT(!firstSeen.expired());
+    held.reset();  // the loop let go: not freed on its thread
+    CPPUNIT_ASSERT(!firstSeen.expired());
+    CPPUNIT_ASSERT_EQUAL(std::size_t(0), slot.collectRetired());
+    CPPUNIT_ASSERT(firstSeen.expired());
+    CPPUNIT_ASSERT_EQUAL(std::int64_t(2), slot.latest()->revision());
   }
 };
 
