@@ -5,6 +5,7 @@
 #include <string>
 
 #include "store/ChangeFeed.h"
+#include "store/FeedWake.h"
 #include "store/postgres/Postgres.h"
 
 namespace portico {
@@ -28,13 +29,11 @@ class PgChangeFeed final : public ChangeFeed {
   using Clock = std::chrono::steady_clock;
   bool connect();
   void lost(const std::string& why);
-  /// Waits for the listening socket (or the interrupt) until `deadline`; true when readable.
-  bool readable(int fd, Clock::time_point deadline);
   bool drain();  // consumes what arrived; true if a notification was among it
 
   const std::string url_;
   std::unique_ptr<PgConnection> conn_;
-  int wakeFd_{-1};  // eventfd: interrupt()
+  FeedWake wake_;
   Clock::time_point nextAttempt_{};
   std::chrono::milliseconds backoff_{0};
   bool down_{false};  // logged

@@ -1,7 +1,5 @@
 #include "store/sqlite/SqliteChangeFeed.h"
 
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -9,7 +7,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <string_view>
-#include <system_error>
 
 namespace portico {
 
@@ -17,8 +14,6 @@ SqliteChangeFeed::SqliteChangeFeed(const std::string& path) {
   const auto slash = path.rfind('/');
   directory_ = slash == std::string::npos ? "." : path.substr(0, std::max<std::size_t>(slash, 1));
   name_ = slash == std::string::npos ? path : path.substr(slash + 1);
-  wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wakeFd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
   // Without inotify the feed polls: a limit reached is no reason to refuse to serve.
   inotifyFd_ = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   watch();
@@ -26,7 +21,6 @@ SqliteChangeFeed::SqliteChangeFeed(const std::string& path) {
 
 SqliteChangeFeed::~SqliteChangeFeed() {
   if (inotifyFd_ >= 0) ::close(inotifyFd_);
-  ::close(wakeFd_);
 }
 
 void SqliteChangeFeed::watch() {
@@ -35,9 +29,7 @@ void SqliteChangeFeed::watch() {
 }
 
 void SqliteChangeFeed::interrupt() {
-  const std::uint64_t one = 1;
-  // An eventfd counter cannot overflow from a handful of writes; a failed write changes nothing.
-  [[maybe_unused]] const auto n = ::write(wakeFd_, &one, sizeof one);
+  wake_.interrupt();
 }
 
 bool SqliteChangeFeed::drain() {
@@ -61,18 +53,18 @@ bool SqliteChangeFeed::drain() {
 }
 
 bool SqliteChangeFeed::wait(std::chrono::milliseconds timeout) {
-  using Clock = std::chrono::steady_clock;
   watch();
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    pollfd fds[2] = {{wakeFd_, POLLIN, 0}, {inotifyFd_, POLLIN, 0}};
-    const int n = ::poll(fds, watching_ ? 2 : 1, static_cast<int>(std::max<long long>(0, left)));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    if (fds[0].revents) return true;  // interrupted: the eventfd stays set for later waits
-    if (drain()) return true;
+    switch (wake_.wait(watching_ ? inotifyFd_ : -1, deadline)) {
+      case FeedWake::Event::Interrupted:
+        return true;
+      case FeedWake::Event::TimedOut:
+        return false;
+      case FeedWake::Event::Readable:
+        if (drain()) return true;
+        break;
+    }
   }
 }
 

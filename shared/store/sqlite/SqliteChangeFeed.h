@@ -4,6 +4,7 @@
 #include <string>
 
 #include "store/ChangeFeed.h"
+#include "store/FeedWake.h"
 
 namespace portico {
 
@@ -32,7 +33,7 @@ class SqliteChangeFeed final : public ChangeFeed {
   std::string directory_;
   std::string name_;  // the store file's name; its log is name_ + "-wal"
   int inotifyFd_{-1};
-  int wakeFd_{-1};  // eventfd: interrupt()
+  FeedWake wake_;
   bool watching_{false};
 };
 
