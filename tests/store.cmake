@@ -5,3 +5,5 @@ portico_test(store_conformance_postgres_tests e2e unit/StoreConformanceTest.cpp)
 target_compile_definitions(store_conformance_postgres_tests PRIVATE PORTICO_STORE_POSTGRES)
 # Three proxies and two sidecars on one PostgreSQL store (issue: several proxies).
 portico_test(several_proxies_e2e_tests e2e e2e/SeveralProxiesTest.cpp TIMEOUT 600)
+# A lease renewal's slices and fair share (pure).
+portico_test(store_lease_unit_tests unit unit/LeaseSlicesTest.cpp)
