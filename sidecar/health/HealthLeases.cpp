@@ -1,7 +1,6 @@
 #include "health/HealthLeases.h"
 
 #include <algorithm>
-#include <iterator>
 
 #include "base/Errors.h"
 #include "base/Log.h"
@@ -113,9 +112,10 @@ std::vector<RouteRecord> HealthLeases::select(std::vector<RouteRecord> routes, b
   present.erase(std::unique(present.begin(), present.end()), present.end());
   std::vector<std::int64_t> fresh;
   {
+    // A look-up per target present, not a pass over every target seen: a change brings a few.
     std::lock_guard<std::mutex> lock(mutex_);
-    std::set_difference(present.begin(), present.end(), seen_.begin(), seen_.end(),
-                        std::back_inserter(fresh));
+    for (const auto id : present)
+      if (!std::binary_search(seen_.begin(), seen_.end(), id)) fresh.push_back(id);
   }
   // A target added a moment ago is claimed now, so that it is probed at once rather than at
   // the next renewal: after a whole read by a renewal (the set may have moved anyway), after a
