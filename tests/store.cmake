@@ -5,5 +5,6 @@ portico_test(store_conformance_postgres_tests e2e unit/StoreConformanceTest.cpp)
 target_compile_definitions(store_conformance_postgres_tests PRIVATE PORTICO_STORE_POSTGRES)
 # Three proxies and two sidecars on one PostgreSQL store (issue: several proxies).
 portico_test(several_proxies_e2e_tests e2e e2e/SeveralProxiesTest.cpp TIMEOUT 600)
-# What the stores' change feeds share (store/FeedWake): pure, on a pipe.
-portico_test(store_unit_tests unit unit/FeedWakeTest.cpp)
+# Pure store logic: what the change feeds share (store/FeedWake, on a pipe), a lease renewal's
+# slices and fair share (store/LeaseSlices).
+portico_test(store_unit_tests unit unit/FeedWakeTest.cpp unit/LeaseSlicesTest.cpp)

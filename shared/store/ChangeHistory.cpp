@@ -1,5 +1,9 @@
 #include "store/ChangeHistory.h"
 
+#include <set>
+#include <string>
+#include <utility>
+
 #include "store/SqlTransaction.h"
 
 namespace portico {
@@ -124,10 +128,15 @@ RouteChanges readRouteChanges(SqlTransaction& tx, std::int64_t since) {
     changes.routes = tx.routes();
     return changes;
   }
-  const auto touched = tx.query(
-      "SELECT DISTINCT route, host FROM changes WHERE revision > $1 ORDER BY route, host", {since});
-  for (std::size_t i = 0; i < touched.size(); ++i) {
-    RouteKey key{touched.text(i, 1), touched.text(i, 0)};
+  // The rows after `since` by the revision index, made distinct and ordered here: asked of the
+  // statement (DISTINCT ... ORDER BY route, host), SQLite walked the whole (route, host,
+  // revision) index instead, 6 ms at 75,000 history rows on every reload of either program.
+  const auto touched = tx.query("SELECT route, host FROM changes WHERE revision > $1", {since});
+  std::set<std::pair<std::string, std::string>> named;  // (route, host)
+  for (std::size_t i = 0; i < touched.size(); ++i)
+    named.emplace(touched.text(i, 0), touched.text(i, 1));
+  for (const auto& [route, host] : named) {
+    RouteKey key{host, route};
     if (auto found = tx.route(key)) {
       changes.routes.push_back(std::move(*found));
     } else {

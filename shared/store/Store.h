@@ -131,12 +131,14 @@ class Store {
   /// stamp is not worth holding up the writes queued behind it.
   virtual void recordChecked(const std::vector<std::int64_t>& targetIds) = 0;
 
-  /// Health-check leases, in one transaction on the store's clock: records `holder` as a live
-  /// sidecar until now + `ttl`, extends the leases it holds to the same time, drops expired
-  /// leases, then gives `holder` free targets up to its fair share (ceil(targets / live
-  /// sidecars)) and frees those it holds beyond that share, so the targets spread evenly as
-  /// sidecars come and go. Returns the ids of the targets `holder` holds after, ascending. No
-  /// revision bump, no history: the proxy has nothing to reload.
+  /// Health-check leases, on the store's clock: records `holder` as a live sidecar until now +
+  /// `ttl`, drops expired leases, extends the unexpired leases it holds to the same time, then
+  /// gives `holder` free targets up to its fair share (ceil(targets / live sidecars)) and frees
+  /// those it holds beyond that share, so the targets spread evenly as sidecars come and go.
+  /// Each step is its own short transaction of at most a slice of rows (kLeaseSlice): a write
+  /// queued behind a renewal of 50,000 leases waits for one slice, not for all of them.
+  /// Returns the ids of the targets `holder` holds after, ascending. No revision bump, no
+  /// history: the proxy has nothing to reload.
   virtual std::vector<std::int64_t> renewLeases(const std::string& holder,
                                                 std::chrono::milliseconds ttl) = 0;
   /// Takes the leases of `targetIds` that nobody holds (no lease, or an expired one) for

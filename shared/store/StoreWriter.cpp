@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 #include <map>
 #include <set>
 #include <type_traits>
@@ -9,6 +10,7 @@
 #include "base/Errors.h"
 #include "model/ModelJson.h"
 #include "store/ChangeHistory.h"
+#include "store/LeaseTable.h"
 #include "store/ProxyRegistry.h"
 #include "store/SqlTransaction.h"
 
@@ -493,32 +495,81 @@ void StoreWriter::recordChecked(const std::vector<std::int64_t>& targetIds) {
   });
 }
 
+template <typename F>
+void StoreWriter::leaseWrite(F&& body) {
+  transact(WriteKind::LeaseRenewal, [&](SqlTransaction& tx) {
+    body(tx);
+    tx.commit();
+  });
+}
+
 std::vector<std::int64_t> StoreWriter::renewLeases(const std::string& holder,
                                                    std::chrono::milliseconds ttl) {
   requireWritable();
-  return inTransaction(WriteKind::LeaseRenewal, [&](SqlTransaction& tx) {
-    const std::int64_t now = tx.queryInt(std::string("SELECT ") + tx.dialect().nowMs);
-    const std::int64_t expires = now + static_cast<std::int64_t>(ttl.count());
-    tx.exec(
-        "INSERT INTO sidecars (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET "
-        "expires_at = excluded.expires_at",
-        {holder, expires});
-    tx.exec("DELETE FROM sidecars WHERE expires_at <= $1", {now});
-    // Expired leases, and those of targets nobody checks (disabled since they were taken).
-    tx.exec(
-        "DELETE FROM health_leases WHERE expires_at <= $1 OR target_id IN (SELECT id FROM "
-        "targets WHERE state = 'disabled')",
-        {now});
-    tx.exec("UPDATE health_leases SET expires_at = $1 WHERE holder = $2", {expires, holder});
-    balanceLeases(tx, holder, expires);
-    const auto r = tx.query(
-        "SELECT target_id FROM health_leases WHERE holder = $1 ORDER BY target_id", {holder});
-    std::vector<std::int64_t> held;
-    held.reserve(r.size());
-    for (std::size_t i = 0; i < r.size(); ++i) held.push_back(r.integer(i, 0));
+  // No write transaction touches more than a slice of rows, and what must be counted or
+  // listed is read outside them: SQLite has one write lock for everything, and a write from
+  // the admin API waits for whoever holds it.
+  const LeaseClock clock = inTransaction(WriteKind::LeaseRenewal, [&](SqlTransaction& tx) {
+    const LeaseClock enlisted = enlistSidecar(tx, holder, ttl);
     tx.commit();
-    return held;
+    return enlisted;
   });
+  std::int64_t targets = 0;
+  std::vector<std::int64_t> stale;
+  read(ReadKind::Snapshot, [&](SqlTransaction& tx) {
+    targets = countCheckedTargets(tx);
+    stale = staleLeases(tx, clock.now);
+    tx.commit();
+  });
+  for (const auto& range : sliceIds(stale, leaseSlice_))
+    leaseWrite([&](SqlTransaction& tx) { dropStaleLeases(tx, range, clock.now); });
+  std::vector<std::int64_t> held = extendHeld(holder, clock);
+  evenOut(holder, clock, targets, held);
+  return held;
+}
+
+std::vector<std::int64_t> StoreWriter::extendHeld(const std::string& holder,
+                                                  const LeaseClock& clock) {
+  std::vector<std::int64_t> held;
+  for (std::int64_t after = std::numeric_limits<std::int64_t>::min();;) {
+    std::vector<std::int64_t> extended;
+    leaseWrite([&](SqlTransaction& tx) {
+      extended = extendLeases(tx, holder, clock, after, leaseSlice_);
+    });
+    if (extended.empty()) break;
+    after = *std::max_element(extended.begin(), extended.end());
+    held.insert(held.end(), extended.begin(), extended.end());
+    if (extended.size() < leaseSlice_) break;
+  }
+  std::sort(held.begin(), held.end());
+  return held;
+}
+
+void StoreWriter::evenOut(const std::string& holder, const LeaseClock& clock, std::int64_t targets,
+                          std::vector<std::int64_t>& held) {
+  const LeaseBalance balance = balanceLeases(held.size(), targets, clock.live);
+  if (balance.release > 0) {
+    // The highest ids go, as they always did.
+    const std::vector<std::int64_t> excess(held.end() - static_cast<long>(balance.release),
+                                           held.end());
+    for (const auto& range : sliceIds(excess, leaseSlice_))
+      leaseWrite([&](SqlTransaction& tx) { releaseLeaseRange(tx, holder, range); });
+    held.resize(held.size() - balance.release);
+  }
+  if (balance.take == 0) return;
+  std::vector<std::int64_t> free;
+  read(ReadKind::Snapshot, [&](SqlTransaction& tx) {
+    free = freeTargets(tx, clock.now, balance.take);
+    tx.commit();
+  });
+  for (const auto& range : sliceIds(free, leaseSlice_)) {
+    leaseWrite([&](SqlTransaction& tx) {
+      const auto taken = takeFreeTargets(tx, holder, clock, range);
+      held.insert(held.end(), taken.begin(), taken.end());
+    });
+  }
+  std::sort(held.begin(), held.end());
+  held.erase(std::unique(held.begin(), held.end()), held.end());
 }
 
 std::vector<std::int64_t> StoreWriter::claimLeases(const std::string& holder,
@@ -529,49 +580,20 @@ std::vector<std::int64_t> StoreWriter::claimLeases(const std::string& holder,
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return inTransaction(WriteKind::LeaseRenewal, [&](SqlTransaction& tx) {
-    const std::int64_t now = tx.queryInt(std::string("SELECT ") + tx.dialect().nowMs);
-    const std::int64_t expires = now + static_cast<std::int64_t>(ttl.count());
-    std::vector<std::int64_t> claimed;
-    for (const std::int64_t id : ids) {
-      tx.exec("DELETE FROM health_leases WHERE target_id = $1 AND expires_at <= $2", {id, now});
-      const auto taken = tx.exec(
-          "INSERT INTO health_leases (target_id, holder, expires_at) SELECT t.id, $2, $3 FROM "
-          "targets t WHERE t.id = $1 AND t.state != 'disabled' AND NOT EXISTS (SELECT 1 FROM "
-          "health_leases l WHERE l.target_id = t.id)",
-          {id, holder, expires});
-      if (taken > 0) claimed.push_back(id);
-    }
+    auto claimed = claimTargets(tx, holder, ids, ttl);
     tx.commit();
     return claimed;
   });
 }
 
-void StoreWriter::balanceLeases(SqlTransaction& tx, const std::string& holder,
-                                std::int64_t expires) {
-  const std::int64_t live = tx.queryInt("SELECT count(*) FROM sidecars");
-  const std::int64_t total = tx.queryInt("SELECT count(*) FROM targets WHERE state != 'disabled'");
-  const std::int64_t share = live > 0 ? (total + live - 1) / live : total;
-  const std::int64_t mine =
-      tx.queryInt("SELECT count(*) FROM health_leases WHERE holder = $1", {holder});
-  if (mine > share) {
-    tx.exec(
-        "DELETE FROM health_leases WHERE target_id IN (SELECT target_id FROM health_leases "
-        "WHERE holder = $1 ORDER BY target_id DESC LIMIT $2)",
-        {holder, mine - share});
-  } else if (mine < share) {
-    tx.exec(
-        "INSERT INTO health_leases (target_id, holder, expires_at) SELECT t.id, $1, $2 FROM "
-        "targets t WHERE t.state != 'disabled' AND NOT EXISTS (SELECT 1 FROM health_leases l "
-        "WHERE l.target_id = t.id) ORDER BY t.id LIMIT $3",
-        {holder, expires, share - mine});
-  }
+void StoreWriter::setLeaseSlice(std::size_t rows) {
+  leaseSlice_ = std::max<std::size_t>(1, rows);
 }
 
 void StoreWriter::releaseLeases(const std::string& holder) {
   requireWritable();
   inTransaction(WriteKind::LeaseRelease, [&](SqlTransaction& tx) {
-    tx.exec("DELETE FROM health_leases WHERE holder = $1", {holder});
-    tx.exec("DELETE FROM sidecars WHERE id = $1", {holder});
+    releaseAllLeases(tx, holder);
     tx.commit();
   });
 }

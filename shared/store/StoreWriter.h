@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "store/LeaseSlices.h"
+#include "store/LeaseTable.h"
 #include "store/StoreReader.h"
 
 namespace portico {
@@ -57,6 +59,8 @@ class StoreWriter : public StoreReader {
                                         const std::vector<std::int64_t>& targetIds,
                                         std::chrono::milliseconds ttl) override;
   void releaseLeases(const std::string& holder) override;
+  /// The most lease rows one transaction of a renewal touches (kLeaseSlice; tests set less).
+  void setLeaseSlice(std::size_t rows);
   void reportProxy(const ProxyReport& report) override;
 
  protected:
@@ -88,11 +92,20 @@ class StoreWriter : public StoreReader {
   /// inTransaction, reported to the observer.
   template <typename F>
   auto timed(WriteKind kind, F&& body) -> decltype(body(std::declval<SqlTransaction&>()));
-  /// Gives `holder` free targets up to its fair share of live sidecars, or frees those beyond.
-  void balanceLeases(SqlTransaction& tx, const std::string& holder, std::int64_t expires);
+  /// Extends every unexpired lease of `holder`, a slice per transaction; returns their ids,
+  /// ascending.
+  std::vector<std::int64_t> extendHeld(const std::string& holder, const LeaseClock& clock);
+  /// Gives `holder` free targets up to its fair share of live sidecars, or frees those beyond,
+  /// a slice per transaction; `held` follows.
+  void evenOut(const std::string& holder, const LeaseClock& clock, std::int64_t targets,
+               std::vector<std::int64_t>& held);
+  /// `body(tx)` in a lease transaction of its own, committed.
+  template <typename F>
+  void leaseWrite(F&& body);
 
   const Access access_;
   std::atomic<std::int64_t> historyLimit_{kDefaultHistoryLimit};
+  std::size_t leaseSlice_{kLeaseSlice};
 };
 
 }  // namespace portico

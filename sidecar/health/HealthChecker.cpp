@@ -52,11 +52,33 @@ HealthChecker::HealthChecker(Store& store, std::shared_ptr<ProbeRunner> runner,
 
 HealthChecker::~HealthChecker() {
   stop();
+  if (metrics_) metrics_->countProbesFrom(nullptr);
 }
 
 void HealthChecker::observe(SidecarMetrics* metrics) {
+  if (metrics_) metrics_->countProbesFrom(nullptr);
   metrics_ = metrics;
   link_.observe(metrics);
+  if (metrics_) metrics_->countProbesFrom(this);
+}
+
+void HealthChecker::visitProbeCounts(const Visit& visit) const {
+  struct Row {
+    std::string route, host, target;
+    ProbeCount count;
+  };
+  std::vector<Row> rows;
+  {
+    // Copied under the lock, handed out after it: a scrape holds up probes' outcomes for no
+    // longer than the copy.
+    std::lock_guard<std::mutex> lock(mutex_);
+    rows.reserve(schedule_.size());
+    schedule_.visitCounts([&rows](const std::string& route, const std::string& host,
+                                  const std::string& target, const ProbeCount& count) {
+      rows.push_back(Row{route, host, target, count});
+    });
+  }
+  for (const auto& row : rows) visit(row.route, row.host, row.target, row.count);
 }
 
 void HealthChecker::start() {
@@ -117,10 +139,10 @@ void HealthChecker::notStored(const HealthVerdict& verdict) {
 }
 
 void HealthChecker::probed(std::vector<ProbeOutcome>& outcomes) {
+  // Counted by the schedule (complete()); timed here.
   if (metrics_) {
     for (const auto& o : outcomes)
-      if (!o.result.local)
-        metrics_->probed(o.job.prefix, o.job.host, o.job.target.canonical, o.result.ok, o.seconds);
+      if (!o.result.local) metrics_->probed(o.seconds);
   }
   std::vector<std::int64_t> checked;
   checked.reserve(outcomes.size());

@@ -11,6 +11,7 @@
 #include "health/HealthSchedule.h"
 #include "health/HealthStoreLink.h"
 #include "health/ProbeRunner.h"
+#include "observe/ProbeCounts.h"
 
 namespace portico::net {
 class TlsClientConfig;
@@ -44,7 +45,7 @@ struct HealthCheckerOptions {
 /// what a result means (pure logic, under this class's lock); a ProbeRunner does the I/O on its
 /// event loops; the HealthStoreLink reads the store and writes verdicts in order. This class
 /// only carries jobs and results between them, on one scheduler thread.
-class HealthChecker : private ProbeSink, private HealthStoreListener {
+class HealthChecker : private ProbeSink, private HealthStoreListener, public ProbeCountSource {
  public:
   /// Production probes on `options.loops` event loops; `tls` is how http checks speak to https
   /// targets (null: such checks fail).
@@ -59,8 +60,10 @@ class HealthChecker : private ProbeSink, private HealthStoreListener {
 
   void start();
   void stop();
-  /// Counts probes and transitions there; call before start().
+  /// Counts probes and transitions there (the probe counts are read from here at each
+  /// scrape); call before start().
   void observe(SidecarMetrics* metrics);
+  void visitProbeCounts(const Visit& visit) const override;
   void notifyChanged();  // the store changed: re-read now, probe new targets at once
   /// Probes only the targets `selection` picks (this sidecar's leases); call before start().
   void select(TargetSelection* selection) { link_.select(selection); }
@@ -85,7 +88,7 @@ class HealthChecker : private ProbeSink, private HealthStoreListener {
   HealthStoreLink link_;
   SidecarMetrics* metrics_{nullptr};
 
-  std::mutex mutex_;  // guards everything below but the thread
+  mutable std::mutex mutex_;  // guards everything below but the thread
   std::condition_variable wake_;
   HealthSchedule schedule_;
   Clock::time_point plannedWake_{};

@@ -1,13 +1,27 @@
 #include "health/HealthLeases.h"
 
 #include <algorithm>
-#include <iterator>
 
 #include "base/Errors.h"
 #include "base/Log.h"
 #include "store/Store.h"
 
 namespace portico {
+namespace {
+
+/// Adds `ids` (ascending, no repeats) to `into` (ascending, no repeats), keeping it so. New targets
+/// have the highest ids, so this is an append in the common case, not a pass over every target.
+void insertSorted(std::vector<std::int64_t>& into, const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return;
+  const bool append = into.empty() || into.back() < ids.front();
+  const auto middle = static_cast<std::ptrdiff_t>(into.size());
+  into.insert(into.end(), ids.begin(), ids.end());
+  if (append) return;
+  std::inplace_merge(into.begin(), into.begin() + middle, into.end());
+  into.erase(std::unique(into.begin(), into.end()), into.end());
+}
+
+}  // namespace
 
 HealthLeases::HealthLeases(Store& store, std::string holder, std::chrono::milliseconds leaseTimeout,
                            std::function<void()> changed)
@@ -50,12 +64,11 @@ bool HealthLeases::paused() const {
 
 bool HealthLeases::renew() {
   std::lock_guard<std::mutex> renewing(renewMutex_);
-  std::set<std::int64_t> held;
+  std::vector<std::int64_t> held;
   bool failed = false;
   std::string why;
   try {
-    const auto ids = store_.renewLeases(holder_, leaseTimeout_);
-    held.insert(ids.begin(), ids.end());
+    held = store_.renewLeases(holder_, leaseTimeout_);  // ascending
   } catch (const std::exception& e) {
     failed = true;
     why = e.what();
@@ -73,29 +86,36 @@ bool HealthLeases::renew() {
   return changed;
 }
 
-bool HealthLeases::mustReload(const std::set<std::int64_t>& held) const {
+bool HealthLeases::holds(std::int64_t id) const {
+  return std::binary_search(held_.begin(), held_.end(), id);
+}
+
+bool HealthLeases::mustReload(const std::vector<std::int64_t>& held) const {
   // Lost targets leave the checker's schedule only on a whole read. Gained ones need it only
   // when the checker has seen them already (and left them out): a target not seen yet comes
   // with the change that created it, and select() then finds it held. Reloading for those too
   // made every renewal during a run of creates a whole read of the store, which renewed again.
   if (!std::includes(held.begin(), held.end(), held_.begin(), held_.end())) return true;
   for (const auto id : held)
-    if (!held_.count(id) && seen_.count(id)) return true;
+    if (!holds(id) && std::binary_search(seen_.begin(), seen_.end(), id)) return true;
   return false;
 }
 
 std::vector<RouteRecord> HealthLeases::select(std::vector<RouteRecord> routes, bool whole) {
-  std::set<std::int64_t> present;
+  std::vector<std::int64_t> present;
   for (const auto& r : routes) {
     for (const auto& t : r.targets) {
-      if (t.state != ServingState::Disabled) present.insert(t.id);
+      if (t.state != ServingState::Disabled) present.push_back(t.id);
     }
   }
+  std::sort(present.begin(), present.end());
+  present.erase(std::unique(present.begin(), present.end()), present.end());
   std::vector<std::int64_t> fresh;
   {
+    // A look-up per target present, not a pass over every target seen: a change brings a few.
     std::lock_guard<std::mutex> lock(mutex_);
-    std::set_difference(present.begin(), present.end(), seen_.begin(), seen_.end(),
-                        std::back_inserter(fresh));
+    for (const auto id : present)
+      if (!std::binary_search(seen_.begin(), seen_.end(), id)) fresh.push_back(id);
   }
   // A target added a moment ago is claimed now, so that it is probed at once rather than at
   // the next renewal: after a whole read by a renewal (the set may have moved anyway), after a
@@ -109,11 +129,11 @@ std::vector<RouteRecord> HealthLeases::select(std::vector<RouteRecord> routes, b
   if (whole) {
     seen_ = std::move(present);
   } else {
-    seen_.insert(present.begin(), present.end());
+    insertSorted(seen_, fresh);
   }
   for (auto& r : routes) {
     r.targets.erase(std::remove_if(r.targets.begin(), r.targets.end(),
-                                   [this](const TargetRecord& t) { return !held_.count(t.id); }),
+                                   [this](const TargetRecord& t) { return !holds(t.id); }),
                     r.targets.end());
   }
   return routes;
@@ -130,7 +150,7 @@ void HealthLeases::claim(const std::vector<std::int64_t>& ids) {
     return;
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  held_.insert(claimed.begin(), claimed.end());
+  insertSorted(held_, claimed);
 }
 
 void HealthLeases::run() {

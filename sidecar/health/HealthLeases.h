@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,7 +46,8 @@ class HealthLeases final : public TargetSelection {
   /// Takes the free leases of targets just seen (no renewal of the others, no reload).
   void claim(const std::vector<std::int64_t>& ids);
   /// Whether holding `held` instead of held_ needs the checker to read everything again.
-  bool mustReload(const std::set<std::int64_t>& held) const;  // under mutex_
+  bool mustReload(const std::vector<std::int64_t>& held) const;  // under mutex_
+  bool holds(std::int64_t id) const;                             // under mutex_
 
   Store& store_;
   const std::string holder_;
@@ -57,8 +57,10 @@ class HealthLeases final : public TargetSelection {
   std::mutex renewMutex_;  // one renewal at a time (the thread's and select()'s)
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::set<std::int64_t> held_;
-  std::set<std::int64_t> seen_;  // every target select() was given last time
+  // Sorted ids, 8 bytes a target (a std::set took 48): held_ as the store lists them, seen_
+  // every target select() was given last time.
+  std::vector<std::int64_t> held_;
+  std::vector<std::int64_t> seen_;
   bool paused_{false};
   bool stopping_{false};
   std::thread thread_;

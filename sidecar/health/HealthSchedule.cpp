@@ -16,22 +16,19 @@ std::chrono::milliseconds HealthSchedule::phase(std::int64_t targetId,
       static_cast<std::int64_t>(std::fabs(fraction) * static_cast<double>(interval.count())));
 }
 
-void HealthSchedule::add(const RouteRecord& route, const TargetRecord& target, TimePoint due) {
+void HealthSchedule::add(const std::shared_ptr<const RouteCheck>& route, const TargetRecord& target,
+                         TimePoint due) {
   Entry entry;
   try {
-    entry.target = parseTargetUrl(target.url);
+    entry.target = PackedTargetUrl(parseTargetUrl(target.url));
   } catch (const std::exception& e) {
     // The store only holds validated URLs; a bad one is skipped, not allowed to stop the rest.
-    logWarn("health: skipping target " + target.url + " of route " + route.key().text() + ": " +
-            e.what());
+    logWarn("health: skipping target " + target.url + " of route " +
+            RouteKey{route->host, route->prefix}.text() + ": " + e.what());
     return;
   }
   entry.generation = nextGeneration_++;
-  entry.routeId = route.id;
-  entry.prefix = route.prefix;
-  entry.host = route.host;
-  entry.preserveHost = route.policies.request.preserveHost;
-  entry.spec = route.health;
+  entry.route = route;
   entry.state = HealthState(target.healthy);
   entry.stored = target.healthy;
   auto& placed = entries_[target.id] = std::move(entry);
@@ -47,10 +44,10 @@ void HealthSchedule::setDue(Entry& entry, std::int64_t id, TimePoint due) {
 namespace {
 
 /// Stored URLs are canonical; one that is not (an old store) is compared by what it parses to.
-bool sameUrl(const TargetUrl& held, const std::string& stored) {
-  if (held.canonical == stored) return true;
+bool sameUrl(const PackedTargetUrl& held, const std::string& stored) {
+  if (held.canonical() == stored) return true;
   try {
-    return parseTargetUrl(stored).canonical == held.canonical;
+    return parseTargetUrl(stored).canonical == held.canonical();
   } catch (const std::exception&) {
     return false;
   }
@@ -58,7 +55,20 @@ bool sameUrl(const TargetUrl& held, const std::string& stored) {
 
 }  // namespace
 
-std::vector<std::int64_t> HealthSchedule::syncRoute(const RouteRecord& route, TimePoint now) {
+std::shared_ptr<const HealthSchedule::RouteCheck> HealthSchedule::checkOf(const RouteRecord& route,
+                                                                          const RouteSlot* held) {
+  const bool preserveHost = route.policies.request.preserveHost;
+  if (held && held->check && held->check->routeId == route.id &&
+      held->check->prefix == route.prefix && held->check->host == route.host &&
+      held->check->preserveHost == preserveHost && held->check->spec == route.health)
+    return held->check;
+  return std::make_shared<const RouteCheck>(
+      RouteCheck{route.id, route.prefix, route.host, preserveHost, route.health});
+}
+
+std::vector<std::int64_t> HealthSchedule::syncRoute(const RouteRecord& route,
+                                                    const std::shared_ptr<const RouteCheck>& check,
+                                                    TimePoint now) {
   std::vector<std::int64_t> kept;
   kept.reserve(route.targets.size());
   for (const auto& target : route.targets) {
@@ -68,51 +78,66 @@ std::vector<std::int64_t> HealthSchedule::syncRoute(const RouteRecord& route, Ti
     kept.push_back(target.id);
     auto it = entries_.find(target.id);
     if (it != entries_.end() &&
-        (!sameUrl(it->second.target, target.url) || it->second.routeId != route.id)) {
+        (!sameUrl(it->second.target, target.url) || it->second.route->routeId != route.id)) {
       // SQLite may hand a deleted row's id to a new row: a different target, fresh state.
-      drop(target.id);
+      erase(it);
       it = entries_.end();
     }
     if (it == entries_.end()) {
       const bool resumed = !synced_ && !target.lastCheckedAt.empty();
-      add(route, target, resumed ? now + phase(target.id, route.health.interval) : now);
+      add(check, target, resumed ? now + phase(target.id, route.health.interval) : now);
       continue;
     }
     Entry& entry = it->second;
-    entry.prefix = route.prefix;
-    if (entry.spec.interval != route.health.interval && !entry.inFlight) {
+    if (entry.route->spec.interval != route.health.interval && !entry.inFlight) {
       // A new interval takes effect now rather than after the old one has run out.
       setDue(entry, target.id, now + phase(target.id, route.health.interval));
     }
-    entry.spec = route.health;
+    entry.route = check;
   }
   return kept;
+}
+
+std::unordered_map<std::int64_t, HealthSchedule::Entry>::iterator HealthSchedule::erase(
+    std::unordered_map<std::int64_t, Entry>::iterator it) {
+  const Entry& entry = it->second;
+  if (!entry.inFlight) dueIndex_.erase({entry.due, it->first});
+  if (!entry.probes.empty()) {
+    auto& kept = retired_[Labels{entry.route->prefix, entry.route->host, entry.target.canonical()}];
+    kept.success += entry.probes.success;
+    kept.failure += entry.probes.failure;
+  }
+  return entries_.erase(it);
 }
 
 void HealthSchedule::drop(std::int64_t id, const RouteKey* onlyOn) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   // A reused id may name a target of another route by now: that one stays.
-  if (onlyOn && (it->second.prefix != onlyOn->prefix || it->second.host != onlyOn->host)) return;
-  if (!it->second.inFlight) dueIndex_.erase({it->second.due, id});
-  entries_.erase(it);
+  const RouteCheck& route = *it->second.route;
+  if (onlyOn && (route.prefix != onlyOn->prefix || route.host != onlyOn->host)) return;
+  erase(it);
 }
 
 void HealthSchedule::sync(const std::vector<RouteRecord>& routes, TimePoint now) {
   std::unordered_set<std::int64_t> seen;
-  byRoute_.clear();
+  std::unordered_map<std::string, RouteSlot> byRoute;
   for (const auto& route : routes) {
-    auto kept = syncRoute(route, now);
-    seen.insert(kept.begin(), kept.end());
-    byRoute_[route.key().text()] = std::move(kept);
+    const auto key = route.key().text();
+    const auto held = byRoute_.find(key);
+    RouteSlot slot;
+    slot.check = checkOf(route, held == byRoute_.end() ? nullptr : &held->second);
+    slot.ids = syncRoute(route, slot.check, now);
+    seen.insert(slot.ids.begin(), slot.ids.end());
+    byRoute[key] = std::move(slot);
   }
+  byRoute_.swap(byRoute);
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (seen.count(it->first)) {
       ++it;
       continue;
     }
-    if (!it->second.inFlight) dueIndex_.erase({it->second.due, it->first});
-    it = entries_.erase(it);
+    it = erase(it);
   }
   synced_ = true;
 }
@@ -122,19 +147,20 @@ void HealthSchedule::apply(const std::vector<RouteRecord>& routes,
   for (const auto& key : removed) {
     auto it = byRoute_.find(key.text());
     if (it == byRoute_.end()) continue;
-    for (const auto id : it->second) drop(id, &key);
+    for (const auto id : it->second.ids) drop(id, &key);
     byRoute_.erase(it);
   }
   for (const auto& route : routes) {
-    auto kept = syncRoute(route, now);
     const RouteKey key = route.key();
-    auto& held = byRoute_[key.text()];
+    auto& slot = byRoute_[key.text()];
+    slot.check = checkOf(route, &slot);
+    auto kept = syncRoute(route, slot.check, now);
     const std::unordered_set<std::int64_t> keep(kept.begin(), kept.end());
-    for (const auto id : held) {
+    for (const auto id : slot.ids) {
       // Gone from the route, unless the id now names a target kept (a reused id, re-added).
       if (!keep.count(id)) drop(id, &key);
     }
-    held = std::move(kept);
+    slot.ids = std::move(kept);
   }
   synced_ = true;
 }
@@ -146,8 +172,9 @@ std::vector<HealthJob> HealthSchedule::takeDue(TimePoint now, std::size_t limit)
     dueIndex_.erase(dueIndex_.begin());
     Entry& entry = entries_.at(id);
     entry.inFlight = true;
-    jobs.push_back(HealthJob{id, entry.generation, entry.target, entry.spec, entry.due,
-                             entry.prefix, entry.host, entry.preserveHost});
+    const RouteCheck& route = *entry.route;
+    jobs.push_back(HealthJob{id, entry.generation, entry.target.unpack(), route.spec, entry.due,
+                             route.prefix, route.host, route.preserveHost});
   }
   return jobs;
 }
@@ -155,24 +182,29 @@ std::vector<HealthJob> HealthSchedule::takeDue(TimePoint now, std::size_t limit)
 std::optional<HealthVerdict> HealthSchedule::complete(const HealthJob& job,
                                                       const ProbeResult& result, TimePoint now) {
   auto it = entries_.find(job.targetId);
-  if (it == entries_.end() || it->second.generation != job.generation) return std::nullopt;
+  if (it == entries_.end() || it->second.generation != job.generation) {
+    // Counted all the same (it ran), under the labels it ran with.
+    if (!result.local) retired_[Labels{job.prefix, job.host, job.target.canonical}].add(result.ok);
+    return std::nullopt;
+  }
   Entry& entry = it->second;
   entry.inFlight = false;
-  TimePoint next = entry.due + entry.spec.interval;
+  if (!result.local) entry.probes.add(result.ok);
+  TimePoint next = entry.due + entry.route->spec.interval;
   if (next < now) next = now;  // fell behind (slow probe or busy pool): probe again soon
   entry.due = next;
   dueIndex_.insert({next, job.targetId});
 
   if (result.local) return std::nullopt;  // the checker's own trouble, not the target's
-  entry.state.record(result.ok, entry.spec.fall, entry.spec.rise);
+  entry.state.record(result.ok, entry.route->spec.fall, entry.route->spec.rise);
   if (entry.state.healthy() == entry.stored) return std::nullopt;
   entry.stored = entry.state.healthy();
   HealthVerdict verdict;
   verdict.targetId = job.targetId;
   verdict.generation = entry.generation;
-  verdict.prefix = entry.prefix;
-  verdict.host = entry.host;
-  verdict.url = entry.target.canonical;
+  verdict.prefix = entry.route->prefix;
+  verdict.host = entry.route->host;
+  verdict.url = entry.target.canonical();
   verdict.healthy = entry.state.healthy();
   if (!verdict.healthy) verdict.error = result.error.empty() ? "probe failed" : result.error;
   return verdict;
@@ -216,6 +248,15 @@ std::optional<bool> HealthSchedule::healthyOf(std::int64_t targetId) const {
   auto it = entries_.find(targetId);
   if (it == entries_.end()) return std::nullopt;
   return it->second.state.healthy();
+}
+
+void HealthSchedule::visitCounts(const ProbeCountSource::Visit& visit) const {
+  for (const auto& [labels, count] : retired_)
+    visit(std::get<0>(labels), std::get<1>(labels), std::get<2>(labels), count);
+  for (const auto& [id, entry] : entries_) {
+    if (!entry.probes.empty())
+      visit(entry.route->prefix, entry.route->host, entry.target.canonical(), entry.probes);
+  }
 }
 
 }  // namespace portico

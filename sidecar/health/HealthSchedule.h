@@ -3,17 +3,22 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "health/HealthState.h"
+#include "health/PackedTargetUrl.h"
 #include "health/Probe.h"
 #include "model/Model.h"
 #include "model/Normalize.h"
+#include "observe/ProbeCounts.h"
 
 namespace portico {
 
@@ -51,6 +56,10 @@ struct HealthVerdict {
 /// derived from the id; every target that appears later, or was never checked, is due at once.
 /// After a probe the next one is due one interval after the previous due time (never in the
 /// past), so phases hold and probes stay spread.
+///
+/// It also counts each target's probes (portico_health_checks_total): a target that leaves the
+/// schedule hands its counts to a table by labels, so its series stays, as a metrics series
+/// would, and goes on from there should the target come back.
 class HealthSchedule {
  public:
   using Clock = std::chrono::steady_clock;
@@ -87,37 +96,59 @@ class HealthSchedule {
   bool contains(std::int64_t targetId) const { return entries_.count(targetId) != 0; }
   std::optional<TimePoint> dueOf(std::int64_t targetId) const;
   std::optional<bool> healthyOf(std::int64_t targetId) const;
+  /// Every target's probe counts (those of targets gone included), by route, host and URL.
+  void visitCounts(const ProbeCountSource::Visit& visit) const;
 
   /// Where in its interval a target's probes fall: the fractional part of id × golden ratio,
   /// so consecutive ids land far apart and any n ids cover the interval nearly evenly.
   static std::chrono::milliseconds phase(std::int64_t targetId, std::chrono::milliseconds interval);
 
  private:
-  struct Entry {
-    std::uint64_t generation{};
+  /// What a route's targets are checked with: one per route, shared by its targets' entries
+  /// (a copy in each cost some 250 bytes a target).
+  struct RouteCheck {
     std::int64_t routeId{};
     std::string prefix;
     std::string host;
     bool preserveHost{true};
-    TargetUrl target;  // its canonical form is the stored URL
     HealthSpec spec;
-    HealthState state;
-    bool stored{true};  // the verdict the store holds, as far as we know
+  };
+  struct Entry {
+    std::shared_ptr<const RouteCheck> route;
+    PackedTargetUrl target;  // its canonical form is the stored URL
+    std::uint64_t generation{};
     TimePoint due;
+    HealthState state;
+    ProbeCount probes;
+    bool stored{true};  // the verdict the store holds, as far as we know
     bool inFlight{false};
   };
+  /// A route's check and the ids of its targets in the schedule.
+  struct RouteSlot {
+    std::shared_ptr<const RouteCheck> check;
+    std::vector<std::int64_t> ids;
+  };
+  using Labels = std::tuple<std::string, std::string, std::string>;  // route, host, target
 
-  void add(const RouteRecord& route, const TargetRecord& target, TimePoint due);
+  void add(const std::shared_ptr<const RouteCheck>& route, const TargetRecord& target,
+           TimePoint due);
   void setDue(Entry& entry, std::int64_t id, TimePoint due);
+  /// The route's check: `held`'s when it checks the same way, else a new one.
+  static std::shared_ptr<const RouteCheck> checkOf(const RouteRecord& route, const RouteSlot* held);
   /// Brings one route's targets in line; returns the ids it keeps.
-  std::vector<std::int64_t> syncRoute(const RouteRecord& route, TimePoint now);
+  std::vector<std::int64_t> syncRoute(const RouteRecord& route,
+                                      const std::shared_ptr<const RouteCheck>& check,
+                                      TimePoint now);
   /// Forgets a target (only if it is on route `onlyOn`, when given).
   void drop(std::int64_t id, const RouteKey* onlyOn = nullptr);
+  /// Forgets the entry at `it`, its counts kept by label; returns the next.
+  std::unordered_map<std::int64_t, Entry>::iterator erase(
+      std::unordered_map<std::int64_t, Entry>::iterator it);
 
   std::unordered_map<std::int64_t, Entry> entries_;
   std::set<std::pair<TimePoint, std::int64_t>> dueIndex_;  // entries not in flight, by due time
-  // RouteKey::text() -> target ids
-  std::unordered_map<std::string, std::vector<std::int64_t>> byRoute_;
+  std::unordered_map<std::string, RouteSlot> byRoute_;     // by RouteKey::text()
+  std::map<Labels, ProbeCount> retired_;  // the counts of targets no longer in the schedule
   std::uint64_t nextGeneration_{1};
   bool synced_{false};
 };

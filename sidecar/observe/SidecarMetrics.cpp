@@ -1,5 +1,9 @@
 #include "observe/SidecarMetrics.h"
 
+#include <array>
+#include <map>
+#include <utility>
+
 #include "base/Log.h"
 
 namespace portico {
@@ -13,12 +17,6 @@ constexpr std::size_t kShards = 8;
 SidecarMetrics::SidecarMetrics(Store& store)
     : store_(store),
       registry_(kShards, metrics::ShardWriters::Many),
-      checks_(registry_.counter(
-          "portico_health_checks_total",
-          "Health probes run, by route, host (left out for any-host routes), target and "
-          "result (success, "
-          "failure).",
-          {"route", "host", "target", "result"})),
       checkDuration_(registry_
                          .histogram("portico_health_check_duration_seconds",
                                     "Time a health probe took (connect, or connect and response).",
@@ -40,18 +38,50 @@ SidecarMetrics::SidecarMetrics(Store& store)
                 .counter("portico_store_busy_total",
                          "Store writes that gave up on the lock after the busy timeout.")
                 .with()) {
+  registry_.addCollector([this](metrics::Exposition& out) { collectProbes(out); });
   registry_.addCollector([this](metrics::Exposition& out) { collectStore(out); });
   registry_.addCollector([this](metrics::Exposition& out) { collectProxies(out); });
   registry_.addCollector([this](metrics::Exposition& out) { process_.collect(out); });
 }
 
-void SidecarMetrics::probed(const std::string& route, const std::string& host,
-                            const std::string& target, bool ok, double seconds) {
-  auto& shard = registry_.threadShard();
-  // A family look-up per probe (a lock and a map search): probes run at most a few thousand
-  // a second, off any data path.
-  checks_.with({route, host, target, ok ? "success" : "failure"}).add(shard);
-  checkDuration_.observe(shard, seconds);
+void SidecarMetrics::probed(double seconds) {
+  checkDuration_.observe(registry_.threadShard(), seconds);
+}
+
+void SidecarMetrics::countProbesFrom(const ProbeCountSource* source) {
+  std::lock_guard<std::mutex> lock(sourceMutex_);
+  probeCounts_ = source;
+}
+
+void SidecarMetrics::collectProbes(metrics::Exposition& out) const {
+  // By labels, summed (a target removed and added again is one series), in a family's order.
+  std::map<std::array<std::string, 3>, ProbeCount> series;
+  {
+    std::lock_guard<std::mutex> lock(sourceMutex_);
+    if (probeCounts_) {
+      probeCounts_->visitProbeCounts([&series](const std::string& route, const std::string& host,
+                                               const std::string& target, const ProbeCount& count) {
+        auto& sum = series[{route, host, target}];
+        sum.success += count.success;
+        sum.failure += count.failure;
+      });
+    }
+  }
+  constexpr const char* kName = "portico_health_checks_total";
+  out.family(kName,
+             "Health probes run, by route, host (left out for any-host routes), target and "
+             "result (success, failure).",
+             "counter");
+  for (const auto& [labels, count] : series) {
+    for (const auto& [result, n] : {std::pair<const char*, std::uint64_t>{"failure", count.failure},
+                                    {"success", count.success}}) {
+      if (n == 0) continue;  // a series exists from its first count
+      out.sample(
+          kName,
+          {{"route", labels[0]}, {"host", labels[1]}, {"target", labels[2]}, {"result", result}},
+          n);
+    }
+  }
 }
 
 void SidecarMetrics::transitioned(const std::string& route, const std::string& host,

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "metrics/ProcessMetrics.h"
 #include "metrics/Registry.h"
+#include "observe/ProbeCounts.h"
 #include "observe/ProxyStates.h"
 #include "store/Store.h"
 
@@ -21,10 +23,10 @@ class SidecarMetrics : public StoreObserver {
   SidecarMetrics(const SidecarMetrics&) = delete;
   SidecarMetrics& operator=(const SidecarMetrics&) = delete;
 
-  /// One probe finished.
-  /// `host`: the route's ("" any host: the label is then left out, as in the proxy's metrics).
-  void probed(const std::string& route, const std::string& host, const std::string& target, bool ok,
-              double seconds);
+  /// One probe finished, in `seconds` (it is counted by the source below).
+  void probed(double seconds);
+  /// Where portico_health_checks_total's counts are read at a scrape (null: none).
+  void countProbesFrom(const ProbeCountSource* source);
   /// A target's verdict changed and was stored.
   void transitioned(const std::string& route, const std::string& host, const std::string& target,
                     bool healthy);
@@ -44,12 +46,16 @@ class SidecarMetrics : public StoreObserver {
 
  private:
   void collectStore(metrics::Exposition& out) const;
+  /// portico_health_checks_total, by route, host (left out for any-host routes), target and
+  /// result, in the order a metrics family would give them.
+  void collectProbes(metrics::Exposition& out) const;
   /// The proxies table: proxies by state and the largest lag.
   void collectProxies(metrics::Exposition& out) const;
 
   Store& store_;
   metrics::Registry registry_;
-  metrics::CounterFamily& checks_;
+  mutable std::mutex sourceMutex_;
+  const ProbeCountSource* probeCounts_{nullptr};  // under sourceMutex_
   metrics::Histogram checkDuration_;
   metrics::CounterFamily& transitions_;
   metrics::CounterFamily& admin_;

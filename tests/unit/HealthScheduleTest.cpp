@@ -62,6 +62,18 @@ std::vector<std::int64_t> ids(const std::vector<HealthJob>& jobs) {
   return out;
 }
 
+/// Every count the schedule holds, summed by "route|target".
+std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counts(const HealthSchedule& s) {
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> out;
+  s.visitCounts([&out](const std::string& route, const std::string& host, const std::string& target,
+                       const portico::ProbeCount& count) {
+    auto& sum = out[host + route + "|" + target];
+    sum.first += count.success;
+    sum.second += count.failure;
+  });
+  return out;
+}
+
 const ProbeResult ok = ProbeResult::success();
 const ProbeResult refused = ProbeResult::failure("connect: Connection refused");
 
@@ -88,6 +100,9 @@ class HealthScheduleTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testThresholdChangeApplies);
   CPPUNIT_TEST(testReleaseMakesJobDueAgain);
   CPPUNIT_TEST(testApplyEqualsSync);
+  CPPUNIT_TEST(testProbesCountedPerTarget);
+  CPPUNIT_TEST(testCountsOutliveTheTarget);
+  CPPUNIT_TEST(testRouteSettingsReachEveryTarget);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -420,6 +435,92 @@ class HealthScheduleTest : public CppUnit::TestFixture {
           CPPUNIT_ASSERT_MESSAGE(at, full.dueOf(id) == incremental.dueOf(id));
         }
       }
+    }
+  }
+  void testProbesCountedPerTarget() {
+    HealthSchedule s;
+    s.sync({route(1, "/a/", {target(1, url(1)), target(2, url(2))})}, t0);
+    CPPUNIT_ASSERT(counts(s).empty());  // a series exists from its first count
+    auto jobs = s.takeDue(t0);
+    s.complete(jobs[0], ok, t0);
+    s.complete(jobs[1], refused, t0);
+    auto again = s.takeDue(t0 + 1s);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), again.size());
+    s.complete(again[0], ok, t0 + 1s);
+    // The checker's own trouble is no probe of the target.
+    s.complete(again[1], ProbeResult::localFailure("no descriptor"), t0 + 1s);
+    const auto c = counts(s);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), c.size());
+    const auto first = c.at("/a/|" + jobs[0].target.canonical);
+    const auto second = c.at("/a/|" + jobs[1].target.canonical);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), first.first);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), first.second);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), second.first);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), second.second);
+  }
+
+  void testCountsOutliveTheTarget() {
+    HealthSchedule s;
+    s.sync({route(1, "/a/", {target(1, url(1)), target(2, url(2))})}, t0);
+    auto jobs = s.takeDue(t0);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), jobs.size());
+    s.complete(jobs[0], ok, t0);
+    // Target 2 goes while its probe is in flight; target 1 goes after its probe.
+    s.apply({route(1, "/a/", {})}, {}, t0);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(0), s.size());
+    s.complete(jobs[1], ok, t0);  // still counted: it ran
+    auto c = counts(s);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), c.at("/a/|" + url(1)).first);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), c.at("/a/|" + url(2)).first);
+    // Added again (a new id): its series goes on from where it was.
+    s.apply({route(1, "/a/", {target(3, url(1))})}, {}, t0 + 1s);
+    auto back = s.takeDue(t0 + 1s);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), back.size());
+    s.complete(back[0], refused, t0 + 1s);
+    c = counts(s);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), c.at("/a/|" + url(1)).first);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), c.at("/a/|" + url(1)).second);
+    // A whole read that no longer has the route keeps the counts too.
+    s.sync({}, t0 + 2s);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), counts(s).size());
+  }
+
+  void testRouteSettingsReachEveryTarget() {
+    // One route's settings are held once for all its targets: a change reaches each of them,
+    // and a job carries the target's own URL with them.
+    HealthSchedule s;
+    auto r = route(1, "/a/", {target(1, "https://[::1]:8443/base%20x"), target(2, url(2))});
+    r.host = "api.example.com";
+    r.health.path = "/healthz";
+    s.sync({r}, t0);
+    auto jobs = s.takeDue(t0);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), jobs.size());
+    std::map<std::int64_t, HealthJob> byId;
+    for (auto& j : jobs) byId.emplace(j.targetId, j);
+    const auto& v6 = byId.at(1).target;
+    CPPUNIT_ASSERT_EQUAL(std::string("::1"), v6.host);
+    CPPUNIT_ASSERT_EQUAL(std::uint16_t(8443), v6.port);
+    CPPUNIT_ASSERT_EQUAL(std::string("/base%20x"), v6.basePath);
+    CPPUNIT_ASSERT_EQUAL(std::string("https://[::1]:8443/base%20x"), v6.canonical);
+    CPPUNIT_ASSERT(v6.tls);
+    CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), byId.at(2).target.host);
+    CPPUNIT_ASSERT_EQUAL(std::uint16_t(9000), byId.at(2).target.port);
+    CPPUNIT_ASSERT_EQUAL(std::string("/t2"), byId.at(2).target.basePath);
+    for (const auto& j : jobs) {
+      CPPUNIT_ASSERT_EQUAL(std::string("/healthz"), j.spec.path);
+      CPPUNIT_ASSERT_EQUAL(std::string("api.example.com"), j.host);
+      s.complete(j, ok, t0);
+    }
+    r.health.path = "/ready";
+    r.health.fall = 2;
+    s.apply({r}, {}, t0 + 500ms);
+    jobs = s.takeDue(t0 + 1s);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), jobs.size());
+    for (const auto& j : jobs) {
+      CPPUNIT_ASSERT_EQUAL(std::string("/ready"), j.spec.path);
+      CPPUNIT_ASSERT_EQUAL(2, j.spec.fall);
+      // fall 2: one failure is not a verdict yet, for either target.
+      CPPUNIT_ASSERT(!s.complete(j, refused, t0 + 1s));
     }
   }
 };

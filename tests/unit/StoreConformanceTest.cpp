@@ -12,6 +12,7 @@
 
 #include "base/Errors.h"
 #include "store/Migrations.h"
+#include "store/StoreWriter.h"
 #include "store/factory/StoreFactory.h"
 #include "support/StoreBackend.h"
 #include "support/TestSupport.h"
@@ -75,6 +76,7 @@ class StoreConformanceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testTwoWritersOneRoute);
   CPPUNIT_TEST(testLeasesSpreadAndExpire);
   CPPUNIT_TEST(testClaimTakesOnlyFreeLeases);
+  CPPUNIT_TEST(testRenewalInSlices);
   CPPUNIT_TEST(testVerdictOnlyByLeaseHolder);
   CPPUNIT_TEST(testApplyConfigIsOneRevision);
   CPPUNIT_TEST(testHistoryAfterAndRevertRows);
@@ -572,6 +574,39 @@ class StoreConformanceTest : public CppUnit::TestFixture {
     // A read-only store (the proxy's) claims nothing.
     CPPUNIT_ASSERT_THROW(b.open(Store::Access::ReadOnly)->claimLeases("E", {bId}, 1s),
                          portico::StoreError);
+  }
+
+  void testRenewalInSlices() {
+    Backend b;
+    auto store = b.open();
+    auto other = b.open();
+    // Two rows a transaction: every step of a renewal takes several.
+    for (auto* s : {store.get(), other.get()}) {
+      auto* writer = dynamic_cast<portico::StoreWriter*>(s);
+      CPPUNIT_ASSERT(writer != nullptr);
+      writer->setLeaseSlice(2);
+    }
+    std::vector<portico::TargetSpec> seven;
+    for (int i = 0; i < 7; ++i) seven.emplace_back("http://t" + std::to_string(i) + ":1");
+    store->createRoute(spec("/r/", seven));
+    // Taken in slices, then every slice extended: none is left to expire with the short lease.
+    CPPUNIT_ASSERT_EQUAL(std::size_t(7), store->renewLeases("A", 300ms).size());
+    const auto aAll = store->renewLeases("A", 60s);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(7), aAll.size());
+    CPPUNIT_ASSERT(std::is_sorted(aAll.begin(), aAll.end()));
+    std::this_thread::sleep_for(500ms);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(0), other->renewLeases("B", 60s).size());
+    // A gives up the excess over ceil(7 / 2) = 4, its highest ids, and B takes them.
+    const auto aHeld = store->renewLeases("A", 60s);
+    CPPUNIT_ASSERT(aHeld == std::vector<std::int64_t>(aAll.begin(), aAll.begin() + 4));
+    const auto bHeld = other->renewLeases("B", 60s);
+    CPPUNIT_ASSERT(bHeld == std::vector<std::int64_t>(aAll.begin() + 4, aAll.end()));
+    CPPUNIT_ASSERT(store->renewLeases("A", 60s) == aHeld);
+    const auto route = store->findRoute("/r/");
+    for (const auto& t : route->targets) {
+      const bool byA = std::count(aHeld.begin(), aHeld.end(), t.id) > 0;
+      CPPUNIT_ASSERT_EQUAL(std::string(byA ? "A" : "B"), t.checkedBy);
+    }
   }
 
   void testVerdictOnlyByLeaseHolder() {
