@@ -114,14 +114,17 @@ try:
     base = {"sidecar": stat(sidecar.pid)[1], "proxy": stat(proxy.pid)[1]}
 
     api = Client(admin)
-    times = []
+    times = []; took = []
+    during = {"sidecar": stat(sidecar.pid)[0], "proxy": stat(proxy.pid)[0]}
     t0 = time.time()
     for i in range(N):
+        started = time.time()
         s, data = api.req("POST", "/endpoints/routes", named(i, {"prefixPath": "/r%d/" % i, "targets": [
             "http://127.0.0.1:%d/r%d" % (echo[0], i), "http://127.0.0.1:%d/r%d" % (echo[1], i)]}))
         if s != 201: sys.exit("scale-bench: create /r%d/ answered %d %s" % (i, s, data[:200]))
-        times.append(time.time())
+        times.append(time.time()); took.append((times[-1] - started) * 1000)
     total = time.time() - t0
+    during = {n: (stat(p.pid)[0] - during[n]) * 1000.0 / N for n, p in (("sidecar", sidecar), ("proxy", proxy))}
     def rate(a, b): return (b - a) / (times[b - 1] - (times[a - 1] if a else t0))
     k = min(1000, N)
     created = (N / total, rate(0, k), rate(N - k, N))
@@ -166,6 +169,8 @@ try:
     print("## scale-bench: %d routes / %d targets%s (health.interval=%s %s%s, two live backends)\n" % (N, targets, " over %d hosts" % HOSTS if HOSTS else "", INTERVAL, CHECK, ", keepalive_max=" + KEEPALIVE if KEEPALIVE else ""))
     print("| figure | value |\n|---|---|")
     print("| route creates/s, one client (overall / first %d / last %d) | %.0f / %.0f / %.0f |" % ((k, k) + created))
+    print("| one create, p50 / p99 / max (ms); creates over 10 ms | %.2f / %.2f / %.0f; %d |" % (pct(took, 50), pct(took, 99), max(took), sum(1 for v in took if v > 10)))
+    print("| CPU per create, sidecar / proxy (ms; probes and reloads included) | %.2f / %.2f |" % (during["sidecar"], during["proxy"]))
     print("| change -> served by the proxy, p50 / p99 / max over 50 (ms) | %.0f / %.0f / %.0f |" % (pct(lags, 50), pct(lags, 99), max(lags)))
     for name in ("sidecar", "proxy"):
         cpu = (after[name][0] - before[name][0]) / 10.0 * 100

@@ -13,6 +13,7 @@
 #include "routing/RouteTableSlot.h"
 #include "runtime/HeapTrimSchedule.h"
 #include "store/ChangeFeed.h"
+#include "store/FeedPacing.h"
 #include "store/StoreLocation.h"
 
 namespace portico {
@@ -52,8 +53,9 @@ class SnapshotReloader {
   void stop();
 
  private:
-  /// At least this between two reloads while changes keep coming.
-  static constexpr std::chrono::milliseconds kReloadGap{10};
+  /// The gap between two reloads while changes keep coming: ten times the last reload, 10 to
+  /// 50 ms (a reload at 25,000 routes takes ~4 ms: the reloader stays near a tenth of a core).
+  const FeedPacing pacing_{std::chrono::milliseconds(10), std::chrono::milliseconds(50), 10};
   void run();
   void failed(const std::string& message);
   /// Builds or patches the table for the store's new revision and publishes it.

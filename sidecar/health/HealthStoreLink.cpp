@@ -43,6 +43,9 @@ void HealthStoreLink::stop() {
 void HealthStoreLink::notifyChanged() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    // Told already: the thread reads it at the end of its gap. Waking it at every write of a
+    // burst (it sleeps again until the gap ends) cost a context switch per route created.
+    if (changed_) return;
     changed_ = true;
   }
   wake_.notify_one();
@@ -203,8 +206,9 @@ void HealthStoreLink::run() {
     }
     if (now >= nextPoll) nextPoll = now + options_.revisionPoll;
     if (mustReload) {
+      const auto started = Clock::now();
       reload();
-      reloadAfter = Clock::now() + options_.reloadGap;
+      reloadAfter = options_.reloadPacing.next(started, Clock::now());
     }
     if (now >= nextFlush) {
       flushChecked();

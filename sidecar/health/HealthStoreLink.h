@@ -11,6 +11,7 @@
 
 #include "health/HealthSchedule.h"
 #include "model/Model.h"
+#include "store/FeedPacing.h"
 
 namespace portico {
 
@@ -43,7 +44,9 @@ class HealthStoreLink {
   struct Options {
     std::chrono::milliseconds revisionPoll{200};
     std::chrono::milliseconds checkedFlush{1000};
-    std::chrono::milliseconds reloadGap{20};  // at least this between two reads of changes
+    // Between two reads of changes while they keep coming: ten times the last read (with its
+    // lease claim), 20 to 100 ms; a new target's first probe waits at most that much longer.
+    FeedPacing reloadPacing{std::chrono::milliseconds(20), std::chrono::milliseconds(100), 10};
   };
 
   HealthStoreLink(Store& store, Options options);

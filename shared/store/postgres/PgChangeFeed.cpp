@@ -74,4 +74,9 @@ bool PgChangeFeed::wait(std::chrono::milliseconds timeout) {
   return false;
 }
 
+bool PgChangeFeed::pause(Clock::time_point until) {
+  if (wake_.wait(-1, until) == FeedWake::Event::Interrupted) return true;
+  return conn_ && drain();
+}
+
 }  // namespace portico

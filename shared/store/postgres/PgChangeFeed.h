@@ -23,6 +23,7 @@ class PgChangeFeed final : public ChangeFeed {
   PgChangeFeed& operator=(const PgChangeFeed&) = delete;
 
   bool wait(std::chrono::milliseconds timeout) override;
+  bool pause(std::chrono::steady_clock::time_point until) override;
   void interrupt() override;
 
  private:

@@ -2,12 +2,15 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "store/sqlite/SqliteBusyWait.h"
 
 namespace portico {
 
@@ -22,6 +25,9 @@ class SqliteConnection {
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
   sqlite3* get() const { return db_; }
+  /// How long a statement waits for another connection's lock before it fails with
+  /// SQLITE_BUSY (SqliteBusyWait's schedule, not SQLite's own).
+  void setBusyTimeout(std::chrono::milliseconds timeout) { busy_.install(db_, timeout); }
   /// Runs statements that return no rows; throws StoreError with SQLite's message.
   void exec(const std::string& sql);
   std::int64_t queryInt(const std::string& sql);
@@ -36,6 +42,7 @@ class SqliteConnection {
  private:
   static constexpr std::size_t kMaxStatements = 128;
   sqlite3* db_{nullptr};
+  SqliteBusyWait busy_;
   std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> statements_;
 };
 

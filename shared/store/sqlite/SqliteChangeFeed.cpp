@@ -68,4 +68,10 @@ bool SqliteChangeFeed::wait(std::chrono::milliseconds timeout) {
   }
 }
 
+bool SqliteChangeFeed::pause(std::chrono::steady_clock::time_point until) {
+  watch();
+  if (wake_.wait(-1, until) == FeedWake::Event::Interrupted) return true;
+  return watching_ && drain();
+}
+
 }  // namespace portico

@@ -24,6 +24,7 @@ class SqliteChangeFeed final : public ChangeFeed {
   SqliteChangeFeed& operator=(const SqliteChangeFeed&) = delete;
 
   bool wait(std::chrono::milliseconds timeout) override;
+  bool pause(std::chrono::steady_clock::time_point until) override;
   void interrupt() override;
 
  private:

@@ -12,6 +12,7 @@
 #include "store/ConnectionPool.h"
 #include "store/SqlTransaction.h"
 #include "store/sqlite/Sqlite.h"
+#include "store/sqlite/SqliteCheckpointer.h"
 #include "store/sqlite/SqliteMigrations.h"
 
 namespace portico {
@@ -25,18 +26,22 @@ constexpr SqlDialect kDialect{"strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
 // How long a statement waits for another connection's lock before failing with StoreBusy:
 // long enough to ride out a checkpoint or an operator's short sqlite3 session, short enough
 // that an admin request answers well within a client's usual timeout.
-constexpr int kBusyTimeoutMs = 5000;
+constexpr std::chrono::milliseconds kBusyTimeout{5000};
 // Check-time stamps are bookkeeping: under another process's lock they give up quickly rather
 // than keep this process's writer (and the API writes queued behind it) waiting 5 s a sweep.
-constexpr int kStampBusyTimeoutMs = 100;
+constexpr std::chrono::milliseconds kStampBusyTimeout{100};
+// The log's size at which the writer's own checkpointer copies it back (SqliteCheckpointer):
+// SQLite's default. At 500 the checkpoint thread took 7.5 % of the sidecar's CPU while routes
+// were created (each checkpoint copies the pages every create rewrites, and syncs the file).
+constexpr int kCheckpointPages = 1000;
 
 /// Sets a connection's busy timeout for a scope and puts the usual one back.
 class BusyTimeout {
  public:
-  BusyTimeout(SqliteConnection& conn, int ms) : conn_(conn) {
-    sqlite3_busy_timeout(conn.get(), ms);
+  BusyTimeout(SqliteConnection& conn, std::chrono::milliseconds timeout) : conn_(conn) {
+    conn.setBusyTimeout(timeout);
   }
-  ~BusyTimeout() { sqlite3_busy_timeout(conn_.get(), kBusyTimeoutMs); }
+  ~BusyTimeout() { conn_.setBusyTimeout(kBusyTimeout); }
   BusyTimeout(const BusyTimeout&) = delete;
   BusyTimeout& operator=(const BusyTimeout&) = delete;
 
@@ -103,7 +108,7 @@ std::unique_ptr<SqliteConnection> openReader(const std::string& path) {
   // Opened read-write but query-only: a read-only open of a WAL database fails when its -shm
   // file is absent, and query_only still makes every write an error.
   auto conn = std::make_unique<SqliteConnection>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
-  sqlite3_busy_timeout(conn->get(), kBusyTimeoutMs);
+  conn->setBusyTimeout(kBusyTimeout);
   conn->exec("PRAGMA query_only = ON");
   return conn;
 }
@@ -213,14 +218,17 @@ SqliteStore::SqliteStore(const std::string& path, Access access,
   // fails when its -shm file is absent, and query_only still makes every write an error.
   conn_ = std::make_unique<SqliteConnection>(
       path, SQLITE_OPEN_READWRITE | (writable ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX);
-  sqlite3_busy_timeout(conn_->get(), kBusyTimeoutMs);
+  conn_->setBusyTimeout(kBusyTimeout);
   conn_->exec("PRAGMA foreign_keys = ON");
   if (writable) {
     conn_->exec("PRAGMA journal_mode = WAL");
     conn_->exec("PRAGMA synchronous = FULL");
   }
   migrate(*conn_, migrations, writable);
-  if (writable) checkCanWrite(*conn_);
+  if (writable) {
+    checkCanWrite(*conn_);
+    checkpointer_ = std::make_unique<SqliteCheckpointer>(path, conn_->get(), kCheckpointPages);
+  }
   if (!writable) {
     conn_->exec("PRAGMA query_only = ON");
     // Its one write is its heartbeat row, which the next beat rewrites: no fsync per commit.
@@ -269,7 +277,7 @@ void SqliteStore::transact(WriteKind kind, const std::function<void(SqlTransacti
   // A proxy's heartbeat too: a busy store skips a beat, the next one catches up.
   const bool quick =
       kind == WriteKind::Stamp || kind == WriteKind::LeaseRenewal || kind == WriteKind::Heartbeat;
-  const BusyTimeout timeout(*conn_, quick ? kStampBusyTimeoutMs : kBusyTimeoutMs);
+  const BusyTimeout timeout(*conn_, quick ? kStampBusyTimeout : kBusyTimeout);
   std::optional<WritableScope> writable;
   if (kind == WriteKind::Heartbeat) writable.emplace(*conn_);
   // The proxy's connection is NORMAL already (its one write is its heartbeat).

@@ -13,6 +13,7 @@
 
 namespace portico {
 
+class SqliteCheckpointer;
 class SqliteConnection;
 template <typename Connection>
 class ConnectionPool;
@@ -48,6 +49,8 @@ class SqliteStore final : public StoreWriter {
 
   std::mutex mutex_;  // one connection; SQLite transactions must not interleave across threads
   std::unique_ptr<SqliteConnection> conn_;
+  // A writable store's checkpoints, off the commit path; made after conn_, stopped before it.
+  std::unique_ptr<SqliteCheckpointer> checkpointer_;
   // The reads: schema, revision, routes, changes.
   std::unique_ptr<ConnectionPool<SqliteConnection>> readers_;
 };
