@@ -8,6 +8,7 @@
 #include "balance/TargetState.h"
 #include "base/Errors.h"
 #include "base/Log.h"
+#include "base/ThreadCpuClock.h"
 #include "observe/ProxyMetrics.h"
 #include "store/factory/StoreFactory.h"
 
@@ -141,7 +142,7 @@ void SnapshotReloader::run() {
     announced = false;
     if (stopping_) break;
     const auto before = loadedRevision_;
-    const auto started = Clock::now();
+    const auto cpu = ThreadCpuClock::now();
     pollOnce();
     if (loadedRevision_ == before) {
       // An SQLite store announces the writes to its log before the commit they make is
@@ -160,7 +161,7 @@ void SnapshotReloader::run() {
     // After a reload, changes announced within the gap are read together: a script writing
     // hundreds of routes a second would otherwise cost a table (a copy of every route pointer
     // and the host index) per write. The pause takes what the feed announced meanwhile.
-    announced = feed_->pause(pacing_.next(started, Clock::now()));
+    announced = feed_->pause(pacing_.next(Clock::now(), ThreadCpuClock::now() - cpu));
   }
 }
 

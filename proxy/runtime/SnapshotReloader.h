@@ -53,8 +53,9 @@ class SnapshotReloader {
   void stop();
 
  private:
-  /// The gap between two reloads while changes keep coming: ten times the last reload, 10 to
-  /// 50 ms (a reload at 25,000 routes takes ~4 ms: the reloader stays near a tenth of a core).
+  /// The gap between two reloads while changes keep coming: ten times the last reload's CPU,
+  /// 10 to 50 ms (a reload at 25,000 routes costs ~4 ms: the reloader stays near a tenth of a
+  /// core).
   const FeedPacing pacing_{std::chrono::milliseconds(10), std::chrono::milliseconds(50), 10};
   void run();
   void failed(const std::string& message);

@@ -10,11 +10,10 @@ FeedPacing::FeedPacing(std::chrono::milliseconds least, std::chrono::millisecond
   assert(least.count() >= 0 && least <= most && factor >= 0);
 }
 
-FeedPacing::Clock::time_point FeedPacing::next(Clock::time_point start,
-                                               Clock::time_point end) const {
-  // A clock read out of order (end before start) counts as a read that took no time.
-  const auto took = std::max(end - start, Clock::duration::zero());
-  const Clock::duration gap = std::clamp<Clock::duration>(took * factor_, least_, most_);
+FeedPacing::Clock::time_point FeedPacing::next(Clock::time_point end, Clock::duration cost) const {
+  // A negative cost (clocks read out of order) counts as a read that cost nothing.
+  const auto spent = std::max(cost, Clock::duration::zero());
+  const Clock::duration gap = std::clamp<Clock::duration>(spent * factor_, least_, most_);
   return end + gap;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/Log.h"
+#include "base/ThreadCpuClock.h"
 #include "health/TargetSelection.h"
 #include "observe/SidecarMetrics.h"
 #include "store/Store.h"
@@ -206,9 +207,9 @@ void HealthStoreLink::run() {
     }
     if (now >= nextPoll) nextPoll = now + options_.revisionPoll;
     if (mustReload) {
-      const auto started = Clock::now();
+      const auto cpu = ThreadCpuClock::now();
       reload();
-      reloadAfter = options_.reloadPacing.next(started, Clock::now());
+      reloadAfter = options_.reloadPacing.next(Clock::now(), ThreadCpuClock::now() - cpu);
     }
     if (now >= nextFlush) {
       flushChecked();

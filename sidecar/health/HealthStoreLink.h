@@ -44,8 +44,8 @@ class HealthStoreLink {
   struct Options {
     std::chrono::milliseconds revisionPoll{200};
     std::chrono::milliseconds checkedFlush{1000};
-    // Between two reads of changes while they keep coming: ten times the last read (with its
-    // lease claim), 20 to 100 ms; a new target's first probe waits at most that much longer.
+    // Between two reads of changes while they keep coming: ten times the last read's CPU (with
+    // its lease claim), 20 to 100 ms; a new target's first probe waits at most that much longer.
     FeedPacing reloadPacing{std::chrono::milliseconds(20), std::chrono::milliseconds(100), 10};
   };
 
