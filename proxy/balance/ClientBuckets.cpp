@@ -8,23 +8,9 @@ namespace portico {
 ClientBuckets::ClientBuckets(std::size_t capacity)
     : perStripe_(std::max<std::size_t>(1, capacity / kStripes)) {}
 
-ClientBuckets::~ClientBuckets() {
-  delete[] stripes_.load(std::memory_order_acquire);
-}
-
-ClientBuckets::Stripe* ClientBuckets::stripes() {
-  Stripe* held = stripes_.load(std::memory_order_acquire);
-  if (held) return held;
-  auto made = std::make_unique<Stripe[]>(kStripes);
-  if (stripes_.compare_exchange_strong(held, made.get(), std::memory_order_acq_rel)) {
-    return made.release();
-  }
-  return held;  // another loop made them first: `made` is freed here
-}
-
 TokenBucket::Verdict ClientBuckets::take(std::string_view client, std::int64_t nowUs,
                                          std::int64_t rate, std::int64_t capacity) {
-  Stripe& stripe = stripes()[std::hash<std::string_view>()(client) % kStripes];
+  Stripe& stripe = stripes_.get(kStripes)[std::hash<std::string_view>()(client) % kStripes];
   std::lock_guard<std::mutex> lock(stripe.mutex);
   auto it = stripe.index.find(client);
   if (it != stripe.index.end()) {
@@ -42,7 +28,7 @@ TokenBucket::Verdict ClientBuckets::take(std::string_view client, std::int64_t n
 }
 
 std::size_t ClientBuckets::size() const {
-  const Stripe* stripes = stripes_.load(std::memory_order_acquire);
+  const Stripe* stripes = stripes_.peek();
   if (!stripes) return 0;
   std::size_t n = 0;
   for (std::size_t i = 0; i < kStripes; ++i) {

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -10,6 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "balance/LazyArray.h"
 #include "balance/TokenBucket.h"
 
 namespace portico {
@@ -31,7 +31,6 @@ class ClientBuckets {
   static constexpr std::size_t kDefaultCapacity = 65536;
 
   explicit ClientBuckets(std::size_t capacity = kDefaultCapacity);
-  ~ClientBuckets();
   ClientBuckets(const ClientBuckets&) = delete;
   ClientBuckets& operator=(const ClientBuckets&) = delete;
 
@@ -53,11 +52,8 @@ class ClientBuckets {
     std::unordered_map<std::string_view, std::list<Entry>::iterator> index;  // keys in `recent`
   };
 
-  /// The stripes, made by the first take (two loops racing: one wins, the other frees its own).
-  Stripe* stripes();
-
   std::size_t perStripe_;
-  std::atomic<Stripe*> stripes_{nullptr};
+  LazyArray<Stripe> stripes_;  // kStripes, made by the first take
 };
 
 }  // namespace portico

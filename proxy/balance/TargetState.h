@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "balance/IdlePool.h"
+#include "balance/LazyArray.h"
 #include "model/Normalize.h"
 #include "net/IntrusiveList.h"
 #include "net/Socket.h"
@@ -38,7 +39,6 @@ struct TargetState {
                             : std::vector<net::SocketAddress>()),
         pool(loops == 0 ? std::make_unique<IdlePool>() : nullptr),
         loopCount(loops) {}
-  ~TargetState();
   TargetState(const TargetState&) = delete;
   TargetState& operator=(const TargetState&) = delete;
 
@@ -72,19 +72,22 @@ struct TargetState {
   /// connection takes no lock.
   IdleConnections* idleIn(std::size_t loop) const {
     assert(loop < loopCount);
-    IdleConnections* lists = idle_.load(std::memory_order_acquire);
+    IdleConnections* lists = idle_.peek();
     return lists ? &lists[loop] : nullptr;
   }
   /// The same, made for every loop at the first use: most targets of a large table never
   /// carry a request, and the lists cost ~40 bytes per loop (issue 22: 1 KB per target).
-  IdleConnections& idleFor(std::size_t loop);
+  IdleConnections& idleFor(std::size_t loop) {
+    assert(loop < loopCount);
+    return idle_.get(loopCount)[loop];
+  }
   /// How many connections the `idle` lists hold, all loops together (read by the metrics).
   std::atomic<int> idleConnections{0};
   /// Its counters (labels route, target); null when the table was built without metrics.
   std::unique_ptr<ProxyMetrics::TargetHandle> metrics;
 
  private:
-  std::atomic<IdleConnections*> idle_{nullptr};  // loopCount lists, made by idleFor()
+  LazyArray<IdleConnections> idle_;  // loopCount lists, made by idleFor()
 };
 
 }  // namespace portico
