@@ -1,5 +1,6 @@
 #include "store/ProxyRegistry.h"
 
+#include "base/Errors.h"
 #include "store/SqlTransaction.h"
 #include "store/StoreTime.h"
 
@@ -45,28 +46,34 @@ void writeProxyReport(SqlTransaction& tx, const ProxyReport& report) {
 }
 
 ProxyRoster readProxyRoster(SqlTransaction& tx) {
-  ProxyRoster roster;
-  roster.revision = tx.queryInt("SELECT value FROM revision WHERE id = 1");
-  roster.nowMs = tx.queryInt(std::string("SELECT ") + tx.dialect().nowMs);
-  // The first change a proxy has not applied says since when it is behind (changes_revision
-  // index: one probe per proxy).
+  // One statement (one snapshot without a transaction of its own): every admin write reads the
+  // roster for its Portico-Applied-By header. The revision's one row joined to every proxy,
+  // or alone (the proxy columns NULL) when there is none. The first change a proxy has not
+  // applied says since when it is behind (changes_revision index: one probe per proxy).
   const auto rows = tx.query(
-      "SELECT p.id, p.addresses, p.version, p.started_at, p.revision, p.applied_at, p.last_seen, "
+      std::string("SELECT r.value, ") + tx.dialect().nowMs +
+      ", p.id, p.addresses, p.version, p.started_at, p.revision, p.applied_at, p.last_seen, "
       "p.heartbeat_ms, (SELECT c.time FROM changes c WHERE c.revision > p.revision ORDER BY "
-      "c.revision LIMIT 1) FROM proxies p ORDER BY p.id" +
+      "c.revision LIMIT 1) FROM revision r LEFT JOIN proxies p ON 1 = 1 WHERE r.id = 1 "
+      "ORDER BY p.id" +
       std::string(tx.dialect().byteOrder));
+  ProxyRoster roster;
+  if (rows.empty()) throw StoreError("the store has no revision row");
+  roster.revision = rows.integer(0, 0);
+  roster.nowMs = rows.integer(0, 1);
   roster.proxies.reserve(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows.text(i, 2).empty()) continue;  // no proxy: the revision's row alone
     ProxyRecord p;
-    p.id = rows.text(i, 0);
-    p.addresses = splitAddresses(rows.text(i, 1));
-    p.version = rows.text(i, 2);
-    p.startedAtMs = rows.integer(i, 3);
-    p.revision = rows.integer(i, 4);
-    p.appliedAtMs = rows.integer(i, 5);
-    p.lastSeenMs = rows.integer(i, 6);
-    p.heartbeatMs = rows.integer(i, 7);
-    if (p.revision < roster.revision) p.behindSinceMs = storeTimeMs(rows.text(i, 8));
+    p.id = rows.text(i, 2);
+    p.addresses = splitAddresses(rows.text(i, 3));
+    p.version = rows.text(i, 4);
+    p.startedAtMs = rows.integer(i, 5);
+    p.revision = rows.integer(i, 6);
+    p.appliedAtMs = rows.integer(i, 7);
+    p.lastSeenMs = rows.integer(i, 8);
+    p.heartbeatMs = rows.integer(i, 9);
+    if (p.revision < roster.revision) p.behindSinceMs = storeTimeMs(rows.text(i, 10));
     roster.proxies.push_back(std::move(p));
   }
   return roster;

@@ -74,7 +74,7 @@ HistoryAfter StoreReader::historyAfter(std::int64_t since) {
 }
 
 ProxyRoster StoreReader::proxies() {
-  return reading(ReadKind::Snapshot, readProxyRoster);
+  return reading(ReadKind::Statement, readProxyRoster);
 }
 
 }  // namespace portico
