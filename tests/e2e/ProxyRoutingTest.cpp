@@ -506,9 +506,12 @@ class ProxyRoutingTest : public CppUnit::TestFixture {
                            text.find("127.0.0.1 GET /unrouted - - 404 ") != std::string::npos);
     // Requests are logged to the file, not to stdout.
     CPPUNIT_ASSERT(s.lastProxy().log().find("/proxy/logged") == std::string::npos);
-    CPPUNIT_ASSERT_MESSAGE(s.lastProxy().log(),
-                           s.lastProxy().log().find("listening on 127.0.0.1:" +
-                                                    std::to_string(proxy)) != std::string::npos);
+    // The loops serve as soon as the socket is bound; the main thread logs the line after
+    // starting them (under TSan it once came after the two requests above).
+    const std::string listening = "listening on 127.0.0.1:" + std::to_string(proxy);
+    CPPUNIT_ASSERT_MESSAGE(
+        s.lastProxy().log(),
+        waitUntil([&] { return s.lastProxy().log().find(listening) != std::string::npos; }, 5s));
 
     // SIGUSR1 after logrotate moved the file: the next lines go to a new file of that name.
     const std::string rotated = accessLog + ".1";
