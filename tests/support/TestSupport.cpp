@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -116,8 +118,18 @@ std::string ChildProcess::log() const {
 }
 
 int freePort() {
-  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0), 1);
-  return s.address().port();
+  // A port is free once its probe socket closes, so the kernel may hand the same one out again
+  // before the process meant to take it has bound it: a proxy was once given one port for
+  // both proxy.port and proxy.status_port. Ports this test process handed out are not given
+  // again (there are 28,000 ephemeral ones; a test takes a few dozen).
+  static std::mutex mutex;
+  static std::set<int> given;
+  std::lock_guard<std::mutex> lock(mutex);
+  for (int attempt = 0;; ++attempt) {
+    Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0), 1);
+    const int port = s.address().port();
+    if (given.insert(port).second || attempt == 100) return port;
+  }
 }
 
 namespace {
